@@ -1,0 +1,98 @@
+"""SQLAlchemy 2 models of the catalog.  Portable SQL: the same models run on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Record(Base):
+    """One form instance (e.g. one agency's 約定書); its content lives in versions."""
+
+    __tablename__ = "records"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(40), index=True)
+    agency_name: Mapped[str] = mapped_column(String(300))
+    agency_code: Mapped[str] = mapped_column(String(20), default="")
+    user_unit_name: Mapped[str] = mapped_column(String(300), default="")
+    title: Mapped[str] = mapped_column(String(400))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    period_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    input: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+
+    versions: Mapped[list["Version"]] = relationship(
+        back_populates="record", order_by="Version.number", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        Index("ix_records_agency_form_created", "agency_name", "form_id", "created_at"),
+        Index("ix_records_agency_code", "agency_code"),
+    )
+
+
+class Version(Base):
+    """One immutable PDF in the object store (object key + the store's version id)."""
+
+    __tablename__ = "versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    object_key: Mapped[str] = mapped_column(String(300))
+    object_version: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    signatures: Mapped[int] = mapped_column(Integer, default=0)
+    signature_report: Mapped[list] = mapped_column(JSON, default=list)
+    retention_mode: Mapped[str] = mapped_column(String(20), default="")
+    retain_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    record: Mapped[Record] = relationship(back_populates="versions")
+
+    __table_args__ = (UniqueConstraint("record_id", "number", name="uq_version_number"),)
+
+
+class ApiToken(Base):
+    """A bearer token, stored as its sha256 only; the token itself is shown once at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    agency: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AuditEvent(Base):
+    """Who did what to which record, when and from where; written in the same transaction as the act."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    agency: Mapped[str] = mapped_column(String(300), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(20), default="ok")
+    record_id: Mapped[str] = mapped_column(String(40), default="", index=True)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source_ip: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)

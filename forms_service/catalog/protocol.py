@@ -1,0 +1,98 @@
+"""The ``Catalog`` protocol and the frozen values passed to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol, runtime_checkable
+
+from .models import ApiToken, AuditEvent, Record, Version
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    id: str
+    form_id: str
+    agency_name: str
+    agency_code: str
+    user_unit_name: str
+    title: str
+    period_start: date | None
+    period_end: date | None
+    input: dict[str, Any]
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    number: int
+    object_key: str
+    object_version: str
+    sha256: str
+    size: int
+    pages: int
+    signatures: int
+    signature_report: list[dict[str, Any]]
+    retention_mode: str
+    retain_until: datetime | None
+    created_at: datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class NewAuditEvent:
+    actor: str
+    action: str
+    agency: str = ""
+    outcome: str = "ok"
+    record_id: str = ""
+    version: int | None = None
+    source_ip: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Scope and filters of a record query; ``agency`` scopes to one agency (name or code)."""
+
+    agency: str | None = None
+    form_id: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@runtime_checkable
+class Catalog(Protocol):
+    """Index of records and versions, API tokens and the audit log.
+
+    Contract (``tests/contract/test_catalog.py``): ``add_record`` writes the record, its first
+    version and the audit event in one transaction — all or nothing; reads scoped to an agency
+    never return another agency's rows; token lookup takes the token's hash, never the token.
+    """
+
+    def create_schema(self) -> None: ...
+
+    def add_record(self, record: NewRecord, version: NewVersion, event: NewAuditEvent) -> None: ...
+
+    def add_version(self, record_id: str, version: NewVersion, event: NewAuditEvent) -> None: ...
+
+    def get_record(self, record_id: str, *, agency: str | None = None) -> Record | None: ...
+
+    def versions(self, record_id: str) -> list[Version]: ...
+
+    def find_records(self, query: RecordFilter) -> list[Record]: ...
+
+    def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str) -> ApiToken: ...
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None: ...
+
+    def revoke_tokens(self, *, label: str) -> int: ...
+
+    def audit(self, event: NewAuditEvent) -> None: ...
+
+    def audit_events(self, *, record_id: str | None = None, limit: int = 100) -> list[AuditEvent]: ...
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,156 @@
+"""``SqlCatalog``: the ``Catalog`` protocol on SQLAlchemy (SQLite by default, PostgreSQL by URL)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timezone
+
+from sqlalchemy import create_engine, event, or_, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload, sessionmaker
+
+from ..errors import ServiceUnavailable
+from .models import ApiToken, AuditEvent, Base, Record, Version
+from .protocol import NewAuditEvent, NewRecord, NewVersion, RecordFilter
+
+
+class CatalogUnavailable(ServiceUnavailable):
+    code = "catalog_unavailable"
+
+
+class SqlCatalog:
+    def __init__(self, url: str, *, echo: bool = False):
+        self.url = url
+        kwargs: dict = {"echo": echo, "future": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create_schema(self) -> None:
+        with self._guard("create the catalog tables"):
+            Base.metadata.create_all(self.engine)
+
+    # --- records ----------------------------------------------------------------------------
+
+    def add_record(self, record: NewRecord, version: NewVersion, event: NewAuditEvent) -> None:
+        with self._guard("write the record"), self._sessions.begin() as s:
+            row = Record(**asdict(record))
+            row.versions.append(Version(**asdict(version)))
+            s.add(row)
+            s.add(_audit_row(event))
+
+    def add_version(self, record_id: str, version: NewVersion, event: NewAuditEvent) -> None:
+        with self._guard("write the version"), self._sessions.begin() as s:
+            s.add(Version(record_id=record_id, **asdict(version)))
+            s.add(_audit_row(event))
+
+    def get_record(self, record_id: str, *, agency: str | None = None) -> Record | None:
+        with self._guard("read the record"), self._sessions() as s:
+            query = select(Record).options(selectinload(Record.versions)).where(Record.id == record_id)
+            if agency is not None:
+                query = query.where(_agency_clause(agency))
+            return s.scalars(query).first()
+
+    def versions(self, record_id: str) -> list[Version]:
+        with self._guard("read the versions"), self._sessions() as s:
+            return list(s.scalars(select(Version).where(Version.record_id == record_id).order_by(Version.number)))
+
+    def find_records(self, query: RecordFilter) -> list[Record]:
+        with self._guard("search the records"), self._sessions() as s:
+            q = select(Record).options(selectinload(Record.versions))
+            if query.agency is not None:
+                q = q.where(_agency_clause(query.agency))
+            if query.form_id:
+                q = q.where(Record.form_id == query.form_id)
+            q = q.order_by(Record.created_at.desc(), Record.id).limit(query.limit).offset(query.offset)
+            return list(s.scalars(q))
+
+    # --- tokens -----------------------------------------------------------------------------
+
+    def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str) -> ApiToken:
+        with self._guard("store the token"), self._sessions.begin() as s:
+            row = ApiToken(token_hash=token_hash, prefix=prefix, agency=agency, role=role, label=label,
+                           created_at=_now())
+            s.add(row)
+        return row
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        with self._guard("check the token"), self._sessions() as s:
+            return s.scalars(
+                select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+            ).first()
+
+    def revoke_tokens(self, *, label: str) -> int:
+        with self._guard("revoke tokens"), self._sessions.begin() as s:
+            result = s.execute(
+                update(ApiToken).where(ApiToken.label == label, ApiToken.revoked_at.is_(None)).values(revoked_at=_now())
+            )
+            return result.rowcount or 0
+
+    # --- audit ------------------------------------------------------------------------------
+
+    def audit(self, event: NewAuditEvent) -> None:
+        with self._guard("write the audit event"), self._sessions.begin() as s:
+            s.add(_audit_row(event))
+
+    def audit_events(self, *, record_id: str | None = None, limit: int = 100) -> list[AuditEvent]:
+        with self._guard("read the audit log"), self._sessions() as s:
+            q = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+            if record_id is not None:
+                q = q.where(AuditEvent.record_id == record_id)
+            return list(s.scalars(q))
+
+    # --- health -----------------------------------------------------------------------------
+
+    def ping(self) -> None:
+        with self._guard("reach the catalog"), self._sessions() as s:
+            s.execute(text("SELECT 1"))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _guard(self, action: str):
+        return _Guard(action)
+
+
+class _Guard:
+    """Translate database errors into ``CatalogUnavailable`` with a sentence."""
+
+    def __init__(self, action: str):
+        self.action = action
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is not None and isinstance(exc, SQLAlchemyError):
+            raise CatalogUnavailable(f"cannot {self.action}: the catalog database failed ({type(exc).__name__})") from exc
+        return False
+
+
+def _agency_clause(agency: str):
+    return or_(Record.agency_name == agency, Record.agency_code == agency)
+
+
+def _audit_row(event: NewAuditEvent) -> AuditEvent:
+    return AuditEvent(at=_now(), **asdict(event))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+__all__ = ["CatalogUnavailable", "SqlCatalog"]

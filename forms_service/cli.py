@@ -1,0 +1,178 @@
+"""The ``forms-service`` command line.
+
+Exit status: 0 success; 2 bad input or usage (the message names the field); 1 anything else
+(a component down, a bad setting).  Messages go to stderr; results to stdout or the -o file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import ConfigError, FormsError, InputError, ValidationFailed
+from .forms import all_forms, get_form
+from .settings import Settings
+
+EXIT_INPUT = 2
+
+
+def _settings() -> Settings:
+    return Settings.load()
+
+
+def _fail(err: FormsError) -> None:
+    click.echo(f"error [{err.code}]: {err.message}", err=True)
+    if isinstance(err, ValidationFailed):
+        for p in err.problems[1:]:
+            click.echo(f"  {p.path}: {p.message}", err=True)
+    sys.exit(EXIT_INPUT if isinstance(err, InputError) else 1)
+
+
+class _Group(click.Group):
+    """Turns our errors into a sentence and an exit status instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except FormsError as err:
+            _fail(err)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="forms-service")
+def main() -> None:
+    """Fill, convert to PDF/A, sign and archive the forms of 使用商工資料資通安全管理規範.
+
+    Settings come from FORMS_* environment variables (see `forms-service settings`).
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--host", help="address to listen on (default FORMS_HOST or 127.0.0.1)")
+@click.option("--port", type=int, help="port to listen on (default FORMS_PORT or 8080)")
+def serve(host: str | None, port: int | None) -> None:
+    """Run the HTTP service (starts the embedded store and LibreOffice workers as needed)."""
+    from werkzeug.serving import make_server
+
+    from .components import start_components
+    from .tokens import create_token
+    from .web import create_app
+
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    settings = Settings.load(**overrides)
+    click.echo("starting: LibreOffice workers, signer" + (", embedded object store" if settings.embedded_store else ""), err=True)
+    components = start_components(settings)
+    try:
+        app = create_app(settings, components=components)
+        server = make_server(settings.host, settings.port, app, threaded=True)
+        url = f"http://{settings.host}:{server.server_port}"
+        click.echo(f"Forms Service listening on {url}")
+        if settings.embedded_store and settings.demo_signer:
+            components.catalog.revoke_tokens(label="demo")
+            token = create_token(components.catalog, agency="DEMO", role="admin", label="demo")
+            click.echo(f"demo token (admin, valid until the next start): {token}")
+            click.echo(f"  try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/forms")
+
+        def stop(*_):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            click.echo("stopping", err=True)
+    finally:
+        components.close()
+
+
+@main.command()
+@click.argument("form_id")
+@click.argument("input_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="where to write the signed PDF/A")
+def render(form_id: str, input_file: Path, output: Path) -> None:
+    """Fill FORM_ID from INPUT_FILE (JSON) into a signed PDF/A, without a server.
+
+    INPUT_FILE may be - for standard input.  Invalid input exits with status 2 and names the field.
+    """
+    from .components import start_components
+
+    spec = get_form(form_id)
+    data = _read_json(input_file)
+    _, form = spec, spec.validate(data)  # fail fast, before LibreOffice starts
+    with start_components(_settings(), with_archive=False, workers=1) as components:
+        produced = components.producer.produce_validated(spec, form)
+    tmp = output.with_name(output.name + ".part")
+    tmp.write_bytes(produced.pdf)
+    tmp.replace(output)  # never leave a half-written PDF under the requested name
+    click.echo(f"{output}: {spec.annex} {spec.title}, {produced.pages} page(s), signed, sha256 {produced.sha256}")
+
+
+@main.group()
+def forms() -> None:
+    """The forms this service knows."""
+
+
+@forms.command("list")
+def forms_list() -> None:
+    """List the form ids with their 附件 and title."""
+    for spec in all_forms():
+        click.echo(f"{spec.form_id:24} {spec.annex}  {spec.title}")
+
+
+@forms.command("schema")
+@click.argument("form_id")
+def forms_schema(form_id: str) -> None:
+    """Print FORM_ID's JSON Schema (generated from its model)."""
+    click.echo(json.dumps(get_form(form_id).json_schema(), ensure_ascii=False, indent=2))
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens."""
+
+
+@tokens.command("create")
+@click.option("--agency", required=True, help="the agency's name (機關全銜) or 機關代碼 the token acts for")
+@click.option("--role", default="staff", show_default=True,
+              type=click.Choice(["staff", "clerk", "auditor", "provider", "admin"]))
+@click.option("--label", default="", help="a note to recognise the token by")
+def tokens_create(agency: str, role: str, label: str) -> None:
+    """Create a token and print it (it is stored hashed and cannot be shown again)."""
+    from .components import open_catalog
+    from .tokens import create_token
+
+    catalog = open_catalog(_settings())
+    try:
+        click.echo(create_token(catalog, agency=agency, role=role, label=label))
+    finally:
+        catalog.close()
+
+
+@main.command("settings")
+def show_settings() -> None:
+    """Show the effective settings (secrets masked) and the variable that sets each."""
+    for env, value, help_text in _settings().describe():
+        click.echo(f"{env:36} {value!s:28} {help_text}")
+
+
+def _read_json(path: Path):
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"{path}: cannot read it ({err.strerror})") from err
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not UTF-8 text") from err
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from err
+
+
+__all__ = ["main", "ConfigError"]

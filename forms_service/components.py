@@ -1,0 +1,135 @@
+"""The long-lived parts of a running service, built from settings: converter, signer, store, catalog.
+
+Built once per process (by ``serve``, the CLI, or the tests' session fixtures) and handed to the
+app factory, so nothing lives at module level.  ``close()`` stops what was started here: the
+LibreOffice workers and, in embedded mode, the SeaweedFS server.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from signing import Pkcs12Provider, SignerProvider
+from signing.demo_pki import ensure_demo_pki
+from signing.validation import load_trust_roots
+from storage import ObjectStore, StorageError
+from storage.s3 import S3ObjectStore
+from storage.seaweed import EmbeddedSeaweedFS
+
+from .catalog import SqlCatalog
+from .convert import Converter, LibreOfficePool
+from .errors import ConfigError, StorageFailed
+from .pipeline import Archive, Producer
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Components:
+    settings: Settings
+    converter: Converter
+    signer: SignerProvider
+    trust_roots: list
+    store: ObjectStore | None = None
+    catalog: SqlCatalog | None = None
+    embedded_store: EmbeddedSeaweedFS | None = None
+    _closers: list = field(default_factory=list)
+
+    @property
+    def producer(self) -> Producer:
+        return Producer(settings=self.settings, converter=self.converter, signer=self.signer,
+                        trust_roots=self.trust_roots)
+
+    @property
+    def archive(self) -> Archive:
+        if self.store is None or self.catalog is None:
+            raise RuntimeError("these components were started without a store and catalog")
+        return Archive(settings=self.settings, store=self.store, catalog=self.catalog)
+
+    def close(self) -> None:
+        for close in reversed(self._closers):
+            try:
+                close()
+            except Exception:  # keep closing the rest
+                log.exception("error while stopping a component")
+        self._closers.clear()
+
+    def __enter__(self) -> "Components":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_components(settings: Settings, *, with_archive: bool = True, workers: int | None = None) -> Components:
+    """Start everything the settings describe; on any failure, stop what was started and raise."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    closers: list = []
+    try:
+        signer, roots = open_signer(settings)
+        closers.append(signer.close)
+        converter = LibreOfficePool(
+            workers=workers or settings.converter_workers, timeout=settings.conversion_timeout,
+            soffice=settings.soffice_path, uno_python=settings.uno_python,
+        )
+        closers.append(converter.close)
+        components = Components(settings, converter=converter, signer=signer, trust_roots=roots)
+        if with_archive:
+            components.embedded_store, components.store = open_store(settings)
+            if components.embedded_store is not None:
+                closers.append(components.embedded_store.stop)
+            components.catalog = open_catalog(settings)
+            closers.append(components.catalog.close)
+        components._closers = closers
+        return components
+    except BaseException:
+        for close in reversed(closers):
+            close()
+        raise
+
+
+def open_signer(settings: Settings) -> tuple[SignerProvider, list]:
+    roots_files = list(settings.trust_roots)
+    if settings.demo_signer:
+        pki = ensure_demo_pki(settings.data_dir / "pki")
+        provider = Pkcs12Provider(pki.signer_p12, password=pki.password)
+        roots_files.append(str(pki.root_pem))
+    else:
+        password = None
+        if settings.signer_pkcs12_password_file:
+            try:
+                password = Path(settings.signer_pkcs12_password_file).read_bytes().strip()
+            except OSError as err:
+                raise ConfigError(f"FORMS_SIGNER_PKCS12_PASSWORD_FILE: cannot read it ({err.strerror})") from err
+        provider = Pkcs12Provider(settings.signer_pkcs12, password=password)
+    provider.signer()  # fail at start-up, not at the first request
+    return provider, load_trust_roots(roots_files)
+
+
+def open_store(settings: Settings) -> tuple[EmbeddedSeaweedFS | None, ObjectStore]:
+    embedded = None
+    if settings.embedded_store:
+        embedded = EmbeddedSeaweedFS(settings.data_dir / "seaweedfs", bucket=settings.s3_bucket).start()
+        creds = embedded.credentials
+        endpoint, access, secret, secure = embedded.endpoint, creds.access_key, creds.secret_key, False
+    else:
+        endpoint, access, secret = settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key
+        secure = settings.s3_secure
+    store = S3ObjectStore(endpoint=endpoint, access_key=access, secret_key=secret, bucket=settings.s3_bucket,
+                          secure=secure, region=settings.s3_region, timeout=settings.s3_timeout)
+    try:
+        store.ensure_ready()
+    except StorageError as err:
+        if embedded:
+            embedded.stop()
+        raise StorageFailed(f"the object store is not usable: {err}") from err
+    return embedded, store
+
+
+def open_catalog(settings: Settings) -> SqlCatalog:
+    catalog = SqlCatalog(settings.catalog_url)
+    catalog.create_schema()
+    return catalog

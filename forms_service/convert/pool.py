@@ -1,0 +1,273 @@
+"""A supervised pool of warm LibreOffice workers.
+
+Shape (after Datasette's write thread): a bounded number of callers may wait; each takes an idle
+worker from a queue, uses it alone, and gives it back.  Each worker owns one ``soffice`` with its
+own profile and UNO pipe — two LibreOffice processes sharing a profile fail silently.
+
+Supervision: a worker found dead at check-out is restarted; a conversion that exceeds the time
+limit gets its whole process group killed (``soffice.bin`` included) and the worker restarted; a
+worker that dies mid-conversion is restarted and the document retried once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from ..errors import ConversionFailed, ServiceUnavailable
+from .fonts import fontconfig_env
+from .protocol import check_docx
+
+WORKER_SCRIPT = Path(str(files("forms_service.convert").joinpath("uno_worker.py")))
+
+
+class _WorkerDied(Exception):
+    pass
+
+
+class _WorkerTimedOut(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ConversionResult:
+    pdf: bytes
+    pages: int
+
+
+class Worker:
+    """One ``uno_worker.py`` process (and its soffice) with a private profile directory."""
+
+    def __init__(self, index: int, root: Path, *, soffice: str, uno_python: str, start_timeout: float):
+        self.index = index
+        self.root = root / f"worker-{index}"
+        self.soffice = soffice
+        self.uno_python = uno_python
+        self.start_timeout = start_timeout
+        self.process: subprocess.Popen | None = None
+        self._buffer = b""
+        self.conversions = 0
+        self.restarts = -1
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> None:
+        self.stop()
+        self.restarts += 1
+        profile = self.root / "profile"
+        home = self.root / "home"
+        home.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ, **fontconfig_env(), "HOME": str(home), "SAL_USE_VCLPLUGIN": "svp",
+            "TMPDIR": str(self.root),
+        }
+        pipe_name = f"forms-{os.getpid()}-{self.index}-{uuid.uuid4().hex[:8]}"
+        self.process = subprocess.Popen(
+            [self.uno_python, str(WORKER_SCRIPT), self.soffice, str(profile), pipe_name],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=env, start_new_session=True,
+        )
+        self._buffer = b""
+        try:
+            hello = self._read_line(self.start_timeout)
+        except (_WorkerDied, _WorkerTimedOut) as err:
+            self.stop()
+            raise ConversionFailed(
+                f"LibreOffice worker {self.index} did not start within {self.start_timeout:.0f} s "
+                f"({type(err).__name__.strip('_')}); is libreoffice-writer-nogui with python3-uno installed?"
+            ) from err
+        if not hello.get("ready"):
+            self.stop()
+            raise ConversionFailed(f"LibreOffice worker {self.index} failed to start: {hello}")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream:
+                stream.close()
+
+    def convert(self, src: Path, dst: Path, timeout: float) -> int:
+        assert self.process and self.process.stdin
+        try:
+            self.process.stdin.write(json.dumps({"in": str(src), "out": str(dst)}).encode() + b"\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError) as err:
+            raise _WorkerDied() from err
+        answer = self._read_line(timeout)
+        self.conversions += 1
+        if not answer.get("ok"):
+            raise ConversionFailed(f"LibreOffice could not convert the document: {answer.get('error')}")
+        return int(answer.get("pages") or 0)
+
+    def _read_line(self, timeout: float) -> dict:
+        assert self.process and self.process.stdout
+        fd = self.process.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _WorkerTimedOut()
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise _WorkerDied()
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+
+class LibreOfficePool:
+    """The ``Converter`` implementation used by the service: N warm workers, bounded waiting."""
+
+    def __init__(
+        self,
+        *,
+        workers: int = 2,
+        timeout: float = 60.0,
+        soffice: str = "/usr/bin/soffice",
+        uno_python: str = "/usr/bin/python3",
+        work_dir: Path | None = None,
+        max_waiting: int | None = None,
+        start_timeout: float = 60.0,
+    ):
+        for exe, what in ((soffice, "soffice"), (uno_python, "a Python with uno")):
+            if not shutil.which(exe):
+                raise ServiceUnavailable(
+                    f"{what} not found at {exe}: install libreoffice-writer-nogui and python3-uno"
+                )
+        self.timeout = timeout
+        self._own_dir = work_dir is None
+        self.root = Path(work_dir or tempfile.mkdtemp(prefix="forms-lo-"))
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._workers = [
+            Worker(i, self.root, soffice=soffice, uno_python=uno_python, start_timeout=start_timeout)
+            for i in range(workers)
+        ]
+        self._idle: queue.Queue[Worker] = queue.Queue()
+        self._waiting = threading.BoundedSemaphore(max_waiting or workers * 8)
+        self._closed = False
+        self._start_all()
+
+    def _start_all(self) -> None:
+        errors: list[BaseException] = []
+
+        def start(w: Worker) -> None:
+            try:
+                w.start()
+            except BaseException as err:  # collected and re-raised below
+                errors.append(err)
+
+        threads = [threading.Thread(target=start, args=(w,)) for w in self._workers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            self.close()
+            raise errors[0]
+        for w in self._workers:
+            self._idle.put(w)
+
+    # --- Converter protocol -------------------------------------------------------------------
+
+    def convert(self, docx: bytes) -> bytes:
+        return self.convert_with_pages(docx).pdf
+
+    def convert_with_pages(self, docx: bytes) -> ConversionResult:
+        check_docx(docx)
+        if self._closed:
+            raise ServiceUnavailable("the converter pool is closed")
+        if not self._waiting.acquire(blocking=False):
+            raise ServiceUnavailable("the converter is busy: too many documents are waiting, retry shortly")
+        try:
+            try:
+                worker = self._idle.get(timeout=self.timeout)
+            except queue.Empty as err:
+                raise ServiceUnavailable(f"no converter was free within {self.timeout:.0f} s") from err
+            try:
+                return self._convert_on(worker, docx)
+            finally:
+                self._idle.put(worker)
+        finally:
+            self._waiting.release()
+
+    def close(self) -> None:
+        self._closed = True
+        for w in self._workers:
+            w.stop()
+        if self._own_dir:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    # --- supervision ----------------------------------------------------------------------------
+
+    def _convert_on(self, worker: Worker, docx: bytes) -> ConversionResult:
+        job = Path(tempfile.mkdtemp(prefix="job-", dir=self.root))
+        try:
+            src, dst = job / "in.docx", job / "out.pdf"
+            src.write_bytes(docx)
+            for attempt in (1, 2):
+                if not worker.alive:
+                    worker.start()
+                try:
+                    pages = worker.convert(src, dst, self.timeout)
+                    break
+                except _WorkerTimedOut as err:
+                    worker.stop()
+                    self._restart_quietly(worker)
+                    raise ConversionFailed(
+                        f"the conversion took longer than {self.timeout:.0f} s and was stopped"
+                    ) from err
+                except _WorkerDied as err:
+                    worker.stop()
+                    if attempt == 2:
+                        self._restart_quietly(worker)
+                        raise ConversionFailed("LibreOffice stopped during the conversion, twice") from err
+            pdf = dst.read_bytes() if dst.exists() else b""
+            if not pdf.startswith(b"%PDF-"):
+                raise ConversionFailed("LibreOffice produced no PDF")
+            return ConversionResult(pdf=pdf, pages=pages)
+        finally:
+            shutil.rmtree(job, ignore_errors=True)
+
+    def _restart_quietly(self, worker: Worker) -> None:
+        try:
+            worker.start()
+        except ConversionFailed:
+            pass  # found dead at the next check-out and started again there
+
+    def status(self) -> list[dict]:
+        return [
+            {"worker": w.index, "alive": w.alive, "conversions": w.conversions, "restarts": w.restarts,
+             "pid": w.process.pid if w.process else None}
+            for w in self._workers
+        ]
+
+    def __enter__(self) -> "LibreOfficePool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,100 @@
+"""The application's error hierarchy: a stable ``code``, a human sentence, and optional details.
+
+Lower layers (``signing``, ``storage``) have their own small hierarchies; the pipeline wraps them
+in these.  HTTP status codes are *not* decided here: ``web/errors.py`` maps codes to statuses, and
+the CLI maps every ``InputError`` to exit status 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One problem with one input field: ``path`` like ``representative.name`` or ``users[0].email``."""
+
+    path: str
+    message: str
+    code: str = "invalid"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message, "code": self.code}
+
+
+class FormsError(Exception):
+    """Base class: every error the service raises on purpose carries a stable code."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.details}
+
+
+class InputError(FormsError):
+    """The caller's input is wrong; nothing was produced or stored."""
+
+    code = "invalid_input"
+
+
+class ValidationFailed(InputError):
+    """One or more fields failed validation; ``problems`` names each field path."""
+
+    code = "validation_failed"
+
+    def __init__(self, problems: list[FieldProblem], *, form_id: str | None = None):
+        self.problems = problems
+        self.form_id = form_id
+        first = problems[0] if problems else FieldProblem("", "invalid input")
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        where = f"{form_id}: " if form_id else ""
+        super().__init__(
+            f"{where}{first.path or '(body)'}: {first.message}{more}",
+            details={"errors": [p.as_dict() for p in problems]},
+        )
+
+
+class UnknownForm(InputError):
+    code = "unknown_form"
+
+
+class NotFound(FormsError):
+    code = "not_found"
+
+
+class Unauthorized(FormsError):
+    code = "unauthorized"
+
+
+class Forbidden(FormsError):
+    code = "forbidden"
+
+
+class ConfigError(FormsError):
+    """A setting is wrong; raised at start-up, names the setting."""
+
+    code = "bad_setting"
+
+
+class ServiceUnavailable(FormsError):
+    """A component the request needs (store, converter, signer) failed or is down."""
+
+    code = "service_unavailable"
+
+
+class ConversionFailed(ServiceUnavailable):
+    code = "conversion_failed"
+
+
+class SigningFailed(ServiceUnavailable):
+    code = "signing_failed"
+
+
+class StorageFailed(ServiceUnavailable):
+    code = "storage_unavailable"

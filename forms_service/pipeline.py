@@ -1,0 +1,165 @@
+"""The record pipeline: validate → render → convert → sign → store a version → catalog row + audit.
+
+Two halves: ``Producer.produce`` makes the signed PDF and touches no storage (the CLI's
+``render`` uses it alone); ``Archive.submit`` stores it.  Order matters for "no half records":
+the object is stored first, then the catalog row and its audit event are written in one
+transaction.  If that transaction fails, the stored object has no catalog row — it is invisible
+to users and found by the archive's reconciliation — and the caller gets an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from signing import SignatureOptions, SignerProvider, SigningError, sign_pdf, validate_pdf
+from storage import ObjectStore, Retention, StorageError
+
+from .catalog import Catalog, NewAuditEvent, NewRecord, NewVersion
+from .convert import Converter
+from .errors import SigningFailed, StorageFailed
+from .forms import FormSpec, RenderOptions, get_form
+from .forms.types import FormModel
+from .render import render_docx
+from .settings import Settings
+from .tokens import Actor
+
+
+@dataclass(frozen=True)
+class Produced:
+    """A validated form turned into a signed PDF/A, not yet stored."""
+
+    spec: FormSpec
+    form: FormModel
+    pdf: bytes
+    sha256: str
+    pages: int
+    signature_report: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    record_id: str
+    number: int
+    object_key: str
+    object_version: str
+    sha256: str
+    size: int
+
+
+@lru_cache(maxsize=None)
+def _packaged_template(name: str) -> bytes:
+    return files("forms_service.templates").joinpath(name).read_bytes()
+
+
+class Producer:
+    def __init__(self, *, settings: Settings, converter: Converter, signer: SignerProvider, trust_roots: list):
+        self.settings = settings
+        self.converter = converter
+        self.signer = signer
+        self.trust_roots = trust_roots
+
+    def validate(self, form_id: str, data: Any) -> tuple[FormSpec, FormModel]:
+        spec = get_form(form_id)
+        return spec, spec.validate(data)
+
+    def produce(self, form_id: str, data: Any) -> Produced:
+        spec, form = self.validate(form_id, data)
+        return self.produce_validated(spec, form)
+
+    def produce_validated(self, spec: FormSpec, form: FormModel) -> Produced:
+        docx = render_docx(_packaged_template(spec.template), spec.context(form, self._options()))
+        pdf = self.converter.convert(docx)
+        owner = spec.owner(form)
+        try:
+            signed = sign_pdf(pdf, self.signer.signer(), SignatureOptions(
+                field_name="Signature1", reason=f"{spec.annex} {spec.title}", location=owner.name,
+            ))
+            report = [r.as_dict() for r in validate_pdf(signed, self.trust_roots)]
+        except SigningError as err:
+            raise SigningFailed(str(err)) from err
+        # Never archive a signature that does not hold: check it as a verifier would.
+        if not report or not all(r["intact"] and r["valid"] for r in report):
+            raise SigningFailed("the new signature did not validate; nothing was stored")
+        return Produced(spec, form, signed, hashlib.sha256(signed).hexdigest(), _page_count(pdf), report)
+
+    def _options(self) -> RenderOptions:
+        return RenderOptions(provider_name=self.settings.provider_name)
+
+
+class Archive:
+    def __init__(self, *, settings: Settings, store: ObjectStore, catalog: Catalog):
+        self.settings = settings
+        self.store = store
+        self.catalog = catalog
+
+    def submit(self, produced: Produced, actor: Actor, *, source_ip: str = "") -> StoredVersion:
+        spec, form = produced.spec, produced.form
+        owner = spec.owner(form)
+        now = datetime.now(timezone.utc)
+        record_id = "rec_" + uuid.uuid4().hex
+        number = 1
+        key = f"records/{spec.form_id}/{record_id}/v{number}.pdf"
+        retention = Retention(self.settings.retention_mode, self.retain_until(spec, form, now))
+        try:
+            stored = self.store.put(
+                key, produced.pdf, content_type="application/pdf", retention=retention,
+                metadata={
+                    "form-id": spec.form_id, "record-id": record_id, "version": str(number),
+                    "agency": owner.name, "agency-code": owner.code, "created-at": now.isoformat(),
+                    "created-by": actor.id, "pages": str(produced.pages),
+                    "signatures": str(len(produced.signature_report)),
+                },
+            )
+        except StorageError as err:
+            raise StorageFailed(f"the record was not stored: {err}") from err
+        period = getattr(form, "period", None)
+        user_unit = getattr(form, "user_unit", None)
+        self.catalog.add_record(
+            NewRecord(
+                id=record_id, form_id=spec.form_id, agency_name=owner.name, agency_code=owner.code,
+                user_unit_name=user_unit.name if user_unit else "",
+                title=f"{spec.annex} {spec.title}（{owner.name}）",
+                period_start=period.start if period else None, period_end=period.end if period else None,
+                input=form.model_dump(mode="json"), created_at=now, created_by=actor.id,
+            ),
+            NewVersion(
+                number=number, object_key=key, object_version=stored.version_id, sha256=stored.sha256,
+                size=stored.size, pages=produced.pages, signatures=len(produced.signature_report),
+                signature_report=produced.signature_report, retention_mode=retention.mode,
+                retain_until=retention.until, created_at=now, reason="created",
+            ),
+            NewAuditEvent(
+                actor=actor.id, agency=actor.agency, action="record.create", record_id=record_id,
+                version=number, source_ip=source_ip,
+                detail={"form_id": spec.form_id, "sha256": stored.sha256},
+            ),
+        )
+        return StoredVersion(record_id, number, key, stored.version_id, stored.sha256, stored.size)
+
+    def retain_until(self, spec: FormSpec, form: FormModel, now: datetime) -> datetime:
+        """Until the form's date (end of 使用期限) plus the configured years, and at least a year."""
+        years = self.settings.retention_years_after_period
+        base = _add_years(spec.retain_from(form), years)
+        floor = _add_years(now.date(), 1)
+        until = max(base, floor)
+        return datetime(until.year, until.month, until.day, tzinfo=timezone.utc) + timedelta(days=1)
+
+
+def _add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def _page_count(pdf: bytes) -> int:
+    return int(PdfFileReader(io.BytesIO(pdf), strict=False).root["/Pages"]["/Count"])

@@ -1,0 +1,157 @@
+"""One frozen settings object, read from ``FORMS_*`` environment variables and an optional TOML file.
+
+Precedence: explicit overrides (tests, CLI flags) > environment > TOML file (``FORMS_CONFIG``) >
+defaults.  Every value is parsed and checked here, so a bad setting stops start-up with a sentence
+naming it, instead of failing later inside a request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+RETENTION_MODES = ("GOVERNANCE", "COMPLIANCE")
+
+
+def _setting(default: Any, help: str, **extra: Any) -> Any:
+    return field(default=default, metadata={"help": help, **extra})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All configuration of one service instance.  Field ``x`` is read from ``FORMS_X``."""
+
+    data_dir: Path = _setting(Path("var"), "where the catalog, demo PKI, embedded store and logs live")
+    host: str = _setting("127.0.0.1", "address `serve` listens on")
+    port: int = _setting(8080, "port `serve` listens on")
+
+    provider_name: str = _setting("經濟部商業司", "the data provider (A層) printed on the forms")
+
+    # Object store.  No endpoint → an embedded SeaweedFS on loopback, started and stopped by us.
+    s3_endpoint: str = _setting("", "host:port of an S3 server with Object Lock; empty = embedded SeaweedFS")
+    s3_access_key: str = _setting("", "S3 access key (generated for the embedded store)")
+    s3_secret_key: str = _setting("", "S3 secret key (generated for the embedded store)", secret=True)
+    s3_bucket: str = _setting("forms-records", "bucket holding every record version (created with Object Lock)")
+    s3_secure: bool = _setting(False, "use HTTPS to reach the S3 endpoint")
+    s3_region: str = _setting("us-east-1", "S3 region name")
+    s3_timeout: float = _setting(5.0, "seconds before an S3 request is given up")
+    retention_mode: str = _setting("GOVERNANCE", "Object Lock mode: GOVERNANCE (demo) or COMPLIANCE (production)")
+    retention_years_after_period: int = _setting(1, "years a record of 附件1–3 is kept after its 使用期限 ends")
+
+    database_url: str = _setting("", "SQLAlchemy URL of the catalog; empty = SQLite in the data directory")
+
+    # Conversion.
+    converter_workers: int = _setting(2, "warm LibreOffice workers in the pool")
+    conversion_timeout: float = _setting(60.0, "seconds one conversion may take before its worker is killed")
+    soffice_path: str = _setting("/usr/bin/soffice", "LibreOffice's soffice")
+    uno_python: str = _setting("/usr/bin/python3", "a Python that can `import uno` (Debian python3-uno)")
+
+    # Signing.  No PKCS#12 file → the demo PKI in the data directory (names say DEMO).
+    signer_pkcs12: str = _setting("", "PKCS#12 file with the signing key and certificate chain")
+    signer_pkcs12_password_file: str = _setting("", "file holding the PKCS#12 password", secret=True)
+    trust_roots: tuple[str, ...] = _setting((), "PEM/DER files of trusted roots (comma-separated)")
+
+    @property
+    def embedded_store(self) -> bool:
+        return not self.s3_endpoint
+
+    @property
+    def demo_signer(self) -> bool:
+        return not self.signer_pkcs12
+
+    @property
+    def catalog_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'catalog.sqlite3'}"
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        environ = os.environ if environ is None else environ
+        raw: dict[str, Any] = {}
+        config_file = environ.get("FORMS_CONFIG")
+        if config_file:
+            raw.update(_read_toml(Path(config_file)))
+        for f in fields(cls):
+            env_name = "FORMS_" + f.name.upper()
+            if env_name in environ:
+                raw[f.name] = environ[env_name]
+        raw.update(overrides)
+        unknown = set(raw) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown setting {sorted(unknown)[0]!r} in {config_file or 'overrides'}")
+        values = {f.name: _parse(f, raw[f.name]) for f in fields(cls) if f.name in raw}
+        settings = cls(**values)
+        settings._check()
+        return settings
+
+    def _check(self) -> None:
+        if self.retention_mode not in RETENTION_MODES:
+            raise ConfigError(
+                f"FORMS_RETENTION_MODE must be GOVERNANCE or COMPLIANCE, not {self.retention_mode!r}"
+            )
+        if not 1 <= self.converter_workers <= 16:
+            raise ConfigError("FORMS_CONVERTER_WORKERS must be between 1 and 16")
+        if not 1 <= self.port <= 65535:
+            raise ConfigError("FORMS_PORT must be a TCP port (1–65535)")
+        if self.conversion_timeout <= 0 or self.s3_timeout <= 0:
+            raise ConfigError("FORMS_CONVERSION_TIMEOUT and FORMS_S3_TIMEOUT must be positive")
+        if self.s3_endpoint and not (self.s3_access_key and self.s3_secret_key):
+            raise ConfigError("FORMS_S3_ENDPOINT is set: FORMS_S3_ACCESS_KEY and FORMS_S3_SECRET_KEY are needed too")
+        if self.s3_endpoint and "://" in self.s3_endpoint:
+            raise ConfigError("FORMS_S3_ENDPOINT takes host:port (use FORMS_S3_SECURE for https)")
+        if self.signer_pkcs12 and not Path(self.signer_pkcs12).is_file():
+            raise ConfigError(f"FORMS_SIGNER_PKCS12: no such file {self.signer_pkcs12}")
+        for root in self.trust_roots:
+            if not Path(root).is_file():
+                raise ConfigError(f"FORMS_TRUST_ROOTS: no such file {root}")
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(environment variable, value, help) for each setting, secrets masked."""
+        rows = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            shown = "••••" if f.metadata.get("secret") and value else str(value)
+            rows.append(("FORMS_" + f.name.upper(), shown, f.metadata["help"]))
+        return rows
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as err:
+        raise ConfigError(f"FORMS_CONFIG: cannot read {path}: {err.strerror}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"FORMS_CONFIG: {path} is not valid TOML: {err}") from err
+
+
+def _parse(f: dataclasses.Field, value: Any) -> Any:
+    name = "FORMS_" + f.name.upper()
+    kind = type(f.default)
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(value)
+        if kind is tuple:
+            if isinstance(value, (list, tuple)):
+                return tuple(str(v) for v in value)
+            return tuple(v.strip() for v in str(value).split(",") if v.strip())
+        if kind is Path or isinstance(f.default, Path):
+            return Path(value)
+        return kind(value)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{name} must be a {kind.__name__}, not {value!r}") from err

@@ -1,0 +1,154 @@
+"""The JSON API (``/api/v1``): forms and their schemas, creating records, reading them back."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from ..catalog import NewAuditEvent
+from ..catalog.models import Record, Version
+from ..errors import FieldProblem, Forbidden, InputError, NotFound, StorageFailed
+from ..forms import all_forms, get_form
+from ..tokens import Actor
+from .auth import require_actor, source_ip
+from storage import StorageError
+
+bp = Blueprint("api", __name__)
+
+
+def _components():
+    return current_app.extensions["forms"]
+
+
+@bp.get("/forms")
+def list_forms():
+    return jsonify({"forms": [
+        {"id": s.form_id, "annex": s.annex, "title": s.title,
+         "schema": url_for("api.form_schema", form_id=s.form_id)}
+        for s in all_forms()
+    ]})
+
+
+@bp.get("/forms/<form_id>/schema")
+def form_schema(form_id: str):
+    return jsonify(get_form(form_id).json_schema())
+
+
+@bp.post("/forms/<form_id>/records")
+def create_record(form_id: str):
+    actor = require_actor()
+    spec = get_form(form_id)
+    data = request.get_json(silent=True)
+    if data is None:
+        raise InputError("the body must be JSON (Content-Type: application/json)")
+    components = _components()
+    producer = components.producer
+    spec, form = producer.validate(spec.form_id, data)
+    owner = spec.owner(form)
+    if not actor.sees_all_agencies and actor.agency not in (owner.name, owner.code):
+        problem = FieldProblem(spec.owner_field, f"your token is for {actor.agency}; it cannot file forms for {owner.name}",
+                               "not_your_agency")
+        raise Forbidden(f"{form_id}: {problem.path}: {problem.message}", details={"errors": [problem.as_dict()]})
+    produced = producer.produce_validated(spec, form)
+    stored = components.archive.submit(produced, actor, source_ip=source_ip())
+    body = {
+        "record_id": stored.record_id, "version": stored.number, "version_id": stored.object_version,
+        "sha256": stored.sha256, "size": stored.size,
+        "links": {
+            "self": url_for("api.get_record", record_id=stored.record_id),
+            "pdf": url_for("api.get_pdf", record_id=stored.record_id, version=stored.number),
+        },
+    }
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = body["links"]["self"]
+    return response
+
+
+@bp.get("/records/<record_id>")
+def get_record(record_id: str):
+    actor = require_actor()
+    record = _visible_record(actor, record_id)
+    _components().catalog.audit(NewAuditEvent(
+        actor=actor.id, agency=actor.agency, action="record.read", record_id=record.id, source_ip=source_ip(),
+    ))
+    return jsonify(_record_json(record))
+
+
+@bp.get("/records/<record_id>/pdf")
+def get_pdf(record_id: str):
+    actor = require_actor()
+    record = _visible_record(actor, record_id)
+    version = _pick_version(record, request.args.get("version"))
+    components = _components()
+    try:
+        data = components.store.get(version.object_key, version.object_version)
+    except StorageError as err:
+        raise StorageFailed(f"the PDF could not be read from the archive: {err}") from err
+    components.catalog.audit(NewAuditEvent(
+        actor=actor.id, agency=actor.agency, action="record.download", record_id=record.id,
+        version=version.number, source_ip=source_ip(), detail={"sha256": version.sha256},
+    ))
+    filename = f"{record.form_id}-{record.id}-v{version.number}.pdf"
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Content-SHA256": version.sha256,
+        "ETag": f'"{version.sha256}"',
+        "Cache-Control": "private, no-store",
+    })
+
+
+def _visible_record(actor: Actor, record_id: str) -> Record:
+    catalog = _components().catalog
+    scope = None if actor.sees_all_agencies else actor.agency
+    record = catalog.get_record(record_id, agency=scope)
+    if record is None:
+        # Same answer whether it does not exist or belongs to another agency; the attempt is logged.
+        catalog.audit(NewAuditEvent(
+            actor=actor.id, agency=actor.agency, action="record.read", outcome="refused",
+            record_id=record_id, source_ip=source_ip(),
+        ))
+        raise NotFound(f"no record {record_id} that you may see")
+    return record
+
+
+def _pick_version(record: Record, requested: str | None) -> Version:
+    if not record.versions:
+        raise NotFound(f"record {record.id} has no stored version")
+    if requested is None:
+        return record.versions[-1]
+    try:
+        number = int(requested)
+    except ValueError:
+        raise InputError("version must be a version number (1, 2, …)", details={"field": "version"}) from None
+    for v in record.versions:
+        if v.number == number:
+            return v
+    raise NotFound(f"record {record.id} has no version {number}")
+
+
+def _record_json(record: Record) -> dict:
+    return {
+        "record_id": record.id,
+        "form_id": record.form_id,
+        "title": record.title,
+        "agency": {"name": record.agency_name, "code": record.agency_code},
+        "user_unit": record.user_unit_name,
+        "status": record.status,
+        "period": {"start": record.period_start.isoformat() if record.period_start else None,
+                   "end": record.period_end.isoformat() if record.period_end else None},
+        "created_at": record.created_at.isoformat(),
+        "created_by": record.created_by,
+        "input": record.input,
+        "versions": [
+            {
+                "version": v.number, "version_id": v.object_version, "sha256": v.sha256, "size": v.size,
+                "pages": v.pages, "signatures": v.signatures, "created_at": v.created_at.isoformat(),
+                "retention": {"mode": v.retention_mode,
+                              "retain_until": v.retain_until.isoformat() if v.retain_until else None},
+                "legal_hold": v.legal_hold,
+                "signature_report": v.signature_report,
+                "pdf": url_for("api.get_pdf", record_id=record.id, version=v.number),
+            }
+            for v in record.versions
+        ],
+    }

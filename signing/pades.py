@@ -1,0 +1,45 @@
+"""PAdES signing of a PDF with a pyHanko ``Signer``, as an incremental update.
+
+Incremental: the converted PDF/A stays byte-for-byte the first revision, so PDF/A conformance
+and earlier signatures are preserved.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError as PyHankoSigningError
+from pyhanko.sign.signers.pdf_cms import Signer
+
+from .errors import SigningError
+
+
+@dataclass(frozen=True)
+class SignatureOptions:
+    field_name: str = "Signature1"
+    reason: str = ""
+    location: str = ""
+    contact_info: str = ""
+    md_algorithm: str = "sha256"
+
+
+def sign_pdf(pdf: bytes, signer: Signer, options: SignatureOptions = SignatureOptions()) -> bytes:
+    """A new revision of ``pdf`` carrying one more PAdES signature (B-B)."""
+    meta = signers.PdfSignatureMetadata(
+        field_name=options.field_name,
+        md_algorithm=options.md_algorithm,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=options.reason or None,
+        location=options.location or None,
+        contact_info=options.contact_info or None,
+    )
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        out = signers.PdfSigner(meta, signer=signer).sign_pdf(writer)
+    except (PdfError, PyHankoSigningError, ValueError) as err:
+        raise SigningError(f"the PDF could not be signed: {err}") from err
+    return out.getvalue()

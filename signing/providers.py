@@ -1,0 +1,103 @@
+"""Signer providers: they open a key (file or token) once and hand out a pyHanko ``Signer``.
+
+``Pkcs12Provider`` loads a PKCS#12 file and caches the parsed private key: stock ``SimpleSigner``
+re-parses the key for every signature (≈55 ms for an RSA key here), which dominated B-B signing.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.serialization import pkcs12
+from pyhanko.sign.general import get_pyca_cryptography_hash
+from pyhanko.sign.signers import SimpleSigner
+from pyhanko.sign.signers.pdf_cms import Signer
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from .errors import SignerUnavailable
+
+
+@runtime_checkable
+class SignerProvider(Protocol):
+    """Opens the signing key once; ``signer()`` returns a ready pyHanko ``Signer``.
+
+    Contract (``tests/contract/test_signer_provider.py``): ``signer()`` is cheap after the first
+    call and safe to call from several threads; a missing key, wrong password/PIN or absent token
+    raises ``SignerUnavailable`` with a sentence (never the secret); ``close()`` releases sessions.
+    """
+
+    def signer(self) -> Signer: ...
+
+    def close(self) -> None: ...
+
+
+class CachedKeySigner(SimpleSigner):
+    """``SimpleSigner`` that parses its private key once instead of once per signature."""
+
+    def __init__(self, *, signing_cert, signing_key: asn1_keys.PrivateKeyInfo, cert_registry, key_object):
+        super().__init__(signing_cert=signing_cert, signing_key=signing_key, cert_registry=cert_registry)
+        self._key_object = key_object
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        try:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        except ValueError:
+            return super().sign_raw(data, digest_algorithm)
+        hash_algo = get_pyca_cryptography_hash(digest_algorithm)
+        key = self._key_object
+        if isinstance(key, RSAPrivateKey) and mechanism == "rsassa_pkcs1v15":
+            return key.sign(data, PKCS1v15(), hash_algo)
+        if isinstance(key, EllipticCurvePrivateKey) and mechanism == "ecdsa":
+            return key.sign(data, ECDSA(hash_algo))
+        return super().sign_raw(data, digest_algorithm)  # PSS and others: stock path
+
+
+class Pkcs12Provider:
+    """A software key from a PKCS#12 (.p12/.pfx) file with its certificate chain."""
+
+    def __init__(self, path: Path | str, *, password: bytes | None):
+        self.path = Path(path)
+        self._password = password
+        self._signer: Signer | None = None
+        self._lock = threading.Lock()
+
+    def signer(self) -> Signer:
+        with self._lock:
+            if self._signer is None:
+                self._signer = self._load()
+            return self._signer
+
+    def close(self) -> None:
+        self._signer = None
+
+    def _load(self) -> Signer:
+        try:
+            data = self.path.read_bytes()
+        except OSError as err:
+            raise SignerUnavailable(f"cannot read the signing key file {self.path}: {err.strerror}") from err
+        try:
+            key, cert, extra = pkcs12.load_key_and_certificates(data, self._password)
+        except ValueError as err:
+            raise SignerUnavailable(
+                f"cannot open {self.path.name}: wrong password or not a PKCS#12 file"
+            ) from err
+        if key is None or cert is None:
+            raise SignerUnavailable(f"{self.path.name} holds no private key with a certificate")
+        der_key = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        chain = [x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in (extra or [])]
+        return CachedKeySigner(
+            signing_cert=x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
+            signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
+            cert_registry=SimpleCertificateStore.from_certs(chain),
+            key_object=key,
+        )

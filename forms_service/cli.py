@@ -176,3 +176,7 @@ def _read_json(path: Path):
 
 
 __all__ = ["main", "ConfigError"]
+
+
+if __name__ == "__main__":
+    main()

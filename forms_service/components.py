@@ -130,6 +130,7 @@ def open_store(settings: Settings) -> tuple[EmbeddedSeaweedFS | None, ObjectStor
 
 
 def open_catalog(settings: Settings) -> SqlCatalog:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     catalog = SqlCatalog(settings.catalog_url)
     catalog.create_schema()
     return catalog

@@ -26,6 +26,8 @@ from .protocol import ObjectInfo, Retention, StoredObject
 
 SHA256_KEY = "sha256"
 _NOT_FOUND = {"NoSuchKey", "NoSuchVersion", "NoSuchObjectLockConfiguration"}
+# How S3 servers say "this version has no retention" (AWS, MinIO, SeaweedFS differ).
+_NO_RETENTION = {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"}
 _CREDENTIALS = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied"}
 
 
@@ -119,7 +121,7 @@ class S3ObjectStore:
                 if r is not None and r.mode:
                     retention = Retention(mode=r.mode, until=r.retain_until_date)
             except S3Error as err:
-                if err.code not in _NOT_FOUND:
+                if err.code not in _NO_RETENTION:
                     raise
             try:
                 hold = self._client.is_object_legal_hold_enabled(self.bucket, key, version_id=stat.version_id)
@@ -173,6 +175,8 @@ class S3ObjectStore:
             if err.code in _CREDENTIALS:
                 raise StoreUnavailable(f"cannot {action}: the store refused access ({err.code})") from err
             raise StorageError(f"cannot {action}: the store answered {err.code}: {err.message}") from err
+        except ValueError as err:  # the SDK's own argument checks (bucket or key names)
+            raise StorageError(f"cannot {action}: {err}") from err
         except (urllib3.exceptions.HTTPError, MinioException, OSError) as err:
             raise StoreUnavailable(
                 f"cannot {action}: the object store at {self.endpoint} does not answer ({type(err).__name__})"

@@ -129,7 +129,8 @@ class _Guard:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc is not None and isinstance(exc, SQLAlchemyError):
-            raise CatalogUnavailable(f"cannot {self.action}: the catalog database failed ({type(exc).__name__})") from exc
+            reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+            raise CatalogUnavailable(f"cannot {self.action}: the catalog database failed ({reason})") from exc
         return False
 
 

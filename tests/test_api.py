@@ -1,0 +1,128 @@
+"""The HTTP API: create a record, read it back, download its PDF — and the refusals."""
+
+from __future__ import annotations
+
+import hashlib
+
+from forms_service.catalog import RecordFilter
+from forms_service.components import Components
+from forms_service.tokens import create_token
+from forms_service.web import create_app
+from storage.s3 import S3ObjectStore
+from storage.seaweed import free_port
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_round_trip_post_then_metadata_then_pdf_with_the_same_sha256(client, staff_token, example):
+    created = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                          headers=auth(staff_token))
+    assert created.status_code == 201, created.json
+    body = created.json
+    assert body["version"] == 1 and body["version_id"] and len(body["sha256"]) == 64
+    assert created.headers["Location"] == f"/api/v1/records/{body['record_id']}"
+
+    meta = client.get(f"/api/v1/records/{body['record_id']}", headers=auth(staff_token))
+    assert meta.status_code == 200
+    [version] = meta.json["versions"]
+    assert version["sha256"] == body["sha256"]
+    assert version["retention"]["mode"] == "GOVERNANCE"
+    assert version["signature_report"][0]["valid"] is True
+    assert meta.json["agency"] == {"name": "臺北市政府財政局", "code": "379000000A"}
+
+    pdf = client.get(f"/api/v1/records/{body['record_id']}/pdf", headers=auth(staff_token))
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert hashlib.sha256(pdf.data).hexdigest() == body["sha256"] == pdf.headers["X-Content-SHA256"]
+
+
+def test_every_creation_and_retrieval_is_in_the_audit_log(client, staff_token, example, catalog):
+    rid = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                      headers=auth(staff_token)).json["record_id"]
+    client.get(f"/api/v1/records/{rid}", headers=auth(staff_token))
+    client.get(f"/api/v1/records/{rid}/pdf?version=1", headers=auth(staff_token))
+    actions = [e.action for e in reversed(catalog.audit_events(record_id=rid))]
+    assert actions == ["record.create", "record.read", "record.download"]
+
+
+def test_a_wrong_field_is_a_422_naming_its_path(client, staff_token, example):
+    data = example("annex2-agreement")
+    data["period"]["end"] = "民國112年2月29日"
+    response = client.post("/api/v1/forms/annex2-agreement/records", json=data, headers=auth(staff_token))
+    assert response.status_code == 422
+    error = response.json["error"]
+    assert error["code"] == "validation_failed"
+    assert [e["path"] for e in error["errors"]] == ["period.end"]
+
+
+def test_a_body_that_is_not_json_is_a_400(client, staff_token):
+    response = client.post("/api/v1/forms/annex2-agreement/records", data="{oops",
+                           headers={**auth(staff_token), "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_input"
+
+
+def test_no_token_is_a_401_and_nothing_is_created(client, example, catalog):
+    response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"))
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert catalog.find_records(RecordFilter()) == []
+
+
+def test_a_bad_token_is_a_401(client):
+    response = client.get("/api/v1/records/rec_x", headers=auth("fst_not-a-token"))
+    assert response.status_code == 401
+
+
+def test_an_unknown_form_is_a_404(client, staff_token):
+    response = client.post("/api/v1/forms/annex9/records", json={}, headers=auth(staff_token))
+    assert response.status_code == 404
+    assert "annex2-agreement" in response.json["error"]["message"]
+
+
+def test_staff_cannot_file_a_form_for_another_agency(client, catalog, example):
+    other = create_token(catalog, agency="臺中市政府", role="staff")
+    response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                           headers=auth(other))
+    assert response.status_code == 403
+    assert response.json["error"]["errors"][0]["path"] == "party"
+
+
+def test_another_agencys_record_answers_404_and_the_attempt_is_logged(client, staff_token, catalog, example):
+    rid = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                      headers=auth(staff_token)).json["record_id"]
+    other = create_token(catalog, agency="臺中市政府", role="clerk")
+    assert client.get(f"/api/v1/records/{rid}", headers=auth(other)).status_code == 404
+    assert client.get(f"/api/v1/records/{rid}/pdf", headers=auth(other)).status_code == 404
+    refused = [e for e in catalog.audit_events(record_id=rid) if e.outcome == "refused"]
+    assert len(refused) == 2 and refused[0].agency == "臺中市政府"
+
+
+def test_the_forms_list_and_schema_are_served(client):
+    forms = client.get("/api/v1/forms").json["forms"]
+    assert "annex2-agreement" in [f["id"] for f in forms]
+    schema = client.get("/api/v1/forms/annex2-agreement/schema").json
+    assert {"party", "user_unit", "legal_basis", "purpose", "period", "representative", "contact",
+            "signed_on", "extra_clauses"} <= set(schema["properties"])
+
+
+def test_healthz_reports_each_component(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert set(response.json["checks"]) == {"catalog", "store", "converter"}
+
+
+def test_store_down_is_a_503_fast_and_leaves_no_catalog_row(app_components, catalog, example):
+    dead = S3ObjectStore(endpoint=f"127.0.0.1:{free_port()}", access_key="a", secret_key="b",
+                         bucket="records", timeout=1.0)
+    broken = Components(app_components.settings, converter=app_components.converter,
+                        signer=app_components.signer, trust_roots=app_components.trust_roots,
+                        store=dead, catalog=catalog)
+    client = create_app(broken.settings, components=broken).test_client()
+    token = create_token(catalog, agency="379000000A", role="staff")
+    response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                           headers=auth(token))
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "storage_unavailable"
+    assert catalog.find_records(RecordFilter()) == []

@@ -1,0 +1,46 @@
+"""Settings: environment and TOML into one frozen object; bad values name the setting."""
+
+import pytest
+
+from forms_service.errors import ConfigError
+from forms_service.settings import Settings
+
+
+def test_defaults_use_embedded_store_demo_signer_and_sqlite_in_the_data_dir(tmp_path):
+    s = Settings.load(environ={"FORMS_DATA_DIR": str(tmp_path)})
+    assert s.embedded_store and s.demo_signer
+    assert s.catalog_url == f"sqlite:///{tmp_path.resolve() / 'catalog.sqlite3'}"
+    assert s.provider_name == "經濟部商業司"
+
+
+def test_environment_overrides_the_toml_file(tmp_path):
+    config = tmp_path / "forms.toml"
+    config.write_text('provider_name = "經濟部商業發展署"\nconverter_workers = 3\n', encoding="utf-8")
+    s = Settings.load(environ={"FORMS_CONFIG": str(config), "FORMS_CONVERTER_WORKERS": "1"})
+    assert s.provider_name == "經濟部商業發展署"
+    assert s.converter_workers == 1
+
+
+@pytest.mark.parametrize("env,names", [
+    ({"FORMS_PORT": "eighty"}, "FORMS_PORT"),
+    ({"FORMS_RETENTION_MODE": "LOOSE"}, "FORMS_RETENTION_MODE"),
+    ({"FORMS_S3_ENDPOINT": "s3.example:9000"}, "FORMS_S3_ACCESS_KEY"),
+    ({"FORMS_S3_SECURE": "perhaps"}, "FORMS_S3_SECURE"),
+    ({"FORMS_SIGNER_PKCS12": "/nonexistent.p12"}, "FORMS_SIGNER_PKCS12"),
+])
+def test_a_bad_setting_fails_with_a_sentence_naming_it(env, names):
+    with pytest.raises(ConfigError, match=names):
+        Settings.load(environ=env)
+
+
+def test_an_unknown_key_in_the_toml_file_is_an_error(tmp_path):
+    config = tmp_path / "forms.toml"
+    config.write_text('provder_name = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="provder_name"):
+        Settings.load(environ={"FORMS_CONFIG": str(config)})
+
+
+def test_settings_are_frozen():
+    s = Settings.load(environ={})
+    with pytest.raises(Exception):
+        s.port = 1  # type: ignore[misc]

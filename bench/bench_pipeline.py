@@ -1,0 +1,130 @@
+"""Warm pipeline vs naive baseline for annex2-agreement, measured in the same run.
+
+    .venv/bin/python bench/bench_pipeline.py [--docs 20] [--baseline-docs 5] [--throughput-docs 40]
+
+Warm: validate → render → convert on the warm LibreOffice pool → sign with the cached key →
+put with retention → catalog row (the service's real path, ``Producer`` + ``Archive``).
+Baseline: the same input with a fresh ``soffice --convert-to`` and a fresh profile per document,
+pyHanko's stock ``SimpleSigner`` (re-parses the key each time), and one plain put.
+Prints medians, the ratio, documents/second with the pool's two workers, and resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pyhanko.sign.signers import SimpleSigner  # noqa: E402
+
+from forms_service.components import start_components  # noqa: E402
+from forms_service.convert.fonts import fontconfig_env  # noqa: E402
+from forms_service.forms import get_form  # noqa: E402
+from forms_service.pipeline import _packaged_template  # noqa: E402
+from forms_service.render import render_docx  # noqa: E402
+from forms_service.settings import Settings  # noqa: E402
+from forms_service.tokens import LOCAL_OPERATOR  # noqa: E402
+from signing import SignatureOptions, sign_pdf  # noqa: E402
+
+EXAMPLE = json.loads((ROOT / "docs/examples/annex2-agreement.json").read_text(encoding="utf-8"))
+
+
+def warm_once(components) -> float:
+    started = time.perf_counter()
+    produced = components.producer.produce("annex2-agreement", EXAMPLE)
+    components.archive.submit(produced, LOCAL_OPERATOR)
+    return time.perf_counter() - started
+
+
+def naive_once(components, work: Path) -> float:
+    spec = get_form("annex2-agreement")
+    started = time.perf_counter()
+    form = spec.validate(EXAMPLE)
+    docx = render_docx(_packaged_template(spec.template), spec.context(form, components.producer._options()))
+    job = Path(tempfile.mkdtemp(dir=work))
+    (job / "in.docx").write_bytes(docx)
+    filt = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
+    subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{job}/profile", "--convert-to", filt,
+         "--outdir", str(job), str(job / "in.docx")],
+        check=True, capture_output=True, env={**os.environ, **fontconfig_env(), "HOME": str(job)}, timeout=120,
+    )
+    pdf = (job / "in.pdf").read_bytes()
+    pki = components.settings.data_dir / "pki"
+    stock = SimpleSigner.load_pkcs12(str(pki / "demo-signer.p12"), passphrase=(pki / "demo-signer.pass").read_bytes().strip())
+    signed = sign_pdf(pdf, stock, SignatureOptions())
+    components.store.put(f"bench/naive-{job.name}.pdf", signed, content_type="application/pdf", metadata={})
+    return time.perf_counter() - started
+
+
+def tree_rss_mib(pids: list[int]) -> float:
+    """Resident memory (PSS where available) of these processes and all their descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    seen, stack, total_kib = set(), list(pids), 0
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        stack.extend(children.get(pid, []))
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            total_kib += int(next(line for line in rollup.splitlines() if line.startswith("Pss:")).split()[1])
+        except (OSError, StopIteration):
+            pass
+    return total_kib / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=20, help="warm documents, sequential")
+    parser.add_argument("--baseline-docs", type=int, default=5, help="naive documents")
+    parser.add_argument("--throughput-docs", type=int, default=40, help="documents for the 2-worker throughput run")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="forms-bench-") as tmp:
+        settings = Settings.load(environ={}, data_dir=Path(tmp) / "data", converter_workers=2)
+        with start_components(settings) as components:
+            for _ in range(3):  # warm-up: first conversions load fonts and code
+                warm_once(components)
+            warm = [warm_once(components) for _ in range(args.docs)]
+            naive = [naive_once(components, Path(tmp)) for _ in range(args.baseline_docs)]
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                list(pool.map(lambda _: warm_once(components), range(args.throughput_docs)))
+            rate = args.throughput_docs / (time.perf_counter() - started)
+
+            service = tree_rss_mib([os.getpid()])  # includes the workers and store, started by us
+            store = tree_rss_mib([components.embedded_store._process.pid])
+            workers = tree_rss_mib([w.process.pid for w in components.converter._workers if w.process])
+
+    warm_median, naive_median = statistics.median(warm), statistics.median(naive)
+    print("annex2-agreement end to end (validate → signed, stored, catalogued)")
+    print(f"  warm pipeline   median {warm_median * 1000:7.0f} ms   (n={len(warm)}, p90 {sorted(warm)[int(len(warm) * 0.9) - 1] * 1000:.0f} ms)")
+    print(f"  naive baseline  median {naive_median * 1000:7.0f} ms   (n={len(naive)}: fresh soffice + stock signer + put)")
+    print(f"  speed-up        {naive_median / warm_median:7.1f} ×")
+    print(f"  throughput      {rate:7.1f} documents/s with 2 workers, 4 concurrent callers")
+    print(f"  memory (PSS)    {service:7.0f} MiB in total: store {store:.0f} MiB, LibreOffice workers {workers:.0f} MiB, "
+          f"service {service - store - workers:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -25,6 +25,10 @@ class SignatureOptions:
     location: str = ""
     contact_info: str = ""
     md_algorithm: str = "sha256"
+    # Space for the CMS blob.  Without it pyHanko builds the whole signature twice (a dry run to
+    # measure it), which doubled the signing time; when a signature outgrows this reserve we fall
+    # back to that measurement, so a too-small value costs time, never a signature.
+    bytes_reserved: int | None = 8192
 
 
 def sign_pdf(pdf: bytes, signer: Signer, options: SignatureOptions = SignatureOptions()) -> bytes:
@@ -38,8 +42,17 @@ def sign_pdf(pdf: bytes, signer: Signer, options: SignatureOptions = SignatureOp
         contact_info=options.contact_info or None,
     )
     try:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-        out = signers.PdfSigner(meta, signer=signer).sign_pdf(writer)
+        try:
+            return _sign(pdf, meta, signer, options.bytes_reserved)
+        except PyHankoSigningError as err:
+            if options.bytes_reserved is None or "larger than expected" not in str(err):
+                raise
+            return _sign(pdf, meta, signer, None)
     except (PdfError, PyHankoSigningError, ValueError) as err:
         raise SigningError(f"the PDF could not be signed: {err}") from err
+
+
+def _sign(pdf: bytes, meta: signers.PdfSignatureMetadata, signer: Signer, bytes_reserved: int | None) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    out = signers.PdfSigner(meta, signer=signer).sign_pdf(writer, bytes_reserved=bytes_reserved)
     return out.getvalue()

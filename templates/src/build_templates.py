@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from docx_builder import (  # noqa: E402
-    cell_text, keep_together, new_document, page_number_footer, paragraph, table,
+    cell_text, keep_together, new_document, page_number_footer, paragraph, slim, table,
 )
 
 OUT = Path(__file__).resolve().parent.parent
@@ -60,6 +60,7 @@ def build_annex2_agreement() -> None:
 
     paragraph(doc, "{{ signed_on }}", size=14, align="center", space_before=18)
     page_number_footer(doc)
+    slim(doc)
     doc.save(OUT / "annex2-agreement.docx")
 
 

@@ -56,6 +56,31 @@ def new_document(*, body_pt: float = 12) -> Document:
     return doc
 
 
+_KEPT_STYLES = {"Normal", "TableGrid", "TableNormal", "DefaultParagraphFont", "NoList", "Footer", "Header",
+                "FooterChar", "HeaderChar"}
+
+
+def slim(doc) -> None:
+    """Drop what python-docx's default template carries and the forms never use.
+
+    Its styles.xml (350 KB of latent and unused styles) and stylesWithEffects.xml (440 KB) were
+    parsed by docxtpl and by LibreOffice on every render: most of the rendering time.
+    """
+    styles = doc.styles.element
+    for latent in styles.findall(qn("w:latentStyles")):
+        styles.remove(latent)
+    for style in styles.findall(qn("w:style")):
+        if style.get(qn("w:styleId")) not in _KEPT_STYLES:
+            styles.remove(style)
+    for rel_id, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith(("/stylesWithEffects", "/customXml", "/webSettings")):
+            del doc.part.rels[rel_id]
+    package_rels = doc.part.package.rels
+    for rel_id, rel in list(package_rels.items()):
+        if rel.reltype.endswith("/thumbnail"):
+            del package_rels[rel_id]
+
+
 def paragraph(doc_or_cell, text: str = "", *, size: float | None = None, bold: bool = False,
               align: str = "left", first_line_cm: float | None = None, hanging_cm: float | None = None,
               space_before: float = 0, space_after: float = 0):

@@ -10,6 +10,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -67,6 +68,8 @@ def serve(host: str | None, port: int | None) -> None:
     overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = Settings.load(**overrides)
     click.echo("starting: LibreOffice workers, signer" + (", embedded object store" if settings.embedded_store else ""), err=True)
+    # Until the server runs, TERM must unwind like Ctrl-C so half-started components are stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     components = start_components(settings)
     try:
         app = create_app(settings, components=components)
@@ -79,14 +82,16 @@ def serve(host: str | None, port: int | None) -> None:
             click.echo(f"demo token (admin, valid until the next start): {token}")
             click.echo(f"  try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/forms")
 
-        def stop(*_):
-            raise KeyboardInterrupt
+        def stop(signum, _frame):
+            # shutdown() waits for serve_forever to return, so it must run in another thread;
+            # a second signal (Ctrl-C twice, or a supervisor's TERM after ours) is harmless.
+            click.echo(f"stopping ({signal.Signals(signum).name})", err=True)
+            threading.Thread(target=server.shutdown, daemon=True).start()
 
         signal.signal(signal.SIGTERM, stop)
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            click.echo("stopping", err=True)
+        signal.signal(signal.SIGINT, stop)
+        server.serve_forever()
+        server.server_close()
     finally:
         components.close()
 

@@ -99,8 +99,8 @@ class Settings:
             )
         if not 1 <= self.converter_workers <= 16:
             raise ConfigError("FORMS_CONVERTER_WORKERS must be between 1 and 16")
-        if not 1 <= self.port <= 65535:
-            raise ConfigError("FORMS_PORT must be a TCP port (1–65535)")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError("FORMS_PORT must be a TCP port (1–65535, or 0 for any free port)")
         if self.conversion_timeout <= 0 or self.s3_timeout <= 0:
             raise ConfigError("FORMS_CONVERSION_TIMEOUT and FORMS_S3_TIMEOUT must be positive")
         if self.s3_endpoint and not (self.s3_access_key and self.s3_secret_key):

@@ -80,6 +80,7 @@ class EmbeddedSeaweedFS:
             return self
         for sub in ("data", "logs", "tmp"):
             (self.directory / sub).mkdir(parents=True, exist_ok=True)
+        self._stop_leftover()
         creds = self._load_or_create_credentials()
         identities = self.directory / "identities.json"
         _write_private(identities, json.dumps(_identities(creds, self.bucket), indent=2))
@@ -104,6 +105,7 @@ class EmbeddedSeaweedFS:
             stdin=subprocess.DEVNULL, start_new_session=True,
         )
         log.close()
+        (self.directory / "weed.pid").write_text(str(self._process.pid))
         try:
             self._wait_until_answering()
         except BaseException:
@@ -149,6 +151,25 @@ class EmbeddedSeaweedFS:
         self.stop()
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _stop_leftover(self) -> None:
+        """A server left by a killed service would share our data directory: stop it first."""
+        pidfile = self.directory / "weed.pid"
+        try:
+            pid = int(pidfile.read_text())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except (OSError, ValueError):
+            return
+        if "weed" in cmdline and str(self.directory) in cmdline:
+            try:
+                os.killpg(pid, signal.SIGTERM)
+                for _ in range(100):
+                    os.kill(pid, 0)
+                    time.sleep(0.05)
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        pidfile.unlink(missing_ok=True)
 
     def _wait_until_answering(self) -> None:
         """S3 answers an anonymous request with 403 once the filer and volume are ready."""

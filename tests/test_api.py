@@ -126,3 +126,37 @@ def test_store_down_is_a_503_fast_and_leaves_no_catalog_row(app_components, cata
     assert response.status_code == 503
     assert response.json["error"]["code"] == "storage_unavailable"
     assert catalog.find_records(RecordFilter()) == []
+
+
+def test_times_are_reported_in_utc_with_their_offset(client, staff_token, example):
+    rid = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                      headers=auth(staff_token)).json["record_id"]
+    meta = client.get(f"/api/v1/records/{rid}", headers=auth(staff_token)).json
+    assert meta["created_at"].endswith("+00:00")
+    assert meta["versions"][0]["retention"]["retain_until"].endswith("+00:00")
+
+
+class _AbsentToken:
+    """A signer provider whose token has been pulled out."""
+
+    def signer(self):
+        from signing import SignerUnavailable
+
+        raise SignerUnavailable("the signing token is not present")
+
+    def close(self):
+        pass
+
+
+def test_a_signing_failure_is_a_503_and_stores_nothing(app_components, catalog, example):
+    before = {v.version_id for v in app_components.store.list_versions("records/")}
+    broken = Components(app_components.settings, converter=app_components.converter, signer=_AbsentToken(),
+                        trust_roots=app_components.trust_roots, store=app_components.store, catalog=catalog)
+    client = create_app(broken.settings, components=broken).test_client()
+    token = create_token(catalog, agency="379000000A", role="staff")
+    response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                           headers=auth(token))
+    assert response.status_code == 503
+    assert "token is not present" in response.json["error"]["message"]
+    assert catalog.find_records(RecordFilter()) == []
+    assert {v.version_id for v in app_components.store.list_versions("records/")} == before

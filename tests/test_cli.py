@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.error
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,32 @@ def test_help_lists_the_commands(tmp_path):
     result = run(["--help"], tmp_path)
     for command in ("serve", "render", "forms", "tokens", "settings"):
         assert command in result.stdout
+
+
+def test_serve_prints_its_url_and_a_demo_token_that_works_and_stops_cleanly_on_sigterm(tmp_path):
+    import signal
+    import urllib.request
+
+    env = {**os.environ, "FORMS_DATA_DIR": str(tmp_path / "data"), "FORMS_CONVERTER_WORKERS": "1"}
+    proc = subprocess.Popen(CLI + ["serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    try:
+        url = token = None
+        for line in proc.stdout:
+            if "listening on" in line:
+                url = line.split()[-1]
+            if line.startswith("demo token"):
+                token = line.split()[-1]
+                break
+        assert url and token, proc.stderr.read()
+        request = urllib.request.Request(f"{url}/api/v1/records/rec_none", headers={"Authorization": f"Bearer {token}"})
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(request, timeout=10)
+        assert missing.value.code == 404  # authenticated, and the record does not exist
+        with urllib.request.urlopen(f"{url}/healthz", timeout=10) as health:
+            assert json.load(health)["ok"] is True
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True).stdout
+    assert leftovers.strip() == ""

@@ -129,7 +129,7 @@ class Archive:
                 user_unit_name=user_unit.name if user_unit else "",
                 title=f"{spec.annex} {spec.title}（{owner.name}）",
                 period_start=period.start if period else None, period_end=period.end if period else None,
-                input=form.model_dump(mode="json"), created_at=now, created_by=actor.id,
+                input=form.model_dump(mode="json", by_alias=True), created_at=now, created_by=actor.id,
             ),
             NewVersion(
                 number=number, object_key=key, object_version=stored.version_id, sha256=stored.sha256,

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from ..errors import UnknownForm
-from . import annex2_agreement
+from . import annex1_application, annex2_agreement, annex3_requirements, annex4_audit_checklist, annex5_query_log
 from .spec import FormSpec, RenderOptions
 
-_SPECS: dict[str, FormSpec] = {spec.form_id: spec for spec in (annex2_agreement.SPEC,)}
+_SPECS: dict[str, FormSpec] = {
+    spec.form_id: spec
+    for spec in (
+        annex1_application.INTERFACE, annex1_application.COPY, annex2_agreement.SPEC,
+        annex3_requirements.SPEC, annex4_audit_checklist.SPEC, annex5_query_log.SPEC,
+    )
+}
 
 
 def get_form(form_id: str) -> FormSpec:

@@ -30,6 +30,8 @@ class FormSpec:
     owner_field: str  # the Agency field naming whose record this is (access control)
     retain_from: Callable[[Any], date]  # retention runs until this date + the form's rule
     signed: bool = True
+    # Rules across fields (A ≠ B, every item answered once, …); each problem names its path.
+    cross_checks: Callable[[Any], list[FieldProblem]] = lambda form: []
 
     def owner(self, form: FormModel) -> Agency:
         return getattr(form, self.owner_field)
@@ -39,9 +41,13 @@ class FormSpec:
         if not isinstance(data, dict):
             raise ValidationFailed([FieldProblem("", "the body must be a JSON object")], form_id=self.form_id)
         try:
-            return self.model.model_validate(data)
+            form = self.model.model_validate(data)
         except ValidationError as err:
             raise ValidationFailed(problems_from(err), form_id=self.form_id) from None
+        problems = self.cross_checks(form)
+        if problems:
+            raise ValidationFailed(problems, form_id=self.form_id)
+        return form
 
     def json_schema(self) -> dict[str, Any]:
         schema = self.model.model_json_schema()

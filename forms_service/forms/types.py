@@ -9,6 +9,7 @@ normalised: NFC would turn CJK compatibility ideographs in names into other char
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import date
 from typing import Annotated, Any
@@ -48,6 +49,7 @@ def _parse_date(value: Any) -> date:
 OneLine = Annotated[str, BeforeValidator(clean_one_line), StringConstraints(min_length=1, max_length=300)]
 OptionalLine = Annotated[str, BeforeValidator(clean_one_line), StringConstraints(max_length=300)]
 Text = Annotated[str, BeforeValidator(clean_multi_line), StringConstraints(min_length=1, max_length=4000)]
+OptionalText = Annotated[str, BeforeValidator(clean_multi_line), StringConstraints(max_length=4000)]
 
 RocDate = Annotated[
     date,
@@ -100,3 +102,77 @@ class Period(FormModel):
                 f"the end ({taiwan.format_roc_short(end)}) is before the start ({taiwan.format_roc_short(start)})"
             )
         return end
+
+
+def _check_ubn(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return taiwan.check_ubn(value.strip())
+        except taiwan.InvalidValue as err:
+            raise ValueError(str(err)) from err
+    return value
+
+
+def _check_ip(value: Any) -> Any:
+    """An IPv4/IPv6 address or CIDR network, normalised (``10.0.0.0/24``, ``2001:db8::/32``)."""
+    if not isinstance(value, str):
+        raise ValueError("an IP address must be a string like 192.0.2.10 or 192.0.2.0/24")
+    text = value.strip()
+    try:
+        if "/" in text:
+            return str(ipaddress.ip_network(text, strict=True))
+        return str(ipaddress.ip_address(text))
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not an IPv4/IPv6 address or CIDR network ({err})") from err
+
+
+def _check_month(value: Any) -> Any:
+    """``2026-11`` or 民國 ``115/11`` → ``2026-11``."""
+    if not isinstance(value, str):
+        raise ValueError("a month must be a string like 2026-11 or 115/11")
+    text = value.strip()
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
+        year, month = int(m[1]), int(m[2])
+    elif m := re.fullmatch(r"(?:中華)?(?:民國)?\s*(\d{1,3})\s*[/.年-]\s*(\d{1,2})\s*月?", text):
+        year, month = int(m[1]) + taiwan.ROC_OFFSET, int(m[2])
+        if int(m[1]) < 1:
+            raise ValueError(f"{value!r}: the 民國 year must be 1 or later")
+    else:
+        raise ValueError(f"{value!r} is not a month: use 2026-11 or 115/11")
+    if not 1 <= month <= 12:
+        raise ValueError(f"{value!r}: the month must be 1–12")
+    return f"{year:04d}-{month:02d}"
+
+
+Ubn = Annotated[
+    str, BeforeValidator(_check_ubn),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{8}$", "description": "統一編號（8 碼，含檢查碼）"}),
+]
+IpAddress = Annotated[
+    str, BeforeValidator(_check_ip),
+    WithJsonSchema({"type": "string", "description": "IPv4/IPv6 address or CIDR network", "examples": ["192.0.2.10", "198.51.100.0/24"]}),
+]
+Month = Annotated[
+    str, BeforeValidator(_check_month),
+    WithJsonSchema({"type": "string", "description": "month: 2026-11 or 民國 115/11", "examples": ["2026-11", "115/11"]}),
+]
+
+
+def period_within_years(period: "Period", years: int) -> None:
+    """Raise if ``period`` is longer than ``years`` years (e.g. 使用期限 at most 3 years)."""
+    start = period.start
+    try:
+        limit = start.replace(year=start.year + years)
+    except ValueError:
+        limit = start.replace(year=start.year + years, day=28)
+    if period.end >= limit:
+        raise ValueError(f"the period may last at most {years} years (until {taiwan.format_roc_short(limit)} at the latest, exclusive)")
+
+
+def same_person(a: "Person", b: "Person") -> bool:
+    """Same person if the account, the e-mail or the name (with the title when both have one) match."""
+    if a.account and a.account == b.account:
+        return True
+    if a.email and a.email.lower() == b.email.lower():
+        return True
+    return a.name == b.name and (not a.title or not b.title or a.title == b.title)

@@ -35,11 +35,11 @@ def set_run_font(rpr_parent, face: str = KAI) -> None:
     lang.set(qn("w:eastAsia"), "zh-TW")
 
 
-def new_document(*, body_pt: float = 12) -> Document:
+def new_document(*, body_pt: float = 12, landscape: bool = False) -> Document:
     doc = Document()
     section = doc.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = (Cm(29.7), Cm(21.0)) if landscape else (Cm(21.0), Cm(29.7))
     section.left_margin = section.right_margin = Cm(2.2)
     section.top_margin, section.bottom_margin = Cm(2.0), Cm(2.0)
     section.footer_distance = Cm(1.0)
@@ -128,6 +128,52 @@ def table(doc, rows: int, cols: int, widths_cm: list[float]):
     for row in t.rows:
         for cell, w in zip(row.cells, widths_cm):
             cell.width = Cm(w)
+    return t
+
+
+def repeat_header(t, rows: int = 1) -> None:
+    """The first ``rows`` rows repeat at the top of every page the table runs onto."""
+    for row in list(t.rows)[:rows]:
+        tr_pr = row._tr.get_or_add_trPr()
+        header = OxmlElement("w:tblHeader")
+        tr_pr.append(header)
+        tr_pr.append(OxmlElement("w:cantSplit"))
+
+
+def no_split(t) -> None:
+    for row in t.rows:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
+def label_value_table(doc, rows: list[tuple[str, str]], widths=(4.6, 12.0), label_align: str = "distribute"):
+    """Two columns, label (bold, distributed like printed forms) and value."""
+    t = table(doc, len(rows), 2, list(widths))
+    for row, (label, value) in zip(t.rows, rows):
+        cell_text(row.cells[0], label, bold=True, align=label_align)
+        cell_text(row.cells[1], value)
+    return t
+
+
+def grid_table(doc, header: list[str], body_rows: list[list[str]], widths: list[float], *, size: float | None = None):
+    """A bordered grid with a bold, centred, repeating header row."""
+    t = table(doc, 1 + len(body_rows), len(header), widths)
+    for cell, text in zip(t.rows[0].cells, header):
+        cell_text(cell, text, bold=True, align="center", size=size)
+    for row, values in zip(t.rows[1:], body_rows):
+        for cell, text in zip(row.cells, values):
+            cell_text(cell, text, size=size)
+    repeat_header(t)
+    return t
+
+
+def sign_off(doc, titles: list[str], *, height_cm: float = 2.4, total_cm: float = 16.6):
+    """Boxes for hand signatures or seals, one column per title."""
+    width = total_cm / len(titles)
+    t = table(doc, 2, len(titles), [width] * len(titles))
+    for cell, title in zip(t.rows[0].cells, titles):
+        cell_text(cell, title, bold=True, align="center")
+    t.rows[1].height = Cm(height_cm)
+    keep_together(t)
     return t
 
 

@@ -1,0 +1,151 @@
+"""附件5 （資料使用單位）商工登記資料查詢紀錄登記表 (``annex5-query-log``): one month, one unit.
+
+A busy unit logs thousands of queries a month, so this form is rendered in chunks of rows
+(``chunk_context``) that the pipeline converts in parallel and merges; see ``forms_service/chunked.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BeforeValidator, Field
+from typing import Annotated
+
+from ..errors import FieldProblem
+from ..taiwan import format_roc_long, roc_year
+from .spec import FormSpec, RenderOptions
+from .types import Agency, FormModel, Month, OneLine, OptionalLine, OptionalText, Person, RocDate, Text, Ubn
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+REVIEW_RESULTS = {"normal": "無異常", "abnormal": "有異常"}
+
+
+def _taipei_datetime(value: Any) -> Any:
+    """ISO date-time; without an offset it is Taipei time.  Stored with its +08:00 offset."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as err:
+            raise ValueError(f"{value!r} is not an ISO date-time like 2026-11-03T09:15:00") from err
+        value = parsed
+    if isinstance(value, datetime):
+        return (value.replace(tzinfo=TAIPEI) if value.tzinfo is None else value).astimezone(TAIPEI)
+    return value
+
+
+TaipeiDateTime = Annotated[datetime, BeforeValidator(_taipei_datetime)]
+
+
+class QueryUser(Person):
+    account: OneLine = Field(description="帳號（必填）")
+
+
+class Entry(FormModel):
+    at: TaipeiDateTime = Field(description="查詢日期時間（ISO，臺北時間）")
+    user: QueryUser = Field(description="查詢人員")
+    business_id: Ubn = Field(description="查詢對象統一編號")
+    entity_name: OptionalLine = Field("", description="名稱")
+    purpose: OneLine = Field(description="查詢目的／業務依據")
+    case_no: OptionalLine = Field("", description="案號或公文文號")
+    approver: OptionalLine = Field("", description="核准人")
+    note: OptionalLine = Field("", description="備註")
+
+
+class Review(FormModel):
+    result: Literal["normal", "abnormal"] = Field(description="每月檢視結果")
+    explanation: OptionalText = Field("", description="說明（有異常時必填）")
+    reviewer: Person = Field(description="檢視人員")
+    reviewed_on: RocDate = Field(description="檢視日期")
+
+
+class Annex5QueryLog(FormModel):
+    user_unit: Agency = Field(description="資料使用單位")
+    system_name: OneLine = Field(description="系統名稱")
+    month: Month = Field(description="月份")
+    entries: list[Entry] = Field(max_length=50_000, description="查詢紀錄")
+    review: Review = Field(description="每月檢視")
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    year, mon = (int(x) for x in month.split("-"))
+    start = datetime.combine(date(year, mon, 1), time(), TAIPEI)
+    end = datetime.combine(date(year + (mon == 12), mon % 12 + 1, 1), time(), TAIPEI)
+    return start, end
+
+
+def cross_checks(form: Annex5QueryLog) -> list[FieldProblem]:
+    problems = []
+    start, end = month_bounds(form.month)
+    for index, entry in enumerate(form.entries):
+        if not start <= entry.at < end:
+            problems.append(FieldProblem(
+                f"entries[{index}].at", f"{entry.at.isoformat()} is not in the month {form.month}", "outside_month"
+            ))
+            if len(problems) >= 20:
+                break
+    if form.review.result == "abnormal" and not form.review.explanation.strip():
+        problems.append(FieldProblem("review.explanation", "an 有異常 (abnormal) review needs an explanation"))
+    return problems
+
+
+def roc_month(month: str) -> str:
+    year, mon = (int(x) for x in month.split("-"))
+    return f"{roc_year(date(year, mon, 1))}年{mon}月"
+
+
+def entry_row(number: int, entry: Entry) -> dict[str, Any]:
+    at = entry.at
+    user = entry.user.name + (f"（{entry.user.account}）" if entry.user.account else "")
+    return {
+        "no": number,
+        "at": f"{roc_year(at.date())}/{at.month:02d}/{at.day:02d} {at.hour:02d}:{at.minute:02d}",
+        "user": user,
+        "subject": entry.business_id + (f"／{entry.entity_name}" if entry.entity_name else ""),
+        "purpose": entry.purpose,
+        "case_no": entry.case_no,
+        "approver": entry.approver,
+        "note": entry.note,
+    }
+
+
+def chunk_context(form: Annex5QueryLog, options: RenderOptions, *, first: int, last: int,
+                  is_first: bool, is_last: bool) -> dict[str, Any]:
+    """The context of rows ``first``..``last`` (0-based, exclusive) of the whole register."""
+    review = form.review
+    return {
+        "provider_name": options.provider_name,
+        "title": f"{form.user_unit.name}商工登記資料查詢紀錄登記表",
+        "user_unit": form.user_unit.model_dump(),
+        "system_name": form.system_name,
+        "month": roc_month(form.month),
+        "count": len(form.entries),
+        "rows": [entry_row(n + 1, form.entries[n]) for n in range(first, last)],
+        "no_rows": not form.entries,
+        "show_head": is_first,
+        "show_review": is_last,
+        "review": {
+            "normal": "☑" if review.result == "normal" else "☐",
+            "abnormal": "☑" if review.result == "abnormal" else "☐",
+            "explanation": review.explanation,
+            "reviewer": review.reviewer.name + (f"（{review.reviewer.title}）" if review.reviewer.title else ""),
+            "reviewed_on": format_roc_long(review.reviewed_on),
+        },
+    }
+
+
+def context(form: Annex5QueryLog, options: RenderOptions) -> dict[str, Any]:
+    return chunk_context(form, options, first=0, last=len(form.entries), is_first=True, is_last=True)
+
+
+def _retain_from(form: Annex5QueryLog) -> date:
+    _, end = month_bounds(form.month)
+    return (end - timedelta(days=1)).date()
+
+
+SPEC = FormSpec(
+    form_id="annex5-query-log", annex="附件5", title="商工登記資料查詢紀錄登記表", model=Annex5QueryLog,
+    template="annex5-query-log.docx", context=context, owner_field="user_unit", retain_from=_retain_from,
+    cross_checks=cross_checks,
+)

@@ -107,10 +107,9 @@ def render(form_id: str, input_file: Path, output: Path) -> None:
     INPUT_FILE may be - for standard input.  Invalid input exits with status 2 and names the field.
     """
     from .components import start_components
+    from .pipeline import validate_input
 
-    spec = get_form(form_id)
-    data = _read_json(input_file)
-    _, form = spec, spec.validate(data)  # fail fast, before LibreOffice starts
+    spec, form = validate_input(form_id, _read_json(input_file))  # fail fast, before LibreOffice starts
     with start_components(_settings(), with_archive=False, workers=1) as components:
         produced = components.producer.produce_validated(spec, form)
     tmp = output.with_name(output.name + ".part")

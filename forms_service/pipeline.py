@@ -24,10 +24,12 @@ from signing import SignatureOptions, SignerProvider, SigningError, sign_pdf, va
 from storage import ObjectStore, Retention, StorageError
 
 from .catalog import Catalog, NewAuditEvent, NewRecord, NewVersion
+from .chunked import balanced_chunk_size, produce_chunked
 from .convert import Converter
 from .errors import SigningFailed, StorageFailed
 from .forms import FormSpec, RenderOptions, get_form
 from .forms.types import FormModel
+from .glyphs import check_values, template_faces
 from .render import render_docx
 from .settings import Settings
 from .tokens import Actor
@@ -55,9 +57,27 @@ class StoredVersion:
     size: int
 
 
+# Rows of a long table per separately converted chunk: LibreOffice stays linear up to ~400 rows.
+MAX_ROWS_PER_CHUNK = 300
+
+
 @lru_cache(maxsize=None)
 def _packaged_template(name: str) -> bytes:
     return files("forms_service.templates").joinpath(name).read_bytes()
+
+
+@lru_cache(maxsize=None)
+def _template_faces(name: str) -> frozenset[str]:
+    return frozenset(template_faces(_packaged_template(name)))
+
+
+def validate_input(form_id: str, data: Any) -> tuple[FormSpec, FormModel]:
+    """The model of ``data``, or ``ValidationFailed`` naming each bad field — including any
+    character the template's fonts cannot print (so no signed PDF ever shows an empty box)."""
+    spec = get_form(form_id)
+    form = spec.validate(data)
+    check_values(form.model_dump(mode="json", by_alias=True), set(_template_faces(spec.template)), form_id=form_id)
+    return spec, form
 
 
 class Producer:
@@ -68,16 +88,14 @@ class Producer:
         self.trust_roots = trust_roots
 
     def validate(self, form_id: str, data: Any) -> tuple[FormSpec, FormModel]:
-        spec = get_form(form_id)
-        return spec, spec.validate(data)
+        return validate_input(form_id, data)
 
     def produce(self, form_id: str, data: Any) -> Produced:
         spec, form = self.validate(form_id, data)
         return self.produce_validated(spec, form)
 
     def produce_validated(self, spec: FormSpec, form: FormModel) -> Produced:
-        docx = render_docx(_packaged_template(spec.template), spec.context(form, self._options()))
-        pdf = self.converter.convert(docx)
+        pdf = self._convert(spec, form)
         owner = spec.owner(form)
         try:
             signed = sign_pdf(pdf, self.signer.signer(), SignatureOptions(
@@ -90,6 +108,17 @@ class Producer:
         if not report or not all(r["intact"] and r["valid"] for r in report):
             raise SigningFailed("the new signature did not validate; nothing was stored")
         return Produced(spec, form, signed, hashlib.sha256(signed).hexdigest(), _page_count(pdf), report)
+
+    def _convert(self, spec: FormSpec, form: FormModel) -> bytes:
+        template = _packaged_template(spec.template)
+        if spec.chunk_contexts is not None:
+            rows = balanced_chunk_size(spec.row_count(form), workers=self.settings.converter_workers,
+                                       max_rows=MAX_ROWS_PER_CHUNK)
+            chunks = spec.chunk_contexts(form, self._options(), rows)
+            if len(chunks) > 1:
+                pdf, _ = produce_chunked(template, chunks, self.converter, parallel=self.settings.converter_workers)
+                return pdf
+        return self.converter.convert(render_docx(template, spec.context(form, self._options())))
 
     def _options(self) -> RenderOptions:
         return RenderOptions(provider_name=self.settings.provider_name)

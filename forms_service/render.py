@@ -75,6 +75,7 @@ _ENVIRONMENT = _CompilingOnceEnvironment(autoescape=True, undefined=StrictUndefi
 def render_docx(template: Path | bytes, context: dict[str, Any]) -> bytes:
     source = io.BytesIO(template) if isinstance(template, bytes) else template
     doc = DocxTemplate(source)
+    context = {"page_numbers": True, **context}
     try:
         doc.render(make_safe(context), jinja_env=_ENVIRONMENT, autoescape=True)
     except TemplateError as err:

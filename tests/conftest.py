@@ -97,8 +97,9 @@ def annex2_pdf(components, annex2_docx) -> bytes:
     return components.converter.convert(annex2_docx)
 
 
-def pdftotext(pdf: bytes) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+def pdftotext(pdf: bytes, *, layout: bool = False) -> str:
+    args = ["pdftotext", "-enc", "UTF-8", *(["-layout"] if layout else []), "-", "-"]
+    return subprocess.run(args, input=pdf, capture_output=True, check=True).stdout.decode()
 
 
 def pdffonts(pdf_path: Path) -> list[dict]:

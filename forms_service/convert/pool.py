@@ -108,10 +108,11 @@ class Worker:
             if stream:
                 stream.close()
 
-    def convert(self, src: Path, dst: Path, timeout: float) -> int:
+    def convert(self, src: Path, dst: Path, timeout: float, *, tagged: bool = True) -> int:
         assert self.process and self.process.stdin
+        request = {"in": str(src), "out": str(dst), "tagged": tagged}
         try:
-            self.process.stdin.write(json.dumps({"in": str(src), "out": str(dst)}).encode() + b"\n")
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
             self.process.stdin.flush()
         except (BrokenPipeError, OSError) as err:
             raise _WorkerDied() from err
@@ -194,10 +195,10 @@ class LibreOfficePool:
 
     # --- Converter protocol -------------------------------------------------------------------
 
-    def convert(self, docx: bytes) -> bytes:
-        return self.convert_with_pages(docx).pdf
+    def convert(self, docx: bytes, *, tagged: bool = True) -> bytes:
+        return self.convert_with_pages(docx, tagged=tagged).pdf
 
-    def convert_with_pages(self, docx: bytes) -> ConversionResult:
+    def convert_with_pages(self, docx: bytes, *, tagged: bool = True) -> ConversionResult:
         check_docx(docx)
         if self._closed:
             raise ServiceUnavailable("the converter pool is closed")
@@ -209,7 +210,7 @@ class LibreOfficePool:
             except queue.Empty as err:
                 raise ServiceUnavailable(f"no converter was free within {self.timeout:.0f} s") from err
             try:
-                return self._convert_on(worker, docx)
+                return self._convert_on(worker, docx, tagged)
             finally:
                 self._idle.put(worker)
         finally:
@@ -224,7 +225,7 @@ class LibreOfficePool:
 
     # --- supervision ----------------------------------------------------------------------------
 
-    def _convert_on(self, worker: Worker, docx: bytes) -> ConversionResult:
+    def _convert_on(self, worker: Worker, docx: bytes, tagged: bool) -> ConversionResult:
         job = Path(tempfile.mkdtemp(prefix="job-", dir=self.root))
         try:
             src, dst = job / "in.docx", job / "out.pdf"
@@ -233,7 +234,7 @@ class LibreOfficePool:
                 if not worker.alive:
                     worker.start()
                 try:
-                    pages = worker.convert(src, dst, self.timeout)
+                    pages = worker.convert(src, dst, self.timeout, tagged=tagged)
                     break
                 except _WorkerTimedOut as err:
                     worker.stop()

@@ -19,7 +19,9 @@ class Converter(Protocol):
     converter usable for the next document.
     """
 
-    def convert(self, docx: bytes) -> bytes: ...
+    def convert(self, docx: bytes, *, tagged: bool = True) -> bytes:
+        """PDF/A-2b bytes; ``tagged`` adds the structure tree (accessibility) — parts of a
+        document that will be merged skip it, since merging drops it anyway."""
 
     def close(self) -> None: ...
 

@@ -5,7 +5,7 @@ service: it may use only the standard library and ``uno``.  It starts its own ``
 private profile and pipe, then reads one JSON request per line on stdin and answers one JSON
 line on stdout:
 
-    → {"in": "/path/x.docx", "out": "/path/x.pdf"}
+    → {"in": "/path/x.docx", "out": "/path/x.pdf", "tagged": true}
     ← {"ok": true, "pages": 2}   or   {"ok": false, "error": "…"}
 
 The pool runs it in a new session, so killing the process group kills soffice too.
@@ -55,7 +55,7 @@ def connect(pipe_name, office, timeout):
             time.sleep(0.1)
 
 
-def convert(desktop, src, dst):
+def convert(desktop, src, dst, tagged=True):
     doc = desktop.loadComponentFromURL(
         uno.systemPathToFileUrl(src), "_blank", 0,
         (prop("Hidden", True), prop("ReadOnly", True), prop("UpdateDocMode", 0)),
@@ -67,7 +67,7 @@ def convert(desktop, src, dst):
         filter_data = uno.Any(
             "[]com.sun.star.beans.PropertyValue",
             (prop("SelectPdfVersion", 2),  # PDF/A-2b: fonts embedded, sRGB output intent
-             prop("UseTaggedPDF", True)),
+             prop("UseTaggedPDF", bool(tagged))),
         )
         doc.storeToURL(
             uno.systemPathToFileUrl(dst),
@@ -89,7 +89,7 @@ def main():
         for line in sys.stdin:
             request = json.loads(line)
             try:
-                pages = convert(desktop, request["in"], request["out"])
+                pages = convert(desktop, request["in"], request["out"], request.get("tagged", True))
                 answer = {"ok": True, "pages": pages}
             except Exception as err:  # report and keep serving; a dead office ends the loop below
                 answer = {"ok": False, "error": "%s: %s" % (type(err).__name__, err)}

@@ -135,6 +135,15 @@ def chunk_context(form: Annex5QueryLog, options: RenderOptions, *, first: int, l
     }
 
 
+def chunk_contexts(form: Annex5QueryLog, options: RenderOptions, rows_per_chunk: int) -> list[dict[str, Any]]:
+    starts = list(range(0, len(form.entries), rows_per_chunk)) or [0]
+    return [
+        chunk_context(form, options, first=start, last=min(start + rows_per_chunk, len(form.entries)),
+                      is_first=i == 0, is_last=i == len(starts) - 1)
+        for i, start in enumerate(starts)
+    ]
+
+
 def context(form: Annex5QueryLog, options: RenderOptions) -> dict[str, Any]:
     return chunk_context(form, options, first=0, last=len(form.entries), is_first=True, is_last=True)
 
@@ -147,5 +156,5 @@ def _retain_from(form: Annex5QueryLog) -> date:
 SPEC = FormSpec(
     form_id="annex5-query-log", annex="附件5", title="商工登記資料查詢紀錄登記表", model=Annex5QueryLog,
     template="annex5-query-log.docx", context=context, owner_field="user_unit", retain_from=_retain_from,
-    cross_checks=cross_checks,
+    cross_checks=cross_checks, chunk_contexts=chunk_contexts, row_count=lambda form: len(form.entries),
 )

@@ -32,6 +32,9 @@ class FormSpec:
     signed: bool = True
     # Rules across fields (A ≠ B, every item answered once, …); each problem names its path.
     cross_checks: Callable[[Any], list[FieldProblem]] = lambda form: []
+    # Long documents: the contexts of chunks rendered and converted separately, then merged.
+    chunk_contexts: Callable[[Any, RenderOptions, int], list[dict[str, Any]]] | None = None
+    row_count: Callable[[Any], int] = lambda form: 0
 
     def owner(self, form: FormModel) -> Agency:
         return getattr(form, self.owner_field)

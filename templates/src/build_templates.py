@@ -19,6 +19,7 @@ from docx_builder import (  # noqa: E402
 from docx.shared import Cm  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent
+CODE = "{{% if {a}.code %}}（機關代碼 {{{{ {a}.code }}}}）{{% endif %}}"  # after an agency's name
 
 
 def build_annex2_agreement() -> None:
@@ -79,6 +80,7 @@ def build_annex1(form_id: str, title: str, *, copy: bool) -> None:
     rows = [
         ("申請類別", "{% for t in application_types %}{{ t.box }}{{ t.label }}　{% endfor %}"),
         ("申請介接單位（B層）", "{{ applicant.name }}{% if applicant.code %}（機關代碼 {{ applicant.code }}）{% endif %}"),
+        ("地址", "{{ applicant.address }}"),
         ("資料介接主機端", "{{ host.name }}／系統：{{ host.system_name }}"),
         ("主機IP", "{{ host.ips }}"),
         ("資料使用單位（C層）", "{{ user_unit.name }}{% if user_unit.code %}（機關代碼 {{ user_unit.code }}）{% endif %}"),
@@ -145,10 +147,13 @@ def build_annex3_requirements() -> None:
         p.paragraph_format.keep_with_next = True
         paragraph(doc, body, first_line_cm=0.85, align="left", space_after=2)
     paragraph(doc, "", space_after=6)
+    person = "{{ %s.name }}{%% if %s.title %%}（{{ %s.title }}）{%% endif %%}　{{ %s.phone }}　{{ %s.email }}"
     t = label_value_table(doc, [
-        ("申請介接單位", "{{ applicant.name }}"),
-        ("資料使用單位", "{{ user_unit.name }}"),
+        ("申請介接單位", "{{ applicant.name }}" + CODE.format(a="applicant")),
+        ("資料使用單位", "{{ user_unit.name }}" + CODE.format(a="user_unit")),
         ("系統名稱", "{{ system_name }}"),
+        ("管理人員", person % (("manager",) * 5)),
+        ("稽核人員", person % (("auditor",) * 5)),
         ("生效日期", "{{ effective_on }}"),
     ])
     keep_together(t)
@@ -161,7 +166,7 @@ def build_annex4_audit_checklist() -> None:
     doc = new_document(body_pt=11)
     paragraph(doc, "{{ title }}", size=17, bold=True, align="center", space_after=8)
     no_split(label_value_table(doc, [
-        ("受查單位", "{{ user_unit.name }}"),
+        ("受查單位", "{{ user_unit.name }}" + CODE.format(a="user_unit")),
         ("查核日期", "{{ audit_date }}"),
         ("查核期間", "自{{ period_start }}起至{{ period_end }}止"),
         ("查核人員", "{{ auditors }}"),
@@ -197,7 +202,7 @@ def build_annex5_query_log() -> None:
     doc = new_document(body_pt=10, landscape=True)
     paragraph(doc, "{%p if show_head %}")
     paragraph(doc, "{{ title }}", size=16, bold=True, align="center", space_after=4)
-    paragraph(doc, "資料使用單位：{{ user_unit.name }}　　系統名稱：{{ system_name }}　　月份：{{ month }}　　查詢筆數：{{ count }}", space_after=4)
+    paragraph(doc, "資料使用單位：{{ user_unit.name }}" + CODE.format(a="user_unit") + "　　系統名稱：{{ system_name }}　　月份：{{ month }}　　查詢筆數：{{ count }}", space_after=4)
     paragraph(doc, "{%p endif %}")
     grid_table(
         doc, ["序號", "查詢日期時間", "查詢人員", "查詢對象統一編號／名稱", "查詢目的／業務依據", "案號或文號", "核准人", "備註"],

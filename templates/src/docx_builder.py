@@ -220,11 +220,15 @@ def _field(paragraph, instruction: str) -> None:
 
 
 def page_number_footer(doc, *, size: float = 10) -> None:
-    """第 N 頁／共 M 頁, centred in the footer."""
+    """第 N 頁／共 M 頁, centred in the footer.
+
+    Wrapped in ``{% if page_numbers %}``: documents rendered in chunks leave it out and get the
+    numbers of the whole document stamped on after merging (forms_service/chunked.py).
+    """
     footer = doc.sections[0].footer
     p = footer.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    for piece in ("第 ", "PAGE", " 頁／共 ", "NUMPAGES", " 頁"):
+    for piece in ("{% if page_numbers %}第 ", "PAGE", " 頁／共 ", "NUMPAGES", " 頁{% endif %}"):
         if piece in ("PAGE", "NUMPAGES"):
             _field(p, piece)
         else:

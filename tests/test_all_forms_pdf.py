@@ -1,0 +1,106 @@
+"""Each of the six documents renders from its example to a signed PDF/A whose text holds every
+input value, with TW-Kai embedded; page 1 matches a stored reference image within a tolerance,
+so a layout regression (or a LibreOffice upgrade that moves things) is caught.
+
+Regenerate the references after an intended layout change:  UPDATE_GOLDEN=1 ./dev test tests/test_all_forms_pdf.py
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from signing import validate_pdf
+from tests.conftest import load_example, pdffonts, pdftotext, squeeze
+
+GOLDEN = Path(__file__).parent / "golden"
+FORM_IDS = ["annex1-interface", "annex1-copy", "annex2-agreement", "annex3-requirements",
+            "annex4-audit-checklist", "annex5-query-log"]
+# Values printed in another spelling than they are given in (dates, codes mapped to labels).
+REFORMATTED = {"start", "end", "applied_on", "signed_on", "effective_on", "audit_date", "due", "reviewed_on",
+               "return_or_destroy_by", "at", "month", "application_type", "result", "tls_version", "id"}
+
+
+@pytest.fixture(scope="module")
+def produced(components):
+    return {form_id: components.producer.produce(form_id, load_example(form_id)) for form_id in FORM_IDS}
+
+
+def printed_values(value, key=""):
+    if isinstance(value, str):
+        if key not in REFORMATTED and value:
+            yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from printed_values(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from printed_values(v, key)
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_the_pdf_text_holds_every_input_value(produced, form_id):
+    text = squeeze(pdftotext(produced[form_id].pdf))
+    missing = [v for v in printed_values(load_example(form_id)) if squeeze(v) not in text]
+    assert missing == []
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_signed_pdfa_with_every_font_embedded_and_tw_kai(produced, form_id, tmp_path, components):
+    pdf = produced[form_id].pdf
+    assert b'pdfaid:part="2"' in pdf
+    path = tmp_path / "f.pdf"
+    path.write_bytes(pdf)
+    fonts = pdffonts(path)
+    assert all(f["emb"] == "yes" for f in fonts) and any("TW-Kai" in f["name"] for f in fonts)
+    [report] = validate_pdf(pdf, components.trust_roots)
+    assert report.intact and report.valid and report.trusted
+
+
+def test_titles_of_annexes_3_to_5_carry_the_real_unit_names(produced):
+    assert "臺北市政府財政局對臺北市稅捐稽徵處使用商工資料作業要求" in squeeze(pdftotext(produced["annex3-requirements"].pdf))
+    assert "臺北市稅捐稽徵處使用商工資料資通安全查核紀錄表" in squeeze(pdftotext(produced["annex4-audit-checklist"].pdf))
+    assert "臺北市稅捐稽徵處商工登記資料查詢紀錄登記表" in squeeze(pdftotext(produced["annex5-query-log"].pdf))
+
+
+def test_choices_print_as_ticked_and_empty_boxes(produced):
+    text = squeeze(pdftotext(produced["annex1-interface"].pdf))
+    assert "☑新申請" in text and "☐變更" in text and "☑是" in text and "☐否" in text and "☑1.3" in text
+
+
+def test_the_system_notice_of_the_regulation_is_generated(produced):
+    text = squeeze(pdftotext(produced["annex3-requirements"].pdf))
+    assert "商工資料係為稅捐稽徵目的蒐集，僅供稅務資料整合查詢系統作業之參考；若有資料內容疑問時，可向登記主管機關洽詢。" in text
+
+
+def _page1_gray(pdf: bytes, tmp_path: Path) -> tuple[int, int, bytes]:
+    src = tmp_path / "g.pdf"
+    src.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-gray", "-r", "40", "-f", "1", "-l", "1", "-singlefile", str(src), str(tmp_path / "g")],
+                   check=True)
+    return _read_pgm((tmp_path / "g.pgm").read_bytes())
+
+
+def _read_pgm(data: bytes) -> tuple[int, int, bytes]:
+    fields, rest = data.split(maxsplit=4)[:4], data.split(maxsplit=4)[4]
+    assert fields[0] == b"P5" and fields[3] == b"255"
+    width, height = int(fields[1]), int(fields[2])
+    return width, height, rest[: width * height]
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_page_one_matches_its_reference_image(produced, form_id, tmp_path):
+    width, height, pixels = _page1_gray(produced[form_id].pdf, tmp_path)
+    reference = GOLDEN / f"{form_id}.pgm.gz"
+    if os.environ.get("UPDATE_GOLDEN"):
+        reference.write_bytes(gzip.compress(f"P5 {width} {height} 255\n".encode() + pixels, mtime=0))
+    ref_width, ref_height, ref_pixels = _read_pgm(gzip.decompress(reference.read_bytes()))
+    assert (width, height) == (ref_width, ref_height)
+    # Tolerance: anti-aliasing and font hinting may move a few pixels; a moved line or a changed
+    # font moves thousands.
+    changed = sum(1 for a, b in zip(pixels, ref_pixels) if abs(a - b) > 96)
+    assert changed / len(pixels) < 0.004, f"{changed} of {len(pixels)} pixels differ from the reference"

@@ -30,7 +30,7 @@ from pyhanko.sign.signers import SimpleSigner  # noqa: E402
 from forms_service.components import start_components  # noqa: E402
 from forms_service.convert.fonts import fontconfig_env  # noqa: E402
 from forms_service.forms import get_form  # noqa: E402
-from forms_service.pipeline import _packaged_template  # noqa: E402
+from forms_service.template_source import packaged_template  # noqa: E402
 from forms_service.render import render_docx  # noqa: E402
 from forms_service.settings import Settings  # noqa: E402
 from forms_service.tokens import LOCAL_OPERATOR  # noqa: E402
@@ -50,7 +50,7 @@ def naive_once(components, work: Path) -> float:
     spec = get_form("annex2-agreement")
     started = time.perf_counter()
     form = spec.validate(EXAMPLE)
-    docx = render_docx(_packaged_template(spec.template), spec.context(form, components.producer._options()))
+    docx = render_docx(packaged_template(spec.template), spec.context(form, components.producer._options()))
     job = Path(tempfile.mkdtemp(dir=work))
     (job / "in.docx").write_bytes(docx)
     filt = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'

@@ -106,11 +106,12 @@ def render(form_id: str, input_file: Path, output: Path) -> None:
 
     INPUT_FILE may be - for standard input.  Invalid input exits with status 2 and names the field.
     """
-    from .components import start_components
+    from .components import open_templates, start_components
     from .pipeline import validate_input
 
-    spec, form = validate_input(form_id, _read_json(input_file))  # fail fast, before LibreOffice starts
-    with start_components(_settings(), with_archive=False, workers=1) as components:
+    settings = _settings()
+    spec, form = validate_input(form_id, _read_json(input_file), open_templates(settings))  # before LibreOffice starts
+    with start_components(settings, with_archive=False, workers=1) as components:
         produced = components.producer.produce_validated(spec, form)
     tmp = output.with_name(output.name + ".part")
     tmp.write_bytes(produced.pdf)
@@ -157,6 +158,27 @@ def tokens_create(agency: str, role: str, label: str) -> None:
         click.echo(create_token(catalog, agency=agency, role=role, label=label))
     finally:
         catalog.close()
+
+
+@main.group()
+def templates() -> None:
+    """Form templates (.docx), packaged or supplied by an agency in FORMS_TEMPLATE_DIR."""
+
+
+@templates.command("check")
+@click.argument("docx", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--form", "form_id", required=True, help="the form id the template is for")
+def templates_check(docx: Path, form_id: str) -> None:
+    """Check DOCX as FORM_ID's template: unknown or split placeholders, required fields it never
+    prints, fonts that resolve to no installed face.  Exit 1 if anything is found."""
+    from .template_check import check_template
+
+    problems = check_template(docx.read_bytes(), get_form(form_id), provider_name=_settings().provider_name)
+    for problem in problems:
+        click.echo(f"{docx.name}: {problem}")
+    if problems:
+        sys.exit(1)
+    click.echo(f"{docx.name}: fit to be the {form_id} template")
 
 
 @main.command("settings")

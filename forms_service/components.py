@@ -21,8 +21,12 @@ from storage.seaweed import EmbeddedSeaweedFS
 from .catalog import SqlCatalog
 from .convert import Converter, LibreOfficePool
 from .errors import ConfigError, StorageFailed
+from .forms import all_forms
+from .glyphs import coverage, template_faces
 from .pipeline import Archive, Producer
 from .settings import Settings
+from .template_check import check_agency_templates
+from .template_source import TemplateSource
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,7 @@ class Components:
     converter: Converter
     signer: SignerProvider
     trust_roots: list
+    templates: TemplateSource = field(default_factory=TemplateSource)
     store: ObjectStore | None = None
     catalog: SqlCatalog | None = None
     embedded_store: EmbeddedSeaweedFS | None = None
@@ -41,7 +46,7 @@ class Components:
     @property
     def producer(self) -> Producer:
         return Producer(settings=self.settings, converter=self.converter, signer=self.signer,
-                        trust_roots=self.trust_roots)
+                        trust_roots=self.trust_roots, templates=self.templates)
 
     @property
     def archive(self) -> Archive:
@@ -67,7 +72,8 @@ class Components:
 def start_components(settings: Settings, *, with_archive: bool = True, workers: int | None = None) -> Components:
     """Start everything the settings describe; on any failure, stop what was started and raise."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    preload_fonts()
+    templates = open_templates(settings)
+    preload_fonts(templates)
     closers: list = []
     try:
         signer, roots = open_signer(settings)
@@ -77,7 +83,7 @@ def start_components(settings: Settings, *, with_archive: bool = True, workers: 
             soffice=settings.soffice_path, uno_python=settings.uno_python,
         )
         closers.append(converter.close)
-        components = Components(settings, converter=converter, signer=signer, trust_roots=roots)
+        components = Components(settings, converter=converter, signer=signer, trust_roots=roots, templates=templates)
         if with_archive:
             components.embedded_store, components.store = open_store(settings)
             if components.embedded_store is not None:
@@ -92,13 +98,17 @@ def start_components(settings: Settings, *, with_archive: bool = True, workers: 
         raise
 
 
-def preload_fonts() -> None:
-    """Read the fonts' coverage now (≈0.4 s) rather than in the first request."""
-    from .forms import all_forms
-    from .glyphs import coverage
-    from .pipeline import _template_faces
+def open_templates(settings: Settings) -> TemplateSource:
+    """The template source; agency templates are checked here and a bad one stops start-up."""
+    source = TemplateSource(Path(settings.template_dir) if settings.template_dir else None)
+    if source.directory is not None:
+        check_agency_templates(source, all_forms())
+    return source
 
-    for face in {face for spec in all_forms() for face in _template_faces(spec.template)}:
+
+def preload_fonts(templates: TemplateSource) -> None:
+    """Read the fonts' coverage now (≈0.4 s) rather than in the first request."""
+    for face in {face for spec in all_forms() for face in template_faces(templates.load(spec))}:
         coverage(face)
 
 

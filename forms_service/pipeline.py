@@ -15,7 +15,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from importlib.resources import files
 from typing import Any
 
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -32,6 +31,7 @@ from .forms.types import FormModel
 from .glyphs import check_values, template_faces
 from .render import render_docx
 from .settings import Settings
+from .template_source import TemplateSource
 from .tokens import Actor
 
 
@@ -61,34 +61,31 @@ class StoredVersion:
 MAX_ROWS_PER_CHUNK = 300
 
 
-@lru_cache(maxsize=None)
-def _packaged_template(name: str) -> bytes:
-    return files("forms_service.templates").joinpath(name).read_bytes()
+@lru_cache(maxsize=64)
+def _faces(template: bytes) -> frozenset[str]:
+    return frozenset(template_faces(template))
 
 
-@lru_cache(maxsize=None)
-def _template_faces(name: str) -> frozenset[str]:
-    return frozenset(template_faces(_packaged_template(name)))
-
-
-def validate_input(form_id: str, data: Any) -> tuple[FormSpec, FormModel]:
+def validate_input(form_id: str, data: Any, templates: TemplateSource) -> tuple[FormSpec, FormModel]:
     """The model of ``data``, or ``ValidationFailed`` naming each bad field — including any
     character the template's fonts cannot print (so no signed PDF ever shows an empty box)."""
     spec = get_form(form_id)
     form = spec.validate(data)
-    check_values(form.model_dump(mode="json", by_alias=True), set(_template_faces(spec.template)), form_id=form_id)
+    check_values(form.model_dump(mode="json", by_alias=True), set(_faces(templates.load(spec))), form_id=form_id)
     return spec, form
 
 
 class Producer:
-    def __init__(self, *, settings: Settings, converter: Converter, signer: SignerProvider, trust_roots: list):
+    def __init__(self, *, settings: Settings, converter: Converter, signer: SignerProvider, trust_roots: list,
+                 templates: TemplateSource):
         self.settings = settings
+        self.templates = templates
         self.converter = converter
         self.signer = signer
         self.trust_roots = trust_roots
 
     def validate(self, form_id: str, data: Any) -> tuple[FormSpec, FormModel]:
-        return validate_input(form_id, data)
+        return validate_input(form_id, data, self.templates)
 
     def produce(self, form_id: str, data: Any) -> Produced:
         spec, form = self.validate(form_id, data)
@@ -110,7 +107,7 @@ class Producer:
         return Produced(spec, form, signed, hashlib.sha256(signed).hexdigest(), _page_count(pdf), report)
 
     def _convert(self, spec: FormSpec, form: FormModel) -> bytes:
-        template = _packaged_template(spec.template)
+        template = self.templates.load(spec)
         if spec.chunk_contexts is not None:
             rows = balanced_chunk_size(spec.row_count(form), workers=self.settings.converter_workers,
                                        max_rows=MAX_ROWS_PER_CHUNK)

@@ -32,6 +32,7 @@ class Settings:
     port: int = _setting(8080, "port `serve` listens on")
 
     provider_name: str = _setting("經濟部商業司", "the data provider (A層) printed on the forms")
+    template_dir: str = _setting("", "directory of agency templates <form_id>.docx replacing the packaged ones")
 
     # Object store.  No endpoint → an embedded SeaweedFS on loopback, started and stopped by us.
     s3_endpoint: str = _setting("", "host:port of an S3 server with Object Lock; empty = embedded SeaweedFS")
@@ -109,6 +110,8 @@ class Settings:
             raise ConfigError("FORMS_S3_ENDPOINT takes host:port (use FORMS_S3_SECURE for https)")
         if self.signer_pkcs12 and not Path(self.signer_pkcs12).is_file():
             raise ConfigError(f"FORMS_SIGNER_PKCS12: no such file {self.signer_pkcs12}")
+        if self.template_dir and not Path(self.template_dir).is_dir():
+            raise ConfigError(f"FORMS_TEMPLATE_DIR: {self.template_dir} is not a directory")
         for root in self.trust_roots:
             if not Path(root).is_file():
                 raise ConfigError(f"FORMS_TRUST_ROOTS: no such file {root}")

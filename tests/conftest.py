@@ -16,7 +16,7 @@ import pytest
 from forms_service.catalog import SqlCatalog
 from forms_service.components import Components, start_components
 from forms_service.forms import RenderOptions, get_form
-from forms_service.pipeline import _packaged_template
+from forms_service.template_source import packaged_template
 from forms_service.render import render_docx
 from forms_service.settings import Settings
 from forms_service.tokens import create_token
@@ -88,7 +88,7 @@ def annex2_docx() -> bytes:
     """The annex2 example, filled (not converted)."""
     spec = get_form("annex2-agreement")
     form = spec.validate(load_example("annex2-agreement"))
-    return render_docx(_packaged_template(spec.template), spec.context(form, RenderOptions("經濟部商業司")))
+    return render_docx(packaged_template(spec.template), spec.context(form, RenderOptions("經濟部商業司")))
 
 
 @pytest.fixture(scope="session")

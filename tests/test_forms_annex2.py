@@ -8,7 +8,7 @@ from docx import Document
 
 from forms_service.errors import ValidationFailed
 from forms_service.forms import RenderOptions, all_forms, get_form
-from forms_service.pipeline import _packaged_template
+from forms_service.template_source import packaged_template
 from forms_service.render import render_docx
 
 SPEC = get_form("annex2-agreement")
@@ -22,7 +22,7 @@ def problems(data) -> dict[str, str]:
 
 def document_xml(data) -> str:
     form = SPEC.validate(data)
-    docx = render_docx(_packaged_template(SPEC.template), SPEC.context(form, RenderOptions("經濟部商業司")))
+    docx = render_docx(packaged_template(SPEC.template), SPEC.context(form, RenderOptions("經濟部商業司")))
     with zipfile.ZipFile(io.BytesIO(docx)) as zf:
         return zf.read("word/document.xml").decode()
 
@@ -78,7 +78,7 @@ def test_hostile_values_come_out_of_the_document_literally(example):
     data = example("annex2-agreement")
     data["party"]["name"] = HOSTILE
     form = SPEC.validate(data)
-    docx = render_docx(_packaged_template(SPEC.template), SPEC.context(form, RenderOptions("經濟部商業司")))
+    docx = render_docx(packaged_template(SPEC.template), SPEC.context(form, RenderOptions("經濟部商業司")))
     doc = Document(io.BytesIO(docx))
     texts = [p.text for p in doc.paragraphs]
     texts += [c.text for t in doc.tables for row in t.rows for c in row.cells]

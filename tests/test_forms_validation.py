@@ -6,7 +6,14 @@ import pytest
 
 from forms_service.errors import ValidationFailed
 from forms_service.forms import all_forms, get_form
-from forms_service.pipeline import validate_input
+from forms_service.pipeline import validate_input as _validate_input
+from forms_service.template_source import TemplateSource
+
+PACKAGED = TemplateSource()
+
+
+def validate_input(form_id, data):
+    return _validate_input(form_id, data, PACKAGED)
 
 FORM_IDS = ["annex1-interface", "annex1-copy", "annex2-agreement", "annex3-requirements",
             "annex4-audit-checklist", "annex5-query-log"]

@@ -1,0 +1,1 @@
+"""Example inputs of every form (docs/examples), installed as ``forms_service.examples``."""

@@ -1,0 +1,107 @@
+"""Agency templates: `templates check` finds what would spoil a form; bad ones stop start-up."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from forms_service.components import open_templates
+from forms_service.errors import ConfigError
+from forms_service.forms import get_form
+from forms_service.settings import Settings
+from forms_service.template_check import check_template
+from forms_service.template_source import packaged_template
+
+SPEC = get_form("annex2-agreement")
+GOOD = packaged_template(SPEC.template)
+
+
+def edited(docx: bytes, old: str, new: str) -> bytes:
+    """The template with one piece of document.xml replaced (as an agency's edit in Word would)."""
+    src = zipfile.ZipFile(io.BytesIO(docx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "word/document.xml":
+                text = data.decode()
+                assert old in text, old
+                data = text.replace(old, new, 1).encode()
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def kinds(problems) -> set[str]:
+    return {p.kind for p in problems}
+
+
+def test_the_packaged_templates_pass():
+    for form_id in ("annex1-interface", "annex1-copy", "annex2-agreement", "annex3-requirements",
+                    "annex4-audit-checklist", "annex5-query-log"):
+        spec = get_form(form_id)
+        assert check_template(packaged_template(spec.template), spec) == []
+
+
+def test_an_unknown_placeholder_is_reported():
+    problems = check_template(edited(GOOD, "{{ purpose }}", "{{ purpose }}{{ budget_code }}"), SPEC)
+    assert any(p.kind == "unknown_placeholder" and "budget_code" in p.message for p in problems)
+
+
+def test_a_misspelt_attribute_is_reported():
+    problems = check_template(edited(GOOD, "{{ party.name }}", "{{ party.nmae }}"), SPEC)
+    assert any(p.kind == "unknown_placeholder" and "nmae" in p.message for p in problems)
+
+
+def test_a_placeholder_split_across_runs_is_reported():
+    split = edited(GOOD, "{{ purpose }}", '{{ pur</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">pose }}')
+    problems = check_template(split, SPEC)
+    assert any(p.kind == "split_placeholder" and "purpose" in p.message for p in problems)
+
+
+def test_a_required_field_never_printed_is_reported():
+    problems = check_template(edited(GOOD, "{{ party.name }}（以下簡稱本單位）", "本單位"), SPEC)
+    # party.name still prints in the sign-off table, so that edit alone is fine …
+    assert "unused_field" not in kinds(problems)
+    problems = check_template(edited(GOOD, "{{ representative.title }}　{{ representative.name }}", ""), SPEC)
+    assert any(p.kind == "unused_field" and "representative" in p.message for p in problems)
+
+
+def test_a_font_that_resolves_to_no_installed_face_is_reported():
+    problems = check_template(edited(GOOD, 'w:eastAsia="標楷體"', 'w:eastAsia="華康中楷體"'), SPEC)
+    assert any(p.kind == "unknown_font" and "華康中楷體" in p.message for p in problems)
+
+
+def test_not_a_word_document_is_reported():
+    assert kinds(check_template(b"not a docx", SPEC)) == {"broken_template"}
+
+
+def test_the_command_exits_1_with_the_report(tmp_path):
+    bad = tmp_path / "agreement.docx"
+    bad.write_bytes(edited(GOOD, "{{ purpose }}", "{{ purpose }}{{ budget_code }}"))
+    result = subprocess.run([sys.executable, "-m", "forms_service.cli", "templates", "check", str(bad),
+                             "--form", "annex2-agreement"], capture_output=True, text=True,
+                            env={**os.environ, "FORMS_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 1 and "budget_code" in result.stdout
+
+
+def test_a_bad_agency_template_stops_start_up_with_the_report(tmp_path):
+    (tmp_path / "annex2-agreement.docx").write_bytes(edited(GOOD, "{{ party.name }}", "{{ party.nmae }}"))
+    with pytest.raises(ConfigError, match="nmae"):
+        open_templates(Settings.load(environ={}, template_dir=str(tmp_path)))
+
+
+def test_a_good_agency_template_replaces_the_packaged_one(tmp_path, components):
+    from forms_service.components import Components
+    from tests.conftest import load_example, pdftotext, squeeze
+
+    (tmp_path / "annex2-agreement.docx").write_bytes(edited(GOOD, "商工資料使用安全約定書", "商工資料使用安全約定書（本局版）"))
+    templates = open_templates(Settings.load(environ={}, template_dir=str(tmp_path)))
+    custom = Components(components.settings, converter=components.converter, signer=components.signer,
+                        trust_roots=components.trust_roots, templates=templates)
+    produced = custom.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    assert "商工資料使用安全約定書（本局版）" in squeeze(pdftotext(produced.pdf))

@@ -1,0 +1,90 @@
+"""附件5 at size: seconds per 1,000 entries at 1k, 5k and 10k, against one-table conversion.
+
+    .venv/bin/python bench/bench_annex5.py [--sizes 1000 5000 10000] [--baseline 1000]
+
+End to end: validate → render in chunks → convert in parallel on the pool's two workers → merge
+→ number pages → sign.  Baseline, in the same run: the same 1,000 rows rendered as one table and
+converted by one LibreOffice (what the form would cost without chunking).  Also prints the other
+forms' per-document medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from forms_service.components import start_components  # noqa: E402
+from forms_service.forms import get_form  # noqa: E402
+from forms_service.render import render_docx  # noqa: E402
+from forms_service.settings import Settings  # noqa: E402
+
+EXAMPLES = ROOT / "docs" / "examples"
+
+
+def register(entries: int) -> dict:
+    data = json.loads((EXAMPLES / "annex5-query-log.json").read_text(encoding="utf-8"))
+    base = data["entries"]
+    data["entries"] = [copy.deepcopy(base[i % len(base)]) for i in range(entries)]
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
+    parser.add_argument("--baseline", type=int, default=1000, help="rows of the one-table baseline")
+    parser.add_argument("--repeat", type=int, default=10, help="documents per other form")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="forms-bench-") as tmp:
+        settings = Settings.load(environ={}, data_dir=Path(tmp), converter_workers=2, conversion_timeout=600)
+        with start_components(settings, with_archive=False) as components:
+            producer = components.producer
+            producer.produce("annex5-query-log", register(300))  # warm-up
+            print("附件5 end to end (validate → signed PDF/A), 2 workers")
+            chunked = {}
+            for size in args.sizes:
+                started = time.perf_counter()
+                produced = producer.produce("annex5-query-log", register(size))
+                seconds = time.perf_counter() - started
+                chunked[size] = seconds
+                print(f"  {size:6d} entries  {seconds:6.1f} s  {seconds / size * 1000:5.2f} s per 1,000  "
+                      f"{produced.pages} pages  {len(produced.pdf) // 1024} KB")
+
+            spec = get_form("annex5-query-log")
+            form = spec.validate(register(args.baseline))
+            started = time.perf_counter()
+            docx = render_docx(components.templates.load(spec), spec.context(form, producer._options()))
+            components.converter.convert(docx)
+            one_table = time.perf_counter() - started
+            ours = chunked.get(args.baseline)
+            if ours is None:
+                started = time.perf_counter()
+                producer.produce("annex5-query-log", register(args.baseline))
+                ours = time.perf_counter() - started
+            print(f"  one table, {args.baseline} rows, render + convert only: {one_table:.1f} s "
+                  f"→ chunked end to end is {one_table / ours:.1f}× faster")
+
+            print("other forms, median per document (validate → signed PDF/A)")
+            for form_id in ("annex1-interface", "annex1-copy", "annex2-agreement", "annex3-requirements",
+                            "annex4-audit-checklist"):
+                data = json.loads((EXAMPLES / f"{form_id}.json").read_text(encoding="utf-8"))
+                producer.produce(form_id, data)
+                times = []
+                for _ in range(args.repeat):
+                    started = time.perf_counter()
+                    producer.produce(form_id, data)
+                    times.append(time.perf_counter() - started)
+                print(f"  {form_id:24s} {statistics.median(times) * 1000:6.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -52,6 +52,9 @@ def main() -> None:
     Settings come from FORMS_* environment variables (see `forms-service settings`).
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # pyHanko logs every untrusted or unverifiable path with a traceback; our reports say it better.
+    for noisy in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
 @main.command()
@@ -117,6 +120,71 @@ def render(form_id: str, input_file: Path, output: Path) -> None:
     tmp.write_bytes(produced.pdf)
     tmp.replace(output)  # never leave a half-written PDF under the requested name
     click.echo(f"{output}: {spec.annex} {spec.title}, {produced.pages} page(s), signed, sha256 {produced.sha256}")
+
+
+@main.command()
+@click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+def verify(pdf_file: Path, as_json: bool) -> None:
+    """Verify every signature of PDF_FILE; exit 0 only if all are intact, valid and trusted.
+
+    If the archive knows the file (or knows it as an earlier revision of a stored version), it also
+    checks that nothing was cut off and that the signature count is the one recorded.
+    """
+    from .components import open_catalog, verification_roots
+    from .records import verify_file
+    from .report_text import verification_text
+
+    settings = _settings()
+    catalog = open_catalog(settings)
+    try:
+        verification, problems = verify_file(pdf_file.read_bytes(), verification_roots(settings), catalog,
+                                             revocation_mode=settings.revocation_mode)
+    finally:
+        catalog.close()
+    report = {**verification.as_dict(), "record_id": None, "version": None}
+    report["problems"] += problems
+    report["ok"] = verification.ok and not problems
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else verification_text(report), nl=False)
+    sys.exit(0 if report["ok"] else 1)
+
+
+@main.command("countersign")
+@click.argument("record_id")
+def countersign_command(record_id: str) -> None:
+    """Add the data provider's signature to an agency-signed 附件2, as a new version."""
+    from .components import start_components
+    from .records import countersign
+    from .tokens import LOCAL_OPERATOR
+
+    with start_components(_settings(), with_converter=False) as components:
+        stored = countersign(components, record_id, LOCAL_OPERATOR)
+    click.echo(f"{record_id}: countersigned as version {stored.number}, sha256 {stored.sha256}")
+
+
+@main.group()
+def signatures() -> None:
+    """Long-term care of stored signatures."""
+
+
+@signatures.command("renew")
+@click.option("--within", "within_days", type=click.IntRange(0, 36500), required=True,
+              help="renew records whose newest timestamp certificate expires within this many days")
+def signatures_renew(within_days: int) -> None:
+    """Add a fresh document timestamp (and validation data) to records that need one, as new versions."""
+    from .components import start_components
+    from .records import renew, timestamps_expiring
+    from .tokens import LOCAL_OPERATOR
+
+    with start_components(_settings(), with_converter=False) as components:
+        due = list(timestamps_expiring(components, within_days))
+        if not due:
+            click.echo(f"no record has a timestamp expiring within {within_days} days")
+            return
+        with click.progressbar(due, label="renewing archive timestamps", file=sys.stderr) as bar:
+            for record, version, expiry in bar:
+                stored = renew(components, record, version, LOCAL_OPERATOR)
+                click.echo(f"{record.id}: timestamp expiring {expiry:%Y-%m-%d} renewed as version {stored.number}")
 
 
 @main.group()

@@ -11,8 +11,10 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from signing import Pkcs12Provider, SignerProvider
-from signing.demo_pki import ensure_demo_pki
+import os
+
+from signing import Level, Pkcs11Provider, Pkcs12Provider, SignerProvider, SigningContext
+from signing.demo_pki import DemoPkiServer, ensure_demo_pki
 from signing.validation import load_trust_roots
 from storage import ObjectStore, StorageError
 from storage.s3 import S3ObjectStore
@@ -34,10 +36,13 @@ log = logging.getLogger(__name__)
 @dataclass
 class Components:
     settings: Settings
-    converter: Converter
+    converter: Converter | None
     signer: SignerProvider
     trust_roots: list
     templates: TemplateSource = field(default_factory=TemplateSource)
+    signing: SigningContext = field(default_factory=SigningContext)
+    level: Level = Level.B_B
+    provider_signer: SignerProvider | None = None
     store: ObjectStore | None = None
     catalog: SqlCatalog | None = None
     embedded_store: EmbeddedSeaweedFS | None = None
@@ -46,7 +51,8 @@ class Components:
     @property
     def producer(self) -> Producer:
         return Producer(settings=self.settings, converter=self.converter, signer=self.signer,
-                        trust_roots=self.trust_roots, templates=self.templates)
+                        trust_roots=self.trust_roots, templates=self.templates, signing=self.signing,
+                        level=self.level)
 
     @property
     def archive(self) -> Archive:
@@ -69,21 +75,32 @@ class Components:
         self.close()
 
 
-def start_components(settings: Settings, *, with_archive: bool = True, workers: int | None = None) -> Components:
+def start_components(settings: Settings, *, with_archive: bool = True, with_converter: bool = True,
+                     workers: int | None = None) -> Components:
     """Start everything the settings describe; on any failure, stop what was started and raise."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     templates = open_templates(settings)
     preload_fonts(templates)
     closers: list = []
     try:
-        signer, roots = open_signer(settings)
+        demo = None
+        if settings.demo_signer:
+            demo = DemoPkiServer(ensure_demo_pki(settings.data_dir / "pki")).start()
+            closers.append(demo.stop)
+        signer, provider_signer, roots = open_signers(settings, demo)
         closers.append(signer.close)
-        converter = LibreOfficePool(
-            workers=workers or settings.converter_workers, timeout=settings.conversion_timeout,
-            soffice=settings.soffice_path, uno_python=settings.uno_python,
-        )
-        closers.append(converter.close)
-        components = Components(settings, converter=converter, signer=signer, trust_roots=roots, templates=templates)
+        tsa_url = settings.tsa_url or (demo.tsa_url if demo else "")
+        level = Level(settings.signature_level) if settings.signature_level else (Level.B_LTA if tsa_url else Level.B_B)
+        signing = SigningContext(tsa_url=tsa_url, trust_roots=tuple(roots))
+        converter = None
+        if with_converter:
+            converter = LibreOfficePool(
+                workers=workers or settings.converter_workers, timeout=settings.conversion_timeout,
+                soffice=settings.soffice_path, uno_python=settings.uno_python,
+            )
+            closers.append(converter.close)
+        components = Components(settings, converter=converter, signer=signer, trust_roots=roots, templates=templates,
+                                signing=signing, level=level, provider_signer=provider_signer)
         if with_archive:
             components.embedded_store, components.store = open_store(settings)
             if components.embedded_store is not None:
@@ -112,22 +129,60 @@ def preload_fonts(templates: TemplateSource) -> None:
         coverage(face)
 
 
-def open_signer(settings: Settings) -> tuple[SignerProvider, list]:
+def open_signers(settings: Settings, demo: DemoPkiServer | None) -> tuple[SignerProvider, SignerProvider | None, list]:
+    """The agency's signer, the data provider's countersigner (if any) and the trust roots."""
     roots_files = list(settings.trust_roots)
-    if settings.demo_signer:
-        pki = ensure_demo_pki(settings.data_dir / "pki")
-        provider = Pkcs12Provider(pki.signer_p12, password=pki.password)
-        roots_files.append(str(pki.root_pem))
+    provider_signer = None
+    if settings.pkcs11_module:
+        signer: SignerProvider = Pkcs11Provider(
+            module=settings.pkcs11_module, token_label=settings.pkcs11_token_label,
+            key_label=settings.pkcs11_key_label, cert_label=settings.pkcs11_cert_label or None,
+            pin=_pkcs11_pin(settings),
+        )
+    elif settings.signer_pkcs12:
+        signer = Pkcs12Provider(settings.signer_pkcs12,
+                                password=_secret_file(settings.signer_pkcs12_password_file, "FORMS_SIGNER_PKCS12_PASSWORD_FILE"))
     else:
-        password = None
-        if settings.signer_pkcs12_password_file:
-            try:
-                password = Path(settings.signer_pkcs12_password_file).read_bytes().strip()
-            except OSError as err:
-                raise ConfigError(f"FORMS_SIGNER_PKCS12_PASSWORD_FILE: cannot read it ({err.strerror})") from err
-        provider = Pkcs12Provider(settings.signer_pkcs12, password=password)
-    provider.signer()  # fail at start-up, not at the first request
-    return provider, load_trust_roots(roots_files)
+        assert demo is not None
+        signer = Pkcs12Provider(demo.files.signer_p12, password=demo.files.password)
+    if settings.provider_pkcs12:
+        provider_signer = Pkcs12Provider(settings.provider_pkcs12, password=_secret_file(
+            settings.provider_pkcs12_password_file, "FORMS_PROVIDER_PKCS12_PASSWORD_FILE"))
+    elif demo is not None:
+        provider_signer = Pkcs12Provider(demo.files.provider_p12, password=demo.files.password)
+    if demo is not None:
+        roots_files.append(str(demo.files.root_pem))
+    signer.signer()  # fail at start-up, not at the first request
+    return signer, provider_signer, load_trust_roots(roots_files)
+
+
+def verification_roots(settings: Settings) -> list:
+    """Trust roots for verifying without starting anything: configured ones, plus the demo root
+    in demo mode."""
+    files = list(settings.trust_roots)
+    demo_root = settings.data_dir / "pki" / "demo-root.pem"
+    if settings.demo_signer and demo_root.exists():
+        files.append(str(demo_root))
+    return load_trust_roots(files)
+
+
+def _secret_file(path: str, setting: str) -> bytes | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_bytes().strip()
+    except OSError as err:
+        raise ConfigError(f"{setting}: cannot read it ({err.strerror})") from err
+
+
+def _pkcs11_pin(settings: Settings) -> str | None:
+    if settings.pkcs11_pin_env:
+        pin = os.environ.get(settings.pkcs11_pin_env)
+        if pin is None:
+            raise ConfigError(f"FORMS_PKCS11_PIN_ENV names {settings.pkcs11_pin_env}, which is not set")
+        return pin
+    secret = _secret_file(settings.pkcs11_pin_file, "FORMS_PKCS11_PIN_FILE")
+    return secret.decode() if secret is not None else None
 
 
 def open_store(settings: Settings) -> tuple[EmbeddedSeaweedFS | None, ObjectStore]:

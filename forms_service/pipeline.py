@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -19,10 +20,11 @@ from typing import Any
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from signing import SignatureOptions, SignerProvider, SigningError, sign_pdf, validate_pdf
+from signing import Level, SignatureOptions, SignerProvider, SigningContext, SigningError, sign_pdf, verify_pdf
 from storage import ObjectStore, Retention, StorageError
 
 from .catalog import Catalog, NewAuditEvent, NewRecord, NewVersion
+from .catalog.models import Record
 from .chunked import balanced_chunk_size, produce_chunked
 from .convert import Converter
 from .errors import SigningFailed, StorageFailed
@@ -45,6 +47,7 @@ class Produced:
     sha256: str
     pages: int
     signature_report: list[dict[str, Any]]
+    revision_hashes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,11 @@ def validate_input(form_id: str, data: Any, templates: TemplateSource) -> tuple[
 
 class Producer:
     def __init__(self, *, settings: Settings, converter: Converter, signer: SignerProvider, trust_roots: list,
-                 templates: TemplateSource):
+                 templates: TemplateSource, signing: SigningContext = SigningContext(), level: Level = Level.B_B):
         self.settings = settings
         self.templates = templates
+        self.signing = signing
+        self.level = level
         self.converter = converter
         self.signer = signer
         self.trust_roots = trust_roots
@@ -94,17 +99,22 @@ class Producer:
     def produce_validated(self, spec: FormSpec, form: FormModel) -> Produced:
         pdf = self._convert(spec, form)
         owner = spec.owner(form)
+        options = SignatureOptions(field_name="Signature1", reason=f"{spec.annex} {spec.title}",
+                                   location=owner.name, level=self.level)
+        signed, report = self.sign(pdf, self.signer, options)
+        return Produced(spec, form, signed, hashlib.sha256(signed).hexdigest(), _page_count(pdf), report,
+                        revision_hashes(signed))
+
+    def sign(self, pdf: bytes, provider: SignerProvider, options: SignatureOptions) -> tuple[bytes, list[dict]]:
+        """``pdf`` with one more signature, checked as a verifier would before anyone stores it."""
         try:
-            signed = sign_pdf(pdf, self.signer.signer(), SignatureOptions(
-                field_name="Signature1", reason=f"{spec.annex} {spec.title}", location=owner.name,
-            ))
-            report = [r.as_dict() for r in validate_pdf(signed, self.trust_roots)]
+            signed = sign_pdf(pdf, provider.signer(), options, self.signing)
+            verification = verify_pdf(signed, self.trust_roots, revocation_mode="soft-fail")
         except SigningError as err:
             raise SigningFailed(str(err)) from err
-        # Never archive a signature that does not hold: check it as a verifier would.
-        if not report or not all(r["intact"] and r["valid"] for r in report):
-            raise SigningFailed("the new signature did not validate; nothing was stored")
-        return Produced(spec, form, signed, hashlib.sha256(signed).hexdigest(), _page_count(pdf), report)
+        if not verification.ok:
+            raise SigningFailed("the new signature did not validate, nothing was stored: " + "; ".join(verification.problems))
+        return signed, [r.as_dict() for r in verification.signatures]
 
     def _convert(self, spec: FormSpec, form: FormModel) -> bytes:
         template = self.templates.load(spec)
@@ -128,25 +138,17 @@ class Archive:
         self.catalog = catalog
 
     def submit(self, produced: Produced, actor: Actor, *, source_ip: str = "") -> StoredVersion:
+        """Store a new record: its first version, then the catalog row and audit event."""
         spec, form = produced.spec, produced.form
         owner = spec.owner(form)
         now = datetime.now(timezone.utc)
         record_id = "rec_" + uuid.uuid4().hex
-        number = 1
-        key = f"records/{spec.form_id}/{record_id}/v{number}.pdf"
         retention = Retention(self.settings.retention_mode, self.retain_until(spec, form, now))
-        try:
-            stored = self.store.put(
-                key, produced.pdf, content_type="application/pdf", retention=retention,
-                metadata={
-                    "form-id": spec.form_id, "record-id": record_id, "version": str(number),
-                    "agency": owner.name, "agency-code": owner.code, "created-at": now.isoformat(),
-                    "created-by": actor.id, "pages": str(produced.pages),
-                    "signatures": str(len(produced.signature_report)),
-                },
-            )
-        except StorageError as err:
-            raise StorageFailed(f"the record was not stored: {err}") from err
+        version = self._put(
+            record_id=record_id, form_id=spec.form_id, number=1, pdf=produced.pdf, retention=retention,
+            agency_name=owner.name, agency_code=owner.code, actor=actor, now=now, pages=produced.pages,
+            report=produced.signature_report, hashes=produced.revision_hashes, reason="created",
+        )
         period = getattr(form, "period", None)
         user_unit = getattr(form, "user_unit", None)
         self.catalog.add_record(
@@ -157,19 +159,55 @@ class Archive:
                 period_start=period.start if period else None, period_end=period.end if period else None,
                 input=form.model_dump(mode="json", by_alias=True), created_at=now, created_by=actor.id,
             ),
-            NewVersion(
-                number=number, object_key=key, object_version=stored.version_id, sha256=stored.sha256,
-                size=stored.size, pages=produced.pages, signatures=len(produced.signature_report),
-                signature_report=produced.signature_report, retention_mode=retention.mode,
-                retain_until=retention.until, created_at=now, reason="created",
-            ),
+            version,
             NewAuditEvent(
-                actor=actor.id, agency=actor.agency, action="record.create", record_id=record_id,
-                version=number, source_ip=source_ip,
-                detail={"form_id": spec.form_id, "sha256": stored.sha256},
+                actor=actor.id, agency=actor.agency, action="record.create", record_id=record_id, version=1,
+                source_ip=source_ip, detail={"form_id": spec.form_id, "sha256": version.sha256},
             ),
         )
-        return StoredVersion(record_id, number, key, stored.version_id, stored.sha256, stored.size)
+        return StoredVersion(record_id, 1, version.object_key, version.object_version, version.sha256, version.size)
+
+    def add_version(self, record: Record, pdf: bytes, report: list[dict], actor: Actor, *, reason: str,
+                    action: str, source_ip: str = "") -> StoredVersion:
+        """Store a new version of ``record`` (countersigned, timestamps renewed), keeping its retention."""
+        latest = record.versions[-1]
+        number = latest.number + 1
+        now = datetime.now(timezone.utc)
+        retention = Retention(latest.retention_mode or self.settings.retention_mode,
+                              max(latest.retain_until, now + timedelta(days=1)) if latest.retain_until else
+                              now + timedelta(days=366))
+        version = self._put(
+            record_id=record.id, form_id=record.form_id, number=number, pdf=pdf, retention=retention,
+            agency_name=record.agency_name, agency_code=record.agency_code, actor=actor, now=now,
+            pages=latest.pages, report=report, hashes=revision_hashes(pdf), reason=reason,
+        )
+        self.catalog.add_version(record.id, version, NewAuditEvent(
+            actor=actor.id, agency=actor.agency, action=action, record_id=record.id, version=number,
+            source_ip=source_ip, detail={"sha256": version.sha256, "reason": reason},
+        ))
+        return StoredVersion(record.id, number, version.object_key, version.object_version, version.sha256, version.size)
+
+    def _put(self, *, record_id: str, form_id: str, number: int, pdf: bytes, retention: Retention,
+             agency_name: str, agency_code: str, actor: Actor, now: datetime, pages: int, report: list[dict],
+             hashes: tuple[str, ...], reason: str) -> NewVersion:
+        key = f"records/{form_id}/{record_id}/v{number}.pdf"
+        try:
+            stored = self.store.put(
+                key, pdf, content_type="application/pdf", retention=retention,
+                metadata={
+                    "form-id": form_id, "record-id": record_id, "version": str(number),
+                    "agency": agency_name, "agency-code": agency_code, "created-at": now.isoformat(),
+                    "created-by": actor.id, "pages": str(pages), "signatures": str(len(report)), "reason": reason,
+                },
+            )
+        except StorageError as err:
+            raise StorageFailed(f"the record was not stored: {err}") from err
+        return NewVersion(
+            number=number, object_key=key, object_version=stored.version_id, sha256=stored.sha256,
+            size=stored.size, pages=pages, signatures=len(report), signature_report=report,
+            retention_mode=retention.mode, retain_until=retention.until, created_at=now, reason=reason,
+            revision_hashes=hashes,
+        )
 
     def retain_until(self, spec: FormSpec, form: FormModel, now: datetime) -> datetime:
         """Until the form's date (end of 使用期限) plus the configured years, and at least a year."""
@@ -185,6 +223,18 @@ def _add_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years)
     except ValueError:  # 29 February
         return d.replace(year=d.year + years, day=28)
+
+
+def revision_hashes(pdf: bytes) -> tuple[str, ...]:
+    """sha256 of every earlier revision of ``pdf`` (each prefix ending at an %%EOF marker, with or
+    without its end-of-line), so a copy cut back to one of them is recognised."""
+    hashes = []
+    for match in re.finditer(rb"%%EOF", pdf):
+        end = match.end()
+        for cut in (end, end + 1, end + 2):
+            if cut < len(pdf):
+                hashes.append(hashlib.sha256(pdf[:cut]).hexdigest())
+    return tuple(dict.fromkeys(hashes))
 
 
 def _page_count(pdf: bytes) -> int:

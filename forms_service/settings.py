@@ -57,6 +57,19 @@ class Settings:
     signer_pkcs12: str = _setting("", "PKCS#12 file with the signing key and certificate chain")
     signer_pkcs12_password_file: str = _setting("", "file holding the PKCS#12 password", secret=True)
     trust_roots: tuple[str, ...] = _setting((), "PEM/DER files of trusted roots (comma-separated)")
+    # PKCS#11 token (GCA smart card, HSM): used instead of the PKCS#12 file when a module is set.
+    pkcs11_module: str = _setting("", "PKCS#11 module (.so) of the signing token")
+    pkcs11_token_label: str = _setting("", "label of the token holding the agency's key")
+    pkcs11_key_label: str = _setting("", "label of the signing key on the token")
+    pkcs11_cert_label: str = _setting("", "label of the certificate on the token (default: the key's)")
+    pkcs11_pin_env: str = _setting("", "name of the environment variable holding the token PIN")
+    pkcs11_pin_file: str = _setting("", "file holding the token PIN", secret=True)
+    # The data provider's countersigning key (附件2); the demo PKI has one.
+    provider_pkcs12: str = _setting("", "PKCS#12 file of the data provider's countersigning key")
+    provider_pkcs12_password_file: str = _setting("", "file holding that PKCS#12 password", secret=True)
+    tsa_url: str = _setting("", "RFC 3161 time-stamping authority; empty = the demo TSA in demo mode")
+    signature_level: str = _setting("", "B-B, B-T, B-LT or B-LTA; empty = B-LTA when a TSA is available")
+    revocation_mode: str = _setting("soft-fail", "revocation policy for signatures without embedded data: soft-fail, hard-fail or require")
 
     @property
     def embedded_store(self) -> bool:
@@ -64,7 +77,7 @@ class Settings:
 
     @property
     def demo_signer(self) -> bool:
-        return not self.signer_pkcs12
+        return not self.signer_pkcs12 and not self.pkcs11_module
 
     @property
     def catalog_url(self) -> str:
@@ -110,6 +123,12 @@ class Settings:
             raise ConfigError("FORMS_S3_ENDPOINT takes host:port (use FORMS_S3_SECURE for https)")
         if self.signer_pkcs12 and not Path(self.signer_pkcs12).is_file():
             raise ConfigError(f"FORMS_SIGNER_PKCS12: no such file {self.signer_pkcs12}")
+        if self.signature_level not in ("", "B-B", "B-T", "B-LT", "B-LTA"):
+            raise ConfigError(f"FORMS_SIGNATURE_LEVEL must be B-B, B-T, B-LT or B-LTA, not {self.signature_level!r}")
+        if self.revocation_mode not in ("soft-fail", "hard-fail", "require"):
+            raise ConfigError("FORMS_REVOCATION_MODE must be soft-fail, hard-fail or require")
+        if self.pkcs11_module and not (self.pkcs11_token_label and self.pkcs11_key_label):
+            raise ConfigError("FORMS_PKCS11_MODULE is set: FORMS_PKCS11_TOKEN_LABEL and FORMS_PKCS11_KEY_LABEL are needed too")
         if self.template_dir and not Path(self.template_dir).is_dir():
             raise ConfigError(f"FORMS_TEMPLATE_DIR: {self.template_dir} is not a directory")
         for root in self.trust_roots:

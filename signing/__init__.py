@@ -5,11 +5,12 @@ the pyHanko ``Signer`` they hand out is used as it is.
 """
 
 from .errors import SignerUnavailable, SigningError, ValidationError
-from .pades import SignatureOptions, sign_pdf
-from .providers import Pkcs12Provider, SignerProvider
-from .validation import SignatureReport, validate_pdf
+from .pades import Level, SignatureOptions, SigningContext, add_document_timestamp, sign_pdf
+from .providers import Pkcs11Provider, Pkcs12Provider, SignerProvider
+from .validation import SignatureReport, Verification, validate_pdf, verify_pdf
 
 __all__ = [
-    "Pkcs12Provider", "SignatureOptions", "SignatureReport", "SignerProvider", "SignerUnavailable",
-    "SigningError", "ValidationError", "sign_pdf", "validate_pdf",
+    "Level", "Pkcs11Provider", "Pkcs12Provider", "SignatureOptions", "SignatureReport", "SignerProvider",
+    "SignerUnavailable", "SigningContext", "SigningError", "ValidationError", "Verification",
+    "add_document_timestamp", "sign_pdf", "validate_pdf", "verify_pdf",
 ]

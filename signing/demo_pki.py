@@ -1,110 +1,205 @@
-"""A demo PKI for the embedded default: root → intermediate → agency signer, all named DEMO.
+"""The demo PKI: root → issuing CA → agency signer, with a TSA, an OCSP responder and CRLs.
 
-Created once under a directory (``pki/`` in the data directory) and reused.  Never trusted
-outside demo mode: production configures real trust anchors (e.g. the GCA root) and a real key.
+Used by the embedded default and by the tests.  Built with certomancer (by pyHanko's author) from a
+configuration and keys kept in a directory, and served over HTTP on loopback by certomancer's
+Animator, so signing in demo mode takes the same path as production: RFC 3161 timestamps from a
+TSA URL, OCSP and CRL fetched over HTTP, embedded for long-term validation (B-LTA).
+
+Every name says DEMO; the root is trusted only in demo mode.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+import yaml
+from asn1crypto import x509
+from certomancer.integrations.animator import Animator, AnimatorArchStore
+from certomancer.registry import ArchLabel, CertLabel, CertomancerConfig
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from werkzeug.serving import WSGIRequestHandler, make_server
 
-SIGNER_FILE = "demo-signer.p12"
-PASSWORD_FILE = "demo-signer.pass"
-ROOT_FILE = "demo-root.pem"
+ARCH = "demo"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:  # one line per OCSP/TSA request is noise
+        pass
+KEYS = ("root", "interm", "signer", "provider", "tsa", "ocsp")
+
+
+def _validity(start: datetime, years: int) -> dict[str, str]:
+    return {"valid-from": start.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "valid-to": (start + timedelta(days=365 * years)).strftime("%Y-%m-%dT%H:%M:%S+0000")}
+
+
+def _key_usage(*uses: str, critical: bool = True) -> dict:
+    return {"id": "key_usage", "critical": critical, "smart-value": {"schema": "key-usage", "params": list(uses)}}
+
+
+def _config(start: datetime, agency: str) -> dict:
+    crl_of = lambda repo: {"id": "crl_distribution_points",  # noqa: E731
+                           "smart-value": {"schema": "crl-dist-url", "params": {"crl-repo-names": [repo]}}}
+    return {
+        "keysets": {"demo": {"keys": {k: {"path": f"keys/{k}.key.pem"} for k in KEYS}}},
+        "pki-architectures": {ARCH: {
+            "keyset": "demo",
+            "entity-defaults": {"country-name": "TW", "organization-name": "Forms Service DEMO"},
+            "entities": {
+                "root": {"common-name": "Forms Service DEMO Root CA (not trusted)"},
+                "interm": {"common-name": "Forms Service DEMO Issuing CA"},
+                "signer": {"common-name": f"DEMO 簽章 {agency}"},
+                "provider": {"common-name": "DEMO 經濟部商業司 (data provider)"},
+                "tsa": {"common-name": "Forms Service DEMO Time-Stamping Authority"},
+                "ocsp": {"common-name": "Forms Service DEMO OCSP Responder"},
+            },
+            "certs": {
+                "root": {"subject": "root", "issuer": "root", "validity": _validity(start, 20), "extensions": [
+                    {"id": "basic_constraints", "critical": True, "value": {"ca": True}},
+                    _key_usage("digital_signature", "key_cert_sign", "crl_sign")]},
+                "interm": {"issuer": "root", "validity": _validity(start, 10), "extensions": [
+                    {"id": "basic_constraints", "critical": True, "value": {"ca": True, "path-len-constraint": 0}},
+                    _key_usage("digital_signature", "key_cert_sign", "crl_sign"), crl_of("root")]},
+                "ocsp": {"issuer": "interm", "validity": _validity(start, 10), "extensions": [
+                    _key_usage("digital_signature"),
+                    {"id": "extended_key_usage", "critical": True, "value": ["ocsp_signing"]},
+                    {"id": "ocsp_no_check"}]},
+                "tsa": {"issuer": "root", "validity": _validity(start, 10), "extensions": [
+                    _key_usage("digital_signature"),
+                    {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]}, crl_of("root")]},
+                "signer": {"issuer": "interm", "validity": _validity(start, 3), "extensions": [
+                    _key_usage("digital_signature", "non_repudiation"), crl_of("interm"),
+                    {"id": "authority_information_access",
+                     "smart-value": {"schema": "aia-urls", "params": {"ocsp-responder-names": ["interm"]}}}]},
+                "provider": {"template": "signer", "subject": "provider", "subject-key": "provider"},
+            },
+            "services": {
+                "ocsp": {"interm": {"for-issuer": "interm", "responder-cert": "ocsp", "signing-key": "ocsp"}},
+                "crl-repo": {
+                    "root": {"for-issuer": "root", "signing-key": "root", "simulated-update-schedule": "P90D"},
+                    "interm": {"for-issuer": "interm", "signing-key": "interm", "simulated-update-schedule": "P7D"},
+                },
+                "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
+            },
+        }},
+    }
 
 
 @dataclass(frozen=True)
-class DemoPki:
+class DemoPkiFiles:
     directory: Path
 
     @property
+    def config(self) -> Path:
+        return self.directory / "certomancer.yml"
+
+    @property
     def signer_p12(self) -> Path:
-        return self.directory / SIGNER_FILE
+        return self.directory / "demo-signer.p12"
+
+    @property
+    def provider_p12(self) -> Path:
+        return self.directory / "demo-provider.p12"
 
     @property
     def root_pem(self) -> Path:
-        return self.directory / ROOT_FILE
+        return self.directory / "demo-root.pem"
 
     @property
     def password(self) -> bytes:
-        return (self.directory / PASSWORD_FILE).read_bytes().strip()
+        return (self.directory / "demo-signer.pass").read_bytes().strip()
 
 
-def ensure_demo_pki(directory: Path, *, agency: str = "Forms Service DEMO Agency") -> DemoPki:
-    """Create the demo PKI in ``directory`` unless it is already there; return its paths."""
-    pki = DemoPki(Path(directory))
-    if pki.signer_p12.exists() and pki.root_pem.exists() and (pki.directory / PASSWORD_FILE).exists():
-        return pki
-    pki.directory.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(timezone.utc) - timedelta(minutes=5)
-
-    root_key = _key()
-    root_name = _name("Forms Service DEMO Root CA (not trusted)")
-    root = _cert(root_name, root_name, root_key.public_key(), root_key, now, years=20, ca=True, path_len=1)
-
-    inter_key = _key()
-    inter_name = _name("Forms Service DEMO Issuing CA")
-    inter = _cert(inter_name, root_name, inter_key.public_key(), root_key, now, years=10, ca=True, path_len=0)
-
-    signer_key = _key()
-    signer_name = _name(f"DEMO 簽章 {agency}")
-    signer = _cert(signer_name, inter_name, signer_key.public_key(), inter_key, now, years=3, ca=False)
-
-    password = secrets.token_urlsafe(24).encode()
-    p12 = pkcs12.serialize_key_and_certificates(
-        name=b"demo-signer", key=signer_key, cert=signer, cas=[inter, root],
-        encryption_algorithm=serialization.BestAvailableEncryption(password),
-    )
-    _write_private(pki.directory / PASSWORD_FILE, password)
-    _write_private(pki.signer_p12, p12)
-    pki.root_pem.write_bytes(root.public_bytes(serialization.Encoding.PEM))
-    return pki
+def ensure_demo_pki(directory: Path, *, agency: str = "Forms Service DEMO Agency") -> DemoPkiFiles:
+    """Create the demo PKI's keys and configuration in ``directory`` unless already there."""
+    files = DemoPkiFiles(Path(directory))
+    if files.config.exists():
+        return files
+    (files.directory / "keys").mkdir(parents=True, exist_ok=True)
+    for name in KEYS:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        _write_private(files.directory / "keys" / f"{name}.key.pem", key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    _write_private(files.directory / "demo-signer.pass", secrets.token_urlsafe(24).encode())
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)
+    files.config.write_text(yaml.safe_dump(_config(start, agency), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return files
 
 
-def _key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+class DemoPkiServer:
+    """Serves the demo PKI's TSA, OCSP and CRLs on 127.0.0.1 and exports the signer's PKCS#12."""
+
+    def __init__(self, files: DemoPkiFiles):
+        self.files = files
+        self._server = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    def start(self) -> "DemoPkiServer":
+        port_file = self.files.directory / "port.json"
+        port = json.loads(port_file.read_text())["port"] if port_file.exists() else 0
+        try:
+            server = make_server("127.0.0.1", port, app=None, threaded=True, request_handler=_QuietHandler)
+        except OSError:  # the port of last time is taken: certificates get the new URL
+            server = make_server("127.0.0.1", 0, app=None, threaded=True, request_handler=_QuietHandler)
+        port_file.write_text(json.dumps({"port": server.server_port}))
+        self.url = f"http://127.0.0.1:{server.server_port}"
+        config = CertomancerConfig.from_file(str(self.files.config), external_url_prefix=self.url)
+        arch = config.get_pki_arch(ArchLabel(ARCH))
+        server.app = Animator(AnimatorArchStore(config.pki_archs), with_web_ui=False)
+        self._arch = arch
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="demo-pki", daemon=True)
+        self._thread.start()
+        _write_private(self.files.signer_p12, arch.package_pkcs12(CertLabel("signer"), password=self.files.password))
+        _write_private(self.files.provider_p12, arch.package_pkcs12(CertLabel("provider"), password=self.files.password))
+        self.files.root_pem.write_bytes(_pem(arch.get_cert(CertLabel("root"))))
+        (self.files.directory / "interm.der").write_bytes(arch.get_cert(CertLabel("interm")).dump())
+        return self
+
+    @property
+    def interm_crl_url(self) -> str:
+        return f"{self.url}/{ARCH}/crls/interm/latest.crl"
+
+    @property
+    def tsa_url(self) -> str:
+        return f"{self.url}/{ARCH}/tsa/tsa"
+
+    def cert(self, label: str) -> x509.Certificate:
+        return self._arch.get_cert(CertLabel(label))
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "DemoPkiServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "TW"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Forms Service DEMO"),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-    ])
+def _pem(cert: x509.Certificate) -> bytes:
+    import base64
 
-
-def _cert(subject, issuer, public_key, issuer_key, now, *, years: int, ca: bool, path_len: int | None = None):
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject).issuer_name(issuer).public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now).not_valid_after(now + timedelta(days=365 * years))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_len if ca else None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-    )
-    if ca:
-        usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
-    else:
-        usage = x509.KeyUsage(True, True, False, False, False, False, False, False, False)
-    builder = builder.add_extension(usage, critical=True)
-    if subject != issuer:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
-        )
-    return builder.sign(issuer_key, hashes.SHA256())
+    body = base64.encodebytes(cert.dump()).replace(b"\n", b"")
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return b"-----BEGIN CERTIFICATE-----\n" + b"\n".join(lines) + b"\n-----END CERTIFICATE-----\n"
 
 
 def _write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
+
+
+__all__ = ["DemoPkiFiles", "DemoPkiServer", "ensure_demo_pki"]

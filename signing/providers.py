@@ -101,3 +101,69 @@ class Pkcs12Provider:
             cert_registry=SimpleCertificateStore.from_certs(chain),
             key_object=key,
         )
+
+
+class Pkcs11Provider:
+    """A key on a PKCS#11 token (a GCA smart card, an HSM, SoftHSM2 in tests).
+
+    The session is opened at the first ``signer()`` and kept; the PIN is read from the
+    environment variable or file named in the settings, used once, and never logged.
+    """
+
+    def __init__(self, *, module: str, token_label: str, key_label: str, cert_label: str | None = None,
+                 pin: str | None, chain: list | None = None):
+        self.module = module
+        self.token_label = token_label
+        self.key_label = key_label
+        self.cert_label = cert_label or key_label
+        self._pin = pin
+        self._chain = list(chain or [])
+        self._session = None
+        self._signer: Signer | None = None
+        self._lock = threading.Lock()
+
+    def signer(self) -> Signer:
+        with self._lock:
+            if self._signer is None:
+                self._signer = self._open()
+            return self._signer
+
+    def close(self) -> None:
+        with self._lock:
+            session, self._session, self._signer = self._session, None, None
+            if session is not None:
+                try:
+                    session.close()
+                except Exception:  # the token may already be gone
+                    pass
+
+    def _open(self) -> Signer:
+        import pkcs11
+        from pyhanko.config.pkcs11 import TokenCriteria
+        from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+
+        if not Path(self.module).is_file():
+            raise SignerUnavailable(f"the PKCS#11 module {self.module} does not exist")
+        try:
+            session = open_pkcs11_session(
+                self.module, token_criteria=TokenCriteria(label=self.token_label), user_pin=self._pin,
+            )
+        except pkcs11.exceptions.PinIncorrect as err:
+            raise SignerUnavailable(f"the token {self.token_label!r} refused the PIN") from err
+        except pkcs11.exceptions.PinLocked as err:
+            raise SignerUnavailable(f"the token {self.token_label!r} is locked (too many wrong PINs)") from err
+        except Exception as err:  # the module and pyHanko raise several types for an absent token
+            raise SignerUnavailable(
+                f"no usable token labelled {self.token_label!r} in {self.module} (is the card inserted?): {err}"
+            ) from err
+        try:
+            signer = PKCS11Signer(session, cert_label=self.cert_label, key_label=self.key_label,
+                                  other_certs_to_pull=None, ca_chain=self._chain)
+            signer.signing_cert  # noqa: B018 — loads the certificate now, so a wrong label fails here
+        except Exception as err:
+            session.close()
+            raise SignerUnavailable(
+                f"the token {self.token_label!r} has no key/certificate labelled {self.key_label!r}: {err}"
+            ) from err
+        self._session = session
+        return signer

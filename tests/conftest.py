@@ -6,6 +6,7 @@ Per test (as in Flask's tutorial): a fresh catalog database, an app, a client an
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -50,10 +51,7 @@ def catalog(tmp_path) -> SqlCatalog:
 @pytest.fixture
 def app_components(components, catalog) -> Components:
     """The session's running components with this test's own fresh catalog."""
-    return Components(
-        components.settings, converter=components.converter, signer=components.signer,
-        trust_roots=components.trust_roots, store=components.store, catalog=catalog,
-    )
+    return dataclasses.replace(components, catalog=catalog, _closers=[])
 
 
 @pytest.fixture

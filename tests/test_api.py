@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 from forms_service.catalog import RecordFilter
-from forms_service.components import Components
 from forms_service.tokens import create_token
 from forms_service.web import create_app
 from storage.s3 import S3ObjectStore
@@ -116,9 +116,7 @@ def test_healthz_reports_each_component(client):
 def test_store_down_is_a_503_fast_and_leaves_no_catalog_row(app_components, catalog, example):
     dead = S3ObjectStore(endpoint=f"127.0.0.1:{free_port()}", access_key="a", secret_key="b",
                          bucket="records", timeout=1.0)
-    broken = Components(app_components.settings, converter=app_components.converter,
-                        signer=app_components.signer, trust_roots=app_components.trust_roots,
-                        store=dead, catalog=catalog)
+    broken = dataclasses.replace(app_components, store=dead)
     client = create_app(broken.settings, components=broken).test_client()
     token = create_token(catalog, agency="379000000A", role="staff")
     response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
@@ -150,8 +148,7 @@ class _AbsentToken:
 
 def test_a_signing_failure_is_a_503_and_stores_nothing(app_components, catalog, example):
     before = {v.version_id for v in app_components.store.list_versions("records/")}
-    broken = Components(app_components.settings, converter=app_components.converter, signer=_AbsentToken(),
-                        trust_roots=app_components.trust_roots, store=app_components.store, catalog=catalog)
+    broken = dataclasses.replace(app_components, signer=_AbsentToken())
     client = create_app(broken.settings, components=broken).test_client()
     token = create_token(catalog, agency="379000000A", role="staff")
     response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),

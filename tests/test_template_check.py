@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import subprocess
@@ -96,12 +97,10 @@ def test_a_bad_agency_template_stops_start_up_with_the_report(tmp_path):
 
 
 def test_a_good_agency_template_replaces_the_packaged_one(tmp_path, components):
-    from forms_service.components import Components
     from tests.conftest import load_example, pdftotext, squeeze
 
     (tmp_path / "annex2-agreement.docx").write_bytes(edited(GOOD, "商工資料使用安全約定書", "商工資料使用安全約定書（本局版）"))
     templates = open_templates(Settings.load(environ={}, template_dir=str(tmp_path)))
-    custom = Components(components.settings, converter=components.converter, signer=components.signer,
-                        trust_roots=components.trust_roots, templates=templates)
+    custom = dataclasses.replace(components, templates=templates, _closers=[])
     produced = custom.producer.produce("annex2-agreement", load_example("annex2-agreement"))
     assert "商工資料使用安全約定書（本局版）" in squeeze(pdftotext(produced.pdf))

@@ -81,8 +81,23 @@ class Version(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     record: Mapped[Record] = relationship(back_populates="versions")
+    revisions: Mapped[list["RevisionHash"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
-    __table_args__ = (UniqueConstraint("record_id", "number", name="uq_version_number"),)
+    __table_args__ = (
+        UniqueConstraint("record_id", "number", name="uq_version_number"),
+        Index("ix_versions_sha256", "sha256"),
+    )
+
+
+class RevisionHash(Base):
+    """sha256 of each earlier revision inside a stored PDF: a file cut back to one of them is
+    recognised as a truncated copy of this version, not as a valid document of its own."""
+
+    __tablename__ = "revision_hashes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
 
 
 class ApiToken(Base):

@@ -38,6 +38,7 @@ class NewVersion:
     retain_until: datetime | None
     created_at: datetime
     reason: str = ""
+    revision_hashes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,12 @@ class Catalog(Protocol):
     def audit(self, event: NewAuditEvent) -> None: ...
 
     def audit_events(self, *, record_id: str | None = None, limit: int = 100) -> list[AuditEvent]: ...
+
+    def find_version_by_hash(self, sha256: str) -> tuple[Version, bool] | None:
+        """The version whose file, or one of whose earlier revisions, has this sha256; the flag
+        says whether it is the whole file."""
+
+    def latest_versions(self) -> list[Version]: ...
 
     def ping(self) -> None: ...
 

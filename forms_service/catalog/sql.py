@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime, timezone
 
-from sqlalchemy import create_engine, event, or_, select, text, update
+from sqlalchemy import create_engine, event, func, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload, sessionmaker
 
 from ..errors import ServiceUnavailable
-from .models import ApiToken, AuditEvent, Base, Record, Version
+from .models import ApiToken, AuditEvent, Base, Record, RevisionHash, Version
 from .protocol import NewAuditEvent, NewRecord, NewVersion, RecordFilter
 
 
@@ -40,14 +40,35 @@ class SqlCatalog:
     def add_record(self, record: NewRecord, version: NewVersion, event: NewAuditEvent) -> None:
         with self._guard("write the record"), self._sessions.begin() as s:
             row = Record(**asdict(record))
-            row.versions.append(Version(**asdict(version)))
+            row.versions.append(_version_row(version))
             s.add(row)
             s.add(_audit_row(event))
 
     def add_version(self, record_id: str, version: NewVersion, event: NewAuditEvent) -> None:
         with self._guard("write the version"), self._sessions.begin() as s:
-            s.add(Version(record_id=record_id, **asdict(version)))
+            row = _version_row(version)
+            row.record_id = record_id
+            s.add(row)
             s.add(_audit_row(event))
+
+    def find_version_by_hash(self, sha256: str) -> tuple[Version, bool] | None:
+        with self._guard("look up the hash"), self._sessions() as s:
+            whole = s.scalars(select(Version).options(selectinload(Version.record)).where(Version.sha256 == sha256)).first()
+            if whole is not None:
+                return whole, True
+            part = s.scalars(
+                select(Version).options(selectinload(Version.record))
+                .join(RevisionHash, RevisionHash.version_id == Version.id).where(RevisionHash.sha256 == sha256)
+            ).first()
+            return (part, False) if part is not None else None
+
+    def latest_versions(self) -> list[Version]:
+        with self._guard("list the versions"), self._sessions() as s:
+            newest = select(Version.record_id, func.max(Version.number).label("n")).group_by(Version.record_id).subquery()
+            return list(s.scalars(
+                select(Version).options(selectinload(Version.record))
+                .join(newest, (Version.record_id == newest.c.record_id) & (Version.number == newest.c.n))
+            ))
 
     def get_record(self, record_id: str, *, agency: str | None = None) -> Record | None:
         with self._guard("read the record"), self._sessions() as s:
@@ -132,6 +153,14 @@ class _Guard:
             reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
             raise CatalogUnavailable(f"cannot {self.action}: the catalog database failed ({reason})") from exc
         return False
+
+
+def _version_row(version: NewVersion) -> Version:
+    data = asdict(version)
+    hashes = data.pop("revision_hashes")
+    row = Version(**data)
+    row.revisions = [RevisionHash(sha256=h) for h in hashes]
+    return row
 
 
 def _agency_clause(agency: str):

@@ -95,5 +95,6 @@ SPEC = FormSpec(
     template="annex2-agreement.docx",
     context=context,
     owner_field="party",
+    countersigned=True,
     retain_from=_retain_from,
 )

@@ -30,6 +30,7 @@ class FormSpec:
     owner_field: str  # the Agency field naming whose record this is (access control)
     retain_from: Callable[[Any], date]  # retention runs until this date + the form's rule
     signed: bool = True
+    countersigned: bool = False  # the data provider adds a second signature (附件2)
     # Rules across fields (A ≠ B, every item answered once, …); each problem names its path.
     cross_checks: Callable[[Any], list[FieldProblem]] = lambda form: []
     # Long documents: the contexts of chunks rendered and converted separately, then merged.

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from ..catalog import NewAuditEvent
-from ..catalog.models import Record, Version
+from ..catalog.models import Record
 from ..errors import FieldProblem, Forbidden, InputError, NotFound, StorageFailed
 from ..forms import all_forms, get_form
 from ..tokens import Actor
+from ..records import countersign, pick_version, verify_stored
+from ..report_text import verification_text
 from .auth import require_actor, source_ip
 from storage import StorageError
 
@@ -74,11 +76,38 @@ def get_record(record_id: str):
     return jsonify(_record_json(record))
 
 
+@bp.get("/records/<record_id>/verification")
+def get_verification(record_id: str):
+    actor = require_actor()
+    record = _visible_record(actor, record_id)
+    result = verify_stored(_components(), record, _version_number(request.args.get("version")))
+    _components().catalog.audit(NewAuditEvent(
+        actor=actor.id, agency=actor.agency, action="record.verify", record_id=record.id, version=result.version,
+        source_ip=source_ip(), detail={"ok": result.ok},
+    ))
+    if request.args.get("format") == "text":
+        return Response(verification_text(result.as_dict()), mimetype="text/plain; charset=utf-8")
+    return jsonify(result.as_dict())
+
+
+@bp.post("/records/<record_id>/countersign")
+def post_countersign(record_id: str):
+    actor = require_actor()
+    _visible_record(actor, record_id)
+    stored = countersign(_components(), record_id, actor, source_ip=source_ip())
+    response = jsonify({
+        "record_id": stored.record_id, "version": stored.number, "version_id": stored.object_version,
+        "sha256": stored.sha256, "size": stored.size,
+    })
+    response.status_code = 201
+    return response
+
+
 @bp.get("/records/<record_id>/pdf")
 def get_pdf(record_id: str):
     actor = require_actor()
     record = _visible_record(actor, record_id)
-    version = _pick_version(record, request.args.get("version"))
+    version = pick_version(record, _version_number(request.args.get("version")))
     components = _components()
     try:
         data = components.store.get(version.object_key, version.object_version)
@@ -111,19 +140,13 @@ def _visible_record(actor: Actor, record_id: str) -> Record:
     return record
 
 
-def _pick_version(record: Record, requested: str | None) -> Version:
-    if not record.versions:
-        raise NotFound(f"record {record.id} has no stored version")
+def _version_number(requested: str | None) -> int | None:
     if requested is None:
-        return record.versions[-1]
+        return None
     try:
-        number = int(requested)
+        return int(requested)
     except ValueError:
         raise InputError("version must be a version number (1, 2, …)", details={"field": "version"}) from None
-    for v in record.versions:
-        if v.number == number:
-            return v
-    raise NotFound(f"record {record.id} has no version {number}")
 
 
 def _record_json(record: Record) -> dict:

@@ -1,0 +1,173 @@
+"""Operations on stored records beyond creation: verification, countersigning, timestamp renewal.
+
+Shared by the API and the CLI.  Each new state is a new version (the old ones stay, locked).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Iterator
+
+from pyhanko.pdf_utils.reader import PdfFileReader
+from signing import Level, SignatureOptions, SigningError, Verification, add_document_timestamp, verify_pdf
+from storage import StorageError
+
+from .catalog import Catalog, NewAuditEvent
+from .catalog.models import Record, Version
+from .components import Components
+from .errors import Forbidden, InputError, NotFound, SigningFailed, StorageFailed
+from .forms import get_form
+from .pipeline import StoredVersion
+from .tokens import Actor
+
+
+@dataclass(frozen=True)
+class RecordVerification:
+    """A stored version checked against what the archive recorded when it was written."""
+
+    record_id: str
+    version: int
+    verification: Verification
+    archive_problems: list[str]
+    stored_report: list[dict]
+
+    @property
+    def ok(self) -> bool:
+        return self.verification.ok and not self.archive_problems
+
+    def as_dict(self) -> dict:
+        return {
+            "record_id": self.record_id, "version": self.version, "ok": self.ok,
+            "signatures": [s.as_dict() for s in self.verification.signatures],
+            "problems": self.verification.problems + self.archive_problems,
+            "report_at_signing": self.stored_report,
+        }
+
+
+def archive_problems(pdf: bytes, version: Version) -> list[str]:
+    """What pyHanko cannot see: a file that is not the stored final version, or has fewer signatures."""
+    problems = []
+    digest = hashlib.sha256(pdf).hexdigest()
+    if digest != version.sha256:
+        if digest in {r.sha256 for r in version.revisions}:
+            problems.append(f"the file is cut back to an earlier revision of version {version.number}")
+        else:
+            problems.append(f"the file's sha256 {digest[:16]}… differs from the archived {version.sha256[:16]}…")
+    found = len(list(PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures))
+    if found != version.signatures:
+        problems.append(f"the file has {found} signature(s) where the archive recorded {version.signatures}")
+    return problems
+
+
+def verify_stored(components: Components, record: Record, number: int | None = None) -> RecordVerification:
+    version = pick_version(record, number)
+    try:
+        pdf = components.store.get(version.object_key, version.object_version)
+    except StorageError as err:
+        raise StorageFailed(f"the PDF could not be read from the archive: {err}") from err
+    return RecordVerification(
+        record.id, version.number, verify_pdf(pdf, components.trust_roots, revocation_mode=components.settings.revocation_mode),
+        archive_problems(pdf, version), version.signature_report,
+    )
+
+
+def verify_file(pdf: bytes, trust_roots: list, catalog: Catalog | None, *,
+                revocation_mode: str = "soft-fail") -> tuple[Verification, list[str]]:
+    """A PDF from anywhere: its signatures, and — if the catalog knows it — the archive's checks."""
+    verification = verify_pdf(pdf, trust_roots, revocation_mode=revocation_mode)
+    found = catalog.find_version_by_hash(hashlib.sha256(pdf).hexdigest()) if catalog else None
+    if found is None:
+        return verification, []
+    version, whole = found
+    problems = archive_problems(pdf, version)
+    if whole:
+        return verification, problems
+    return verification, [f"record {version.record_id}: {p}" for p in problems]
+
+
+def countersign(components: Components, record_id: str, actor: Actor, *, source_ip: str = "") -> StoredVersion:
+    """The data provider's second signature on an agency-signed 附件2, as a new version."""
+    if actor.role not in ("provider", "admin"):
+        raise Forbidden("only the data provider (role provider) countersigns")
+    record = components.catalog.get_record(record_id)
+    if record is None:
+        raise NotFound(f"no record {record_id}")
+    if not get_form(record.form_id).countersigned:
+        raise InputError(f"{record.form_id} records are not countersigned")
+    if components.provider_signer is None:
+        raise SigningFailed("no countersigning key is configured (FORMS_PROVIDER_PKCS12)")
+    latest = record.versions[-1]
+    if sum(1 for r in latest.signature_report if r.get("kind") == "signature") >= 2:
+        raise InputError(f"record {record_id} is already countersigned (version {latest.number})")
+    pdf = _read(components, latest)
+    signed, report = components.producer.sign(pdf, components.provider_signer, SignatureOptions(
+        field_name="ProviderSignature", reason=f"{components.settings.provider_name}審核同意",
+        location=components.settings.provider_name, level=components.level,
+    ))
+    return components.archive.add_version(record, signed, report, actor, reason="countersigned",
+                                          action="record.countersign", source_ip=source_ip)
+
+
+def timestamps_expiring(components: Components, within_days: int) -> Iterator[tuple[Record, Version, datetime]]:
+    """Latest versions whose newest timestamp certificate expires within ``within_days``."""
+    limit = datetime.now(timezone.utc) + timedelta(days=within_days)
+    for version in components.catalog.latest_versions():
+        pdf = _read(components, version)
+        expiry = _last_timestamp_expiry(pdf)
+        if expiry is not None and expiry <= limit:
+            yield version.record, version, expiry
+
+
+def renew(components: Components, record: Record, version: Version, actor: Actor) -> StoredVersion:
+    pdf = _read(components, version)
+    try:
+        renewed = add_document_timestamp(pdf, components.signing)
+    except SigningError as err:
+        raise SigningFailed(str(err)) from err
+    verification = verify_pdf(renewed, components.trust_roots)
+    if not verification.ok:
+        raise SigningFailed("the renewed document did not validate: " + "; ".join(verification.problems))
+    fresh = components.catalog.get_record(record.id)
+    return components.archive.add_version(fresh, renewed, [s.as_dict() for s in verification.signatures], actor,
+                                          reason="archive timestamp renewed", action="record.renew")
+
+
+def _last_timestamp_expiry(pdf: bytes) -> datetime | None:
+    """The expiry of the TSA certificate of the newest timestamp (document or signature)."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    expiry = None
+    for sig in reader.embedded_signatures:
+        if sig.sig_object_type == "/DocTimeStamp":
+            expiry = sig.signer_cert.not_valid_after
+        elif expiry is None:
+            for attr in sig.signer_info["unsigned_attrs"] or []:
+                if attr["type"].native == "signature_time_stamp_token":
+                    signed_data = attr["values"][0]["content"]
+                    tsa = [c.chosen for c in signed_data["certificates"] or [] if c.name == "certificate"]
+                    if tsa:
+                        expiry = min(c.not_valid_after for c in tsa)
+    return expiry
+
+
+def pick_version(record: Record, number: int | None) -> Version:
+    if not record.versions:
+        raise NotFound(f"record {record.id} has no stored version")
+    if number is None:
+        return record.versions[-1]
+    for version in record.versions:
+        if version.number == number:
+            return version
+    raise NotFound(f"record {record.id} has no version {number}")
+
+
+def _read(components: Components, version: Version) -> bytes:
+    try:
+        return components.store.get(version.object_key, version.object_version)
+    except StorageError as err:
+        raise StorageFailed(f"the PDF could not be read from the archive: {err}") from err
+
+
+__all__ = ["Level", "RecordVerification", "countersign", "renew", "timestamps_expiring", "verify_file", "verify_stored"]

@@ -1,0 +1,211 @@
+"""Signatures as evidence: countersigning, verification reports, tamper detection, renewal, faults."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+from forms_service.errors import SigningFailed
+from forms_service.records import countersign, renew, timestamps_expiring, verify_stored
+from forms_service.tokens import Actor, LOCAL_OPERATOR, create_token
+from signing import Level, SignatureOptions, SigningContext, sign_pdf, verify_pdf
+from tests.conftest import load_example
+
+PROVIDER = Actor(id="test:provider", agency="經濟部商業司", role="provider")
+
+
+def auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def countersigned(components):
+    """An annex2 record in the session archive, signed by the agency and countersigned."""
+    produced = components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    first = components.archive.submit(produced, LOCAL_OPERATOR)
+    second = countersign(components, first.record_id, PROVIDER)
+    record = components.catalog.get_record(first.record_id)
+    return record, components.store.get(second.object_key, second.object_version)
+
+
+def run_cli(args, data_dir):
+    env = {**os.environ, "FORMS_DATA_DIR": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "forms_service.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_a_countersigned_agreement_has_two_valid_trusted_b_lta_signatures(countersigned, components):
+    record, pdf = countersigned
+    assert [v.number for v in record.versions] == [1, 2]
+    verification = verify_pdf(pdf, components.trust_roots)
+    assert verification.ok, verification.problems
+    signatures = [s for s in verification.signatures if s.kind == "signature"]
+    assert len(signatures) == 2
+    assert all(s.level == "B-LTA" and s.intact and s.valid and s.trusted for s in signatures)
+    assert "經濟部商業司" in signatures[1].signer
+    assert signatures[0].modification_level in ("FORM_FILLING", "LTA_UPDATES")
+
+
+def test_poppler_sees_two_valid_signatures(countersigned, tmp_path):
+    path = tmp_path / "c.pdf"
+    path.write_bytes(countersigned[1])
+    out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+    assert out.count("Signature is Valid") >= 2
+
+
+def test_the_verify_command_accepts_the_archived_file(countersigned, components, tmp_path):
+    path = tmp_path / "c.pdf"
+    path.write_bytes(countersigned[1])
+    result = run_cli(["verify", str(path)], components.settings.data_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("VALID") and result.stdout.count("PAdES B-LTA") == 2
+
+
+def _appended_page(pdf: bytes) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    from pyhanko.pdf_utils.content import RawContent
+    from pyhanko.pdf_utils.layout import BoxConstraints
+
+    writer.insert_page(generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/Page"),
+        generic.NameObject("/MediaBox"): generic.ArrayObject([generic.NumberObject(n) for n in (0, 0, 595, 842)]),
+        generic.NameObject("/Resources"): generic.DictionaryObject(),
+        generic.NameObject("/Contents"): writer.add_object(generic.StreamObject(stream_data=b"BT ET")),
+    }))
+    out = io.BytesIO()
+    writer.write(out)
+    del RawContent, BoxConstraints
+    return out.getvalue()
+
+
+def _edited_info(pdf: bytes) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    ref = writer.trailer.raw_get("/Info")
+    info = ref.get_object()
+    info[generic.NameObject("/Title")] = generic.TextStringObject("changed after signing")
+    writer.mark_update(ref)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _first_revision(pdf: bytes, record) -> bytes:
+    """The file cut back to the end of the agency's signature revision (version 1's first %%EOF
+    after its signature)."""
+    import re
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    first_sig = next(iter(PdfFileReader(io.BytesIO(pdf)).embedded_signatures))
+    end = first_sig.byte_range[2] + first_sig.byte_range[3] if hasattr(first_sig, "byte_range") else None
+    if end is None:
+        m = re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", pdf)
+        end = int(m[3]) + int(m[4])
+    return pdf[:end]
+
+
+@pytest.mark.parametrize("tamper,reason", [
+    (lambda pdf, rec: pdf[: len(pdf) // 2] + bytes([pdf[len(pdf) // 2] ^ 1]) + pdf[len(pdf) // 2 + 1:], "changed"),
+    (lambda pdf, rec: _appended_page(pdf), "modified after"),
+    (lambda pdf, rec: _edited_info(pdf), "/Info"),
+    (lambda pdf, rec: _first_revision(pdf, rec), "cut back"),
+], ids=["flipped-byte", "appended-page", "edited-info", "cut-back"])
+def test_a_tampered_copy_fails_verify_with_a_reason(countersigned, components, tmp_path, tamper, reason):
+    record, pdf = countersigned
+    path = tmp_path / "t.pdf"
+    path.write_bytes(tamper(pdf, record))
+    result = run_cli(["verify", "--json", str(path)], components.settings.data_dir)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.startswith("{"), result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    assert any(reason in p for p in report["problems"]), report["problems"]
+
+
+def test_the_verification_endpoint_reports_each_signature_and_the_archive_check(app, app_components, example):
+    catalog = app_components.catalog
+    client = app.test_client()
+    staff = create_token(catalog, agency="379000000A", role="staff")
+    provider = create_token(catalog, agency="經濟部商業司", role="provider")
+    rid = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                      headers=auth(staff)).json["record_id"]
+    assert client.post(f"/api/v1/records/{rid}/countersign", headers=auth(staff)).status_code == 403
+    countersigned = client.post(f"/api/v1/records/{rid}/countersign", headers=auth(provider))
+    assert countersigned.status_code == 201 and countersigned.json["version"] == 2
+    report = client.get(f"/api/v1/records/{rid}/verification", headers=auth(staff)).json
+    assert report["ok"] is True and report["version"] == 2
+    kinds = [s["kind"] for s in report["signatures"]]
+    assert kinds.count("signature") == 2
+    for s in report["signatures"]:
+        assert {"signer", "signing_time", "timestamp", "level", "intact", "valid", "trusted", "revocation",
+                "modification_level", "coverage"} <= set(s)
+    assert report["report_at_signing"], "the report made at signing time is stored with the version"
+    text = client.get(f"/api/v1/records/{rid}/verification?format=text", headers=auth(staff))
+    assert text.mimetype == "text/plain" and text.data.decode().startswith(f"record {rid} version 2: VALID")
+    again = client.post(f"/api/v1/records/{rid}/countersign", headers=auth(provider))
+    assert again.status_code == 400
+
+
+def test_renewal_adds_a_document_timestamp_as_a_new_version(components):
+    produced = components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    stored = components.archive.submit(produced, LOCAL_OPERATOR)
+    due = {record.id: (record, version) for record, version, _ in timestamps_expiring(components, 365 * 20)}
+    record, version = due[stored.record_id]
+    assert not {r.id for r, _, _ in timestamps_expiring(components, 0)} & {stored.record_id}
+    renewed = renew(components, record, version, LOCAL_OPERATOR)
+    assert renewed.number == version.number + 1
+    result = verify_stored(components, components.catalog.get_record(stored.record_id))
+    assert result.ok, result.as_dict()["problems"]
+    assert [s.kind for s in result.verification.signatures].count("document timestamp") == 2
+
+
+def test_an_unreachable_tsa_is_a_clear_error_within_5_seconds_and_nothing_is_stored(components, annex2_pdf):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/tsa"
+    started = time.monotonic()
+    with pytest.raises(Exception, match="time-stamping|did not answer") as caught:
+        sign_pdf(annex2_pdf, components.signer.signer(), SignatureOptions(level=Level.B_T),
+                 SigningContext(tsa_url=dead, trust_roots=components.signing.trust_roots))
+    assert time.monotonic() - started < 5
+    assert caught.type.__name__ == "SigningError"
+
+
+def test_a_hung_tsa_is_given_up_after_the_timeout(components, annex2_pdf):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/tsa"
+    started = time.monotonic()
+    try:
+        with pytest.raises(Exception, match="time-stamping|did not answer"):
+            sign_pdf(annex2_pdf, components.signer.signer(), SignatureOptions(level=Level.B_T),
+                     SigningContext(tsa_url=url, trust_roots=components.signing.trust_roots))
+        assert time.monotonic() - started < 7  # the 5 s network limit, plus the signing itself
+    finally:
+        listener.close()
+
+
+def test_a_signing_fault_in_the_pipeline_stores_nothing(components, catalog):
+    import dataclasses
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/tsa"
+    broken = dataclasses.replace(components, signing=SigningContext(tsa_url=dead, trust_roots=components.signing.trust_roots),
+                                 catalog=catalog, _closers=[])
+    with pytest.raises(SigningFailed):
+        broken.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    assert catalog.latest_versions() == []

@@ -53,7 +53,7 @@ def main() -> None:
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # pyHanko logs every untrusted or unverifiable path with a traceback; our reports say it better.
-    for noisy in ("pyhanko", "pyhanko_certvalidator"):
+    for noisy in ("pyhanko", "pyhanko_certvalidator", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 

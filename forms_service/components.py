@@ -13,7 +13,7 @@ from pathlib import Path
 
 import os
 
-from signing import Level, Pkcs11Provider, Pkcs12Provider, SignerProvider, SigningContext
+from signing import Level, Pkcs11Provider, Pkcs12Provider, SignerProvider, SigningContext, StampFont
 from signing.demo_pki import DemoPkiServer, ensure_demo_pki
 from signing.validation import load_trust_roots
 from storage import ObjectStore, StorageError
@@ -24,7 +24,7 @@ from .catalog import SqlCatalog
 from .convert import Converter, LibreOfficePool
 from .errors import ConfigError, StorageFailed
 from .forms import all_forms
-from .glyphs import coverage, template_faces
+from .glyphs import coverage, font_file, template_faces
 from .pipeline import Archive, Producer
 from .settings import Settings
 from .template_check import check_agency_templates
@@ -91,7 +91,8 @@ def start_components(settings: Settings, *, with_archive: bool = True, with_conv
         closers.append(signer.close)
         tsa_url = settings.tsa_url or (demo.tsa_url if demo else "")
         level = Level(settings.signature_level) if settings.signature_level else (Level.B_LTA if tsa_url else Level.B_B)
-        signing = SigningContext(tsa_url=tsa_url, trust_roots=tuple(roots))
+        kai = font_file("TW-Kai")
+        signing = SigningContext(tsa_url=tsa_url, trust_roots=tuple(roots), stamp_font=StampFont(kai) if kai else None)
         converter = None
         if with_converter:
             converter = LibreOfficePool(

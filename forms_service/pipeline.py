@@ -13,6 +13,7 @@ import hashlib
 import io
 import re
 import uuid
+from zoneinfo import ZoneInfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -20,7 +21,9 @@ from typing import Any
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from signing import Level, SignatureOptions, SignerProvider, SigningContext, SigningError, sign_pdf, verify_pdf
+from signing import (
+    Level, SignatureOptions, SignerProvider, SigningContext, SigningError, Stamp, sign_pdf, verify_pdf,
+)
 from storage import ObjectStore, Retention, StorageError
 
 from .catalog import Catalog, NewAuditEvent, NewRecord, NewVersion
@@ -59,6 +62,8 @@ class StoredVersion:
     sha256: str
     size: int
 
+
+TAIPEI = ZoneInfo("Asia/Taipei")
 
 # Rows of a long table per separately converted chunk: LibreOffice stays linear up to ~400 rows.
 MAX_ROWS_PER_CHUNK = 300
@@ -100,7 +105,8 @@ class Producer:
         pdf = self._convert(spec, form)
         owner = spec.owner(form)
         options = SignatureOptions(field_name="Signature1", reason=f"{spec.annex} {spec.title}",
-                                   location=owner.name, level=self.level)
+                                   location=owner.name, level=self.level,
+                                   stamp=signature_stamp("簽署人", self.signer, owner.name))
         signed, report = self.sign(pdf, self.signer, options)
         return Produced(spec, form, signed, hashlib.sha256(signed).hexdigest(), _page_count(pdf), report,
                         revision_hashes(signed))
@@ -223,6 +229,20 @@ def _add_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years)
     except ValueError:  # 29 February
         return d.replace(year=d.year + years, day=28)
+
+
+def signature_stamp(role: str, provider: SignerProvider, agency: str, *, box=(330, 60, 560, 130)) -> Stamp:
+    """簽署人／機關／時間 (民國, Asia/Taipei — not the machine's zone) for a visible stamp."""
+    now = datetime.now(TAIPEI)
+    try:
+        subject = provider.signer().signing_cert.subject.native
+    except SigningError as err:  # the key or token is not available
+        raise SigningFailed(str(err)) from err
+    who = subject.get("common_name") or subject.get("organization_name") or ""
+    return Stamp(lines=(
+        f"{role}：{who}", f"機關：{agency}",
+        f"時間：中華民國{now.year - 1911}年{now.month}月{now.day}日 {now:%H:%M}",
+    ), box=box)
 
 
 def revision_hashes(pdf: bytes) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from .catalog.models import Record, Version
 from .components import Components
 from .errors import Forbidden, InputError, NotFound, SigningFailed, StorageFailed
 from .forms import get_form
-from .pipeline import StoredVersion
+from .pipeline import StoredVersion, signature_stamp
 from .tokens import Actor
 
 
@@ -106,6 +106,8 @@ def countersign(components: Components, record_id: str, actor: Actor, *, source_
     signed, report = components.producer.sign(pdf, components.provider_signer, SignatureOptions(
         field_name="ProviderSignature", reason=f"{components.settings.provider_name}審核同意",
         location=components.settings.provider_name, level=components.level,
+        stamp=signature_stamp("審核", components.provider_signer, components.settings.provider_name,
+                              box=(60, 60, 290, 130)),
     ))
     return components.archive.add_version(record, signed, report, actor, reason="countersigned",
                                           action="record.countersign", source_ip=source_ip)

@@ -30,6 +30,7 @@ from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError,
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from .errors import SigningError
+from .stamp import Stamp, StampFont
 
 NETWORK_TIMEOUT = 5.0  # seconds for the TSA, OCSP and CRL: a fault must come back fast
 
@@ -57,6 +58,7 @@ class SignatureOptions:
     contact_info: str = ""
     md_algorithm: str = "sha256"
     level: Level = Level.B_B
+    stamp: Stamp | None = None  # a visible stamp; needs ``SigningContext.stamp_font``
     # Space for the CMS blob.  Without it pyHanko builds the whole signature twice (a dry run to
     # measure it), which doubled the signing time; when a signature outgrows this reserve we fall
     # back to that measurement, so a too-small value costs time, never a signature.
@@ -76,6 +78,7 @@ class SigningContext:
     tsa_url: str = ""
     trust_roots: tuple = ()
     timestamper: TimeStamper | None = None  # overrides tsa_url (tests, or a TSA client of one's own)
+    stamp_font: StampFont | None = None
 
     @property
     def has_timestamps(self) -> bool:
@@ -118,13 +121,22 @@ def sign_pdf(pdf: bytes, signer: Signer, options: SignatureOptions = SignatureOp
                 use_pades_lta=level is Level.B_LTA,
             )
             timestamper = context.make_timestamper(session) if level.needs_timestamp else None
-            pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper)
+            extra: dict = {}
+            params = None
+            if options.stamp is not None and context.stamp_font is not None:
+                extra = {
+                    "stamp_style": context.stamp_font.style(options.stamp.text),
+                    "new_field_spec": fields.SigFieldSpec(options.field_name, on_page=options.stamp.page,
+                                                          box=options.stamp.box),
+                }
+                params = {"stamp": options.stamp.text}
+            pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper, **extra)
             try:
-                return await _sign(pdf, pdf_signer, options.reserve)
+                return await _sign(pdf, pdf_signer, options.reserve, params)
             except PyHankoSigningError as err:
                 if "larger than expected" not in str(err):
                     raise
-                return await _sign(pdf, pdf_signer, None)
+                return await _sign(pdf, pdf_signer, None, params)
 
     return _run(run, "the PDF could not be signed")
 
@@ -160,6 +172,7 @@ def _run(coroutine_function, failure: str) -> bytes:
         raise SigningError(f"{failure}: {err}") from err
 
 
-async def _sign(pdf: bytes, pdf_signer: signers.PdfSigner, bytes_reserved: int | None) -> bytes:
+async def _sign(pdf: bytes, pdf_signer: signers.PdfSigner, bytes_reserved: int | None, params: dict | None) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    return (await pdf_signer.async_sign_pdf(writer, bytes_reserved=bytes_reserved)).getvalue()
+    signed = await pdf_signer.async_sign_pdf(writer, bytes_reserved=bytes_reserved, appearance_text_params=params)
+    return signed.getvalue()

@@ -209,3 +209,50 @@ def test_a_signing_fault_in_the_pipeline_stores_nothing(components, catalog):
     with pytest.raises(SigningFailed):
         broken.producer.produce("annex2-agreement", load_example("annex2-agreement"))
     assert catalog.latest_versions() == []
+
+
+def test_the_signature_has_a_visible_stamp_in_tw_kai_with_the_roc_date(components):
+    import pikepdf
+
+    produced = components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    with pikepdf.open(io.BytesIO(produced.pdf)) as pdf:
+        widgets = [a for page in pdf.pages for a in page.get("/Annots", []) if a.get("/T") == "Signature1"]
+        assert len(widgets) == 1
+        x1, y1, x2, y2 = (float(v) for v in widgets[0].Rect)
+        assert x2 - x1 > 100 and y2 - y1 > 40
+        appearance = widgets[0].AP.N
+        fonts = [str(f.get("/BaseFont")) for xobj in _xobjects(appearance) for f in _fonts(xobj)]
+        assert any("TW-Kai" in name for name in fonts), fonts
+
+
+def _xobjects(stream):
+    yield stream
+    resources = stream.get("/Resources", {})
+    for value in resources.get("/XObject", {}).values():
+        yield from _xobjects(value)
+
+
+def _fonts(stream):
+    resources = stream.get("/Resources", {})
+    for font in resources.get("/Font", {}).values():
+        yield font
+        for descendant in font.get("/DescendantFonts", []):
+            yield descendant
+
+
+def test_the_stamp_time_is_roc_in_asia_taipei_whatever_the_machine_zone(components, monkeypatch):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from forms_service.pipeline import signature_stamp
+
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    try:
+        stamp = signature_stamp("簽署人", components.signer, "臺北市政府財政局")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    now = datetime.now(ZoneInfo("Asia/Taipei"))
+    assert stamp.lines[1] == "機關：臺北市政府財政局"
+    assert stamp.lines[2].startswith(f"時間：中華民國{now.year - 1911}年{now.month}月{now.day}日 {now:%H}:")

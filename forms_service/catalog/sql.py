@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime, timezone
 
 from sqlalchemy import create_engine, event, func, or_, select, text, update
@@ -39,7 +39,7 @@ class SqlCatalog:
 
     def add_record(self, record: NewRecord, version: NewVersion, event: NewAuditEvent) -> None:
         with self._guard("write the record"), self._sessions.begin() as s:
-            row = Record(**asdict(record))
+            row = Record(**_shallow(record))
             row.versions.append(_version_row(version))
             s.add(row)
             s.add(_audit_row(event))
@@ -156,7 +156,7 @@ class _Guard:
 
 
 def _version_row(version: NewVersion) -> Version:
-    data = asdict(version)
+    data = _shallow(version)
     hashes = data.pop("revision_hashes")
     row = Version(**data)
     row.revisions = [RevisionHash(sha256=h) for h in hashes]
@@ -168,7 +168,12 @@ def _agency_clause(agency: str):
 
 
 def _audit_row(event: NewAuditEvent) -> AuditEvent:
-    return AuditEvent(at=_now(), **asdict(event))
+    return AuditEvent(at=_now(), **_shallow(event))
+
+
+def _shallow(obj) -> dict:
+    """A dataclass's fields as a dict, without ``asdict``'s deep copy of every value."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 def _now() -> datetime:

@@ -249,6 +249,62 @@ def templates_check(docx: Path, form_id: str) -> None:
     click.echo(f"{docx.name}: fit to be the {form_id} template")
 
 
+@main.group()
+def archive() -> None:
+    """Integrity of the archive as a whole."""
+
+
+@archive.command("verify")
+def archive_verify() -> None:
+    """Read back every catalogued version and list missing, altered and orphaned objects.
+
+    Exit 0 only when the store holds exactly what the catalog records, intact.
+    """
+    from .archive_check import verify_archive
+    from .components import start_components
+
+    with start_components(_settings(), with_converter=False) as components:
+        total = len(components.catalog.all_versions())
+        with click.progressbar(length=total, label="reading back every version", file=sys.stderr) as bar:
+            report = verify_archive(components.catalog, components.store, progress=lambda: bar.update(1))
+    for kind in ("missing", "mismatched", "orphaned"):
+        for item in getattr(report, kind):
+            click.echo(f"{kind}: {item}")
+    click.echo(f"{report.checked} version(s) checked: "
+               + ("all present and intact, no orphans" if report.ok else
+                  f"{len(report.missing)} missing, {len(report.mismatched)} altered, {len(report.orphaned)} orphaned"))
+    sys.exit(0 if report.ok else 1)
+
+
+@main.group()
+def storage() -> None:
+    """The object store holding every record version."""
+
+
+@storage.command("info")
+def storage_info() -> None:
+    """Where the records are stored, and how an operator reaches them with standard S3 tools."""
+    from storage.seaweed import EmbeddedSeaweedFS
+
+    settings = _settings()
+    click.echo(f"bucket:      {settings.s3_bucket} (versioned, Object Lock, {settings.retention_mode} retention)")
+    if not settings.embedded_store:
+        scheme = "https" if settings.s3_secure else "http"
+        click.echo(f"endpoint:    {scheme}://{settings.s3_endpoint} (FORMS_S3_ENDPOINT)")
+        return
+    embedded = EmbeddedSeaweedFS(settings.data_dir / "seaweedfs", bucket=settings.s3_bucket)
+    endpoint = embedded.running_endpoint()
+    click.echo(f"store:       embedded SeaweedFS, data in {embedded.directory}")
+    click.echo(f"endpoint:    {'http://' + endpoint if endpoint else 'not running (it runs while forms-service serve does)'}")
+    click.echo(f"credentials: {embedded.directory / 'credentials.json'} (loopback only; keep it private)")
+    if endpoint:
+        creds = embedded.credentials
+        click.echo("with the aws CLI (for operators, on this machine):")
+        click.echo(f"  AWS_ACCESS_KEY_ID={creds.access_key} AWS_SECRET_ACCESS_KEY=$(jq -r .secret_key "
+                   f"{embedded.directory / 'credentials.json'}) \\")
+        click.echo(f"    aws --endpoint-url http://{endpoint} s3api list-object-versions --bucket {settings.s3_bucket}")
+
+
 @main.command("settings")
 def show_settings() -> None:
     """Show the effective settings (secrets masked) and the variable that sets each."""

@@ -16,7 +16,10 @@ import os
 from signing import Level, Pkcs11Provider, Pkcs12Provider, SignerProvider, SigningContext, StampFont
 from signing.demo_pki import DemoPkiServer, ensure_demo_pki
 from signing.validation import load_trust_roots
-from storage import ObjectStore, StorageError
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from storage import ObjectLocked, ObjectStore, Retention, StorageError
 from storage.s3 import S3ObjectStore
 from storage.seaweed import EmbeddedSeaweedFS
 
@@ -199,11 +202,33 @@ def open_store(settings: Settings) -> tuple[EmbeddedSeaweedFS | None, ObjectStor
                           secure=secure, region=settings.s3_region, timeout=settings.s3_timeout)
     try:
         store.ensure_ready()
-    except StorageError as err:
+        check_object_lock(store)
+    except (StorageError, StorageFailed) as err:
         if embedded:
             embedded.stop()
+        if isinstance(err, StorageFailed):
+            raise
         raise StorageFailed(f"the object store is not usable: {err}") from err
     return embedded, store
+
+
+def check_object_lock(store: ObjectStore) -> None:
+    """The start-up canary: write a locked object and try to delete it.
+
+    Some S3 servers have shipped Object Lock bugs; evidence must never sit on a store that lets a
+    locked version go.  The canary (a few bytes, locked for one day) stays until its lock expires.
+    """
+    key = f"canary/{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    stored = store.put(key, b"object lock canary", content_type="text/plain", metadata={"purpose": "canary"},
+                       retention=Retention("GOVERNANCE", datetime.now(timezone.utc) + timedelta(days=1)))
+    try:
+        store.delete(key, stored.version_id)
+    except ObjectLocked:
+        return
+    raise StorageFailed(
+        f"the object store deleted a version under Object Lock ({key}): it does not enforce retention, "
+        "so the service refuses to keep evidence there"
+    )
 
 
 def open_catalog(settings: Settings) -> SqlCatalog:

@@ -76,6 +76,12 @@ class Forbidden(FormsError):
     code = "forbidden"
 
 
+class Conflict(FormsError):
+    """The request clashes with the state of a resource (e.g. a reused Idempotency-Key)."""
+
+    code = "conflict"
+
+
 class ConfigError(FormsError):
     """A setting is wrong; raised at start-up, names the setting."""
 

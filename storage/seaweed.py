@@ -106,6 +106,7 @@ class EmbeddedSeaweedFS:
         )
         log.close()
         (self.directory / "weed.pid").write_text(str(self._process.pid))
+        (self.directory / "endpoint.json").write_text(json.dumps({"s3": self.endpoint, "pid": self._process.pid}))
         try:
             self._wait_until_answering()
         except BaseException:
@@ -151,6 +152,15 @@ class EmbeddedSeaweedFS:
         self.stop()
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def running_endpoint(self) -> str | None:
+        """The S3 endpoint of a server running on this directory (perhaps another process's)."""
+        try:
+            info = json.loads((self.directory / "endpoint.json").read_text())
+            os.kill(int(info["pid"]), 0)
+            return info["s3"]
+        except (OSError, ValueError, KeyError):
+            return None
 
     def _stop_leftover(self) -> None:
         """A server left by a killed service would share our data directory: stop it first."""

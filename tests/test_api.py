@@ -157,3 +157,36 @@ def test_a_signing_failure_is_a_503_and_stores_nothing(app_components, catalog, 
     assert "token is not present" in response.json["error"]["message"]
     assert catalog.find_records(RecordFilter()) == []
     assert {v.version_id for v in app_components.store.list_versions("records/")} == before
+
+
+def test_a_retried_post_with_the_same_idempotency_key_returns_the_first_result(client, staff_token, example, catalog):
+    headers = {**auth(staff_token), "Idempotency-Key": "agreement-2026-001"}
+    first = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"), headers=headers)
+    again = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    assert len(catalog.find_records(RecordFilter())) == 1
+
+
+def test_an_idempotency_key_reused_for_another_body_is_a_409(client, staff_token, example, catalog):
+    headers = {**auth(staff_token), "Idempotency-Key": "k-1"}
+    assert client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                       headers=headers).status_code == 201
+    other = example("annex2-agreement")
+    other["purpose"] = "另一個用途"
+    response = client.post("/api/v1/forms/annex2-agreement/records", json=other, headers=headers)
+    assert response.status_code == 409
+    assert len(catalog.find_records(RecordFilter())) == 1
+
+
+def test_a_failed_request_frees_its_idempotency_key_for_the_retry(app_components, catalog, example):
+    dead = S3ObjectStore(endpoint=f"127.0.0.1:{free_port()}", access_key="a", secret_key="b",
+                         bucket="records", timeout=1.0)
+    token = create_token(catalog, agency="379000000A", role="staff")
+    headers = {**auth(token), "Idempotency-Key": "retry-me"}
+    broken = create_app(app_components.settings, components=dataclasses.replace(app_components, store=dead)).test_client()
+    assert broken.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                       headers=headers).status_code == 503
+    working = create_app(app_components.settings, components=app_components).test_client()
+    assert working.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                        headers=headers).status_code == 201

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from .models import ApiToken, AuditEvent, Record, Version
+from .models import ApiToken, AuditEvent, IdempotencyKey, Record, Version
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,16 @@ class Catalog(Protocol):
         says whether it is the whole file."""
 
     def latest_versions(self) -> list[Version]: ...
+
+    def all_versions(self) -> list[Version]: ...
+
+    def reserve_idempotency_key(self, actor: str, key: str, request_hash: str) -> IdempotencyKey | None:
+        """Reserve ``key`` for ``actor`` (None: reserved now, go ahead) or return the existing row."""
+
+    def complete_idempotency_key(self, actor: str, key: str, response: dict[str, Any]) -> None: ...
+
+    def release_idempotency_key(self, actor: str, key: str) -> None:
+        """Forget a pending reservation whose request failed, so a retry can run."""
 
     def ping(self) -> None: ...
 

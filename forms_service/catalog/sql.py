@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import datetime, timezone
 
-from sqlalchemy import create_engine, event, func, or_, select, text, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import create_engine, delete, event, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload, sessionmaker
 
 from ..errors import ServiceUnavailable
-from .models import ApiToken, AuditEvent, Base, Record, RevisionHash, Version
+from .models import ApiToken, AuditEvent, Base, IdempotencyKey, Record, RevisionHash, Version
 from .protocol import NewAuditEvent, NewRecord, NewVersion, RecordFilter
 
 
@@ -62,6 +62,10 @@ class SqlCatalog:
             ).first()
             return (part, False) if part is not None else None
 
+    def all_versions(self) -> list[Version]:
+        with self._guard("list the versions"), self._sessions() as s:
+            return list(s.scalars(select(Version).order_by(Version.record_id, Version.number)))
+
     def latest_versions(self) -> list[Version]:
         with self._guard("list the versions"), self._sessions() as s:
             newest = select(Version.record_id, func.max(Version.number).label("n")).group_by(Version.record_id).subquery()
@@ -112,6 +116,28 @@ class SqlCatalog:
                 update(ApiToken).where(ApiToken.label == label, ApiToken.revoked_at.is_(None)).values(revoked_at=_now())
             )
             return result.rowcount or 0
+
+    # --- idempotency --------------------------------------------------------------------------
+
+    def reserve_idempotency_key(self, actor: str, key: str, request_hash: str) -> IdempotencyKey | None:
+        try:
+            with self._sessions.begin() as s:
+                s.add(IdempotencyKey(actor=actor, key=key, request_hash=request_hash, created_at=_now()))
+            return None
+        except IntegrityError:
+            pass  # someone reserved it first: return what they recorded
+        with self._guard("read the idempotency key"), self._sessions() as s:
+            return s.scalars(select(IdempotencyKey).where(IdempotencyKey.actor == actor, IdempotencyKey.key == key)).first()
+
+    def complete_idempotency_key(self, actor: str, key: str, response: dict) -> None:
+        with self._guard("record the idempotency key"), self._sessions.begin() as s:
+            s.execute(update(IdempotencyKey).where(IdempotencyKey.actor == actor, IdempotencyKey.key == key)
+                      .values(state="done", response=response))
+
+    def release_idempotency_key(self, actor: str, key: str) -> None:
+        with self._guard("release the idempotency key"), self._sessions.begin() as s:
+            s.execute(delete(IdempotencyKey).where(IdempotencyKey.actor == actor, IdempotencyKey.key == key,
+                                                   IdempotencyKey.state == "pending"))
 
     # --- audit ------------------------------------------------------------------------------
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from ..catalog import NewAuditEvent
 from ..catalog.models import Record
-from ..errors import FieldProblem, Forbidden, InputError, NotFound, StorageFailed
+from ..errors import Conflict, FieldProblem, Forbidden, InputError, NotFound, StorageFailed
 from ..forms import all_forms, get_form
 from ..tokens import Actor
 from ..records import countersign, pick_version, verify_stored
@@ -50,8 +53,18 @@ def create_record(form_id: str):
         problem = FieldProblem(spec.owner_field, f"your token is for {actor.agency}; it cannot file forms for {owner.name}",
                                "not_your_agency")
         raise Forbidden(f"{form_id}: {problem.path}: {problem.message}", details={"errors": [problem.as_dict()]})
-    produced = producer.produce_validated(spec, form)
-    stored = components.archive.submit(produced, actor, source_ip=source_ip())
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if key:
+        replay = _idempotent_replay(actor, key, form_id, data)
+        if replay is not None:
+            return replay
+    try:
+        produced = producer.produce_validated(spec, form)
+        stored = components.archive.submit(produced, actor, source_ip=source_ip())
+    except BaseException:
+        if key:
+            components.catalog.release_idempotency_key(actor.id, key)
+        raise
     body = {
         "record_id": stored.record_id, "version": stored.number, "version_id": stored.object_version,
         "sha256": stored.sha256, "size": stored.size,
@@ -60,9 +73,30 @@ def create_record(form_id: str):
             "pdf": url_for("api.get_pdf", record_id=stored.record_id, version=stored.number),
         },
     }
+    if key:
+        components.catalog.complete_idempotency_key(actor.id, key, body)
     response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = body["links"]["self"]
+    return response
+
+
+def _idempotent_replay(actor: Actor, key: str, form_id: str, data):
+    """The first answer for a retried request, or None when this request is the first."""
+    if len(key) > 200:
+        raise InputError("the Idempotency-Key header may be at most 200 characters", details={"field": "Idempotency-Key"})
+    digest = hashlib.sha256(json.dumps([form_id, data], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    existing = _components().catalog.reserve_idempotency_key(actor.id, key, digest)
+    if existing is None:
+        return None
+    if existing.request_hash != digest:
+        raise Conflict("this Idempotency-Key was used for a different request", details={"field": "Idempotency-Key"})
+    if existing.state != "done":
+        raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly")
+    response = jsonify(existing.response)
+    response.status_code = 201
+    response.headers["Location"] = existing.response["links"]["self"]
+    response.headers["Idempotent-Replayed"] = "true"
     return response
 
 

@@ -18,6 +18,7 @@ STATUS_BY_TYPE: list[tuple[type[e.FormsError], int]] = [
     (e.Unauthorized, 401),
     (e.Forbidden, 403),
     (e.NotFound, 404),
+    (e.Conflict, 409),
     (e.ConfigError, 500),
     (e.ServiceUnavailable, 503),
 ]

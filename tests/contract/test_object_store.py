@@ -113,3 +113,26 @@ def test_wrong_credentials_are_refused(components):
     intruder = S3ObjectStore(endpoint=store.endpoint, access_key="intruder", secret_key="guess", bucket=store.bucket)
     with pytest.raises(StoreUnavailable, match="refused"):
         intruder.get("anything")
+
+
+def test_the_start_up_canary_passes_on_a_store_that_enforces_object_lock(store):
+    from forms_service.components import check_object_lock
+
+    check_object_lock(store)
+
+
+def test_the_start_up_canary_refuses_a_store_that_lets_locked_versions_go(store):
+    from forms_service.components import check_object_lock
+    from forms_service.errors import StorageFailed
+
+    class IgnoresLocks:
+        """A store with the Object Lock bug some servers shipped: deletes succeed regardless."""
+
+        def __getattr__(self, name):
+            return getattr(store, name)
+
+        def delete(self, key, version_id):
+            return None
+
+    with pytest.raises(StorageFailed, match="does not enforce retention"):
+        check_object_lock(IgnoresLocks())

@@ -40,9 +40,41 @@ def components(settings) -> Components:
     started.close()
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL cluster, started once per session."""
+    from tests.postgres import private_cluster
+
+    with private_cluster() as url:
+        yield url
+
+
 @pytest.fixture
 def catalog(tmp_path) -> SqlCatalog:
     catalog = SqlCatalog(f"sqlite:///{tmp_path / 'catalog.sqlite3'}")
+    catalog.create_schema()
+    yield catalog
+    catalog.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_catalog(request, tmp_path) -> SqlCatalog:
+    """A fresh catalog on each backend: SQLite in a file, or a new database on the private cluster."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
+    else:
+        import uuid
+
+        from sqlalchemy import create_engine, text
+
+        server = request.getfixturevalue("postgres_server")
+        name = f"catalog_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = server.rsplit("/", 1)[0] + f"/{name}"
+    catalog = SqlCatalog(url)
     catalog.create_schema()
     yield catalog
     catalog.close()

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload, sessionmaker
 
 from ..errors import ServiceUnavailable
-from .models import ApiToken, AuditEvent, Base, IdempotencyKey, Record, RevisionHash, Version
+from .models import ApiToken, AuditEvent, IdempotencyKey, Record, RevisionHash, Version
 from .protocol import NewAuditEvent, NewRecord, NewVersion, RecordFilter
 
 
@@ -32,8 +32,11 @@ class SqlCatalog:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
-        with self._guard("create the catalog tables"):
-            Base.metadata.create_all(self.engine)
+        """Bring the database to the current schema (Alembic migrations)."""
+        from .migrate import upgrade
+
+        with self._guard("migrate the catalog"):
+            upgrade(self.engine)
 
     # --- records ----------------------------------------------------------------------------
 

@@ -163,6 +163,57 @@ def countersign_command(record_id: str) -> None:
 
 
 @main.group()
+def records() -> None:
+    """Legal holds and retention of stored records (administrators)."""
+
+
+@records.command("hold")
+@click.argument("record_id")
+@click.option("--reason", required=True, help="why: case number, court order, audit …")
+def records_hold(record_id: str, reason: str) -> None:
+    """Place a legal hold on every version of RECORD_ID: nothing can delete them until it is lifted."""
+    _change_hold(record_id, reason, hold=True)
+
+
+@records.command("release")
+@click.argument("record_id")
+@click.option("--reason", required=True, help="why the hold ends")
+def records_release(record_id: str, reason: str) -> None:
+    """Lift the legal hold of RECORD_ID (retention still applies)."""
+    _change_hold(record_id, reason, hold=False)
+
+
+def _change_hold(record_id: str, reason: str, *, hold: bool) -> None:
+    from .components import start_components
+    from .records import set_legal_hold
+    from .tokens import LOCAL_OPERATOR
+
+    with start_components(_settings(), with_converter=False) as components:
+        record = set_legal_hold(components, record_id, LOCAL_OPERATOR, hold=hold, reason=reason)
+    click.echo(f"{record.id}: legal hold {'placed' if hold else 'lifted'} on {len(record.versions)} version(s)")
+
+
+@records.command("retain")
+@click.argument("record_id")
+@click.option("--until", "until_text", required=True, help="new retain-until date (2032-12-31 or 121/12/31)")
+@click.option("--reason", required=True)
+def records_retain(record_id: str, until_text: str, reason: str) -> None:
+    """Keep RECORD_ID longer (retention is extended, never shortened)."""
+    from .components import start_components
+    from .records import extend_retention
+    from .taiwan import InvalidValue, parse_date
+    from .tokens import LOCAL_OPERATOR
+
+    try:
+        until = parse_date(until_text)
+    except InvalidValue as err:
+        raise InputError(f"--until: {err}") from None
+    with start_components(_settings(), with_converter=False) as components:
+        record = extend_retention(components, record_id, LOCAL_OPERATOR, until=until, reason=reason)
+    click.echo(f"{record.id}: every version kept until {until.isoformat()}")
+
+
+@main.group()
 def signatures() -> None:
     """Long-term care of stored signatures."""
 
@@ -287,7 +338,7 @@ def storage_info() -> None:
     from storage.seaweed import EmbeddedSeaweedFS
 
     settings = _settings()
-    click.echo(f"bucket:      {settings.s3_bucket} (versioned, Object Lock, {settings.retention_mode} retention)")
+    click.echo(f"bucket:      {settings.s3_bucket} (versioned, Object Lock, {settings.lock_mode} retention)")
     if not settings.embedded_store:
         scheme = "https" if settings.s3_secure else "http"
         click.echo(f"endpoint:    {scheme}://{settings.s3_endpoint} (FORMS_S3_ENDPOINT)")

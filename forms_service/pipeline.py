@@ -149,7 +149,7 @@ class Archive:
         owner = spec.owner(form)
         now = datetime.now(timezone.utc)
         record_id = "rec_" + uuid.uuid4().hex
-        retention = Retention(self.settings.retention_mode, self.retain_until(spec, form, now))
+        retention = Retention(self.settings.lock_mode, self.retain_until(spec, form, now))
         version = self._put(
             record_id=record_id, form_id=spec.form_id, number=1, pdf=produced.pdf, retention=retention,
             agency_name=owner.name, agency_code=owner.code, actor=actor, now=now, pages=produced.pages,
@@ -179,7 +179,7 @@ class Archive:
         latest = record.versions[-1]
         number = latest.number + 1
         now = datetime.now(timezone.utc)
-        retention = Retention(latest.retention_mode or self.settings.retention_mode,
+        retention = Retention(latest.retention_mode or self.settings.lock_mode,
                               max(latest.retain_until, now + timedelta(days=1)) if latest.retain_until else
                               now + timedelta(days=366))
         version = self._put(
@@ -216,8 +216,12 @@ class Archive:
         )
 
     def retain_until(self, spec: FormSpec, form: FormModel, now: datetime) -> datetime:
-        """Until the form's date (end of 使用期限) plus the configured years, and at least a year."""
-        years = self.settings.retention_years_after_period
+        """The retention schedule: 附件1–3 until the end of their 使用期限 plus
+        FORMS_RETENTION_YEARS_AFTER_PERIOD; 附件4–5 (audit records, query logs) from their audit date
+        or month plus FORMS_RETENTION_YEARS_LOGS (規範 六(四)2(1): at least one year); never less
+        than a year from now."""
+        years = (self.settings.retention_years_logs if spec.retention_class == "log"
+                 else self.settings.retention_years_after_period)
         base = _add_years(spec.retain_from(form), years)
         floor = _add_years(now.date(), 1)
         until = max(base, floor)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Iterator
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 from signing import Level, SignatureOptions, SigningError, Verification, add_document_timestamp, verify_pdf
-from storage import StorageError
+from storage import Retention, StorageError
 
 from .catalog import Catalog, NewAuditEvent
 from .catalog.models import Record, Version
@@ -111,6 +111,57 @@ def countersign(components: Components, record_id: str, actor: Actor, *, source_
     ))
     return components.archive.add_version(record, signed, report, actor, reason="countersigned",
                                           action="record.countersign", source_ip=source_ip)
+
+
+def set_legal_hold(components: Components, record_id: str, actor: Actor, *, hold: bool, reason: str,
+                   source_ip: str = "") -> Record:
+    """Place or lift a legal hold on every version of a record (admin only, with a reason)."""
+    if actor.role != "admin":
+        raise Forbidden("only an administrator places or lifts legal holds")
+    if not reason.strip():
+        raise InputError("a legal hold needs a reason (case number, court order, …)", details={"field": "reason"})
+    record = _existing(components, record_id)
+    for version in record.versions:
+        try:
+            components.store.set_legal_hold(version.object_key, version.object_version, hold)
+        except StorageError as err:
+            raise StorageFailed(f"the legal hold could not be changed: {err}") from err
+        components.catalog.update_version_lock(record.id, version.number, NewAuditEvent(
+            actor=actor.id, agency=actor.agency, action="record.hold" if hold else "record.release",
+            record_id=record.id, version=version.number, source_ip=source_ip, detail={"reason": reason},
+        ), legal_hold=hold)
+    return components.catalog.get_record(record.id)
+
+
+def extend_retention(components: Components, record_id: str, actor: Actor, *, until: date, reason: str,
+                     source_ip: str = "") -> Record:
+    """Keep every version of a record longer; retention is never shortened."""
+    if actor.role != "admin":
+        raise Forbidden("only an administrator extends retention")
+    record = _existing(components, record_id)
+    retain_until = datetime(until.year, until.month, until.day, tzinfo=timezone.utc)
+    for version in record.versions:
+        if version.retain_until and retain_until < version.retain_until:
+            raise InputError(f"version {version.number} is kept until {version.retain_until:%Y-%m-%d}; "
+                             "retention can be extended, never shortened", details={"field": "until"})
+    for version in record.versions:
+        try:
+            components.store.extend_retention(version.object_key, version.object_version,
+                                              Retention(version.retention_mode or components.settings.lock_mode, retain_until))
+        except StorageError as err:
+            raise StorageFailed(f"the retention could not be extended: {err}") from err
+        components.catalog.update_version_lock(record.id, version.number, NewAuditEvent(
+            actor=actor.id, agency=actor.agency, action="record.retain", record_id=record.id, version=version.number,
+            source_ip=source_ip, detail={"until": retain_until.isoformat(), "reason": reason},
+        ), retain_until=retain_until)
+    return components.catalog.get_record(record.id)
+
+
+def _existing(components: Components, record_id: str) -> Record:
+    record = components.catalog.get_record(record_id)
+    if record is None:
+        raise NotFound(f"no record {record_id}")
+    return record
 
 
 def timestamps_expiring(components: Components, within_days: int) -> Iterator[tuple[Record, Version, datetime]]:

@@ -42,8 +42,9 @@ class Settings:
     s3_secure: bool = _setting(False, "use HTTPS to reach the S3 endpoint")
     s3_region: str = _setting("us-east-1", "S3 region name")
     s3_timeout: float = _setting(5.0, "seconds before an S3 request is given up")
-    retention_mode: str = _setting("GOVERNANCE", "Object Lock mode: GOVERNANCE (demo) or COMPLIANCE (production)")
+    retention_mode: str = _setting("", "Object Lock mode; empty = GOVERNANCE with the embedded store, COMPLIANCE otherwise")
     retention_years_after_period: int = _setting(1, "years a record of 附件1–3 is kept after its 使用期限 ends")
+    retention_years_logs: int = _setting(1, "years 附件4–5 are kept after their audit date / month (規範: at least 1)")
 
     database_url: str = _setting("", "SQLAlchemy URL of the catalog; empty = SQLite in the data directory")
 
@@ -74,6 +75,12 @@ class Settings:
     @property
     def embedded_store(self) -> bool:
         return not self.s3_endpoint
+
+    @property
+    def lock_mode(self) -> str:
+        """COMPLIANCE in production (nobody, not even an administrator, can shorten it);
+        GOVERNANCE with the embedded demo store."""
+        return self.retention_mode or ("GOVERNANCE" if self.embedded_store else "COMPLIANCE")
 
     @property
     def demo_signer(self) -> bool:
@@ -107,10 +114,14 @@ class Settings:
         return settings
 
     def _check(self) -> None:
-        if self.retention_mode not in RETENTION_MODES:
+        if self.retention_mode not in ("", *RETENTION_MODES):
             raise ConfigError(
                 f"FORMS_RETENTION_MODE must be GOVERNANCE or COMPLIANCE, not {self.retention_mode!r}"
             )
+        if self.retention_years_logs < 1:
+            raise ConfigError("FORMS_RETENTION_YEARS_LOGS must be at least 1: 規範 六(四)2(1) keeps query records a year")
+        if self.retention_years_after_period < 0:
+            raise ConfigError("FORMS_RETENTION_YEARS_AFTER_PERIOD cannot be negative")
         if not 1 <= self.converter_workers <= 16:
             raise ConfigError("FORMS_CONVERTER_WORKERS must be between 1 and 16")
         if not 0 <= self.port <= 65535:

@@ -76,3 +76,10 @@ class ObjectStore(Protocol):
     def delete(self, key: str, version_id: str) -> None: ...
 
     def list_versions(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
+
+    def set_legal_hold(self, key: str, version_id: str, on: bool) -> None:
+        """Place or lift a legal hold: a held version cannot be deleted, whatever its retention."""
+
+    def extend_retention(self, key: str, version_id: str, retention: Retention) -> None:
+        """Move the retain-until date later.  Shortening raises ``StorageError`` (COMPLIANCE
+        forbids it outright; we refuse it in GOVERNANCE too)."""

@@ -160,6 +160,20 @@ class S3ObjectStore:
                 last_modified=item.last_modified, is_latest=str(item.is_latest).lower() == "true",
             )
 
+    def set_legal_hold(self, key: str, version_id: str, on: bool) -> None:
+        with self._translated(f"{'place' if on else 'lift'} the legal hold on {key}"):
+            if on:
+                self._client.enable_object_legal_hold(self.bucket, key, version_id=version_id)
+            else:
+                self._client.disable_object_legal_hold(self.bucket, key, version_id=version_id)
+
+    def extend_retention(self, key: str, version_id: str, retention: Retention) -> None:
+        current = self.head(key, version_id).retention
+        if current is not None and retention.until < current.until:
+            raise StorageError(f"{key}: retention can be extended, never shortened (now until {current.until:%Y-%m-%d})")
+        with self._translated(f"extend the retention of {key}"):
+            self._client.set_object_retention(self.bucket, key, _to_minio(retention), version_id=version_id)
+
     # --- helpers ----------------------------------------------------------------------------
 
     @contextmanager

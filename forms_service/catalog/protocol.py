@@ -110,6 +110,10 @@ class Catalog(Protocol):
     def release_idempotency_key(self, actor: str, key: str) -> None:
         """Forget a pending reservation whose request failed, so a retry can run."""
 
+    def update_version_lock(self, record_id: str, number: int, event: NewAuditEvent, *,
+                            legal_hold: bool | None = None, retain_until: datetime | None = None) -> None:
+        """Record a changed legal hold or retention of one version, with its audit event."""
+
     def ping(self) -> None: ...
 
     def close(self) -> None: ...

@@ -120,6 +120,17 @@ class SqlCatalog:
             )
             return result.rowcount or 0
 
+    def update_version_lock(self, record_id: str, number: int, event: NewAuditEvent, *,
+                            legal_hold: bool | None = None, retain_until: datetime | None = None) -> None:
+        values: dict = {}
+        if legal_hold is not None:
+            values["legal_hold"] = legal_hold
+        if retain_until is not None:
+            values["retain_until"] = retain_until
+        with self._guard("record the lock change"), self._sessions.begin() as s:
+            s.execute(update(Version).where(Version.record_id == record_id, Version.number == number).values(**values))
+            s.add(_audit_row(event))
+
     # --- idempotency --------------------------------------------------------------------------
 
     def reserve_idempotency_key(self, actor: str, key: str, request_hash: str) -> IdempotencyKey | None:

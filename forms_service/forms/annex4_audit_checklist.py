@@ -117,5 +117,5 @@ def _retain_from(form: Annex4AuditChecklist) -> date:
 SPEC = FormSpec(
     form_id="annex4-audit-checklist", annex="附件4", title="使用商工資料資通安全查核紀錄表",
     model=Annex4AuditChecklist, template="annex4-audit-checklist.docx", context=context,
-    owner_field="user_unit", retain_from=_retain_from, cross_checks=cross_checks,
+    owner_field="user_unit", retain_from=_retain_from, cross_checks=cross_checks, retention_class="log",
 )

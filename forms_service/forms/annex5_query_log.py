@@ -156,5 +156,5 @@ def _retain_from(form: Annex5QueryLog) -> date:
 SPEC = FormSpec(
     form_id="annex5-query-log", annex="附件5", title="商工登記資料查詢紀錄登記表", model=Annex5QueryLog,
     template="annex5-query-log.docx", context=context, owner_field="user_unit", retain_from=_retain_from,
-    cross_checks=cross_checks, chunk_contexts=chunk_contexts, row_count=lambda form: len(form.entries),
+    cross_checks=cross_checks, chunk_contexts=chunk_contexts, row_count=lambda form: len(form.entries), retention_class="log",
 )

@@ -12,7 +12,8 @@ from ..catalog.models import Record
 from ..errors import Conflict, FieldProblem, Forbidden, InputError, NotFound, StorageFailed
 from ..forms import all_forms, get_form
 from ..tokens import Actor
-from ..records import countersign, pick_version, verify_stored
+from ..records import countersign, extend_retention, pick_version, set_legal_hold, verify_stored
+from ..taiwan import InvalidValue, parse_date
 from ..report_text import verification_text
 from .auth import require_actor, source_ip
 from storage import StorageError
@@ -135,6 +136,32 @@ def post_countersign(record_id: str):
     })
     response.status_code = 201
     return response
+
+
+@bp.post("/records/<record_id>/legal-hold")
+def post_legal_hold(record_id: str):
+    """(admin) ``{"hold": true|false, "reason": "…"}``."""
+    actor = require_actor()
+    body = request.get_json(silent=True) or {}
+    if not isinstance(body.get("hold"), bool):
+        raise InputError("hold must be true or false", details={"field": "hold"})
+    record = set_legal_hold(_components(), record_id, actor, hold=body["hold"], reason=str(body.get("reason", "")),
+                            source_ip=source_ip())
+    return jsonify(_record_json(record))
+
+
+@bp.post("/records/<record_id>/retention")
+def post_retention(record_id: str):
+    """(admin) ``{"until": "2032-12-31" or 民國, "reason": "…"}`` — extend, never shorten."""
+    actor = require_actor()
+    body = request.get_json(silent=True) or {}
+    try:
+        until = parse_date(body.get("until", ""))
+    except InvalidValue as err:
+        raise InputError(str(err), details={"field": "until"}) from None
+    record = extend_retention(_components(), record_id, actor, until=until, reason=str(body.get("reason", "")),
+                              source_ip=source_ip())
+    return jsonify(_record_json(record))
 
 
 @bp.get("/records/<record_id>/pdf")

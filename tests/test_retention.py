@@ -1,0 +1,98 @@
+"""Retention schedules, extension (never shortening) and legal holds, on the real store."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from forms_service.errors import Forbidden, InputError
+from forms_service.pipeline import Archive
+from forms_service.forms import get_form
+from forms_service.records import extend_retention, set_legal_hold
+from forms_service.settings import Settings
+from forms_service.tokens import LOCAL_OPERATOR, Actor, create_token
+from storage import ObjectLocked
+from tests.conftest import load_example
+
+
+def auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_schedule_keeps_agreements_past_their_period_and_logs_at_least_a_year(components):
+    from datetime import datetime, timezone
+
+    archive = Archive(settings=Settings.load(environ={}, retention_years_after_period=5, retention_years_logs=2),
+                      store=components.store, catalog=components.catalog)
+    now = datetime(2026, 11, 27, tzinfo=timezone.utc)
+    agreement = get_form("annex2-agreement")
+    form = agreement.validate(load_example("annex2-agreement"))  # 使用期限 ends 2028-12-31
+    assert archive.retain_until(agreement, form, now).date() == date(2034, 1, 1)
+    log = get_form("annex5-query-log")
+    register = log.validate(load_example("annex5-query-log"))  # November 2026
+    assert archive.retain_until(log, register, now).date() == date(2028, 12, 1)
+
+
+def test_logs_cannot_be_configured_below_the_regulations_year():
+    from forms_service.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="at least 1"):
+        Settings.load(environ={"FORMS_RETENTION_YEARS_LOGS": "0"})
+
+
+def test_production_locks_in_compliance_mode_and_the_demo_in_governance():
+    assert Settings.load(environ={}).lock_mode == "GOVERNANCE"
+    production = Settings.load(environ={"FORMS_S3_ENDPOINT": "s3.example:443", "FORMS_S3_ACCESS_KEY": "a",
+                                        "FORMS_S3_SECRET_KEY": "b"})
+    assert production.lock_mode == "COMPLIANCE"
+
+
+@pytest.fixture
+def stored(app_components):
+    produced = app_components.producer.produce("annex3-requirements", load_example("annex3-requirements"))
+    stored = app_components.archive.submit(produced, LOCAL_OPERATOR)
+    return app_components.catalog.get_record(stored.record_id)
+
+
+def test_retention_is_extended_on_the_store_and_never_shortened(app_components, stored):
+    version = stored.versions[0]
+    later = (version.retain_until + timedelta(days=400)).date()
+    record = extend_retention(app_components, stored.id, LOCAL_OPERATOR, until=later, reason="audit 115-07")
+    assert record.versions[0].retain_until.date() == later
+    info = app_components.store.head(version.object_key, version.object_version)
+    assert info.retention.until.date() == later
+    with pytest.raises(InputError, match="never shortened"):
+        extend_retention(app_components, stored.id, LOCAL_OPERATOR, until=later - timedelta(days=10), reason="x")
+
+
+def test_a_legal_hold_is_placed_with_a_reason_keeps_the_version_and_is_audited(app_components, stored):
+    version = stored.versions[0]
+    record = set_legal_hold(app_components, stored.id, LOCAL_OPERATOR, hold=True, reason="臺北地院 115 年度訴字第 1 號")
+    assert record.versions[0].legal_hold is True
+    assert app_components.store.head(version.object_key, version.object_version).legal_hold is True
+    with pytest.raises(ObjectLocked):
+        app_components.store.delete(version.object_key, version.object_version)
+    set_legal_hold(app_components, stored.id, LOCAL_OPERATOR, hold=False, reason="判決確定")
+    assert app_components.store.head(version.object_key, version.object_version).legal_hold is False
+    actions = [(e.action, e.detail.get("reason")) for e in reversed(app_components.catalog.audit_events(record_id=stored.id))]
+    assert ("record.hold", "臺北地院 115 年度訴字第 1 號") in actions and ("record.release", "判決確定") in actions
+
+
+def test_only_an_admin_places_a_hold_and_a_reason_is_required(app_components, stored):
+    with pytest.raises(Forbidden):
+        set_legal_hold(app_components, stored.id, Actor("t", "379000000A", "clerk"), hold=True, reason="x")
+    with pytest.raises(InputError, match="reason"):
+        set_legal_hold(app_components, stored.id, LOCAL_OPERATOR, hold=True, reason=" ")
+
+
+def test_the_api_places_a_hold_for_an_admin_and_refuses_a_clerk(client, catalog, stored):
+    admin = create_token(catalog, agency="經濟部商業司", role="admin")
+    clerk = create_token(catalog, agency="379000000A", role="clerk")
+    assert client.post(f"/api/v1/records/{stored.id}/legal-hold", json={"hold": True, "reason": "x"},
+                       headers=auth(clerk)).status_code == 403
+    held = client.post(f"/api/v1/records/{stored.id}/legal-hold", json={"hold": True, "reason": "case 1"},
+                       headers=auth(admin))
+    assert held.status_code == 200 and held.json["versions"][0]["legal_hold"] is True
+    bad = client.post(f"/api/v1/records/{stored.id}/retention", json={"until": "115/02/30"}, headers=auth(admin))
+    assert bad.status_code == 400 and bad.json["error"]["field"] == "until"

@@ -38,6 +38,8 @@ def verify_archive(catalog: Catalog, store: ObjectStore, *, progress: Callable[[
     for version in catalog.all_versions():
         name = f"{version.object_key} (version {version.object_version}, record {version.record_id})"
         known.add((version.object_key, version.object_version))
+        if version.entry_object_key:
+            known.add((version.entry_object_key, version.entry_object_version))
         report.checked += 1
         try:
             data = store.get(version.object_key, version.object_version)

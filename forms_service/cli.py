@@ -306,15 +306,23 @@ def archive() -> None:
 
 
 @archive.command("verify")
-def archive_verify() -> None:
+@click.option("--repair", is_flag=True, help="first add to the catalog the versions the store has and it lacks")
+def archive_verify(repair: bool) -> None:
     """Read back every catalogued version and list missing, altered and orphaned objects.
 
     Exit 0 only when the store holds exactly what the catalog records, intact.
     """
     from .archive_check import verify_archive
     from .components import start_components
+    from .rebuild import repair as repair_catalog
+    from .tokens import LOCAL_OPERATOR
 
     with start_components(_settings(), with_converter=False) as components:
+        if repair:
+            fixed = repair_catalog(components.catalog, components.store, LOCAL_OPERATOR)
+            click.echo(f"repaired: {fixed.records} record(s) and {fixed.versions} version(s) added to the catalog")
+            for skipped in fixed.skipped:
+                click.echo(f"not repaired: {skipped}")
         total = len(components.catalog.all_versions())
         with click.progressbar(length=total, label="reading back every version", file=sys.stderr) as bar:
             report = verify_archive(components.catalog, components.store, progress=lambda: bar.update(1))
@@ -325,6 +333,27 @@ def archive_verify() -> None:
                + ("all present and intact, no orphans" if report.ok else
                   f"{len(report.missing)} missing, {len(report.mismatched)} altered, {len(report.orphaned)} orphaned"))
     sys.exit(0 if report.ok else 1)
+
+
+@main.group()
+def catalog() -> None:
+    """The catalog database (SQLite by default, PostgreSQL by FORMS_DATABASE_URL)."""
+
+
+@catalog.command("rebuild")
+def catalog_rebuild() -> None:
+    """Recreate an empty catalog from the store's versions and their catalog entries (disaster recovery)."""
+    from .components import start_components
+    from .rebuild import rebuild
+    from .tokens import LOCAL_OPERATOR
+
+    with start_components(_settings(), with_converter=False) as components:
+        with click.progressbar(length=0, label="reading the store", file=sys.stderr) as bar:
+            report = rebuild(components.catalog, components.store, LOCAL_OPERATOR, progress=lambda: bar.update(1))
+    click.echo(f"catalog rebuilt: {report.records} record(s), {report.versions} version(s)")
+    for skipped in report.skipped:
+        click.echo(f"skipped: {skipped}")
+    sys.exit(1 if report.skipped else 0)
 
 
 @main.group()

@@ -9,8 +9,10 @@ to users and found by the archive's reconciliation — and the caller gets an er
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
+import json
 import re
 import uuid
 from zoneinfo import ZoneInfo
@@ -150,21 +152,21 @@ class Archive:
         now = datetime.now(timezone.utc)
         record_id = "rec_" + uuid.uuid4().hex
         retention = Retention(self.settings.lock_mode, self.retain_until(spec, form, now))
-        version = self._put(
-            record_id=record_id, form_id=spec.form_id, number=1, pdf=produced.pdf, retention=retention,
-            agency_name=owner.name, agency_code=owner.code, actor=actor, now=now, pages=produced.pages,
-            report=produced.signature_report, hashes=produced.revision_hashes, reason="created",
-        )
         period = getattr(form, "period", None)
         user_unit = getattr(form, "user_unit", None)
+        record = NewRecord(
+            id=record_id, form_id=spec.form_id, agency_name=owner.name, agency_code=owner.code,
+            user_unit_name=user_unit.name if user_unit else "",
+            title=f"{spec.annex} {spec.title}（{owner.name}）",
+            period_start=period.start if period else None, period_end=period.end if period else None,
+            input=form.model_dump(mode="json", by_alias=True), created_at=now, created_by=actor.id,
+        )
+        version = self._put(
+            record=record, number=1, pdf=produced.pdf, retention=retention, actor=actor, now=now,
+            pages=produced.pages, report=produced.signature_report, hashes=produced.revision_hashes, reason="created",
+        )
         self.catalog.add_record(
-            NewRecord(
-                id=record_id, form_id=spec.form_id, agency_name=owner.name, agency_code=owner.code,
-                user_unit_name=user_unit.name if user_unit else "",
-                title=f"{spec.annex} {spec.title}（{owner.name}）",
-                period_start=period.start if period else None, period_end=period.end if period else None,
-                input=form.model_dump(mode="json", by_alias=True), created_at=now, created_by=actor.id,
-            ),
+            record,
             version,
             NewAuditEvent(
                 actor=actor.id, agency=actor.agency, action="record.create", record_id=record_id, version=1,
@@ -183,8 +185,7 @@ class Archive:
                               max(latest.retain_until, now + timedelta(days=1)) if latest.retain_until else
                               now + timedelta(days=366))
         version = self._put(
-            record_id=record.id, form_id=record.form_id, number=number, pdf=pdf, retention=retention,
-            agency_name=record.agency_name, agency_code=record.agency_code, actor=actor, now=now,
+            record=record_entry(record), number=number, pdf=pdf, retention=retention, actor=actor, now=now,
             pages=latest.pages, report=report, hashes=revision_hashes(pdf), reason=reason,
         )
         self.catalog.add_version(record.id, version, NewAuditEvent(
@@ -193,27 +194,36 @@ class Archive:
         ))
         return StoredVersion(record.id, number, version.object_key, version.object_version, version.sha256, version.size)
 
-    def _put(self, *, record_id: str, form_id: str, number: int, pdf: bytes, retention: Retention,
-             agency_name: str, agency_code: str, actor: Actor, now: datetime, pages: int, report: list[dict],
-             hashes: tuple[str, ...], reason: str) -> NewVersion:
-        key = f"records/{form_id}/{record_id}/v{number}.pdf"
+    def _put(self, *, record: NewRecord, number: int, pdf: bytes, retention: Retention, actor: Actor,
+             now: datetime, pages: int, report: list[dict], hashes: tuple[str, ...], reason: str) -> NewVersion:
+        """The PDF, then its catalog entry (JSON) beside it, both under the same retention.
+
+        The entry holds everything the catalog row holds, so ``catalog rebuild`` can recreate the
+        catalog from the store alone."""
+        key = f"records/{record.form_id}/{record.id}/v{number}.pdf"
         try:
             stored = self.store.put(
                 key, pdf, content_type="application/pdf", retention=retention,
                 metadata={
-                    "form-id": form_id, "record-id": record_id, "version": str(number),
-                    "agency": agency_name, "agency-code": agency_code, "created-at": now.isoformat(),
+                    "form-id": record.form_id, "record-id": record.id, "version": str(number),
+                    "agency": record.agency_name, "agency-code": record.agency_code, "created-at": now.isoformat(),
                     "created-by": actor.id, "pages": str(pages), "signatures": str(len(report)), "reason": reason,
                 },
             )
+            version = NewVersion(
+                number=number, object_key=key, object_version=stored.version_id, sha256=stored.sha256,
+                size=stored.size, pages=pages, signatures=len(report), signature_report=report,
+                retention_mode=retention.mode, retain_until=retention.until, created_at=now, reason=reason,
+                revision_hashes=hashes,
+            )
+            entry_key = key.removesuffix(".pdf") + ".json"
+            entry = self.store.put(
+                entry_key, catalog_entry_json(record, version), content_type="application/json", retention=retention,
+                metadata={"record-id": record.id, "version": str(number), "pdf-version": stored.version_id},
+            )
         except StorageError as err:
             raise StorageFailed(f"the record was not stored: {err}") from err
-        return NewVersion(
-            number=number, object_key=key, object_version=stored.version_id, sha256=stored.sha256,
-            size=stored.size, pages=pages, signatures=len(report), signature_report=report,
-            retention_mode=retention.mode, retain_until=retention.until, created_at=now, reason=reason,
-            revision_hashes=hashes,
-        )
+        return dataclasses.replace(version, entry_object_key=entry_key, entry_object_version=entry.version_id)
 
     def retain_until(self, spec: FormSpec, form: FormModel, now: datetime) -> datetime:
         """The retention schedule: 附件1–3 until the end of their 使用期限 plus
@@ -233,6 +243,27 @@ def _add_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years)
     except ValueError:  # 29 February
         return d.replace(year=d.year + years, day=28)
+
+
+def record_entry(record: Record) -> NewRecord:
+    """The immutable fields of a catalogued record, as written beside each of its versions."""
+    return NewRecord(
+        id=record.id, form_id=record.form_id, agency_name=record.agency_name, agency_code=record.agency_code,
+        user_unit_name=record.user_unit_name, title=record.title, period_start=record.period_start,
+        period_end=record.period_end, input=record.input, created_at=record.created_at, created_by=record.created_by,
+    )
+
+
+def catalog_entry_json(record: NewRecord, version: NewVersion) -> bytes:
+    def plain(obj) -> dict:
+        data = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        return {k: (v.isoformat() if hasattr(v, "isoformat") else list(v) if isinstance(v, tuple) else v)
+                for k, v in data.items()}
+
+    version_data = plain(version)
+    for derived in ("entry_object_key", "entry_object_version"):
+        version_data.pop(derived)
+    return json.dumps({"record": plain(record), "version": version_data}, ensure_ascii=False, indent=1).encode()
 
 
 def signature_stamp(role: str, provider: SignerProvider, agency: str, *, box=(330, 60, 560, 130)) -> Stamp:

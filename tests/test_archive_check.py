@@ -30,7 +30,11 @@ def own_bucket(components):
 
 @pytest.fixture
 def archive(components, catalog, own_bucket):
-    archived = dataclasses.replace(components, store=own_bucket, catalog=catalog, _closers=[])
+    creds = components.embedded_store.credentials
+    bucket = S3ObjectStore(endpoint=own_bucket.endpoint, access_key=creds.access_key, secret_key=creds.secret_key,
+                           bucket=f"archive-{uuid.uuid4().hex[:10]}")
+    bucket.ensure_ready()  # a bucket per test: every object in it belongs to this test
+    archived = dataclasses.replace(components, store=bucket, catalog=catalog, _closers=[])
     produced = archived.producer.produce("annex3-requirements", load_example("annex3-requirements"))
     archived.archive.submit(produced, LOCAL_OPERATOR)
     return archived
@@ -81,3 +85,61 @@ def test_the_command_exits_0_on_a_clean_archive(tmp_path):
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "0 version(s) checked: all present and intact" in result.stdout
+
+
+def _rows(catalog):
+    records = sorted(catalog.find_records(__import__("forms_service.catalog", fromlist=["RecordFilter"]).RecordFilter(limit=1000)),
+                     key=lambda r: r.id)
+    skip = {"id", "record_id", "revisions", "record", "_sa_instance_state"}
+    out = []
+    for r in records:
+        out.append((
+            {k: v for k, v in vars(r).items() if k not in skip | {"versions"}},
+            [({k: v for k, v in vars(v).items() if k not in skip}, sorted(h.sha256 for h in v.revisions)) for v in r.versions],
+        ))
+    return out
+
+
+def test_a_deleted_catalog_is_rebuilt_equal_to_the_original_from_the_store_alone(components, tmp_path, own_bucket):
+    from forms_service.catalog import SqlCatalog
+    from forms_service.rebuild import rebuild
+    from forms_service.records import countersign
+    from forms_service.tokens import Actor
+
+    original = SqlCatalog(f"sqlite:///{tmp_path / 'original.sqlite3'}")
+    original.create_schema()
+    bucket = S3ObjectStore(endpoint=own_bucket.endpoint, access_key=components.embedded_store.credentials.access_key,
+                           secret_key=components.embedded_store.credentials.secret_key,
+                           bucket=f"rebuild-{uuid.uuid4().hex[:8]}")
+    bucket.ensure_ready()
+    archived = dataclasses.replace(components, store=bucket, catalog=original, _closers=[])
+    first = archived.archive.submit(archived.producer.produce("annex2-agreement", load_example("annex2-agreement")),
+                                    LOCAL_OPERATOR)
+    countersign(archived, first.record_id, Actor("p", "經濟部商業司", "provider"))
+    archived.archive.submit(archived.producer.produce("annex4-audit-checklist", load_example("annex4-audit-checklist")),
+                            LOCAL_OPERATOR)
+
+    rebuilt = SqlCatalog(f"sqlite:///{tmp_path / 'rebuilt.sqlite3'}")
+    rebuilt.create_schema()
+    report = rebuild(rebuilt, bucket, LOCAL_OPERATOR)
+    assert (report.records, report.versions, report.skipped) == (2, 3, [])
+    assert _rows(rebuilt) == _rows(original)
+    assert verify_archive(rebuilt, bucket).ok
+
+
+def test_repair_adds_a_version_whose_catalog_write_was_lost(archive):
+    from forms_service.rebuild import repair
+
+    [version] = archive.catalog.all_versions()
+    with archive.catalog._sessions.begin() as s:  # the catalog write that failed after the put
+        from sqlalchemy import delete
+
+        from forms_service.catalog.models import Record, RevisionHash, Version
+
+        s.execute(delete(RevisionHash))
+        s.execute(delete(Version))
+        s.execute(delete(Record))
+    assert not verify_archive(archive.catalog, archive.store).ok  # both objects orphaned now
+    fixed = repair(archive.catalog, archive.store, LOCAL_OPERATOR)
+    assert (fixed.records, fixed.versions) == (1, 1)
+    assert verify_archive(archive.catalog, archive.store).ok

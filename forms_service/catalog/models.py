@@ -79,6 +79,9 @@ class Version(Base):
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The catalog entry written beside the PDF (JSON), from which ``catalog rebuild`` recreates this row.
+    entry_object_key: Mapped[str] = mapped_column(String(300), default="")
+    entry_object_version: Mapped[str] = mapped_column(String(200), default="")
 
     record: Mapped[Record] = relationship(back_populates="versions")
     revisions: Mapped[list["RevisionHash"]] = relationship(cascade="all, delete-orphan", lazy="selectin")

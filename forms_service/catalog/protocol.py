@@ -39,6 +39,8 @@ class NewVersion:
     created_at: datetime
     reason: str = ""
     revision_hashes: tuple[str, ...] = ()
+    entry_object_key: str = ""
+    entry_object_version: str = ""
 
 
 @dataclass(frozen=True)

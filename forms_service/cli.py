@@ -214,6 +214,57 @@ def records_retain(record_id: str, until_text: str, reason: str) -> None:
 
 
 @main.group()
+def disposition() -> None:
+    """Records past retention: list them, request their destruction, approve it (two people)."""
+
+
+@disposition.command("list")
+def disposition_list() -> None:
+    """Records whose every version is past retention and not on legal hold."""
+    from .components import open_catalog
+    from datetime import datetime, timezone
+
+    catalog = open_catalog(_settings())
+    try:
+        due = catalog.records_past_retention(datetime.now(timezone.utc))
+    finally:
+        catalog.close()
+    for record in due:
+        until = max(v.retain_until for v in record.versions)
+        click.echo(f"{record.id}  {record.form_id:24s} {record.agency_name}  kept until {until:%Y-%m-%d}")
+    click.echo(f"{len(due)} record(s) may be disposed of")
+
+
+@disposition.command("request")
+@click.argument("record_id")
+@click.option("--by", "requester", required=True, help="who asks (recorded in the tombstone and the certificate)")
+@click.option("--reason", required=True)
+def disposition_request(record_id: str, requester: str, reason: str) -> None:
+    """Ask for RECORD_ID to be destroyed; another person must approve."""
+    from .components import start_components
+    from .disposition import request
+    from .tokens import Actor
+
+    with start_components(_settings(), with_converter=False) as components:
+        request(components, record_id, Actor(id=f"cli:{requester}", agency="", role="admin"), reason=reason)
+    click.echo(f"{record_id}: disposition requested by {requester}; awaiting another person's approval")
+
+
+@disposition.command("approve")
+@click.argument("record_id")
+@click.option("--by", "approver", required=True, help="who approves (must not be the requester)")
+def disposition_approve(record_id: str, approver: str) -> None:
+    """Delete RECORD_ID's versions and archive a signed certificate of destruction."""
+    from .components import start_components
+    from .disposition import approve
+    from .tokens import Actor
+
+    with start_components(_settings(), workers=1) as components:
+        tombstone = approve(components, record_id, Actor(id=f"cli:{approver}", agency="", role="admin"))
+    click.echo(f"{record_id}: disposed of; certificate {tombstone.certificate_key} (version {tombstone.certificate_version})")
+
+
+@main.group()
 def signatures() -> None:
     """Long-term care of stored signatures."""
 

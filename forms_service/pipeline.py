@@ -160,6 +160,7 @@ class Archive:
             title=f"{spec.annex} {spec.title}（{owner.name}）",
             period_start=period.start if period else None, period_end=period.end if period else None,
             input=form.model_dump(mode="json", by_alias=True), created_at=now, created_by=actor.id,
+            subjects=tuple(sorted(spec.subjects(form))),
         )
         version = self._put(
             record=record, number=1, pdf=produced.pdf, retention=retention, actor=actor, now=now,
@@ -251,6 +252,7 @@ def record_entry(record: Record) -> NewRecord:
         id=record.id, form_id=record.form_id, agency_name=record.agency_name, agency_code=record.agency_code,
         user_unit_name=record.user_unit_name, title=record.title, period_start=record.period_start,
         period_end=record.period_end, input=record.input, created_at=record.created_at, created_by=record.created_by,
+        subjects=tuple(s.ubn for s in record.subjects),
     )
 
 

@@ -86,6 +86,7 @@ def _record(data: dict) -> NewRecord:
         period_start=date.fromisoformat(data["period_start"]) if data.get("period_start") else None,
         period_end=date.fromisoformat(data["period_end"]) if data.get("period_end") else None,
         input=data["input"], created_at=datetime.fromisoformat(data["created_at"]), created_by=data["created_by"],
+        subjects=tuple(data.get("subjects", ())),
     )
 
 

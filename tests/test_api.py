@@ -190,3 +190,16 @@ def test_a_failed_request_frees_its_idempotency_key_for_the_retry(app_components
     working = create_app(app_components.settings, components=app_components).test_client()
     assert working.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
                         headers=headers).status_code == 201
+
+
+def test_search_is_scoped_to_the_callers_agency_and_filters_by_subject(client, staff_token, catalog, example):
+    client.post("/api/v1/forms/annex5-query-log/records", json=example("annex5-query-log"),
+                headers=auth(create_token(catalog, agency="379010000A", role="staff")))
+    clerk = create_token(catalog, agency="379010000A", role="clerk")
+    other = create_token(catalog, agency="臺中市政府", role="clerk")
+    found = client.get("/api/v1/records?subject=22099131&form=annex5-query-log", headers=auth(clerk)).json["records"]
+    assert len(found) == 1 and found[0]["agency"]["code"] == "379010000A"
+    assert client.get("/api/v1/records?subject=22099131", headers=auth(other)).json["records"] == []
+    assert client.get("/api/v1/records?agency=379010000A", headers=auth(other)).json["records"] == []
+    bad = client.get("/api/v1/records?from=115/02/30", headers=auth(clerk))
+    assert bad.status_code == 400 and bad.json["error"]["field"] == "from"

@@ -52,11 +52,23 @@ class Record(Base):
     versions: Mapped[list["Version"]] = relationship(
         back_populates="record", order_by="Version.number", cascade="all, delete-orphan"
     )
+    subjects: Mapped[list["RecordSubject"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     __table_args__ = (
         Index("ix_records_agency_form_created", "agency_name", "form_id", "created_at"),
         Index("ix_records_agency_code", "agency_code"),
+        Index("ix_records_code_form_created", "agency_code", "form_id", "created_at"),
     )
+
+
+class RecordSubject(Base):
+    """A 統一編號 a record is about (附件5: every business queried), for searching by company."""
+
+    __tablename__ = "record_subjects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), index=True)
+    ubn: Mapped[str] = mapped_column(String(8), index=True)
 
 
 class Version(Base):
@@ -116,6 +128,27 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class Tombstone(Base):
+    """What remains of a disposed record: who asked, who approved, what was deleted, and where the
+    signed disposition certificate is archived."""
+
+    __tablename__ = "tombstones"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(String(40), unique=True)
+    form_id: Mapped[str] = mapped_column(String(40))
+    agency_name: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(400))
+    versions: Mapped[list] = mapped_column(JSON)  # [{number, object_key, object_version, sha256}]
+    requested_by: Mapped[str] = mapped_column(String(80))
+    request_reason: Mapped[str] = mapped_column(String(400))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    approved_by: Mapped[str] = mapped_column(String(80), default="")
+    disposed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    certificate_key: Mapped[str] = mapped_column(String(300), default="")
+    certificate_version: Mapped[str] = mapped_column(String(200), default="")
 
 
 class IdempotencyKey(Base):

@@ -22,6 +22,7 @@ class NewRecord:
     input: dict[str, Any]
     created_at: datetime
     created_by: str
+    subjects: tuple[str, ...] = ()  # 統一編號 the record is about
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ class RecordFilter:
 
     agency: str | None = None
     form_id: str | None = None
+    created_from: datetime | None = None
+    created_until: datetime | None = None  # exclusive
+    subject: str | None = None  # a 統一編號 the record is about
     limit: int = 50
     offset: int = 0
 

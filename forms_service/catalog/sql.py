@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload, sessionmaker
 
 from ..errors import ServiceUnavailable
-from .models import ApiToken, AuditEvent, IdempotencyKey, Record, RevisionHash, Version
+from .models import ApiToken, AuditEvent, IdempotencyKey, Record, RecordSubject, RevisionHash, Tombstone, Version
 from .protocol import NewAuditEvent, NewRecord, NewVersion, RecordFilter
 
 
@@ -42,7 +42,10 @@ class SqlCatalog:
 
     def add_record(self, record: NewRecord, version: NewVersion, event: NewAuditEvent) -> None:
         with self._guard("write the record"), self._sessions.begin() as s:
-            row = Record(**_shallow(record))
+            data = _shallow(record)
+            subjects = data.pop("subjects")
+            row = Record(**data)
+            s.add_all(RecordSubject(record_id=record.id, ubn=ubn) for ubn in sorted(set(subjects)))
             row.versions.append(_version_row(version))
             s.add(row)
             s.add(_audit_row(event))
@@ -95,6 +98,12 @@ class SqlCatalog:
                 q = q.where(_agency_clause(query.agency))
             if query.form_id:
                 q = q.where(Record.form_id == query.form_id)
+            if query.created_from is not None:
+                q = q.where(Record.created_at >= query.created_from)
+            if query.created_until is not None:
+                q = q.where(Record.created_at < query.created_until)
+            if query.subject:
+                q = q.where(Record.id.in_(select(RecordSubject.record_id).where(RecordSubject.ubn == query.subject)))
             q = q.order_by(Record.created_at.desc(), Record.id).limit(query.limit).offset(query.offset)
             return list(s.scalars(q))
 
@@ -129,6 +138,42 @@ class SqlCatalog:
             values["retain_until"] = retain_until
         with self._guard("record the lock change"), self._sessions.begin() as s:
             s.execute(update(Version).where(Version.record_id == record_id, Version.number == number).values(**values))
+            s.add(_audit_row(event))
+
+    # --- disposition ----------------------------------------------------------------------------
+
+    def records_past_retention(self, now: datetime) -> list[Record]:
+        """Active records whose every version's retention has ended and none is on legal hold."""
+        with self._guard("list records past retention"), self._sessions() as s:
+            blocking = select(Version.record_id).where(
+                or_(Version.retain_until.is_(None), Version.retain_until > now, Version.legal_hold.is_(True)))
+            return list(s.scalars(
+                select(Record).options(selectinload(Record.versions))
+                .where(Record.status == "active", Record.id.in_(select(Version.record_id)), Record.id.not_in(blocking))
+                .order_by(Record.created_at)
+            ))
+
+    def add_tombstone(self, tombstone: Tombstone, event: NewAuditEvent) -> None:
+        with self._guard("record the disposal request"), self._sessions.begin() as s:
+            s.add(tombstone)
+            s.execute(update(Record).where(Record.id == tombstone.record_id).values(status="disposal-requested"))
+            s.add(_audit_row(event))
+
+    def tombstone(self, record_id: str) -> Tombstone | None:
+        with self._guard("read the tombstone"), self._sessions() as s:
+            return s.scalars(select(Tombstone).where(Tombstone.record_id == record_id)).first()
+
+    def complete_disposal(self, record_id: str, *, approved_by: str, disposed_at: datetime, certificate_key: str,
+                          certificate_version: str, event: NewAuditEvent) -> None:
+        """The versions are gone from the store: drop their rows, keep the record as a tombstone."""
+        with self._guard("record the disposal"), self._sessions.begin() as s:
+            s.execute(update(Tombstone).where(Tombstone.record_id == record_id).values(
+                approved_by=approved_by, disposed_at=disposed_at, certificate_key=certificate_key,
+                certificate_version=certificate_version))
+            version_ids = select(Version.id).where(Version.record_id == record_id)
+            s.execute(delete(RevisionHash).where(RevisionHash.version_id.in_(version_ids)))
+            s.execute(delete(Version).where(Version.record_id == record_id))
+            s.execute(update(Record).where(Record.id == record_id).values(status="disposed", input={}))
             s.add(_audit_row(event))
 
     # --- idempotency --------------------------------------------------------------------------

@@ -157,4 +157,5 @@ SPEC = FormSpec(
     form_id="annex5-query-log", annex="附件5", title="商工登記資料查詢紀錄登記表", model=Annex5QueryLog,
     template="annex5-query-log.docx", context=context, owner_field="user_unit", retain_from=_retain_from,
     cross_checks=cross_checks, chunk_contexts=chunk_contexts, row_count=lambda form: len(form.entries), retention_class="log",
+    subjects=lambda form: {entry.business_id for entry in form.entries},
 )

@@ -31,6 +31,7 @@ class FormSpec:
     retain_from: Callable[[Any], date]  # retention runs until this date + the form's rule
     signed: bool = True
     countersigned: bool = False  # the data provider adds a second signature (附件2)
+    subjects: Callable[[Any], set[str]] = lambda form: set()  # 統一編號 the record is about
     retention_class: str = "period"  # "period": 使用期限 + years; "log": audit date / month + years
     # Rules across fields (A ≠ B, every item answered once, …); each problem names its path.
     cross_checks: Callable[[Any], list[FieldProblem]] = lambda form: []

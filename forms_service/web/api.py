@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from ..catalog import NewAuditEvent
+from ..catalog import NewAuditEvent, RecordFilter
 from ..catalog.models import Record
 from ..errors import Conflict, FieldProblem, Forbidden, InputError, NotFound, StorageFailed
 from ..forms import all_forms, get_form
@@ -19,6 +21,7 @@ from .auth import require_actor, source_ip
 from storage import StorageError
 
 bp = Blueprint("api", __name__)
+TAIPEI = ZoneInfo("Asia/Taipei")
 
 
 def _components():
@@ -99,6 +102,58 @@ def _idempotent_replay(actor: Actor, key: str, form_id: str, data):
     response.headers["Location"] = existing.response["links"]["self"]
     response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+@bp.get("/records")
+def search_records():
+    """Records the caller may see: ``form``, ``agency``, ``subject`` (統一編號), ``from``/``to`` (dates),
+    ``limit`` (≤ 200), ``offset``."""
+    actor = require_actor()
+    args = request.args
+    agency = args.get("agency") or None
+    if not actor.sees_all_agencies:
+        # Every query is scoped to the caller's agency; asking for another one finds nothing.
+        agency = actor.agency if agency in (None, actor.agency) else None
+        if agency is None:
+            return jsonify({"records": [], "limit": 0, "offset": 0})
+    query = RecordFilter(
+        agency=agency, form_id=args.get("form") or None, subject=args.get("subject") or None,
+        created_from=_date_arg("from"), created_until=_date_arg("to", next_day=True),
+        limit=_int_arg("limit", 50, 1, 200), offset=_int_arg("offset", 0, 0, 10**9),
+    )
+    records = _components().catalog.find_records(query)
+    _components().catalog.audit(NewAuditEvent(
+        actor=actor.id, agency=actor.agency, action="record.search", source_ip=source_ip(),
+        detail={k: v for k, v in args.items()},
+    ))
+    return jsonify({"records": [
+        {k: v for k, v in _record_json(r).items() if k not in ("input",)} for r in records
+    ], "limit": query.limit, "offset": query.offset})
+
+
+def _date_arg(name: str, *, next_day: bool = False):
+    text = request.args.get(name)
+    if not text:
+        return None
+    try:
+        day = parse_date(text)
+    except InvalidValue as err:
+        raise InputError(str(err), details={"field": name}) from None
+    start = datetime(day.year, day.month, day.day, tzinfo=TAIPEI)
+    return start + timedelta(days=1) if next_day else start
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    text = request.args.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"{name} must be a whole number", details={"field": name}) from None
+    if not low <= value <= high:
+        raise InputError(f"{name} must be between {low} and {high}", details={"field": name})
+    return value
 
 
 @bp.get("/records/<record_id>")

@@ -231,7 +231,27 @@ def build_annex5_query_log() -> None:
     doc.save(OUT / "annex5-query-log.docx")
 
 
+def build_disposition_certificate() -> None:
+    doc = new_document(body_pt=12)
+    paragraph(doc, "商工資料紀錄銷毀證明", size=18, bold=True, align="center", space_after=10)
+    paragraph(doc, "下列紀錄已逾保存期限且未受法律保全（legal hold），經申請及核准後，自典藏系統中刪除；"
+                   "刪除前各版本之雜湊值記載如下，以供日後查證。", first_line_cm=0.85, space_after=6)
+    no_split(label_value_table(doc, [
+        ("紀錄編號", "{{ record_id }}"), ("表單", "{{ title }}"), ("機關", "{{ agency }}"),
+        ("申請人", "{{ requested_by }}"), ("申請理由", "{{ reason }}"), ("核准人", "{{ approved_by }}"),
+        ("銷毀時間", "{{ disposed_at }}"),
+    ]))
+    paragraph(doc, "已刪除之版本", bold=True, space_before=8, space_after=2)
+    grid_table(doc, ["版本", "物件", "SHA-256"],
+               _loop_rows("v", "versions", ["{{ v.number }}", "{{ v.object_key }}", "{{ v.sha256 }}"]),
+               [1.4, 6.6, 8.6], size=8)
+    page_number_footer(doc)
+    slim(doc)
+    doc.save(OUT / "disposition-certificate.docx")
+
+
 if __name__ == "__main__":
+    build_disposition_certificate()
     build_annex1("annex1-interface", "商工e網通異動資料介接申請單", copy=False)
     build_annex1("annex1-copy", "商工e網通資料複製申請單", copy=True)
     build_annex2_agreement()

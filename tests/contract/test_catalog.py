@@ -38,7 +38,7 @@ def test_implements_the_protocol(any_catalog):
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
-    assert current(any_catalog.engine) == "0002"
+    assert current(any_catalog.engine) == "0004"
 
 
 def test_the_migrations_match_the_models(any_catalog):
@@ -121,3 +121,24 @@ def test_an_unreachable_database_is_a_clear_error():
     catalog = SqlCatalog(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none?connect_timeout=2")
     with pytest.raises(ServiceUnavailable, match="catalog"):
         catalog.ping()
+
+
+def test_search_by_agency_form_date_range_and_subject(any_catalog):
+    from dataclasses import replace
+
+    base = now()
+    for i, (agency, code, form, days, subjects) in enumerate([
+        ("臺北市政府財政局", "379000000A", "annex2-agreement", 0, ()),
+        ("臺北市政府財政局", "379000000A", "annex5-query-log", 10, ("22099131", "53212539")),
+        ("臺北市政府財政局", "379000000A", "annex5-query-log", 40, ("12345675",)),
+        ("臺中市政府", "376000000A", "annex5-query-log", 10, ("22099131",)),
+    ]):
+        rec = replace(record(f"rec_{i}", agency=agency, code=code), form_id=form,
+                      created_at=base - timedelta(days=days), subjects=subjects)
+        any_catalog.add_record(rec, version(sha=str(i) * 64), event(rec.id))
+    found = lambda **kw: sorted(r.id for r in any_catalog.find_records(RecordFilter(**kw)))  # noqa: E731
+    assert found(agency="379000000A", form_id="annex5-query-log") == ["rec_1", "rec_2"]
+    assert found(agency="379000000A", created_from=base - timedelta(days=20), created_until=base) == ["rec_1"]
+    assert found(subject="22099131") == ["rec_1", "rec_3"]
+    assert found(subject="22099131", agency="臺中市政府") == ["rec_3"]
+    assert found(limit=2, offset=0) == ["rec_0", "rec_1"] and len(found(limit=2, offset=2)) == 2

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Iterator
 
 from pyhanko.pdf_utils.reader import PdfFileReader
-from signing import Level, SignatureOptions, SigningError, Verification, add_document_timestamp, verify_pdf
+from signing import SignatureOptions, SigningError, Verification, add_document_timestamp, verify_pdf
 from storage import Retention, StorageError
 
 from .catalog import Catalog, NewAuditEvent
@@ -223,4 +223,4 @@ def _read(components: Components, version: Version) -> bytes:
         raise StorageFailed(f"the PDF could not be read from the archive: {err}") from err
 
 
-__all__ = ["Level", "RecordVerification", "countersign", "renew", "timestamps_expiring", "verify_file", "verify_stored"]
+__all__ = ["RecordVerification", "countersign", "renew", "timestamps_expiring", "verify_file", "verify_stored"]

@@ -137,7 +137,7 @@ class S3ObjectStore:
             retention=retention,
             legal_hold=bool(hold),
             last_modified=stat.last_modified,
-            is_latest=bool(stat.is_latest == "true" or stat.is_latest is True) if stat.is_latest else False,
+            is_latest=str(stat.is_latest).lower() == "true",
         )
 
     def delete(self, key: str, version_id: str) -> None:

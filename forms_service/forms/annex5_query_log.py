@@ -16,7 +16,7 @@ from typing import Annotated
 from ..errors import FieldProblem
 from ..taiwan import format_roc_long, roc_year
 from .spec import FormSpec, RenderOptions
-from .types import Agency, FormModel, Month, OneLine, OptionalLine, OptionalText, Person, RocDate, Text, Ubn
+from .types import Agency, FormModel, Month, OneLine, OptionalLine, OptionalText, Person, RocDate, Ubn
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 REVIEW_RESULTS = {"normal": "無異常", "abnormal": "有異常"}

@@ -127,6 +127,25 @@ def annex2_pdf(components, annex2_docx) -> bytes:
     return components.converter.convert(annex2_docx)
 
 
+def start_serve(env: dict) -> tuple[subprocess.Popen, str, str]:
+    """``forms-service serve --port 0`` in a subprocess: the process, its URL and its demo token."""
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "forms_service.cli", "serve", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    url = token = None
+    for line in proc.stdout:
+        if "listening on" in line:
+            url = line.split()[-1]
+        if line.startswith("demo token"):
+            token = line.split()[-1]
+            break
+    if not (url and token):
+        proc.kill()
+        raise AssertionError("serve did not print its URL and demo token")
+    return proc, url, token
+
+
 def pdftotext(pdf: bytes, *, layout: bool = False) -> str:
     args = ["pdftotext", "-enc", "UTF-8", *(["-layout"] if layout else []), "-", "-"]
     return subprocess.run(args, input=pdf, capture_output=True, check=True).stdout.decode()

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, start_serve
 
 CLI = [sys.executable, "-m", "forms_service.cli"]
 
@@ -86,17 +86,8 @@ def test_serve_prints_its_url_and_a_demo_token_that_works_and_stops_cleanly_on_s
     import urllib.request
 
     env = {**os.environ, "FORMS_DATA_DIR": str(tmp_path / "data"), "FORMS_CONVERTER_WORKERS": "1"}
-    proc = subprocess.Popen(CLI + ["serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    proc, url, token = start_serve(env)
     try:
-        url = token = None
-        for line in proc.stdout:
-            if "listening on" in line:
-                url = line.split()[-1]
-            if line.startswith("demo token"):
-                token = line.split()[-1]
-                break
-        assert url and token, proc.stderr.read()
         request = urllib.request.Request(f"{url}/api/v1/records/rec_none", headers={"Authorization": f"Bearer {token}"})
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(request, timeout=10)

@@ -12,23 +12,9 @@ import threading
 import time
 import urllib.request
 
-from tests.conftest import load_example
+from tests.conftest import load_example, start_serve
 
 CLI = [sys.executable, "-m", "forms_service.cli"]
-
-
-def start(env):
-    proc = subprocess.Popen(CLI + ["serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True, env=env)
-    url = token = None
-    for line in proc.stdout:
-        if "listening on" in line:
-            url = line.split()[-1]
-        if line.startswith("demo token"):
-            token = line.split()[-1]
-            break
-    assert url and token
-    return proc, url, token
 
 
 def post(url, token, body):
@@ -45,7 +31,7 @@ def test_a_killed_service_leaves_no_half_record_and_the_archive_reconciles(tmp_p
            "FORMS_SIGNATURE_LEVEL": "B-B"}
     data = load_example("annex5-query-log")
     data["entries"] = data["entries"] * 40  # a few seconds of work
-    proc, url, token = start(env)
+    proc, url, token = start_serve(env)
     try:
         posts = [threading.Thread(target=post, args=(url, token, data)) for _ in range(2)]
         for thread in posts:
@@ -59,7 +45,7 @@ def test_a_killed_service_leaves_no_half_record_and_the_archive_reconciles(tmp_p
         if proc.poll() is None:
             proc.kill()
 
-    proc, url, token = start(env)  # a restart stops what the killed service left running
+    proc, url, token = start_serve(env)  # a restart stops what the killed service left running
     try:
         with urllib.request.urlopen(f"{url}/healthz", timeout=10) as health:
             assert json.load(health)["ok"] is True

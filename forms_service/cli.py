@@ -408,6 +408,27 @@ def catalog_rebuild() -> None:
 
 
 @main.group()
+def audit() -> None:
+    """The audit log of every creation, retrieval, refusal and change."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 naming the first entry edited, deleted or reordered."""
+    from .components import open_catalog
+
+    catalog = open_catalog(_settings())
+    try:
+        checked, problem = catalog.verify_audit_chain()
+    finally:
+        catalog.close()
+    if problem:
+        click.echo(f"audit log BROKEN after {checked} good entries: {problem}")
+        sys.exit(1)
+    click.echo(f"audit log intact: {checked} entries, hash chain unbroken")
+
+
+@main.group()
 def storage() -> None:
     """The object store holding every record version."""
 

@@ -99,3 +99,21 @@ def test_serve_prints_its_url_and_a_demo_token_that_works_and_stops_cleanly_on_s
         assert proc.wait(30) == 0
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True).stdout
     assert leftovers.strip() == ""
+
+
+def test_audit_verify_names_an_entry_edited_in_the_database(tmp_path):
+    import sqlite3
+
+    from forms_service.catalog import NewAuditEvent
+    from forms_service.components import open_catalog
+    from forms_service.settings import Settings
+
+    catalog = open_catalog(Settings.load(environ={}, data_dir=tmp_path / "data"))
+    for i in range(3):
+        catalog.audit(NewAuditEvent(actor="clerk:1", action="record.download", record_id=f"rec_{i}"))
+    catalog.close()
+    assert run(["audit", "verify"], tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "data" / "catalog.sqlite3") as db:
+        db.execute("UPDATE audit_events SET record_id = 'rec_x' WHERE id = 2")
+    result = run(["audit", "verify"], tmp_path)
+    assert result.returncode == 1 and "entry 2 (record.download" in result.stdout

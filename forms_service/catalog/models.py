@@ -182,3 +182,18 @@ class AuditEvent(Base):
     version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     source_ip: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Hash chain: each entry's hash covers its content and the previous entry's hash, so editing,
+    # deleting or reordering any entry breaks the chain from there on (``audit verify``).
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class AuditHead(Base):
+    """The newest hash of the audit chain, one row; updated first in every audit write so that
+    writers (threads, processes, both backends) take their turn."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64), default="")

@@ -120,6 +120,9 @@ class Catalog(Protocol):
                             legal_hold: bool | None = None, retain_until: datetime | None = None) -> None:
         """Record a changed legal hold or retention of one version, with its audit event."""
 
+    def verify_audit_chain(self) -> tuple[int, str]:
+        """Walk the audit log's hash chain: (entries checked, "" or the first broken entry)."""
+
     def ping(self) -> None: ...
 
     def close(self) -> None: ...

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload, sessionmaker
 
 from ..errors import ServiceUnavailable
-from .models import ApiToken, AuditEvent, IdempotencyKey, Record, RecordSubject, RevisionHash, Tombstone, Version
+from .chain import GENESIS, row_hash
+from .models import ApiToken, AuditHead, AuditEvent, IdempotencyKey, Record, RecordSubject, RevisionHash, Tombstone, Version
 from .protocol import NewAuditEvent, NewRecord, NewVersion, RecordFilter
 
 
@@ -48,14 +49,14 @@ class SqlCatalog:
             s.add_all(RecordSubject(record_id=record.id, ubn=ubn) for ubn in sorted(set(subjects)))
             row.versions.append(_version_row(version))
             s.add(row)
-            s.add(_audit_row(event))
+            s.add(_audit_row(s, event))
 
     def add_version(self, record_id: str, version: NewVersion, event: NewAuditEvent) -> None:
         with self._guard("write the version"), self._sessions.begin() as s:
             row = _version_row(version)
             row.record_id = record_id
             s.add(row)
-            s.add(_audit_row(event))
+            s.add(_audit_row(s, event))
 
     def find_version_by_hash(self, sha256: str) -> tuple[Version, bool] | None:
         with self._guard("look up the hash"), self._sessions() as s:
@@ -138,7 +139,7 @@ class SqlCatalog:
             values["retain_until"] = retain_until
         with self._guard("record the lock change"), self._sessions.begin() as s:
             s.execute(update(Version).where(Version.record_id == record_id, Version.number == number).values(**values))
-            s.add(_audit_row(event))
+            s.add(_audit_row(s, event))
 
     # --- disposition ----------------------------------------------------------------------------
 
@@ -157,7 +158,7 @@ class SqlCatalog:
         with self._guard("record the disposal request"), self._sessions.begin() as s:
             s.add(tombstone)
             s.execute(update(Record).where(Record.id == tombstone.record_id).values(status="disposal-requested"))
-            s.add(_audit_row(event))
+            s.add(_audit_row(s, event))
 
     def tombstone(self, record_id: str) -> Tombstone | None:
         with self._guard("read the tombstone"), self._sessions() as s:
@@ -174,7 +175,7 @@ class SqlCatalog:
             s.execute(delete(RevisionHash).where(RevisionHash.version_id.in_(version_ids)))
             s.execute(delete(Version).where(Version.record_id == record_id))
             s.execute(update(Record).where(Record.id == record_id).values(status="disposed", input={}))
-            s.add(_audit_row(event))
+            s.add(_audit_row(s, event))
 
     # --- idempotency --------------------------------------------------------------------------
 
@@ -202,7 +203,7 @@ class SqlCatalog:
 
     def audit(self, event: NewAuditEvent) -> None:
         with self._guard("write the audit event"), self._sessions.begin() as s:
-            s.add(_audit_row(event))
+            s.add(_audit_row(s, event))
 
     def audit_events(self, *, record_id: str | None = None, limit: int = 100) -> list[AuditEvent]:
         with self._guard("read the audit log"), self._sessions() as s:
@@ -210,6 +211,27 @@ class SqlCatalog:
             if record_id is not None:
                 q = q.where(AuditEvent.record_id == record_id)
             return list(s.scalars(q))
+
+    def verify_audit_chain(self) -> tuple[int, str]:
+        """(entries checked, "" or a sentence naming the first broken entry)."""
+        with self._guard("verify the audit log"), self._sessions() as s:
+            previous, checked, last_id = GENESIS, 0, 0
+            while True:
+                batch = list(s.scalars(select(AuditEvent).where(AuditEvent.id > last_id)
+                                       .order_by(AuditEvent.id).limit(5000)))
+                if not batch:
+                    break
+                for row in batch:
+                    if row.prev_hash != previous:
+                        return checked, (f"entry {row.id} ({row.action} at {row.at:%Y-%m-%d %H:%M:%S}) does not follow "
+                                         "the entry before it: an entry was deleted or the log reordered")
+                    if row_hash(previous, row) != row.hash:
+                        return checked, f"entry {row.id} ({row.action} at {row.at:%Y-%m-%d %H:%M:%S}) was altered"
+                    previous, checked, last_id = row.hash, checked + 1, row.id
+            head = s.get(AuditHead, 1)
+            if head is not None and (head.hash or GENESIS) != previous:
+                return checked, "the newest entries were removed (the chain's head is not the last entry)"
+            return checked, ""
 
     # --- health -----------------------------------------------------------------------------
 
@@ -252,8 +274,18 @@ def _agency_clause(agency: str):
     return or_(Record.agency_name == agency, Record.agency_code == agency)
 
 
-def _audit_row(event: NewAuditEvent) -> AuditEvent:
-    return AuditEvent(at=_now(), **_shallow(event))
+def _audit_row(session, event: NewAuditEvent) -> AuditEvent:
+    """The next entry of the hash chain, in ``session``'s transaction.
+
+    The head row is updated *first*: that takes the database's write lock (SQLite) or the row's
+    lock (PostgreSQL), so concurrent writers — threads or processes — chain one after another."""
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(count=AuditHead.count + 1))
+    previous = session.scalar(select(AuditHead.hash).where(AuditHead.id == 1)) or GENESIS
+    row = AuditEvent(at=_now(), **_shallow(event))
+    row.prev_hash = previous
+    row.hash = row_hash(previous, row)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=row.hash))
+    return row
 
 
 def _shallow(obj) -> dict:

@@ -38,7 +38,7 @@ def test_implements_the_protocol(any_catalog):
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
-    assert current(any_catalog.engine) == "0004"
+    assert current(any_catalog.engine) == "0005"
 
 
 def test_the_migrations_match_the_models(any_catalog):
@@ -142,3 +142,43 @@ def test_search_by_agency_form_date_range_and_subject(any_catalog):
     assert found(subject="22099131") == ["rec_1", "rec_3"]
     assert found(subject="22099131", agency="臺中市政府") == ["rec_3"]
     assert found(limit=2, offset=0) == ["rec_0", "rec_1"] and len(found(limit=2, offset=2)) == 2
+
+
+def _fill_log(catalog, n=5):
+    catalog.add_record(record("rec_1"), version(), event("rec_1"))
+    for i in range(n - 1):
+        catalog.audit(NewAuditEvent(actor="clerk", action="record.read", record_id="rec_1", detail={"i": i, "案號": "北市"}))
+
+
+def test_an_untouched_audit_log_verifies(any_catalog):
+    _fill_log(any_catalog)
+    assert any_catalog.verify_audit_chain() == (5, "")
+
+
+@pytest.mark.parametrize("tamper,expected", [
+    ("UPDATE audit_events SET actor = 'someone else' WHERE id = 3", "entry 3 (record.read"),
+    ("DELETE FROM audit_events WHERE id = 3", "entry 4"),
+    ("UPDATE audit_events SET id = 99 WHERE id = 2", "entry 3"),
+    ("DELETE FROM audit_events WHERE id = 5", "newest entries were removed"),
+], ids=["edited", "deleted", "reordered", "truncated"])
+def test_a_tampered_audit_log_fails_and_names_the_first_broken_entry(any_catalog, tamper, expected):
+    from sqlalchemy import text
+
+    _fill_log(any_catalog)
+    with any_catalog.engine.begin() as connection:
+        connection.execute(text(tamper))
+    checked, problem = any_catalog.verify_audit_chain()
+    assert expected in problem and checked < 5
+
+
+def test_concurrent_audit_writes_keep_one_unbroken_chain(any_catalog):
+    import threading
+
+    _fill_log(any_catalog, 1)
+    threads = [threading.Thread(target=lambda: [any_catalog.audit(NewAuditEvent(actor="t", action="record.read"))
+                                                for _ in range(10)]) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert any_catalog.verify_audit_chain() == (41, "")

@@ -309,6 +309,31 @@ def forms_schema(form_id: str) -> None:
 
 
 @main.group()
+def users() -> None:
+    """People who sign in to the web pages."""
+
+
+@users.command("create")
+@click.option("--username", required=True)
+@click.option("--agency", required=True, help="the agency's name or 機關代碼 the person works for")
+@click.option("--role", default="clerk", show_default=True,
+              type=click.Choice(["staff", "clerk", "auditor", "provider", "admin"]))
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="at least 12 characters (asked for when not given)")
+def users_create(username: str, agency: str, role: str, password: str) -> None:
+    """Create a user of the web pages (the password is stored as an scrypt hash)."""
+    from .components import open_catalog
+    from .users import create_user
+
+    catalog = open_catalog(_settings())
+    try:
+        create_user(catalog, username=username, password=password, agency=agency, role=role)
+    finally:
+        catalog.close()
+    click.echo(f"user {username} ({role}, {agency}) created")
+
+
+@main.group()
 def tokens() -> None:
     """API tokens."""
 

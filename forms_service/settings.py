@@ -32,6 +32,10 @@ class Settings:
     port: int = _setting(8080, "port `serve` listens on")
 
     provider_name: str = _setting("經濟部商業司", "the data provider (A層) printed on the forms")
+    notice_text: str = _setting(
+        "商工資料係為○○目的蒐集，僅供○○○作業之參考；若有資料內容疑問時，可向登記主管機關洽詢。",
+        "the notice of 規範 六(五) shown on every page")
+    secret_key: str = _setting("", "key signing the web sessions; empty = generated once in the data directory", secret=True)
     template_dir: str = _setting("", "directory of agency templates <form_id>.docx replacing the packaged ones")
 
     # Object store.  No endpoint → an embedded SeaweedFS on loopback, started and stopped by us.

@@ -29,6 +29,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError as PathError
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
+from ._sync import outside_event_loop
 from .errors import SigningError
 from .stamp import Stamp, StampFont
 
@@ -161,7 +162,8 @@ def add_document_timestamp(pdf: bytes, context: SigningContext) -> bytes:
 def _run(coroutine_function, failure: str) -> bytes:
     """Run one signing operation; every failure becomes a ``SigningError`` with a sentence."""
     try:
-        return asyncio.run(asyncio.wait_for(coroutine_function(), timeout=4 * NETWORK_TIMEOUT))
+        return outside_event_loop(
+            lambda: asyncio.run(asyncio.wait_for(coroutine_function(), timeout=4 * NETWORK_TIMEOUT)))
     except TimestampRequestError as err:
         raise SigningError(f"the time-stamping authority did not answer in time or refused: {err}") from err
     except (PathBuildingError, PathValidationError, PathError) as err:

@@ -26,6 +26,7 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko_certvalidator import ValidationContext
 
+from ._sync import outside_event_loop
 from .errors import ValidationError
 
 
@@ -137,6 +138,10 @@ def load_trust_roots(paths) -> list[x509.Certificate]:
 def validate_pdf(pdf: bytes, trust_roots: list[x509.Certificate], *,
                  revocation_mode: str = "soft-fail") -> list[SignatureReport]:
     """A report per embedded signature and document timestamp, in file order."""
+    return outside_event_loop(lambda: _validate_pdf(pdf, trust_roots, revocation_mode))
+
+
+def _validate_pdf(pdf: bytes, trust_roots: list[x509.Certificate], revocation_mode: str) -> list[SignatureReport]:
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         embedded = list(reader.embedded_signatures)

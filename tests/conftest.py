@@ -170,3 +170,19 @@ def require_tools(*names: str) -> None:
     missing = [n for n in names if shutil.which(n) is None]
     if missing:  # the set-up installs these; their absence is a broken machine, not a skip
         raise RuntimeError(f"missing tools {missing}: run ./dev setup")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright drives Debian's Chromium (Playwright cannot download browsers here)."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise RuntimeError("chromium is missing: run ./dev setup (Debian package chromium)")
+    return {**browser_type_launch_args, "executable_path": chromium, "args": [
+        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "zh-TW", "accept_downloads": True}

@@ -188,6 +188,21 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), default="")
 
 
+class User(Base):
+    """A person signing in to the web pages: password stored as scrypt, locked after failures."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    agency: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class AuditHead(Base):
     """The newest hash of the audit chain, one row; updated first in every audit write so that
     writers (threads, processes, both backends) take their turn."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import create_engine, delete, event, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload, sessionmaker
 
 from ..errors import ServiceUnavailable
 from .chain import GENESIS, row_hash
-from .models import ApiToken, AuditHead, AuditEvent, IdempotencyKey, Record, RecordSubject, RevisionHash, Tombstone, Version
+from .models import User, ApiToken, AuditHead, AuditEvent, IdempotencyKey, Record, RecordSubject, RevisionHash, Tombstone, Version
 from .protocol import NewAuditEvent, NewRecord, NewVersion, RecordFilter
 
 
@@ -176,6 +176,30 @@ class SqlCatalog:
             s.execute(delete(Version).where(Version.record_id == record_id))
             s.execute(update(Record).where(Record.id == record_id).values(status="disposed", input={}))
             s.add(_audit_row(s, event))
+
+    # --- users ----------------------------------------------------------------------------------
+
+    def add_user(self, username: str, password_hash: str, *, agency: str, role: str) -> User:
+        with self._guard("store the user"), self._sessions.begin() as s:
+            row = User(username=username, password_hash=password_hash, agency=agency, role=role, created_at=_now())
+            s.add(row)
+        return row
+
+    def user(self, username: str) -> User | None:
+        with self._guard("read the user"), self._sessions() as s:
+            return s.scalars(select(User).where(User.username == username)).first()
+
+    def record_login(self, username: str, *, ok: bool, lock_after: int, lock_for: timedelta) -> None:
+        with self._guard("record the sign-in"), self._sessions.begin() as s:
+            row = s.scalars(select(User).where(User.username == username)).first()
+            if row is None:
+                return
+            if ok:
+                row.failed_logins, row.locked_until = 0, None
+            else:
+                row.failed_logins += 1
+                if row.failed_logins >= lock_after:
+                    row.locked_until, row.failed_logins = _now() + lock_for, 0
 
     # --- idempotency --------------------------------------------------------------------------
 

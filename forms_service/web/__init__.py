@@ -8,7 +8,10 @@ from flask import Flask
 
 from ..components import Components, start_components
 from ..settings import Settings
-from . import api, errors, health
+import secrets
+from datetime import timedelta
+
+from . import api, errors, health, ui
 
 
 def create_app(settings: Settings | None = None, *, components: Components | None = None,
@@ -28,10 +31,36 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
         import atexit
 
         atexit.register(components.close)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or _generated_secret(settings),
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8), FORMS_NOTICE=settings.notice_text,
+    )
     app.extensions["forms"] = components
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     errors.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(ui.bp)
+    app.after_request(_secure_headers)
     return app
+
+
+def _generated_secret(settings: Settings) -> str:
+    """A random session key kept in the data directory, so sessions survive restarts."""
+    path = settings.data_dir / "session-secret"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _secure_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+    return response

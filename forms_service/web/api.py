@@ -11,12 +11,13 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from ..catalog import NewAuditEvent, RecordFilter
 from ..catalog.models import Record
-from ..errors import Conflict, FieldProblem, Forbidden, InputError, NotFound, StorageFailed
+from ..errors import Conflict, FieldProblem, Forbidden, InputError, StorageFailed
 from ..forms import all_forms, get_form
 from ..tokens import Actor
 from ..records import countersign, extend_retention, pick_version, set_legal_hold, verify_stored
 from ..taiwan import InvalidValue, parse_date
 from ..report_text import verification_text
+from .access import visible_record
 from .auth import require_actor, source_ip
 from storage import StorageError
 
@@ -159,7 +160,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 @bp.get("/records/<record_id>")
 def get_record(record_id: str):
     actor = require_actor()
-    record = _visible_record(actor, record_id)
+    record = visible_record(actor, record_id)
     _components().catalog.audit(NewAuditEvent(
         actor=actor.id, agency=actor.agency, action="record.read", record_id=record.id, source_ip=source_ip(),
     ))
@@ -169,7 +170,7 @@ def get_record(record_id: str):
 @bp.get("/records/<record_id>/verification")
 def get_verification(record_id: str):
     actor = require_actor()
-    record = _visible_record(actor, record_id)
+    record = visible_record(actor, record_id)
     result = verify_stored(_components(), record, _version_number(request.args.get("version")))
     _components().catalog.audit(NewAuditEvent(
         actor=actor.id, agency=actor.agency, action="record.verify", record_id=record.id, version=result.version,
@@ -183,7 +184,7 @@ def get_verification(record_id: str):
 @bp.post("/records/<record_id>/countersign")
 def post_countersign(record_id: str):
     actor = require_actor()
-    _visible_record(actor, record_id)
+    visible_record(actor, record_id)
     stored = countersign(_components(), record_id, actor, source_ip=source_ip())
     response = jsonify({
         "record_id": stored.record_id, "version": stored.number, "version_id": stored.object_version,
@@ -222,7 +223,7 @@ def post_retention(record_id: str):
 @bp.get("/records/<record_id>/pdf")
 def get_pdf(record_id: str):
     actor = require_actor()
-    record = _visible_record(actor, record_id)
+    record = visible_record(actor, record_id)
     version = pick_version(record, _version_number(request.args.get("version")))
     components = _components()
     try:
@@ -240,20 +241,6 @@ def get_pdf(record_id: str):
         "ETag": f'"{version.sha256}"',
         "Cache-Control": "private, no-store",
     })
-
-
-def _visible_record(actor: Actor, record_id: str) -> Record:
-    catalog = _components().catalog
-    scope = None if actor.sees_all_agencies else actor.agency
-    record = catalog.get_record(record_id, agency=scope)
-    if record is None:
-        # Same answer whether it does not exist or belongs to another agency; the attempt is logged.
-        catalog.audit(NewAuditEvent(
-            actor=actor.id, agency=actor.agency, action="record.read", outcome="refused",
-            record_id=record_id, source_ip=source_ip(),
-        ))
-        raise NotFound(f"no record {record_id} that you may see")
-    return record
 
 
 def _version_number(requested: str | None) -> int | None:

@@ -1,0 +1,162 @@
+"""Pages for records clerks (server-rendered, Traditional Chinese): sign in, search, a record, download.
+
+Sessions are signed cookies (HttpOnly, SameSite=Lax); every form carries a CSRF token; sign-in
+failures lock the account after five tries.  Every page shows the notice of 規範 六(五).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask import (
+    Blueprint, Response, abort, current_app, g, redirect, render_template, request, session, url_for,
+)
+
+from ..catalog import NewAuditEvent, RecordFilter
+from ..errors import FormsError, NotFound, Unauthorized
+from ..forms import all_forms
+from ..taiwan import InvalidValue, format_roc_short, parse_date
+from ..tokens import Actor
+from ..users import sign_in
+from .access import visible_record
+from .auth import source_ip
+
+bp = Blueprint("ui", __name__, template_folder="templates")
+
+ROLE_NAMES = {"staff": "承辦人", "clerk": "檔案管理人員", "auditor": "稽核人員", "provider": "資料提供機關", "admin": "系統管理者"}
+
+
+def _components():
+    return current_app.extensions["forms"]
+
+
+def _csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _check_csrf() -> None:
+    sent = request.form.get("csrf", "")
+    if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
+        abort(400, description="表單已過期，請重新整理後再試 (CSRF token missing or wrong)")
+
+
+def _actor() -> Actor | None:
+    data = session.get("actor")
+    return Actor(**data) if data else None
+
+
+@bp.app_context_processor
+def _common():
+    return {"notice": current_app.config["FORMS_NOTICE"], "csrf_token": _csrf_token, "actor": _actor(),
+            "role_names": ROLE_NAMES, "roc": lambda d: format_roc_short(d) if d else ""}
+
+
+@bp.before_request
+def _require_sign_in():
+    if request.endpoint in ("ui.login", "ui.static"):
+        return None
+    g.ui_actor = _actor()
+    if g.ui_actor is None:
+        return redirect(url_for("ui.login", next=request.path))
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = ""
+    if request.method == "POST":
+        _check_csrf()
+        username = request.form.get("username", "").strip()
+        catalog = _components().catalog
+        try:
+            actor = sign_in(catalog, username, request.form.get("password", ""))
+        except Unauthorized as err:
+            catalog.audit(NewAuditEvent(actor=f"user:{username}", action="login", outcome="refused",
+                                        source_ip=source_ip(), detail={"reason": err.message}))
+            error = err.message
+        else:
+            session.clear()
+            session["actor"] = {"id": actor.id, "agency": actor.agency, "role": actor.role}
+            session.permanent = True
+            catalog.audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="login", source_ip=source_ip()))
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("ui.records"))
+    return render_template("login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    _check_csrf()
+    session.clear()
+    return redirect(url_for("ui.login"))
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("ui.records"))
+
+
+@bp.get("/records")
+def records():
+    actor: Actor = g.ui_actor
+    args = request.args
+    error = ""
+    query = None
+    if any(args.get(k) for k in ("form", "subject", "from", "to")) or args.get("all"):
+        try:
+            start = parse_date(args["from"]) if args.get("from") else None
+            end = parse_date(args["to"]) if args.get("to") else None
+        except InvalidValue as err:
+            error = str(err)
+        else:
+            query = RecordFilter(
+                agency=None if actor.sees_all_agencies else actor.agency, form_id=args.get("form") or None,
+                subject=(args.get("subject") or "").strip() or None,
+                created_from=datetime(start.year, start.month, start.day) if start else None,
+                created_until=datetime(end.year, end.month, end.day) + timedelta(days=1) if end else None,
+                limit=100,
+            )
+    found = _components().catalog.find_records(query) if query else []
+    if query:
+        _components().catalog.audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.search",
+                                                  source_ip=source_ip(), detail=dict(args)))
+    return render_template("records.html", forms=all_forms(), records=found, searched=query is not None,
+                           error=error, args=args)
+
+
+@bp.get("/records/<record_id>")
+def record(record_id: str):
+    actor: Actor = g.ui_actor
+    try:
+        found = visible_record(actor, record_id)
+    except NotFound:
+        return render_template("not_found.html", record_id=record_id), 404
+    _components().catalog.audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.read",
+                                              record_id=found.id, source_ip=source_ip()))
+    return render_template("record.html", record=found)
+
+
+@bp.get("/records/<record_id>/versions/<int:number>.pdf")
+def download(record_id: str, number: int):
+    actor: Actor = g.ui_actor
+    try:
+        found = visible_record(actor, record_id)
+    except NotFound:
+        return render_template("not_found.html", record_id=record_id), 404
+    version = next((v for v in found.versions if v.number == number), None)
+    if version is None:
+        return render_template("not_found.html", record_id=record_id), 404
+    try:
+        data = _components().store.get(version.object_key, version.object_version)
+    except Exception as err:  # storage errors: shown as a page, not a traceback
+        raise FormsError(f"檔案暫時無法讀取，請稍後再試 ({type(err).__name__})") from err
+    _components().catalog.audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.download",
+                                              record_id=found.id, version=number, source_ip=source_ip(),
+                                              detail={"sha256": version.sha256, "via": "web"}))
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{found.form_id}-{found.id}-v{number}.pdf"',
+        "X-Content-SHA256": version.sha256, "Cache-Control": "private, no-store",
+    })

@@ -1,0 +1,85 @@
+"""The clerks' pages through Flask's test client: sign-in, CSRF, lock-out, scoping, notice, headers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from forms_service.tokens import LOCAL_OPERATOR
+from forms_service.users import create_user
+from tests.conftest import load_example
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def people(catalog):
+    create_user(catalog, username="alice", password=PASSWORD, agency="379000000A", role="clerk")
+    create_user(catalog, username="bob", password=PASSWORD, agency="臺中市政府", role="clerk")
+
+
+@pytest.fixture
+def stored(app_components):
+    produced = app_components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    return app_components.archive.submit(produced, LOCAL_OPERATOR)
+
+
+def csrf(client, path="/login") -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).data.decode())[1]
+
+
+def sign_in(client, username, password=PASSWORD):
+    return client.post("/login", data={"csrf": csrf(client), "username": username, "password": password})
+
+
+def test_pages_need_a_sign_in(client):
+    response = client.get("/records")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_wrong_password_is_refused_and_logged(client, people, catalog):
+    response = sign_in(client, "alice", "wrong password!!")
+    assert response.status_code == 401 and "帳號或密碼錯誤" in response.data.decode()
+    assert any(e.action == "login" and e.outcome == "refused" for e in catalog.audit_events())
+
+
+def test_five_failures_lock_the_account(client, people):
+    for _ in range(5):
+        sign_in(client, "alice", "wrong password!!")
+    response = sign_in(client, "alice")
+    assert response.status_code == 401 and "locked" in response.data.decode()
+
+
+def test_a_form_without_its_csrf_token_is_refused(client, people):
+    response = client.post("/login", data={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_a_clerk_searches_opens_and_downloads_her_agencys_record(client, people, stored):
+    assert sign_in(client, "alice").status_code == 302
+    listing = client.get("/records?form=annex2-agreement&all=1").data.decode()
+    assert stored.record_id in listing and "有效" in listing
+    page = client.get(f"/records/{stored.record_id}").data.decode()
+    assert "臺北市政府財政局" in page and "PDF 下載" in page
+    pdf = client.get(f"/records/{stored.record_id}/versions/1.pdf")
+    assert pdf.status_code == 200 and pdf.headers["X-Content-SHA256"] == stored.sha256
+
+
+def test_another_agencys_clerk_gets_404_and_the_attempt_is_logged(client, people, stored, catalog):
+    sign_in(client, "bob")
+    assert client.get(f"/records/{stored.record_id}").status_code == 404
+    assert client.get(f"/records/{stored.record_id}/versions/1.pdf").status_code == 404
+    assert stored.record_id not in client.get("/records?all=1").data.decode()
+    refused = [e for e in catalog.audit_events(record_id=stored.record_id) if e.outcome == "refused"]
+    assert refused and refused[0].actor == "user:bob"
+
+
+def test_every_page_shows_the_notice_and_secure_headers(client, people, stored):
+    notice = "若有資料內容疑問時，可向登記主管機關洽詢。"
+    assert notice in client.get("/login").data.decode()
+    sign_in(client, "alice")
+    for path in ("/records", f"/records/{stored.record_id}", "/records/rec_missing"):
+        response = client.get(path)
+        assert notice in response.data.decode(), path
+        assert response.headers["X-Frame-Options"] == "DENY" and "default-src 'self'" in response.headers["Content-Security-Policy"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -60,6 +62,12 @@ def test_a_clerk_searches_opens_and_downloads_her_agencys_record(client, people,
     assert sign_in(client, "alice").status_code == 302
     listing = client.get("/records?form=annex2-agreement&all=1").data.decode()
     assert stored.record_id in listing and "有效" in listing
+    today = datetime.now(ZoneInfo("Asia/Taipei")).date()
+    by_date = client.get(f"/records?from={today - timedelta(days=1)}&to={today:%Y-%m-%d}&all=1")
+    assert by_date.status_code == 200 and stored.record_id in by_date.data.decode()
+    earlier = client.get(f"/records?to={today - timedelta(days=2)}&all=1").data.decode()
+    assert stored.record_id not in earlier
+    assert "not a calendar date" in client.get("/records?from=115/02/30&all=1").data.decode()
     page = client.get(f"/records/{stored.record_id}").data.decode()
     assert "臺北市政府財政局" in page and "PDF 下載" in page
     pdf = client.get(f"/records/{stored.record_id}/versions/1.pdf")

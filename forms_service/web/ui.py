@@ -16,6 +16,7 @@ from flask import (
 from ..catalog import NewAuditEvent, RecordFilter
 from ..errors import FormsError, NotFound, Unauthorized
 from ..forms import all_forms
+from ..pipeline import TAIPEI
 from ..taiwan import InvalidValue, format_roc_short, parse_date
 from ..tokens import Actor
 from ..users import sign_in
@@ -115,8 +116,8 @@ def records():
             query = RecordFilter(
                 agency=None if actor.sees_all_agencies else actor.agency, form_id=args.get("form") or None,
                 subject=(args.get("subject") or "").strip() or None,
-                created_from=datetime(start.year, start.month, start.day) if start else None,
-                created_until=datetime(end.year, end.month, end.day) + timedelta(days=1) if end else None,
+                created_from=datetime(start.year, start.month, start.day, tzinfo=TAIPEI) if start else None,
+                created_until=datetime(end.year, end.month, end.day, tzinfo=TAIPEI) + timedelta(days=1) if end else None,
                 limit=100,
             )
     found = _components().catalog.find_records(query) if query else []

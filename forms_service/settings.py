@@ -35,6 +35,7 @@ class Settings:
     notice_text: str = _setting(
         "商工資料係為○○目的蒐集，僅供○○○作業之參考；若有資料內容疑問時，可向登記主管機關洽詢。",
         "the notice of 規範 六(五) shown on every page")
+    require_purpose: bool = _setting(False, "retrievals must state a purpose (X-Purpose header or purpose=)")
     secret_key: str = _setting("", "key signing the web sessions; empty = generated once in the data directory", secret=True)
     template_dir: str = _setting("", "directory of agency templates <form_id>.docx replacing the packaged ones")
 

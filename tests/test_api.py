@@ -203,3 +203,23 @@ def test_search_is_scoped_to_the_callers_agency_and_filters_by_subject(client, s
     assert client.get("/api/v1/records?agency=379010000A", headers=auth(other)).json["records"] == []
     bad = client.get("/api/v1/records?from=115/02/30", headers=auth(clerk))
     assert bad.status_code == 400 and bad.json["error"]["field"] == "from"
+
+
+def test_the_stated_purpose_and_case_number_of_a_retrieval_are_audited(client, staff_token, catalog, example):
+    rid = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                      headers=auth(staff_token)).json["record_id"]
+    client.get(f"/api/v1/records/{rid}/pdf", headers={**auth(staff_token), "X-Purpose": "年度查核",
+                                                      "X-Case-Number": "北市稽字第1150000001號"})
+    [download] = [e for e in catalog.audit_events(record_id=rid) if e.action == "record.download"]
+    assert download.detail["purpose"] == "年度查核" and download.detail["case_no"] == "北市稽字第1150000001號"
+
+
+def test_a_required_purpose_missing_is_a_400_naming_it(app_components, catalog, example):
+    strict = dataclasses.replace(app_components, settings=app_components.settings.replace(require_purpose=True))
+    client = create_app(strict.settings, components=strict).test_client()
+    token = create_token(catalog, agency="379000000A", role="staff")
+    rid = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                      headers=auth(token)).json["record_id"]
+    missing = client.get(f"/api/v1/records/{rid}", headers=auth(token))
+    assert missing.status_code == 400 and missing.json["error"]["field"] == "purpose"
+    assert client.get(f"/api/v1/records/{rid}?purpose=稽核", headers=auth(token)).status_code == 200

@@ -18,7 +18,7 @@ from ..records import countersign, extend_retention, pick_version, set_legal_hol
 from ..taiwan import InvalidValue, parse_date
 from ..report_text import verification_text
 from .access import visible_record
-from .auth import require_actor, source_ip
+from .auth import require_actor, retrieval_purpose, source_ip
 from storage import StorageError
 
 bp = Blueprint("api", __name__)
@@ -125,7 +125,7 @@ def search_records():
     records = _components().catalog.find_records(query)
     _components().catalog.audit(NewAuditEvent(
         actor=actor.id, agency=actor.agency, action="record.search", source_ip=source_ip(),
-        detail={k: v for k, v in args.items()},
+        detail={**{k: v for k, v in args.items()}, **retrieval_purpose()},
     ))
     return jsonify({"records": [
         {k: v for k, v in _record_json(r).items() if k not in ("input",)} for r in records
@@ -160,9 +160,11 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 @bp.get("/records/<record_id>")
 def get_record(record_id: str):
     actor = require_actor()
+    purpose = retrieval_purpose()
     record = visible_record(actor, record_id)
     _components().catalog.audit(NewAuditEvent(
         actor=actor.id, agency=actor.agency, action="record.read", record_id=record.id, source_ip=source_ip(),
+        detail=purpose,
     ))
     return jsonify(_record_json(record))
 
@@ -223,6 +225,7 @@ def post_retention(record_id: str):
 @bp.get("/records/<record_id>/pdf")
 def get_pdf(record_id: str):
     actor = require_actor()
+    purpose = retrieval_purpose()
     record = visible_record(actor, record_id)
     version = pick_version(record, _version_number(request.args.get("version")))
     components = _components()
@@ -232,7 +235,7 @@ def get_pdf(record_id: str):
         raise StorageFailed(f"the PDF could not be read from the archive: {err}") from err
     components.catalog.audit(NewAuditEvent(
         actor=actor.id, agency=actor.agency, action="record.download", record_id=record.id,
-        version=version.number, source_ip=source_ip(), detail={"sha256": version.sha256},
+        version=version.number, source_ip=source_ip(), detail={"sha256": version.sha256, **purpose},
     ))
     filename = f"{record.form_id}-{record.id}-v{version.number}.pdf"
     return Response(data, mimetype="application/pdf", headers={

@@ -84,6 +84,8 @@ def serve(host: str | None, port: int | None) -> None:
             token = create_token(components.catalog, agency="DEMO", role="admin", label="demo")
             click.echo(f"demo token (admin, valid until the next start): {token}")
             click.echo(f"  try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/forms")
+        click.echo(f"pages for records clerks: {url}/records "
+                   "(create a user first: forms-service users create --username NAME --agency CODE --role clerk)")
 
         def stop(signum, _frame):
             # shutdown() waits for serve_forever to return, so it must run in another thread;

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 import signal
 import sys
 import threading
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from .errors import ConfigError, FormsError, InputError, ValidationFailed
+from .errors import FormsError, InputError, ValidationFailed
 from .forms import all_forms, get_form
 from .settings import Settings
 
@@ -24,6 +25,18 @@ EXIT_INPUT = 2
 
 def _settings() -> Settings:
     return Settings.load()
+
+
+@contextmanager
+def _catalog(settings: Settings | None = None):
+    """The catalog alone (no store, no LibreOffice) for commands that only read or write rows."""
+    from .components import open_catalog
+
+    catalog = open_catalog(settings or _settings())
+    try:
+        yield catalog
+    finally:
+        catalog.close()
 
 
 def _fail(err: FormsError) -> None:
@@ -133,17 +146,14 @@ def verify(pdf_file: Path, as_json: bool) -> None:
     If the archive knows the file (or knows it as an earlier revision of a stored version), it also
     checks that nothing was cut off and that the signature count is the one recorded.
     """
-    from .components import open_catalog, verification_roots
+    from .components import verification_roots
     from .records import verify_file
     from .report_text import verification_text
 
     settings = _settings()
-    catalog = open_catalog(settings)
-    try:
+    with _catalog(settings) as catalog:
         verification, problems = verify_file(pdf_file.read_bytes(), verification_roots(settings), catalog,
                                              revocation_mode=settings.revocation_mode)
-    finally:
-        catalog.close()
     report = {**verification.as_dict(), "record_id": None, "version": None}
     report["problems"] += problems
     report["ok"] = verification.ok and not problems
@@ -223,14 +233,10 @@ def disposition() -> None:
 @disposition.command("list")
 def disposition_list() -> None:
     """Records whose every version is past retention and not on legal hold."""
-    from .components import open_catalog
     from datetime import datetime, timezone
 
-    catalog = open_catalog(_settings())
-    try:
+    with _catalog() as catalog:
         due = catalog.records_past_retention(datetime.now(timezone.utc))
-    finally:
-        catalog.close()
     for record in due:
         until = max(v.retain_until for v in record.versions)
         click.echo(f"{record.id}  {record.form_id:24s} {record.agency_name}  kept until {until:%Y-%m-%d}")
@@ -324,14 +330,10 @@ def users() -> None:
               help="at least 12 characters (asked for when not given)")
 def users_create(username: str, agency: str, role: str, password: str) -> None:
     """Create a user of the web pages (the password is stored as an scrypt hash)."""
-    from .components import open_catalog
     from .users import create_user
 
-    catalog = open_catalog(_settings())
-    try:
+    with _catalog() as catalog:
         create_user(catalog, username=username, password=password, agency=agency, role=role)
-    finally:
-        catalog.close()
     click.echo(f"user {username} ({role}, {agency}) created")
 
 
@@ -347,14 +349,10 @@ def tokens() -> None:
 @click.option("--label", default="", help="a note to recognise the token by")
 def tokens_create(agency: str, role: str, label: str) -> None:
     """Create a token and print it (it is stored hashed and cannot be shown again)."""
-    from .components import open_catalog
     from .tokens import create_token
 
-    catalog = open_catalog(_settings())
-    try:
+    with _catalog() as catalog:
         click.echo(create_token(catalog, agency=agency, role=role, label=label))
-    finally:
-        catalog.close()
 
 
 @main.group()
@@ -442,13 +440,9 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain; exit 1 naming the first entry edited, deleted or reordered."""
-    from .components import open_catalog
 
-    catalog = open_catalog(_settings())
-    try:
+    with _catalog() as catalog:
         checked, problem = catalog.verify_audit_chain()
-    finally:
-        catalog.close()
     if problem:
         click.echo(f"audit log BROKEN after {checked} good entries: {problem}")
         sys.exit(1)
@@ -503,8 +497,6 @@ def _read_json(path: Path):
     except json.JSONDecodeError as err:
         raise InputError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from err
 
-
-__all__ = ["main", "ConfigError"]
 
 
 if __name__ == "__main__":

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import Response, current_app
 
 from ..catalog import NewAuditEvent
-from ..catalog.models import Record
-from ..errors import NotFound
+from ..catalog.models import Record, Version
+from ..errors import NotFound, StorageFailed
 from ..tokens import Actor
 from .auth import source_ip
 
@@ -23,3 +23,24 @@ def visible_record(actor: Actor, record_id: str) -> Record:
         ))
         raise NotFound(f"no record {record_id} that you may see")
     return record
+
+
+def pdf_download(actor: Actor, record: Record, version: Version, detail: dict) -> Response:
+    """The version's bytes as an attachment, read back with its sha256 checked; the download is audited."""
+    from storage import StorageError
+
+    components = current_app.extensions["forms"]
+    try:
+        data = components.store.get(version.object_key, version.object_version)
+    except StorageError as err:
+        raise StorageFailed(f"the PDF could not be read from the archive: {err}") from err
+    components.catalog.audit(NewAuditEvent(
+        actor=actor.id, agency=actor.agency, action="record.download", record_id=record.id,
+        version=version.number, source_ip=source_ip(), detail={"sha256": version.sha256, **detail},
+    ))
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{record.form_id}-{record.id}-v{version.number}.pdf"',
+        "X-Content-SHA256": version.sha256,
+        "ETag": f'"{version.sha256}"',
+        "Cache-Control": "private, no-store",
+    })

@@ -11,15 +11,14 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from ..catalog import NewAuditEvent, RecordFilter
 from ..catalog.models import Record
-from ..errors import Conflict, FieldProblem, Forbidden, InputError, StorageFailed
+from ..errors import Conflict, FieldProblem, Forbidden, InputError
 from ..forms import all_forms, get_form
 from ..tokens import Actor
 from ..records import countersign, extend_retention, pick_version, set_legal_hold, verify_stored
 from ..taiwan import InvalidValue, parse_date
 from ..report_text import verification_text
-from .access import visible_record
+from .access import pdf_download, visible_record
 from .auth import require_actor, retrieval_purpose, source_ip
-from storage import StorageError
 
 bp = Blueprint("api", __name__)
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -228,22 +227,7 @@ def get_pdf(record_id: str):
     purpose = retrieval_purpose()
     record = visible_record(actor, record_id)
     version = pick_version(record, _version_number(request.args.get("version")))
-    components = _components()
-    try:
-        data = components.store.get(version.object_key, version.object_version)
-    except StorageError as err:
-        raise StorageFailed(f"the PDF could not be read from the archive: {err}") from err
-    components.catalog.audit(NewAuditEvent(
-        actor=actor.id, agency=actor.agency, action="record.download", record_id=record.id,
-        version=version.number, source_ip=source_ip(), detail={"sha256": version.sha256, **purpose},
-    ))
-    filename = f"{record.form_id}-{record.id}-v{version.number}.pdf"
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "X-Content-SHA256": version.sha256,
-        "ETag": f'"{version.sha256}"',
-        "Cache-Control": "private, no-store",
-    })
+    return pdf_download(actor, record, version, purpose)
 
 
 def _version_number(requested: str | None) -> int | None:

@@ -10,17 +10,17 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import (
-    Blueprint, Response, abort, current_app, g, redirect, render_template, request, session, url_for,
+    Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for,
 )
 
 from ..catalog import NewAuditEvent, RecordFilter
-from ..errors import FormsError, NotFound, Unauthorized
+from ..errors import NotFound, Unauthorized
 from ..forms import all_forms
 from ..pipeline import TAIPEI
 from ..taiwan import InvalidValue, format_roc_short, parse_date
 from ..tokens import Actor
 from ..users import sign_in
-from .access import visible_record
+from .access import pdf_download, visible_record
 from .auth import source_ip
 
 bp = Blueprint("ui", __name__, template_folder="templates")
@@ -150,14 +150,4 @@ def download(record_id: str, number: int):
     version = next((v for v in found.versions if v.number == number), None)
     if version is None:
         return render_template("not_found.html", record_id=record_id), 404
-    try:
-        data = _components().store.get(version.object_key, version.object_version)
-    except Exception as err:  # storage errors: shown as a page, not a traceback
-        raise FormsError(f"檔案暫時無法讀取，請稍後再試 ({type(err).__name__})") from err
-    _components().catalog.audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.download",
-                                              record_id=found.id, version=number, source_ip=source_ip(),
-                                              detail={"sha256": version.sha256, "via": "web"}))
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{found.form_id}-{found.id}-v{number}.pdf"',
-        "X-Content-SHA256": version.sha256, "Cache-Control": "private, no-store",
-    })
+    return pdf_download(actor, found, version, {"via": "web"})

@@ -16,7 +16,8 @@ from .catalog import NewAuditEvent
 from .catalog.models import Record, Tombstone
 from .components import Components
 from .errors import Conflict, Forbidden, InputError, NotFound, StorageFailed
-from .pipeline import TAIPEI, signature_stamp
+from .pipeline import signature_stamp
+from .taiwan import TAIPEI
 from .render import render_docx
 from .template_source import packaged_template
 from .tokens import Actor

@@ -15,7 +15,6 @@ import io
 import json
 import re
 import uuid
-from zoneinfo import ZoneInfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -38,6 +37,7 @@ from .forms.types import FormModel
 from .glyphs import check_values, template_faces
 from .render import render_docx
 from .settings import Settings
+from .taiwan import TAIPEI
 from .template_source import TemplateSource
 from .tokens import Actor
 
@@ -65,7 +65,6 @@ class StoredVersion:
     size: int
 
 
-TAIPEI = ZoneInfo("Asia/Taipei")
 
 # Rows of a long table per separately converted chunk: LibreOffice stays linear up to ~400 rows.
 MAX_ROWS_PER_CHUNK = 300

@@ -64,10 +64,19 @@ def archive_problems(pdf: bytes, version: Version) -> list[str]:
 
 def verify_stored(components: Components, record: Record, number: int | None = None) -> RecordVerification:
     version = pick_version(record, number)
+    return verify_version_bytes(components, record, version, read_version(components, version))
+
+
+def read_version(components: Components, version: Version) -> bytes:
+    """A version's PDF from the store, its sha256 checked on the way."""
     try:
-        pdf = components.store.get(version.object_key, version.object_version)
+        return components.store.get(version.object_key, version.object_version)
     except StorageError as err:
         raise StorageFailed(f"the PDF could not be read from the archive: {err}") from err
+
+
+def verify_version_bytes(components: Components, record: Record, version: Version, pdf: bytes) -> RecordVerification:
+    """The report for a version's PDF already read from the store."""
     return RecordVerification(
         record.id, version.number, verify_pdf(pdf, components.trust_roots, revocation_mode=components.settings.revocation_mode),
         archive_problems(pdf, version), version.signature_report,
@@ -102,7 +111,7 @@ def countersign(components: Components, record_id: str, actor: Actor, *, source_
     latest = record.versions[-1]
     if sum(1 for r in latest.signature_report if r.get("kind") == "signature") >= 2:
         raise InputError(f"record {record_id} is already countersigned (version {latest.number})")
-    pdf = _read(components, latest)
+    pdf = read_version(components, latest)
     signed, report = components.producer.sign(pdf, components.provider_signer, SignatureOptions(
         field_name="ProviderSignature", reason=f"{components.settings.provider_name}審核同意",
         location=components.settings.provider_name, level=components.level,
@@ -168,14 +177,14 @@ def timestamps_expiring(components: Components, within_days: int) -> Iterator[tu
     """Latest versions whose newest timestamp certificate expires within ``within_days``."""
     limit = datetime.now(timezone.utc) + timedelta(days=within_days)
     for version in components.catalog.latest_versions():
-        pdf = _read(components, version)
+        pdf = read_version(components, version)
         expiry = _last_timestamp_expiry(pdf)
         if expiry is not None and expiry <= limit:
             yield version.record, version, expiry
 
 
 def renew(components: Components, record: Record, version: Version, actor: Actor) -> StoredVersion:
-    pdf = _read(components, version)
+    pdf = read_version(components, version)
     try:
         renewed = add_document_timestamp(pdf, components.signing)
     except SigningError as err:
@@ -216,11 +225,5 @@ def pick_version(record: Record, number: int | None) -> Version:
     raise NotFound(f"record {record.id} has no version {number}")
 
 
-def _read(components: Components, version: Version) -> bytes:
-    try:
-        return components.store.get(version.object_key, version.object_version)
-    except StorageError as err:
-        raise StorageFailed(f"the PDF could not be read from the archive: {err}") from err
-
-
-__all__ = ["RecordVerification", "countersign", "renew", "timestamps_expiring", "verify_file", "verify_stored"]
+__all__ = ["RecordVerification", "countersign", "read_version", "renew", "timestamps_expiring", "verify_file",
+           "verify_stored", "verify_version_bytes"]

@@ -7,9 +7,11 @@ with the vectors of docs/forms.md and property-based tests).
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 ROC_OFFSET = 1911
+TAIPEI = ZoneInfo("Asia/Taipei")
 
 _ROC_TEXT = re.compile(r"^(?:中華)?民國\s*(\d{1,3})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
 _ROC_SEPARATED = re.compile(r"^(\d{1,3})([/.\-])(\d{1,2})\2(\d{1,2})$")
@@ -19,6 +21,10 @@ _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 class InvalidValue(ValueError):
     """A value that is not what its field needs; the message is a sentence for the user."""
+
+    def __init__(self, message: str, *, field: str = ""):
+        super().__init__(message)
+        self.field = field
 
 
 def parse_date(text: str | date) -> date:
@@ -40,6 +46,23 @@ def parse_date(text: str | date) -> date:
     raise InvalidValue(
         f"{text!r} is not a date: use 2026-11-27, 115/11/27, 115.11.27, 1151127 or 民國115年11月27日"
     )
+
+
+def taipei_day_range(start: str | None, end: str | None, *, names: tuple[str, str] = ("from", "to")
+                     ) -> tuple[datetime | None, datetime | None]:
+    """Two optional dates as instants: from the first day's 00:00 to the day after the last, in Taipei
+    (the end is exclusive).  A bad date raises ``InvalidValue`` whose ``field`` is its name."""
+    bounds: list[datetime | None] = []
+    for text, name, shift in ((start, names[0], 0), (end, names[1], 1)):
+        if not text:
+            bounds.append(None)
+            continue
+        try:
+            day = parse_date(text)
+        except InvalidValue as err:
+            raise InvalidValue(f"{name}: {err}", field=name) from None
+        bounds.append(datetime(day.year, day.month, day.day, tzinfo=TAIPEI) + timedelta(days=shift))
+    return bounds[0], bounds[1]
 
 
 def _make_date(year: int, month: int, day: int, original: str) -> date:

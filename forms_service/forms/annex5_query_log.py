@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, Field
 from typing import Annotated
 
 from ..errors import FieldProblem
-from ..taiwan import format_roc_long, roc_year
+from ..taiwan import TAIPEI, format_roc_long, roc_year
 from .spec import FormSpec, RenderOptions
 from .types import Agency, FormModel, Month, OneLine, OptionalLine, OptionalText, Person, RocDate, Ubn
 
-TAIPEI = ZoneInfo("Asia/Taipei")
 REVIEW_RESULTS = {"normal": "無異常", "abnormal": "有異常"}
 
 

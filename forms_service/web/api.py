@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from ..catalog import NewAuditEvent, RecordFilter
 from ..catalog.models import Record
+from ..evidence import build_export, records_by_id
 from ..errors import Conflict, FieldProblem, Forbidden, InputError
 from ..forms import all_forms, get_form
 from ..tokens import Actor
 from ..records import countersign, extend_retention, pick_version, set_legal_hold, verify_stored
-from ..taiwan import InvalidValue, parse_date
+from ..taiwan import InvalidValue, parse_date, taipei_day_range
 from ..report_text import verification_text
 from .access import pdf_download, visible_record
 from .auth import require_actor, retrieval_purpose, source_ip
 
 bp = Blueprint("api", __name__)
-TAIPEI = ZoneInfo("Asia/Taipei")
 
 
 def _components():
@@ -116,9 +114,13 @@ def search_records():
         agency = actor.agency if agency in (None, actor.agency) else None
         if agency is None:
             return jsonify({"records": [], "limit": 0, "offset": 0})
+    try:
+        created_from, created_until = taipei_day_range(args.get("from"), args.get("to"))
+    except InvalidValue as err:
+        raise InputError(str(err), details={"field": err.field}) from None
     query = RecordFilter(
         agency=agency, form_id=args.get("form") or None, subject=args.get("subject") or None,
-        created_from=_date_arg("from"), created_until=_date_arg("to", next_day=True),
+        created_from=created_from, created_until=created_until,
         limit=_int_arg("limit", 50, 1, 200), offset=_int_arg("offset", 0, 0, 10**9),
     )
     records = _components().catalog.find_records(query)
@@ -129,18 +131,6 @@ def search_records():
     return jsonify({"records": [
         {k: v for k, v in _record_json(r).items() if k not in ("input",)} for r in records
     ], "limit": query.limit, "offset": query.offset})
-
-
-def _date_arg(name: str, *, next_day: bool = False):
-    text = request.args.get(name)
-    if not text:
-        return None
-    try:
-        day = parse_date(text)
-    except InvalidValue as err:
-        raise InputError(str(err), details={"field": name}) from None
-    start = datetime(day.year, day.month, day.day, tzinfo=TAIPEI)
-    return start + timedelta(days=1) if next_day else start
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -228,6 +218,29 @@ def get_pdf(record_id: str):
     record = visible_record(actor, record_id)
     version = pick_version(record, _version_number(request.args.get("version")))
     return pdf_download(actor, record, version, purpose)
+
+
+@bp.post("/exports")
+def post_export():
+    """An evidence ZIP of ``{"records": ["id", …], "latest_only": false}``: PDFs, validation reports
+    and a signed manifest.  A record the caller may not see fails the whole export with 404."""
+    actor = require_actor()
+    purpose = retrieval_purpose()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("records"), list) or not all(
+            isinstance(i, str) for i in body["records"]):
+        raise InputError('the body must be JSON {"records": ["record id", …]}', details={"field": "records"})
+    latest_only = body.get("latest_only", False)
+    if not isinstance(latest_only, bool):
+        raise InputError("latest_only must be true or false", details={"field": "latest_only"})
+    records = records_by_id(body["records"], lambda record_id: visible_record(actor, record_id))
+    export = build_export(_components(), records, actor, latest_only=latest_only, purpose=purpose,
+                          source_ip=source_ip())
+    return Response(export.data, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="evidence-{export.export_id}.zip"',
+        "X-Manifest-SHA256": export.manifest_sha256,
+        "Cache-Control": "private, no-store",
+    })
 
 
 def _version_number(requested: str | None) -> int | None:

@@ -7,7 +7,6 @@ failures lock the account after five tries.  Every page shows the notice of 規�
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
 
 from flask import (
     Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for,
@@ -16,8 +15,7 @@ from flask import (
 from ..catalog import NewAuditEvent, RecordFilter
 from ..errors import NotFound, Unauthorized
 from ..forms import all_forms
-from ..pipeline import TAIPEI
-from ..taiwan import InvalidValue, format_roc_short, parse_date
+from ..taiwan import InvalidValue, format_roc_short, taipei_day_range
 from ..tokens import Actor
 from ..users import sign_in
 from .access import pdf_download, visible_record
@@ -108,16 +106,14 @@ def records():
     query = None
     if any(args.get(k) for k in ("form", "subject", "from", "to")) or args.get("all"):
         try:
-            start = parse_date(args["from"]) if args.get("from") else None
-            end = parse_date(args["to"]) if args.get("to") else None
+            created_from, created_until = taipei_day_range(args.get("from"), args.get("to"), names=("起日", "迄日"))
         except InvalidValue as err:
             error = str(err)
         else:
             query = RecordFilter(
                 agency=None if actor.sees_all_agencies else actor.agency, form_id=args.get("form") or None,
                 subject=(args.get("subject") or "").strip() or None,
-                created_from=datetime(start.year, start.month, start.day, tzinfo=TAIPEI) if start else None,
-                created_until=datetime(end.year, end.month, end.day, tzinfo=TAIPEI) + timedelta(days=1) if end else None,
+                created_from=created_from, created_until=created_until,
                 limit=100,
             )
     found = _components().catalog.find_records(query) if query else []

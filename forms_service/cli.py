@@ -77,6 +77,7 @@ def serve(host: str | None, port: int | None) -> None:
     """Run the HTTP service (starts the embedded store and LibreOffice workers as needed)."""
     from werkzeug.serving import make_server
 
+    from .audit_seal import DailySealer
     from .components import start_components
     from .tokens import create_token
     from .web import create_app
@@ -87,6 +88,7 @@ def serve(host: str | None, port: int | None) -> None:
     # Until the server runs, TERM must unwind like Ctrl-C so half-started components are stopped.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     components = start_components(settings)
+    sealer = DailySealer(components).start()
     try:
         app = create_app(settings, components=components)
         server = make_server(settings.host, settings.port, app, threaded=True)
@@ -111,6 +113,7 @@ def serve(host: str | None, port: int | None) -> None:
         server.serve_forever()
         server.server_close()
     finally:
+        sealer.stop()
         components.close()
 
 
@@ -438,88 +441,53 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Check the audit log's hash chain; exit 1 naming the first entry edited, deleted or reordered."""
+@click.option("--sealed", is_flag=True,
+              help="also read every sealed day back from the object store and compare the database with it")
+def audit_verify(sealed: bool) -> None:
+    """Check the audit log's hash chain; exit 1 naming the first entry edited, deleted or reordered.
 
+    With --sealed, also check each sealed day's signature and chain in the store, and name entries
+    changed in the database after their day was sealed (even with the chain recomputed).
+    """
     with _catalog() as catalog:
         checked, problem = catalog.verify_audit_chain()
     if problem:
         click.echo(f"audit log BROKEN after {checked} good entries: {problem}")
-        sys.exit(1)
-    click.echo(f"audit log intact: {checked} entries, hash chain unbroken")
+    else:
+        click.echo(f"audit log intact: {checked} entries, hash chain unbroken")
+    seal_problems: list[str] = []
+    if sealed:
+        from .audit_seal import verify_seals
+        from .components import start_components
+
+        with start_components(_settings(), with_converter=False) as components:
+            result = verify_seals(components)
+        seal_problems = result.problems
+        for line in seal_problems:
+            click.echo(f"sealed log: {line}")
+        click.echo(f"sealed days: {result.days}, {result.entries} entries; "
+                   + ("all match the database" if result.ok else f"{len(seal_problems)} problem(s)"))
+    sys.exit(1 if problem or seal_problems else 0)
 
 
-@main.group("export")
-def export_group() -> None:
-    """Evidence exports: a signed ZIP of records, their validation reports and a manifest."""
-
-
-@export_group.command("create")
-@click.argument("record_ids", nargs=-1)
-@click.option("--agency", help="every record of this agency (name or 機關代碼)")
-@click.option("--form", "form_id", help="only records of this form")
-@click.option("--from", "date_from", help="created on or after this date (2026-01-31 or 115/1/31)")
-@click.option("--to", "date_to", help="created on or before this date")
-@click.option("--latest-only", is_flag=True, help="only each record's newest version")
-@click.option("--purpose", default="", help="why the evidence is exported (recorded in the manifest and the audit log)")
-@click.option("--case-no", default="", help="the case number it is for")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="the ZIP to write")
-def export_create(record_ids: tuple[str, ...], agency: str | None, form_id: str | None, date_from: str | None,
-                  date_to: str | None, latest_only: bool, purpose: str, case_no: str, output: Path) -> None:
-    """Export RECORD_IDS (or the records matching --agency/--form/--from/--to) as a signed evidence ZIP."""
-    from .catalog import RecordFilter
+@audit.command("seal")
+@click.option("--through", "through_text", help="seal up to this day (default: yesterday, Taipei time)")
+def audit_seal(through_text: str | None) -> None:
+    """Seal every finished day of the audit log not sealed yet: a signed segment in the object store,
+    under retention (`serve` does this hourly by itself)."""
+    from .audit_seal import seal_pending
     from .components import start_components
-    from .errors import NotFound
-    from .evidence import MAX_RECORDS, build_export, records_by_id
-    from .taiwan import taipei_day_range
-    from .tokens import LOCAL_OPERATOR
+    from .taiwan import InvalidValue, parse_date
 
-    if not record_ids and not (agency or form_id or date_from or date_to):
-        raise InputError("name the records (RECORD_IDS) or choose them with --agency/--form/--from/--to")
+    try:
+        through = parse_date(through_text) if through_text else None
+    except InvalidValue as err:
+        raise InputError(f"--through: {err}") from None
     with start_components(_settings(), with_converter=False) as components:
-        catalog = components.catalog
-
-        def visible(record_id: str):
-            found = catalog.get_record(record_id)
-            if found is None:
-                raise InputError(f"no record {record_id}", details={"field": "RECORD_IDS"})
-            return found
-
-        if record_ids:
-            records = records_by_id(record_ids, visible)
-        else:
-            start, end = taipei_day_range(date_from, date_to)
-            records = catalog.find_records(RecordFilter(agency=agency, form_id=form_id, created_from=start,
-                                                        created_until=end, limit=MAX_RECORDS + 1))
-        purpose_detail = {k: v for k, v in (("purpose", purpose), ("case_no", case_no)) if v}
-        with click.progressbar(length=len(records), label="reading and verifying", file=sys.stderr) as bar:
-            export = build_export(components, records, LOCAL_OPERATOR, latest_only=latest_only,
-                                  purpose=purpose_detail, progress=lambda _record: bar.update(1))
-    output.write_bytes(export.data)
-    click.echo(f"{output}: {export.records} record(s), {export.files} files, manifest sha256 {export.manifest_sha256}")
-
-
-@export_group.command("verify")
-@click.argument("zip_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--trust-root", "trust_roots", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="a root certificate (PEM/DER) to trust besides FORMS_TRUST_ROOTS")
-def export_verify(zip_file: Path, trust_roots: tuple[str, ...]) -> None:
-    """Check an evidence ZIP: the manifest's signature and every file's hash; exit 0 only if all hold."""
-    from signing.validation import load_trust_roots
-
-    from .components import verification_roots
-    from .evidence import check_export
-
-    roots = verification_roots(_settings()) + load_trust_roots(trust_roots)
-    result = check_export(zip_file.read_bytes(), roots)
-    signature = result.signature
-    click.echo(f"manifest signed by: {signature['signer'] or 'unknown'}"
-               + (f", timestamp {signature['timestamp']}" if signature.get("timestamp") else ""))
-    for problem in result.problems:
-        click.echo(f"problem: {problem}")
-    click.echo(f"{zip_file}: " + (f"VALID — signature trusted, {result.files} files match the manifest" if result.ok
-                                 else f"NOT VALID ({len(result.problems)} problem(s))"))
-    sys.exit(0 if result.ok else 1)
+        seals = seal_pending(components, through=through)
+    for seal in seals:
+        click.echo(f"sealed {seal.day}: {seal.count} entries → {seal.object_key} (kept until {seal.retain_until:%Y-%m-%d})")
+    click.echo(f"{len(seals)} day(s) sealed" if seals else "nothing to seal: every finished day is sealed")
 
 
 @main.group()

@@ -50,6 +50,7 @@ class Settings:
     retention_mode: str = _setting("", "Object Lock mode; empty = GOVERNANCE with the embedded store, COMPLIANCE otherwise")
     retention_years_after_period: int = _setting(1, "years a record of 附件1–3 is kept after its 使用期限 ends")
     retention_years_logs: int = _setting(1, "years 附件4–5 are kept after their audit date / month (規範: at least 1)")
+    retention_years_audit: int = _setting(3, "years each sealed day of the audit log is kept in the store (at least 1)")
 
     database_url: str = _setting("", "SQLAlchemy URL of the catalog; empty = SQLite in the data directory")
 
@@ -125,6 +126,8 @@ class Settings:
             )
         if self.retention_years_logs < 1:
             raise ConfigError("FORMS_RETENTION_YEARS_LOGS must be at least 1: 規範 六(四)2(1) keeps query records a year")
+        if self.retention_years_audit < 1:
+            raise ConfigError("FORMS_RETENTION_YEARS_AUDIT must be at least 1")
         if self.retention_years_after_period < 0:
             raise ConfigError("FORMS_RETENTION_YEARS_AFTER_PERIOD cannot be negative")
         if not 1 <= self.converter_workers <= 16:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -143,13 +144,20 @@ class DemoPkiServer:
         self.url = ""
 
     def start(self) -> "DemoPkiServer":
+        """Serve the demo PKI, or use the server another live process (``serve``, while an operator
+        runs a command) already runs for the same files: the certificates carry its URL."""
         port_file = self.files.directory / "port.json"
-        port = json.loads(port_file.read_text())["port"] if port_file.exists() else 0
-        try:
-            server = make_server("127.0.0.1", port, app=None, threaded=True, request_handler=_QuietHandler)
-        except OSError:  # the port of last time is taken: certificates get the new URL
-            server = make_server("127.0.0.1", 0, app=None, threaded=True, request_handler=_QuietHandler)
-        port_file.write_text(json.dumps({"port": server.server_port}))
+        state = json.loads(port_file.read_text()) if port_file.exists() else {}
+        owner, port = int(state.get("owner", 0)), int(state.get("port", 0))
+        if owner and owner != os.getpid() and _alive(owner) and _answers(port):
+            self.url = f"http://127.0.0.1:{port}"
+            config = CertomancerConfig.from_file(str(self.files.config), external_url_prefix=self.url)
+            self._arch = config.get_pki_arch(ArchLabel(ARCH))
+            return self
+        if not _free(port):  # the port of last time is taken: certificates get the new URL
+            port = 0
+        server = make_server("127.0.0.1", port, app=None, threaded=True, request_handler=_QuietHandler)
+        port_file.write_text(json.dumps({"port": server.server_port, "owner": os.getpid()}))
         self.url = f"http://127.0.0.1:{server.server_port}"
         config = CertomancerConfig.from_file(str(self.files.config), external_url_prefix=self.url)
         arch = config.get_pki_arch(ArchLabel(ARCH))
@@ -186,6 +194,36 @@ class DemoPkiServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _free(port: int) -> bool:
+    # Checked with a socket of our own: werkzeug's make_server exits the process on a taken port.
+    if not port:
+        return True
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _pem(cert: x509.Certificate) -> bytes:

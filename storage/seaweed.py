@@ -61,6 +61,7 @@ class EmbeddedSeaweedFS:
         self.bucket = bucket
         self.start_timeout = start_timeout
         self._process: subprocess.Popen | None = None
+        self._attached_pid: int | None = None  # a server another live process of ours started
         self.s3_port: int | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -76,7 +77,11 @@ class EmbeddedSeaweedFS:
         return self._load_or_create_credentials()
 
     def start(self) -> "EmbeddedSeaweedFS":
+        """Start the server, or share the one a live process (``serve`` while an operator runs a
+        command) already runs on this directory; a server whose starter died is stopped first."""
         if self.running:
+            return self
+        if self._attach():
             return self
         for sub in ("data", "logs", "tmp"):
             (self.directory / sub).mkdir(parents=True, exist_ok=True)
@@ -106,7 +111,8 @@ class EmbeddedSeaweedFS:
         )
         log.close()
         (self.directory / "weed.pid").write_text(str(self._process.pid))
-        (self.directory / "endpoint.json").write_text(json.dumps({"s3": self.endpoint, "pid": self._process.pid}))
+        (self.directory / "endpoint.json").write_text(json.dumps(
+            {"s3": self.endpoint, "pid": self._process.pid, "owner": os.getpid()}))
         try:
             self._wait_until_answering()
         except BaseException:
@@ -116,9 +122,36 @@ class EmbeddedSeaweedFS:
 
     @property
     def running(self) -> bool:
+        if self._attached_pid is not None:
+            return _alive(self._attached_pid)
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def attached(self) -> bool:
+        return self._attached_pid is not None
+
+    def _attach(self) -> bool:
+        try:
+            info = json.loads((self.directory / "endpoint.json").read_text())
+            pid, owner, port = int(info["pid"]), int(info["owner"]), int(info["s3"].rsplit(":", 1)[1])
+        except (OSError, ValueError, KeyError):
+            return False
+        if not (_alive(owner) and _alive(pid) and self._is_our_weed(pid)):
+            return False
+        self.s3_port, self._attached_pid = port, pid
+        return True
+
+    def _is_our_weed(self, pid: int) -> bool:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            return False
+        return "weed" in cmdline and str(self.directory) in cmdline
+
     def stop(self, timeout: float = 10.0) -> None:
+        if self._attached_pid is not None:  # not ours to stop
+            self._attached_pid = self.s3_port = None
+            return
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
@@ -129,6 +162,7 @@ class EmbeddedSeaweedFS:
             _signal_group(process, signal.SIGKILL)
             process.wait(5)
         self._remove_grpc_sockets()
+        (self.directory / "endpoint.json").unlink(missing_ok=True)
 
     def _remove_grpc_sockets(self) -> None:
         # weed puts its gRPC unix sockets in /tmp whatever TMPDIR says (no flag moves them);
@@ -167,10 +201,9 @@ class EmbeddedSeaweedFS:
         pidfile = self.directory / "weed.pid"
         try:
             pid = int(pidfile.read_text())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
         except (OSError, ValueError):
             return
-        if "weed" in cmdline and str(self.directory) in cmdline:
+        if self._is_our_weed(pid):
             try:
                 os.killpg(pid, signal.SIGTERM)
                 for _ in range(100):
@@ -231,6 +264,16 @@ def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:

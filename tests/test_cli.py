@@ -101,6 +101,26 @@ def test_serve_prints_its_url_and_a_demo_token_that_works_and_stops_cleanly_on_s
     assert leftovers.strip() == ""
 
 
+def test_commands_share_the_store_of_a_running_serve_and_leave_it_running(tmp_path):
+    import signal
+    import urllib.request
+
+    env = {**os.environ, "FORMS_DATA_DIR": str(tmp_path / "data"), "FORMS_CONVERTER_WORKERS": "1"}
+    proc, url, _token = start_serve(env)
+    try:
+        sealed = run(["audit", "seal"], tmp_path)
+        assert sealed.returncode == 0 and "nothing to seal" in sealed.stdout, sealed.stderr
+        checked = run(["audit", "verify", "--sealed"], tmp_path)
+        assert checked.returncode == 0 and "sealed days: 0" in checked.stdout, checked.stderr
+        with urllib.request.urlopen(f"{url}/healthz", timeout=10) as health:
+            assert json.load(health)["ok"] is True  # serve's store was shared, not stopped
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True).stdout
+    assert leftovers.strip() == ""
+
+
 def test_audit_verify_names_an_entry_edited_in_the_database(tmp_path):
     import sqlite3
 

@@ -126,6 +126,8 @@ class ApiToken(Base):
     agency: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(20))
     label: Mapped[str] = mapped_column(String(200), default="")
+    # CIDRs the token may be used from, comma-separated; empty = the role's networks (settings).
+    allowed_networks: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
@@ -186,6 +188,31 @@ class AuditEvent(Base):
     # deleting or reordering any entry breaks the chain from there on (``audit verify``).
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64), default="")
+
+    # Rate limiting counts an address's recent refusals.
+    __table_args__ = (Index("ix_audit_events_source_ip_at", "source_ip", "at"),)
+
+
+class AuditSeal(Base):
+    """A sealed day of the audit log: its entries written to the object store as JSON Lines with a
+    detached signature, under retention, so the trail outlives the database."""
+
+    __tablename__ = "audit_seals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)  # Taipei calendar day
+    first_id: Mapped[int] = mapped_column(Integer)
+    last_id: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64))  # the chain hash before the first entry
+    last_hash: Mapped[str] = mapped_column(String(64))
+    object_key: Mapped[str] = mapped_column(String(300))
+    object_version: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    signature_key: Mapped[str] = mapped_column(String(300))
+    signature_version: Mapped[str] = mapped_column(String(200))
+    retain_until: Mapped[datetime] = mapped_column(UtcDateTime())
+    sealed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class User(Base):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from .models import ApiToken, AuditEvent, IdempotencyKey, Record, Version
+from .models import ApiToken, AuditEvent, AuditSeal, IdempotencyKey, Record, Version
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,8 @@ class Catalog(Protocol):
 
     def find_records(self, query: RecordFilter) -> list[Record]: ...
 
-    def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str) -> ApiToken: ...
+    def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
+                  allowed_networks: str = "") -> ApiToken: ...
 
     def token_by_hash(self, token_hash: str) -> ApiToken | None: ...
 
@@ -122,6 +123,21 @@ class Catalog(Protocol):
 
     def verify_audit_chain(self) -> tuple[int, str]:
         """Walk the audit log's hash chain: (entries checked, "" or the first broken entry)."""
+
+    def refusals_from(self, source_ip: str, *, since: datetime, actions: tuple[str, ...]) -> int:
+        """How many refused ``actions`` the audit log has from ``source_ip`` since ``since``."""
+
+    def audit_events_after(self, after_id: int, *, before: datetime, limit: int = 5000) -> list[AuditEvent]:
+        """Entries with an id above ``after_id`` written before ``before``, in chain order."""
+
+    def audit_events_between(self, first_id: int, last_id: int) -> list[AuditEvent]: ...
+
+    def first_audit_event(self) -> AuditEvent | None: ...
+
+    def audit_seals(self) -> list[AuditSeal]: ...
+
+    def add_audit_seal(self, seal: AuditSeal, event: NewAuditEvent) -> bool:
+        """Record a sealed day (False: that day is sealed already)."""
 
     def ping(self) -> None: ...
 

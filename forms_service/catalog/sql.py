@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload, sessionmaker
 
 from ..errors import ServiceUnavailable
 from .chain import GENESIS, row_hash
-from .models import User, ApiToken, AuditHead, AuditEvent, IdempotencyKey, Record, RecordSubject, RevisionHash, Tombstone, Version
+from .models import User, ApiToken, AuditHead, AuditEvent, AuditSeal, IdempotencyKey, Record, RecordSubject, RevisionHash, Tombstone, Version
 from .protocol import NewAuditEvent, NewRecord, NewVersion, RecordFilter
 
 
@@ -110,10 +110,11 @@ class SqlCatalog:
 
     # --- tokens -----------------------------------------------------------------------------
 
-    def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str) -> ApiToken:
+    def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
+                  allowed_networks: str = "") -> ApiToken:
         with self._guard("store the token"), self._sessions.begin() as s:
             row = ApiToken(token_hash=token_hash, prefix=prefix, agency=agency, role=role, label=label,
-                           created_at=_now())
+                           allowed_networks=allowed_networks, created_at=_now())
             s.add(row)
         return row
 
@@ -256,6 +257,44 @@ class SqlCatalog:
             if head is not None and (head.hash or GENESIS) != previous:
                 return checked, "the newest entries were removed (the chain's head is not the last entry)"
             return checked, ""
+
+    def refusals_from(self, source_ip: str, *, since: datetime, actions: tuple[str, ...]) -> int:
+        with self._guard("read the audit log"), self._sessions() as s:
+            return s.scalar(select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.source_ip == source_ip, AuditEvent.at >= since, AuditEvent.outcome == "refused",
+                AuditEvent.action.in_(actions))) or 0
+
+    def audit_events_after(self, after_id: int, *, before: datetime, limit: int = 5000) -> list[AuditEvent]:
+        with self._guard("read the audit log"), self._sessions() as s:
+            return list(s.scalars(select(AuditEvent).where(AuditEvent.id > after_id, AuditEvent.at < before)
+                                  .order_by(AuditEvent.id).limit(limit)))
+
+    def audit_events_between(self, first_id: int, last_id: int) -> list[AuditEvent]:
+        with self._guard("read the audit log"), self._sessions() as s:
+            return list(s.scalars(select(AuditEvent).where(AuditEvent.id >= first_id, AuditEvent.id <= last_id)
+                                  .order_by(AuditEvent.id)))
+
+    def first_audit_event(self) -> AuditEvent | None:
+        with self._guard("read the audit log"), self._sessions() as s:
+            return s.scalars(select(AuditEvent).order_by(AuditEvent.id).limit(1)).first()
+
+    def audit_seals(self) -> list[AuditSeal]:
+        with self._guard("read the audit seals"), self._sessions() as s:
+            return list(s.scalars(select(AuditSeal).order_by(AuditSeal.day)))
+
+    def add_audit_seal(self, seal: AuditSeal, event: NewAuditEvent) -> bool:
+        """Record a sealed day with its audit event; False when that day was sealed already
+        (by another process)."""
+        try:
+            with self._sessions.begin() as s:
+                s.add(seal)
+                s.flush()
+                s.add(_audit_row(s, event))
+        except IntegrityError:
+            return False
+        except SQLAlchemyError as exc:
+            raise CatalogUnavailable(f"cannot record the audit seal: the catalog database failed ({exc})") from exc
+        return True
 
     # --- health -----------------------------------------------------------------------------
 

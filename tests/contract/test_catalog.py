@@ -38,7 +38,7 @@ def test_implements_the_protocol(any_catalog):
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
-    assert current(any_catalog.engine) == "0006"
+    assert current(any_catalog.engine) == "0007"
 
 
 def test_the_migrations_match_the_models(any_catalog):

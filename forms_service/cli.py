@@ -350,12 +350,14 @@ def tokens() -> None:
 @click.option("--role", default="staff", show_default=True,
               type=click.Choice(["staff", "clerk", "auditor", "provider", "admin"]))
 @click.option("--label", default="", help="a note to recognise the token by")
-def tokens_create(agency: str, role: str, label: str) -> None:
+@click.option("--allow", multiple=True, metavar="CIDR",
+              help="only from this network (repeatable); default: the role's FORMS_ROLE_NETWORKS, or anywhere")
+def tokens_create(agency: str, role: str, label: str, allow: tuple[str, ...]) -> None:
     """Create a token and print it (it is stored hashed and cannot be shown again)."""
     from .tokens import create_token
 
     with _catalog() as catalog:
-        click.echo(create_token(catalog, agency=agency, role=role, label=label))
+        click.echo(create_token(catalog, agency=agency, role=role, label=label, allow=allow))
 
 
 @main.group()

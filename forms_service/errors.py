@@ -76,6 +76,16 @@ class Forbidden(FormsError):
     code = "forbidden"
 
 
+class TooManyAttempts(FormsError):
+    """Too many failed authentications from one address; ``retry_after`` seconds to wait."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
 class Conflict(FormsError):
     """The request clashes with the state of a resource (e.g. a reused Idempotency-Key)."""
 

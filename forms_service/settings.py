@@ -8,6 +8,7 @@ naming it, instead of failing later inside a request.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -37,6 +38,12 @@ class Settings:
         "the notice of 規範 六(五) shown on every page")
     require_purpose: bool = _setting(False, "retrievals must state a purpose (X-Purpose header or purpose=)")
     secret_key: str = _setting("", "key signing the web sessions; empty = generated once in the data directory", secret=True)
+    role_networks: str = _setting("", "IP allowlists per role: clerk=10.1.0.0/16,10.2.0.0/16;admin=10.9.9.0/24 (unnamed roles: anywhere)")
+    auth_failure_limit: int = _setting(10, "failed sign-ins or bad tokens from one address before it must wait")
+    auth_failure_window: int = _setting(300, "seconds over which those failures are counted (and the wait)")
+    proxy_hops: int = _setting(0, "reverse proxies in front of the service whose X-Forwarded-For is trusted")
+    tls_certificate: str = _setting("", "PEM certificate (chain) to serve HTTPS; with FORMS_TLS_KEY")
+    tls_key: str = _setting("", "PEM private key of that certificate", secret=True)
     template_dir: str = _setting("", "directory of agency templates <form_id>.docx replacing the packaged ones")
 
     # Object store.  No endpoint → an embedded SeaweedFS on loopback, started and stopped by us.
@@ -88,6 +95,13 @@ class Settings:
         GOVERNANCE with the embedded demo store."""
         return self.retention_mode or ("GOVERNANCE" if self.embedded_store else "COMPLIANCE")
 
+    @functools.cached_property
+    def networks_by_role(self) -> dict:
+        from .network_policy import parse_role_networks
+        from .tokens import ROLES
+
+        return parse_role_networks(self.role_networks, ROLES)
+
     @property
     def demo_signer(self) -> bool:
         return not self.signer_pkcs12 and not self.pkcs11_module
@@ -126,6 +140,17 @@ class Settings:
             )
         if self.retention_years_logs < 1:
             raise ConfigError("FORMS_RETENTION_YEARS_LOGS must be at least 1: 規範 六(四)2(1) keeps query records a year")
+        try:
+            self.networks_by_role
+        except ValueError as err:
+            raise ConfigError(f"FORMS_ROLE_NETWORKS: {err}") from None
+        if self.auth_failure_limit < 1 or self.auth_failure_window < 1:
+            raise ConfigError("FORMS_AUTH_FAILURE_LIMIT and FORMS_AUTH_FAILURE_WINDOW must be at least 1")
+        if bool(self.tls_certificate) != bool(self.tls_key):
+            raise ConfigError("FORMS_TLS_CERTIFICATE and FORMS_TLS_KEY go together: set both or neither")
+        for name, path in (("FORMS_TLS_CERTIFICATE", self.tls_certificate), ("FORMS_TLS_KEY", self.tls_key)):
+            if path and not Path(path).is_file():
+                raise ConfigError(f"{name}: {path} is not a readable file")
         if self.retention_years_audit < 1:
             raise ConfigError("FORMS_RETENTION_YEARS_AUDIT must be at least 1")
         if self.retention_years_after_period < 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 
 from ..components import Components, start_components
 from ..settings import Settings
@@ -44,6 +44,13 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(ui.bp)
     app.after_request(_secure_headers)
+    if settings.proxy_hops:
+        # Behind a reverse proxy the client's address is in X-Forwarded-For; trust only our hops.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
+    if settings.tls_certificate:
+        app.config.update(SESSION_COOKIE_SECURE=True)
     return app
 
 
@@ -63,4 +70,6 @@ def _secure_headers(response):
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("Content-Security-Policy",
                                 "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response

@@ -6,7 +6,9 @@ from flask import Response, current_app
 
 from ..catalog import NewAuditEvent
 from ..catalog.models import Record, Version
-from ..errors import NotFound, StorageFailed
+from ..errors import NotFound
+from ..preview import render_page
+from ..records import read_version
 from ..tokens import Actor
 from .auth import source_ip
 
@@ -27,13 +29,8 @@ def visible_record(actor: Actor, record_id: str) -> Record:
 
 def pdf_download(actor: Actor, record: Record, version: Version, detail: dict) -> Response:
     """The version's bytes as an attachment, read back with its sha256 checked; the download is audited."""
-    from storage import StorageError
-
     components = current_app.extensions["forms"]
-    try:
-        data = components.store.get(version.object_key, version.object_version)
-    except StorageError as err:
-        raise StorageFailed(f"the PDF could not be read from the archive: {err}") from err
+    data = read_version(components, version)
     components.catalog.audit(NewAuditEvent(
         actor=actor.id, agency=actor.agency, action="record.download", record_id=record.id,
         version=version.number, source_ip=source_ip(), detail={"sha256": version.sha256, **detail},
@@ -44,3 +41,14 @@ def pdf_download(actor: Actor, record: Record, version: Version, detail: dict) -
         "ETag": f'"{version.sha256}"',
         "Cache-Control": "private, no-store",
     })
+
+
+def page_preview(actor: Actor, record: Record, version: Version, page: int, detail: dict) -> Response:
+    """One page of a version as a small PNG (for the record page); audited like a download."""
+    components = current_app.extensions["forms"]
+    image = render_page(version.sha256, page, lambda: read_version(components, version))
+    components.catalog.audit(NewAuditEvent(
+        actor=actor.id, agency=actor.agency, action="record.preview", record_id=record.id,
+        version=version.number, source_ip=source_ip(), detail={"page": page, **detail},
+    ))
+    return Response(image, mimetype="image/png", headers={"Cache-Control": "private, no-store"})

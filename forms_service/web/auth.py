@@ -1,11 +1,23 @@
-"""Bearer-token authentication for the API: ``require_actor()`` resolves the caller or raises 401."""
+"""Who is calling and from where: bearer tokens for the API, IP allowlists, and the brake on
+repeated authentication failures.  Every refusal is written to the audit log."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from flask import current_app, g, request
 
-from ..errors import InputError
+from ..catalog import NewAuditEvent
+from ..errors import Forbidden, InputError, TooManyAttempts, Unauthorized
+from ..network_policy import address_allowed, parse_networks
 from ..tokens import Actor, actor_for_token
+
+# Refused actions that count towards an address's failures.
+AUTH_ACTIONS = ("auth", "login")
+
+
+def _components():
+    return current_app.extensions["forms"]
 
 
 def bearer_token() -> str | None:
@@ -17,20 +29,58 @@ def bearer_token() -> str | None:
 
 
 def require_actor() -> Actor:
+    """The caller of an API request: a valid token, from an allowed address, not rate-limited."""
     if "actor" not in g:
-        catalog = current_app.extensions["forms"].catalog
-        g.actor = actor_for_token(catalog, bearer_token())
+        check_attempts()
+        try:
+            actor = actor_for_token(_components().catalog, bearer_token())
+        except Unauthorized as err:
+            refuse("token:?", "", err.message)
+            raise
+        check_network(actor)
+        g.actor = actor
     return g.actor
+
+
+def check_attempts() -> None:
+    """Refuse an address with too many recent authentication failures.
+
+    Counted from the audit log, so every worker process (and a restart) sees the same count."""
+    settings = _components().settings
+    since = datetime.now(timezone.utc) - timedelta(seconds=settings.auth_failure_window)
+    failures = _components().catalog.refusals_from(source_ip(), since=since, actions=AUTH_ACTIONS)
+    if failures >= settings.auth_failure_limit:
+        raise TooManyAttempts(
+            f"too many failed sign-ins or invalid tokens from {source_ip()}: try again in "
+            f"{max(1, settings.auth_failure_window // 60)} minute(s)", retry_after=settings.auth_failure_window)
+
+
+def check_network(actor: Actor) -> None:
+    """The token's own networks, else its role's (FORMS_ROLE_NETWORKS); refused and logged outside them."""
+    if actor.allowed_networks:
+        networks = parse_networks(actor.allowed_networks, where="token")
+    else:
+        networks = _components().settings.networks_by_role.get(actor.role, ())
+    if not address_allowed(source_ip(), networks):
+        refuse(actor.id, actor.agency, f"address {source_ip()} is outside the networks allowed for {actor.role}")
+        raise Forbidden(f"access as {actor.role} is not allowed from {source_ip()}")
+
+
+def refuse(actor_id: str, agency: str, reason: str, *, action: str = "auth") -> None:
+    _components().catalog.audit(NewAuditEvent(
+        actor=actor_id, agency=agency, action=action, outcome="refused", source_ip=source_ip(),
+        detail={"reason": reason, "method": request.method, "path": request.path},
+    ))
 
 
 def retrieval_purpose() -> dict[str, str]:
     """The purpose and case number a client states for a retrieval, for the audit log.
 
-    Sent as ``X-Purpose`` / ``X-Case-Number`` headers or ``purpose`` / ``case_no`` parameters;
-    required when FORMS_REQUIRE_PURPOSE is on."""
-    purpose = (request.headers.get("X-Purpose") or request.args.get("purpose") or "").strip()[:200]
-    case_no = (request.headers.get("X-Case-Number") or request.args.get("case_no") or "").strip()[:100]
-    if not purpose and current_app.extensions["forms"].settings.require_purpose:
+    Sent as ``X-Purpose`` / ``X-Case-Number`` headers or ``purpose`` / ``case_no`` parameters (or
+    form fields, from the pages); required when FORMS_REQUIRE_PURPOSE is on."""
+    purpose = (request.headers.get("X-Purpose") or request.values.get("purpose") or "").strip()[:200]
+    case_no = (request.headers.get("X-Case-Number") or request.values.get("case_no") or "").strip()[:100]
+    if not purpose and _components().settings.require_purpose:
         raise InputError("state the purpose of this retrieval (X-Purpose header or purpose=)",
                          details={"field": "purpose"})
     return {k: v for k, v in (("purpose", purpose), ("case_no", case_no)) if v}

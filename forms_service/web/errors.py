@@ -17,6 +17,7 @@ STATUS_BY_TYPE: list[tuple[type[e.FormsError], int]] = [
     (e.InputError, 400),
     (e.Unauthorized, 401),
     (e.Forbidden, 403),
+    (e.TooManyAttempts, 429),
     (e.NotFound, 404),
     (e.Conflict, 409),
     (e.ConfigError, 500),
@@ -47,7 +48,10 @@ def register(app: Flask) -> None:
         status = status_for(err)
         if status >= 500:
             log.warning("%s: %s", err.code, err.message)
-        return error_response(err.code, err.message, status, **err.details)
+        response = error_response(err.code, err.message, status, **err.details)
+        if isinstance(err, e.TooManyAttempts):
+            response.headers["Retry-After"] = str(err.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):

@@ -11,7 +11,7 @@ from ..settings import Settings
 import secrets
 from datetime import timedelta
 
-from . import api, errors, health, ui
+from . import api, errors, health, openapi, ui
 
 
 def create_app(settings: Settings | None = None, *, components: Components | None = None,
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     errors.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(openapi.bp, url_prefix="/api/v1")
     app.register_blueprint(ui.bp)
     app.after_request(_secure_headers)
     if settings.proxy_hops:

@@ -1,0 +1,174 @@
+"""``GET /api/v1/openapi.json``: the API described in OpenAPI 3.1, built from the forms' models.
+
+Each form's request body is its pydantic model's JSON Schema (the contract of docs/forms.md); the
+shared definitions are hoisted into ``components/schemas``.  ``tests/test_openapi.py`` checks that
+the description is valid and names every route of the API blueprint, so it cannot drift.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+
+from flask import Blueprint, jsonify
+
+from ..forms import all_forms
+
+bp = Blueprint("openapi", __name__)
+
+ERROR = {"$ref": "#/components/responses/Error"}
+RECORD_ID = {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
+VERSION = {"name": "version", "in": "query", "schema": {"type": "integer", "minimum": 1},
+           "description": "a version number; default the newest"}
+PURPOSE_HEADERS = [
+    {"name": "X-Purpose", "in": "header", "schema": {"type": "string", "maxLength": 200},
+     "description": "why the record is retrieved (audited; required when FORMS_REQUIRE_PURPOSE is on)"},
+    {"name": "X-Case-Number", "in": "header", "schema": {"type": "string", "maxLength": 100},
+     "description": "the case number it is for (audited)"},
+]
+
+
+def _errors(*statuses: int) -> dict:
+    return {str(s): ERROR for s in statuses}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _form_schemas() -> tuple[dict, dict]:
+    """(form id → body schema reference, components/schemas) from the forms' models."""
+    schemas: dict[str, dict] = {}
+    bodies: dict[str, dict] = {}
+    for spec in all_forms():
+        schema = spec.model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in schema.pop("$defs", {}).items():
+            if schemas.setdefault(name, definition) != definition:
+                raise RuntimeError(f"two forms define a different schema named {name}")
+        schema["title"] = f"{spec.form_id} — {spec.annex} {spec.title}"
+        schemas[spec.form_id] = schema
+        bodies[spec.form_id] = {"$ref": f"#/components/schemas/{spec.form_id}"}
+    return bodies, schemas
+
+
+@lru_cache(maxsize=1)
+def describe() -> dict:
+    bodies, schemas = _form_schemas()
+    created = {"type": "object", "properties": {
+        "record_id": {"type": "string"}, "version": {"type": "integer"}, "version_id": {"type": "string"},
+        "sha256": {"type": "string"}, "size": {"type": "integer"}, "links": {"type": "object"}}}
+    record = {"type": "object", "description": "a record with its versions (see GET /records/{record_id})",
+              "properties": {"record_id": {"type": "string"}, "form_id": {"type": "string"},
+                             "title": {"type": "string"}, "agency": {"type": "object"},
+                             "status": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+                             "versions": {"type": "array", "items": {"type": "object"}}}}
+    paths = {
+        "/forms": {"get": {"summary": "The forms this service fills", "security": [], "operationId": "listForms",
+                           "responses": {"200": _json({"type": "object"}, "form ids, 附件 and titles")}}},
+        "/forms/{form_id}/schema": {"get": {
+            "summary": "A form's JSON Schema", "security": [], "operationId": "formSchema",
+            "parameters": [{"name": "form_id", "in": "path", "required": True,
+                            "schema": {"type": "string", "enum": sorted(bodies)}}],
+            "responses": {"200": _json({"type": "object"}, "JSON Schema 2020-12"), **_errors(404)}}},
+        "/forms/{form_id}/records": {"post": {
+            "summary": "Fill, convert to PDF/A, sign and archive a form", "operationId": "createRecord",
+            "parameters": [{"name": "form_id", "in": "path", "required": True,
+                            "schema": {"type": "string", "enum": sorted(bodies)}},
+                           {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200},
+                            "description": "a retried request with the same key gets the first answer"}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": list(bodies.values())}}}},
+            "responses": {"201": _json(created, "the record and its first version"),
+                          **_errors(400, 401, 403, 404, 409, 422, 429, 503)}}},
+        "/records": {"get": {
+            "summary": "Search the records the caller may see", "operationId": "searchRecords",
+            "parameters": [
+                {"name": "form", "in": "query", "schema": {"type": "string"}},
+                {"name": "agency", "in": "query", "schema": {"type": "string"}, "description": "name or 機關代碼"},
+                {"name": "subject", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{8}$"},
+                 "description": "統一編號 the record is about"},
+                {"name": "from", "in": "query", "schema": {"type": "string"}, "description": "2026-01-31 or 115/1/31"},
+                {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "inclusive"},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                *PURPOSE_HEADERS],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "records": {"type": "array", "items": record}, "limit": {"type": "integer"},
+                "offset": {"type": "integer"}}}, "one page of records"), **_errors(400, 401, 403, 429, 503)}}},
+        "/records/{record_id}": {"get": {
+            "summary": "A record, its versions and their signature reports", "operationId": "getRecord",
+            "parameters": [RECORD_ID, *PURPOSE_HEADERS],
+            "responses": {"200": _json(record, "the record"), **_errors(400, 401, 403, 404, 429, 503)}}},
+        "/records/{record_id}/pdf": {"get": {
+            "summary": "Download a version's PDF (sha256 checked on read)", "operationId": "getPdf",
+            "parameters": [RECORD_ID, VERSION, *PURPOSE_HEADERS],
+            "responses": {"200": {"description": "the PDF", "headers": {
+                "X-Content-SHA256": {"schema": {"type": "string"}}},
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+                **_errors(400, 401, 403, 404, 429, 503)}}},
+        "/records/{record_id}/verification": {"get": {
+            "summary": "Validate a version's signatures now", "operationId": "getVerification",
+            "parameters": [RECORD_ID, VERSION, {"name": "format", "in": "query", "schema": {"enum": ["json", "text"]}}],
+            "responses": {"200": _json({"type": "object"}, "the verification report"),
+                          **_errors(400, 401, 403, 404, 429, 503)}}},
+        "/records/{record_id}/countersign": {"post": {
+            "summary": "The data provider's countersignature on a 附件2 (role provider)", "operationId": "countersign",
+            "parameters": [RECORD_ID],
+            "responses": {"201": _json(created, "the new version"), **_errors(400, 401, 403, 404, 429, 503)}}},
+        "/records/{record_id}/legal-hold": {"post": {
+            "summary": "Place or lift a legal hold (admin)", "operationId": "setLegalHold", "parameters": [RECORD_ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["hold", "reason"],
+                "properties": {"hold": {"type": "boolean"}, "reason": {"type": "string"}}}}}},
+            "responses": {"200": _json(record, "the record"), **_errors(400, 401, 403, 404, 429, 503)}}},
+        "/records/{record_id}/retention": {"post": {
+            "summary": "Extend retention, never shorten (admin)", "operationId": "extendRetention",
+            "parameters": [RECORD_ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["until", "reason"],
+                "properties": {"until": {"type": "string"}, "reason": {"type": "string"}}}}}},
+            "responses": {"200": _json(record, "the record"), **_errors(400, 401, 403, 404, 429, 503)}}},
+        "/exports": {"post": {
+            "summary": "An evidence ZIP: PDFs, validation reports, a signed manifest", "operationId": "createExport",
+            "parameters": PURPOSE_HEADERS,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["records"],
+                "properties": {"records": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 200},
+                               "latest_only": {"type": "boolean", "default": False}}}}}},
+            "responses": {"200": {"description": "the ZIP", "headers": {"X-Manifest-SHA256": {"schema": {"type": "string"}}},
+                                  "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
+                          **_errors(400, 401, 403, 404, 429, 503)}}},
+        "/openapi.json": {"get": {"summary": "This description", "security": [], "operationId": "openapi",
+                                  "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")}}},
+    }
+    error_schema = {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string", "description": "stable, for programs"},
+                       "message": {"type": "string", "description": "a sentence, for people"},
+                       "field": {"type": "string"}, "errors": {"type": "array", "items": {"type": "object"}}}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Forms Service API", "version": _version(),
+                 "description": "Fill, sign and archive the attachments of 使用商工資料資通安全管理規範, "
+                                "and retrieve them as evidence.  Every retrieval is audited."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "a token from `forms-service tokens create`"}},
+            "responses": {"Error": _json({"$ref": "#/components/schemas/Error"}, "an error with a stable code")},
+            "schemas": {"Error": error_schema, **schemas},
+        },
+    }
+
+
+def _version() -> str:
+    try:
+        return version("forms-service")
+    except PackageNotFoundError:
+        return "0"
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(describe())

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from .errors import FormsError, InputError, ValidationFailed
+from .errors import ConfigError, FormsError, InputError, ValidationFailed
 from .forms import all_forms, get_form
 from .settings import Settings
 
@@ -74,7 +74,11 @@ def main() -> None:
 @click.option("--host", help="address to listen on (default FORMS_HOST or 127.0.0.1)")
 @click.option("--port", type=int, help="port to listen on (default FORMS_PORT or 8080)")
 def serve(host: str | None, port: int | None) -> None:
-    """Run the HTTP service (starts the embedded store and LibreOffice workers as needed)."""
+    """Run the HTTP(S) service (starts the embedded store and LibreOffice workers as needed).
+
+    HTTPS when FORMS_TLS_CERTIFICATE and FORMS_TLS_KEY are set.  In production run it under
+    gunicorn instead: gunicorn -c python:forms_service.web.gunicorn_conf
+    """
     from werkzeug.serving import make_server
 
     from .audit_seal import DailySealer
@@ -91,8 +95,8 @@ def serve(host: str | None, port: int | None) -> None:
     sealer = DailySealer(components).start()
     try:
         app = create_app(settings, components=components)
-        server = make_server(settings.host, settings.port, app, threaded=True)
-        url = f"http://{settings.host}:{server.server_port}"
+        server = make_server(settings.host, settings.port, app, threaded=True, ssl_context=_tls_context(settings))
+        url = f"{'https' if settings.tls_certificate else 'http'}://{settings.host}:{server.server_port}"
         click.echo(f"Forms Service listening on {url}")
         if settings.embedded_store and settings.demo_signer:
             components.catalog.revoke_tokens(label="demo")
@@ -115,6 +119,21 @@ def serve(host: str | None, port: int | None) -> None:
     finally:
         sealer.stop()
         components.close()
+
+
+def _tls_context(settings: Settings):
+    """HTTPS (TLS 1.2 or newer) when FORMS_TLS_CERTIFICATE / FORMS_TLS_KEY are set; None otherwise."""
+    import ssl
+
+    if not settings.tls_certificate:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(settings.tls_certificate, settings.tls_key)
+    except (ssl.SSLError, OSError) as err:
+        raise ConfigError(f"FORMS_TLS_CERTIFICATE / FORMS_TLS_KEY: cannot load them ({err})") from err
+    return context
 
 
 @main.command()

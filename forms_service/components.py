@@ -7,6 +7,7 @@ LibreOffice workers and, in embedded mode, the SeaweedFS server.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,8 +81,18 @@ class Components:
 
 def start_components(settings: Settings, *, with_archive: bool = True, with_converter: bool = True,
                      workers: int | None = None) -> Components:
-    """Start everything the settings describe; on any failure, stop what was started and raise."""
+    """Start everything the settings describe; on any failure, stop what was started and raise.
+
+    Processes sharing a data directory (gunicorn workers, a command beside ``serve``) start one at
+    a time, so the first creates the demo PKI and the embedded store and the others use them."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / ".start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _start_components(settings, with_archive=with_archive, with_converter=with_converter, workers=workers)
+
+
+def _start_components(settings: Settings, *, with_archive: bool, with_converter: bool,
+                      workers: int | None) -> Components:
     templates = open_templates(settings)
     preload_fonts(templates)
     closers: list = []

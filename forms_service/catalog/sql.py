@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime, timedelta, timezone
 
@@ -31,6 +33,19 @@ class SqlCatalog:
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time and makes the others sleep and retry, which under load
+        # adds seconds to the slowest requests; threads of one process queue here instead.
+        self._write_lock = threading.Lock() if url.startswith("sqlite") else None
+
+    @contextmanager
+    def _writing(self):
+        """A write transaction (for SQLite, one thread of this process at a time)."""
+        if self._write_lock is None:
+            with self._sessions.begin() as session:
+                yield session
+            return
+        with self._write_lock, self._sessions.begin() as session:
+            yield session
 
     def create_schema(self) -> None:
         """Bring the database to the current schema (Alembic migrations)."""
@@ -42,7 +57,7 @@ class SqlCatalog:
     # --- records ----------------------------------------------------------------------------
 
     def add_record(self, record: NewRecord, version: NewVersion, event: NewAuditEvent) -> None:
-        with self._guard("write the record"), self._sessions.begin() as s:
+        with self._guard("write the record"), self._writing() as s:
             data = _shallow(record)
             subjects = data.pop("subjects")
             row = Record(**data)
@@ -52,7 +67,7 @@ class SqlCatalog:
             s.add(_audit_row(s, event))
 
     def add_version(self, record_id: str, version: NewVersion, event: NewAuditEvent) -> None:
-        with self._guard("write the version"), self._sessions.begin() as s:
+        with self._guard("write the version"), self._writing() as s:
             row = _version_row(version)
             row.record_id = record_id
             s.add(row)
@@ -112,7 +127,7 @@ class SqlCatalog:
 
     def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
                   allowed_networks: str = "") -> ApiToken:
-        with self._guard("store the token"), self._sessions.begin() as s:
+        with self._guard("store the token"), self._writing() as s:
             row = ApiToken(token_hash=token_hash, prefix=prefix, agency=agency, role=role, label=label,
                            allowed_networks=allowed_networks, created_at=_now())
             s.add(row)
@@ -125,7 +140,7 @@ class SqlCatalog:
             ).first()
 
     def revoke_tokens(self, *, label: str) -> int:
-        with self._guard("revoke tokens"), self._sessions.begin() as s:
+        with self._guard("revoke tokens"), self._writing() as s:
             result = s.execute(
                 update(ApiToken).where(ApiToken.label == label, ApiToken.revoked_at.is_(None)).values(revoked_at=_now())
             )
@@ -138,7 +153,7 @@ class SqlCatalog:
             values["legal_hold"] = legal_hold
         if retain_until is not None:
             values["retain_until"] = retain_until
-        with self._guard("record the lock change"), self._sessions.begin() as s:
+        with self._guard("record the lock change"), self._writing() as s:
             s.execute(update(Version).where(Version.record_id == record_id, Version.number == number).values(**values))
             s.add(_audit_row(s, event))
 
@@ -156,7 +171,7 @@ class SqlCatalog:
             ))
 
     def add_tombstone(self, tombstone: Tombstone, event: NewAuditEvent) -> None:
-        with self._guard("record the disposal request"), self._sessions.begin() as s:
+        with self._guard("record the disposal request"), self._writing() as s:
             s.add(tombstone)
             s.execute(update(Record).where(Record.id == tombstone.record_id).values(status="disposal-requested"))
             s.add(_audit_row(s, event))
@@ -168,7 +183,7 @@ class SqlCatalog:
     def complete_disposal(self, record_id: str, *, approved_by: str, disposed_at: datetime, certificate_key: str,
                           certificate_version: str, event: NewAuditEvent) -> None:
         """The versions are gone from the store: drop their rows, keep the record as a tombstone."""
-        with self._guard("record the disposal"), self._sessions.begin() as s:
+        with self._guard("record the disposal"), self._writing() as s:
             s.execute(update(Tombstone).where(Tombstone.record_id == record_id).values(
                 approved_by=approved_by, disposed_at=disposed_at, certificate_key=certificate_key,
                 certificate_version=certificate_version))
@@ -181,7 +196,7 @@ class SqlCatalog:
     # --- users ----------------------------------------------------------------------------------
 
     def add_user(self, username: str, password_hash: str, *, agency: str, role: str) -> User:
-        with self._guard("store the user"), self._sessions.begin() as s:
+        with self._guard("store the user"), self._writing() as s:
             row = User(username=username, password_hash=password_hash, agency=agency, role=role, created_at=_now())
             s.add(row)
         return row
@@ -191,7 +206,7 @@ class SqlCatalog:
             return s.scalars(select(User).where(User.username == username)).first()
 
     def record_login(self, username: str, *, ok: bool, lock_after: int, lock_for: timedelta) -> None:
-        with self._guard("record the sign-in"), self._sessions.begin() as s:
+        with self._guard("record the sign-in"), self._writing() as s:
             row = s.scalars(select(User).where(User.username == username)).first()
             if row is None:
                 return
@@ -206,7 +221,7 @@ class SqlCatalog:
 
     def reserve_idempotency_key(self, actor: str, key: str, request_hash: str) -> IdempotencyKey | None:
         try:
-            with self._sessions.begin() as s:
+            with self._writing() as s:
                 s.add(IdempotencyKey(actor=actor, key=key, request_hash=request_hash, created_at=_now()))
             return None
         except IntegrityError:
@@ -215,19 +230,19 @@ class SqlCatalog:
             return s.scalars(select(IdempotencyKey).where(IdempotencyKey.actor == actor, IdempotencyKey.key == key)).first()
 
     def complete_idempotency_key(self, actor: str, key: str, response: dict) -> None:
-        with self._guard("record the idempotency key"), self._sessions.begin() as s:
+        with self._guard("record the idempotency key"), self._writing() as s:
             s.execute(update(IdempotencyKey).where(IdempotencyKey.actor == actor, IdempotencyKey.key == key)
                       .values(state="done", response=response))
 
     def release_idempotency_key(self, actor: str, key: str) -> None:
-        with self._guard("release the idempotency key"), self._sessions.begin() as s:
+        with self._guard("release the idempotency key"), self._writing() as s:
             s.execute(delete(IdempotencyKey).where(IdempotencyKey.actor == actor, IdempotencyKey.key == key,
                                                    IdempotencyKey.state == "pending"))
 
     # --- audit ------------------------------------------------------------------------------
 
     def audit(self, event: NewAuditEvent) -> None:
-        with self._guard("write the audit event"), self._sessions.begin() as s:
+        with self._guard("write the audit event"), self._writing() as s:
             s.add(_audit_row(s, event))
 
     def audit_events(self, *, record_id: str | None = None, limit: int = 100) -> list[AuditEvent]:
@@ -286,7 +301,7 @@ class SqlCatalog:
         """Record a sealed day with its audit event; False when that day was sealed already
         (by another process)."""
         try:
-            with self._sessions.begin() as s:
+            with self._writing() as s:
                 s.add(seal)
                 s.flush()
                 s.add(_audit_row(s, event))

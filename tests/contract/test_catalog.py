@@ -182,3 +182,38 @@ def test_concurrent_audit_writes_keep_one_unbroken_chain(any_catalog):
     for thread in threads:
         thread.join()
     assert any_catalog.verify_audit_chain() == (41, "")
+
+
+def test_refusals_are_counted_per_address_action_and_time(any_catalog):
+    start = now()
+    for ip, action, outcome in [("10.0.0.1", "auth", "refused"), ("10.0.0.1", "login", "refused"),
+                                ("10.0.0.1", "auth", "ok"), ("10.0.0.1", "record.read", "refused"),
+                                ("10.0.0.2", "auth", "refused")]:
+        any_catalog.audit(NewAuditEvent(actor="x", action=action, outcome=outcome, source_ip=ip))
+    assert any_catalog.refusals_from("10.0.0.1", since=start, actions=("auth", "login")) == 2
+    assert any_catalog.refusals_from("10.0.0.1", since=now() + timedelta(seconds=1), actions=("auth",)) == 0
+
+
+def test_audit_events_after_an_id_before_a_time_in_chain_order(any_catalog):
+    for i in range(5):
+        any_catalog.audit(event(f"rec_{i}", "record.read"))
+    first = any_catalog.first_audit_event()
+    after = any_catalog.audit_events_after(first.id, before=now() + timedelta(seconds=1), limit=3)
+    assert [e.record_id for e in after] == ["rec_1", "rec_2", "rec_3"]
+    assert any_catalog.audit_events_after(first.id, before=first.at) == []
+    assert [e.record_id for e in any_catalog.audit_events_between(first.id + 1, first.id + 2)] == ["rec_1", "rec_2"]
+
+
+def test_a_day_is_sealed_once(any_catalog):
+    from forms_service.catalog.models import AuditSeal
+
+    def seal(day):
+        return AuditSeal(day=day, first_id=1, last_id=1, count=1, prev_hash="0" * 64, last_hash="1" * 64,
+                         object_key=f"audit/{day}", object_version="v", sha256="2" * 64, signature_key="s",
+                         signature_version="v", retain_until=now() + timedelta(days=1), sealed_at=now())
+
+    assert any_catalog.add_audit_seal(seal(date(2026, 11, 26)), event("", "audit.seal")) is True
+    assert any_catalog.add_audit_seal(seal(date(2026, 11, 25)), event("", "audit.seal")) is True
+    assert any_catalog.add_audit_seal(seal(date(2026, 11, 26)), event("", "audit.seal")) is False
+    assert [s.day for s in any_catalog.audit_seals()] == [date(2026, 11, 25), date(2026, 11, 26)]
+    assert any_catalog.verify_audit_chain() == (2, "")  # the refused seal wrote no audit entry

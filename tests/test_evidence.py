@@ -142,3 +142,7 @@ def test_the_cli_exports_and_verifies(app_components, two_records, tmp_path, mon
     assert broken.exit_code == 1 and "records/extra.pdf: not listed" in broken.output
     nothing = runner.invoke(cli.main, ["export", "create", "-o", str(out)])
     assert nothing.exit_code == 2
+    bad_date = runner.invoke(cli.main, ["export", "create", "--from", "115/13/01", "-o", str(out)])
+    assert bad_date.exit_code == 2 and "--from" in bad_date.output
+    by_agency = runner.invoke(cli.main, ["export", "create", "--agency", "臺中市政府", "--latest-only", "-o", str(out)])
+    assert by_agency.exit_code == 0 and "1 record(s)" in by_agency.output, by_agency.output

@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from signing import SignerUnavailable, SigningError
 from signing.detached import sign_detached, verify_detached
 from storage import Retention, StorageError
 
@@ -100,7 +101,7 @@ def _seal_day(components: Components, day: date, events: list[AuditEvent], after
     data = ("\n".join(lines) + "\n").encode()
     try:
         signature = sign_detached(components.signer.signer(), data, tsa_url=components.signing.tsa_url)
-    except Exception as err:
+    except (SigningError, SignerUnavailable) as err:
         raise SigningFailed(f"the audit segment of {day} could not be signed: {err}") from err
     now = datetime.now(timezone.utc)
     retain_until = datetime.combine(day, time(), timezone.utc) + timedelta(days=366 * components.settings.retention_years_audit)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
+from signing import SignerUnavailable, SigningError
 from signing.detached import sign_detached, verify_detached
 
 from .catalog import NewAuditEvent
@@ -113,7 +114,7 @@ def build_export(components: Components, records: list[Record], actor: Actor, *,
     manifest_bytes = _json(manifest)
     try:
         signature = sign_detached(components.signer.signer(), manifest_bytes, tsa_url=components.signing.tsa_url)
-    except Exception as err:
+    except (SigningError, SignerUnavailable) as err:
         raise SigningFailed(f"the export manifest could not be signed: {err}") from err
     files[MANIFEST] = manifest_bytes
     files[SIGNATURE] = signature

@@ -81,7 +81,7 @@ def verify_detached(data: bytes, signature: bytes, trust_roots: list) -> Detache
 
     try:
         status = outside_event_loop(lambda: asyncio.run(run()))
-    except (SignatureValidationError, ValueError) as err:
+    except (SignatureValidationError, ValueError):
         return DetachedReport("", None, None, False, False, False)
     timestamp = getattr(status, "timestamp_validity", None)
     return DetachedReport(

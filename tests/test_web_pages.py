@@ -91,3 +91,12 @@ def test_every_page_shows_the_notice_and_secure_headers(client, people, stored):
         response = client.get(path)
         assert notice in response.data.decode(), path
         assert response.headers["X-Frame-Options"] == "DENY" and "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_signing_in_and_out_are_logged(client, people, catalog):
+    assert sign_in(client, "alice").status_code == 302
+    token = csrf(client, "/records")
+    assert client.post("/logout", data={"csrf": token}).status_code == 302
+    actions = [e.action for e in reversed(catalog.audit_events()) if e.actor == "user:alice"]
+    assert actions == ["login", "logout"]
+    assert client.get("/records").status_code == 302  # signed out

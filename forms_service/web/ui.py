@@ -112,6 +112,10 @@ def login():
 @bp.post("/logout")
 def logout():
     _check_csrf()
+    actor = _actor()
+    if actor is not None:
+        _components().catalog.audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="logout",
+                                                  source_ip=source_ip()))
     session.clear()
     return redirect(url_for("ui.login"))
 

@@ -125,7 +125,9 @@ def test_pages_ask_for_a_purpose_and_log_it_with_every_retrieval(clerk_pages, ca
 def test_the_record_page_previews_its_pages(clerk_pages, catalog, stored):
     clerk_pages.get("/records?all=1&purpose=稽核")
     page = clerk_pages.get(f"/records/{stored.record_id}").data.decode()
-    assert f"/records/{stored.record_id}/versions/1/pages/1.png" in page
+    title = re.search(r"<title>(.*?)</title>", page, re.S)[1]
+    assert title.endswith("｜商工資料表單典藏") and "<" not in title
+    assert page.count(f"/records/{stored.record_id}/versions/1/pages/1.png") == 2  # the link and the image
     image = clerk_pages.get(f"/records/{stored.record_id}/versions/1/pages/1.png")
     assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
     width = int.from_bytes(image.data[16:20], "big")

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from forms_service.components import start_components  # noqa: E402
 from forms_service.forms import get_form  # noqa: E402
-from forms_service.render import render_docx  # noqa: E402
+from forms_service.produce.render import render_docx  # noqa: E402
 from forms_service.settings import Settings  # noqa: E402
 
 EXAMPLES = ROOT / "docs" / "examples"

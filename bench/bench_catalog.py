@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 
 from forms_service.catalog import RecordFilter, SqlCatalog  # noqa: E402
-from forms_service.catalog.models import Record, RecordSubject  # noqa: E402
+from forms_service.catalog.models import RecordRow, RecordSubjectRow  # noqa: E402
 from storage import Retention  # noqa: E402
 from storage.s3 import S3ObjectStore  # noqa: E402
 from storage.seaweed import EmbeddedSeaweedFS  # noqa: E402
@@ -53,9 +53,9 @@ def fill(catalog: SqlCatalog, count: int, rng: random.Random) -> list[str]:
                                 "created_by": "bench"})
                 if form == "annex5-query-log":
                     subjects += [{"record_id": record_id, "ubn": u} for u in rng.sample(ubns, 5)]
-            connection.execute(insert(Record), records)
+            connection.execute(insert(RecordRow), records)
             if subjects:
-                connection.execute(insert(RecordSubject), subjects)
+                connection.execute(insert(RecordSubjectRow), subjects)
     return ubns
 
 
@@ -98,7 +98,8 @@ def store_throughput(puts: int) -> tuple[float, float]:
         began = time.perf_counter()
         for i in range(puts):
             store.put(f"archive/{i}", data, content_type="application/pdf", retention=retention,
-                      metadata={"form-id": "annex2-agreement", "agency": "臺北市政府財政局", "record-id": str(uuid.uuid4())})
+                      metadata={"form-id": "annex2-agreement", "agency": "臺北市政府財政局",
+                                "record-id": str(uuid.uuid4())})
         archived = puts / (time.perf_counter() - began)
     return plain, archived
 

@@ -12,7 +12,6 @@ Prints medians, the ratio, documents/second with the pool's two workers, and res
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -27,16 +26,16 @@ sys.path.insert(0, str(ROOT))
 
 from pyhanko.sign.signers import SimpleSigner  # noqa: E402
 
+from forms_service.access import LOCAL_OPERATOR  # noqa: E402
 from forms_service.components import start_components  # noqa: E402
 from forms_service.convert.fonts import fontconfig_env  # noqa: E402
-from forms_service.forms import get_form  # noqa: E402
-from forms_service.template_source import packaged_template  # noqa: E402
-from forms_service.render import render_docx  # noqa: E402
+from forms_service.forms import example_input, get_form  # noqa: E402
+from forms_service.produce.render import render_docx  # noqa: E402
+from forms_service.produce.templates import packaged_template  # noqa: E402
 from forms_service.settings import Settings  # noqa: E402
-from forms_service.tokens import LOCAL_OPERATOR  # noqa: E402
 from signing import SignatureOptions, sign_pdf  # noqa: E402
 
-EXAMPLE = json.loads((ROOT / "docs/examples/annex2-agreement.json").read_text(encoding="utf-8"))
+EXAMPLE = example_input("annex2-agreement")
 
 
 def warm_once(components) -> float:
@@ -50,7 +49,7 @@ def naive_once(components, work: Path) -> float:
     spec = get_form("annex2-agreement")
     started = time.perf_counter()
     form = spec.validate(EXAMPLE)
-    docx = render_docx(packaged_template(spec.template), spec.context(form, components.producer._options()))
+    docx = render_docx(packaged_template(spec.template), spec.context(form, components.producer.options))
     job = Path(tempfile.mkdtemp(dir=work))
     (job / "in.docx").write_bytes(docx)
     filt = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
@@ -61,7 +60,8 @@ def naive_once(components, work: Path) -> float:
     )
     pdf = (job / "in.pdf").read_bytes()
     pki = components.settings.data_dir / "pki"
-    stock = SimpleSigner.load_pkcs12(str(pki / "demo-signer.p12"), passphrase=(pki / "demo-signer.pass").read_bytes().strip())
+    stock = SimpleSigner.load_pkcs12(str(pki / "demo-signer.p12"),
+                                     passphrase=(pki / "demo-signer.pass").read_bytes().strip())
     signed = sign_pdf(pdf, stock, SignatureOptions())
     components.store.put(f"bench/naive-{job.name}.pdf", signed, content_type="application/pdf", metadata={})
     return time.perf_counter() - started
@@ -127,12 +127,16 @@ def main() -> None:
 
     warm_median, naive_median = statistics.median(warm), statistics.median(naive)
     print("annex2-agreement end to end (validate → signed, stored, catalogued)")
-    print(f"  warm pipeline   median {warm_median * 1000:7.0f} ms   (n={len(warm)}, p90 {sorted(warm)[int(len(warm) * 0.9) - 1] * 1000:.0f} ms)")
-    print(f"  naive baseline  median {naive_median * 1000:7.0f} ms   (n={len(naive)}: fresh soffice + stock signer + put)")
+    p90 = sorted(warm)[int(len(warm) * 0.9) - 1]
+    print(f"  warm pipeline   median {warm_median * 1000:7.0f} ms   (n={len(warm)}, p90 {p90 * 1000:.0f} ms)")
+    print(f"  naive baseline  median {naive_median * 1000:7.0f} ms   "
+          f"(n={len(naive)}: fresh soffice + stock signer + put)")
     print(f"  speed-up        {naive_median / warm_median:7.1f} ×")
-    print(f"  warm at B-LTA   median {statistics.median(lta_times) * 1000:7.0f} ms   (the demo default: timestamp, OCSP/CRL, archive timestamp)")
+    print(f"  warm at B-LTA   median {statistics.median(lta_times) * 1000:7.0f} ms   "
+          "(the demo default: timestamp, OCSP/CRL, archive timestamp)")
     print(f"  throughput      {rate:7.1f} documents/s with 2 workers, 4 concurrent callers")
-    print(f"  memory (PSS)    {service:7.0f} MiB in total: store {store:.0f} MiB, LibreOffice workers {workers:.0f} MiB, "
+    print(f"  memory (PSS)    {service:7.0f} MiB in total: store {store:.0f} MiB, "
+          f"LibreOffice workers {workers:.0f} MiB, "
           f"service {service - store - workers:.0f} MiB")
 
 

@@ -32,10 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from forms_service.catalog import SqlCatalog  # noqa: E402
-from forms_service.catalog.models import AuditEvent  # noqa: E402
-from forms_service.tokens import create_token  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
+
+from forms_service.access.tokens import create_token  # noqa: E402
+from forms_service.catalog import SqlCatalog  # noqa: E402
+from forms_service.catalog.models import AuditEventRow  # noqa: E402
 from storage.seaweed import EmbeddedSeaweedFS, free_port  # noqa: E402
 
 EXAMPLE = json.loads((ROOT / "docs" / "examples" / "annex2-agreement.json").read_text(encoding="utf-8"))
@@ -148,7 +149,7 @@ def main() -> None:
                "FORMS_S3_SECRET_KEY": s3.credentials.secret_key, "FORMS_RETENTION_MODE": "GOVERNANCE",
                "FORMS_CONVERTER_WORKERS": "1", "FORMS_WEB_WORKERS": str(args.workers),
                "FORMS_SIGNATURE_LEVEL": "B-B", "FORMS_DATABASE_URL": database_url}
-        log = open(Path(tmp) / "gunicorn.log", "w")
+        log = open(Path(tmp) / "gunicorn.log", "w")  # noqa: SIM115 — kept open for the server's lifetime
         proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:forms_service.web.gunicorn_conf",
                                  "--access-logfile", "/dev/null"], env=env, stdout=log, stderr=log)
         try:
@@ -173,9 +174,9 @@ def main() -> None:
             proc.wait(60)
             log.close()
         with catalog.engine.connect() as connection:
-            audited = connection.scalar(select(func.count()).select_from(AuditEvent).where(
-                AuditEvent.at >= started, AuditEvent.action.in_(("record.read", "record.download")),
-                AuditEvent.outcome == "ok"))
+            audited = connection.scalar(select(func.count()).select_from(AuditEventRow).where(
+                AuditEventRow.at >= started, AuditEventRow.action.in_(("record.read", "record.download")),
+                AuditEventRow.outcome == "ok"))
         catalog.close()
 
     served = baseline["served"] + loaded["served"]

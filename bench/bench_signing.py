@@ -11,6 +11,7 @@ reads and subsets the whole TW-Kai font for every signature — both measured in
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import tempfile
@@ -25,10 +26,11 @@ from pyhanko.pdf_utils.text import TextBoxStyle  # noqa: E402
 from pyhanko.stamp import TextStampStyle  # noqa: E402
 
 from forms_service.components import start_components  # noqa: E402
-from forms_service.glyphs import font_file  # noqa: E402
+from forms_service.convert.fonts import font_file  # noqa: E402
+from forms_service.forms import example_input  # noqa: E402
+from forms_service.produce.render import render_docx  # noqa: E402
 from forms_service.settings import Settings  # noqa: E402
 from signing import Level, Pkcs11Provider, SignatureOptions, Stamp, sign_pdf  # noqa: E402
-from tests.conftest import load_example  # noqa: E402
 from tests.softhsm import make_token  # noqa: E402
 
 
@@ -60,12 +62,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="forms-bench-") as tmp:
         settings = Settings.load(environ={}, data_dir=Path(tmp) / "data", converter_workers=1)
         with start_components(settings, with_archive=False) as components:
-            spec = components.producer
+            producer = components.producer
+            spec, form = producer.validate("annex2-agreement", example_input("annex2-agreement"))
             pdf = components.converter.convert(
-                __import__("forms_service.render", fromlist=["render_docx"]).render_docx(
-                    components.templates.load(__import__("forms_service.forms", fromlist=["get_form"]).get_form("annex2-agreement")),
-                    __import__("forms_service.forms", fromlist=["get_form"]).get_form("annex2-agreement").context(
-                        spec.validate("annex2-agreement", load_example("annex2-agreement"))[1], spec._options())))
+                render_docx(components.templates.load(spec), spec.context(form, producer.options)))
             crl_url = components.signing.tsa_url.rsplit("/tsa/", 1)[0] + "/crls/interm/latest.crl"
             token = make_token(Path(tmp) / "softhsm", demo_pki_dir=settings.data_dir / "pki", crl_url=crl_url)
             keys = {
@@ -77,14 +77,15 @@ def main() -> None:
             print(f"  {'key':22s}" + "".join(f"{level.value:>9s}" for level in Level))
             for name, provider in keys.items():
                 signer = provider.signer()
-                row = [median_ms(lambda: sign_pdf(pdf, signer, SignatureOptions(level=level), components.signing),
-                                 args.repeat) for level in Level]
+                row = [median_ms(functools.partial(sign_pdf, pdf, signer, SignatureOptions(level=level),
+                                                   components.signing), args.repeat) for level in Level]
                 print(f"  {name:22s}" + "".join(f"{ms:9.0f}" for ms in row))
 
             signer = components.signer.signer()
             stamp = Stamp(lines=("簽署人：DEMO 簽章", "機關：臺北市政府財政局", "時間：中華民國115年11月27日 10:00"))
             plain = median_ms(lambda: sign_pdf(pdf, signer, SignatureOptions(), components.signing), args.repeat)
-            cached = median_ms(lambda: sign_pdf(pdf, signer, SignatureOptions(stamp=stamp), components.signing), args.repeat)
+            cached = median_ms(lambda: sign_pdf(pdf, signer, SignatureOptions(stamp=stamp), components.signing),
+                               args.repeat)
             import dataclasses
 
             stock_context = dataclasses.replace(components.signing, stamp_font=StockStampFont(font_file("TW-Kai")))
@@ -92,7 +93,8 @@ def main() -> None:
                               max(3, args.repeat // 3))
             print("visible TW-Kai stamp, B-B, median (ms)")
             print(f"  no stamp {plain:6.0f}   cached subset {cached:6.0f} (+{cached - plain:.0f})   "
-                  f"stock whole font {stock:6.0f} (+{stock - plain:.0f})   → {(stock - plain) / max(cached - plain, 1):.0f}× less extra")
+                  f"stock whole font {stock:6.0f} (+{stock - plain:.0f})   "
+                  f"→ {(stock - plain) / max(cached - plain, 1):.0f}× less extra")
 
 
 if __name__ == "__main__":

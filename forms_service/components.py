@@ -9,60 +9,126 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from dataclasses import dataclass, field
-from pathlib import Path
-
 import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 from signing import Level, Pkcs11Provider, Pkcs12Provider, SignerProvider, SigningContext, StampFont
 from signing.demo_pki import DemoPkiServer, ensure_demo_pki
+from signing.detached import sign_detached
 from signing.validation import load_trust_roots
-import uuid
-from datetime import datetime, timedelta, timezone
-
 from storage import ObjectLocked, ObjectStore, Retention, StorageError
 from storage.s3 import S3ObjectStore
 from storage.seaweed import EmbeddedSeaweedFS
 
-from .catalog import SqlCatalog
+from .archive import Archive, RetentionPolicy, Verifier
+from .archive.disposition import Disposition
+from .archive.evidence import EvidenceExporter
+from .audit.seals import Sealer
+from .catalog import Catalog, SqlCatalog
+from .clock import SYSTEM_CLOCK, Clock
 from .convert import Converter, LibreOfficePool
-from .errors import ConfigError, StorageFailed
+from .errors import ConfigError, ConversionFailed, StorageFailed
 from .forms import all_forms
-from .glyphs import coverage, font_file, template_faces
-from .pipeline import Archive, Producer
+from .produce import DocumentSigner, Producer
+from .produce.glyphs import coverage, font_file, template_faces
+from .produce.template_check import check_agency_templates
+from .produce.templates import TemplateSource
 from .settings import Settings
-from .template_check import check_agency_templates
-from .template_source import TemplateSource
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Components:
+    """What a running service holds.  Only the edges (CLI, web, start-up) see this object; they
+    hand each domain service the collaborators it uses, built by the properties below."""
+
     settings: Settings
     converter: Converter | None
     signer: SignerProvider
-    trust_roots: list
+    trust_roots: list[Any]
     templates: TemplateSource = field(default_factory=TemplateSource)
     signing: SigningContext = field(default_factory=SigningContext)
     level: Level = Level.B_B
     provider_signer: SignerProvider | None = None
     store: ObjectStore | None = None
-    catalog: SqlCatalog | None = None
+    catalog: Catalog | None = None
     embedded_store: EmbeddedSeaweedFS | None = None
-    _closers: list = field(default_factory=list)
+    clock: Clock = SYSTEM_CLOCK
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    # --- domain services, wired -----------------------------------------------------------------
+
+    @property
+    def document_signer(self) -> DocumentSigner:
+        """The agency's key: forms, disposition certificates."""
+        return DocumentSigner(provider=self.signer, context=self.signing, level=self.level,
+                              trust_roots=self.trust_roots, clock=self.clock)
+
+    @property
+    def countersigner(self) -> DocumentSigner | None:
+        """The data provider's key (附件2), if one is configured."""
+        if self.provider_signer is None:
+            return None
+        return DocumentSigner(provider=self.provider_signer, context=self.signing, level=self.level,
+                              trust_roots=self.trust_roots, clock=self.clock)
 
     @property
     def producer(self) -> Producer:
-        return Producer(settings=self.settings, converter=self.converter, signer=self.signer,
-                        trust_roots=self.trust_roots, templates=self.templates, signing=self.signing,
-                        level=self.level)
+        if self.converter is None:
+            raise ConversionFailed("these components were started without the converter")
+        return Producer(converter=self.converter, signer=self.document_signer, templates=self.templates,
+                        provider_name=self.settings.provider_name, parallel=self.settings.converter_workers)
+
+    @property
+    def retention(self) -> RetentionPolicy:
+        s = self.settings
+        return RetentionPolicy(s.lock_mode, years_after_period=s.retention_years_after_period,
+                               years_logs=s.retention_years_logs)
 
     @property
     def archive(self) -> Archive:
+        store, catalog = self.require_archive()
+        return Archive(store=store, records=catalog, audit=catalog, retention=self.retention, clock=self.clock)
+
+    @property
+    def verifier(self) -> Verifier:
+        return Verifier(trust_roots=self.trust_roots, revocation_mode=self.settings.revocation_mode)
+
+    @property
+    def disposition(self) -> Disposition:
+        store, catalog = self.require_archive()
+        return Disposition(store=store, records=catalog, converter=self.converter, signer=self.document_signer,
+                           lock_mode=self.settings.lock_mode, clock=self.clock)
+
+    @property
+    def sealer(self) -> Sealer:
+        store, catalog = self.require_archive()
+        return Sealer(log=catalog, store=store, sign=self.sign_detached, lock_mode=self.settings.lock_mode,
+                      retention_years=self.settings.retention_years_audit, trust_roots=self.trust_roots,
+                      clock=self.clock)
+
+    @property
+    def exporter(self) -> EvidenceExporter:
+        _, catalog = self.require_archive()
+        return EvidenceExporter(archive=self.archive, verifier=self.verifier, sign=self.sign_detached,
+                                audit=catalog, clock=self.clock)
+
+    def sign_detached(self, data: bytes) -> bytes:
+        """A detached CMS signature over ``data`` with the agency's key, timestamped when a TSA is set."""
+        return sign_detached(self.signer.signer(), data, tsa_url=self.signing.tsa_url)
+
+    def require_archive(self) -> tuple[ObjectStore, Catalog]:
         if self.store is None or self.catalog is None:
-            raise RuntimeError("these components were started without a store and catalog")
-        return Archive(settings=self.settings, store=self.store, catalog=self.catalog)
+            raise StorageFailed("these components were started without a store and catalog")
+        return self.store, self.catalog
+
+    # --- lifecycle ------------------------------------------------------------------------------
 
     def close(self) -> None:
         for close in reversed(self._closers):
@@ -72,7 +138,7 @@ class Components:
                 log.exception("error while stopping a component")
         self._closers.clear()
 
-    def __enter__(self) -> "Components":
+    def __enter__(self) -> Components:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -134,7 +200,7 @@ def open_templates(settings: Settings) -> TemplateSource:
     """The template source; agency templates are checked here and a bad one stops start-up."""
     source = TemplateSource(Path(settings.template_dir) if settings.template_dir else None)
     if source.directory is not None:
-        check_agency_templates(source, all_forms())
+        check_agency_templates(source, all_forms(), provider_name=settings.provider_name)
     return source
 
 
@@ -144,7 +210,8 @@ def preload_fonts(templates: TemplateSource) -> None:
         coverage(face)
 
 
-def open_signers(settings: Settings, demo: DemoPkiServer | None) -> tuple[SignerProvider, SignerProvider | None, list]:
+def open_signers(settings: Settings, demo: DemoPkiServer | None
+                 ) -> tuple[SignerProvider, SignerProvider | None, list[Any]]:
     """The agency's signer, the data provider's countersigner (if any) and the trust roots."""
     roots_files = list(settings.trust_roots)
     provider_signer = None
@@ -156,7 +223,8 @@ def open_signers(settings: Settings, demo: DemoPkiServer | None) -> tuple[Signer
         )
     elif settings.signer_pkcs12:
         signer = Pkcs12Provider(settings.signer_pkcs12,
-                                password=_secret_file(settings.signer_pkcs12_password_file, "FORMS_SIGNER_PKCS12_PASSWORD_FILE"))
+                                password=_secret_file(settings.signer_pkcs12_password_file,
+                                                      "FORMS_SIGNER_PKCS12_PASSWORD_FILE"))
     else:
         assert demo is not None
         signer = Pkcs12Provider(demo.files.signer_p12, password=demo.files.password)
@@ -171,7 +239,7 @@ def open_signers(settings: Settings, demo: DemoPkiServer | None) -> tuple[Signer
     return signer, provider_signer, load_trust_roots(roots_files)
 
 
-def verification_roots(settings: Settings) -> list:
+def verification_roots(settings: Settings) -> list[Any]:
     """Trust roots for verifying without starting anything: configured ones, plus the demo root
     in demo mode."""
     files = list(settings.trust_roots)
@@ -223,15 +291,16 @@ def open_store(settings: Settings) -> tuple[EmbeddedSeaweedFS | None, ObjectStor
     return embedded, store
 
 
-def check_object_lock(store: ObjectStore) -> None:
+def check_object_lock(store: ObjectStore, clock: Clock = SYSTEM_CLOCK) -> None:
     """The start-up canary: write a locked object and try to delete it.
 
     Some S3 servers have shipped Object Lock bugs; evidence must never sit on a store that lets a
     locked version go.  The canary (a few bytes, locked for one day) stays until its lock expires.
     """
-    key = f"canary/{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    now = clock.now()
+    key = f"canary/{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     stored = store.put(key, b"object lock canary", content_type="text/plain", metadata={"purpose": "canary"},
-                       retention=Retention("GOVERNANCE", datetime.now(timezone.utc) + timedelta(days=1)))
+                       retention=Retention("GOVERNANCE", now + timedelta(days=1)))
     try:
         store.delete(key, stored.version_id)
     except ObjectLocked:
@@ -242,7 +311,7 @@ def check_object_lock(store: ObjectStore) -> None:
     )
 
 
-def open_catalog(settings: Settings) -> SqlCatalog:
+def open_catalog(settings: Settings) -> Catalog:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     catalog = SqlCatalog(settings.catalog_url)
     catalog.create_schema()

@@ -1,8 +1,8 @@
 """The application's error hierarchy: a stable ``code``, a human sentence, and optional details.
 
-Lower layers (``signing``, ``storage``) have their own small hierarchies; the pipeline wraps them
-in these.  HTTP status codes are *not* decided here: ``web/errors.py`` maps codes to statuses, and
-the CLI maps every ``InputError`` to exit status 2.
+Lower layers (``signing``, ``storage``) have their own small hierarchies; the domain code wraps
+them in these with ``raise … from err``.  HTTP status codes are *not* decided here: ``web/errors.py``
+maps error types to statuses, and the CLI maps every ``InputError`` to exit status 2.
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ class UnknownForm(InputError):
 
 
 class NotFound(FormsError):
+    """No such thing — or nothing the caller may see (the answer is the same on purpose)."""
+
     code = "not_found"
 
 
@@ -81,8 +83,8 @@ class TooManyAttempts(FormsError):
 
     code = "too_many_attempts"
 
-    def __init__(self, message: str, *, retry_after: int, **kwargs):
-        super().__init__(message, **kwargs)
+    def __init__(self, message: str, *, retry_after: int, details: dict[str, Any] | None = None):
+        super().__init__(message, details=details)
         self.retry_after = retry_after
 
 
@@ -114,3 +116,10 @@ class SigningFailed(ServiceUnavailable):
 
 class StorageFailed(ServiceUnavailable):
     code = "storage_unavailable"
+
+
+class IntegrityFailed(FormsError):
+    """Archived bytes read back do not match the sha256 the catalog recorded: the evidence was
+    altered or damaged in the store.  Never served; the read is written to the audit log."""
+
+    code = "integrity_mismatch"

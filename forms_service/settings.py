@@ -11,9 +11,10 @@ import dataclasses
 import functools
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ConfigError
 
@@ -37,8 +38,11 @@ class Settings:
         "商工資料係為○○目的蒐集，僅供○○○作業之參考；若有資料內容疑問時，可向登記主管機關洽詢。",
         "the notice of 規範 六(五) shown on every page")
     require_purpose: bool = _setting(False, "retrievals must state a purpose (X-Purpose header or purpose=)")
-    secret_key: str = _setting("", "key signing the web sessions; empty = generated once in the data directory", secret=True)
-    role_networks: str = _setting("", "IP allowlists per role: clerk=10.1.0.0/16,10.2.0.0/16;admin=10.9.9.0/24 (unnamed roles: anywhere)")
+    secret_key: str = _setting("", "key signing the web sessions; empty = generated once in the data directory",
+                               secret=True)
+    role_networks: str = _setting("",
+                                  "IP allowlists per role: clerk=10.1.0.0/16,10.2.0.0/16;admin=10.9.9.0/24 "
+                                  "(unnamed roles: anywhere)")
     auth_failure_limit: int = _setting(10, "failed sign-ins or bad tokens from one address before it must wait")
     auth_failure_window: int = _setting(300, "seconds over which those failures are counted (and the wait)")
     proxy_hops: int = _setting(0, "reverse proxies in front of the service whose X-Forwarded-For is trusted")
@@ -54,7 +58,8 @@ class Settings:
     s3_secure: bool = _setting(False, "use HTTPS to reach the S3 endpoint")
     s3_region: str = _setting("us-east-1", "S3 region name")
     s3_timeout: float = _setting(5.0, "seconds before an S3 request is given up")
-    retention_mode: str = _setting("", "Object Lock mode; empty = GOVERNANCE with the embedded store, COMPLIANCE otherwise")
+    retention_mode: str = _setting("",
+                                   "Object Lock mode; empty = GOVERNANCE with the embedded store, COMPLIANCE otherwise")
     retention_years_after_period: int = _setting(1, "years a record of 附件1–3 is kept after its 使用期限 ends")
     retention_years_logs: int = _setting(1, "years 附件4–5 are kept after their audit date / month (規範: at least 1)")
     retention_years_audit: int = _setting(3, "years each sealed day of the audit log is kept in the store (at least 1)")
@@ -83,7 +88,9 @@ class Settings:
     provider_pkcs12_password_file: str = _setting("", "file holding that PKCS#12 password", secret=True)
     tsa_url: str = _setting("", "RFC 3161 time-stamping authority; empty = the demo TSA in demo mode")
     signature_level: str = _setting("", "B-B, B-T, B-LT or B-LTA; empty = B-LTA when a TSA is available")
-    revocation_mode: str = _setting("soft-fail", "revocation policy for signatures without embedded data: soft-fail, hard-fail or require")
+    revocation_mode: str = _setting("soft-fail",
+                                    "revocation policy for signatures without embedded data: "
+                                    "soft-fail, hard-fail or require")
 
     @property
     def embedded_store(self) -> bool:
@@ -97,10 +104,10 @@ class Settings:
 
     @functools.cached_property
     def networks_by_role(self) -> dict:
-        from .network_policy import parse_role_networks
-        from .tokens import ROLES
+        from .access.networks import parse_role_networks
+        from .access.roles import Role
 
-        return parse_role_networks(self.role_networks, ROLES)
+        return parse_role_networks(self.role_networks, [str(role) for role in Role])
 
     @property
     def demo_signer(self) -> bool:
@@ -110,11 +117,11 @@ class Settings:
     def catalog_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'catalog.sqlite3'}"
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         environ = os.environ if environ is None else environ
         raw: dict[str, Any] = {}
         config_file = environ.get("FORMS_CONFIG")
@@ -139,9 +146,10 @@ class Settings:
                 f"FORMS_RETENTION_MODE must be GOVERNANCE or COMPLIANCE, not {self.retention_mode!r}"
             )
         if self.retention_years_logs < 1:
-            raise ConfigError("FORMS_RETENTION_YEARS_LOGS must be at least 1: 規範 六(四)2(1) keeps query records a year")
+            raise ConfigError("FORMS_RETENTION_YEARS_LOGS must be at least 1: "
+                              "規範 六(四)2(1) keeps query records a year")
         try:
-            self.networks_by_role
+            _ = self.networks_by_role  # parsed now, so a bad value stops start-up
         except ValueError as err:
             raise ConfigError(f"FORMS_ROLE_NETWORKS: {err}") from None
         if self.auth_failure_limit < 1 or self.auth_failure_window < 1:
@@ -172,7 +180,8 @@ class Settings:
         if self.revocation_mode not in ("soft-fail", "hard-fail", "require"):
             raise ConfigError("FORMS_REVOCATION_MODE must be soft-fail, hard-fail or require")
         if self.pkcs11_module and not (self.pkcs11_token_label and self.pkcs11_key_label):
-            raise ConfigError("FORMS_PKCS11_MODULE is set: FORMS_PKCS11_TOKEN_LABEL and FORMS_PKCS11_KEY_LABEL are needed too")
+            raise ConfigError("FORMS_PKCS11_MODULE is set: "
+                              "FORMS_PKCS11_TOKEN_LABEL and FORMS_PKCS11_KEY_LABEL are needed too")
         if self.template_dir and not Path(self.template_dir).is_dir():
             raise ConfigError(f"FORMS_TEMPLATE_DIR: {self.template_dir} is not a directory")
         for root in self.trust_roots:

@@ -96,7 +96,7 @@ def is_valid_ubn(value: str) -> bool:
     if not re.fullmatch(r"\d{8}", value or ""):
         return False
     total = 0
-    for digit, weight in zip(value, _UBN_WEIGHTS):
+    for digit, weight in zip(value, _UBN_WEIGHTS, strict=True):
         product = int(digit) * weight
         total += product // 10 + product % 10
     if total % 5 == 0:
@@ -117,6 +117,7 @@ def check_ubn(value: str) -> str:
 _LETTER_CODES = dict(zip(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
     (10, 11, 12, 13, 14, 15, 16, 17, 34, 18, 19, 20, 21, 22, 35, 23, 24, 25, 26, 27, 28, 29, 32, 30, 31, 33),
+    strict=True,
 ))
 
 
@@ -134,7 +135,7 @@ def is_valid_person_id(value: str) -> bool:
     code = _LETTER_CODES[value[0]]
     digits = [d2] + [int(c) for c in value[2:]]
     total = (code // 10) + (code % 10) * 9
-    total += sum(d * w for d, w in zip(digits, (8, 7, 6, 5, 4, 3, 2, 1, 1)))
+    total += sum(d * w for d, w in zip(digits, (8, 7, 6, 5, 4, 3, 2, 1, 1), strict=True))
     return total % 10 == 0
 
 

@@ -11,7 +11,8 @@ from .stamp import Stamp, StampFont
 from .validation import SignatureReport, Verification, validate_pdf, verify_pdf
 
 __all__ = [
-    "Level", "Pkcs11Provider", "Stamp", "StampFont", "Pkcs12Provider", "SignatureOptions", "SignatureReport", "SignerProvider",
+    "Level", "Pkcs11Provider", "Stamp", "StampFont", "Pkcs12Provider", "SignatureOptions", "SignatureReport",
+    "SignerProvider",
     "SignerUnavailable", "SigningContext", "SigningError", "ValidationError", "Verification",
     "add_document_timestamp", "sign_pdf", "validate_pdf", "verify_pdf",
 ]

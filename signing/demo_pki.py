@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import yaml
 from asn1crypto import x509
@@ -25,13 +26,13 @@ from certomancer.integrations.animator import Animator, AnimatorArchStore
 from certomancer.registry import ArchLabel, CertLabel, CertomancerConfig
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 ARCH = "demo"
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:  # one line per OCSP/TSA request is noise
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # one line per OCSP/TSA request is noise
         pass
 KEYS = ("root", "interm", "signer", "provider", "tsa", "ocsp")
 
@@ -130,7 +131,8 @@ def ensure_demo_pki(directory: Path, *, agency: str = "Forms Service DEMO Agency
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     _write_private(files.directory / "demo-signer.pass", secrets.token_urlsafe(24).encode())
     start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)
-    files.config.write_text(yaml.safe_dump(_config(start, agency), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    files.config.write_text(yaml.safe_dump(_config(start, agency), allow_unicode=True, sort_keys=False),
+                            encoding="utf-8")
     return files
 
 
@@ -139,11 +141,11 @@ class DemoPkiServer:
 
     def __init__(self, files: DemoPkiFiles):
         self.files = files
-        self._server = None
+        self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
 
-    def start(self) -> "DemoPkiServer":
+    def start(self) -> DemoPkiServer:
         """Serve the demo PKI, or use the server another live process (``serve``, while an operator
         runs a command) already runs for the same files: the certificates carry its URL."""
         port_file = self.files.directory / "port.json"
@@ -156,7 +158,8 @@ class DemoPkiServer:
             return self
         if not _free(port):  # the port of last time is taken: certificates get the new URL
             port = 0
-        server = make_server("127.0.0.1", port, app=None, threaded=True, request_handler=_QuietHandler)
+        # Bound first: the certificates carry the port; the PKI's app is attached once they are made.
+        server = make_server("127.0.0.1", port, app=_not_ready, threaded=True, request_handler=_QuietHandler)
         port_file.write_text(json.dumps({"port": server.server_port, "owner": os.getpid()}))
         self.url = f"http://127.0.0.1:{server.server_port}"
         config = CertomancerConfig.from_file(str(self.files.config), external_url_prefix=self.url)
@@ -166,10 +169,7 @@ class DemoPkiServer:
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name="demo-pki", daemon=True)
         self._thread.start()
-        _write_private(self.files.signer_p12, arch.package_pkcs12(CertLabel("signer"), password=self.files.password))
-        _write_private(self.files.provider_p12, arch.package_pkcs12(CertLabel("provider"), password=self.files.password))
-        self.files.root_pem.write_bytes(_pem(arch.get_cert(CertLabel("root"))))
-        (self.files.directory / "interm.der").write_bytes(arch.get_cert(CertLabel("interm")).dump())
+        _export(self.files, arch)
         return self
 
     @property
@@ -189,11 +189,32 @@ class DemoPkiServer:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "DemoPkiServer":
+    def __enter__(self) -> DemoPkiServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _not_ready(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"the demo PKI is starting"]
+
+
+def export_keys(files: DemoPkiFiles, *, url: str = "http://127.0.0.1:9") -> DemoPkiFiles:
+    """Write the signer's and provider's PKCS#12 files and the root without serving the PKI: enough
+    to sign at B-B.  Their certificates point at ``url`` for OCSP and CRLs (nothing answers there by
+    default, so revocation cannot be checked online: for tests that need no network)."""
+    config = CertomancerConfig.from_file(str(files.config), external_url_prefix=url)
+    _export(files, config.get_pki_arch(ArchLabel(ARCH)))
+    return files
+
+
+def _export(files: DemoPkiFiles, arch: Any) -> None:
+    _write_private(files.signer_p12, arch.package_pkcs12(CertLabel("signer"), password=files.password))
+    _write_private(files.provider_p12, arch.package_pkcs12(CertLabel("provider"), password=files.password))
+    files.root_pem.write_bytes(_pem(arch.get_cert(CertLabel("root"))))
+    (files.directory / "interm.der").write_bytes(arch.get_cert(CertLabel("interm")).dump())
 
 
 def _alive(pid: int) -> bool:
@@ -240,4 +261,4 @@ def _write_private(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-__all__ = ["DemoPkiFiles", "DemoPkiServer", "ensure_demo_pki"]
+__all__ = ["DemoPkiFiles", "DemoPkiServer", "ensure_demo_pki", "export_keys"]

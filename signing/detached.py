@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from asn1crypto import cms
 from pyhanko.sign.general import SigningError as PyHankoSigningError
@@ -75,7 +76,7 @@ def verify_detached(data: bytes, signature: bytes, trust_roots: list) -> Detache
         raise ValidationError(f"the signature file is not a CMS signature: {err}") from err
     context = ValidationContext(trust_roots=trust_roots, allow_fetching=False, revocation_mode="soft-fail")
 
-    async def run():
+    async def run() -> Any:
         return await async_validate_detached_cms(data, signed_data, signer_validation_context=context,
                                                  ts_validation_context=context)
 

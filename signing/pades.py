@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import aiohttp
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -26,7 +28,8 @@ from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError as PathError
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
+from pyhanko_certvalidator.errors import ValidationError as PathError
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from ._sync import outside_event_loop
@@ -117,12 +120,13 @@ def sign_pdf(pdf: bytes, signer: Signer, options: SignatureOptions = SignatureOp
                 reason=options.reason or None,
                 location=options.location or None,
                 contact_info=options.contact_info or None,
-                validation_context=context.validation_context(session) if level.embeds_validation_info else None,
+                validation_context=(context.validation_context(session)
+                                    if session is not None and level.embeds_validation_info else None),
                 embed_validation_info=level.embeds_validation_info,
                 use_pades_lta=level is Level.B_LTA,
             )
-            timestamper = context.make_timestamper(session) if level.needs_timestamp else None
-            extra: dict = {}
+            timestamper = context.make_timestamper(session) if session is not None else None
+            extra: dict[str, Any] = {}
             params = None
             if options.stamp is not None and context.stamp_font is not None:
                 extra = {
@@ -150,7 +154,9 @@ def add_document_timestamp(pdf: bytes, context: SigningContext) -> bytes:
     async def run() -> bytes:
         async with aiohttp.ClientSession() as session:
             out = io.BytesIO()
-            await signers.PdfTimeStamper(context.make_timestamper(session)).async_update_archival_timestamp_chain(
+            timestamper = context.make_timestamper(session)
+            assert timestamper is not None  # has_timestamps was checked above
+            await signers.PdfTimeStamper(timestamper).async_update_archival_timestamp_chain(
                 PdfFileReader(io.BytesIO(pdf), strict=False), context.validation_context(session),
                 in_place=False, output=out,
             )
@@ -159,7 +165,7 @@ def add_document_timestamp(pdf: bytes, context: SigningContext) -> bytes:
     return _run(run, "the document timestamp could not be added")
 
 
-def _run(coroutine_function, failure: str) -> bytes:
+def _run(coroutine_function: Callable[[], Awaitable[bytes]], failure: str) -> bytes:
     """Run one signing operation; every failure becomes a ``SigningError`` with a sentence."""
     try:
         return outside_event_loop(
@@ -167,8 +173,9 @@ def _run(coroutine_function, failure: str) -> bytes:
     except TimestampRequestError as err:
         raise SigningError(f"the time-stamping authority did not answer in time or refused: {err}") from err
     except (PathBuildingError, PathValidationError, PathError) as err:
-        raise SigningError(f"the signer's certificate could not be validated (revocation data unreachable?): {err}") from err
-    except (asyncio.TimeoutError, aiohttp.ClientError) as err:
+        raise SigningError(
+            f"the signer's certificate could not be validated (revocation data unreachable?): {err}") from err
+    except (TimeoutError, aiohttp.ClientError) as err:
         raise SigningError(f"{failure}: a time-stamping or revocation server did not answer in time") from err
     except (PdfError, PyHankoSigningError, ValueError, OSError) as err:
         raise SigningError(f"{failure}: {err}") from err

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509
@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.signers import SimpleSigner
@@ -42,7 +43,8 @@ class SignerProvider(Protocol):
 class CachedKeySigner(SimpleSigner):
     """``SimpleSigner`` that parses its private key once instead of once per signature."""
 
-    def __init__(self, *, signing_cert, signing_key: asn1_keys.PrivateKeyInfo, cert_registry, key_object):
+    def __init__(self, *, signing_cert: x509.Certificate, signing_key: asn1_keys.PrivateKeyInfo,
+                 cert_registry: SimpleCertificateStore, key_object: PrivateKeyTypes):
         super().__init__(signing_cert=signing_cert, signing_key=signing_key, cert_registry=cert_registry)
         self._key_object = key_object
 
@@ -118,7 +120,7 @@ class Pkcs11Provider:
         self.cert_label = cert_label or key_label
         self._pin = pin
         self._chain = list(chain or [])
-        self._session = None
+        self._session: Any = None  # a python-pkcs11 Session while open
         self._signer: Signer | None = None
         self._lock = threading.Lock()
 

@@ -50,11 +50,12 @@ class StampFont:
 
     def style(self, text: str) -> TextStampStyle:
         """A stamp style whose font covers ``text``."""
-        path = self._subset_for(set(text) - {"\n"})
+        path = self.subset_for(set(text) - {"\n"})
         font = GlyphAccumulatorFactory(str(path), font_size=self.font_size)
         return TextStampStyle(stamp_text="%(stamp)s", text_box_style=TextBoxStyle(font=font), border_width=1)
 
-    def _subset_for(self, chars: set[str]) -> Path:
+    def subset_for(self, chars: set[str]) -> Path:
+        """A font file holding at least ``chars`` (and every character asked for before)."""
         with self._lock:
             if self._subset_path is None or not chars <= self._chars:
                 self._chars |= chars | BASE_CHARS
@@ -67,6 +68,7 @@ class StampFont:
         options.layout_features = ["*"]
         options.notdef_outline = True
         options.name_IDs = ["*"]
+        options.drop_tables += ["FFTM"]  # FontForge's timestamps: unused, and pyHanko warns on every stamp
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=[ord(c) for c in chars])
         subsetter.subset(font)

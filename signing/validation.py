@@ -15,20 +15,21 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 from asn1crypto import x509
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+from pyhanko.sign.validation import EmbeddedPdfSignature, validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko_certvalidator import ValidationContext
 
 from ._sync import outside_event_loop
 from .errors import ValidationError
-
 
 # Modification levels a signed archive document may show: nothing after the signature, later
 # signatures and form filling (countersigning), or long-term validation data and timestamps.
@@ -129,7 +130,7 @@ def unsigned_changes(pdf: bytes) -> list[str]:
     return problems
 
 
-def load_trust_roots(paths) -> list[x509.Certificate]:
+def load_trust_roots(paths: Iterable[str]) -> list[x509.Certificate]:
     from pyhanko.keys import load_certs_from_pemder
 
     return list(load_certs_from_pemder(list(paths)))
@@ -162,14 +163,16 @@ def _validate_pdf(pdf: bytes, trust_roots: list[x509.Certificate], revocation_mo
     return reports
 
 
-def _context(trust_roots, dss, mode: str, moment: datetime | None = None) -> ValidationContext:
-    kwargs = {"trust_roots": trust_roots, "allow_fetching": False, "revocation_mode": mode}
+def _context(trust_roots: list[x509.Certificate], dss: DocumentSecurityStore | None, mode: str,
+             moment: datetime | None = None) -> ValidationContext:
+    kwargs: dict[str, Any] = {"trust_roots": trust_roots, "allow_fetching": False, "revocation_mode": mode}
     if moment is not None:
         kwargs["moment"] = moment
     return dss.as_validation_context(kwargs) if dss is not None else ValidationContext(**kwargs)
 
 
-def _signature_report(sig, trust_roots, dss, revocation_mode: str, archived: bool) -> SignatureReport:
+def _signature_report(sig: EmbeddedPdfSignature, trust_roots: list[x509.Certificate],
+                      dss: DocumentSecurityStore | None, revocation_mode: str, archived: bool) -> SignatureReport:
     name = sig.field_name
     try:
         status = validate_pdf_signature(sig, _context(trust_roots, dss, "soft-fail"))
@@ -203,7 +206,8 @@ def _signature_report(sig, trust_roots, dss, revocation_mode: str, archived: boo
     )
 
 
-def _timestamp_report(sig, trust_roots, dss) -> SignatureReport:
+def _timestamp_report(sig: EmbeddedPdfSignature, trust_roots: list[x509.Certificate],
+                      dss: DocumentSecurityStore | None) -> SignatureReport:
     name = sig.field_name
     try:
         status = validate_pdf_timestamp(sig, validation_context=_context(trust_roots, dss, "soft-fail"))

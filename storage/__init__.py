@@ -3,7 +3,7 @@
 This package never imports Flask or ``forms_service``: it is usable and testable alone.
 """
 
-from .errors import ObjectLocked, ObjectNotFound, StorageError, StoreUnavailable, IntegrityError
+from .errors import IntegrityError, ObjectLocked, ObjectNotFound, StorageError, StoreUnavailable
 from .protocol import ObjectInfo, ObjectStore, Retention, StoredObject
 
 __all__ = [

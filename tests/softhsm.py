@@ -60,6 +60,7 @@ def make_token(directory: Path, *, demo_pki_dir: Path, crl_url: str, label: str 
     (directory / "cert.der").write_bytes(cert.public_bytes(serialization.Encoding.DER))
     run(*tool, "--write-object", str(directory / "cert.der"), "--type", "cert", "--label", "agency", "--id", "01")
     # Cards carry their issuing CA's certificate too; the signer pulls it from the token.
-    run(*tool, "--write-object", str(demo_pki_dir / "interm.der"), "--type", "cert", "--label", "issuing-ca", "--id", "02")
+    run(*tool, "--write-object", str(demo_pki_dir / "interm.der"), "--type", "cert", "--label", "issuing-ca", "--id",
+        "02")
     os.environ["SOFTHSM2_CONF"] = str(conf)  # the module reads it when pyHanko loads it in this process
     return Token(MODULE, label, "agency", pin, conf)

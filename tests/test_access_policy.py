@@ -8,10 +8,11 @@ import re
 
 import pytest
 
+from forms_service.access import LOCAL_OPERATOR
+from forms_service.access.tokens import create_token
+from forms_service.access.users import create_user
 from forms_service.errors import ConfigError, InputError
 from forms_service.settings import Settings
-from forms_service.tokens import LOCAL_OPERATOR, create_token
-from forms_service.users import create_user
 from forms_service.web import create_app
 from tests.conftest import load_example
 
@@ -19,8 +20,8 @@ PASSWORD = "correct horse battery"
 INSIDE, OUTSIDE = "10.1.2.3", "192.0.2.50"
 
 
-def make_client(app_components, **settings):
-    components = dataclasses.replace(app_components, settings=app_components.settings.replace(**settings))
+def make_client(fake_components, **settings):
+    components = dataclasses.replace(fake_components, settings=fake_components.settings.replace(**settings))
     return create_app(components.settings, components=components, test_config={"TESTING": True}).test_client()
 
 
@@ -29,9 +30,9 @@ def auth(token):
 
 
 @pytest.fixture
-def stored(app_components):
-    produced = app_components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
-    return app_components.archive.submit(produced, LOCAL_OPERATOR)
+def stored(fake_components):
+    produced = fake_components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    return fake_components.archive.submit(produced, LOCAL_OPERATOR)
 
 
 def refusals(catalog, action="auth"):
@@ -40,16 +41,18 @@ def refusals(catalog, action="auth"):
 
 def test_a_token_limited_to_networks_works_inside_them_only(client, catalog, stored):
     token = create_token(catalog, agency="379000000A", role="clerk", allow=("10.0.0.0/8", "2001:db8::/32"))
-    inside = client.get(f"/api/v1/records/{stored.record_id}", headers=auth(token), environ_base={"REMOTE_ADDR": INSIDE})
+    inside = client.get(f"/api/v1/records/{stored.record_id}", headers=auth(token),
+                        environ_base={"REMOTE_ADDR": INSIDE})
     assert inside.status_code == 200
-    outside = client.get(f"/api/v1/records/{stored.record_id}", headers=auth(token), environ_base={"REMOTE_ADDR": OUTSIDE})
+    outside = client.get(f"/api/v1/records/{stored.record_id}", headers=auth(token),
+                         environ_base={"REMOTE_ADDR": OUTSIDE})
     assert outside.status_code == 403 and OUTSIDE in outside.json["error"]["message"]
     [refused] = refusals(catalog)
     assert refused.source_ip == OUTSIDE and "outside the networks" in refused.detail["reason"]
 
 
-def test_a_role_network_applies_to_the_roles_tokens_and_its_people(app_components, catalog):
-    client = make_client(app_components, role_networks="clerk=10.0.0.0/8")
+def test_a_role_network_applies_to_the_roles_tokens_and_its_people(fake_components, catalog):
+    client = make_client(fake_components, role_networks="clerk=10.0.0.0/8")
     clerk = create_token(catalog, agency="379000000A", role="clerk")
     admin = create_token(catalog, agency="DEMO", role="admin")
     assert client.get("/api/v1/records", headers=auth(clerk)).status_code == 403  # from 127.0.0.1
@@ -62,8 +65,8 @@ def test_a_role_network_applies_to_the_roles_tokens_and_its_people(app_component
     assert response.status_code == 403 and "127.0.0.1" in response.data.decode()
 
 
-def test_repeated_bad_tokens_from_one_address_are_slowed_down(app_components, catalog):
-    client = make_client(app_components, auth_failure_limit=3, auth_failure_window=600)
+def test_repeated_bad_tokens_from_one_address_are_slowed_down(fake_components, catalog):
+    client = make_client(fake_components, auth_failure_limit=3, auth_failure_window=600)
     good = create_token(catalog, agency="DEMO", role="admin")
     for _ in range(3):
         assert client.get("/api/v1/records", headers=auth("fst_guess")).status_code == 401
@@ -75,8 +78,8 @@ def test_repeated_bad_tokens_from_one_address_are_slowed_down(app_components, ca
     assert len(refusals(catalog)) == 3
 
 
-def test_failed_sign_ins_count_towards_the_same_brake(app_components, catalog):
-    client = make_client(app_components, auth_failure_limit=2)
+def test_failed_sign_ins_count_towards_the_same_brake(fake_components, catalog):
+    client = make_client(fake_components, auth_failure_limit=2)
     for name in ("nobody", "someone"):  # unknown users: no account lock-out, but the address counts
         csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").data.decode())[1]
         assert client.post("/login", data={"csrf": csrf, "username": name, "password": "x" * 12}).status_code == 401
@@ -85,8 +88,8 @@ def test_failed_sign_ins_count_towards_the_same_brake(app_components, catalog):
     assert response.status_code == 429 and "too many" in response.data.decode()
 
 
-def test_behind_a_proxy_the_forwarded_address_is_logged(app_components, catalog):
-    client = make_client(app_components, proxy_hops=1)
+def test_behind_a_proxy_the_forwarded_address_is_logged(fake_components, catalog):
+    client = make_client(fake_components, proxy_hops=1)
     client.get("/api/v1/records", headers={"X-Forwarded-For": "203.0.113.9"})
     assert refusals(catalog)[0].source_ip == "203.0.113.9"
 
@@ -101,9 +104,9 @@ def test_bad_networks_are_refused_with_the_setting_or_option_named(catalog, tmp_
 
 
 @pytest.fixture
-def clerk_pages(app_components, catalog):
+def clerk_pages(fake_components, catalog):
     create_user(catalog, username="alice", password=PASSWORD, agency="379000000A", role="clerk")
-    client = make_client(app_components, require_purpose=True)
+    client = make_client(fake_components, require_purpose=True)
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").data.decode())[1]
     assert client.post("/login", data={"csrf": csrf, "username": "alice", "password": PASSWORD}).status_code == 302
     return client
@@ -137,9 +140,9 @@ def test_the_record_page_previews_its_pages(clerk_pages, catalog, stored):
     assert preview.detail["page"] == 1 and preview.detail["purpose"] == "稽核"
 
 
-def test_another_agencys_preview_is_not_found(app_components, catalog, stored):
+def test_another_agencys_preview_is_not_found(fake_components, catalog, stored):
     create_user(catalog, username="bob", password=PASSWORD, agency="臺中市政府", role="clerk")
-    client = make_client(app_components)
+    client = make_client(fake_components)
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").data.decode())[1]
     client.post("/login", data={"csrf": csrf, "username": "bob", "password": PASSWORD})
     assert client.get(f"/records/{stored.record_id}/versions/1/pages/1.png").status_code == 404

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from forms_service.template_check import printed_values
+from forms_service.produce.template_check import printed_values
 from signing import verify_pdf
 from tests.conftest import load_example, pdffonts, pdftotext, squeeze
 
@@ -47,8 +47,10 @@ def test_signed_pdfa_with_every_font_embedded_and_tw_kai(produced, form_id, tmp_
 
 
 def test_titles_of_annexes_3_to_5_carry_the_real_unit_names(produced):
-    assert "臺北市政府財政局對臺北市稅捐稽徵處使用商工資料作業要求" in squeeze(pdftotext(produced["annex3-requirements"].pdf))
-    assert "臺北市稅捐稽徵處使用商工資料資通安全查核紀錄表" in squeeze(pdftotext(produced["annex4-audit-checklist"].pdf))
+    annex3 = squeeze(pdftotext(produced["annex3-requirements"].pdf))
+    assert "臺北市政府財政局對臺北市稅捐稽徵處使用商工資料作業要求" in annex3
+    annex4 = squeeze(pdftotext(produced["annex4-audit-checklist"].pdf))
+    assert "臺北市稅捐稽徵處使用商工資料資通安全查核紀錄表" in annex4
     assert "臺北市稅捐稽徵處商工登記資料查詢紀錄登記表" in squeeze(pdftotext(produced["annex5-query-log"].pdf))
 
 
@@ -59,13 +61,15 @@ def test_choices_print_as_ticked_and_empty_boxes(produced):
 
 def test_the_system_notice_of_the_regulation_is_generated(produced):
     text = squeeze(pdftotext(produced["annex3-requirements"].pdf))
-    assert "商工資料係為稅捐稽徵目的蒐集，僅供稅務資料整合查詢系統作業之參考；若有資料內容疑問時，可向登記主管機關洽詢。" in text
+    assert ("商工資料係為稅捐稽徵目的蒐集，僅供稅務資料整合查詢系統作業之參考；"
+            "若有資料內容疑問時，可向登記主管機關洽詢。") in text
 
 
 def _page1_gray(pdf: bytes, tmp_path: Path) -> tuple[int, int, bytes]:
     src = tmp_path / "g.pdf"
     src.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-gray", "-r", "40", "-f", "1", "-l", "1", "-singlefile", str(src), str(tmp_path / "g")],
+    subprocess.run(["pdftoppm", "-gray", "-r", "40", "-f", "1", "-l", "1", "-singlefile", str(src),
+                    str(tmp_path / "g")],
                    check=True)
     return _read_pgm((tmp_path / "g.pgm").read_bytes())
 
@@ -87,5 +91,5 @@ def test_page_one_matches_its_reference_image(produced, form_id, tmp_path):
     assert (width, height) == (ref_width, ref_height)
     # Tolerance: anti-aliasing and font hinting may move a few pixels; a moved line or a changed
     # font moves thousands.
-    changed = sum(1 for a, b in zip(pixels, ref_pixels) if abs(a - b) > 96)
+    changed = sum(1 for a, b in zip(pixels, ref_pixels, strict=True) if abs(a - b) > 96)
     assert changed / len(pixels) < 0.004, f"{changed} of {len(pixels)} pixels differ from the reference"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from forms_service.chunked import balanced_chunk_size
+from forms_service.produce.chunked import balanced_chunk_size
 from signing import verify_pdf
 from tests.conftest import load_example, pdftotext, squeeze
 

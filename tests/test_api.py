@@ -1,12 +1,16 @@
-"""The HTTP API: create a record, read it back, download its PDF — and the refusals."""
+"""The HTTP API: create a record, read it back, download its PDF — and the refusals.
+
+On the unit stack (fakes); the round trip also runs on the real components."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 
+import pytest
+
+from forms_service.access.tokens import create_token
 from forms_service.catalog import RecordFilter
-from forms_service.tokens import create_token
 from forms_service.web import create_app
 from storage.s3 import S3ObjectStore
 from storage.seaweed import free_port
@@ -16,7 +20,9 @@ def auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_round_trip_post_then_metadata_then_pdf_with_the_same_sha256(client, staff_token, example):
+@pytest.mark.parametrize("stack", ["fakes", pytest.param("real", marks=pytest.mark.integration)])
+def test_round_trip_post_then_metadata_then_pdf_with_the_same_sha256(request, stack, staff_token, example):
+    client = request.getfixturevalue("client" if stack == "fakes" else "real_client")
     created = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
                           headers=auth(staff_token))
     assert created.status_code == 201, created.json
@@ -113,10 +119,10 @@ def test_healthz_reports_each_component(client):
     assert set(response.json["checks"]) == {"catalog", "store", "converter"}
 
 
-def test_store_down_is_a_503_fast_and_leaves_no_catalog_row(app_components, catalog, example):
+def test_store_down_is_a_503_fast_and_leaves_no_catalog_row(fake_components, catalog, example):
     dead = S3ObjectStore(endpoint=f"127.0.0.1:{free_port()}", access_key="a", secret_key="b",
                          bucket="records", timeout=1.0)
-    broken = dataclasses.replace(app_components, store=dead)
+    broken = dataclasses.replace(fake_components, store=dead)
     client = create_app(broken.settings, components=broken).test_client()
     token = create_token(catalog, agency="379000000A", role="staff")
     response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
@@ -146,9 +152,8 @@ class _AbsentToken:
         pass
 
 
-def test_a_signing_failure_is_a_503_and_stores_nothing(app_components, catalog, example):
-    before = {v.version_id for v in app_components.store.list_versions("records/")}
-    broken = dataclasses.replace(app_components, signer=_AbsentToken())
+def test_a_signing_failure_is_a_503_and_stores_nothing(fake_components, memory_store, catalog, example):
+    broken = dataclasses.replace(fake_components, signer=_AbsentToken())
     client = create_app(broken.settings, components=broken).test_client()
     token = create_token(catalog, agency="379000000A", role="staff")
     response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
@@ -156,7 +161,7 @@ def test_a_signing_failure_is_a_503_and_stores_nothing(app_components, catalog, 
     assert response.status_code == 503
     assert "token is not present" in response.json["error"]["message"]
     assert catalog.find_records(RecordFilter()) == []
-    assert {v.version_id for v in app_components.store.list_versions("records/")} == before
+    assert memory_store.snapshot() == {}
 
 
 def test_a_retried_post_with_the_same_idempotency_key_returns_the_first_result(client, staff_token, example, catalog):
@@ -179,15 +184,16 @@ def test_an_idempotency_key_reused_for_another_body_is_a_409(client, staff_token
     assert len(catalog.find_records(RecordFilter())) == 1
 
 
-def test_a_failed_request_frees_its_idempotency_key_for_the_retry(app_components, catalog, example):
+def test_a_failed_request_frees_its_idempotency_key_for_the_retry(fake_components, catalog, example):
     dead = S3ObjectStore(endpoint=f"127.0.0.1:{free_port()}", access_key="a", secret_key="b",
                          bucket="records", timeout=1.0)
     token = create_token(catalog, agency="379000000A", role="staff")
     headers = {**auth(token), "Idempotency-Key": "retry-me"}
-    broken = create_app(app_components.settings, components=dataclasses.replace(app_components, store=dead)).test_client()
+    broken_components = dataclasses.replace(fake_components, store=dead)
+    broken = create_app(broken_components.settings, components=broken_components).test_client()
     assert broken.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
                        headers=headers).status_code == 503
-    working = create_app(app_components.settings, components=app_components).test_client()
+    working = create_app(fake_components.settings, components=fake_components).test_client()
     assert working.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
                         headers=headers).status_code == 201
 
@@ -214,8 +220,8 @@ def test_the_stated_purpose_and_case_number_of_a_retrieval_are_audited(client, s
     assert download.detail["purpose"] == "年度查核" and download.detail["case_no"] == "北市稽字第1150000001號"
 
 
-def test_a_required_purpose_missing_is_a_400_naming_it(app_components, catalog, example):
-    strict = dataclasses.replace(app_components, settings=app_components.settings.replace(require_purpose=True))
+def test_a_required_purpose_missing_is_a_400_naming_it(fake_components, catalog, example):
+    strict = dataclasses.replace(fake_components, settings=fake_components.settings.replace(require_purpose=True))
     client = create_app(strict.settings, components=strict).test_client()
     token = create_token(catalog, agency="379000000A", role="staff")
     rid = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
@@ -223,3 +229,37 @@ def test_a_required_purpose_missing_is_a_400_naming_it(app_components, catalog, 
     missing = client.get(f"/api/v1/records/{rid}", headers=auth(token))
     assert missing.status_code == 400 and missing.json["error"]["field"] == "purpose"
     assert client.get(f"/api/v1/records/{rid}?purpose=稽核", headers=auth(token)).status_code == 200
+
+
+def test_a_catalog_outage_while_reserving_an_idempotency_key_is_a_503(fake_components, staff_token, example):
+    from tests.contract.test_catalog import dead_catalog
+
+    dead = dataclasses.replace(fake_components, catalog=dead_catalog())
+    client = create_app(dead.settings, components=dead).test_client()
+    response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                           headers={**auth(staff_token), "Idempotency-Key": "k-503"})
+    # the token lookup is the first thing to need the database: the same clear 503
+    assert response.status_code == 503 and response.json["error"]["code"] == "catalog_unavailable"
+
+
+def test_an_archived_file_altered_in_the_store_is_refused_and_the_read_audited(client, staff_token, example,
+                                                                              memory_store, catalog):
+    created = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                          headers=auth(staff_token)).json
+    [version] = catalog.get_record(created["record_id"]).versions
+    # someone with direct access swaps the bytes and forges the store's own checksum to match
+    altered = b"%PDF-1.7 forged"
+    memory_store.put_unchecked(version.object_key, altered, metadata={"sha256": hashlib.sha256(altered).hexdigest()})
+    memory_store.delete_unchecked(version.object_key, version.object_version)
+    forged_id = memory_store.snapshot()[version.object_key][-1]
+    from sqlalchemy import update
+
+    from forms_service.catalog.models import VersionRow
+
+    with catalog.engine.begin() as connection:  # and points the catalog row at the forged version
+        connection.execute(update(VersionRow).values(object_version=forged_id))
+    response = client.get(f"/api/v1/records/{created['record_id']}/pdf", headers=auth(staff_token))
+    assert response.status_code == 500 and response.json["error"]["code"] == "integrity_mismatch"
+    [failure] = [e for e in catalog.audit_events(record_id=created["record_id"]) if e.action == "record.integrity"]
+    assert failure.outcome == "failed" and failure.detail["expected"] == version.sha256
+    assert not [e for e in catalog.audit_events(record_id=created["record_id"]) if e.action == "record.download"]

@@ -5,14 +5,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import threading
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
+from forms_service.access import LOCAL_OPERATOR
+from forms_service.access.users import create_user
 from forms_service.catalog import SqlCatalog
-from forms_service.tokens import LOCAL_OPERATOR
-from forms_service.users import create_user
 from forms_service.web import create_app
 from tests.conftest import load_example
 
@@ -62,7 +63,7 @@ def test_a_clerk_signs_in_searches_opens_a_record_and_downloads_its_pdf(page: Pa
     page.wait_for_function("img => img.complete && img.naturalWidth > 400", arg=first_page.element_handle())
     with page.expect_download() as download:
         page.get_by_role("link", name="PDF 下載").click()
-    data = open(download.value.path(), "rb").read()
+    data = Path(download.value.path()).read_bytes()
     assert hashlib.sha256(data).hexdigest() == stored.sha256
     expect(page.get_by_role("note")).to_contain_text(NOTICE)
 

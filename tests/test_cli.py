@@ -1,27 +1,38 @@
-"""The command line: render without a server, forms, schema, tokens; exit 2 on bad input."""
+"""The command line: render without a server, forms, schema, tokens, audit; exit 2 on bad input.
+
+In-process through Click's ``CliRunner`` (the ``runner`` fixture) where no real process is
+needed; ``serve`` and a full render run as real processes.
+"""
 
 from __future__ import annotations
 
 import json
-import os
+import signal
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 import pytest
 
-from tests.conftest import EXAMPLES, start_serve
+from forms_service.access.tokens import hash_token
+from forms_service.catalog import NewAuditEvent, SqlCatalog
+from tests.conftest import cli_env, load_example, start_serve
 
 CLI = [sys.executable, "-m", "forms_service.cli"]
 
 
-def run(args, tmp_path, **kw):
-    env = {**os.environ, "FORMS_DATA_DIR": str(tmp_path / "data")}
-    return subprocess.run(CLI + args, capture_output=True, text=True, env=env, timeout=180, **kw)
+def write_json(path, data) -> str:
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return str(path)
 
 
+@pytest.mark.integration  # LibreOffice, the demo PKI, a real process
 def test_render_writes_a_signed_pdf(tmp_path):
     out = tmp_path / "out.pdf"
-    result = run(["render", "annex2-agreement", str(EXAMPLES / "annex2-agreement.json"), "-o", str(out)], tmp_path)
+    source = write_json(tmp_path / "a2.json", load_example("annex2-agreement"))
+    result = subprocess.run(CLI + ["render", "annex2-agreement", source, "-o", str(out)], capture_output=True,
+                            text=True, env=cli_env(tmp_path / "data"), timeout=180)
     assert result.returncode == 0, result.stderr
     assert out.read_bytes().startswith(b"%PDF-")
     assert "signed" in result.stdout
@@ -29,64 +40,103 @@ def test_render_writes_a_signed_pdf(tmp_path):
     assert "Signature is Valid" in sig
 
 
-def test_render_with_invalid_input_exits_2_naming_the_field_and_writes_nothing(tmp_path):
-    data = json.loads((EXAMPLES / "annex2-agreement.json").read_text(encoding="utf-8"))
+def test_render_with_invalid_input_exits_2_naming_the_field_and_writes_nothing(runner, tmp_path):
+    data = load_example("annex2-agreement")
     data["representative"]["name"] = ""
-    bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "out.pdf"
-    result = run(["render", "annex2-agreement", str(bad), "-o", str(out)], tmp_path)
-    assert result.returncode == 2
+    result = runner("render", "annex2-agreement", write_json(tmp_path / "bad.json", data), "-o", str(out))
+    assert result.exit_code == 2
     assert "representative.name" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists() and not list(tmp_path.glob("out.pdf*"))
 
 
 @pytest.mark.parametrize("content,message", [("{not json", "not valid JSON"), ("[]", "JSON object")])
-def test_render_with_malformed_json_exits_2(tmp_path, content, message):
+def test_render_with_malformed_json_exits_2(runner, tmp_path, content, message):
     bad = tmp_path / "bad.json"
     bad.write_text(content)
-    result = run(["render", "annex2-agreement", str(bad), "-o", str(tmp_path / "o.pdf")], tmp_path)
-    assert result.returncode == 2 and message in result.stderr
+    result = runner("render", "annex2-agreement", str(bad), "-o", str(tmp_path / "o.pdf"))
+    assert result.exit_code == 2 and message in result.stderr
 
 
-def test_an_unknown_form_exits_2(tmp_path):
-    result = run(["forms", "schema", "annex9"], tmp_path)
-    assert result.returncode == 2 and "unknown form" in result.stderr
+def test_render_reads_standard_input(runner, tmp_path):
+    result = runner("render", "annex2-agreement", "-", "-o", str(tmp_path / "o.pdf"), input="{oops")
+    assert result.exit_code == 2 and "not valid JSON" in result.stderr
 
 
-def test_forms_list_and_schema(tmp_path):
-    listed = run(["forms", "list"], tmp_path)
-    assert listed.returncode == 0 and "annex2-agreement" in listed.stdout and "附件2" in listed.stdout
-    schema = json.loads(run(["forms", "schema", "annex2-agreement"], tmp_path).stdout)
+def test_an_unknown_form_exits_2(runner):
+    result = runner("forms", "schema", "annex9")
+    assert result.exit_code == 2 and "unknown form" in result.stderr
+
+
+def test_forms_list_schema_and_example(runner):
+    listed = runner("forms", "list")
+    assert listed.exit_code == 0 and "annex2-agreement" in listed.stdout and "附件2" in listed.stdout
+    schema = json.loads(runner("forms", "schema", "annex2-agreement").stdout)
     assert "representative" in schema["properties"]
+    assert json.loads(runner("forms", "example", "annex2-agreement").stdout) == load_example("annex2-agreement")
 
 
-def test_tokens_create_prints_a_token_that_the_catalog_knows(tmp_path):
-    result = run(["tokens", "create", "--agency", "379000000A", "--role", "clerk"], tmp_path)
-    assert result.returncode == 0, result.stderr
+def test_tokens_create_prints_a_token_that_the_catalog_knows(runner):
+    result = runner("tokens", "create", "--agency", "379000000A", "--role", "clerk")
+    assert result.exit_code == 0, result.output
     token = result.stdout.strip()
     assert token.startswith("fst_")
-    from forms_service.catalog import SqlCatalog
-    from forms_service.tokens import hash_token
-
-    catalog = SqlCatalog(f"sqlite:///{(tmp_path / 'data' / 'catalog.sqlite3').resolve()}")
+    catalog = SqlCatalog(f"sqlite:///{(runner.data_dir / 'catalog.sqlite3').resolve()}")
     row = catalog.token_by_hash(hash_token(token))
     assert row is not None and row.role == "clerk" and row.agency == "379000000A"
 
 
-def test_help_lists_the_commands(tmp_path):
-    result = run(["--help"], tmp_path)
-    for command in ("serve", "render", "forms", "tokens", "settings"):
+def test_an_unknown_role_is_a_usage_error(runner):
+    result = runner("tokens", "create", "--agency", "379000000A", "--role", "chief")
+    assert result.exit_code == 2 and "chief" in result.stderr
+
+
+def test_users_create_asks_for_the_password_twice_and_refuses_a_short_one(runner):
+    made = runner("users", "create", "--username", "alice", "--agency", "379000000A",
+                  input="correct horse battery\ncorrect horse battery\n")
+    assert made.exit_code == 0 and "user alice (clerk, 379000000A) created" in made.stdout
+    short = runner("users", "create", "--username", "bob", "--agency", "379000000A", "--password", "short")
+    assert short.exit_code == 2 and "12 characters" in short.stderr
+
+
+def test_help_lists_the_commands(runner):
+    result = runner("--help")
+    for command in ("serve", "render", "forms", "tokens", "settings", "records", "archive", "audit", "export"):
         assert command in result.stdout
 
 
-def test_serve_prints_its_url_and_a_demo_token_that_works_and_stops_cleanly_on_sigterm(tmp_path):
-    import signal
-    import urllib.request
+def test_settings_lists_every_variable_with_secrets_masked(runner):
+    result = runner("settings", env={"FORMS_S3_SECRET_KEY": "hunter2"})
+    assert result.exit_code == 0
+    assert "FORMS_PROVIDER_NAME" in result.stdout and "hunter2" not in result.stdout and "••••" in result.stdout
 
-    env = {**os.environ, "FORMS_DATA_DIR": str(tmp_path / "data"), "FORMS_CONVERTER_WORKERS": "1"}
-    proc, url, token = start_serve(env)
+
+def test_a_bad_date_option_exits_2_naming_the_option(runner):
+    result = runner("records", "retain", "rec_x", "--until", "115/02/30", "--reason", "x")
+    assert result.exit_code == 2 and "--until" in result.stderr
+
+
+def test_audit_verify_names_an_entry_edited_in_the_database(runner):
+    import sqlite3
+
+    from forms_service.components import open_catalog
+    from forms_service.settings import Settings
+
+    catalog = open_catalog(Settings.load(environ={}, data_dir=runner.data_dir))
+    for i in range(3):
+        catalog.audit(NewAuditEvent(actor="clerk:1", action="record.download", record_id=f"rec_{i}"))
+    catalog.close()
+    assert runner("audit", "verify").exit_code == 0
+    with sqlite3.connect(runner.data_dir / "catalog.sqlite3") as db:
+        db.execute("UPDATE audit_events SET record_id = 'rec_x' WHERE id = 2")
+    result = runner("audit", "verify")
+    assert result.exit_code == 1 and "entry 2 (record.download" in result.stdout
+
+
+@pytest.mark.integration
+def test_serve_prints_its_url_and_a_demo_token_that_works_and_stops_cleanly_on_sigterm(tmp_path):
+    proc, url, token = start_serve(cli_env(tmp_path / "data", FORMS_CONVERTER_WORKERS="1"))
     try:
         request = urllib.request.Request(f"{url}/api/v1/records/rec_none", headers={"Authorization": f"Bearer {token}"})
         with pytest.raises(urllib.error.HTTPError) as missing:
@@ -101,16 +151,15 @@ def test_serve_prints_its_url_and_a_demo_token_that_works_and_stops_cleanly_on_s
     assert leftovers.strip() == ""
 
 
+@pytest.mark.integration
 def test_commands_share_the_store_of_a_running_serve_and_leave_it_running(tmp_path):
-    import signal
-    import urllib.request
-
-    env = {**os.environ, "FORMS_DATA_DIR": str(tmp_path / "data"), "FORMS_CONVERTER_WORKERS": "1"}
+    env = cli_env(tmp_path / "data", FORMS_CONVERTER_WORKERS="1")
     proc, url, _token = start_serve(env)
     try:
-        sealed = run(["audit", "seal"], tmp_path)
+        sealed = subprocess.run(CLI + ["audit", "seal"], capture_output=True, text=True, env=env, timeout=120)
         assert sealed.returncode == 0 and "nothing to seal" in sealed.stdout, sealed.stderr
-        checked = run(["audit", "verify", "--sealed"], tmp_path)
+        checked = subprocess.run(CLI + ["audit", "verify", "--sealed"], capture_output=True, text=True, env=env,
+                                 timeout=120)
         assert checked.returncode == 0 and "sealed days: 0" in checked.stdout, checked.stderr
         with urllib.request.urlopen(f"{url}/healthz", timeout=10) as health:
             assert json.load(health)["ok"] is True  # serve's store was shared, not stopped
@@ -119,21 +168,3 @@ def test_commands_share_the_store_of_a_running_serve_and_leave_it_running(tmp_pa
         assert proc.wait(30) == 0
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True).stdout
     assert leftovers.strip() == ""
-
-
-def test_audit_verify_names_an_entry_edited_in_the_database(tmp_path):
-    import sqlite3
-
-    from forms_service.catalog import NewAuditEvent
-    from forms_service.components import open_catalog
-    from forms_service.settings import Settings
-
-    catalog = open_catalog(Settings.load(environ={}, data_dir=tmp_path / "data"))
-    for i in range(3):
-        catalog.audit(NewAuditEvent(actor="clerk:1", action="record.download", record_id=f"rec_{i}"))
-    catalog.close()
-    assert run(["audit", "verify"], tmp_path).returncode == 0
-    with sqlite3.connect(tmp_path / "data" / "catalog.sqlite3") as db:
-        db.execute("UPDATE audit_events SET record_id = 'rec_x' WHERE id = 2")
-    result = run(["audit", "verify"], tmp_path)
-    assert result.returncode == 1 and "entry 2 (record.download" in result.stdout

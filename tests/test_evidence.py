@@ -12,12 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from forms_service import cli
-from forms_service.evidence import check_export
-from forms_service.records import countersign
-from forms_service.tokens import LOCAL_OPERATOR, Actor, create_token
+from forms_service.access import LOCAL_OPERATOR, Actor, Role
+from forms_service.access.tokens import create_token
+from forms_service.archive.evidence import check_export
+from forms_service.archive.signatures import countersign
 from tests.conftest import load_example
 
-PROVIDER = Actor(id="test:provider", agency="經濟部商業司", role="provider")
+PROVIDER = Actor(id="test:provider", agency="經濟部商業司", role=Role.PROVIDER)
 
 
 @pytest.fixture
@@ -25,7 +26,8 @@ def two_records(app_components):
     """An annex2 record (agency 379000000A) countersigned into two versions, and one of another agency."""
     produced = app_components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
     first = app_components.archive.submit(produced, LOCAL_OPERATOR)
-    countersign(app_components, first.record_id, PROVIDER)
+    countersign(app_components.archive, app_components.countersigner, first.record_id, PROVIDER,
+                provider_name=app_components.settings.provider_name)
     other_input = load_example("annex3-requirements")
     other_input["applicant"] = {"name": "臺中市政府", "code": "387000000A"}
     other = app_components.archive.submit(app_components.producer.produce("annex3-requirements", other_input),
@@ -38,10 +40,11 @@ def _export(client, token, ids, **extra):
                        headers={"Authorization": f"Bearer {token}", "X-Purpose": "訴訟", "X-Case-Number": "115-訴-42"})
 
 
-def test_an_export_holds_every_version_its_reports_and_a_signed_manifest(client, catalog, app_components, two_records):
+def test_an_export_holds_every_version_its_reports_and_a_signed_manifest(real_client, catalog, app_components,
+                                                                         two_records):
     record, _ = two_records
     token = create_token(catalog, agency=record.agency_code or record.agency_name, role="clerk")
-    response = _export(client, token, [record.id])
+    response = _export(real_client, token, [record.id])
     assert response.status_code == 200 and response.mimetype == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     names = set(archive.namelist())
@@ -59,16 +62,19 @@ def test_an_export_holds_every_version_its_reports_and_a_signed_manifest(client,
     assert result.ok, result.problems
     assert result.signature["trusted"] and result.signature["timestamp"]
     event = next(e for e in catalog.audit_events() if e.action == "evidence.export")
-    assert event.detail["records"] == [record.id] and event.detail["manifest_sha256"] == response.headers["X-Manifest-SHA256"]
+    assert event.detail["records"] == [record.id]
+    assert event.detail["manifest_sha256"] == response.headers["X-Manifest-SHA256"]
 
 
-def test_openssl_verifies_the_manifest_signature(client, catalog, app_components, two_records, tmp_path):
+def test_openssl_verifies_the_manifest_signature(real_client, catalog, app_components, two_records, tmp_path):
     record, _ = two_records
-    response = _export(client, create_token(catalog, agency="DEMO", role="admin"), [record.id], latest_only=True)
+    response = _export(real_client, create_token(catalog, agency="DEMO", role="admin"), [record.id], latest_only=True)
     zipfile.ZipFile(io.BytesIO(response.data)).extractall(tmp_path)
     root = app_components.settings.data_dir / "pki" / "demo-root.pem"
-    result = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", tmp_path / "manifest.json.p7s",
-                             "-content", tmp_path / "manifest.json", "-CAfile", root, "-purpose", "any", "-out", "/dev/null"],
+    result = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
+                             tmp_path / "manifest.json.p7s",
+                             "-content", tmp_path / "manifest.json", "-CAfile", root, "-purpose", "any",
+                             "-out", "/dev/null"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert len(json.loads((tmp_path / "manifest.json").read_text())["records"][0]["versions"]) == 1
@@ -85,9 +91,9 @@ def _rewrite(data: bytes, change) -> bytes:
     return out.getvalue()
 
 
-def test_a_changed_missing_or_added_file_or_manifest_is_named(client, catalog, app_components, two_records):
+def test_a_changed_missing_or_added_file_or_manifest_is_named(real_client, catalog, app_components, two_records):
     record, _ = two_records
-    data = _export(client, create_token(catalog, agency="DEMO", role="admin"), [record.id]).data
+    data = _export(real_client, create_token(catalog, agency="DEMO", role="admin"), [record.id]).data
     pdf = f"records/{record.id}/v1.pdf"
     roots = app_components.trust_roots
 
@@ -96,7 +102,8 @@ def test_a_changed_missing_or_added_file_or_manifest_is_named(client, catalog, a
 
     problems = check_export(_rewrite(data, swap_pdf), roots).problems
     assert problems == [f"{pdf}: its sha256 differs from the manifest"]
-    assert check_export(_rewrite(data, lambda f: f.pop(pdf)), roots).problems == [f"{pdf}: listed in the manifest but missing"]
+    assert check_export(_rewrite(data, lambda f: f.pop(pdf)),
+                        roots).problems == [f"{pdf}: listed in the manifest but missing"]
     extra = check_export(_rewrite(data, lambda f: f.update({"records/extra.pdf": b"%PDF"})), roots)
     assert extra.problems == ["records/extra.pdf: not listed in the manifest"]
 
@@ -108,10 +115,10 @@ def test_a_changed_missing_or_added_file_or_manifest_is_named(client, catalog, a
     assert not untrusted.ok and "not trusted" in untrusted.problems[0]
 
 
-def test_another_agencys_record_fails_the_export_and_is_logged(client, catalog, two_records):
+def test_another_agencys_record_fails_the_export_and_is_logged(real_client, catalog, two_records):
     mine, theirs = two_records
     token = create_token(catalog, agency=mine.agency_code or mine.agency_name, role="clerk")
-    response = _export(client, token, [mine.id, theirs.id])
+    response = _export(real_client, token, [mine.id, theirs.id])
     assert response.status_code == 404
     assert not any(e.action == "evidence.export" for e in catalog.audit_events())
     assert any(e.action == "record.read" and e.outcome == "refused" and e.record_id == theirs.id

@@ -8,8 +8,8 @@ from docx import Document
 
 from forms_service.errors import ValidationFailed
 from forms_service.forms import RenderOptions, all_forms, get_form
-from forms_service.template_source import packaged_template
-from forms_service.render import render_docx
+from forms_service.produce.render import render_docx
+from forms_service.produce.templates import packaged_template
 
 SPEC = get_form("annex2-agreement")
 

@@ -6,8 +6,8 @@ import pytest
 
 from forms_service.errors import ValidationFailed
 from forms_service.forms import all_forms, get_form
-from forms_service.pipeline import validate_input as _validate_input
-from forms_service.template_source import TemplateSource
+from forms_service.produce import validate_input as _validate_input
+from forms_service.produce.templates import TemplateSource
 
 PACKAGED = TemplateSource()
 

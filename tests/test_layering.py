@@ -1,4 +1,14 @@
-"""signing/ and storage/ stay reusable: they never import Flask or forms_service."""
+"""The shape of the code, checked: packages by concern, data flowing one way, reusable libraries.
+
+- ``signing/`` and ``storage/`` never import Flask or ``forms_service``;
+- ``forms_service/`` keeps only its shared modules at the top;
+- each concern imports only the concerns below it (``ALLOWED``), so nothing in the domain reaches
+  back into the web, the CLI or the start-up wiring;
+- no function outside the edges (CLI, web, start-up) takes the whole ``Components``;
+- every module says what it is for.
+"""
+
+from __future__ import annotations
 
 import ast
 from pathlib import Path
@@ -6,19 +16,76 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "forms_service"
+
+SHARED_MODULES = {"__init__.py", "settings.py", "errors.py", "components.py", "taiwan.py", "clock.py"}
+
+# What each concern of forms_service may import from forms_service (besides itself and the shared
+# modules errors, taiwan, clock); signing, storage and third-party libraries are always allowed.
+ALLOWED = {
+    "forms": set(),
+    "convert": set(),
+    "audit": {"catalog", "access"},  # audit.chain itself imports nothing (the catalog uses it)
+    "catalog": {"audit"},
+    "access": {"catalog"},
+    "produce": {"convert", "forms"},
+    "archive": {"produce", "convert", "forms", "catalog", "access"},
+}
+EDGES = {"cli", "web"}
+
+
+def _imports(path: Path) -> list[str]:
+    """Absolute names of the forms_service modules a file imports."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+                names += [module] if node.module else [f"{module}.{a.name}" for a in node.names]
+            elif node.module:
+                names.append(node.module)
+    return [n for n in names if n.split(".")[0] in ("forms_service", "flask")]
 
 
 @pytest.mark.parametrize("package", ["signing", "storage"])
 def test_package_imports_neither_flask_nor_the_application(package):
+    offenders = [f"{path.name}: {name}" for path in (ROOT / package).rglob("*.py") for name in _imports(path)]
+    assert offenders == []
+
+
+def test_the_top_level_holds_only_the_shared_modules():
+    assert {p.name for p in PACKAGE.glob("*.py")} <= SHARED_MODULES
+
+
+@pytest.mark.parametrize("concern", sorted(ALLOWED))
+def test_each_concern_imports_only_the_concerns_below_it(concern):
+    allowed = ALLOWED[concern] | {concern}
     offenders = []
-    for path in (ROOT / package).rglob("*.py"):
+    for path in (PACKAGE / concern).rglob("*.py"):
+        for name in _imports(path):
+            parts = name.split(".")
+            shared = f"{parts[1]}.py" in SHARED_MODULES - {"components.py", "settings.py"} if len(parts) > 1 else True
+            if parts[0] == "flask" or len(parts) > 1 and parts[1] not in allowed and not shared:
+                offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert offenders == []
+
+
+def test_no_function_outside_the_edges_takes_the_whole_components():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] in EDGES or relative.name == "components.py":
+            continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in ("flask", "forms_service")]
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for arg in node.args.args + node.args.kwonlyargs:
+                    annotation = ast.unparse(arg.annotation) if arg.annotation else ""
+                    if "Components" in annotation or arg.arg == "components":
+                        offenders.append(f"{relative}:{node.lineno} {node.name}({arg.arg})")
     assert offenders == []
 
 
@@ -27,7 +94,6 @@ def test_every_module_has_a_docstring():
     for package in ("forms_service", "signing", "storage"):
         for path in (ROOT / package).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
-            if path.name != "__init__.py" or tree.body:
-                if ast.get_docstring(tree) is None:
-                    missing.append(str(path.relative_to(ROOT)))
+            if (path.name != "__init__.py" or tree.body) and ast.get_docstring(tree) is None:
+                missing.append(str(path.relative_to(ROOT)))
     assert missing == []

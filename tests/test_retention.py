@@ -6,12 +6,13 @@ from datetime import date, timedelta
 
 import pytest
 
+from forms_service.access import LOCAL_OPERATOR, Actor
+from forms_service.access.tokens import create_token
+from forms_service.archive import RetentionPolicy
+from forms_service.archive.holds import extend_retention, set_legal_hold
 from forms_service.errors import Forbidden, InputError
-from forms_service.pipeline import Archive
 from forms_service.forms import get_form
-from forms_service.records import extend_retention, set_legal_hold
 from forms_service.settings import Settings
-from forms_service.tokens import LOCAL_OPERATOR, Actor, create_token
 from storage import ObjectLocked
 from tests.conftest import load_example
 
@@ -20,18 +21,20 @@ def auth(token):
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_the_schedule_keeps_agreements_past_their_period_and_logs_at_least_a_year(components):
+def test_the_schedule_keeps_agreements_past_their_period_and_logs_at_least_a_year():
     from datetime import datetime, timezone
 
-    archive = Archive(settings=Settings.load(environ={}, retention_years_after_period=5, retention_years_logs=2),
-                      store=components.store, catalog=components.catalog)
+    policy = RetentionPolicy("COMPLIANCE", years_after_period=5, years_logs=2)
     now = datetime(2026, 11, 27, tzinfo=timezone.utc)
     agreement = get_form("annex2-agreement")
     form = agreement.validate(load_example("annex2-agreement"))  # 使用期限 ends 2028-12-31
-    assert archive.retain_until(agreement, form, now).date() == date(2034, 1, 1)
+    assert policy.retain_until(agreement, form, now).date() == date(2034, 1, 1)
     log = get_form("annex5-query-log")
     register = log.validate(load_example("annex5-query-log"))  # November 2026
-    assert archive.retain_until(log, register, now).date() == date(2028, 12, 1)
+    assert policy.retain_until(log, register, now).date() == date(2028, 12, 1)
+    assert policy.for_new_record(log, register, now).mode == "COMPLIANCE"
+    later = datetime(2030, 1, 1, tzinfo=timezone.utc)  # never less than a year from storing
+    assert policy.retain_until(log, register, later).date() == date(2031, 1, 2)
 
 
 def test_logs_cannot_be_configured_below_the_regulations_year():
@@ -48,45 +51,56 @@ def test_production_locks_in_compliance_mode_and_the_demo_in_governance():
     assert production.lock_mode == "COMPLIANCE"
 
 
+def store_record(components):
+    produced = components.producer.produce("annex3-requirements", load_example("annex3-requirements"))
+    stored = components.archive.submit(produced, LOCAL_OPERATOR)
+    return components.catalog.get_record(stored.record_id)
+
+
 @pytest.fixture
-def stored(app_components):
-    produced = app_components.producer.produce("annex3-requirements", load_example("annex3-requirements"))
-    stored = app_components.archive.submit(produced, LOCAL_OPERATOR)
-    return app_components.catalog.get_record(stored.record_id)
+def stored(any_components):
+    return store_record(any_components)
 
 
-def test_retention_is_extended_on_the_store_and_never_shortened(app_components, stored):
+def test_retention_is_extended_on_the_store_and_never_shortened(any_components, stored):
+    store, catalog = any_components.store, any_components.catalog
     version = stored.versions[0]
     later = (version.retain_until + timedelta(days=400)).date()
-    record = extend_retention(app_components, stored.id, LOCAL_OPERATOR, until=later, reason="audit 115-07")
+    record = extend_retention(store, catalog, stored.id, LOCAL_OPERATOR, until=later, reason="audit 115-07",
+                              default_mode="GOVERNANCE")
     assert record.versions[0].retain_until.date() == later
-    info = app_components.store.head(version.object_key, version.object_version)
+    info = store.head(version.object_key, version.object_version)
     assert info.retention.until.date() == later
     with pytest.raises(InputError, match="never shortened"):
-        extend_retention(app_components, stored.id, LOCAL_OPERATOR, until=later - timedelta(days=10), reason="x")
+        extend_retention(store, catalog, stored.id, LOCAL_OPERATOR, until=later - timedelta(days=10), reason="x",
+                         default_mode="GOVERNANCE")
 
 
-def test_a_legal_hold_is_placed_with_a_reason_keeps_the_version_and_is_audited(app_components, stored):
+def test_a_legal_hold_is_placed_with_a_reason_keeps_the_version_and_is_audited(any_components, stored):
+    store, catalog = any_components.store, any_components.catalog
     version = stored.versions[0]
-    record = set_legal_hold(app_components, stored.id, LOCAL_OPERATOR, hold=True, reason="臺北地院 115 年度訴字第 1 號")
+    record = set_legal_hold(store, catalog, stored.id, LOCAL_OPERATOR, hold=True, reason="臺北地院 115 年度訴字第 1 號")
     assert record.versions[0].legal_hold is True
-    assert app_components.store.head(version.object_key, version.object_version).legal_hold is True
+    assert store.head(version.object_key, version.object_version).legal_hold is True
     with pytest.raises(ObjectLocked):
-        app_components.store.delete(version.object_key, version.object_version)
-    set_legal_hold(app_components, stored.id, LOCAL_OPERATOR, hold=False, reason="判決確定")
-    assert app_components.store.head(version.object_key, version.object_version).legal_hold is False
-    actions = [(e.action, e.detail.get("reason")) for e in reversed(app_components.catalog.audit_events(record_id=stored.id))]
+        store.delete(version.object_key, version.object_version)
+    set_legal_hold(store, catalog, stored.id, LOCAL_OPERATOR, hold=False, reason="判決確定")
+    assert store.head(version.object_key, version.object_version).legal_hold is False
+    actions = [(e.action, e.detail.get("reason")) for e in reversed(catalog.audit_events(record_id=stored.id))]
     assert ("record.hold", "臺北地院 115 年度訴字第 1 號") in actions and ("record.release", "判決確定") in actions
 
 
-def test_only_an_admin_places_a_hold_and_a_reason_is_required(app_components, stored):
+def test_only_an_admin_places_a_hold_and_a_reason_is_required(fake_components):
+    stored = store_record(fake_components)
+    store, catalog = fake_components.store, fake_components.catalog
     with pytest.raises(Forbidden):
-        set_legal_hold(app_components, stored.id, Actor("t", "379000000A", "clerk"), hold=True, reason="x")
+        set_legal_hold(store, catalog, stored.id, Actor("t", "379000000A", "clerk"), hold=True, reason="x")
     with pytest.raises(InputError, match="reason"):
-        set_legal_hold(app_components, stored.id, LOCAL_OPERATOR, hold=True, reason=" ")
+        set_legal_hold(store, catalog, stored.id, LOCAL_OPERATOR, hold=True, reason=" ")
 
 
-def test_the_api_places_a_hold_for_an_admin_and_refuses_a_clerk(client, catalog, stored):
+def test_the_api_places_a_hold_for_an_admin_and_refuses_a_clerk(client, catalog, fake_components):
+    stored = store_record(fake_components)
     admin = create_token(catalog, agency="經濟部商業司", role="admin")
     clerk = create_token(catalog, agency="379000000A", role="clerk")
     assert client.post(f"/api/v1/records/{stored.id}/legal-hold", json={"hold": True, "reason": "x"},

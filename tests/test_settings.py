@@ -41,6 +41,8 @@ def test_an_unknown_key_in_the_toml_file_is_an_error(tmp_path):
 
 
 def test_settings_are_frozen():
+    from dataclasses import FrozenInstanceError
+
     s = Settings.load(environ={})
-    with pytest.raises(Exception):
+    with pytest.raises(FrozenInstanceError):
         s.port = 1  # type: ignore[misc]

@@ -9,7 +9,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from forms_service.tokens import LOCAL_OPERATOR
+from forms_service.access import LOCAL_OPERATOR
 from tests.conftest import load_example
 
 
@@ -29,7 +29,8 @@ def stored(components):
 
 def test_each_version_carries_its_retention_and_metadata(s3, components, stored):
     bucket = components.settings.s3_bucket
-    retention = s3.get_object_retention(Bucket=bucket, Key=stored.object_key, VersionId=stored.object_version)["Retention"]
+    retention = s3.get_object_retention(Bucket=bucket, Key=stored.object_key,
+                                        VersionId=stored.object_version)["Retention"]
     assert retention["Mode"] == "GOVERNANCE" and retention["RetainUntilDate"].year >= 2029
     head = s3.head_object(Bucket=bucket, Key=stored.object_key, VersionId=stored.object_version)
     meta = {k: unquote(v) for k, v in head["Metadata"].items()}

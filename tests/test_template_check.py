@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
-import subprocess
-import sys
 import zipfile
 
 import pytest
@@ -14,9 +11,9 @@ import pytest
 from forms_service.components import open_templates
 from forms_service.errors import ConfigError
 from forms_service.forms import get_form
+from forms_service.produce.template_check import check_template
+from forms_service.produce.templates import packaged_template
 from forms_service.settings import Settings
-from forms_service.template_check import check_template
-from forms_service.template_source import packaged_template
 
 SPEC = get_form("annex2-agreement")
 GOOD = packaged_template(SPEC.template)
@@ -45,49 +42,77 @@ def test_the_packaged_templates_pass():
     for form_id in ("annex1-interface", "annex1-copy", "annex2-agreement", "annex3-requirements",
                     "annex4-audit-checklist", "annex5-query-log"):
         spec = get_form(form_id)
-        assert check_template(packaged_template(spec.template), spec) == []
+        assert check_template(packaged_template(spec.template), spec, provider_name="經濟部商業司") == []
 
 
 def test_an_unknown_placeholder_is_reported():
-    problems = check_template(edited(GOOD, "{{ purpose }}", "{{ purpose }}{{ budget_code }}"), SPEC)
+    problems = check_template(edited(GOOD, "{{ purpose }}", "{{ purpose }}{{ budget_code }}"), SPEC,
+                              provider_name="經濟部商業司")
     assert any(p.kind == "unknown_placeholder" and "budget_code" in p.message for p in problems)
 
 
 def test_a_misspelt_attribute_is_reported():
-    problems = check_template(edited(GOOD, "{{ party.name }}", "{{ party.nmae }}"), SPEC)
+    problems = check_template(edited(GOOD, "{{ party.name }}", "{{ party.nmae }}"), SPEC, provider_name="經濟部商業司")
     assert any(p.kind == "unknown_placeholder" and "nmae" in p.message for p in problems)
 
 
 def test_a_placeholder_split_across_runs_is_reported():
-    split = edited(GOOD, "{{ purpose }}", '{{ pur</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">pose }}')
-    problems = check_template(split, SPEC)
+    split = edited(GOOD, "{{ purpose }}",
+                   '{{ pur</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">pose }}')
+    problems = check_template(split, SPEC, provider_name="經濟部商業司")
     assert any(p.kind == "split_placeholder" and "purpose" in p.message for p in problems)
 
 
 def test_a_required_field_never_printed_is_reported():
-    problems = check_template(edited(GOOD, "{{ party.name }}（以下簡稱本單位）", "本單位"), SPEC)
+    problems = check_template(edited(GOOD, "{{ party.name }}（以下簡稱本單位）", "本單位"), SPEC,
+                              provider_name="經濟部商業司")
     # party.name still prints in the sign-off table, so that edit alone is fine …
     assert "unused_field" not in kinds(problems)
-    problems = check_template(edited(GOOD, "{{ representative.title }}　{{ representative.name }}", ""), SPEC)
+    problems = check_template(edited(GOOD, "{{ representative.title }}　{{ representative.name }}", ""), SPEC,
+                              provider_name="經濟部商業司")
     assert any(p.kind == "unused_field" and "representative" in p.message for p in problems)
 
 
 def test_a_font_that_resolves_to_no_installed_face_is_reported():
-    problems = check_template(edited(GOOD, 'w:eastAsia="標楷體"', 'w:eastAsia="華康中楷體"'), SPEC)
+    problems = check_template(edited(GOOD, 'w:eastAsia="標楷體"', 'w:eastAsia="華康中楷體"'), SPEC,
+                              provider_name="經濟部商業司")
     assert any(p.kind == "unknown_font" and "華康中楷體" in p.message for p in problems)
 
 
 def test_not_a_word_document_is_reported():
-    assert kinds(check_template(b"not a docx", SPEC)) == {"broken_template"}
+    assert kinds(check_template(b"not a docx", SPEC, provider_name="經濟部商業司")) == {"broken_template"}
 
 
-def test_the_command_exits_1_with_the_report(tmp_path):
+def test_the_command_exits_1_with_the_report(runner, tmp_path):
     bad = tmp_path / "agreement.docx"
     bad.write_bytes(edited(GOOD, "{{ purpose }}", "{{ purpose }}{{ budget_code }}"))
-    result = subprocess.run([sys.executable, "-m", "forms_service.cli", "templates", "check", str(bad),
-                             "--form", "annex2-agreement"], capture_output=True, text=True,
-                            env={**os.environ, "FORMS_DATA_DIR": str(tmp_path)})
-    assert result.returncode == 1 and "budget_code" in result.stdout
+    result = runner("templates", "check", str(bad), "--form", "annex2-agreement")
+    assert result.exit_code == 1 and "budget_code" in result.stdout
+    good = tmp_path / "good.docx"
+    good.write_bytes(GOOD)
+    assert runner("templates", "check", str(good), "--form", "annex2-agreement").exit_code == 0
+
+
+# A template that prints something only for one data provider: it must be checked as it will be filled.
+# (Every name it uses exists, so only filling it with that provider's name shows the fault.)
+FOR_THE_NEW_PROVIDER = "{% if provider_name == '經濟部商業發展署' %}{{ clauses[99].text }}{% endif %}"
+
+
+def test_start_up_checks_agency_templates_with_the_configured_provider_name(tmp_path):
+    (tmp_path / "annex2-agreement.docx").write_bytes(edited(GOOD, "{{ purpose }}",
+                                                            "{{ purpose }}" + FOR_THE_NEW_PROVIDER))
+    open_templates(Settings.load(environ={}, template_dir=str(tmp_path)))  # fine for 經濟部商業司
+    with pytest.raises(ConfigError, match="cannot be filled"):
+        open_templates(Settings.load(environ={}, template_dir=str(tmp_path), provider_name="經濟部商業發展署"))
+
+
+def test_the_command_checks_with_the_configured_provider_name(runner, tmp_path):
+    template = tmp_path / "agreement.docx"
+    template.write_bytes(edited(GOOD, "{{ purpose }}", "{{ purpose }}" + FOR_THE_NEW_PROVIDER))
+    assert runner("templates", "check", str(template), "--form", "annex2-agreement").exit_code == 0
+    result = runner("templates", "check", str(template), "--form", "annex2-agreement",
+                    env={"FORMS_PROVIDER_NAME": "經濟部商業發展署"})
+    assert result.exit_code == 1 and "cannot be filled" in result.stdout
 
 
 def test_a_bad_agency_template_stops_start_up_with_the_report(tmp_path):
@@ -99,7 +124,8 @@ def test_a_bad_agency_template_stops_start_up_with_the_report(tmp_path):
 def test_a_good_agency_template_replaces_the_packaged_one(tmp_path, components):
     from tests.conftest import load_example, pdftotext, squeeze
 
-    (tmp_path / "annex2-agreement.docx").write_bytes(edited(GOOD, "商工資料使用安全約定書", "商工資料使用安全約定書（本局版）"))
+    (tmp_path / "annex2-agreement.docx").write_bytes(edited(GOOD, "商工資料使用安全約定書",
+                                                            "商工資料使用安全約定書（本局版）"))
     templates = open_templates(Settings.load(environ={}, template_dir=str(tmp_path)))
     custom = dataclasses.replace(components, templates=templates, _closers=[])
     produced = custom.producer.produce("annex2-agreement", load_example("annex2-agreement"))

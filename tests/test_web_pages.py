@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from forms_service.tokens import LOCAL_OPERATOR
-from forms_service.users import create_user
+from forms_service.access import LOCAL_OPERATOR
+from forms_service.access.users import create_user
 from tests.conftest import load_example
 
 PASSWORD = "correct horse battery"
@@ -22,9 +22,9 @@ def people(catalog):
 
 
 @pytest.fixture
-def stored(app_components):
-    produced = app_components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
-    return app_components.archive.submit(produced, LOCAL_OPERATOR)
+def stored(fake_components):
+    produced = fake_components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    return fake_components.archive.submit(produced, LOCAL_OPERATOR)
 
 
 def csrf(client, path="/login") -> str:
@@ -90,7 +90,8 @@ def test_every_page_shows_the_notice_and_secure_headers(client, people, stored):
     for path in ("/records", f"/records/{stored.record_id}", "/records/rec_missing"):
         response = client.get(path)
         assert notice in response.data.decode(), path
-        assert response.headers["X-Frame-Options"] == "DENY" and "default-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 
 
 def test_signing_in_and_out_are_logged(client, people, catalog):
@@ -100,3 +101,35 @@ def test_signing_in_and_out_are_logged(client, people, catalog):
     actions = [e.action for e in reversed(catalog.audit_events()) if e.actor == "user:alice"]
     assert actions == ["login", "logout"]
     assert client.get("/records").status_code == 302  # signed out
+
+
+def test_a_store_outage_during_a_page_download_answers_a_page_not_json(client, people, stored, memory_store):
+    sign_in(client, "alice")
+    memory_store.available = False
+    response = client.get(f"/records/{stored.record_id}/versions/1.pdf")
+    assert response.status_code == 503 and response.mimetype == "text/html"
+    page = response.data.decode()
+    assert "暫時無法提供服務" in page and "storage_unavailable" in page
+    assert "若有資料內容疑問時，可向登記主管機關洽詢。" in page  # the notice, as on every page
+    assert response.headers["Retry-After"] == "5"
+
+
+def test_the_same_outage_answers_json_to_the_api(client, staff_token, stored, memory_store):
+    memory_store.available = False
+    response = client.get(f"/api/v1/records/{stored.record_id}/pdf", headers={"Authorization": f"Bearer {staff_token}"})
+    assert response.status_code == 503 and response.json["error"]["code"] == "storage_unavailable"
+
+
+def test_unknown_addresses_answer_in_the_callers_language(client, people):
+    sign_in(client, "alice")
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.mimetype == "text/html" and "查無此頁" in page.data.decode()
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.json["error"]["code"] == "not_found"
+
+
+def test_a_record_not_found_page_names_the_record_and_says_the_attempt_was_logged(client, people):
+    sign_in(client, "alice")
+    response = client.get("/records/rec_missing")
+    assert response.status_code == 404
+    assert "紀錄 rec_missing 不存在，或您無權調閱。此次調閱已記錄。" in response.data.decode()

@@ -1,7 +1,27 @@
-"""The catalog: which records exist, their versions in the object store, tokens and audit events."""
+"""The catalog: which records exist, their versions in the object store, tokens, users and the audit log."""
 
-from .models import ApiToken, AuditEvent, Record, Version
-from .protocol import Catalog, NewAuditEvent, NewRecord, NewVersion, RecordFilter
+from .guard import CatalogUnavailable
+from .protocol import AccessCatalog, AuditLog, Catalog, IdempotencyKeys, RecordCatalog
 from .sql import SqlCatalog
+from .values import (
+    ApiToken,
+    AuditEvent,
+    AuditSeal,
+    IdempotencyKey,
+    NewAuditEvent,
+    NewAuditSeal,
+    NewRecord,
+    NewTombstone,
+    NewVersion,
+    Record,
+    RecordFilter,
+    Tombstone,
+    User,
+    Version,
+)
 
-__all__ = ["ApiToken", "AuditEvent", "Catalog", "NewAuditEvent", "NewRecord", "NewVersion", "Record", "RecordFilter", "SqlCatalog", "Version"]
+__all__ = [
+    "AccessCatalog", "ApiToken", "AuditEvent", "AuditLog", "AuditSeal", "Catalog", "CatalogUnavailable",
+    "IdempotencyKey", "IdempotencyKeys", "NewAuditEvent", "NewAuditSeal", "NewRecord", "NewTombstone", "NewVersion",
+    "Record", "RecordCatalog", "RecordFilter", "SqlCatalog", "Tombstone", "User", "Version",
+]

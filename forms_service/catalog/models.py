@@ -1,27 +1,40 @@
-"""SQLAlchemy 2 models of the catalog.  Portable SQL: the same models run on SQLite and PostgreSQL."""
+"""SQLAlchemy 2 tables of the catalog (``…Row``).  Portable SQL: the same models run on SQLite and
+PostgreSQL.  Only ``catalog/`` sees these rows; everyone else gets the frozen values of ``values.py``."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, TypeDecorator, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("the catalog stores timezone-aware datetimes only")
             value = value.astimezone(timezone.utc)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value
@@ -31,7 +44,7 @@ class Base(DeclarativeBase):
     pass
 
 
-class Record(Base):
+class RecordRow(Base):
     """One form instance (e.g. one agency's 約定書); its content lives in versions."""
 
     __tablename__ = "records"
@@ -49,10 +62,10 @@ class Record(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(80), default="")
 
-    versions: Mapped[list["Version"]] = relationship(
-        back_populates="record", order_by="Version.number", cascade="all, delete-orphan"
+    versions: Mapped[list[VersionRow]] = relationship(
+        back_populates="record", order_by="VersionRow.number", cascade="all, delete-orphan"
     )
-    subjects: Mapped[list["RecordSubject"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    subjects: Mapped[list[RecordSubjectRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     __table_args__ = (
         Index("ix_records_agency_form_created", "agency_name", "form_id", "created_at"),
@@ -61,7 +74,7 @@ class Record(Base):
     )
 
 
-class RecordSubject(Base):
+class RecordSubjectRow(Base):
     """A 統一編號 a record is about (附件5: every business queried), for searching by company."""
 
     __tablename__ = "record_subjects"
@@ -71,7 +84,7 @@ class RecordSubject(Base):
     ubn: Mapped[str] = mapped_column(String(8), index=True)
 
 
-class Version(Base):
+class VersionRow(Base):
     """One immutable PDF in the object store (object key + the store's version id)."""
 
     __tablename__ = "versions"
@@ -95,8 +108,8 @@ class Version(Base):
     entry_object_key: Mapped[str] = mapped_column(String(300), default="")
     entry_object_version: Mapped[str] = mapped_column(String(200), default="")
 
-    record: Mapped[Record] = relationship(back_populates="versions")
-    revisions: Mapped[list["RevisionHash"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    record: Mapped[RecordRow] = relationship(back_populates="versions")
+    revisions: Mapped[list[RevisionHashRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     __table_args__ = (
         UniqueConstraint("record_id", "number", name="uq_version_number"),
@@ -104,7 +117,7 @@ class Version(Base):
     )
 
 
-class RevisionHash(Base):
+class RevisionHashRow(Base):
     """sha256 of each earlier revision inside a stored PDF: a file cut back to one of them is
     recognised as a truncated copy of this version, not as a valid document of its own."""
 
@@ -115,7 +128,7 @@ class RevisionHash(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
 
 
-class ApiToken(Base):
+class ApiTokenRow(Base):
     """A bearer token, stored as its sha256 only; the token itself is shown once at creation."""
 
     __tablename__ = "api_tokens"
@@ -132,7 +145,7 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
-class Tombstone(Base):
+class TombstoneRow(Base):
     """What remains of a disposed record: who asked, who approved, what was deleted, and where the
     signed disposition certificate is archived."""
 
@@ -153,7 +166,7 @@ class Tombstone(Base):
     certificate_version: Mapped[str] = mapped_column(String(200), default="")
 
 
-class IdempotencyKey(Base):
+class IdempotencyKeyRow(Base):
     """A client's Idempotency-Key: a retried POST gets the first answer, never a second record."""
 
     __tablename__ = "idempotency_keys"
@@ -169,7 +182,7 @@ class IdempotencyKey(Base):
     __table_args__ = (UniqueConstraint("actor", "key", name="uq_idempotency_actor_key"),)
 
 
-class AuditEvent(Base):
+class AuditEventRow(Base):
     """Who did what to which record, when and from where; written in the same transaction as the act."""
 
     __tablename__ = "audit_events"
@@ -193,7 +206,7 @@ class AuditEvent(Base):
     __table_args__ = (Index("ix_audit_events_source_ip_at", "source_ip", "at"),)
 
 
-class AuditSeal(Base):
+class AuditSealRow(Base):
     """A sealed day of the audit log: its entries written to the object store as JSON Lines with a
     detached signature, under retention, so the trail outlives the database."""
 
@@ -215,7 +228,7 @@ class AuditSeal(Base):
     sealed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class User(Base):
+class UserRow(Base):
     """A person signing in to the web pages: password stored as scrypt, locked after failures."""
 
     __tablename__ = "users"
@@ -230,7 +243,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class AuditHead(Base):
+class AuditHeadRow(Base):
     """The newest hash of the audit chain, one row; updated first in every audit write so that
     writers (threads, processes, both backends) take their turn."""
 

@@ -1,144 +1,155 @@
-"""The ``Catalog`` protocol and the frozen values passed to it."""
+"""The catalog's protocols: what each part of the service may ask of the database.
+
+Split by the callers they serve, so a function's signature says what it touches:
+
+- ``RecordCatalog``  records, their versions and disposal (the archive);
+- ``AuditLog``       the hash-chained audit log and its sealed days;
+- ``AccessCatalog``  API tokens and people who sign in;
+- ``IdempotencyKeys`` retried POSTs;
+- ``Catalog``        all of them, plus the schema and health — what ``SqlCatalog`` implements.
+
+Every method returns frozen values (``catalog/values.py``) and raises ``CatalogUnavailable``
+(a ``ServiceUnavailable``) with a sentence when the database fails — never a SQLAlchemy error.
+The contract suite (``tests/contract/test_catalog.py``) runs on SQLite and PostgreSQL.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from .models import ApiToken, AuditEvent, AuditSeal, IdempotencyKey, Record, Version
-
-
-@dataclass(frozen=True)
-class NewRecord:
-    id: str
-    form_id: str
-    agency_name: str
-    agency_code: str
-    user_unit_name: str
-    title: str
-    period_start: date | None
-    period_end: date | None
-    input: dict[str, Any]
-    created_at: datetime
-    created_by: str
-    subjects: tuple[str, ...] = ()  # 統一編號 the record is about
-
-
-@dataclass(frozen=True)
-class NewVersion:
-    number: int
-    object_key: str
-    object_version: str
-    sha256: str
-    size: int
-    pages: int
-    signatures: int
-    signature_report: list[dict[str, Any]]
-    retention_mode: str
-    retain_until: datetime | None
-    created_at: datetime
-    reason: str = ""
-    revision_hashes: tuple[str, ...] = ()
-    entry_object_key: str = ""
-    entry_object_version: str = ""
-
-
-@dataclass(frozen=True)
-class NewAuditEvent:
-    actor: str
-    action: str
-    agency: str = ""
-    outcome: str = "ok"
-    record_id: str = ""
-    version: int | None = None
-    source_ip: str = ""
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class RecordFilter:
-    """Scope and filters of a record query; ``agency`` scopes to one agency (name or code)."""
-
-    agency: str | None = None
-    form_id: str | None = None
-    created_from: datetime | None = None
-    created_until: datetime | None = None  # exclusive
-    subject: str | None = None  # a 統一編號 the record is about
-    limit: int = 50
-    offset: int = 0
+from .values import (
+    ApiToken,
+    AuditEvent,
+    AuditSeal,
+    IdempotencyKey,
+    NewAuditEvent,
+    NewAuditSeal,
+    NewRecord,
+    NewTombstone,
+    NewVersion,
+    Record,
+    RecordFilter,
+    Tombstone,
+    User,
+    Version,
+)
 
 
 @runtime_checkable
-class Catalog(Protocol):
-    """Index of records and versions, API tokens and the audit log.
+class AuditLog(Protocol):
+    """Append-only, hash-chained: each entry's hash covers the one before (``audit/chain.py``)."""
 
-    Contract (``tests/contract/test_catalog.py``): ``add_record`` writes the record, its first
-    version and the audit event in one transaction — all or nothing; reads scoped to an agency
-    never return another agency's rows; token lookup takes the token's hash, never the token.
-    """
+    def audit(self, event: NewAuditEvent) -> None:
+        """Append one entry (in its own transaction)."""
 
-    def create_schema(self) -> None: ...
+    def audit_events(self, *, record_id: str | None = None, limit: int = 100) -> list[AuditEvent]:
+        """The newest entries first, optionally of one record."""
+
+    def verify_audit_chain(self) -> tuple[int, str]:
+        """Walk the hash chain: (entries checked, "" or a sentence naming the first broken entry)."""
+
+    def refusals_from(self, source_ip: str, *, since: datetime, actions: tuple[str, ...]) -> int:
+        """How many refused ``actions`` the log has from ``source_ip`` since ``since``."""
+
+    def audit_events_after(self, after_id: int, *, before: datetime, limit: int = 5000) -> list[AuditEvent]:
+        """Entries with an id above ``after_id`` written before ``before``, in chain order."""
+
+    def audit_events_between(self, first_id: int, last_id: int) -> list[AuditEvent]:
+        """Entries ``first_id`` … ``last_id`` (inclusive), in chain order."""
+
+    def first_audit_event(self) -> AuditEvent | None: ...
+
+    def audit_seals(self) -> list[AuditSeal]:
+        """Sealed days, oldest first."""
+
+    def add_audit_seal(self, seal: NewAuditSeal, event: NewAuditEvent) -> bool:
+        """Record a sealed day with its audit entry (False: that day is sealed already)."""
+
+
+@runtime_checkable
+class RecordCatalog(Protocol):
+    """Records and versions.  ``add_record`` writes the record, its first version and the audit
+    entry in one transaction — all or nothing; every write of a version or lock carries its audit
+    entry in the same transaction.  Reads scoped to an agency never return another agency's rows."""
 
     def add_record(self, record: NewRecord, version: NewVersion, event: NewAuditEvent) -> None: ...
 
     def add_version(self, record_id: str, version: NewVersion, event: NewAuditEvent) -> None: ...
 
-    def get_record(self, record_id: str, *, agency: str | None = None) -> Record | None: ...
+    def get_record(self, record_id: str, *, agency: str | None = None) -> Record | None:
+        """The record with its versions; ``agency`` (name or code) limits the search to that agency."""
 
-    def versions(self, record_id: str) -> list[Version]: ...
-
-    def find_records(self, query: RecordFilter) -> list[Record]: ...
-
-    def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
-                  allowed_networks: str = "") -> ApiToken: ...
-
-    def token_by_hash(self, token_hash: str) -> ApiToken | None: ...
-
-    def revoke_tokens(self, *, label: str) -> int: ...
-
-    def audit(self, event: NewAuditEvent) -> None: ...
-
-    def audit_events(self, *, record_id: str | None = None, limit: int = 100) -> list[AuditEvent]: ...
+    def find_records(self, query: RecordFilter) -> list[Record]:
+        """Newest first, scoped and filtered by ``query``."""
 
     def find_version_by_hash(self, sha256: str) -> tuple[Version, bool] | None:
         """The version whose file, or one of whose earlier revisions, has this sha256; the flag
         says whether it is the whole file."""
 
-    def latest_versions(self) -> list[Version]: ...
+    def latest_versions(self) -> list[Version]:
+        """The newest version of every record."""
 
-    def all_versions(self) -> list[Version]: ...
+    def all_versions(self) -> list[Version]:
+        """Every catalogued version, by record and number."""
 
+    def update_version_lock(self, record_id: str, number: int, event: NewAuditEvent, *,
+                            legal_hold: bool | None = None, retain_until: datetime | None = None) -> None:
+        """Record a changed legal hold or retention of one version, with its audit entry."""
+
+    def records_past_retention(self, now: datetime) -> list[Record]:
+        """Active records whose every version's retention has ended and none is on legal hold."""
+
+    def add_tombstone(self, tombstone: NewTombstone, event: NewAuditEvent) -> None:
+        """A disposal request: the record becomes ``disposal-requested``."""
+
+    def tombstone(self, record_id: str) -> Tombstone | None: ...
+
+    def complete_disposal(self, record_id: str, *, approved_by: str, disposed_at: datetime, certificate_key: str,
+                          certificate_version: str, event: NewAuditEvent) -> None:
+        """The versions are gone from the store: drop their rows, keep the record as ``disposed``."""
+
+
+@runtime_checkable
+class AccessCatalog(Protocol):
+    """API tokens (found by their hash, never by the token) and people who sign in."""
+
+    def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
+                  allowed_networks: str = "") -> ApiToken: ...
+
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        """The token with this sha256, unless revoked."""
+
+    def revoke_tokens(self, *, label: str) -> int:
+        """Revoke every live token with this label; how many were revoked."""
+
+    def add_user(self, username: str, password_hash: str, *, agency: str, role: str) -> User: ...
+
+    def user(self, username: str) -> User | None: ...
+
+    def record_login(self, username: str, *, ok: bool, lock_after: int, lock_for: timedelta) -> None:
+        """Count a failed sign-in (locking the account after ``lock_after``), or reset on success."""
+
+
+@runtime_checkable
+class IdempotencyKeys(Protocol):
     def reserve_idempotency_key(self, actor: str, key: str, request_hash: str) -> IdempotencyKey | None:
-        """Reserve ``key`` for ``actor`` (None: reserved now, go ahead) or return the existing row."""
+        """Reserve ``key`` for ``actor`` (None: reserved now, go ahead) or return the existing one."""
 
     def complete_idempotency_key(self, actor: str, key: str, response: dict[str, Any]) -> None: ...
 
     def release_idempotency_key(self, actor: str, key: str) -> None:
         """Forget a pending reservation whose request failed, so a retry can run."""
 
-    def update_version_lock(self, record_id: str, number: int, event: NewAuditEvent, *,
-                            legal_hold: bool | None = None, retain_until: datetime | None = None) -> None:
-        """Record a changed legal hold or retention of one version, with its audit event."""
 
-    def verify_audit_chain(self) -> tuple[int, str]:
-        """Walk the audit log's hash chain: (entries checked, "" or the first broken entry)."""
+@runtime_checkable
+class Catalog(RecordCatalog, AuditLog, AccessCatalog, IdempotencyKeys, Protocol):
+    """The whole catalog database."""
 
-    def refusals_from(self, source_ip: str, *, since: datetime, actions: tuple[str, ...]) -> int:
-        """How many refused ``actions`` the audit log has from ``source_ip`` since ``since``."""
+    def create_schema(self) -> None:
+        """Bring the database to the current schema (Alembic migrations)."""
 
-    def audit_events_after(self, after_id: int, *, before: datetime, limit: int = 5000) -> list[AuditEvent]:
-        """Entries with an id above ``after_id`` written before ``before``, in chain order."""
-
-    def audit_events_between(self, first_id: int, last_id: int) -> list[AuditEvent]: ...
-
-    def first_audit_event(self) -> AuditEvent | None: ...
-
-    def audit_seals(self) -> list[AuditSeal]: ...
-
-    def add_audit_seal(self, seal: AuditSeal, event: NewAuditEvent) -> bool:
-        """Record a sealed day (False: that day is sealed already)."""
-
-    def ping(self) -> None: ...
+    def ping(self) -> None:
+        """Raise ``CatalogUnavailable`` unless the database answers."""
 
     def close(self) -> None: ...

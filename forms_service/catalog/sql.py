@@ -1,30 +1,60 @@
-"""``SqlCatalog``: the ``Catalog`` protocol on SQLAlchemy (SQLite by default, PostgreSQL by URL)."""
+"""``SqlCatalog``: the ``Catalog`` protocol on SQLAlchemy (SQLite by default, PostgreSQL by URL).
+
+Rows never leave this module: every read is mapped to frozen values inside its session
+(``mapping.py``), and every public method translates database errors (``guard.py``).
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import fields
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import create_engine, delete, event, func, or_, select, text, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import selectinload, sessionmaker
+from sqlalchemy import ColumnElement, create_engine, delete, event, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from ..errors import ServiceUnavailable
-from .chain import GENESIS, row_hash
-from .models import User, ApiToken, AuditHead, AuditEvent, AuditSeal, IdempotencyKey, Record, RecordSubject, RevisionHash, Tombstone, Version
-from .protocol import NewAuditEvent, NewRecord, NewVersion, RecordFilter
+from ..audit.chain import GENESIS, row_hash
+from . import mapping
+from .guard import does, translating_database_errors
+from .models import (
+    ApiTokenRow,
+    AuditEventRow,
+    AuditHeadRow,
+    AuditSealRow,
+    IdempotencyKeyRow,
+    RecordRow,
+    RecordSubjectRow,
+    RevisionHashRow,
+    TombstoneRow,
+    UserRow,
+    VersionRow,
+)
+from .values import (
+    ApiToken,
+    AuditEvent,
+    AuditSeal,
+    IdempotencyKey,
+    NewAuditEvent,
+    NewAuditSeal,
+    NewRecord,
+    NewTombstone,
+    NewVersion,
+    Record,
+    RecordFilter,
+    Tombstone,
+    User,
+    Version,
+)
 
 
-class CatalogUnavailable(ServiceUnavailable):
-    code = "catalog_unavailable"
-
-
+@translating_database_errors
 class SqlCatalog:
     def __init__(self, url: str, *, echo: bool = False):
         self.url = url
-        kwargs: dict = {"echo": echo, "future": True}
+        kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
         else:
@@ -38,7 +68,7 @@ class SqlCatalog:
         self._write_lock = threading.Lock() if url.startswith("sqlite") else None
 
     @contextmanager
-    def _writing(self):
+    def _writing(self) -> Iterator[Session]:
         """A write transaction (for SQLite, one thread of this process at a time)."""
         if self._write_lock is None:
             with self._sessions.begin() as session:
@@ -47,167 +77,184 @@ class SqlCatalog:
         with self._write_lock, self._sessions.begin() as session:
             yield session
 
+    @does("migrate the catalog")
     def create_schema(self) -> None:
-        """Bring the database to the current schema (Alembic migrations)."""
         from .migrate import upgrade
 
-        with self._guard("migrate the catalog"):
-            upgrade(self.engine)
+        upgrade(self.engine)
 
-    # --- records ----------------------------------------------------------------------------
+    # --- records ------------------------------------------------------------------------------
 
+    @does("write the record")
     def add_record(self, record: NewRecord, version: NewVersion, event: NewAuditEvent) -> None:
-        with self._guard("write the record"), self._writing() as s:
-            data = _shallow(record)
-            subjects = data.pop("subjects")
-            row = Record(**data)
-            s.add_all(RecordSubject(record_id=record.id, ubn=ubn) for ubn in sorted(set(subjects)))
-            row.versions.append(_version_row(version))
+        with self._writing() as s:
+            row = mapping.record_row(record)
+            row.versions.append(mapping.version_row(version))
             s.add(row)
             s.add(_audit_row(s, event))
 
+    @does("write the version")
     def add_version(self, record_id: str, version: NewVersion, event: NewAuditEvent) -> None:
-        with self._guard("write the version"), self._writing() as s:
-            row = _version_row(version)
+        with self._writing() as s:
+            row = mapping.version_row(version)
             row.record_id = record_id
             s.add(row)
             s.add(_audit_row(s, event))
 
+    @does("look up the hash")
     def find_version_by_hash(self, sha256: str) -> tuple[Version, bool] | None:
-        with self._guard("look up the hash"), self._sessions() as s:
-            whole = s.scalars(select(Version).options(selectinload(Version.record)).where(Version.sha256 == sha256)).first()
+        with self._sessions() as s:
+            whole = s.scalars(select(VersionRow).where(VersionRow.sha256 == sha256)).first()
             if whole is not None:
-                return whole, True
+                return mapping.version(whole), True
             part = s.scalars(
-                select(Version).options(selectinload(Version.record))
-                .join(RevisionHash, RevisionHash.version_id == Version.id).where(RevisionHash.sha256 == sha256)
+                select(VersionRow).join(RevisionHashRow, RevisionHashRow.version_id == VersionRow.id)
+                .where(RevisionHashRow.sha256 == sha256)
             ).first()
-            return (part, False) if part is not None else None
+            return (mapping.version(part), False) if part is not None else None
 
+    @does("list the versions")
     def all_versions(self) -> list[Version]:
-        with self._guard("list the versions"), self._sessions() as s:
-            return list(s.scalars(select(Version).order_by(Version.record_id, Version.number)))
+        with self._sessions() as s:
+            rows = s.scalars(select(VersionRow).order_by(VersionRow.record_id, VersionRow.number))
+            return [mapping.version(v) for v in rows]
 
+    @does("list the versions")
     def latest_versions(self) -> list[Version]:
-        with self._guard("list the versions"), self._sessions() as s:
-            newest = select(Version.record_id, func.max(Version.number).label("n")).group_by(Version.record_id).subquery()
-            return list(s.scalars(
-                select(Version).options(selectinload(Version.record))
-                .join(newest, (Version.record_id == newest.c.record_id) & (Version.number == newest.c.n))
-            ))
+        with self._sessions() as s:
+            newest = (select(VersionRow.record_id, func.max(VersionRow.number).label("n"))
+                      .group_by(VersionRow.record_id).subquery())
+            rows = s.scalars(select(VersionRow).join(
+                newest, (VersionRow.record_id == newest.c.record_id) & (VersionRow.number == newest.c.n)))
+            return [mapping.version(v) for v in rows]
 
+    @does("read the record")
     def get_record(self, record_id: str, *, agency: str | None = None) -> Record | None:
-        with self._guard("read the record"), self._sessions() as s:
-            query = select(Record).options(selectinload(Record.versions)).where(Record.id == record_id)
+        with self._sessions() as s:
+            query = select(RecordRow).options(selectinload(RecordRow.versions)).where(RecordRow.id == record_id)
             if agency is not None:
                 query = query.where(_agency_clause(agency))
-            return s.scalars(query).first()
+            row = s.scalars(query).first()
+            return mapping.record(row) if row is not None else None
 
-    def versions(self, record_id: str) -> list[Version]:
-        with self._guard("read the versions"), self._sessions() as s:
-            return list(s.scalars(select(Version).where(Version.record_id == record_id).order_by(Version.number)))
-
+    @does("search the records")
     def find_records(self, query: RecordFilter) -> list[Record]:
-        with self._guard("search the records"), self._sessions() as s:
-            q = select(Record).options(selectinload(Record.versions))
+        with self._sessions() as s:
+            q = select(RecordRow).options(selectinload(RecordRow.versions))
             if query.agency is not None:
                 q = q.where(_agency_clause(query.agency))
             if query.form_id:
-                q = q.where(Record.form_id == query.form_id)
+                q = q.where(RecordRow.form_id == query.form_id)
             if query.created_from is not None:
-                q = q.where(Record.created_at >= query.created_from)
+                q = q.where(RecordRow.created_at >= query.created_from)
             if query.created_until is not None:
-                q = q.where(Record.created_at < query.created_until)
+                q = q.where(RecordRow.created_at < query.created_until)
             if query.subject:
-                q = q.where(Record.id.in_(select(RecordSubject.record_id).where(RecordSubject.ubn == query.subject)))
-            q = q.order_by(Record.created_at.desc(), Record.id).limit(query.limit).offset(query.offset)
-            return list(s.scalars(q))
+                q = q.where(RecordRow.id.in_(
+                    select(RecordSubjectRow.record_id).where(RecordSubjectRow.ubn == query.subject)))
+            q = q.order_by(RecordRow.created_at.desc(), RecordRow.id).limit(query.limit).offset(query.offset)
+            return [mapping.record(r) for r in s.scalars(q)]
 
-    # --- tokens -----------------------------------------------------------------------------
-
-    def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
-                  allowed_networks: str = "") -> ApiToken:
-        with self._guard("store the token"), self._writing() as s:
-            row = ApiToken(token_hash=token_hash, prefix=prefix, agency=agency, role=role, label=label,
-                           allowed_networks=allowed_networks, created_at=_now())
-            s.add(row)
-        return row
-
-    def token_by_hash(self, token_hash: str) -> ApiToken | None:
-        with self._guard("check the token"), self._sessions() as s:
-            return s.scalars(
-                select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
-            ).first()
-
-    def revoke_tokens(self, *, label: str) -> int:
-        with self._guard("revoke tokens"), self._writing() as s:
-            result = s.execute(
-                update(ApiToken).where(ApiToken.label == label, ApiToken.revoked_at.is_(None)).values(revoked_at=_now())
-            )
-            return result.rowcount or 0
-
+    @does("record the lock change")
     def update_version_lock(self, record_id: str, number: int, event: NewAuditEvent, *,
                             legal_hold: bool | None = None, retain_until: datetime | None = None) -> None:
-        values: dict = {}
+        values: dict[str, Any] = {}
         if legal_hold is not None:
             values["legal_hold"] = legal_hold
         if retain_until is not None:
             values["retain_until"] = retain_until
-        with self._guard("record the lock change"), self._writing() as s:
-            s.execute(update(Version).where(Version.record_id == record_id, Version.number == number).values(**values))
+        with self._writing() as s:
+            s.execute(update(VersionRow).where(VersionRow.record_id == record_id, VersionRow.number == number)
+                      .values(**values))
             s.add(_audit_row(s, event))
 
-    # --- disposition ----------------------------------------------------------------------------
+    # --- disposition --------------------------------------------------------------------------
 
+    @does("list records past retention")
     def records_past_retention(self, now: datetime) -> list[Record]:
-        """Active records whose every version's retention has ended and none is on legal hold."""
-        with self._guard("list records past retention"), self._sessions() as s:
-            blocking = select(Version.record_id).where(
-                or_(Version.retain_until.is_(None), Version.retain_until > now, Version.legal_hold.is_(True)))
-            return list(s.scalars(
-                select(Record).options(selectinload(Record.versions))
-                .where(Record.status == "active", Record.id.in_(select(Version.record_id)), Record.id.not_in(blocking))
-                .order_by(Record.created_at)
-            ))
+        with self._sessions() as s:
+            blocking = select(VersionRow.record_id).where(or_(
+                VersionRow.retain_until.is_(None), VersionRow.retain_until > now, VersionRow.legal_hold.is_(True)))
+            rows = s.scalars(
+                select(RecordRow).options(selectinload(RecordRow.versions))
+                .where(RecordRow.status == "active", RecordRow.id.in_(select(VersionRow.record_id)),
+                       RecordRow.id.not_in(blocking))
+                .order_by(RecordRow.created_at)
+            )
+            return [mapping.record(r) for r in rows]
 
-    def add_tombstone(self, tombstone: Tombstone, event: NewAuditEvent) -> None:
-        with self._guard("record the disposal request"), self._writing() as s:
-            s.add(tombstone)
-            s.execute(update(Record).where(Record.id == tombstone.record_id).values(status="disposal-requested"))
+    @does("record the disposal request")
+    def add_tombstone(self, tombstone: NewTombstone, event: NewAuditEvent) -> None:
+        with self._writing() as s:
+            s.add(mapping.tombstone_row(tombstone))
+            s.execute(update(RecordRow).where(RecordRow.id == tombstone.record_id)
+                      .values(status="disposal-requested"))
             s.add(_audit_row(s, event))
 
+    @does("read the tombstone")
     def tombstone(self, record_id: str) -> Tombstone | None:
-        with self._guard("read the tombstone"), self._sessions() as s:
-            return s.scalars(select(Tombstone).where(Tombstone.record_id == record_id)).first()
+        with self._sessions() as s:
+            row = s.scalars(select(TombstoneRow).where(TombstoneRow.record_id == record_id)).first()
+            return mapping.tombstone(row) if row is not None else None
 
+    @does("record the disposal")
     def complete_disposal(self, record_id: str, *, approved_by: str, disposed_at: datetime, certificate_key: str,
                           certificate_version: str, event: NewAuditEvent) -> None:
-        """The versions are gone from the store: drop their rows, keep the record as a tombstone."""
-        with self._guard("record the disposal"), self._writing() as s:
-            s.execute(update(Tombstone).where(Tombstone.record_id == record_id).values(
+        with self._writing() as s:
+            s.execute(update(TombstoneRow).where(TombstoneRow.record_id == record_id).values(
                 approved_by=approved_by, disposed_at=disposed_at, certificate_key=certificate_key,
                 certificate_version=certificate_version))
-            version_ids = select(Version.id).where(Version.record_id == record_id)
-            s.execute(delete(RevisionHash).where(RevisionHash.version_id.in_(version_ids)))
-            s.execute(delete(Version).where(Version.record_id == record_id))
-            s.execute(update(Record).where(Record.id == record_id).values(status="disposed", input={}))
+            version_ids = select(VersionRow.id).where(VersionRow.record_id == record_id)
+            s.execute(delete(RevisionHashRow).where(RevisionHashRow.version_id.in_(version_ids)))
+            s.execute(delete(VersionRow).where(VersionRow.record_id == record_id))
+            s.execute(update(RecordRow).where(RecordRow.id == record_id).values(status="disposed", input={}))
             s.add(_audit_row(s, event))
 
-    # --- users ----------------------------------------------------------------------------------
+    # --- tokens and users ---------------------------------------------------------------------
 
-    def add_user(self, username: str, password_hash: str, *, agency: str, role: str) -> User:
-        with self._guard("store the user"), self._writing() as s:
-            row = User(username=username, password_hash=password_hash, agency=agency, role=role, created_at=_now())
+    @does("store the token")
+    def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
+                  allowed_networks: str = "") -> ApiToken:
+        with self._writing() as s:
+            row = ApiTokenRow(token_hash=token_hash, prefix=prefix, agency=agency, role=role, label=label,
+                              allowed_networks=allowed_networks, created_at=_now())
             s.add(row)
-        return row
+            s.flush()
+            return mapping.token(row)
 
+    @does("check the token")
+    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+        with self._sessions() as s:
+            row = s.scalars(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash,
+                                                      ApiTokenRow.revoked_at.is_(None))).first()
+            return mapping.token(row) if row is not None else None
+
+    @does("revoke tokens")
+    def revoke_tokens(self, *, label: str) -> int:
+        with self._writing() as s:
+            result = s.execute(update(ApiTokenRow).where(ApiTokenRow.label == label, ApiTokenRow.revoked_at.is_(None))
+                               .values(revoked_at=_now()))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    @does("store the user")
+    def add_user(self, username: str, password_hash: str, *, agency: str, role: str) -> User:
+        with self._writing() as s:
+            row = UserRow(username=username, password_hash=password_hash, agency=agency, role=role,
+                          failed_logins=0, created_at=_now())
+            s.add(row)
+            s.flush()
+            return mapping.user(row)
+
+    @does("read the user")
     def user(self, username: str) -> User | None:
-        with self._guard("read the user"), self._sessions() as s:
-            return s.scalars(select(User).where(User.username == username)).first()
+        with self._sessions() as s:
+            row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
+            return mapping.user(row) if row is not None else None
 
+    @does("record the sign-in")
     def record_login(self, username: str, *, ok: bool, lock_after: int, lock_for: timedelta) -> None:
-        with self._guard("record the sign-in"), self._writing() as s:
-            row = s.scalars(select(User).where(User.username == username)).first()
+        with self._writing() as s:
+            row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
             if row is None:
                 return
             if ok:
@@ -219,168 +266,149 @@ class SqlCatalog:
 
     # --- idempotency --------------------------------------------------------------------------
 
+    @does("reserve the idempotency key")
     def reserve_idempotency_key(self, actor: str, key: str, request_hash: str) -> IdempotencyKey | None:
         try:
             with self._writing() as s:
-                s.add(IdempotencyKey(actor=actor, key=key, request_hash=request_hash, created_at=_now()))
+                s.add(IdempotencyKeyRow(actor=actor, key=key, request_hash=request_hash, state="pending",
+                                        response={}, created_at=_now()))
             return None
         except IntegrityError:
             pass  # someone reserved it first: return what they recorded
-        with self._guard("read the idempotency key"), self._sessions() as s:
-            return s.scalars(select(IdempotencyKey).where(IdempotencyKey.actor == actor, IdempotencyKey.key == key)).first()
+        with self._sessions() as s:
+            row = s.scalars(select(IdempotencyKeyRow).where(IdempotencyKeyRow.actor == actor,
+                                                            IdempotencyKeyRow.key == key)).first()
+            return mapping.idempotency_key(row) if row is not None else None
 
-    def complete_idempotency_key(self, actor: str, key: str, response: dict) -> None:
-        with self._guard("record the idempotency key"), self._writing() as s:
-            s.execute(update(IdempotencyKey).where(IdempotencyKey.actor == actor, IdempotencyKey.key == key)
+    @does("record the idempotency key")
+    def complete_idempotency_key(self, actor: str, key: str, response: dict[str, Any]) -> None:
+        with self._writing() as s:
+            s.execute(update(IdempotencyKeyRow).where(IdempotencyKeyRow.actor == actor, IdempotencyKeyRow.key == key)
                       .values(state="done", response=response))
 
+    @does("release the idempotency key")
     def release_idempotency_key(self, actor: str, key: str) -> None:
-        with self._guard("release the idempotency key"), self._writing() as s:
-            s.execute(delete(IdempotencyKey).where(IdempotencyKey.actor == actor, IdempotencyKey.key == key,
-                                                   IdempotencyKey.state == "pending"))
+        with self._writing() as s:
+            s.execute(delete(IdempotencyKeyRow).where(IdempotencyKeyRow.actor == actor, IdempotencyKeyRow.key == key,
+                                                      IdempotencyKeyRow.state == "pending"))
 
-    # --- audit ------------------------------------------------------------------------------
+    # --- audit --------------------------------------------------------------------------------
 
+    @does("write the audit event")
     def audit(self, event: NewAuditEvent) -> None:
-        with self._guard("write the audit event"), self._writing() as s:
+        with self._writing() as s:
             s.add(_audit_row(s, event))
 
+    @does("read the audit log")
     def audit_events(self, *, record_id: str | None = None, limit: int = 100) -> list[AuditEvent]:
-        with self._guard("read the audit log"), self._sessions() as s:
-            q = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+        with self._sessions() as s:
+            q = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit)
             if record_id is not None:
-                q = q.where(AuditEvent.record_id == record_id)
-            return list(s.scalars(q))
+                q = q.where(AuditEventRow.record_id == record_id)
+            return [mapping.audit_event(r) for r in s.scalars(q)]
 
+    @does("verify the audit log")
     def verify_audit_chain(self) -> tuple[int, str]:
-        """(entries checked, "" or a sentence naming the first broken entry)."""
-        with self._guard("verify the audit log"), self._sessions() as s:
+        with self._sessions() as s:
             previous, checked, last_id = GENESIS, 0, 0
             while True:
-                batch = list(s.scalars(select(AuditEvent).where(AuditEvent.id > last_id)
-                                       .order_by(AuditEvent.id).limit(5000)))
+                batch = list(s.scalars(select(AuditEventRow).where(AuditEventRow.id > last_id)
+                                       .order_by(AuditEventRow.id).limit(5000)))
                 if not batch:
                     break
                 for row in batch:
+                    where = f"entry {row.id} ({row.action} at {row.at:%Y-%m-%d %H:%M:%S})"
                     if row.prev_hash != previous:
-                        return checked, (f"entry {row.id} ({row.action} at {row.at:%Y-%m-%d %H:%M:%S}) does not follow "
-                                         "the entry before it: an entry was deleted or the log reordered")
+                        return checked, (f"{where} does not follow the entry before it: an entry was deleted "
+                                         "or the log reordered")
                     if row_hash(previous, row) != row.hash:
-                        return checked, f"entry {row.id} ({row.action} at {row.at:%Y-%m-%d %H:%M:%S}) was altered"
+                        return checked, f"{where} was altered"
                     previous, checked, last_id = row.hash, checked + 1, row.id
-            head = s.get(AuditHead, 1)
+            head = s.get(AuditHeadRow, 1)
             if head is not None and (head.hash or GENESIS) != previous:
                 return checked, "the newest entries were removed (the chain's head is not the last entry)"
             return checked, ""
 
+    @does("read the audit log")
     def refusals_from(self, source_ip: str, *, since: datetime, actions: tuple[str, ...]) -> int:
-        with self._guard("read the audit log"), self._sessions() as s:
-            return s.scalar(select(func.count()).select_from(AuditEvent).where(
-                AuditEvent.source_ip == source_ip, AuditEvent.at >= since, AuditEvent.outcome == "refused",
-                AuditEvent.action.in_(actions))) or 0
+        with self._sessions() as s:
+            return s.scalar(select(func.count()).select_from(AuditEventRow).where(
+                AuditEventRow.source_ip == source_ip, AuditEventRow.at >= since, AuditEventRow.outcome == "refused",
+                AuditEventRow.action.in_(actions))) or 0
 
+    @does("read the audit log")
     def audit_events_after(self, after_id: int, *, before: datetime, limit: int = 5000) -> list[AuditEvent]:
-        with self._guard("read the audit log"), self._sessions() as s:
-            return list(s.scalars(select(AuditEvent).where(AuditEvent.id > after_id, AuditEvent.at < before)
-                                  .order_by(AuditEvent.id).limit(limit)))
+        with self._sessions() as s:
+            rows = s.scalars(select(AuditEventRow).where(AuditEventRow.id > after_id, AuditEventRow.at < before)
+                             .order_by(AuditEventRow.id).limit(limit))
+            return [mapping.audit_event(r) for r in rows]
 
+    @does("read the audit log")
     def audit_events_between(self, first_id: int, last_id: int) -> list[AuditEvent]:
-        with self._guard("read the audit log"), self._sessions() as s:
-            return list(s.scalars(select(AuditEvent).where(AuditEvent.id >= first_id, AuditEvent.id <= last_id)
-                                  .order_by(AuditEvent.id)))
+        with self._sessions() as s:
+            rows = s.scalars(select(AuditEventRow).where(AuditEventRow.id >= first_id, AuditEventRow.id <= last_id)
+                             .order_by(AuditEventRow.id))
+            return [mapping.audit_event(r) for r in rows]
 
+    @does("read the audit log")
     def first_audit_event(self) -> AuditEvent | None:
-        with self._guard("read the audit log"), self._sessions() as s:
-            return s.scalars(select(AuditEvent).order_by(AuditEvent.id).limit(1)).first()
+        with self._sessions() as s:
+            row = s.scalars(select(AuditEventRow).order_by(AuditEventRow.id).limit(1)).first()
+            return mapping.audit_event(row) if row is not None else None
 
+    @does("read the audit seals")
     def audit_seals(self) -> list[AuditSeal]:
-        with self._guard("read the audit seals"), self._sessions() as s:
-            return list(s.scalars(select(AuditSeal).order_by(AuditSeal.day)))
+        with self._sessions() as s:
+            return [mapping.audit_seal(r) for r in s.scalars(select(AuditSealRow).order_by(AuditSealRow.day))]
 
-    def add_audit_seal(self, seal: AuditSeal, event: NewAuditEvent) -> bool:
-        """Record a sealed day with its audit event; False when that day was sealed already
-        (by another process)."""
+    @does("record the audit seal")
+    def add_audit_seal(self, seal: NewAuditSeal, event: NewAuditEvent) -> bool:
         try:
             with self._writing() as s:
-                s.add(seal)
+                s.add(mapping.seal_row(seal))
                 s.flush()
                 s.add(_audit_row(s, event))
         except IntegrityError:
-            return False
-        except SQLAlchemyError as exc:
-            raise CatalogUnavailable(f"cannot record the audit seal: the catalog database failed ({exc})") from exc
+            return False  # another process sealed that day first
         return True
 
-    # --- health -----------------------------------------------------------------------------
+    # --- health -------------------------------------------------------------------------------
 
+    @does("reach the catalog")
     def ping(self) -> None:
-        with self._guard("reach the catalog"), self._sessions() as s:
+        with self._sessions() as s:
             s.execute(text("SELECT 1"))
 
+    @does("close the catalog")
     def close(self) -> None:
         self.engine.dispose()
 
-    def _guard(self, action: str):
-        return _Guard(action)
+
+def _agency_clause(agency: str) -> ColumnElement[bool]:
+    return or_(RecordRow.agency_name == agency, RecordRow.agency_code == agency)
 
 
-class _Guard:
-    """Translate database errors into ``CatalogUnavailable`` with a sentence."""
-
-    def __init__(self, action: str):
-        self.action = action
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc is not None and isinstance(exc, SQLAlchemyError):
-            reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
-            raise CatalogUnavailable(f"cannot {self.action}: the catalog database failed ({reason})") from exc
-        return False
-
-
-def _version_row(version: NewVersion) -> Version:
-    data = _shallow(version)
-    hashes = data.pop("revision_hashes")
-    row = Version(**data)
-    row.revisions = [RevisionHash(sha256=h) for h in hashes]
-    return row
-
-
-def _agency_clause(agency: str):
-    return or_(Record.agency_name == agency, Record.agency_code == agency)
-
-
-def _audit_row(session, event: NewAuditEvent) -> AuditEvent:
+def _audit_row(session: Session, event: NewAuditEvent) -> AuditEventRow:
     """The next entry of the hash chain, in ``session``'s transaction.
 
     The head row is updated *first*: that takes the database's write lock (SQLite) or the row's
     lock (PostgreSQL), so concurrent writers — threads or processes — chain one after another."""
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(count=AuditHead.count + 1))
-    previous = session.scalar(select(AuditHead.hash).where(AuditHead.id == 1)) or GENESIS
-    row = AuditEvent(at=_now(), **_shallow(event))
+    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(count=AuditHeadRow.count + 1))
+    previous = session.scalar(select(AuditHeadRow.hash).where(AuditHeadRow.id == 1)) or GENESIS
+    row = AuditEventRow(at=_now(), **mapping.shallow(event))
     row.prev_hash = previous
     row.hash = row_hash(previous, row)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=row.hash))
+    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(hash=row.hash))
     return row
-
-
-def _shallow(obj) -> dict:
-    """A dataclass's fields as a dict, without ``asdict``'s deep copy of every value."""
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-__all__ = ["CatalogUnavailable", "SqlCatalog"]

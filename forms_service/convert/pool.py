@@ -267,7 +267,7 @@ class LibreOfficePool:
             for w in self._workers
         ]
 
-    def __enter__(self) -> "LibreOfficePool":
+    def __enter__(self) -> LibreOfficePool:
         return self
 
     def __exit__(self, *exc: object) -> None:

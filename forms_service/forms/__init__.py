@@ -1,6 +1,11 @@
-"""The form registry: one module per form id, each exporting a ``SPEC``."""
+"""The form registry: one module per form id, each exporting a ``SPEC``; a complete example input
+of each form in ``examples/<form_id>.json`` (``templates check`` fills templates with it)."""
 
 from __future__ import annotations
+
+import json
+from importlib.resources import files
+from typing import Any
 
 from ..errors import UnknownForm
 from . import annex1_application, annex2_agreement, annex3_requirements, annex4_audit_checklist, annex5_query_log
@@ -29,4 +34,11 @@ def all_forms() -> list[FormSpec]:
     return [_SPECS[k] for k in sorted(_SPECS)]
 
 
-__all__ = ["FormSpec", "RenderOptions", "all_forms", "get_form"]
+def example_input(form_id: str) -> dict[str, Any]:
+    """A complete, valid input of the form (a fresh copy each call)."""
+    spec = get_form(form_id)
+    text = files("forms_service.forms").joinpath("examples", f"{spec.form_id}.json").read_text(encoding="utf-8")
+    return dict(json.loads(text))
+
+
+__all__ = ["FormSpec", "RenderOptions", "all_forms", "example_input", "get_form"]

@@ -16,7 +16,16 @@ from ..errors import FieldProblem
 from ..taiwan import format_roc_long
 from .spec import FormSpec, RenderOptions
 from .types import (
-    Agency, FormModel, IpAddress, OneLine, OptionalLine, Period, Person, RocDate, Text, period_within_years,
+    Agency,
+    FormModel,
+    IpAddress,
+    OneLine,
+    OptionalLine,
+    Period,
+    Person,
+    RocDate,
+    Text,
+    period_within_years,
 )
 
 APPLICATION_TYPES = {"new": "新申請", "change": "變更", "renewal": "續用", "termination": "終止"}
@@ -90,7 +99,8 @@ def cross_checks(form: ApplicationBase) -> list[FieldProblem]:
     except ValueError as err:
         problems.append(FieldProblem("period.end", str(err), "period_too_long"))
     if isinstance(form, Annex1Copy) and form.copy_details.return_or_destroy_by < form.period.start:
-        problems.append(FieldProblem("copy.return_or_destroy_by", "the return or destruction date is before the period starts"))
+        problems.append(FieldProblem("copy.return_or_destroy_by",
+                                     "the return or destruction date is before the period starts"))
     return problems
 
 
@@ -116,7 +126,8 @@ def context(form: ApplicationBase, options: RenderOptions) -> dict[str, Any]:
         "security": {
             "source_ips": "、".join(form.security.source_ips),
             "vpn_yes": checkbox(form.security.vpn), "vpn_no": checkbox(not form.security.vpn),
-            "tls12": checkbox(form.security.tls_version == "1.2"), "tls13": checkbox(form.security.tls_version == "1.3"),
+            "tls12": checkbox(form.security.tls_version == "1.2"),
+            "tls13": checkbox(form.security.tls_version == "1.3"),
         },
         "contacts": {"business": form.contacts.business.model_dump(), "it": form.contacts.it.model_dump()},
         "applied_on": format_roc_long(form.applied_on),

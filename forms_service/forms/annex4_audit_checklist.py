@@ -72,14 +72,16 @@ def cross_checks(form: Annex4AuditChecklist) -> list[FieldProblem]:
         if item.id not in STANDARD_ITEMS:
             problems.append(FieldProblem(f"items[{index}].id", f"there is no standard item {item.id} (1–17)"))
         elif item.id in seen:
-            problems.append(FieldProblem(f"items[{index}].id", f"item {item.id} is answered twice (also items[{seen[item.id]}])"))
+            problems.append(FieldProblem(f"items[{index}].id",
+                                         f"item {item.id} is answered twice (also items[{seen[item.id]}])"))
         else:
             seen[item.id] = index
         if item.result == "nonconform" and not item.note.strip():
             problems.append(FieldProblem(f"items[{index}].note", "a 不符合 (nonconform) answer needs a note (說明)"))
     missing = sorted(set(STANDARD_ITEMS) - set(seen))
     if missing:
-        problems.append(FieldProblem("items", f"standard items not answered: {', '.join(map(str, missing))}", "missing_items"))
+        problems.append(FieldProblem("items", f"standard items not answered: {', '.join(map(str, missing))}",
+                                     "missing_items"))
     return problems
 
 

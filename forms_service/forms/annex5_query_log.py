@@ -7,10 +7,9 @@ A busy unit logs thousands of queries a month, so this form is rendered in chunk
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
-from typing import Annotated
 
 from ..errors import FieldProblem
 from ..taiwan import TAIPEI, format_roc_long, roc_year
@@ -154,6 +153,7 @@ def _retain_from(form: Annex5QueryLog) -> date:
 SPEC = FormSpec(
     form_id="annex5-query-log", annex="附件5", title="商工登記資料查詢紀錄登記表", model=Annex5QueryLog,
     template="annex5-query-log.docx", context=context, owner_field="user_unit", retain_from=_retain_from,
-    cross_checks=cross_checks, chunk_contexts=chunk_contexts, row_count=lambda form: len(form.entries), retention_class="log",
+    cross_checks=cross_checks, chunk_contexts=chunk_contexts, row_count=lambda form: len(form.entries),
+    retention_class="log",
     subjects=lambda form: {entry.business_id for entry in form.entries},
 )

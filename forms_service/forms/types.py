@@ -15,7 +15,13 @@ from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, WithJsonSchema,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -66,7 +72,8 @@ Email = Annotated[
     str, BeforeValidator(clean_one_line),
     StringConstraints(pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$", max_length=254),
 ]
-Phone = Annotated[str, BeforeValidator(clean_one_line), StringConstraints(pattern=r"^[0-9+()#\-\s轉分機ext.]*$", max_length=40)]
+Phone = Annotated[str, BeforeValidator(clean_one_line),
+                  StringConstraints(pattern=r"^[0-9+()#\-\s轉分機ext.]*$", max_length=40)]
 
 
 class FormModel(BaseModel):
@@ -150,15 +157,17 @@ Ubn = Annotated[
 ]
 IpAddress = Annotated[
     str, BeforeValidator(_check_ip),
-    WithJsonSchema({"type": "string", "description": "IPv4/IPv6 address or CIDR network", "examples": ["192.0.2.10", "198.51.100.0/24"]}),
+    WithJsonSchema({"type": "string", "description": "IPv4/IPv6 address or CIDR network",
+                    "examples": ["192.0.2.10", "198.51.100.0/24"]}),
 ]
 Month = Annotated[
     str, BeforeValidator(_check_month),
-    WithJsonSchema({"type": "string", "description": "month: 2026-11 or 民國 115/11", "examples": ["2026-11", "115/11"]}),
+    WithJsonSchema({"type": "string", "description": "month: 2026-11 or 民國 115/11",
+                    "examples": ["2026-11", "115/11"]}),
 ]
 
 
-def period_within_years(period: "Period", years: int) -> None:
+def period_within_years(period: Period, years: int) -> None:
     """Raise if ``period`` is longer than ``years`` years (e.g. 使用期限 at most 3 years)."""
     start = period.start
     try:
@@ -166,10 +175,11 @@ def period_within_years(period: "Period", years: int) -> None:
     except ValueError:
         limit = start.replace(year=start.year + years, day=28)
     if period.end >= limit:
-        raise ValueError(f"the period may last at most {years} years (until {taiwan.format_roc_short(limit)} at the latest, exclusive)")
+        raise ValueError(f"the period may last at most {years} years "
+                         f"(until {taiwan.format_roc_short(limit)} at the latest, exclusive)")
 
 
-def same_person(a: "Person", b: "Person") -> bool:
+def same_person(a: Person, b: Person) -> bool:
     """Same person if the account, the e-mail or the name (with the title when both have one) match."""
     if a.account and a.account == b.account:
         return True

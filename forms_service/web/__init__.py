@@ -1,17 +1,18 @@
-"""The Flask app factory.  Blueprints per resource; HTTP status mapping only in ``errors.py``."""
+"""The Flask app factory.  Blueprints per resource (API, OpenAPI, health, pages); errors become
+HTTP answers in one place (``errors.py``); views reach the components through ``context.py``."""
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.wrappers import Response
 
 from ..components import Components, start_components
 from ..settings import Settings
-import secrets
-from datetime import timedelta
-
-from . import api, errors, health, openapi, ui
+from . import api, errors, health, openapi, pages
 
 
 def create_app(settings: Settings | None = None, *, components: Components | None = None,
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(openapi.bp, url_prefix="/api/v1")
-    app.register_blueprint(ui.bp)
+    app.register_blueprint(pages.bp)
     app.after_request(_secure_headers)
     if settings.proxy_hops:
         # Behind a reverse proxy the client's address is in X-Forwarded-For; trust only our hops.
@@ -65,7 +66,7 @@ def _generated_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def _secure_headers(response):
+def _secure_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "no-referrer")

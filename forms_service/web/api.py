@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 
-from ..catalog import NewAuditEvent, RecordFilter
-from ..catalog.models import Record
-from ..evidence import build_export, records_by_id
+from ..access import Actor
+from ..archive import pick_version
+from ..archive.evidence import records_by_id
+from ..archive.holds import extend_retention, set_legal_hold
+from ..archive.report_text import verification_text
+from ..archive.signatures import countersign
+from ..catalog import NewAuditEvent, Record, RecordFilter
 from ..errors import Conflict, FieldProblem, Forbidden, InputError
 from ..forms import all_forms, get_form
-from ..tokens import Actor
-from ..records import countersign, extend_retention, pick_version, set_legal_hold, verify_stored
 from ..taiwan import InvalidValue, parse_date, taipei_day_range
-from ..report_text import verification_text
 from .access import pdf_download, visible_record
 from .auth import require_actor, retrieval_purpose, source_ip
+from .context import catalog, components
 
 bp = Blueprint("api", __name__)
-
-
-def _components():
-    return current_app.extensions["forms"]
 
 
 @bp.get("/forms")
@@ -47,12 +46,13 @@ def create_record(form_id: str):
     data = request.get_json(silent=True)
     if data is None:
         raise InputError("the body must be JSON (Content-Type: application/json)")
-    components = _components()
-    producer = components.producer
+    service = components()
+    producer = service.producer
     spec, form = producer.validate(spec.form_id, data)
     owner = spec.owner(form)
     if not actor.sees_all_agencies and actor.agency not in (owner.name, owner.code):
-        problem = FieldProblem(spec.owner_field, f"your token is for {actor.agency}; it cannot file forms for {owner.name}",
+        problem = FieldProblem(spec.owner_field,
+                               f"your token is for {actor.agency}; it cannot file forms for {owner.name}",
                                "not_your_agency")
         raise Forbidden(f"{form_id}: {problem.path}: {problem.message}", details={"errors": [problem.as_dict()]})
     key = request.headers.get("Idempotency-Key", "").strip()
@@ -62,10 +62,10 @@ def create_record(form_id: str):
             return replay
     try:
         produced = producer.produce_validated(spec, form)
-        stored = components.archive.submit(produced, actor, source_ip=source_ip())
+        stored = service.archive.submit(produced, actor, source_ip=source_ip())
     except BaseException:
         if key:
-            components.catalog.release_idempotency_key(actor.id, key)
+            catalog().release_idempotency_key(actor.id, key)
         raise
     body = {
         "record_id": stored.record_id, "version": stored.number, "version_id": stored.object_version,
@@ -76,19 +76,20 @@ def create_record(form_id: str):
         },
     }
     if key:
-        components.catalog.complete_idempotency_key(actor.id, key, body)
+        catalog().complete_idempotency_key(actor.id, key, body)
     response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = body["links"]["self"]
     return response
 
 
-def _idempotent_replay(actor: Actor, key: str, form_id: str, data):
+def _idempotent_replay(actor: Actor, key: str, form_id: str, data: Any) -> Response | None:
     """The first answer for a retried request, or None when this request is the first."""
     if len(key) > 200:
-        raise InputError("the Idempotency-Key header may be at most 200 characters", details={"field": "Idempotency-Key"})
+        raise InputError("the Idempotency-Key header may be at most 200 characters",
+                         details={"field": "Idempotency-Key"})
     digest = hashlib.sha256(json.dumps([form_id, data], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    existing = _components().catalog.reserve_idempotency_key(actor.id, key, digest)
+    existing = catalog().reserve_idempotency_key(actor.id, key, digest)
     if existing is None:
         return None
     if existing.request_hash != digest:
@@ -123,10 +124,10 @@ def search_records():
         created_from=created_from, created_until=created_until,
         limit=_int_arg("limit", 50, 1, 200), offset=_int_arg("offset", 0, 0, 10**9),
     )
-    records = _components().catalog.find_records(query)
-    _components().catalog.audit(NewAuditEvent(
+    records = catalog().find_records(query)
+    catalog().audit(NewAuditEvent(
         actor=actor.id, agency=actor.agency, action="record.search", source_ip=source_ip(),
-        detail={**{k: v for k, v in args.items()}, **retrieval_purpose()},
+        detail={**dict(args.items()), **retrieval_purpose()},
     ))
     return jsonify({"records": [
         {k: v for k, v in _record_json(r).items() if k not in ("input",)} for r in records
@@ -151,7 +152,7 @@ def get_record(record_id: str):
     actor = require_actor()
     purpose = retrieval_purpose()
     record = visible_record(actor, record_id)
-    _components().catalog.audit(NewAuditEvent(
+    catalog().audit(NewAuditEvent(
         actor=actor.id, agency=actor.agency, action="record.read", record_id=record.id, source_ip=source_ip(),
         detail=purpose,
     ))
@@ -162,8 +163,11 @@ def get_record(record_id: str):
 def get_verification(record_id: str):
     actor = require_actor()
     record = visible_record(actor, record_id)
-    result = verify_stored(_components(), record, _version_number(request.args.get("version")))
-    _components().catalog.audit(NewAuditEvent(
+    version = pick_version(record, _version_number(request.args.get("version")))
+    service = components()
+    pdf = service.archive.read(version, actor=actor, source_ip=source_ip())
+    result = service.verifier.verify_version(record, version, pdf)
+    catalog().audit(NewAuditEvent(
         actor=actor.id, agency=actor.agency, action="record.verify", record_id=record.id, version=result.version,
         source_ip=source_ip(), detail={"ok": result.ok},
     ))
@@ -176,7 +180,9 @@ def get_verification(record_id: str):
 def post_countersign(record_id: str):
     actor = require_actor()
     visible_record(actor, record_id)
-    stored = countersign(_components(), record_id, actor, source_ip=source_ip())
+    service = components()
+    stored = countersign(service.archive, service.countersigner, record_id, actor,
+                         provider_name=service.settings.provider_name, source_ip=source_ip())
     response = jsonify({
         "record_id": stored.record_id, "version": stored.number, "version_id": stored.object_version,
         "sha256": stored.sha256, "size": stored.size,
@@ -192,7 +198,8 @@ def post_legal_hold(record_id: str):
     body = request.get_json(silent=True) or {}
     if not isinstance(body.get("hold"), bool):
         raise InputError("hold must be true or false", details={"field": "hold"})
-    record = set_legal_hold(_components(), record_id, actor, hold=body["hold"], reason=str(body.get("reason", "")),
+    store, records = components().require_archive()
+    record = set_legal_hold(store, records, record_id, actor, hold=body["hold"], reason=str(body.get("reason", "")),
                             source_ip=source_ip())
     return jsonify(_record_json(record))
 
@@ -206,8 +213,10 @@ def post_retention(record_id: str):
         until = parse_date(body.get("until", ""))
     except InvalidValue as err:
         raise InputError(str(err), details={"field": "until"}) from None
-    record = extend_retention(_components(), record_id, actor, until=until, reason=str(body.get("reason", "")),
-                              source_ip=source_ip())
+    service = components()
+    store, records = service.require_archive()
+    record = extend_retention(store, records, record_id, actor, until=until, reason=str(body.get("reason", "")),
+                              default_mode=service.settings.lock_mode, source_ip=source_ip())
     return jsonify(_record_json(record))
 
 
@@ -234,8 +243,8 @@ def post_export():
     if not isinstance(latest_only, bool):
         raise InputError("latest_only must be true or false", details={"field": "latest_only"})
     records = records_by_id(body["records"], lambda record_id: visible_record(actor, record_id))
-    export = build_export(_components(), records, actor, latest_only=latest_only, purpose=purpose,
-                          source_ip=source_ip())
+    export = components().exporter.export(records, actor, latest_only=latest_only, purpose=purpose,
+                                          source_ip=source_ip())
     return Response(export.data, mimetype="application/zip", headers={
         "Content-Disposition": f'attachment; filename="evidence-{export.export_id}.zip"',
         "X-Manifest-SHA256": export.manifest_sha256,
@@ -252,7 +261,7 @@ def _version_number(requested: str | None) -> int | None:
         raise InputError("version must be a version number (1, 2, …)", details={"field": "version"}) from None
 
 
-def _record_json(record: Record) -> dict:
+def _record_json(record: Record) -> dict[str, Any]:
     return {
         "record_id": record.id,
         "form_id": record.form_id,

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, g, request
+from flask import g, request
 
+from ..access import Actor
+from ..access.networks import address_allowed, parse_networks
+from ..access.tokens import actor_for_token
 from ..catalog import NewAuditEvent
 from ..errors import Forbidden, InputError, TooManyAttempts, Unauthorized
-from ..network_policy import address_allowed, parse_networks
-from ..tokens import Actor, actor_for_token
+from .context import catalog, components
 
 # Refused actions that count towards an address's failures.
 AUTH_ACTIONS = ("auth", "login")
-
-
-def _components():
-    return current_app.extensions["forms"]
 
 
 def bearer_token() -> str | None:
@@ -33,7 +31,7 @@ def require_actor() -> Actor:
     if "actor" not in g:
         check_attempts()
         try:
-            actor = actor_for_token(_components().catalog, bearer_token())
+            actor = actor_for_token(catalog(), bearer_token())
         except Unauthorized as err:
             refuse("token:?", "", err.message)
             raise
@@ -46,9 +44,9 @@ def check_attempts() -> None:
     """Refuse an address with too many recent authentication failures.
 
     Counted from the audit log, so every worker process (and a restart) sees the same count."""
-    settings = _components().settings
+    settings = components().settings
     since = datetime.now(timezone.utc) - timedelta(seconds=settings.auth_failure_window)
-    failures = _components().catalog.refusals_from(source_ip(), since=since, actions=AUTH_ACTIONS)
+    failures = catalog().refusals_from(source_ip(), since=since, actions=AUTH_ACTIONS)
     if failures >= settings.auth_failure_limit:
         raise TooManyAttempts(
             f"too many failed sign-ins or invalid tokens from {source_ip()}: try again in "
@@ -60,14 +58,14 @@ def check_network(actor: Actor) -> None:
     if actor.allowed_networks:
         networks = parse_networks(actor.allowed_networks, where="token")
     else:
-        networks = _components().settings.networks_by_role.get(actor.role, ())
+        networks = components().settings.networks_by_role.get(actor.role, ())
     if not address_allowed(source_ip(), networks):
         refuse(actor.id, actor.agency, f"address {source_ip()} is outside the networks allowed for {actor.role}")
         raise Forbidden(f"access as {actor.role} is not allowed from {source_ip()}")
 
 
 def refuse(actor_id: str, agency: str, reason: str, *, action: str = "auth") -> None:
-    _components().catalog.audit(NewAuditEvent(
+    catalog().audit(NewAuditEvent(
         actor=actor_id, agency=agency, action=action, outcome="refused", source_ip=source_ip(),
         detail={"reason": reason, "method": request.method, "path": request.path},
     ))
@@ -80,7 +78,7 @@ def retrieval_purpose() -> dict[str, str]:
     form fields, from the pages); required when FORMS_REQUIRE_PURPOSE is on."""
     purpose = (request.headers.get("X-Purpose") or request.values.get("purpose") or "").strip()[:200]
     case_no = (request.headers.get("X-Case-Number") or request.values.get("case_no") or "").strip()[:100]
-    if not purpose and _components().settings.require_purpose:
+    if not purpose and components().settings.require_purpose:
         raise InputError("state the purpose of this retrieval (X-Purpose header or purpose=)",
                          details={"field": "purpose"})
     return {k: v for k, v in (("purpose", purpose), ("case_no", case_no)) if v}

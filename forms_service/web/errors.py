@@ -1,15 +1,27 @@
-"""Errors → HTTP, in one place.  Bodies are JSON ``{"error": {code, message, …}}``, never a traceback."""
+"""Errors → HTTP, in one place: the same error as a page for people and as JSON for programs.
+
+Views never set an error status: they raise (``FormsError``, or ``abort`` for HTTP-level refusals)
+and this handler answers.  Requests to the API and ``/healthz`` get
+``{"error": {code, message, …}}``; pages get ``error.html`` in Traditional Chinese — or, for a view
+that shows its own form again with the error beside it (sign-in), the template it names with
+``shows_errors_on``.  Never a traceback.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
-from flask import Flask, jsonify
+from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .. import errors as e
 
 log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 STATUS_BY_TYPE: list[tuple[type[e.FormsError], int]] = [
     (e.ValidationFailed, 422),
@@ -20,9 +32,13 @@ STATUS_BY_TYPE: list[tuple[type[e.FormsError], int]] = [
     (e.TooManyAttempts, 429),
     (e.NotFound, 404),
     (e.Conflict, 409),
+    (e.IntegrityFailed, 500),
     (e.ConfigError, 500),
     (e.ServiceUnavailable, 503),
 ]
+
+# Blueprints that speak JSON; everything else is a page.
+JSON_BLUEPRINTS = {"api", "openapi", "health"}
 
 
 def status_for(err: e.FormsError) -> int:
@@ -32,33 +48,59 @@ def status_for(err: e.FormsError) -> int:
     return 500
 
 
-def error_response(code: str, message: str, status: int, **details):
-    response = jsonify({"error": {"code": code, "message": message, **details}})
-    response.status_code = status
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="forms-service"'
+def shows_errors_on(template: str) -> Callable[[F], F]:
+    """A page view whose errors are shown on its own form again (``template``, with ``error``)."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            g.error_page = template
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def wants_json() -> bool:
+    if request.blueprint is not None:
+        return request.blueprint in JSON_BLUEPRINTS
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def answer(code: str, message: str, status: int, *, details: dict[str, Any] | None = None,
+           headers: dict[str, str] | None = None) -> Response:
+    headers = dict(headers or {})
+    if status == 401 and wants_json():
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="forms-service"')
     if status == 503:
-        response.headers["Retry-After"] = "5"
+        headers.setdefault("Retry-After", "5")
+    if wants_json():
+        response = jsonify({"error": {"code": code, "message": message, **(details or {})}})
+    else:
+        page = g.get("error_page") or "error.html"
+        response = Response(render_template(page, error={"code": code, "message": message, "status": status,
+                                                         **(details or {})}))
+    response.status_code = status
+    response.headers.update(headers)
     return response
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(e.FormsError)
-    def _forms_error(err: e.FormsError):
+    def _forms_error(err: e.FormsError) -> Response:
         status = status_for(err)
         if status >= 500:
             log.warning("%s: %s", err.code, err.message)
-        response = error_response(err.code, err.message, status, **err.details)
-        if isinstance(err, e.TooManyAttempts):
-            response.headers["Retry-After"] = str(err.retry_after)
-        return response
+        headers = {"Retry-After": str(err.retry_after)} if isinstance(err, e.TooManyAttempts) else None
+        return answer(err.code, err.message, status, details=err.details, headers=headers)
 
     @app.errorhandler(HTTPException)
-    def _http_error(err: HTTPException):
+    def _http_error(err: HTTPException) -> Response:
         code = (err.name or "error").lower().replace(" ", "_")
-        return error_response(code, err.description or err.name, err.code or 500)
+        return answer(code, err.description or err.name, err.code or 500)
 
     @app.errorhandler(Exception)
-    def _unexpected(err: Exception):
+    def _unexpected(err: Exception) -> Response:
         log.exception("unexpected error")
-        return error_response("internal_error", "an unexpected error occurred; it has been logged", 500)
+        return answer("internal_error", "an unexpected error occurred; it has been logged", 500)

@@ -1,30 +1,37 @@
-"""``GET /healthz``: are the store, the catalog and the converter workers usable?"""
+"""``GET /healthz``: are the store, the catalog and the converter workers usable?  503 if not."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from typing import Any
 
-from ..errors import FormsError
+from flask import Blueprint, Response, jsonify
+
 from storage import StorageError
+
+from ..errors import FormsError, ServiceUnavailable
+from .context import components
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():
-    components = current_app.extensions["forms"]
-    checks: dict[str, dict] = {}
+def healthz() -> Response:
+    service = components()
+    checks: dict[str, dict[str, Any]] = {}
     try:
-        components.catalog.ping()
+        service.require_archive()[1].ping()
         checks["catalog"] = {"ok": True}
     except FormsError as err:
         checks["catalog"] = {"ok": False, "error": err.message}
     try:
-        components.store.ensure_ready()
+        service.require_archive()[0].ensure_ready()
         checks["store"] = {"ok": True}
-    except StorageError as err:
+    except (StorageError, FormsError) as err:
         checks["store"] = {"ok": False, "error": str(err)}
-    workers = components.converter.status() if hasattr(components.converter, "status") else []
+    status = getattr(service.converter, "status", None)
+    workers = status() if status is not None else []
     checks["converter"] = {"ok": any(w["alive"] for w in workers) if workers else True, "workers": workers}
-    ok = all(c["ok"] for c in checks.values())
-    return jsonify({"ok": ok, "checks": checks}), 200 if ok else 503
+    failed = sorted(name for name, check in checks.items() if not check["ok"])
+    if failed:
+        raise ServiceUnavailable(f"not healthy: {', '.join(failed)}", details={"ok": False, "checks": checks})
+    return jsonify({"ok": True, "checks": checks})

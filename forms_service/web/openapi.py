@@ -76,7 +76,8 @@ def describe() -> dict:
                             "schema": {"type": "string", "enum": sorted(bodies)}},
                            {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200},
                             "description": "a retried request with the same key gets the first answer"}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": list(bodies.values())}}}},
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": {"oneOf": list(bodies.values())}}}},
             "responses": {"201": _json(created, "the record and its first version"),
                           **_errors(400, 401, 403, 404, 409, 422, 429, 503)}}},
         "/records": {"get": {
@@ -132,9 +133,11 @@ def describe() -> dict:
             "parameters": PURPOSE_HEADERS,
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["records"],
-                "properties": {"records": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 200},
+                "properties": {"records": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                                           "maxItems": 200},
                                "latest_only": {"type": "boolean", "default": False}}}}}},
-            "responses": {"200": {"description": "the ZIP", "headers": {"X-Manifest-SHA256": {"schema": {"type": "string"}}},
+            "responses": {"200": {"description": "the ZIP",
+                                  "headers": {"X-Manifest-SHA256": {"schema": {"type": "string"}}},
                                   "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
                           **_errors(400, 401, 403, 404, 429, 503)}}},
         "/openapi.json": {"get": {"summary": "This description", "security": [], "operationId": "openapi",

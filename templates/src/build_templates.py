@@ -11,12 +11,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from docx_builder import (  # noqa: E402
-    cell_text, grid_table, keep_together, label_value_table, new_document, no_split, page_number_footer,
-    paragraph, sign_off, slim, table,
+from docx.shared import Cm
+from docx_builder import (
+    cell_text,
+    grid_table,
+    keep_together,
+    label_value_table,
+    new_document,
+    no_split,
+    page_number_footer,
+    paragraph,
+    sign_off,
+    slim,
+    table,
 )
-
-from docx.shared import Cm  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent
 CODE = "{{% if {a}.code %}}（機關代碼 {{{{ {a}.code }}}}）{{% endif %}}"  # after an agency's name
@@ -52,7 +60,7 @@ def build_annex2_agreement() -> None:
         ("約定期間", "自{{ period_start }}起至{{ period_end }}止"),
     ]
     t = table(doc, len(rows), 2, [5.0, 11.6])
-    for row, (label, value) in zip(t.rows, rows):
+    for row, (label, value) in zip(t.rows, rows, strict=True):
         cell_text(row.cells[0], label.split("\n")[0], bold=True, align="distribute")
         if "\n" in label:
             paragraph(row.cells[0], label.split("\n")[1], align="distribute")

@@ -123,10 +123,10 @@ def table(doc, rows: int, cols: int, widths_cm: list[float]):
     t.style = doc.styles["Table Grid"]
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.autofit = False
-    for column, w in zip(t.columns, widths_cm):
+    for column, w in zip(t.columns, widths_cm, strict=True):
         column.width = Cm(w)  # the grid LibreOffice lays out by
     for row in t.rows:
-        for cell, w in zip(row.cells, widths_cm):
+        for cell, w in zip(row.cells, widths_cm, strict=True):
             cell.width = Cm(w)
     return t
 
@@ -148,7 +148,7 @@ def no_split(t) -> None:
 def label_value_table(doc, rows: list[tuple[str, str]], widths=(4.6, 12.0), label_align: str = "distribute"):
     """Two columns, label (bold, distributed like printed forms) and value."""
     t = table(doc, len(rows), 2, list(widths))
-    for row, (label, value) in zip(t.rows, rows):
+    for row, (label, value) in zip(t.rows, rows, strict=True):
         cell_text(row.cells[0], label, bold=True, align=label_align)
         cell_text(row.cells[1], value)
     return t
@@ -157,10 +157,10 @@ def label_value_table(doc, rows: list[tuple[str, str]], widths=(4.6, 12.0), labe
 def grid_table(doc, header: list[str], body_rows: list[list[str]], widths: list[float], *, size: float | None = None):
     """A bordered grid with a bold, centred, repeating header row."""
     t = table(doc, 1 + len(body_rows), len(header), widths)
-    for cell, text in zip(t.rows[0].cells, header):
+    for cell, text in zip(t.rows[0].cells, header, strict=True):
         cell_text(cell, text, bold=True, align="center", size=size)
-    for row, values in zip(t.rows[1:], body_rows):
-        for cell, text in zip(row.cells, values):
+    for row, values in zip(t.rows[1:], body_rows, strict=True):
+        for cell, text in zip(row.cells, values, strict=True):
             cell_text(cell, text, size=size)
     repeat_header(t)
     return t
@@ -170,7 +170,7 @@ def sign_off(doc, titles: list[str], *, height_cm: float = 2.4, total_cm: float 
     """Boxes for hand signatures or seals, one column per title."""
     width = total_cm / len(titles)
     t = table(doc, 2, len(titles), [width] * len(titles))
-    for cell, title in zip(t.rows[0].cells, titles):
+    for cell, title in zip(t.rows[0].cells, titles, strict=True):
         cell_text(cell, title, bold=True, align="center")
     t.rows[1].height = Cm(height_cm)
     keep_together(t)

@@ -2,13 +2,54 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import create_engine, text
 
-from forms_service.catalog import Catalog, NewAuditEvent, NewRecord, NewVersion, RecordFilter
+from forms_service.catalog import (
+    AccessCatalog,
+    AuditLog,
+    Catalog,
+    CatalogUnavailable,
+    IdempotencyKeys,
+    NewAuditEvent,
+    NewAuditSeal,
+    NewRecord,
+    NewVersion,
+    RecordCatalog,
+    RecordFilter,
+    SqlCatalog,
+)
 from forms_service.catalog.migrate import current
 from forms_service.errors import ServiceUnavailable
+from storage.seaweed import free_port
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def any_catalog(request, tmp_path):
+    """A fresh catalog on each backend: SQLite in a file, or a new database on the private cluster."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        name = f"catalog_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = server.rsplit("/", 1)[0] + f"/{name}"
+    catalog = SqlCatalog(url)
+    catalog.create_schema()
+    yield catalog
+    catalog.close()
+
+
+def dead_catalog() -> SqlCatalog:
+    return SqlCatalog(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none?connect_timeout=2")
 
 
 def now() -> datetime:
@@ -35,6 +76,55 @@ def event(record_id: str, action: str = "record.create") -> NewAuditEvent:
 
 def test_implements_the_protocol(any_catalog):
     assert isinstance(any_catalog, Catalog)
+    for part in (RecordCatalog, AuditLog, AccessCatalog, IdempotencyKeys):
+        assert isinstance(any_catalog, part)
+
+
+def _public_methods(cls) -> set[str]:
+    return {name for name, member in vars(cls).items() if not name.startswith("_") and inspect.isfunction(member)}
+
+
+def test_every_public_method_of_the_sql_catalog_is_on_the_protocol_and_nothing_more():
+    described = set()
+    for protocol in (Catalog, RecordCatalog, AuditLog, AccessCatalog, IdempotencyKeys):
+        described |= _public_methods(protocol)
+    assert _public_methods(SqlCatalog) == described
+
+
+def test_every_public_method_translates_database_errors():
+    untranslated = [name for name in _public_methods(SqlCatalog)
+                    if not getattr(getattr(SqlCatalog, name), "__catalog_translated__", False)]
+    assert untranslated == []
+
+
+def test_a_method_that_forgets_the_translation_is_refused_at_definition():
+    from forms_service.catalog.guard import translating_database_errors
+
+    with pytest.raises(TypeError, match="reads_rows"):
+        @translating_database_errors
+        class Careless:
+            def reads_rows(self):
+                return []
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.reserve_idempotency_key("actor", "k", "hash"),
+    lambda c: c.get_record("rec_x"),
+    lambda c: c.audit(NewAuditEvent(actor="a", action="record.read")),
+    lambda c: c.add_audit_seal(seal(date(2026, 1, 1)), NewAuditEvent(actor="a", action="audit.seal")),
+], ids=["reserve_idempotency_key", "get_record", "audit", "add_audit_seal"])
+def test_an_unreachable_database_is_catalog_unavailable_with_a_sentence(call):
+    with pytest.raises(CatalogUnavailable, match="^cannot .*: the catalog database failed"):
+        call(dead_catalog())
+
+
+def test_reads_return_frozen_values_not_database_rows(any_catalog):
+    any_catalog.add_record(record("rec_1"), version(), event("rec_1"))
+    any_catalog.add_token("h" * 64, prefix="fst_x", agency="379000000A", role="clerk", label="x")
+    values = [any_catalog.get_record("rec_1"), any_catalog.get_record("rec_1").versions[0],
+              any_catalog.audit_events()[0], any_catalog.token_by_hash("h" * 64)]
+    for value in values:
+        assert dataclasses.is_dataclass(value) and value.__dataclass_params__.frozen, type(value)
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
@@ -71,7 +161,8 @@ def test_a_failed_write_leaves_nothing(any_catalog):
 
 def test_reads_scoped_to_an_agency_never_return_anothers_records(any_catalog):
     any_catalog.add_record(record("rec_a"), version(), event("rec_a"))
-    any_catalog.add_record(record("rec_b", agency="臺中市政府", code="376000000A"), version(sha="c" * 64), event("rec_b"))
+    any_catalog.add_record(record("rec_b", agency="臺中市政府", code="376000000A"), version(sha="c" * 64),
+                           event("rec_b"))
     assert any_catalog.get_record("rec_b", agency="379000000A") is None
     assert any_catalog.get_record("rec_b", agency="臺中市政府") is not None
     assert [r.id for r in any_catalog.find_records(RecordFilter(agency="臺北市政府財政局"))] == ["rec_a"]
@@ -82,7 +173,7 @@ def test_versions_are_found_by_hash_and_by_earlier_revision(any_catalog):
     whole, is_whole = any_catalog.find_version_by_hash("d" * 64)
     assert is_whole and whole.record_id == "rec_1"
     part, is_whole = any_catalog.find_version_by_hash("e" * 64)
-    assert not is_whole and part.record_id == "rec_1" and part.revisions
+    assert not is_whole and part.record_id == "rec_1" and part.revision_hashes == ("e" * 64,)
     assert any_catalog.find_version_by_hash("f" * 64) is None
 
 
@@ -115,12 +206,8 @@ def test_a_released_key_can_be_reserved_again(any_catalog):
 
 
 def test_an_unreachable_database_is_a_clear_error():
-    from forms_service.catalog import SqlCatalog
-    from storage.seaweed import free_port
-
-    catalog = SqlCatalog(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none?connect_timeout=2")
     with pytest.raises(ServiceUnavailable, match="catalog"):
-        catalog.ping()
+        dead_catalog().ping()
 
 
 def test_search_by_agency_form_date_range_and_subject(any_catalog):
@@ -147,7 +234,8 @@ def test_search_by_agency_form_date_range_and_subject(any_catalog):
 def _fill_log(catalog, n=5):
     catalog.add_record(record("rec_1"), version(), event("rec_1"))
     for i in range(n - 1):
-        catalog.audit(NewAuditEvent(actor="clerk", action="record.read", record_id="rec_1", detail={"i": i, "案號": "北市"}))
+        catalog.audit(NewAuditEvent(actor="clerk", action="record.read", record_id="rec_1",
+                                    detail={"i": i, "案號": "北市"}))
 
 
 def test_an_untouched_audit_log_verifies(any_catalog):
@@ -204,16 +292,58 @@ def test_audit_events_after_an_id_before_a_time_in_chain_order(any_catalog):
     assert [e.record_id for e in any_catalog.audit_events_between(first.id + 1, first.id + 2)] == ["rec_1", "rec_2"]
 
 
+def seal(day: date) -> NewAuditSeal:
+    return NewAuditSeal(day=day, first_id=1, last_id=1, count=1, prev_hash="0" * 64, last_hash="1" * 64,
+                        object_key=f"audit/{day}", object_version="v", sha256="2" * 64, signature_key="s",
+                        signature_version="v", retain_until=now() + timedelta(days=1), sealed_at=now())
+
+
 def test_a_day_is_sealed_once(any_catalog):
-    from forms_service.catalog.models import AuditSeal
-
-    def seal(day):
-        return AuditSeal(day=day, first_id=1, last_id=1, count=1, prev_hash="0" * 64, last_hash="1" * 64,
-                         object_key=f"audit/{day}", object_version="v", sha256="2" * 64, signature_key="s",
-                         signature_version="v", retain_until=now() + timedelta(days=1), sealed_at=now())
-
     assert any_catalog.add_audit_seal(seal(date(2026, 11, 26)), event("", "audit.seal")) is True
     assert any_catalog.add_audit_seal(seal(date(2026, 11, 25)), event("", "audit.seal")) is True
     assert any_catalog.add_audit_seal(seal(date(2026, 11, 26)), event("", "audit.seal")) is False
     assert [s.day for s in any_catalog.audit_seals()] == [date(2026, 11, 25), date(2026, 11, 26)]
     assert any_catalog.verify_audit_chain() == (2, "")  # the refused seal wrote no audit entry
+
+
+def test_a_user_is_locked_after_repeated_failures_and_unlocked_by_a_success(any_catalog):
+    any_catalog.add_user("alice", "scrypt$x$y", agency="379000000A", role="clerk")
+    for _ in range(2):
+        any_catalog.record_login("alice", ok=False, lock_after=3, lock_for=timedelta(minutes=15))
+    assert any_catalog.user("alice").failed_logins == 2 and any_catalog.user("alice").locked_until is None
+    any_catalog.record_login("alice", ok=False, lock_after=3, lock_for=timedelta(minutes=15))
+    assert any_catalog.user("alice").locked_until > now()
+    any_catalog.record_login("alice", ok=True, lock_after=3, lock_for=timedelta(minutes=15))
+    assert any_catalog.user("alice").locked_until is None
+    assert any_catalog.user("nobody") is None
+
+
+def test_a_lock_change_is_recorded_with_its_audit_entry(any_catalog):
+    any_catalog.add_record(record("rec_1"), version(), event("rec_1"))
+    later = now() + timedelta(days=4000)
+    any_catalog.update_version_lock("rec_1", 1, event("rec_1", "record.hold"), legal_hold=True, retain_until=later)
+    [stored] = any_catalog.get_record("rec_1").versions
+    assert stored.legal_hold and abs((stored.retain_until - later).total_seconds()) < 1
+    assert [e.action for e in any_catalog.audit_events(record_id="rec_1")] == ["record.hold", "record.create"]
+
+
+def test_records_past_retention_are_requested_and_disposed_of_leaving_a_tombstone(any_catalog):
+    from forms_service.catalog import NewTombstone
+
+    expired = dataclasses.replace(version(), retain_until=now() - timedelta(days=1))
+    any_catalog.add_record(record("rec_old"), expired, event("rec_old"))
+    any_catalog.add_record(record("rec_new"), version(sha="b" * 64), event("rec_new"))
+    assert [r.id for r in any_catalog.records_past_retention(now())] == ["rec_old"]
+    any_catalog.add_tombstone(NewTombstone(
+        record_id="rec_old", form_id="annex2-agreement", agency_name="臺北市政府財政局", title="t",
+        versions=[{"number": 1}], requested_by="alice", request_reason="保存期限屆滿", requested_at=now(),
+    ), event("rec_old", "record.dispose.request"))
+    assert any_catalog.get_record("rec_old").status == "disposal-requested"
+    assert any_catalog.records_past_retention(now()) == []
+    any_catalog.complete_disposal("rec_old", approved_by="bob", disposed_at=now(), certificate_key="dispositions/x",
+                                  certificate_version="v1", event=event("rec_old", "record.dispose"))
+    gone = any_catalog.get_record("rec_old")
+    assert gone.status == "disposed" and gone.versions == () and gone.input == {}
+    tombstone = any_catalog.tombstone("rec_old")
+    assert tombstone.approved_by == "bob" and tombstone.certificate_key == "dispositions/x"
+    assert any_catalog.verify_audit_chain()[1] == ""

@@ -1,4 +1,4 @@
-"""The Converter contract, against the warm LibreOffice pool (the real LibreOffice)."""
+"""The Converter contract, on the fake converter of the unit tests and on the warm LibreOffice pool."""
 
 from __future__ import annotations
 
@@ -14,25 +14,34 @@ from forms_service.convert import Converter, LibreOfficePool
 from forms_service.errors import ConversionFailed, InputError
 
 
-@pytest.fixture(params=["libreoffice-pool"])
-def converter(request, components) -> Converter:
-    return components.converter
+@pytest.fixture(params=["fake", pytest.param("libreoffice-pool", marks=pytest.mark.integration)])
+def converter(request) -> Converter:
+    if request.param == "fake":
+        return request.getfixturevalue("fake_converter")
+    return request.getfixturevalue("components").converter
+
+
+def fonts_of(pdf: bytes, tmp_path) -> list[str]:
+    path = tmp_path / "out.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
 
 
 def test_implements_the_protocol(converter):
     assert isinstance(converter, Converter)
 
 
-def test_output_is_pdfa2b_with_every_font_embedded_and_tw_kai_among_them(converter, annex2_docx, tmp_path):
+def test_output_is_marked_pdfa2b_with_every_font_embedded(converter, annex2_docx, tmp_path):
     pdf = converter.convert(annex2_docx)
     assert pdf.startswith(b"%PDF-")
     assert b'pdfaid:part="2"' in pdf or b"<pdfaid:part>2</pdfaid:part>" in pdf
-    path = tmp_path / "out.pdf"
-    path.write_bytes(pdf)
-    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    fonts = fonts_of(pdf, tmp_path)
     assert fonts, "no fonts listed"
     assert all(line.split()[-5] == "yes" for line in fonts), fonts
-    assert any("TW-Kai" in line for line in fonts)
+
+
+def test_the_kai_face_prints_in_tw_kai(converter, annex2_docx, tmp_path):
+    assert any("TW-Kai" in line for line in fonts_of(converter.convert(annex2_docx), tmp_path))
 
 
 @pytest.mark.parametrize("garbage", [b"", b"hello", b"PK\x03\x04garbage", b"%PDF-1.7"])
@@ -49,16 +58,19 @@ def test_a_zip_without_a_word_document_is_refused(converter):
         converter.convert(buf.getvalue())
 
 
-def test_a_killed_libreoffice_is_restarted_and_the_next_document_converts(converter, annex2_docx):
-    assert isinstance(converter, LibreOfficePool)
-    for worker in converter._workers:
-        if worker.process is not None:
-            os.killpg(worker.process.pid, signal.SIGKILL)
-    pdf = converter.convert(annex2_docx)
+# --- the pool's own supervision ------------------------------------------------------------
+
+def test_a_killed_libreoffice_is_restarted_and_the_next_document_converts(components, annex2_docx):
+    pool = components.converter
+    assert isinstance(pool, LibreOfficePool)
+    for worker in pool.status():
+        if worker["pid"] is not None:
+            os.killpg(worker["pid"], signal.SIGKILL)
+    pdf = pool.convert(annex2_docx)
     assert pdf.startswith(b"%PDF-")
 
 
-def test_a_conversion_over_the_time_limit_is_stopped_and_the_pool_recovers(annex2_docx, tmp_path):
+def test_a_conversion_over_the_time_limit_is_stopped_and_the_pool_recovers(components, annex2_docx, tmp_path):
     with LibreOfficePool(workers=1, timeout=0.05, work_dir=tmp_path / "pool") as pool:
         with pytest.raises(ConversionFailed, match="longer than"):
             pool.convert(annex2_docx)

@@ -8,7 +8,14 @@ import dataclasses
 import pytest
 
 from signing import (
-    Level, Pkcs11Provider, Pkcs12Provider, SignatureOptions, SignerProvider, SignerUnavailable, sign_pdf, verify_pdf,
+    Level,
+    Pkcs11Provider,
+    Pkcs12Provider,
+    SignatureOptions,
+    SignerProvider,
+    SignerUnavailable,
+    sign_pdf,
+    verify_pdf,
 )
 
 
@@ -18,7 +25,7 @@ def demo_dir(components):
 
 
 @pytest.fixture(scope="session")
-def token(tmp_path_factory, demo_dir, components):
+def softhsm_token(tmp_path_factory, demo_dir, components):
     from tests.softhsm import make_token
 
     crl_url = components.signing.tsa_url.rsplit("/tsa/", 1)[0] + "/crls/interm/latest.crl"
@@ -33,7 +40,7 @@ def provider(request, demo_dir) -> SignerProvider:
         files = DemoPkiFiles(demo_dir)
         made = Pkcs12Provider(files.signer_p12, password=files.password)
     else:
-        token = request.getfixturevalue("token")
+        token = request.getfixturevalue("softhsm_token")
         made = Pkcs11Provider(module=token.module, token_label=token.label, key_label=token.key_label, pin=token.pin)
     yield made
     made.close()
@@ -74,20 +81,23 @@ def test_a_missing_key_file_is_a_clear_error(tmp_path):
         Pkcs12Provider(tmp_path / "absent.p12", password=b"x").signer()
 
 
-def test_a_wrong_pin_is_refused_without_the_pin(token):
+def test_a_wrong_pin_is_refused_without_the_pin(softhsm_token):
+    token = softhsm_token
     provider = Pkcs11Provider(module=token.module, token_label=token.label, key_label=token.key_label, pin="000999")
     with pytest.raises(SignerUnavailable, match="refused the PIN") as caught:
         provider.signer()
     assert "000999" not in str(caught.value)
 
 
-def test_an_absent_token_is_a_clear_error(token):
+def test_an_absent_token_is_a_clear_error(softhsm_token):
+    token = softhsm_token
     provider = Pkcs11Provider(module=token.module, token_label="not-inserted", key_label="agency", pin=token.pin)
     with pytest.raises(SignerUnavailable, match="not-inserted"):
         provider.signer()
 
 
-def test_a_wrong_key_label_is_a_clear_error(token):
+def test_a_wrong_key_label_is_a_clear_error(softhsm_token):
+    token = softhsm_token
     provider = Pkcs11Provider(module=token.module, token_label=token.label, key_label="nobody", pin=token.pin)
     with pytest.raises(SignerUnavailable, match="nobody"):
         provider.signer()

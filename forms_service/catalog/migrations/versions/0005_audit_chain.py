@@ -26,7 +26,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=False, server_default=""))
         batch_op.add_column(sa.Column('hash', sa.String(length=64), nullable=False, server_default=""))
     # Chain the entries written before this migration, in order, and record the head.
-    from forms_service.catalog.chain import GENESIS, row_hash
+    from forms_service.audit.chain import GENESIS, row_hash
 
     connection = op.get_bind()
     events = sa.table("audit_events", sa.column("id"), sa.column("at"), sa.column("actor"), sa.column("agency"),

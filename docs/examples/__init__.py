@@ -1,1 +1,0 @@
-"""Example inputs of every form (docs/examples), installed as ``forms_service.examples``."""

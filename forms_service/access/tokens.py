@@ -1,0 +1,47 @@
+"""API tokens: creation (shown once), hashing (stored), lookup into an ``Actor``."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from ..catalog import AccessCatalog
+from ..errors import InputError, Unauthorized
+from .networks import parse_networks
+from .roles import Actor, Role
+
+TOKEN_PREFIX = "fst_"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(catalog: AccessCatalog, *, agency: str, role: Role | str, label: str = "",
+                 allow: tuple[str, ...] = ()) -> str:
+    """A new token (returned once, stored hashed); ``allow`` limits it to these CIDRs."""
+    agency = agency.strip()
+    if not agency:
+        raise InputError("--agency: give the agency's name or 機關代碼", details={"field": "agency"})
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InputError(f"--role must be one of {', '.join(Role)}, not {role!r}", details={"field": "role"}) from None
+    try:
+        networks = parse_networks(allow, where="--allow")
+    except ValueError as err:
+        raise InputError(str(err), details={"field": "allow"}) from None
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    catalog.add_token(hash_token(token), prefix=token[:10], agency=agency, role=role, label=label,
+                      allowed_networks=",".join(str(n) for n in networks))
+    return token
+
+
+def actor_for_token(catalog: AccessCatalog, token: str | None) -> Actor:
+    if not token:
+        raise Unauthorized("this endpoint needs a bearer token (Authorization: Bearer …)")
+    row = catalog.token_by_hash(hash_token(token))
+    if row is None:
+        raise Unauthorized("the bearer token is not valid (unknown or revoked)")
+    return Actor(id=f"token:{row.id}:{row.prefix}", agency=row.agency, role=Role(row.role),
+                 allowed_networks=row.allowed_networks)

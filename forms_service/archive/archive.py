@@ -1,0 +1,169 @@
+"""The Archive: stores each version of a record in the object store, catalogs it, reads it back.
+
+Order matters for "no half records": the PDF and its catalog entry (``entry.py``) are stored
+first, both locked; then the catalog row and its audit entry are written in one transaction.  If
+that transaction fails, the stored objects have no catalog row — invisible to users, and found by
+``archive verify --repair`` — and the caller gets an error.
+
+Every read compares the bytes with the sha256 the catalog recorded: a mismatch is an integrity
+failure, written to the audit log and never served.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from storage import IntegrityError, ObjectStore, Retention, StorageError
+
+from ..access import Actor
+from ..catalog import AuditLog, NewAuditEvent, NewRecord, NewVersion, Record, RecordCatalog, Version
+from ..clock import Clock
+from ..errors import IntegrityFailed, NotFound, StorageFailed
+from ..produce import Produced
+from .entry import record_entry, write_entry
+from .retention import RetentionPolicy
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    record_id: str
+    number: int
+    object_key: str
+    object_version: str
+    sha256: str
+    size: int
+
+
+def version_key(form_id: str, record_id: str, number: int) -> str:
+    return f"records/{form_id}/{record_id}/v{number}.pdf"
+
+
+class Archive:
+    def __init__(self, *, store: ObjectStore, records: RecordCatalog, audit: AuditLog, retention: RetentionPolicy,
+                 clock: Clock):
+        self.store = store
+        self.records = records
+        self.audit = audit
+        self.retention = retention
+        self.clock = clock
+
+    def submit(self, produced: Produced, actor: Actor, *, source_ip: str = "") -> StoredVersion:
+        """Store a new record: its first version, then the catalog row and audit entry."""
+        spec, form = produced.spec, produced.form
+        owner = spec.owner(form)
+        now = self.clock.now()
+        period = getattr(form, "period", None)
+        user_unit = getattr(form, "user_unit", None)
+        record = NewRecord(
+            id="rec_" + uuid.uuid4().hex, form_id=spec.form_id, agency_name=owner.name, agency_code=owner.code,
+            user_unit_name=user_unit.name if user_unit else "",
+            title=f"{spec.annex} {spec.title}（{owner.name}）",
+            period_start=period.start if period else None, period_end=period.end if period else None,
+            input=form.model_dump(mode="json", by_alias=True), created_at=now, created_by=actor.id,
+            subjects=tuple(sorted(spec.subjects(form))),
+        )
+        version = self._put(record, 1, produced.pdf, self.retention.for_new_record(spec, form, now), actor,
+                            pages=produced.pages, report=produced.signature_report, reason="created")
+        self.records.add_record(record, version, NewAuditEvent(
+            actor=actor.id, agency=actor.agency, action="record.create", record_id=record.id, version=1,
+            source_ip=source_ip, detail={"form_id": spec.form_id, "sha256": version.sha256},
+        ))
+        return _stored(record.id, version)
+
+    def add_version(self, record: Record, pdf: bytes, report: list[dict[str, Any]], actor: Actor, *, reason: str,
+                    action: str, source_ip: str = "") -> StoredVersion:
+        """Store a new version of ``record`` (countersigned, timestamps renewed), keeping its retention."""
+        latest = record.latest
+        if latest is None:
+            raise NotFound(f"record {record.id} has no stored version to follow")
+        retention = self.retention.for_next_version(latest, self.clock.now())
+        version = self._put(record_entry(record), latest.number + 1, pdf, retention, actor,
+                            pages=latest.pages, report=report, reason=reason)
+        self.records.add_version(record.id, version, NewAuditEvent(
+            actor=actor.id, agency=actor.agency, action=action, record_id=record.id, version=version.number,
+            source_ip=source_ip, detail={"sha256": version.sha256, "reason": reason},
+        ))
+        return _stored(record.id, version)
+
+    def record(self, record_id: str, *, agency: str | None = None) -> Record:
+        """A catalogued record (within ``agency`` when given), or ``NotFound``."""
+        found = self.records.get_record(record_id, agency=agency)
+        if found is None:
+            raise NotFound(f"no record {record_id}", details={"record_id": record_id})
+        return found
+
+    def read(self, version: Version, *, actor: Actor, source_ip: str = "") -> bytes:
+        """A version's PDF from the store, checked against the sha256 the catalog recorded."""
+        try:
+            data = self.store.get(version.object_key, version.object_version)
+        except IntegrityError as err:
+            self._integrity_failure(version, actor, source_ip, found="unreadable", why=str(err))
+        except StorageError as err:
+            raise StorageFailed(f"the PDF could not be read from the archive: {err}") from err
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != version.sha256:
+            self._integrity_failure(version, actor, source_ip, found=digest,
+                                    why="its sha256 differs from the catalog's")
+        return data
+
+    def _integrity_failure(self, version: Version, actor: Actor, source_ip: str, *, found: str, why: str) -> NoReturn:
+        self.audit.audit(NewAuditEvent(
+            actor=actor.id, agency=actor.agency, action="record.integrity", outcome="failed",
+            record_id=version.record_id, version=version.number, source_ip=source_ip,
+            detail={"object_key": version.object_key, "expected": version.sha256, "found": found},
+        ))
+        raise IntegrityFailed(
+            f"version {version.number} of record {version.record_id} failed its integrity check ({why}); "
+            "it was not served and the failure is in the audit log",
+            details={"record_id": version.record_id, "version": version.number})
+
+    def _put(self, record: NewRecord, number: int, pdf: bytes, retention: Retention, actor: Actor, *, pages: int,
+             report: list[dict[str, Any]], reason: str) -> NewVersion:
+        """The PDF, then its catalog entry beside it, both under the same retention."""
+        key = version_key(record.form_id, record.id, number)
+        now = self.clock.now()
+        try:
+            stored = self.store.put(
+                key, pdf, content_type="application/pdf", retention=retention,
+                metadata={
+                    "form-id": record.form_id, "record-id": record.id, "version": str(number),
+                    "agency": record.agency_name, "agency-code": record.agency_code, "created-at": now.isoformat(),
+                    "created-by": actor.id, "pages": str(pages), "signatures": str(len(report)), "reason": reason,
+                },
+            )
+            version = NewVersion(
+                number=number, object_key=key, object_version=stored.version_id, sha256=stored.sha256,
+                size=stored.size, pages=pages, signatures=len(report), signature_report=report,
+                retention_mode=retention.mode, retain_until=retention.until, created_at=now, reason=reason,
+                revision_hashes=revision_hashes(pdf),
+            )
+            entry_key = key.removesuffix(".pdf") + ".json"
+            entry = self.store.put(
+                entry_key, write_entry(record, version), content_type="application/json", retention=retention,
+                metadata={"record-id": record.id, "version": str(number), "pdf-version": stored.version_id},
+            )
+        except StorageError as err:
+            raise StorageFailed(f"the record was not stored: {err}") from err
+        return dataclasses.replace(version, entry_object_key=entry_key, entry_object_version=entry.version_id)
+
+
+def revision_hashes(pdf: bytes) -> tuple[str, ...]:
+    """sha256 of every earlier revision of ``pdf`` (each prefix ending at an %%EOF marker, with or
+    without its end-of-line), so a copy cut back to one of them is recognised."""
+    hashes = []
+    for match in re.finditer(rb"%%EOF", pdf):
+        end = match.end()
+        for cut in (end, end + 1, end + 2):
+            if cut < len(pdf):
+                hashes.append(hashlib.sha256(pdf[:cut]).hexdigest())
+    return tuple(dict.fromkeys(hashes))
+
+
+def _stored(record_id: str, version: NewVersion) -> StoredVersion:
+    return StoredVersion(record_id, version.number, version.object_key, version.object_version, version.sha256,
+                         version.size)

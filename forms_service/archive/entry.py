@@ -1,0 +1,66 @@
+"""The catalog entry written beside each stored PDF (``v<N>.json``) — its writer and its reader.
+
+The entry holds everything the catalog row holds, under the same retention as the PDF, so the
+catalog can be recreated from the store alone (``integrity.rebuild``).  Its format is read back
+years later: add fields, never rename or drop one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from datetime import date, datetime
+from typing import Any
+
+from ..catalog import NewRecord, NewVersion, Record
+
+# Fields of a version that say where its entry is: known only after the entry is stored.
+_DERIVED = ("entry_object_key", "entry_object_version")
+
+
+def write_entry(record: NewRecord, version: NewVersion) -> bytes:
+    version_data = _plain(version)
+    for derived in _DERIVED:
+        version_data.pop(derived)
+    return json.dumps({"record": _plain(record), "version": version_data}, ensure_ascii=False, indent=1).encode()
+
+
+def read_entry(data: bytes, *, key: str, version_id: str) -> tuple[NewRecord, NewVersion]:
+    """The record and version of an entry stored at ``key`` (version ``version_id``)."""
+    entry = json.loads(data)
+    r, v = entry["record"], entry["version"]
+    record = NewRecord(
+        id=r["id"], form_id=r["form_id"], agency_name=r["agency_name"], agency_code=r["agency_code"],
+        user_unit_name=r["user_unit_name"], title=r["title"], period_start=_date(r.get("period_start")),
+        period_end=_date(r.get("period_end")), input=r["input"], created_at=datetime.fromisoformat(r["created_at"]),
+        created_by=r["created_by"], subjects=tuple(r.get("subjects", ())),
+    )
+    version = NewVersion(
+        number=v["number"], object_key=v["object_key"], object_version=v["object_version"], sha256=v["sha256"],
+        size=v["size"], pages=v["pages"], signatures=v["signatures"], signature_report=v["signature_report"],
+        retention_mode=v["retention_mode"],
+        retain_until=datetime.fromisoformat(v["retain_until"]) if v.get("retain_until") else None,
+        created_at=datetime.fromisoformat(v["created_at"]), reason=v.get("reason", ""),
+        revision_hashes=tuple(v.get("revision_hashes", ())), entry_object_key=key, entry_object_version=version_id,
+    )
+    return record, version
+
+
+def record_entry(record: Record) -> NewRecord:
+    """The immutable fields of a catalogued record, as written beside each of its versions."""
+    return NewRecord(
+        id=record.id, form_id=record.form_id, agency_name=record.agency_name, agency_code=record.agency_code,
+        user_unit_name=record.user_unit_name, title=record.title, period_start=record.period_start,
+        period_end=record.period_end, input=record.input, created_at=record.created_at,
+        created_by=record.created_by, subjects=record.subjects,
+    )
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    data = {f.name: getattr(obj, f.name) for f in fields(obj)}
+    return {k: (v.isoformat() if isinstance(v, (date, datetime)) else list(v) if isinstance(v, tuple) else v)
+            for k, v in data.items()}
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None

@@ -1,0 +1,131 @@
+"""Integrity of the archive as a whole: does the store hold exactly what the catalog says — and
+can the catalog be recreated from the store alone?
+
+``verify_archive`` reads every catalogued version back (the store checks each object's sha256
+against the digest recorded at write time, and we check it against the catalog's), then lists the
+store's record objects to find any the catalog does not know.  It reports, by key and version id:
+
+- ``missing``    — catalogued, but the store no longer has that version;
+- ``mismatched`` — the bytes read back are not the ones archived (or cannot be read intact);
+- ``orphaned``   — in the store, not in the catalog (e.g. the catalog write failed after the put).
+
+Disaster recovery: every version has its catalog entry beside it (``entry.py``).  ``rebuild``
+reads them all into an empty catalog; ``repair`` adds only what the catalog lacks.  Each recreated
+row gets an audit entry saying so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from storage import IntegrityError, ObjectNotFound, ObjectStore, StorageError
+
+from ..access import Actor
+from ..catalog import NewAuditEvent, NewRecord, NewVersion, RecordCatalog
+from ..errors import InputError, StorageFailed
+from .entry import read_entry
+
+Progress = Callable[[], None]
+
+
+@dataclass
+class ArchiveReport:
+    checked: int = 0
+    missing: list[str] = field(default_factory=list)
+    mismatched: list[str] = field(default_factory=list)
+    orphaned: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.mismatched or self.orphaned)
+
+
+def verify_archive(records: RecordCatalog, store: ObjectStore, *, progress: Progress = lambda: None) -> ArchiveReport:
+    report = ArchiveReport()
+    known: set[tuple[str, str]] = set()
+    try:
+        for version in records.all_versions():
+            name = f"{version.object_key} (version {version.object_version}, record {version.record_id})"
+            known.add((version.object_key, version.object_version))
+            if version.entry_object_key:
+                known.add((version.entry_object_key, version.entry_object_version))
+            report.checked += 1
+            try:
+                data = store.get(version.object_key, version.object_version)
+            except ObjectNotFound:
+                report.missing.append(name)
+            except IntegrityError as err:
+                report.mismatched.append(f"{name}: {err}")
+            except StorageError as err:
+                report.mismatched.append(f"{name}: cannot be read intact ({err})")
+            else:
+                if hashlib.sha256(data).hexdigest() != version.sha256:
+                    report.mismatched.append(f"{name}: sha256 differs from the catalogue's")
+            progress()
+        for info in store.list_versions("records/"):
+            if (info.key, info.version_id) not in known:
+                report.orphaned.append(f"{info.key} (version {info.version_id})")
+    except StorageError as err:
+        raise StorageFailed(f"the store could not be listed: {err}") from err
+    return report
+
+
+@dataclass
+class RebuildReport:
+    records: int = 0
+    versions: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def read_entries(store: ObjectStore) -> dict[str, list[tuple[NewRecord, NewVersion]]]:
+    """Every catalog entry in the store, by record id, in version order."""
+    entries: dict[str, list[tuple[NewRecord, NewVersion]]] = {}
+    try:
+        for info in [o for o in store.list_versions("records/") if o.key.endswith(".json")]:
+            record, version = read_entry(store.get(info.key, info.version_id), key=info.key, version_id=info.version_id)
+            entries.setdefault(record.id, []).append((record, version))
+    except StorageError as err:
+        raise StorageFailed(f"the store could not be read: {err}") from err
+    for versions in entries.values():
+        versions.sort(key=lambda pair: pair[1].number)
+    return entries
+
+
+def rebuild(records: RecordCatalog, store: ObjectStore, actor: Actor, *,
+            progress: Progress = lambda: None) -> RebuildReport:
+    """Fill an *empty* catalog from the store."""
+    if records.all_versions():
+        raise InputError("the catalog is not empty: rebuild fills an empty catalog (use archive verify --repair)")
+    return _import(records, store, actor, progress, known=set())
+
+
+def repair(records: RecordCatalog, store: ObjectStore, actor: Actor) -> RebuildReport:
+    """Add the records and versions the store has and the catalog lacks."""
+    known = {(v.record_id, v.number) for v in records.all_versions()}
+    return _import(records, store, actor, lambda: None, known=known)
+
+
+def _import(records: RecordCatalog, store: ObjectStore, actor: Actor, progress: Progress, *,
+            known: set[tuple[str, int]]) -> RebuildReport:
+    report = RebuildReport()
+    for record_id, versions in read_entries(store).items():
+        have_record = any(rid == record_id for rid, _ in known)
+        for record, version in versions:
+            if (record_id, version.number) in known:
+                continue
+            event = NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.rebuild", record_id=record_id,
+                                  version=version.number, detail={"from": version.entry_object_key})
+            if not have_record:
+                if version.number != 1:
+                    report.skipped.append(f"{record_id}: version {version.number} has no version 1 to start from")
+                    break
+                records.add_record(record, version, event)
+                have_record = True
+                report.records += 1
+            else:
+                records.add_version(record_id, version, event)
+            report.versions += 1
+            progress()
+    return report

@@ -1,0 +1,126 @@
+"""Rows ↔ frozen values: the only place that knows both shapes."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from .models import (
+    ApiTokenRow,
+    AuditEventRow,
+    AuditSealRow,
+    IdempotencyKeyRow,
+    RecordRow,
+    RecordSubjectRow,
+    RevisionHashRow,
+    TombstoneRow,
+    UserRow,
+    VersionRow,
+)
+from .values import (
+    ApiToken,
+    AuditEvent,
+    AuditSeal,
+    IdempotencyKey,
+    NewAuditSeal,
+    NewRecord,
+    NewTombstone,
+    NewVersion,
+    Record,
+    Tombstone,
+    User,
+    Version,
+)
+
+
+def shallow(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields as a dict, without ``asdict``'s deep copy of every value."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
+# --- values → rows ---------------------------------------------------------------------------
+
+def record_row(record: NewRecord) -> RecordRow:
+    data = shallow(record)
+    subjects = data.pop("subjects")
+    row = RecordRow(**data)
+    row.subjects = [RecordSubjectRow(record_id=record.id, ubn=ubn) for ubn in sorted(set(subjects))]
+    return row
+
+
+def version_row(version: NewVersion) -> VersionRow:
+    data = shallow(version)
+    hashes = data.pop("revision_hashes")
+    row = VersionRow(**data)
+    row.revisions = [RevisionHashRow(sha256=h) for h in hashes]
+    return row
+
+
+def tombstone_row(tombstone: NewTombstone) -> TombstoneRow:
+    return TombstoneRow(**shallow(tombstone))
+
+
+def seal_row(seal: NewAuditSeal) -> AuditSealRow:
+    return AuditSealRow(**{k: v for k, v in shallow(seal).items() if k != "id"})
+
+
+# --- rows → values ---------------------------------------------------------------------------
+
+def version(row: VersionRow) -> Version:
+    return Version(
+        record_id=row.record_id, number=row.number, object_key=row.object_key, object_version=row.object_version,
+        sha256=row.sha256, size=row.size, pages=row.pages, signatures=row.signatures,
+        signature_report=list(row.signature_report or []), retention_mode=row.retention_mode,
+        retain_until=row.retain_until, legal_hold=bool(row.legal_hold), reason=row.reason,
+        created_at=row.created_at, revision_hashes=tuple(h.sha256 for h in row.revisions),
+        entry_object_key=row.entry_object_key, entry_object_version=row.entry_object_version,
+    )
+
+
+def record(row: RecordRow) -> Record:
+    return Record(
+        id=row.id, form_id=row.form_id, agency_name=row.agency_name, agency_code=row.agency_code,
+        user_unit_name=row.user_unit_name, title=row.title, status=row.status, period_start=row.period_start,
+        period_end=row.period_end, input=dict(row.input or {}), created_at=row.created_at,
+        created_by=row.created_by, subjects=tuple(sorted(s.ubn for s in row.subjects)),
+        versions=tuple(version(v) for v in row.versions),
+    )
+
+
+def token(row: ApiTokenRow) -> ApiToken:
+    return ApiToken(id=row.id, prefix=row.prefix, agency=row.agency, role=row.role, label=row.label,
+                    allowed_networks=row.allowed_networks or "", created_at=row.created_at,
+                    revoked_at=row.revoked_at)
+
+
+def user(row: UserRow) -> User:
+    return User(username=row.username, password_hash=row.password_hash, agency=row.agency, role=row.role,
+                failed_logins=row.failed_logins, locked_until=row.locked_until, created_at=row.created_at)
+
+
+def audit_event(row: AuditEventRow) -> AuditEvent:
+    return AuditEvent(id=row.id, at=row.at, actor=row.actor, agency=row.agency, action=row.action,
+                      outcome=row.outcome, record_id=row.record_id, version=row.version, source_ip=row.source_ip,
+                      detail=dict(row.detail or {}), prev_hash=row.prev_hash, hash=row.hash)
+
+
+def audit_seal(row: AuditSealRow) -> AuditSeal:
+    return AuditSeal(id=row.id, day=row.day, first_id=row.first_id, last_id=row.last_id, count=row.count,
+                     prev_hash=row.prev_hash, last_hash=row.last_hash, object_key=row.object_key,
+                     object_version=row.object_version, sha256=row.sha256, signature_key=row.signature_key,
+                     signature_version=row.signature_version, retain_until=row.retain_until,
+                     sealed_at=row.sealed_at)
+
+
+def tombstone(row: TombstoneRow) -> Tombstone:
+    return Tombstone(
+        record_id=row.record_id, form_id=row.form_id, agency_name=row.agency_name, title=row.title,
+        versions=list(row.versions or []), requested_by=row.requested_by, request_reason=row.request_reason,
+        requested_at=row.requested_at, approved_by=row.approved_by, disposed_at=row.disposed_at,
+        certificate_key=row.certificate_key, certificate_version=row.certificate_version,
+    )
+
+
+def idempotency_key(row: IdempotencyKeyRow) -> IdempotencyKey:
+    return IdempotencyKey(actor=row.actor, key=row.key, request_hash=row.request_hash, state=row.state,
+                          response=dict(row.response or {}))

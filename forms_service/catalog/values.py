@@ -1,0 +1,191 @@
+"""The frozen values that cross the catalog's protocols, in both directions.
+
+Writers hand the catalog ``New…`` values; readers get ``Record``, ``Version``, … back — plain
+frozen dataclasses, never ORM rows, so nothing outside ``catalog/`` depends on SQLAlchemy or on a
+session being open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+# --- written ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    id: str
+    form_id: str
+    agency_name: str
+    agency_code: str
+    user_unit_name: str
+    title: str
+    period_start: date | None
+    period_end: date | None
+    input: dict[str, Any]
+    created_at: datetime
+    created_by: str
+    subjects: tuple[str, ...] = ()  # 統一編號 the record is about
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    number: int
+    object_key: str
+    object_version: str
+    sha256: str
+    size: int
+    pages: int
+    signatures: int
+    signature_report: list[dict[str, Any]]
+    retention_mode: str
+    retain_until: datetime | None
+    created_at: datetime
+    reason: str = ""
+    revision_hashes: tuple[str, ...] = ()
+    entry_object_key: str = ""
+    entry_object_version: str = ""
+
+
+@dataclass(frozen=True)
+class NewAuditEvent:
+    actor: str
+    action: str
+    agency: str = ""
+    outcome: str = "ok"
+    record_id: str = ""
+    version: int | None = None
+    source_ip: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewTombstone:
+    """A disposal request: what will be deleted, who asked and why."""
+
+    record_id: str
+    form_id: str
+    agency_name: str
+    title: str
+    versions: list[dict[str, Any]]  # [{number, object_key, object_version, entry_object_key, …, sha256}]
+    requested_by: str
+    request_reason: str
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
+class NewAuditSeal:
+    """A sealed day of the audit log: its segment and signature in the object store."""
+
+    day: date  # Taipei calendar day
+    first_id: int
+    last_id: int
+    count: int
+    prev_hash: str  # the chain hash before the first entry
+    last_hash: str
+    object_key: str
+    object_version: str
+    sha256: str
+    signature_key: str
+    signature_version: str
+    retain_until: datetime
+    sealed_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Scope and filters of a record query; ``agency`` scopes to one agency (name or code)."""
+
+    agency: str | None = None
+    form_id: str | None = None
+    created_from: datetime | None = None
+    created_until: datetime | None = None  # exclusive
+    subject: str | None = None  # a 統一編號 the record is about
+    limit: int = 50
+    offset: int = 0
+
+
+# --- read ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Version(NewVersion):
+    """One immutable PDF in the object store (object key + the store's version id), as catalogued."""
+
+    record_id: str = ""
+    legal_hold: bool = False
+
+
+@dataclass(frozen=True)
+class Record(NewRecord):
+    """One form instance (e.g. one agency's 約定書) as catalogued, with its versions, oldest first."""
+
+    status: str = "active"  # active | disposal-requested | disposed
+    versions: tuple[Version, ...] = ()
+
+    @property
+    def latest(self) -> Version | None:
+        return self.versions[-1] if self.versions else None
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    id: int
+    prefix: str
+    agency: str
+    role: str
+    label: str
+    allowed_networks: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    password_hash: str
+    agency: str
+    role: str
+    failed_logins: int
+    locked_until: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    at: datetime
+    actor: str
+    agency: str
+    action: str
+    outcome: str
+    record_id: str
+    version: int | None
+    source_ip: str
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class AuditSeal(NewAuditSeal):
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class Tombstone(NewTombstone):
+    approved_by: str = ""
+    disposed_at: datetime | None = None
+    certificate_key: str = ""
+    certificate_version: str = ""
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    actor: str
+    key: str
+    request_hash: str
+    state: str  # pending | done
+    response: dict[str, Any]

@@ -1,0 +1,136 @@
+"""``FakeConverter``: the ``Converter`` protocol without LibreOffice, for fast unit tests.
+
+It is not a layout engine: it sets the text of the .docx (paragraphs and table cells, in document
+order; page breaks kept) in TW-Kai on A4 pages, embeds the font subset it used, and marks the file
+PDF/A-2b in its XMP metadata, as LibreOffice does.  That is enough for everything after conversion
+— signing, storing, previews, verification — to run on a real PDF in milliseconds.  The tests of
+the pool run the real LibreOffice, and so do the integration tests; the same contract suite runs
+on both (``tests/contract/test_converter.py``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import zipfile
+from html import unescape
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.layout import BoxConstraints
+from pyhanko.pdf_utils.text import TextBox, TextBoxStyle
+from pyhanko.pdf_utils.writer import PdfFileWriter
+
+from signing.stamp import StampFont
+
+from ..errors import ConfigError
+from .fonts import font_file
+from .protocol import check_docx
+
+A4 = (595, 842)
+MARGIN = 50
+FONT_SIZE = 10
+LEADING = 14
+CHARS_PER_LINE = 46  # full-width characters across A4 between the margins at 10 pt
+LINES_PER_PAGE = (A4[1] - 2 * MARGIN) // LEADING
+
+_PARAGRAPH = re.compile(r"<w:p[ >].*?</w:p>|<w:p/>", re.DOTALL)
+_TEXT_OR_BREAK = re.compile(r"<w:t(?: [^>]*)?>(.*?)</w:t>|<w:br w:type=\"page\"/>|<w:tab/>", re.DOTALL)
+PAGE_BREAK = "\f"
+
+XMP = b"""<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/">
+<pdfaid:part>2</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance>
+</rdf:Description></rdf:RDF></x:xmpmeta>
+<?xpacket end="w"?>"""
+
+
+class FakeConverter:
+    def __init__(self, font_path: str | None = None):
+        path = font_path or font_file("TW-Kai")
+        if path is None:
+            raise ConfigError("the fake converter sets text in TW-Kai: install fonts-cns11643-kai")
+        self._font = StampFont(path, font_size=FONT_SIZE)
+        self._lock = threading.Lock()
+        self.conversions = 0
+
+    def convert(self, docx: bytes, *, tagged: bool = True) -> bytes:
+        check_docx(docx)
+        lines = _wrap(docx_text(docx))
+        writer = PdfFileWriter()
+        writer.root[generic.NameObject("/Metadata")] = writer.add_object(generic.StreamObject(
+            {generic.NameObject("/Type"): generic.NameObject("/Metadata"),
+             generic.NameObject("/Subtype"): generic.NameObject("/XML")}, stream_data=XMP))
+        chars = set("".join(lines)) - {PAGE_BREAK}
+        box = None
+        if any(not c.isspace() for c in chars):  # a font with no glyph used cannot be embedded
+            font = self._font.subset_for(chars)
+            style = TextBoxStyle(font=GlyphAccumulatorFactory(str(font), font_size=FONT_SIZE), leading=LEADING)
+            box = TextBox(style, writer, box=BoxConstraints(width=A4[0] - 2 * MARGIN, height=A4[1] - 2 * MARGIN))
+        for page in _pages(lines):  # one text box, so the pages share one embedded font
+            _add_page(writer, box, page)
+        out = io.BytesIO()
+        writer.write(out)
+        with self._lock:
+            self.conversions += 1
+        return out.getvalue()
+
+    def close(self) -> None:
+        pass
+
+
+def docx_text(docx: bytes) -> list[str]:
+    """The body's paragraphs (table cells included), in order; a page break is its own ``\\f`` line."""
+    with zipfile.ZipFile(io.BytesIO(docx)) as zf:
+        xml = zf.read("word/document.xml").decode("utf-8")
+    lines: list[str] = []
+    for paragraph in _PARAGRAPH.findall(xml):
+        text = ""
+        for match in _TEXT_OR_BREAK.finditer(paragraph):
+            token = match.group(0)
+            if token.startswith("<w:br"):
+                lines.append(text)
+                lines.append(PAGE_BREAK)
+                text = ""
+            elif token == "<w:tab/>":
+                text += " "
+            else:
+                text += unescape(match.group(1))
+        lines.append(text)
+    return lines
+
+
+def _wrap(paragraphs: list[str]) -> list[str]:
+    lines = []
+    for paragraph in paragraphs:
+        if paragraph == PAGE_BREAK or len(paragraph) <= CHARS_PER_LINE:
+            lines.append(paragraph)
+        else:
+            lines += [paragraph[i:i + CHARS_PER_LINE] for i in range(0, len(paragraph), CHARS_PER_LINE)]
+    return lines
+
+
+def _pages(lines: list[str]) -> list[list[str]]:
+    pages: list[list[str]] = [[]]
+    for line in lines:
+        if line == PAGE_BREAK or len(pages[-1]) >= LINES_PER_PAGE:
+            pages.append([])
+        if line != PAGE_BREAK:
+            pages[-1].append(line)
+    return [page for page in pages if page] or [[""]]
+
+
+def _add_page(writer: PdfFileWriter, box: TextBox | None, lines: list[str]) -> None:
+    content, resources = b"", generic.DictionaryObject()
+    if box is not None:
+        box.content = "\n".join(lines)
+        content = b"q 1 0 0 1 %d %d cm " % (MARGIN, MARGIN) + box.render() + b" Q"
+        resources = box.resources.as_pdf_object()
+    writer.insert_page(generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/Page"),
+        generic.NameObject("/MediaBox"): generic.ArrayObject([generic.NumberObject(n) for n in (0, 0, *A4)]),
+        generic.NameObject("/Resources"): resources,
+        generic.NameObject("/Contents"): writer.add_object(generic.StreamObject(stream_data=content)),
+    }))

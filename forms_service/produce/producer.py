@@ -1,0 +1,92 @@
+"""The Producer: validate → render (docxtpl, safe) → convert (PDF/A) → sign.  No storage.
+
+``Producer.produce`` makes the signed PDF of one form and touches nothing else, so the CLI's
+``render`` uses it alone and the archive stores what it returns (``archive/archive.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from ..convert import Converter
+from ..forms import FormSpec, RenderOptions, get_form
+from ..forms.types import FormModel
+from .chunked import balanced_chunk_size, produce_chunked
+from .glyphs import check_values, template_faces
+from .render import render_docx
+from .signer import DocumentSigner
+from .templates import TemplateSource
+
+# Rows of a long table per separately converted chunk: LibreOffice stays linear up to ~400 rows.
+MAX_ROWS_PER_CHUNK = 300
+
+
+@dataclass(frozen=True)
+class Produced:
+    """A validated form turned into a signed PDF/A, not yet stored."""
+
+    spec: FormSpec
+    form: FormModel
+    pdf: bytes
+    sha256: str
+    pages: int
+    signature_report: list[dict[str, Any]]
+
+
+@lru_cache(maxsize=64)
+def _faces(template: bytes) -> frozenset[str]:
+    return frozenset(template_faces(template))
+
+
+def validate_input(form_id: str, data: Any, templates: TemplateSource) -> tuple[FormSpec, FormModel]:
+    """The model of ``data``, or ``ValidationFailed`` naming each bad field — including any
+    character the template's fonts cannot print (so no signed PDF ever shows an empty box)."""
+    spec = get_form(form_id)
+    form = spec.validate(data)
+    check_values(form.model_dump(mode="json", by_alias=True), set(_faces(templates.load(spec))), form_id=form_id)
+    return spec, form
+
+
+class Producer:
+    def __init__(self, *, converter: Converter, signer: DocumentSigner, templates: TemplateSource,
+                 provider_name: str, parallel: int = 2):
+        self.converter = converter
+        self.signer = signer
+        self.templates = templates
+        self.options = RenderOptions(provider_name=provider_name)
+        self.parallel = parallel  # chunks converted at once: the converter's worker count
+
+    def validate(self, form_id: str, data: Any) -> tuple[FormSpec, FormModel]:
+        return validate_input(form_id, data, self.templates)
+
+    def produce(self, form_id: str, data: Any) -> Produced:
+        spec, form = self.validate(form_id, data)
+        return self.produce_validated(spec, form)
+
+    def produce_validated(self, spec: FormSpec, form: FormModel) -> Produced:
+        pdf = self._convert(spec, form)
+        owner = spec.owner(form)
+        signed = self.signer.sign(pdf, field_name="Signature1", reason=f"{spec.annex} {spec.title}",
+                                  location=owner.name, stamp_role="簽署人", stamp_agency=owner.name)
+        return Produced(spec, form, signed.pdf, hashlib.sha256(signed.pdf).hexdigest(), page_count(pdf),
+                        signed.report)
+
+    def _convert(self, spec: FormSpec, form: FormModel) -> bytes:
+        template = self.templates.load(spec)
+        if spec.chunk_contexts is not None:
+            rows = balanced_chunk_size(spec.row_count(form), workers=self.parallel, max_rows=MAX_ROWS_PER_CHUNK)
+            chunks = spec.chunk_contexts(form, self.options, rows)
+            if len(chunks) > 1:
+                pdf, _ = produce_chunked(template, chunks, self.converter, parallel=self.parallel)
+                return pdf
+        return self.converter.convert(render_docx(template, spec.context(form, self.options)))
+
+
+def page_count(pdf: bytes) -> int:
+    return int(PdfFileReader(io.BytesIO(pdf), strict=False).root["/Pages"]["/Count"])

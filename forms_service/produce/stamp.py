@@ -1,0 +1,25 @@
+"""The text of a visible signature stamp: 簽署人／機關／時間, the time in 民國 and Asia/Taipei.
+
+pyHanko's own ``%(ts)s`` prints the machine's time zone; a stamp on a Taiwanese record must show
+Taipei time whatever the server's zone, so the text is made here from the injected clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from signing import Stamp
+
+from ..taiwan import TAIPEI
+
+# Where the stamps go on the last page (PDF points): the agency's on the right, the provider's left.
+SIGNER_BOX = (330, 60, 560, 130)
+COUNTERSIGNER_BOX = (60, 60, 290, 130)
+
+
+def stamp(role: str, signer: str, agency: str, at: datetime, *, box: tuple[int, int, int, int] = SIGNER_BOX) -> Stamp:
+    local = at.astimezone(TAIPEI)
+    return Stamp(lines=(
+        f"{role}：{signer}", f"機關：{agency}",
+        f"時間：中華民國{local.year - 1911}年{local.month}月{local.day}日 {local:%H:%M}",
+    ), box=box)

@@ -1,0 +1,71 @@
+"""Pages for people (server-rendered, Traditional Chinese), one blueprint ``ui``, a module per audience.
+
+Shared here: the signed-in actor (session cookie: HttpOnly, SameSite=Lax, signed), a CSRF token on
+every form, the role's IP allowlist checked on every request, and what every page shows (the notice
+of 規範 六(五), who is signed in).  ``session`` signs people in and out; ``records`` is for records
+clerks.  Errors travel as exceptions to ``web/errors.py``, which renders them as pages.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
+from werkzeug.wrappers import Response
+
+from ...access import Actor, Role
+from ...taiwan import format_roc_short
+from ..auth import check_network
+from ..context import components
+
+bp = Blueprint("ui", __name__)
+
+ROLE_NAMES = {Role.STAFF: "承辦人", Role.CLERK: "檔案管理人員", Role.AUDITOR: "稽核人員", Role.PROVIDER: "資料提供機關",
+              Role.ADMIN: "系統管理者"}
+PUBLIC_ENDPOINTS = {"ui.login", "ui.static"}
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    token: str = session["csrf"]
+    return token
+
+
+def check_csrf() -> None:
+    sent = request.form.get("csrf", "")
+    if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
+        abort(400, description="表單已過期，請重新整理後再試 (CSRF token missing or wrong)")
+
+
+def session_actor() -> Actor | None:
+    data = session.get("actor")
+    return Actor(**data) if data else None
+
+
+def signed_in() -> Actor:
+    """The actor of this page request (``_require_sign_in`` has made sure there is one)."""
+    actor: Actor = g.ui_actor
+    return actor
+
+
+@bp.app_context_processor
+def _common() -> dict[str, Any]:
+    return {"notice": current_app.config["FORMS_NOTICE"], "csrf_token": csrf_token, "actor": session_actor(),
+            "role_names": ROLE_NAMES, "roc": lambda d: format_roc_short(d) if d else "",
+            "require_purpose": components().settings.require_purpose}
+
+
+@bp.before_request
+def _require_sign_in() -> Response | None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    g.ui_actor = session_actor()
+    if g.ui_actor is None:
+        return redirect(url_for("ui.login", next=request.path))
+    check_network(g.ui_actor)
+    return None
+
+
+from . import records, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)

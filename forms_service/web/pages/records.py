@@ -1,0 +1,104 @@
+"""Pages for records clerks: search, a record with a preview of its pages, download.
+
+The purpose and case number a clerk states with a search stay with the session and go into the
+audit entry of every retrieval; with FORMS_REQUIRE_PURPOSE a record cannot be opened without one.
+"""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from ...archive import pick_version
+from ...catalog import NewAuditEvent, Record, RecordFilter, Version
+from ...errors import NotFound
+from ...forms import all_forms
+from ...taiwan import InvalidValue, taipei_day_range
+from ..access import page_preview, pdf_download, visible_record
+from ..auth import source_ip
+from ..context import catalog, components
+from . import bp, signed_in
+
+
+def _purpose() -> dict[str, str]:
+    """The purpose and case number stated with the last search (kept in the session)."""
+    return dict(session.get("purpose") or {})
+
+
+def _purpose_missing() -> bool:
+    return components().settings.require_purpose and not _purpose().get("purpose")
+
+
+def _back_to_state_a_purpose() -> Response | None:
+    """Opening a record needs the purpose FORMS_REQUIRE_PURPOSE asks for: back to the search first."""
+    return redirect(url_for("ui.records", need_purpose=1)) if _purpose_missing() else None
+
+
+@bp.get("/")
+def home() -> Response:
+    return redirect(url_for("ui.records"))
+
+
+@bp.get("/records")
+def records() -> str:
+    actor = signed_in()
+    args = request.args
+    error = ""
+    query = None
+    if "purpose" in args or "case_no" in args:
+        session["purpose"] = {k: args.get(k, "").strip()[:limit] for k, limit in (("purpose", 200), ("case_no", 100))
+                              if args.get(k, "").strip()}
+    if any(args.get(k) for k in ("form", "subject", "from", "to")) or args.get("all"):
+        try:
+            created_from, created_until = taipei_day_range(args.get("from"), args.get("to"), names=("起日", "迄日"))
+        except InvalidValue as err:
+            error = str(err)
+        else:
+            if _purpose_missing():
+                error = "請填寫查詢目的 (state the purpose of this search)"
+            else:
+                query = RecordFilter(
+                    agency=actor.scope, form_id=args.get("form") or None,
+                    subject=(args.get("subject") or "").strip() or None,
+                    created_from=created_from, created_until=created_until, limit=100,
+                )
+    found = catalog().find_records(query) if query else []
+    if query:
+        catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.search",
+                                      source_ip=source_ip(), detail={**dict(args), **_purpose()}))
+    return render_template("records.html", forms=all_forms(), records=found, searched=query is not None,
+                           error=error, args=args, purpose=_purpose())
+
+
+@bp.get("/records/<record_id>")
+def record(record_id: str) -> Response | str:
+    if (back := _back_to_state_a_purpose()) is not None:
+        return back
+    actor = signed_in()
+    found = visible_record(actor, record_id)
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.read", record_id=found.id,
+                                  source_ip=source_ip(), detail=_purpose()))
+    return render_template("record.html", record=found, purpose=_purpose())
+
+
+def _version(record_id: str, number: int) -> tuple[Record, Version]:
+    found = visible_record(signed_in(), record_id)
+    return found, pick_version(found, number)
+
+
+@bp.get("/records/<record_id>/versions/<int:number>.pdf")
+def download(record_id: str, number: int) -> Response:
+    if (back := _back_to_state_a_purpose()) is not None:
+        return back
+    found, version = _version(record_id, number)
+    return pdf_download(signed_in(), found, version, {"via": "web", **_purpose()})
+
+
+@bp.get("/records/<record_id>/versions/<int:number>/pages/<int:page>.png")
+def preview(record_id: str, number: int, page: int) -> Response:
+    if (back := _back_to_state_a_purpose()) is not None:
+        return back
+    found, version = _version(record_id, number)
+    if not 1 <= page <= max(version.pages, 1):
+        raise NotFound(f"version {number} of {record_id} has no page {page}", details={"record_id": record_id})
+    return page_preview(signed_in(), found, version, page, {"via": "web", **_purpose()})

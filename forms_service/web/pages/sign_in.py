@@ -1,0 +1,47 @@
+"""Signing in and out: scrypt passwords, lock-out after five failures, the brake per address."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from ...access.users import sign_in as check_password
+from ...catalog import NewAuditEvent
+from ...errors import Unauthorized
+from ..auth import check_attempts, check_network, source_ip
+from ..context import catalog
+from ..errors import shows_errors_on
+from . import bp, check_csrf, session_actor
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@shows_errors_on("login.html")
+def login() -> Response | str:
+    if request.method == "GET":
+        return render_template("login.html", error=None)
+    check_csrf()
+    username = request.form.get("username", "").strip()
+    check_attempts()
+    try:
+        actor = check_password(catalog(), username, request.form.get("password", ""))
+    except Unauthorized as err:
+        catalog().audit(NewAuditEvent(actor=f"user:{username}", action="login", outcome="refused",
+                                      source_ip=source_ip(), detail={"reason": err.message}))
+        raise
+    check_network(actor)
+    session.clear()
+    session["actor"] = {"id": actor.id, "agency": actor.agency, "role": str(actor.role)}
+    session.permanent = True
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="login", source_ip=source_ip()))
+    target = request.args.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("ui.records"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    check_csrf()
+    actor = session_actor()
+    if actor is not None:
+        catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="logout", source_ip=source_ip()))
+    session.clear()
+    return redirect(url_for("ui.login"))

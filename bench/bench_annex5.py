@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import statistics
 import sys
 import tempfile
@@ -23,15 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from forms_service.components import start_components  # noqa: E402
-from forms_service.forms import get_form  # noqa: E402
+from forms_service.forms import example_input, get_form  # noqa: E402
 from forms_service.produce.render import render_docx  # noqa: E402
 from forms_service.settings import Settings  # noqa: E402
 
-EXAMPLES = ROOT / "docs" / "examples"
-
 
 def register(entries: int) -> dict:
-    data = json.loads((EXAMPLES / "annex5-query-log.json").read_text(encoding="utf-8"))
+    data = example_input("annex5-query-log")
     base = data["entries"]
     data["entries"] = [copy.deepcopy(base[i % len(base)]) for i in range(entries)]
     return data
@@ -76,7 +73,7 @@ def main() -> None:
             print("other forms, median per document (validate → signed PDF/A)")
             for form_id in ("annex1-interface", "annex1-copy", "annex2-agreement", "annex3-requirements",
                             "annex4-audit-checklist"):
-                data = json.loads((EXAMPLES / f"{form_id}.json").read_text(encoding="utf-8"))
+                data = example_input(form_id)
                 producer.produce(form_id, data)
                 times = []
                 for _ in range(args.repeat):

@@ -37,9 +37,10 @@ from sqlalchemy import func, select  # noqa: E402
 from forms_service.access.tokens import create_token  # noqa: E402
 from forms_service.catalog import SqlCatalog  # noqa: E402
 from forms_service.catalog.models import AuditEventRow  # noqa: E402
+from forms_service.forms import example_input  # noqa: E402
 from storage.seaweed import EmbeddedSeaweedFS, free_port  # noqa: E402
 
-EXAMPLE = json.loads((ROOT / "docs" / "examples" / "annex2-agreement.json").read_text(encoding="utf-8"))
+EXAMPLE = example_input("annex2-agreement")
 
 
 class Client:

@@ -1,8 +1,10 @@
-"""The long-lived parts of a running service, built from settings: converter, signer, store, catalog.
+"""Start-up wiring: the long-lived parts of a running service, built from settings — converter,
+signers, store, catalog, clock — and the domain services made from them.
 
-Built once per process (by ``serve``, the CLI, or the tests' session fixtures) and handed to the
-app factory, so nothing lives at module level.  ``close()`` stops what was started here: the
-LibreOffice workers and, in embedded mode, the SeaweedFS server.
+Built once per process (by ``serve``, the CLI, or the tests' fixtures) and held only by the edges
+(CLI commands, the web app); each domain service receives the collaborators it uses, built by the
+properties of ``Components``.  ``close()`` stops what was started here: the LibreOffice workers
+and, in embedded mode, the SeaweedFS server and the demo PKI.
 """
 
 from __future__ import annotations
@@ -161,7 +163,7 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
                       workers: int | None) -> Components:
     templates = open_templates(settings)
     preload_fonts(templates)
-    closers: list = []
+    closers: list[Callable[[], None]] = []
     try:
         demo = None
         if settings.demo_signer:

@@ -19,6 +19,13 @@ from tests.conftest import load_example
 
 PASSWORD = "correct horse battery"
 NOTICE = "若有資料內容疑問時，可向登記主管機關洽詢。"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def shoot(page: Page, name: str) -> None:
+    """Keep what the page looks like at this step (docs/screenshots/<name>.png)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +46,10 @@ def site(components, tmp_path_factory):
     catalog.close()
 
 
-def sign_in(page: Page, url: str, username: str) -> None:
+def sign_in(page: Page, url: str, username: str, *, screenshot: str = "") -> None:
     page.goto(f"{url}/records")
+    if screenshot:
+        shoot(page, screenshot)
     page.get_by_label("帳號").fill(username)
     page.get_by_label("密碼").fill(PASSWORD)
     page.get_by_role("button", name="登入").click()
@@ -48,11 +57,12 @@ def sign_in(page: Page, url: str, username: str) -> None:
 
 def test_a_clerk_signs_in_searches_opens_a_record_and_downloads_its_pdf(page: Page, site):
     url, stored = site
-    sign_in(page, url, "alice")
+    sign_in(page, url, "alice", screenshot="login")
     expect(page.get_by_role("heading", name="查詢典藏紀錄")).to_be_visible()
     page.get_by_label("表單").select_option("annex2-agreement")
     page.get_by_label("查詢目的").fill("年度稽核")
     page.get_by_role("button", name="查詢").click()
+    shoot(page, "records-search")
     page.get_by_role("link", name="附件2 商工資料使用安全約定書（臺北市政府財政局）").click()
     expect(page.get_by_text(stored.record_id)).to_be_visible()
     expect(page.get_by_text("調閱目的：年度稽核")).to_be_visible()
@@ -61,6 +71,7 @@ def test_a_clerk_signs_in_searches_opens_a_record_and_downloads_its_pdf(page: Pa
     first_page.scroll_into_view_if_needed()
     expect(first_page).to_be_visible()
     page.wait_for_function("img => img.complete && img.naturalWidth > 400", arg=first_page.element_handle())
+    shoot(page, "record")
     with page.expect_download() as download:
         page.get_by_role("link", name="PDF 下載").click()
     data = Path(download.value.path()).read_bytes()
@@ -74,6 +85,7 @@ def test_a_clerk_of_another_agency_cannot_reach_the_record_through_the_pages(pag
     response = page.goto(f"{url}/records/{stored.record_id}")
     assert response.status == 404
     expect(page.get_by_role("heading", name="查無此紀錄")).to_be_visible()
+    shoot(page, "record-not-found")
     page.goto(f"{url}/records?form=annex2-agreement&all=1")
     expect(page.get_by_text("查無符合條件的紀錄。")).to_be_visible()
     expect(page.get_by_role("note")).to_contain_text(NOTICE)
@@ -86,4 +98,5 @@ def test_the_pages_are_usable_on_a_phone(browser, site):
     sign_in(page, url, "alice")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
+    shoot(page, "records-search-phone")
     context.close()

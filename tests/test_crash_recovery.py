@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +16,6 @@ import urllib.request
 import pytest
 
 from tests.conftest import load_example, start_serve
-from tests.waiting import wait_until
 
 CLI = [sys.executable, "-m", "forms_service.cli"]
 pytestmark = pytest.mark.integration
@@ -31,10 +31,14 @@ def post(url, token, body):
 
 
 def test_a_killed_service_leaves_no_half_record_and_the_archive_reconciles(tmp_path):
-    work = tmp_path / "tmp"  # the service's temporary files: LibreOffice's job folders appear here
-    work.mkdir()
+    """GIVEN two long registers posted at once, WHEN the service is killed (-9) while signing the
+    first — the test holds the time-stamping authority's connection, so it knows the moment —
+    and the second is converting or waiting, THEN after a restart there is no half record and the
+    archive reconciles."""
+    tsa = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
+    tsa.settimeout(120)
     env = {**os.environ, "FORMS_DATA_DIR": str(tmp_path / "data"), "FORMS_CONVERTER_WORKERS": "1",
-           "FORMS_SIGNATURE_LEVEL": "B-B", "TMPDIR": str(work)}
+           "FORMS_SIGNATURE_LEVEL": "B-T", "FORMS_TSA_URL": f"http://127.0.0.1:{tsa.getsockname()[1]}/tsa"}
     data = load_example("annex5-query-log")
     data["entries"] = data["entries"] * 40  # a few seconds of work
     proc, url, token = start_serve(env)
@@ -42,16 +46,18 @@ def test_a_killed_service_leaves_no_half_record_and_the_archive_reconciles(tmp_p
         posts = [threading.Thread(target=post, args=(url, token, data)) for _ in range(2)]
         for thread in posts:
             thread.start()
-        # kill -9 once a conversion is under way: mid-pipeline, with the other request queued
-        wait_until(lambda: list(work.glob("forms-lo-*/job-*")), timeout=60, what="a conversion to start")
+        held, _ = tsa.accept()  # the first register is converted and being signed
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
+        held.close()
         for thread in posts:
             thread.join(30)
     finally:
+        tsa.close()
         if proc.poll() is None:
             proc.kill()
 
+    env = {k: v for k, v in env.items() if k not in ("FORMS_SIGNATURE_LEVEL", "FORMS_TSA_URL")}
     proc, url, token = start_serve(env)  # a restart stops what the killed service left running
     try:
         with urllib.request.urlopen(f"{url}/healthz", timeout=10) as health:

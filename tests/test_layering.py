@@ -97,3 +97,23 @@ def test_every_module_has_a_docstring():
             if (path.name != "__init__.py" or tree.body) and ast.get_docstring(tree) is None:
                 missing.append(str(path.relative_to(ROOT)))
     assert missing == []
+
+
+def _modules() -> list[str]:
+    names = []
+    for package in ("forms_service", "signing", "storage"):
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            if "migrations" in parts or parts[-1] in ("__main__", "wsgi", "gunicorn_conf", "uno_worker"):
+                continue  # run as programs or by Alembic, not imported as modules
+            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return sorted(names)
+
+
+@pytest.mark.parametrize("module", _modules())
+def test_every_name_in_all_exists(module):
+    import importlib
+
+    imported = importlib.import_module(module)
+    missing = [name for name in getattr(imported, "__all__", []) if not hasattr(imported, name)]
+    assert missing == []

@@ -143,7 +143,7 @@ def main() -> None:
             database_url = f"sqlite:///{data_dir / 'catalog.sqlite3'}"
         catalog = SqlCatalog(database_url)
         catalog.create_schema()
-        token = create_token(catalog, agency="DEMO", role="admin", label="bench")
+        token = create_token(catalog, agency="000000000D", role="admin", label="bench")
         port = free_port()
         env = {**os.environ, "FORMS_DATA_DIR": str(data_dir), "FORMS_PORT": str(port),
                "FORMS_S3_ENDPOINT": s3.endpoint, "FORMS_S3_ACCESS_KEY": s3.credentials.access_key,

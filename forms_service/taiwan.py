@@ -139,6 +139,17 @@ def is_valid_person_id(value: str) -> bool:
     return total % 10 == 0
 
 
+# --- 機關代碼 ------------------------------------------------------------------------------------
+
+# 9 digits and a check character (379000000A), or 10 digits.
+AGENCY_CODE = r"\d{9}[A-Z0-9]|\d{10}"
+
+
+def is_valid_agency_code(value: str) -> bool:
+    """An agency's 機關代碼 — the only thing that identifies an agency to the service (names are free text)."""
+    return isinstance(value, str) and re.fullmatch(AGENCY_CODE, value) is not None
+
+
 # --- 文號 --------------------------------------------------------------------------------------
 
 DOC_NUMBER = re.compile(r"^(?:\(\d{2,3}\))?[\u4e00-\u9fff]{1,8}字第\s?\d{10,11}[A-Z]?\s?號$")

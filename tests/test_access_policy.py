@@ -54,7 +54,7 @@ def test_a_token_limited_to_networks_works_inside_them_only(client, catalog, sto
 def test_a_role_network_applies_to_the_roles_tokens_and_its_people(fake_components, catalog):
     client = make_client(fake_components, role_networks="clerk=10.0.0.0/8")
     clerk = create_token(catalog, agency="379000000A", role="clerk")
-    admin = create_token(catalog, agency="DEMO", role="admin")
+    admin = create_token(catalog, agency="000000000D", role="admin")
     assert client.get("/api/v1/records", headers=auth(clerk)).status_code == 403  # from 127.0.0.1
     assert client.get("/api/v1/records", headers=auth(clerk), environ_base={"REMOTE_ADDR": INSIDE}).status_code == 200
     assert client.get("/api/v1/records", headers=auth(admin)).status_code == 200  # admin: no list
@@ -67,7 +67,7 @@ def test_a_role_network_applies_to_the_roles_tokens_and_its_people(fake_componen
 
 def test_repeated_bad_tokens_from_one_address_are_slowed_down(fake_components, catalog):
     client = make_client(fake_components, auth_failure_limit=3, auth_failure_window=600)
-    good = create_token(catalog, agency="DEMO", role="admin")
+    good = create_token(catalog, agency="000000000D", role="admin")
     for _ in range(3):
         assert client.get("/api/v1/records", headers=auth("fst_guess")).status_code == 401
     blocked = client.get("/api/v1/records", headers=auth(good))
@@ -100,7 +100,7 @@ def test_bad_networks_are_refused_with_the_setting_or_option_named(catalog, tmp_
     with pytest.raises(ConfigError, match="FORMS_ROLE_NETWORKS"):
         Settings.load(environ={"FORMS_ROLE_NETWORKS": "chief=10.0.0.0/8"}, data_dir=tmp_path)
     with pytest.raises(InputError, match="--allow"):
-        create_token(catalog, agency="DEMO", role="clerk", allow=("10.0.0.300/8",))
+        create_token(catalog, agency="000000000D", role="clerk", allow=("10.0.0.300/8",))
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_the_record_page_previews_its_pages(clerk_pages, catalog, stored):
 
 
 def test_another_agencys_preview_is_not_found(fake_components, catalog, stored):
-    create_user(catalog, username="bob", password=PASSWORD, agency="臺中市政府", role="clerk")
+    create_user(catalog, username="bob", password=PASSWORD, agency="387000000A", role="clerk")
     client = make_client(fake_components)
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").data.decode())[1]
     client.post("/login", data={"csrf": csrf, "username": "bob", "password": PASSWORD})

@@ -88,21 +88,21 @@ def test_an_unknown_form_is_a_404(client, staff_token):
 
 
 def test_staff_cannot_file_a_form_for_another_agency(client, catalog, example):
-    other = create_token(catalog, agency="臺中市政府", role="staff")
+    other = create_token(catalog, agency="387000000A", role="staff")
     response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
                            headers=auth(other))
     assert response.status_code == 403
-    assert response.json["error"]["errors"][0]["path"] == "party"
+    assert response.json["error"]["errors"][0]["path"] == "party.code"
 
 
 def test_another_agencys_record_answers_404_and_the_attempt_is_logged(client, staff_token, catalog, example):
     rid = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
                       headers=auth(staff_token)).json["record_id"]
-    other = create_token(catalog, agency="臺中市政府", role="clerk")
+    other = create_token(catalog, agency="387000000A", role="clerk")
     assert client.get(f"/api/v1/records/{rid}", headers=auth(other)).status_code == 404
     assert client.get(f"/api/v1/records/{rid}/pdf", headers=auth(other)).status_code == 404
     refused = [e for e in catalog.audit_events(record_id=rid) if e.outcome == "refused"]
-    assert len(refused) == 2 and refused[0].agency == "臺中市政府"
+    assert len(refused) == 2 and refused[0].agency == "387000000A"
 
 
 def test_the_forms_list_and_schema_are_served(client):
@@ -202,7 +202,7 @@ def test_search_is_scoped_to_the_callers_agency_and_filters_by_subject(client, s
     client.post("/api/v1/forms/annex5-query-log/records", json=example("annex5-query-log"),
                 headers=auth(create_token(catalog, agency="379010000A", role="staff")))
     clerk = create_token(catalog, agency="379010000A", role="clerk")
-    other = create_token(catalog, agency="臺中市政府", role="clerk")
+    other = create_token(catalog, agency="387000000A", role="clerk")
     found = client.get("/api/v1/records?subject=22099131&form=annex5-query-log", headers=auth(clerk)).json["records"]
     assert len(found) == 1 and found[0]["agency"]["code"] == "379010000A"
     assert client.get("/api/v1/records?subject=22099131", headers=auth(other)).json["records"] == []

@@ -21,7 +21,7 @@ from forms_service.catalog.models import RecordRow, RecordSubjectRow, RevisionHa
 from storage.s3 import S3ObjectStore
 from tests.conftest import load_example
 
-PROVIDER = Actor("p", "經濟部商業司", Role.PROVIDER)
+PROVIDER = Actor("p", "315000000H", Role.PROVIDER)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def site(components, tmp_path_factory):
     catalog.create_schema()
     served = dataclasses.replace(components, catalog=catalog, _closers=[])
     create_user(catalog, username="alice", password=PASSWORD, agency="379000000A", role="clerk")
-    create_user(catalog, username="bob", password=PASSWORD, agency="臺中市政府", role="clerk")
+    create_user(catalog, username="bob", password=PASSWORD, agency="387000000A", role="clerk")
     stored = served.archive.submit(served.producer.produce("annex2-agreement", load_example("annex2-agreement")),
                                    LOCAL_OPERATOR)
     server = make_server("127.0.0.1", 0, create_app(served.settings, components=served), threaded=True)

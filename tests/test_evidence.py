@@ -18,7 +18,7 @@ from forms_service.archive.evidence import check_export
 from forms_service.archive.signatures import countersign
 from tests.conftest import load_example
 
-PROVIDER = Actor(id="test:provider", agency="經濟部商業司", role=Role.PROVIDER)
+PROVIDER = Actor(id="test:provider", agency="315000000H", role=Role.PROVIDER)
 
 
 @pytest.fixture
@@ -68,7 +68,8 @@ def test_an_export_holds_every_version_its_reports_and_a_signed_manifest(real_cl
 
 def test_openssl_verifies_the_manifest_signature(real_client, catalog, app_components, two_records, tmp_path):
     record, _ = two_records
-    response = _export(real_client, create_token(catalog, agency="DEMO", role="admin"), [record.id], latest_only=True)
+    admin = create_token(catalog, agency="000000000D", role="admin")
+    response = _export(real_client, admin, [record.id], latest_only=True)
     zipfile.ZipFile(io.BytesIO(response.data)).extractall(tmp_path)
     root = app_components.settings.data_dir / "pki" / "demo-root.pem"
     result = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
@@ -93,7 +94,7 @@ def _rewrite(data: bytes, change) -> bytes:
 
 def test_a_changed_missing_or_added_file_or_manifest_is_named(real_client, catalog, app_components, two_records):
     record, _ = two_records
-    data = _export(real_client, create_token(catalog, agency="DEMO", role="admin"), [record.id]).data
+    data = _export(real_client, create_token(catalog, agency="000000000D", role="admin"), [record.id]).data
     pdf = f"records/{record.id}/v1.pdf"
     roots = app_components.trust_roots
 
@@ -128,7 +129,7 @@ def test_another_agencys_record_fails_the_export_and_is_logged(real_client, cata
 @pytest.mark.parametrize("body, field", [({}, "records"), ({"records": "x"}, "records"), ({"records": []}, "records"),
                                          ({"records": ["a"], "latest_only": "yes"}, "latest_only")])
 def test_a_bad_export_request_names_the_field(client, catalog, body, field):
-    token = create_token(catalog, agency="DEMO", role="admin")
+    token = create_token(catalog, agency="000000000D", role="admin")
     response = client.post("/api/v1/exports", json=body, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 400 and response.json["error"]["field"] == field
 
@@ -151,5 +152,5 @@ def test_the_cli_exports_and_verifies(app_components, two_records, tmp_path, mon
     assert nothing.exit_code == 2
     bad_date = runner.invoke(cli.main, ["export", "create", "--from", "115/13/01", "-o", str(out)])
     assert bad_date.exit_code == 2 and "--from" in bad_date.output
-    by_agency = runner.invoke(cli.main, ["export", "create", "--agency", "臺中市政府", "--latest-only", "-o", str(out)])
+    by_agency = runner.invoke(cli.main, ["export", "create", "--agency", "387000000A", "--latest-only", "-o", str(out)])
     assert by_agency.exit_code == 0 and "1 record(s)" in by_agency.output, by_agency.output

@@ -101,7 +101,7 @@ def test_only_an_admin_places_a_hold_and_a_reason_is_required(fake_components):
 
 def test_the_api_places_a_hold_for_an_admin_and_refuses_a_clerk(client, catalog, fake_components):
     stored = store_record(fake_components)
-    admin = create_token(catalog, agency="經濟部商業司", role="admin")
+    admin = create_token(catalog, agency="315000000H", role="admin")
     clerk = create_token(catalog, agency="379000000A", role="clerk")
     assert client.post(f"/api/v1/records/{stored.id}/legal-hold", json={"hold": True, "reason": "x"},
                        headers=auth(clerk)).status_code == 403

@@ -22,7 +22,7 @@ from forms_service.errors import SigningFailed
 from signing import Level, SignatureOptions, SigningContext, SigningError, sign_pdf, verify_pdf
 from tests.conftest import load_example
 
-PROVIDER = Actor(id="test:provider", agency="經濟部商業司", role=Role.PROVIDER)
+PROVIDER = Actor(id="test:provider", agency="315000000H", role=Role.PROVIDER)
 
 
 def countersigned_by_provider(components, record_id):
@@ -136,7 +136,7 @@ def test_the_verification_endpoint_reports_each_signature_and_the_archive_check(
     catalog = app_components.catalog
     client = real_client
     staff = create_token(catalog, agency="379000000A", role="staff")
-    provider = create_token(catalog, agency="經濟部商業司", role="provider")
+    provider = create_token(catalog, agency="315000000H", role="provider")
     rid = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
                       headers=auth(staff)).json["record_id"]
     assert client.post(f"/api/v1/records/{rid}/countersign", headers=auth(staff)).status_code == 403

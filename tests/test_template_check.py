@@ -130,3 +130,38 @@ def test_a_good_agency_template_replaces_the_packaged_one(tmp_path, components):
     custom = dataclasses.replace(components, templates=templates, _closers=[])
     produced = custom.producer.produce("annex2-agreement", load_example("annex2-agreement"))
     assert "商工資料使用安全約定書（本局版）" in squeeze(pdftotext(produced.pdf))
+
+
+# --- a hostile template (security review, finding 3) ---------------------------------------
+
+def _hostile(marker) -> bytes:
+    payload = f"{{{{ cycler.__init__.__globals__.os.system('touch {marker}') }}}}"
+    return edited(GOOD, "{{ purpose }}", "{{ purpose }}" + payload)
+
+
+def test_a_template_that_reaches_for_python_internals_runs_nothing_and_is_unfit(runner, tmp_path):
+    marker = tmp_path / "pwned"
+    template = tmp_path / "agreement.docx"
+    template.write_bytes(_hostile(marker))
+    result = runner("templates", "check", str(template), "--form", "annex2-agreement")
+    assert not marker.exists()
+    assert result.exit_code == 1 and "unsafe_template" in result.stdout
+
+
+def test_rendering_a_hostile_template_fails_without_running_it(tmp_path):
+    from forms_service.forms import RenderOptions
+    from forms_service.produce.render import TemplateFailed, render_docx
+    from tests.conftest import load_example
+
+    marker = tmp_path / "pwned"
+    form = SPEC.validate(load_example("annex2-agreement"))
+    with pytest.raises(TemplateFailed, match="unsafe"):
+        render_docx(_hostile(marker), SPEC.context(form, RenderOptions("經濟部商業司")))
+    assert not marker.exists()
+
+
+def test_a_hostile_agency_template_stops_start_up(tmp_path):
+    (tmp_path / "annex2-agreement.docx").write_bytes(_hostile(tmp_path / "pwned"))
+    with pytest.raises(ConfigError, match="unsafe_template"):
+        open_templates(Settings.load(environ={}, template_dir=str(tmp_path)))
+    assert not (tmp_path / "pwned").exists()

@@ -18,7 +18,7 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def people(catalog):
     create_user(catalog, username="alice", password=PASSWORD, agency="379000000A", role="clerk")
-    create_user(catalog, username="bob", password=PASSWORD, agency="臺中市政府", role="clerk")
+    create_user(catalog, username="bob", password=PASSWORD, agency="387000000A", role="clerk")
 
 
 @pytest.fixture
@@ -133,3 +133,20 @@ def test_a_record_not_found_page_names_the_record_and_says_the_attempt_was_logge
     response = client.get("/records/rec_missing")
     assert response.status_code == 404
     assert "紀錄 rec_missing 不存在，或您無權調閱。此次調閱已記錄。" in response.data.decode()
+
+
+@pytest.mark.parametrize("target", ["/%09/evil.example/x", "//evil.example/x", "https://evil.example/x",
+                                    "/\\evil.example", "/%5C%5Cevil.example", "javascript:alert(1)", "/no-such-page"])
+def test_sign_in_never_sends_anyone_off_site(client, people, target):
+    page = client.get(f"/login?next={target}")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.data.decode())[1]
+    response = client.post(f"/login?next={target}", data={"csrf": token, "username": "alice", "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/records"
+
+
+def test_sign_in_returns_to_the_page_asked_for(client, people, stored):
+    page = client.get(f"/login?next=/records/{stored.record_id}")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.data.decode())[1]
+    response = client.post(f"/login?next=/records/{stored.record_id}",
+                           data={"csrf": token, "username": "alice", "password": PASSWORD})
+    assert response.headers["Location"] == f"/records/{stored.record_id}"

@@ -7,10 +7,20 @@ import secrets
 
 from ..catalog import AccessCatalog
 from ..errors import InputError, Unauthorized
+from ..taiwan import is_valid_agency_code
 from .networks import parse_networks
 from .roles import Actor, Role
 
 TOKEN_PREFIX = "fst_"
+
+
+def require_agency_code(agency: str) -> str:
+    """The agency's 機關代碼, checked: tokens and people act for a code, never a name (free text)."""
+    agency = agency.strip()
+    if not is_valid_agency_code(agency):
+        raise InputError(f"--agency: give the agency's 機關代碼 (e.g. 379000000A), not {agency!r}",
+                         details={"field": "agency"})
+    return agency
 
 
 def hash_token(token: str) -> str:
@@ -20,9 +30,7 @@ def hash_token(token: str) -> str:
 def create_token(catalog: AccessCatalog, *, agency: str, role: Role | str, label: str = "",
                  allow: tuple[str, ...] = ()) -> str:
     """A new token (returned once, stored hashed); ``allow`` limits it to these CIDRs."""
-    agency = agency.strip()
-    if not agency:
-        raise InputError("--agency: give the agency's name or 機關代碼", details={"field": "agency"})
+    agency = require_agency_code(agency)
     try:
         role = Role(role)
     except ValueError:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from ..catalog import AccessCatalog
 from ..errors import InputError, Unauthorized
 from .roles import Actor, Role
+from .tokens import require_agency_code
 
 LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -39,11 +40,12 @@ def create_user(catalog: AccessCatalog, *, username: str, password: str, agency:
         raise InputError(f"--role must be one of {', '.join(Role)}", details={"field": "role"}) from None
     if len(password) < 12:
         raise InputError("--password must have at least 12 characters")
-    if not username.strip() or not agency.strip():
-        raise InputError("--username and --agency are required")
+    if not username.strip():
+        raise InputError("--username is required", details={"field": "username"})
+    agency = require_agency_code(agency)
     if catalog.user(username) is not None:
         raise InputError(f"a user named {username!r} exists already")
-    catalog.add_user(username, hash_password(password), agency=agency.strip(), role=role)
+    catalog.add_user(username, hash_password(password), agency=agency, role=role)
 
 
 def sign_in(catalog: AccessCatalog, username: str, password: str) -> Actor:

@@ -26,6 +26,7 @@ from ..clock import Clock
 from ..errors import IntegrityFailed, NotFound, StorageFailed
 from ..produce import Produced
 from .entry import record_entry, write_entry
+from .filing import check_may_file
 from .retention import RetentionPolicy
 
 
@@ -55,6 +56,7 @@ class Archive:
     def submit(self, produced: Produced, actor: Actor, *, source_ip: str = "") -> StoredVersion:
         """Store a new record: its first version, then the catalog row and audit entry."""
         spec, form = produced.spec, produced.form
+        check_may_file(actor, spec, form)
         owner = spec.owner(form)
         now = self.clock.now()
         period = getattr(form, "period", None)

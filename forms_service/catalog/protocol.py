@@ -78,7 +78,7 @@ class RecordCatalog(Protocol):
     def add_version(self, record_id: str, version: NewVersion, event: NewAuditEvent) -> None: ...
 
     def get_record(self, record_id: str, *, agency: str | None = None) -> Record | None:
-        """The record with its versions; ``agency`` (name or code) limits the search to that agency."""
+        """The record with its versions; ``agency`` (a 機關代碼) limits the search to that agency."""
 
     def find_records(self, query: RecordFilter) -> list[Record]:
         """Newest first, scoped and filtered by ``query``."""

@@ -385,7 +385,8 @@ class SqlCatalog:
 
 
 def _agency_clause(agency: str) -> ColumnElement[bool]:
-    return or_(RecordRow.agency_name == agency, RecordRow.agency_code == agency)
+    # The code only: a name is free text that anyone filing a form could set to another's code.
+    return RecordRow.agency_code == agency
 
 
 def _audit_row(session: Session, event: NewAuditEvent) -> AuditEventRow:

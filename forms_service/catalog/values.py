@@ -96,7 +96,7 @@ class NewAuditSeal:
 
 @dataclass(frozen=True)
 class RecordFilter:
-    """Scope and filters of a record query; ``agency`` scopes to one agency (name or code)."""
+    """Scope and filters of a record query; ``agency`` scopes to one agency by its 機關代碼."""
 
     agency: str | None = None
     form_id: str | None = None

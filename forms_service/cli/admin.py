@@ -17,7 +17,7 @@ def users() -> None:
 
 @users.command("create")
 @click.option("--username", required=True)
-@click.option("--agency", required=True, help="the agency's name or 機關代碼 the person works for")
+@click.option("--agency", required=True, help="the 機關代碼 of the agency the person works for (e.g. 379000000A)")
 @click.option("--role", default=str(Role.CLERK), show_default=True, type=ROLE_CHOICE)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="at least 12 characters (asked for when not given)")
@@ -36,7 +36,7 @@ def tokens() -> None:
 
 
 @tokens.command("create")
-@click.option("--agency", required=True, help="the agency's name (機關全銜) or 機關代碼 the token acts for")
+@click.option("--agency", required=True, help="the 機關代碼 of the agency the token acts for (e.g. 379000000A)")
 @click.option("--role", default=str(Role.STAFF), show_default=True, type=ROLE_CHOICE)
 @click.option("--label", default="", help="a note to recognise the token by")
 @click.option("--allow", multiple=True, metavar="CIDR",

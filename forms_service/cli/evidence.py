@@ -19,7 +19,7 @@ def export_group() -> None:
 
 @export_group.command("create")
 @click.argument("record_ids", nargs=-1)
-@click.option("--agency", help="every record of this agency (name or 機關代碼)")
+@click.option("--agency", help="every record of this agency (its 機關代碼)")
 @click.option("--form", "form_id", help="only records of this form")
 @click.option("--from", "date_from", help="created on or after this date (2026-01-31 or 115/1/31)")
 @click.option("--to", "date_to", help="created on or before this date")

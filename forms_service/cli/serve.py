@@ -13,6 +13,9 @@ from ..errors import ConfigError
 from ..settings import Settings
 from .base import load_settings
 
+# The demo administrator's agency: no agency has a code of zeros.
+DEMO_AGENCY_CODE = "000000000D"
+
 
 @click.command()
 @click.option("--host", help="address to listen on (default FORMS_HOST or 127.0.0.1)")
@@ -47,7 +50,7 @@ def serve(host: str | None, port: int | None) -> None:
         if settings.embedded_store and settings.demo_signer:
             catalog = components.require_archive()[1]
             catalog.revoke_tokens(label="demo")
-            token = create_token(catalog, agency="DEMO", role=Role.ADMIN, label="demo")
+            token = create_token(catalog, agency=DEMO_AGENCY_CODE, role=Role.ADMIN, label="demo")
             click.echo(f"demo token (admin, valid until the next start): {token}")
             click.echo(f"  try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/forms")
         click.echo(f"pages for records clerks: {url}/records "

@@ -67,7 +67,7 @@ RocDate = Annotated[
     }),
 ]
 
-AgencyCode = Annotated[str, BeforeValidator(clean_one_line), StringConstraints(pattern=r"^(\d{9}[A-Z0-9]|\d{10})?$")]
+AgencyCode = Annotated[str, BeforeValidator(clean_one_line), StringConstraints(pattern=f"^({taiwan.AGENCY_CODE})?$")]
 Email = Annotated[
     str, BeforeValidator(clean_one_line),
     StringConstraints(pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$", max_length=254),

@@ -1,5 +1,9 @@
 """Fill a .docx template from a form's context with docxtpl — safely.
 
+Templates may come from an agency (FORMS_TEMPLATE_DIR), so they are data, not code: they render in
+Jinja's ``ImmutableSandboxedEnvironment``, where ``{{ cycler.__init__.__globals__.os… }}`` and its
+kind raise ``SecurityError`` instead of running.
+
 docxtpl's defaults destroy content: without autoescape ``A&B`` prints ``A`` and a ``<`` cut a
 table; control characters corrupt runs even when escaped; and after rendering docxtpl rewrites
 ``{_{`` to ``{{`` and turns ``\\n``/``\\t``/``\\a``/``\\f`` into breaks, paragraphs and page breaks.
@@ -17,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from docxtpl import DocxTemplate
-from jinja2 import Environment, StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from ..errors import FormsError
@@ -29,6 +35,12 @@ class TemplateFailed(FormsError):
     """The template itself is broken (a tag error or a placeholder the context lacks)."""
 
     code = "template_error"
+
+
+class UnsafeTemplate(TemplateFailed):
+    """The template tried to reach what a template may not (Python internals, mutation)."""
+
+    code = "unsafe_template"
 
 
 def safe_text(value: str) -> Markup:
@@ -49,7 +61,7 @@ def make_safe(value: Any) -> Any:
     return value
 
 
-class _CompilingOnceEnvironment(Environment):
+class _CompilingOnceEnvironment(ImmutableSandboxedEnvironment):
     """docxtpl compiles each XML part with ``from_string`` on every render — a third of the
     rendering time.  The patched XML of a template never changes, so compile it once."""
 
@@ -76,11 +88,13 @@ def render_docx(template: Path | bytes, context: dict[str, Any]) -> bytes:
     source = io.BytesIO(template) if isinstance(template, bytes) else template
     doc = DocxTemplate(source)
     context = {"page_numbers": True, **context}
+    name = template.name if isinstance(template, Path) else "the template"
     try:
         doc.render(make_safe(context), jinja_env=_ENVIRONMENT, autoescape=True)
+    except SecurityError as err:
+        raise UnsafeTemplate(f"{name} is unsafe and was not filled: {err}") from err
     except TemplateError as err:
-        name = template if isinstance(template, Path) else "the template"
-        raise TemplateFailed(f"{getattr(name, 'name', name)} cannot be filled: {err}") from err
+        raise TemplateFailed(f"{name} cannot be filled: {err}") from err
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

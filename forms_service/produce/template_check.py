@@ -6,7 +6,9 @@ Reports, each with a sentence:
   after edits and spell checks; docxtpl repairs some cases but keeps only the first run's format);
 - ``unused_field``        — a required input field whose value never appears in the filled form;
 - ``unknown_font``        — a face name that resolves to no installed font (it would be replaced);
-- ``broken_template``     — the template cannot be filled at all (a Jinja syntax error).
+- ``broken_template``     — the template cannot be filled at all (a Jinja syntax error);
+- ``unsafe_template``     — the template reaches for what a template may not (Python internals,
+  mutating values); it is rendered in Jinja's sandbox, so nothing ran.
 
 The check fills the template with the form's example input (``forms/examples/<form_id>.json``),
 so a template passes only if it produces a complete document for a real input.
@@ -28,7 +30,7 @@ from jinja2 import TemplateError
 from ..errors import ConfigError, FormsError
 from ..forms import FormSpec, RenderOptions, example_input
 from .glyphs import aliases, font_file, template_faces
-from .render import TemplateFailed, render_docx
+from .render import TemplateFailed, UnsafeTemplate, render_docx
 from .templates import TemplateSource
 
 # Input fields printed in another spelling than given (dates, codes turned into labels or boxes).
@@ -67,6 +69,8 @@ def check_template(docx: bytes, spec: FormSpec, *, provider_name: str) -> list[T
                                         f"{{{{ {name} }}}} is not part of {spec.form_id}'s context"))
     try:
         filled = render_docx(docx, context)
+    except UnsafeTemplate as err:
+        problems.append(TemplateProblem("unsafe_template", str(err.message)))
     except TemplateFailed as err:
         problems.append(TemplateProblem("unknown_placeholder", str(err.message)))
     else:

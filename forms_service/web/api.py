@@ -11,11 +11,12 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from ..access import Actor
 from ..archive import pick_version
 from ..archive.evidence import records_by_id
+from ..archive.filing import check_may_file
 from ..archive.holds import extend_retention, set_legal_hold
 from ..archive.report_text import verification_text
 from ..archive.signatures import countersign
 from ..catalog import NewAuditEvent, Record, RecordFilter
-from ..errors import Conflict, FieldProblem, Forbidden, InputError
+from ..errors import Conflict, InputError
 from ..forms import all_forms, get_form
 from ..taiwan import InvalidValue, parse_date, taipei_day_range
 from .access import pdf_download, visible_record
@@ -49,12 +50,7 @@ def create_record(form_id: str):
     service = components()
     producer = service.producer
     spec, form = producer.validate(spec.form_id, data)
-    owner = spec.owner(form)
-    if not actor.sees_all_agencies and actor.agency not in (owner.name, owner.code):
-        problem = FieldProblem(spec.owner_field,
-                               f"your token is for {actor.agency}; it cannot file forms for {owner.name}",
-                               "not_your_agency")
-        raise Forbidden(f"{form_id}: {problem.path}: {problem.message}", details={"errors": [problem.as_dict()]})
+    check_may_file(actor, spec, form)
     key = request.headers.get("Idempotency-Key", "").strip()
     if key:
         replay = _idempotent_replay(actor, key, form_id, data)

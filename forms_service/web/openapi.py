@@ -84,7 +84,7 @@ def describe() -> dict:
             "summary": "Search the records the caller may see", "operationId": "searchRecords",
             "parameters": [
                 {"name": "form", "in": "query", "schema": {"type": "string"}},
-                {"name": "agency", "in": "query", "schema": {"type": "string"}, "description": "name or 機關代碼"},
+                {"name": "agency", "in": "query", "schema": {"type": "string"}, "description": "the agency's 機關代碼"},
                 {"name": "subject", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{8}$"},
                  "description": "統一編號 the record is about"},
                 {"name": "from", "in": "query", "schema": {"type": "string"}, "description": "2026-01-31 or 115/1/31"},

@@ -128,7 +128,7 @@ def test_reads_return_frozen_values_not_database_rows(any_catalog):
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
-    assert current(any_catalog.engine) == "0007"
+    assert current(any_catalog.engine) == "0008"
 
 
 def test_the_migrations_match_the_models(any_catalog):
@@ -164,8 +164,8 @@ def test_reads_scoped_to_an_agency_never_return_anothers_records(any_catalog):
     any_catalog.add_record(record("rec_b", agency="臺中市政府", code="376000000A"), version(sha="c" * 64),
                            event("rec_b"))
     assert any_catalog.get_record("rec_b", agency="379000000A") is None
-    assert any_catalog.get_record("rec_b", agency="臺中市政府") is not None
-    assert [r.id for r in any_catalog.find_records(RecordFilter(agency="臺北市政府財政局"))] == ["rec_a"]
+    assert any_catalog.get_record("rec_b", agency="376000000A") is not None
+    assert [r.id for r in any_catalog.find_records(RecordFilter(agency="379000000A"))] == ["rec_a"]
 
 
 def test_versions_are_found_by_hash_and_by_earlier_revision(any_catalog):
@@ -227,7 +227,7 @@ def test_search_by_agency_form_date_range_and_subject(any_catalog):
     assert found(agency="379000000A", form_id="annex5-query-log") == ["rec_1", "rec_2"]
     assert found(agency="379000000A", created_from=base - timedelta(days=20), created_until=base) == ["rec_1"]
     assert found(subject="22099131") == ["rec_1", "rec_3"]
-    assert found(subject="22099131", agency="臺中市政府") == ["rec_3"]
+    assert found(subject="22099131", agency="376000000A") == ["rec_3"]
     assert found(limit=2, offset=0) == ["rec_0", "rec_1"] and len(found(limit=2, offset=2)) == 2
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
 from ...access.users import sign_in as check_password
@@ -33,8 +35,20 @@ def login() -> Response | str:
     session["actor"] = {"id": actor.id, "agency": actor.agency, "role": str(actor.role)}
     session.permanent = True
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="login", source_ip=source_ip()))
-    target = request.args.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("ui.records"))
+    return redirect(local_page(request.args.get("next", "")))
+
+
+def local_page(target: str) -> str:
+    """Where to go after signing in: one of our own pages, rebuilt from the route it matches —
+    never the text as given, so ``/%09/evil.example`` or ``/\\evil.example`` cannot lead off site."""
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        endpoint, values = adapter.match(target, method="GET")
+    except (HTTPException, RequestRedirect):
+        return url_for("ui.records")
+    if not endpoint.startswith("ui.") or endpoint in ("ui.login", "ui.logout"):
+        return url_for("ui.records")
+    return url_for(endpoint, **values)
 
 
 @bp.post("/logout")

@@ -153,7 +153,7 @@ def start_components(settings: Settings, *, with_archive: bool = True, with_conv
 
     Processes sharing a data directory (gunicorn workers, a command beside ``serve``) start one at
     a time, so the first creates the demo PKI and the embedded store and the others use them."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings)
     with open(settings.data_dir / ".start.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _start_components(settings, with_archive=with_archive, with_converter=with_converter, workers=workers)
@@ -313,8 +313,16 @@ def check_object_lock(store: ObjectStore, clock: Clock = SYSTEM_CLOCK) -> None:
     )
 
 
+def secure_data_dir(settings: Settings) -> None:
+    """The data directory — catalog, demo keys, the embedded store's files — is the service
+    user's alone: created 0700, and everything written from here on under umask 077."""
+    os.umask(0o077)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o700)
+
+
 def open_catalog(settings: Settings) -> Catalog:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings)
     catalog = SqlCatalog(settings.catalog_url)
     catalog.create_schema()
     return catalog

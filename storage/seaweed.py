@@ -3,7 +3,9 @@
 Used when no external S3 endpoint is configured, and by the tests.  Hardened against the
 binary's unsafe defaults (measured on our machines): binds 127.0.0.1 only, enforces
 credentials from an identities file (no anonymous access), closes the filer's and master's HTTP
-ports (which could delete locked versions), no admin UI, no WebDAV, no telemetry; logs, data and the
+operations (which could delete locked versions), requires mutual TLS on every internal gRPC port
+and JWTs for volume access (``seaweed_security.py``), keeps its directory to the service's
+user (0700), no admin UI, no WebDAV, no telemetry; logs, data and the
 filer/S3 sockets stay inside its directory (the gRPC sockets, which weed always puts in /tmp, are
 removed on stop).  PUTs are fsynced once the store is up.
 """
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import StoreUnavailable
+from .seaweed_security import ensure_security
 
 _PORT_NAMES = (
     "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
@@ -63,6 +66,7 @@ class EmbeddedSeaweedFS:
         self._process: subprocess.Popen | None = None
         self._attached_pid: int | None = None  # a server another live process of ours started
         self.s3_port: int | None = None
+        self.ports: dict[str, int] = {}  # of the server this object started
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -83,8 +87,13 @@ class EmbeddedSeaweedFS:
             return self
         if self._attach():
             return self
+        # The store's files are the service user's alone: a local user could otherwise read (or, with
+        # the internal ports open, delete) locked evidence behind S3's back.
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.directory.chmod(0o700)
         for sub in ("data", "logs", "tmp"):
-            (self.directory / sub).mkdir(parents=True, exist_ok=True)
+            (self.directory / sub).mkdir(mode=0o700, exist_ok=True)
+        ensure_security(self.directory)
         self._stop_leftover()
         creds = self._load_or_create_credentials()
         identities = self.directory / "identities.json"
@@ -102,7 +111,7 @@ class EmbeddedSeaweedFS:
             f"-filer.localSocket={self.directory / 'tmp' / 'filer.sock'}",
             f"-s3.localSocket={self.directory / 'tmp' / 's3.sock'}",
         ]
-        self._ports = ports
+        self.ports = ports
         env = {**os.environ, "TMPDIR": str(self.directory / "tmp")}
         with open(self.directory / "logs" / "weed.out", "ab") as log:  # the child keeps its own descriptor
             self._process = subprocess.Popen(
@@ -166,7 +175,7 @@ class EmbeddedSeaweedFS:
     def _remove_grpc_sockets(self) -> None:
         # weed puts its gRPC unix sockets in /tmp whatever TMPDIR says (no flag moves them);
         # they are named by port, so remove exactly ours.
-        for port in getattr(self, "_ports", {}).values():
+        for port in self.ports.values():
             for path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
                 path.unlink(missing_ok=True)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from signing import Level, Pkcs11Provider, Pkcs12Provider, SignerProvider, SigningContext, StampFont
-from signing.demo_pki import DemoPkiServer, ensure_demo_pki
+from signing.demo_pki import DemoPkiFiles, DemoPkiServer, ensure_demo_pki
 from signing.detached import sign_detached
 from signing.validation import load_trust_roots
 from storage import ObjectLocked, ObjectStore, Retention, StorageError
@@ -120,6 +120,10 @@ class Components:
         _, catalog = self.require_archive()
         return EvidenceExporter(archive=self.archive, verifier=self.verifier, sign=self.sign_detached,
                                 audit=catalog, clock=self.clock)
+
+    def signer_fingerprint(self) -> str:
+        """SHA-256 of the service's signing certificate: what evidence exports are pinned to."""
+        return certificate_fingerprint(self.signer)
 
     def sign_detached(self, data: bytes) -> bytes:
         """A detached CMS signature over ``data`` with the agency's key, timestamped when a TSA is set."""
@@ -239,6 +243,30 @@ def open_signers(settings: Settings, demo: DemoPkiServer | None
         roots_files.append(str(demo.files.root_pem))
     signer.signer()  # fail at start-up, not at the first request
     return signer, provider_signer, load_trust_roots(roots_files)
+
+
+def certificate_fingerprint(provider: SignerProvider) -> str:
+    cert = provider.signer().signing_cert
+    if cert is None:
+        raise ConfigError("the signing key comes without its certificate")
+    return str(cert.sha256.hex())
+
+
+def service_signer_fingerprint(settings: Settings) -> str:
+    """The service's signing certificate's SHA-256, from the settings alone (no server started):
+    the PKCS#12 file, the PKCS#11 token, or the demo PKI of the data directory."""
+    if settings.pkcs11_module or settings.signer_pkcs12:
+        provider, _, _ = open_signers(settings, None)
+    else:
+        files = DemoPkiFiles(settings.data_dir / "pki")
+        if not files.signer_p12.exists():
+            raise ConfigError("the demo PKI has not been made yet: start the service once, or name the "
+                              "certificate with --signer-fingerprint")
+        provider = Pkcs12Provider(files.signer_p12, password=files.password)
+    try:
+        return certificate_fingerprint(provider)
+    finally:
+        provider.close()
 
 
 def verification_roots(settings: Settings) -> list[Any]:

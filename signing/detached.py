@@ -51,6 +51,7 @@ class DetachedReport:
     intact: bool
     valid: bool
     trusted: bool
+    signer_sha256: str = ""  # fingerprint of the signing certificate, to pin who signed
 
     @property
     def ok(self) -> bool:
@@ -62,6 +63,7 @@ class DetachedReport:
             "signing_time": self.signing_time.isoformat() if self.signing_time else None,
             "timestamp": self.timestamp.isoformat() if self.timestamp else None,
             "intact": self.intact, "valid": self.valid, "trusted": self.trusted, "ok": self.ok,
+            "signer_sha256": self.signer_sha256,
         }
 
 
@@ -90,4 +92,5 @@ def verify_detached(data: bytes, signature: bytes, trust_roots: list) -> Detache
         signing_time=status.signer_reported_dt,
         timestamp=timestamp.timestamp if timestamp else None,
         intact=bool(status.intact), valid=bool(status.valid), trusted=bool(status.trusted),
+        signer_sha256=status.signing_cert.sha256.hex() if status.signing_cert else "",
     )

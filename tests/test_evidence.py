@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from forms_service import cli
 from forms_service.access import LOCAL_OPERATOR, Actor, Role
 from forms_service.access.tokens import create_token
-from forms_service.archive.evidence import check_export
+from forms_service.archive.evidence_check import check_export
 from forms_service.archive.signatures import countersign
 from tests.conftest import load_example
 
@@ -58,7 +58,8 @@ def test_an_export_holds_every_version_its_reports_and_a_signed_manifest(real_cl
     assert manifest["purpose"] == {"purpose": "訴訟", "case_no": "115-訴-42"}
     assert {f["path"] for f in manifest["files"]} == names - {"manifest.json", "manifest.json.p7s"}
     assert "115-訴-42" in archive.read("manifest.txt").decode()
-    result = check_export(response.data, app_components.trust_roots)
+    result = check_export(response.data, app_components.trust_roots,
+                          signers=[app_components.signer_fingerprint()])
     assert result.ok, result.problems
     assert result.signature["trusted"] and result.signature["timestamp"]
     event = next(e for e in catalog.audit_events() if e.action == "evidence.export")
@@ -97,22 +98,24 @@ def test_a_changed_missing_or_added_file_or_manifest_is_named(real_client, catal
     data = _export(real_client, create_token(catalog, agency="000000000D", role="admin"), [record.id]).data
     pdf = f"records/{record.id}/v1.pdf"
     roots = app_components.trust_roots
+    pinned = [app_components.signer_fingerprint()]
 
     def swap_pdf(files):
         files[pdf] = files[pdf].replace(b"%%EOF", b"%%EOF\n%", 1)
 
-    problems = check_export(_rewrite(data, swap_pdf), roots).problems
-    assert problems == [f"{pdf}: its sha256 differs from the manifest"]
-    assert check_export(_rewrite(data, lambda f: f.pop(pdf)),
-                        roots).problems == [f"{pdf}: listed in the manifest but missing"]
-    extra = check_export(_rewrite(data, lambda f: f.update({"records/extra.pdf": b"%PDF"})), roots)
+    def check(bundle):
+        return check_export(bundle, roots, signers=pinned)
+
+    assert check(_rewrite(data, swap_pdf)).problems == [f"{pdf}: its sha256 differs from the manifest"]
+    assert check(_rewrite(data, lambda f: f.pop(pdf))).problems == [f"{pdf}: listed in the manifest but missing"]
+    extra = check(_rewrite(data, lambda f: f.update({"records/extra.pdf": b"%PDF"})))
     assert extra.problems == ["records/extra.pdf: not listed in the manifest"]
 
     def edit_manifest(files):
         files["manifest.json"] = files["manifest.json"].replace(b'"legal_hold": false', b'"legal_hold": true ', 1)
 
-    assert "manifest.json: the signature does not verify" in check_export(_rewrite(data, edit_manifest), roots).problems
-    untrusted = check_export(data, [])
+    assert "manifest.json: the signature does not verify" in check(_rewrite(data, edit_manifest)).problems
+    untrusted = check_export(data, [], signers=pinned)
     assert not untrusted.ok and "not trusted" in untrusted.problems[0]
 
 

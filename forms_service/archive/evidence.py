@@ -11,8 +11,9 @@ Layout of the ZIP::
     records/<id>/v<N>.verification.json / .txt   its signatures validated at export time
 
 ``manifest.json`` lists the hash of every other file (``manifest.json.p7s`` aside), so one signature
-check plus one hash per file proves the whole bundle.  ``check_export`` does that; so does
-``openssl cms -verify`` followed by ``sha256sum``.
+check plus one hash per file proves the whole bundle.  ``evidence_check.check_export`` does that,
+pinning the service's signing certificate; so does ``openssl cms -verify`` followed by
+``sha256sum``, with the signer's fingerprint compared by hand.
 """
 
 from __future__ import annotations
@@ -27,21 +28,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from signing import SigningError
-from signing.detached import verify_detached
 
 from ..access import Actor
 from ..catalog import AuditLog, NewAuditEvent, Record
 from ..clock import Clock
 from ..errors import InputError, SigningFailed
 from .archive import Archive
+from .evidence_check import MANIFEST, SIGNATURE
 from .report_text import verification_text
 from .verification import Verifier
 
 SignBytes = Callable[[bytes], bytes]  # a detached CMS signature (DER) over the bytes
 
 MAX_RECORDS = 200
-MANIFEST = "manifest.json"
-SIGNATURE = "manifest.json.p7s"
 FORMAT = "forms-service-evidence/1"
 
 README = """Forms Service evidence export
@@ -52,10 +51,12 @@ manifest.json.p7s  is the service's detached CMS (PKCS#7) signature over manifes
 manifest.txt       is the same manifest, readable.
 
 To check the bundle:
-  forms-service export verify <this file>.zip
+  forms-service export verify <this file>.zip [--signer-fingerprint SHA256]
 or by hand:
   openssl cms -verify -binary -inform DER -in manifest.json.p7s -content manifest.json -CAfile <root.pem> -purpose any
-  then compare `sha256sum` of each file with manifest.json.
+  then check that the signer's certificate is the service's (its SHA-256 fingerprint, as the service
+  publishes it: any other certificate under the same root proves nothing), and compare `sha256sum`
+  of each file with manifest.json.
 
 Each PDF is the archived version byte for byte, with its own PAdES signatures; its
 v<N>.verification.json/.txt is the validation made when the export was produced.
@@ -144,40 +145,6 @@ def _build(exporter: EvidenceExporter, records: list[Record], actor: Actor, *, l
     return Export(export_id, data, manifest_sha256, len(records), len(files))
 
 
-@dataclass(frozen=True)
-class ExportCheck:
-    ok: bool
-    signature: dict[str, Any]
-    problems: list[str]
-    files: int
-
-
-def check_export(data: bytes, trust_roots: list[Any]) -> ExportCheck:
-    """Check an export: the manifest's signature, every listed file's hash, and nothing unlisted."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        names = set(archive.namelist())
-        manifest_bytes = archive.read(MANIFEST)
-        signature = archive.read(SIGNATURE)
-        manifest = json.loads(manifest_bytes)
-    except (zipfile.BadZipFile, KeyError, ValueError) as err:
-        raise InputError(f"this is not a Forms Service evidence export: {err}") from err
-    report = verify_detached(manifest_bytes, signature, trust_roots)
-    problems = [] if report.ok else [
-        "manifest.json: the signature does not verify" if not (report.intact and report.valid)
-        else "manifest.json: the signer is not trusted (give the root with --trust-root)"
-    ]
-    listed = {item["path"]: item for item in manifest.get("files", [])}
-    for path, item in sorted(listed.items()):
-        if path not in names:
-            problems.append(f"{path}: listed in the manifest but missing")
-        elif hashlib.sha256(archive.read(path)).hexdigest() != item["sha256"]:
-            problems.append(f"{path}: its sha256 differs from the manifest")
-    for path in sorted(names - set(listed) - {MANIFEST, SIGNATURE}):
-        problems.append(f"{path}: not listed in the manifest")
-    return ExportCheck(not problems, report.as_dict(), problems, len(listed))
-
-
 def _record_metadata(record: Record) -> dict[str, Any]:
     return {
         "record_id": record.id, "form_id": record.form_id, "title": record.title,
@@ -194,18 +161,25 @@ def _manifest_text(manifest: dict[str, Any]) -> str:
         "證據匯出清單 Evidence export manifest",
         f"匯出編號 export id:  {manifest['export_id']}",
         f"匯出時間 created:    {manifest['created_at']}",
-        f"匯出者   by:         {manifest['created_by']} ({manifest['agency'] or '—'})",
+        f"匯出者   by:         {_line(manifest['created_by'])} ({_line(manifest['agency']) or '—'})",
     ]
     for key, label in (("purpose", "目的 purpose:      "), ("case_no", "案號 case number:  ")):
         if manifest["purpose"].get(key):
-            lines.append(f"{label}{manifest['purpose'][key]}")
+            lines.append(f"{label}{_line(manifest['purpose'][key])}")
     lines.append("")
     for entry in manifest["records"]:
-        lines.append(f"{entry['record_id']}  {entry['form_id']}  {entry['title']}  {entry['agency']['name']}")
+        lines.append(f"{entry['record_id']}  {entry['form_id']}  {_line(entry['title'])}  "
+                     f"{_line(entry['agency']['name'])}")
         for v in entry["versions"]:
             state = "驗證通過 valid" if v["verified_ok"] else "驗證未通過 NOT VALID"
             lines.append(f"  v{v['version']}  sha256 {v['sha256']}  {state}")
     return "\n".join(lines) + "\n"
+
+
+def _line(value: Any) -> str:
+    """A value printed on one line of the readable manifest: line breaks and other control
+    characters shown as escapes, so no value can add a line that looks like the service's."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(value))
 
 
 def _json(value: Any) -> bytes:

@@ -66,18 +66,26 @@ def export_create(record_ids: tuple[str, ...], agency: str | None, form_id: str 
 @click.argument("zip_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--trust-root", "trust_roots", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="a root certificate (PEM/DER) to trust besides FORMS_TRUST_ROOTS")
-def export_verify(zip_file: Path, trust_roots: tuple[str, ...]) -> None:
-    """Check an evidence ZIP: the manifest's signature and every file's hash; exit 0 only if all hold."""
+@click.option("--signer-fingerprint", "fingerprints", multiple=True, metavar="SHA256",
+              help="the SHA-256 fingerprint of the service's signing certificate (repeatable); "
+                   "default: this service's own, from its settings")
+def export_verify(zip_file: Path, trust_roots: tuple[str, ...], fingerprints: tuple[str, ...]) -> None:
+    """Check an evidence ZIP: the manifest signed by the service's own certificate, every file's
+    hash, nothing added; exit 0 only if all hold."""
     from signing.validation import load_trust_roots
 
-    from ..archive.evidence import check_export
-    from ..components import verification_roots
+    from ..archive.evidence_check import check_export
+    from ..components import service_signer_fingerprint, verification_roots
 
-    roots = verification_roots(load_settings()) + load_trust_roots(trust_roots)
-    result = check_export(zip_file.read_bytes(), roots)
+    settings = load_settings()
+    roots = verification_roots(settings) + load_trust_roots(trust_roots)
+    pinned = fingerprints or (service_signer_fingerprint(settings),)
+    result = check_export(zip_file.read_bytes(), roots, signers=pinned)
     signature = result.signature
     click.echo(f"manifest signed by: {signature['signer'] or 'unknown'}"
                + (f", timestamp {signature['timestamp']}" if signature.get("timestamp") else ""))
+    if signature.get("signer_sha256"):
+        click.echo(f"signer's certificate sha256: {signature['signer_sha256']}")
     for problem in result.problems:
         click.echo(f"problem: {problem}")
     click.echo(f"{zip_file}: " + (f"VALID — signature trusted, {result.files} files match the manifest" if result.ok

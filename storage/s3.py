@@ -25,6 +25,8 @@ from .errors import IntegrityError, ObjectLocked, ObjectNotFound, StorageError, 
 from .protocol import ObjectInfo, Retention, RetentionMode, StoredObject
 
 SHA256_KEY = "sha256"
+MIN_PART_SIZE = 5 * 1024 * 1024  # the SDK's smallest part
+MAX_SINGLE_PUT = 5 * 1024 ** 3  # S3's largest single PUT
 _NOT_FOUND = {"NoSuchKey", "NoSuchVersion", "NoSuchObjectLockConfiguration"}
 # How S3 servers say "this version has no retention" (AWS, MinIO, SeaweedFS differ).
 _NO_RETENTION = {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"}
@@ -83,6 +85,8 @@ class S3ObjectStore:
         retention: Retention | None = None,
         legal_hold: bool = False,
     ) -> StoredObject:
+        if len(data) > MAX_SINGLE_PUT:
+            raise StorageError(f"cannot store {key}: {len(data)} bytes is more than one S3 PUT may carry")
         digest = hashlib.sha256(data).digest()
         headers: dict[str, str | list[str] | tuple[str]] = {**meta.encode({**metadata, SHA256_KEY: digest.hex()})}
         # The server verifies this checksum: a corrupted upload is refused instead of stored.
@@ -94,6 +98,9 @@ class S3ObjectStore:
                 metadata=headers,
                 retention=_to_minio(retention) if retention else None,
                 legal_hold=legal_hold,
+                # One part, whatever the size: the checksum above covers the whole object, and S3
+                # refuses a whole-object checksum on a multipart upload (the SDK's default above 5 MiB).
+                part_size=max(len(data), MIN_PART_SIZE),
             )
         if not result.version_id:
             raise StorageError(f"bucket {self.bucket!r} returned no version id: versioning is off")

@@ -263,3 +263,27 @@ def test_an_archived_file_altered_in_the_store_is_refused_and_the_read_audited(c
     [failure] = [e for e in catalog.audit_events(record_id=created["record_id"]) if e.action == "record.integrity"]
     assert failure.outcome == "failed" and failure.detail["expected"] == version.sha256
     assert not [e for e in catalog.audit_events(record_id=created["record_id"]) if e.action == "record.download"]
+
+
+def test_a_register_over_the_stated_maximum_is_named_and_the_largest_fits_the_request_limit(client, catalog):
+    from forms_service.forms.annex5_query_log import MAX_ENTRIES
+
+    token = create_token(catalog, agency="379010000A", role="staff")
+    data = example_input_with_entries(MAX_ENTRIES + 1)
+    too_many = client.post("/api/v1/forms/annex5-query-log/records", json=data, headers=auth(token))
+    assert too_many.status_code == 422
+    [problem] = too_many.json["error"]["errors"]
+    assert problem["path"] == "entries" and "several registers" in problem["message"]
+    largest = example_input_with_entries(MAX_ENTRIES)
+    largest["review"]["result"] = "unknown"  # stop at validation: the body itself was accepted
+    response = client.post("/api/v1/forms/annex5-query-log/records", json=largest, headers=auth(token))
+    assert response.status_code == 422 and response.json["error"]["errors"][0]["path"] == "review.result"
+
+
+def example_input_with_entries(count: int) -> dict:
+    from tests.conftest import load_example
+
+    data = load_example("annex5-query-log")
+    template = data["entries"][0]
+    data["entries"] = [{**template, "note": "備註" * 20} for _ in range(count)]
+    return data

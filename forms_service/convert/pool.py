@@ -1,7 +1,8 @@
 """A supervised pool of warm LibreOffice workers.
 
 Shape (after Datasette's write thread): a bounded number of callers may wait; each takes an idle
-worker from a queue, uses it alone, and gives it back.  Each worker owns one ``soffice`` with its
+worker in turn — callers take turns (``fair.py``), so a long register cannot starve a short form —
+uses it alone, and gives it back.  Each worker owns one ``soffice`` with its
 own profile and UNO pipe — two LibreOffice processes sharing a profile fail silently.
 
 Supervision: a worker found dead at check-out is restarted; a conversion that exceeds the time
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import select
 import shutil
 import signal
@@ -27,6 +27,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from ..errors import ConversionFailed, ServiceUnavailable
+from .fair import FairHandout, HandoutTimeout
 from .fonts import fontconfig_env
 from .protocol import check_docx
 
@@ -168,7 +169,7 @@ class LibreOfficePool:
             Worker(i, self.root, soffice=soffice, uno_python=uno_python, start_timeout=start_timeout)
             for i in range(workers)
         ]
-        self._idle: queue.Queue[Worker] = queue.Queue()
+        self._handout: FairHandout[Worker] = FairHandout()
         self._waiting = threading.BoundedSemaphore(max_waiting or workers * 8)
         self._closed = False
         self._start_all()
@@ -191,14 +192,14 @@ class LibreOfficePool:
             self.close()
             raise errors[0]
         for w in self._workers:
-            self._idle.put(w)
+            self._handout.add(w)
 
     # --- Converter protocol -------------------------------------------------------------------
 
-    def convert(self, docx: bytes, *, tagged: bool = True) -> bytes:
-        return self.convert_with_pages(docx, tagged=tagged).pdf
+    def convert(self, docx: bytes, *, tagged: bool = True, caller: str = "") -> bytes:
+        return self.convert_with_pages(docx, tagged=tagged, caller=caller).pdf
 
-    def convert_with_pages(self, docx: bytes, *, tagged: bool = True) -> ConversionResult:
+    def convert_with_pages(self, docx: bytes, *, tagged: bool = True, caller: str = "") -> ConversionResult:
         check_docx(docx)
         if self._closed:
             raise ServiceUnavailable("the converter pool is closed")
@@ -206,13 +207,13 @@ class LibreOfficePool:
             raise ServiceUnavailable("the converter is busy: too many documents are waiting, retry shortly")
         try:
             try:
-                worker = self._idle.get(timeout=self.timeout)
-            except queue.Empty as err:
+                worker = self._handout.take(caller, self.timeout)
+            except HandoutTimeout as err:
                 raise ServiceUnavailable(f"no converter was free within {self.timeout:.0f} s") from err
             try:
                 return self._convert_on(worker, docx, tagged)
             finally:
-                self._idle.put(worker)
+                self._handout.give_back(worker)
         finally:
             self._waiting.release()
 

@@ -19,9 +19,11 @@ class Converter(Protocol):
     converter usable for the next document.
     """
 
-    def convert(self, docx: bytes, *, tagged: bool = True) -> bytes:
+    def convert(self, docx: bytes, *, tagged: bool = True, caller: str = "") -> bytes:
         """PDF/A-2b bytes; ``tagged`` adds the structure tree (accessibility) — parts of a
-        document that will be merged skip it, since merging drops it anyway."""
+        document that will be merged skip it, since merging drops it anyway.  ``caller`` names
+        whose work this is: callers take turns, so one caller's many conversions cannot starve
+        another's."""
 
     def close(self) -> None: ...
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from ..errors import FieldProblem
 from ..taiwan import TAIPEI, format_roc_long, roc_year
@@ -57,11 +57,27 @@ class Review(FormModel):
     reviewed_on: RocDate = Field(description="檢視日期")
 
 
+# A register is one document: at this size it converts in about a minute on two cores (and its
+# JSON fits the request limit).  A month with more queries is filed as several registers.
+MAX_ENTRIES = 10_000
+
+
+def _at_most_max_entries(entries: list[Entry]) -> list[Entry]:
+    if len(entries) > MAX_ENTRIES:
+        raise ValueError(f"a register holds at most {MAX_ENTRIES:,} entries, not {len(entries):,}: "
+                         "file a month with more queries as several registers")
+    return entries
+
+
+Entries = Annotated[list[Entry], AfterValidator(_at_most_max_entries)]
+
+
 class Annex5QueryLog(FormModel):
     user_unit: Agency = Field(description="資料使用單位")
     system_name: OneLine = Field(description="系統名稱")
     month: Month = Field(description="月份")
-    entries: list[Entry] = Field(max_length=50_000, description="查詢紀錄")
+    entries: Entries = Field(description=f"查詢紀錄（每份至多 {MAX_ENTRIES:,} 筆）",
+                             json_schema_extra={"maxItems": MAX_ENTRIES})
     review: Review = Field(description="每月檢視")
 
 

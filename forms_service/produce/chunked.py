@@ -28,18 +28,18 @@ from .render import render_docx
 
 
 def produce_chunked(template: bytes, contexts: Iterable[dict[str, Any]], converter: Converter, *,
-                    parallel: int = 2) -> tuple[bytes, int]:
+                    parallel: int = 2, caller: str = "") -> tuple[bytes, int]:
     """The merged, page-numbered PDF of all chunks, and its page count."""
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="chunk") as pool:
         futures: list[Future[bytes]] = []
         for context in contexts:
             docx = render_docx(template, {**context, "page_numbers": False})
             # converted while the next chunk renders; untagged, as merging drops structure trees
-            futures.append(pool.submit(converter.convert, docx, tagged=False))
+            futures.append(pool.submit(converter.convert, docx, tagged=False, caller=caller))
         pdfs = [f.result() for f in futures]
     with merge(pdfs) as merged:
         pages = len(merged.pages)
-        numbers_pdf = converter.convert(numbering_docx(template, pages), tagged=False)
+        numbers_pdf = converter.convert(numbering_docx(template, pages), tagged=False, caller=caller)
         with pikepdf.open(io.BytesIO(numbers_pdf)) as overlay:
             if len(overlay.pages) != pages:
                 raise ConversionFailed(f"the page-number overlay has {len(overlay.pages)} pages, the document {pages}")

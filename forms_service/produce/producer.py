@@ -65,27 +65,28 @@ class Producer:
     def validate(self, form_id: str, data: Any) -> tuple[FormSpec, FormModel]:
         return validate_input(form_id, data, self.templates)
 
-    def produce(self, form_id: str, data: Any) -> Produced:
+    def produce(self, form_id: str, data: Any, *, caller: str = "") -> Produced:
         spec, form = self.validate(form_id, data)
-        return self.produce_validated(spec, form)
+        return self.produce_validated(spec, form, caller=caller)
 
-    def produce_validated(self, spec: FormSpec, form: FormModel) -> Produced:
-        pdf = self._convert(spec, form)
+    def produce_validated(self, spec: FormSpec, form: FormModel, *, caller: str = "") -> Produced:
+        """The signed PDF; ``caller`` (who asked) takes its turn at the converter with the others."""
+        pdf = self._convert(spec, form, caller)
         owner = spec.owner(form)
         signed = self.signer.sign(pdf, field_name="Signature1", reason=f"{spec.annex} {spec.title}",
                                   location=owner.name, stamp_role="簽署人", stamp_agency=owner.name)
         return Produced(spec, form, signed.pdf, hashlib.sha256(signed.pdf).hexdigest(), page_count(pdf),
                         signed.report)
 
-    def _convert(self, spec: FormSpec, form: FormModel) -> bytes:
+    def _convert(self, spec: FormSpec, form: FormModel, caller: str) -> bytes:
         template = self.templates.load(spec)
         if spec.chunk_contexts is not None:
             rows = balanced_chunk_size(spec.row_count(form), workers=self.parallel, max_rows=MAX_ROWS_PER_CHUNK)
             chunks = spec.chunk_contexts(form, self.options, rows)
             if len(chunks) > 1:
-                pdf, _ = produce_chunked(template, chunks, self.converter, parallel=self.parallel)
+                pdf, _ = produce_chunked(template, chunks, self.converter, parallel=self.parallel, caller=caller)
                 return pdf
-        return self.converter.convert(render_docx(template, spec.context(form, self.options)))
+        return self.converter.convert(render_docx(template, spec.context(form, self.options)), caller=caller)
 
 
 def page_count(pdf: bytes) -> int:

@@ -22,7 +22,8 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     settings = settings or (components.settings if components else Settings.load())
     app = Flask(__name__)
     app.config.from_mapping(
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # a form's JSON; 附件5 with 10,000 entries is ~2 MB
+        # a form's JSON: a 附件5 of its most entries (10,000, ~270 bytes each) with room for long notes
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         JSON_AS_ASCII=False,
     )
     if test_config:

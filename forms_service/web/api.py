@@ -57,7 +57,7 @@ def create_record(form_id: str):
         if replay is not None:
             return replay
     try:
-        produced = producer.produce_validated(spec, form)
+        produced = producer.produce_validated(spec, form, caller=actor.agency or actor.id)
         stored = service.archive.submit(produced, actor, source_ip=source_ip())
     except BaseException:
         if key:

@@ -200,3 +200,12 @@ def test_wrong_credentials_are_refused_by_the_real_store(components):
     intruder = S3ObjectStore(endpoint=store.endpoint, access_key="intruder", secret_key="guess", bucket=store.bucket)
     with pytest.raises(StoreUnavailable, match="refused"):
         intruder.get("anything")
+
+
+def test_an_object_over_the_multipart_threshold_is_stored_whole_with_its_checksum(store):
+    # A long register's catalog entry is several MiB: the SDK would split it into parts, and a
+    # whole-object checksum on a multipart upload is refused by the store.
+    data = bytes(range(256)) * (24 * 1024)  # 6 MiB
+    k = key()
+    stored = store.put(k, data, content_type="application/json", metadata={"kind": "entry"}, retention=soon())
+    assert stored.size == len(data) and store.get(k, stored.version_id) == data

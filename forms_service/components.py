@@ -27,6 +27,7 @@ from storage import ObjectLocked, ObjectStore, Retention, StorageError
 from storage.s3 import S3ObjectStore
 from storage.seaweed import EmbeddedSeaweedFS
 
+from .access.sessions import SessionPolicy
 from .archive import Archive, RetentionPolicy, Verifier
 from .archive.disposition import Disposition
 from .archive.evidence import EvidenceExporter
@@ -97,6 +98,10 @@ class Components:
     def archive(self) -> Archive:
         store, catalog = self.require_archive()
         return Archive(store=store, records=catalog, audit=catalog, retention=self.retention, clock=self.clock)
+
+    @property
+    def session_policy(self) -> SessionPolicy:
+        return SessionPolicy(hours=self.settings.session_hours, idle_minutes=self.settings.session_idle_minutes)
 
     @property
     def verifier(self) -> Verifier:

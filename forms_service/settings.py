@@ -43,6 +43,9 @@ class Settings:
     role_networks: str = _setting("",
                                   "IP allowlists per role: clerk=10.1.0.0/16,10.2.0.0/16;admin=10.9.9.0/24 "
                                   "(unnamed roles: anywhere)")
+    session_hours: float = _setting(8.0, "hours a sign-in lasts at most")
+    session_idle_minutes: float = _setting(30.0, "minutes unused after which a sign-in ends")
+    token_days: int = _setting(365, "days a new API token works unless `tokens create --days` says otherwise")
     auth_failure_limit: int = _setting(10, "failed sign-ins or bad tokens from one address before it must wait")
     auth_failure_window: int = _setting(300, "seconds over which those failures are counted (and the wait)")
     proxy_hops: int = _setting(0, "reverse proxies in front of the service whose X-Forwarded-For is trusted")
@@ -152,6 +155,8 @@ class Settings:
             _ = self.networks_by_role  # parsed now, so a bad value stops start-up
         except ValueError as err:
             raise ConfigError(f"FORMS_ROLE_NETWORKS: {err}") from None
+        if self.session_hours <= 0 or self.session_idle_minutes <= 0 or self.token_days < 1:
+            raise ConfigError("FORMS_SESSION_HOURS, FORMS_SESSION_IDLE_MINUTES and FORMS_TOKEN_DAYS must be positive")
         if self.auth_failure_limit < 1 or self.auth_failure_window < 1:
             raise ConfigError("FORMS_AUTH_FAILURE_LIMIT and FORMS_AUTH_FAILURE_WINDOW must be at least 1")
         if bool(self.tls_certificate) != bool(self.tls_key):

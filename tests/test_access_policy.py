@@ -65,16 +65,16 @@ def test_a_role_network_applies_to_the_roles_tokens_and_its_people(fake_componen
     assert response.status_code == 403 and "127.0.0.1" in response.data.decode()
 
 
-def test_repeated_bad_tokens_from_one_address_are_slowed_down(fake_components, catalog):
+def test_repeated_bad_tokens_from_one_address_are_slowed_down_but_a_valid_one_still_works(fake_components, catalog):
     client = make_client(fake_components, auth_failure_limit=3, auth_failure_window=600)
     good = create_token(catalog, agency="000000000D", role="admin")
     for _ in range(3):
         assert client.get("/api/v1/records", headers=auth("fst_guess")).status_code == 401
-    blocked = client.get("/api/v1/records", headers=auth(good))
+    blocked = client.get("/api/v1/records", headers=auth("fst_guess"))
     assert blocked.status_code == 429 and blocked.headers["Retry-After"] == "600"
     assert blocked.json["error"]["code"] == "too_many_attempts"
-    # another address is not affected
-    assert client.get("/api/v1/records", headers=auth(good), environ_base={"REMOTE_ADDR": INSIDE}).status_code == 200
+    # a token cannot be guessed: the brake is for the guesses, a valid token goes through
+    assert client.get("/api/v1/records", headers=auth(good)).status_code == 200
     assert len(refusals(catalog)) == 3
 
 

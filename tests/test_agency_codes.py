@@ -7,6 +7,7 @@ was filed into that agency's archive; a token made for a name read whatever was 
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timezone
 
 import pytest
 from alembic import command
@@ -114,9 +115,10 @@ def test_tokens_and_users_made_for_names_before_are_moved_to_codes_or_revoked(tm
             db.execute("INSERT INTO users (username, password_hash, agency, role, failed_logins, created_at)"
                        " VALUES (?, 'scrypt$x$y', ?, 'clerk', 0, ?)", (username, agency, now))
     catalog.create_schema()  # to the newest revision, as the service does at start-up
-    assert catalog.token_by_hash(hash_token("by-name")).agency == TAIPEI_FINANCE
-    assert catalog.token_by_hash(hash_token("unknown-name")) is None  # revoked
-    assert catalog.token_by_hash(hash_token("by-code")).agency == TAICHUNG
+    today = datetime.now(timezone.utc)
+    assert catalog.token_by_hash(hash_token("by-name"), now=today).agency == TAIPEI_FINANCE
+    assert catalog.token_by_hash(hash_token("unknown-name"), now=today) is None  # revoked
+    assert catalog.token_by_hash(hash_token("by-code"), now=today).agency == TAICHUNG
     assert catalog.user("alice").agency == TAIPEI_FINANCE and catalog.user("alice").locked_until is None
     assert catalog.user("bob").locked_until is not None and catalog.user("bob").locked_until.year == 9999
     catalog.audit(NewAuditEvent(actor="x", action="check"))  # the migrated catalog still works

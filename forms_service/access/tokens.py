@@ -1,12 +1,13 @@
-"""API tokens: creation (shown once), hashing (stored), lookup into an ``Actor``."""
+"""API tokens: creation (shown once), hashing (stored), expiry, revocation, lookup into an ``Actor``."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
-from ..catalog import AccessCatalog
-from ..errors import InputError, Unauthorized
+from ..catalog import AccessCatalog, ApiToken
+from ..errors import InputError, NotFound, Unauthorized
 from ..taiwan import is_valid_agency_code
 from .networks import parse_networks
 from .roles import Actor, Role
@@ -28,8 +29,9 @@ def hash_token(token: str) -> str:
 
 
 def create_token(catalog: AccessCatalog, *, agency: str, role: Role | str, label: str = "",
-                 allow: tuple[str, ...] = ()) -> str:
-    """A new token (returned once, stored hashed); ``allow`` limits it to these CIDRs."""
+                 allow: tuple[str, ...] = (), expires_at: datetime | None = None) -> str:
+    """A new token (returned once, stored hashed); ``allow`` limits it to these CIDRs, and it stops
+    working at ``expires_at`` (None: never — only for tokens revoked otherwise, like the demo's)."""
     agency = require_agency_code(agency)
     try:
         role = Role(role)
@@ -41,15 +43,26 @@ def create_token(catalog: AccessCatalog, *, agency: str, role: Role | str, label
         raise InputError(str(err), details={"field": "allow"}) from None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     catalog.add_token(hash_token(token), prefix=token[:10], agency=agency, role=role, label=label,
-                      allowed_networks=",".join(str(n) for n in networks))
+                      allowed_networks=",".join(str(n) for n in networks), expires_at=expires_at)
     return token
 
 
-def actor_for_token(catalog: AccessCatalog, token: str | None) -> Actor:
+def revoke(catalog: AccessCatalog, which: str) -> ApiToken:
+    """Revoke the live token whose id or prefix (``fst_AbCdEf``) is ``which``."""
+    live = [t for t in catalog.tokens() if t.revoked_at is None and which in (str(t.id), t.prefix)]
+    if not live:
+        raise NotFound(f"no live token {which!r} (give its id or prefix: forms-service tokens list)")
+    if len(live) > 1:
+        raise InputError(f"{which!r} names {len(live)} tokens: give the id", details={"field": "token"})
+    catalog.revoke_token(live[0].id)
+    return live[0]
+
+
+def actor_for_token(catalog: AccessCatalog, token: str | None, *, now: datetime) -> Actor:
     if not token:
         raise Unauthorized("this endpoint needs a bearer token (Authorization: Bearer …)")
-    row = catalog.token_by_hash(hash_token(token))
+    row = catalog.token_by_hash(hash_token(token), now=now)
     if row is None:
-        raise Unauthorized("the bearer token is not valid (unknown or revoked)")
+        raise Unauthorized("the bearer token is not valid (unknown, expired or revoked)")
     return Actor(id=f"token:{row.id}:{row.prefix}", agency=row.agency, role=Role(row.role),
                  allowed_networks=row.allowed_networks)

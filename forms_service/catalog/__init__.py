@@ -18,10 +18,11 @@ from .values import (
     Tombstone,
     User,
     Version,
+    WebSession,
 )
 
 __all__ = [
     "AccessCatalog", "ApiToken", "AuditEvent", "AuditLog", "AuditSeal", "Catalog", "CatalogUnavailable",
     "IdempotencyKey", "IdempotencyKeys", "NewAuditEvent", "NewAuditSeal", "NewRecord", "NewTombstone", "NewVersion",
-    "Record", "RecordCatalog", "RecordFilter", "SqlCatalog", "Tombstone", "User", "Version",
+    "Record", "RecordCatalog", "RecordFilter", "SqlCatalog", "Tombstone", "User", "Version", "WebSession",
 ]

@@ -90,7 +90,7 @@ def record(row: RecordRow) -> Record:
 def token(row: ApiTokenRow) -> ApiToken:
     return ApiToken(id=row.id, prefix=row.prefix, agency=row.agency, role=row.role, label=row.label,
                     allowed_networks=row.allowed_networks or "", created_at=row.created_at,
-                    revoked_at=row.revoked_at)
+                    revoked_at=row.revoked_at, expires_at=row.expires_at)
 
 
 def user(row: UserRow) -> User:

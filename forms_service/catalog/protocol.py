@@ -33,6 +33,7 @@ from .values import (
     Tombstone,
     User,
     Version,
+    WebSession,
 )
 
 
@@ -49,8 +50,9 @@ class AuditLog(Protocol):
     def verify_audit_chain(self) -> tuple[int, str]:
         """Walk the hash chain: (entries checked, "" or a sentence naming the first broken entry)."""
 
-    def refusals_from(self, source_ip: str, *, since: datetime, actions: tuple[str, ...]) -> int:
-        """How many refused ``actions`` the log has from ``source_ip`` since ``since``."""
+    def refusals_from(self, source_ip: str, *, since: datetime, actions: tuple[str, ...],
+                      actor: str | None = None) -> int:
+        """How many refused ``actions`` (of ``actor``, if given) the log has from ``source_ip`` since ``since``."""
 
     def audit_events_after(self, after_id: int, *, before: datetime, limit: int = 5000) -> list[AuditEvent]:
         """Entries with an id above ``after_id`` written before ``before``, in chain order."""
@@ -112,13 +114,21 @@ class RecordCatalog(Protocol):
 
 @runtime_checkable
 class AccessCatalog(Protocol):
-    """API tokens (found by their hash, never by the token) and people who sign in."""
+    """API tokens (found by their hash, never by the token), people who sign in, their sessions
+    (found by the hash of the id in the cookie).  Every change that takes a right away — a lock,
+    a new role, a new password — ends the person's sessions in the same transaction."""
 
     def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
-                  allowed_networks: str = "") -> ApiToken: ...
+                  allowed_networks: str = "", expires_at: datetime | None = None) -> ApiToken: ...
 
-    def token_by_hash(self, token_hash: str) -> ApiToken | None:
-        """The token with this sha256, unless revoked."""
+    def token_by_hash(self, token_hash: str, *, now: datetime) -> ApiToken | None:
+        """The token with this sha256, unless revoked or expired at ``now``."""
+
+    def tokens(self) -> list[ApiToken]:
+        """Every token ever made, newest first (revoked and expired ones too)."""
+
+    def revoke_token(self, token_id: int) -> bool:
+        """Revoke one token; False if there is no such live token."""
 
     def revoke_tokens(self, *, label: str) -> int:
         """Revoke every live token with this label; how many were revoked."""
@@ -127,8 +137,32 @@ class AccessCatalog(Protocol):
 
     def user(self, username: str) -> User | None: ...
 
+    def users(self) -> list[User]: ...
+
     def record_login(self, username: str, *, ok: bool, lock_after: int, lock_for: timedelta) -> None:
-        """Count a failed sign-in (locking the account after ``lock_after``), or reset on success."""
+        """Count a failed sign-in (locking the account and ending its sessions after
+        ``lock_after`` in a row), or reset the count on success."""
+
+    def set_password(self, username: str, password_hash: str) -> bool:
+        """A new password (and no lock); the user's sessions end.  False if there is no such user."""
+
+    def set_role(self, username: str, role: str) -> bool:
+        """A new role; the user's sessions end.  False if there is no such user."""
+
+    def unlock_user(self, username: str) -> bool: ...
+
+    def add_session(self, sid_hash: str, username: str, *, now: datetime, expires_at: datetime) -> None: ...
+
+    def session_by_hash(self, sid_hash: str, *, now: datetime) -> WebSession | None:
+        """The live session with this hash: not ended, not past ``expires_at``."""
+
+    def touch_session(self, sid_hash: str, *, now: datetime) -> None:
+        """Note that the session was used (for its idle limit)."""
+
+    def end_session(self, sid_hash: str, *, now: datetime) -> None: ...
+
+    def end_sessions(self, username: str, *, now: datetime) -> int:
+        """End every live session of the user; how many were ended."""
 
 
 @runtime_checkable

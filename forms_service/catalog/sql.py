@@ -28,6 +28,7 @@ from .models import (
     RecordRow,
     RecordSubjectRow,
     RevisionHashRow,
+    SessionRow,
     TombstoneRow,
     UserRow,
     VersionRow,
@@ -47,6 +48,7 @@ from .values import (
     Tombstone,
     User,
     Version,
+    WebSession,
 )
 
 
@@ -214,20 +216,33 @@ class SqlCatalog:
 
     @does("store the token")
     def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
-                  allowed_networks: str = "") -> ApiToken:
+                  allowed_networks: str = "", expires_at: datetime | None = None) -> ApiToken:
         with self._writing() as s:
             row = ApiTokenRow(token_hash=token_hash, prefix=prefix, agency=agency, role=role, label=label,
-                              allowed_networks=allowed_networks, created_at=_now())
+                              allowed_networks=allowed_networks, created_at=_now(), expires_at=expires_at)
             s.add(row)
             s.flush()
             return mapping.token(row)
 
     @does("check the token")
-    def token_by_hash(self, token_hash: str) -> ApiToken | None:
+    def token_by_hash(self, token_hash: str, *, now: datetime) -> ApiToken | None:
         with self._sessions() as s:
-            row = s.scalars(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash,
-                                                      ApiTokenRow.revoked_at.is_(None))).first()
+            row = s.scalars(select(ApiTokenRow).where(
+                ApiTokenRow.token_hash == token_hash, ApiTokenRow.revoked_at.is_(None),
+                or_(ApiTokenRow.expires_at.is_(None), ApiTokenRow.expires_at > now))).first()
             return mapping.token(row) if row is not None else None
+
+    @does("list the tokens")
+    def tokens(self) -> list[ApiToken]:
+        with self._sessions() as s:
+            return [mapping.token(r) for r in s.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id.desc()))]
+
+    @does("revoke the token")
+    def revoke_token(self, token_id: int) -> bool:
+        with self._writing() as s:
+            result = s.execute(update(ApiTokenRow).where(ApiTokenRow.id == token_id, ApiTokenRow.revoked_at.is_(None))
+                               .values(revoked_at=_now()))
+            return bool(getattr(result, "rowcount", 0))
 
     @does("revoke tokens")
     def revoke_tokens(self, *, label: str) -> int:
@@ -251,6 +266,11 @@ class SqlCatalog:
             row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
             return mapping.user(row) if row is not None else None
 
+    @does("list the users")
+    def users(self) -> list[User]:
+        with self._sessions() as s:
+            return [mapping.user(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
+
     @does("record the sign-in")
     def record_login(self, username: str, *, ok: bool, lock_after: int, lock_for: timedelta) -> None:
         with self._writing() as s:
@@ -263,6 +283,61 @@ class SqlCatalog:
                 row.failed_logins += 1
                 if row.failed_logins >= lock_after:
                     row.locked_until, row.failed_logins = _now() + lock_for, 0
+                    _end_sessions(s, username)
+
+    @does("change the password")
+    def set_password(self, username: str, password_hash: str) -> bool:
+        with self._writing() as s:
+            result = s.execute(update(UserRow).where(UserRow.username == username).values(
+                password_hash=password_hash, failed_logins=0, locked_until=None))
+            _end_sessions(s, username)
+            return bool(getattr(result, "rowcount", 0))
+
+    @does("change the role")
+    def set_role(self, username: str, role: str) -> bool:
+        with self._writing() as s:
+            result = s.execute(update(UserRow).where(UserRow.username == username).values(role=role))
+            _end_sessions(s, username)
+            return bool(getattr(result, "rowcount", 0))
+
+    @does("unlock the user")
+    def unlock_user(self, username: str) -> bool:
+        with self._writing() as s:
+            result = s.execute(update(UserRow).where(UserRow.username == username).values(
+                failed_logins=0, locked_until=None))
+            return bool(getattr(result, "rowcount", 0))
+
+    # --- sessions -----------------------------------------------------------------------------
+
+    @does("start the session")
+    def add_session(self, sid_hash: str, username: str, *, now: datetime, expires_at: datetime) -> None:
+        with self._writing() as s:
+            s.add(SessionRow(sid_hash=sid_hash, username=username, created_at=now, expires_at=expires_at,
+                             last_seen_at=now))
+
+    @does("check the session")
+    def session_by_hash(self, sid_hash: str, *, now: datetime) -> WebSession | None:
+        with self._sessions() as s:
+            row = s.scalars(select(SessionRow).where(SessionRow.sid_hash == sid_hash, SessionRow.revoked_at.is_(None),
+                                                     SessionRow.expires_at > now)).first()
+            return (WebSession(row.username, row.created_at, row.expires_at, row.last_seen_at)
+                    if row is not None else None)
+
+    @does("note the session's use")
+    def touch_session(self, sid_hash: str, *, now: datetime) -> None:
+        with self._writing() as s:
+            s.execute(update(SessionRow).where(SessionRow.sid_hash == sid_hash).values(last_seen_at=now))
+
+    @does("end the session")
+    def end_session(self, sid_hash: str, *, now: datetime) -> None:
+        with self._writing() as s:
+            s.execute(update(SessionRow).where(SessionRow.sid_hash == sid_hash, SessionRow.revoked_at.is_(None))
+                      .values(revoked_at=now))
+
+    @does("end the sessions")
+    def end_sessions(self, username: str, *, now: datetime) -> int:
+        with self._writing() as s:
+            return _end_sessions(s, username, now)
 
     # --- idempotency --------------------------------------------------------------------------
 
@@ -330,11 +405,15 @@ class SqlCatalog:
             return checked, ""
 
     @does("read the audit log")
-    def refusals_from(self, source_ip: str, *, since: datetime, actions: tuple[str, ...]) -> int:
+    def refusals_from(self, source_ip: str, *, since: datetime, actions: tuple[str, ...],
+                      actor: str | None = None) -> int:
         with self._sessions() as s:
-            return s.scalar(select(func.count()).select_from(AuditEventRow).where(
+            query = select(func.count()).select_from(AuditEventRow).where(
                 AuditEventRow.source_ip == source_ip, AuditEventRow.at >= since, AuditEventRow.outcome == "refused",
-                AuditEventRow.action.in_(actions))) or 0
+                AuditEventRow.action.in_(actions))
+            if actor is not None:
+                query = query.where(AuditEventRow.actor == actor)
+            return s.scalar(query) or 0
 
     @does("read the audit log")
     def audit_events_after(self, after_id: int, *, before: datetime, limit: int = 5000) -> list[AuditEvent]:
@@ -382,6 +461,12 @@ class SqlCatalog:
     @does("close the catalog")
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _end_sessions(session: Session, username: str, now: datetime | None = None) -> int:
+    result = session.execute(update(SessionRow).where(SessionRow.username == username, SessionRow.revoked_at.is_(None))
+                             .values(revoked_at=now or _now()))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _agency_clause(agency: str) -> ColumnElement[bool]:

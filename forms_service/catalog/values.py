@@ -140,6 +140,7 @@ class ApiToken:
     allowed_networks: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,14 @@ class User:
     failed_logins: int
     locked_until: datetime | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class WebSession:
+    username: str
+    created_at: datetime
+    expires_at: datetime
+    last_seen_at: datetime
 
 
 @dataclass(frozen=True)

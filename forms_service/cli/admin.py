@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import click
 
 from ..access import Role
@@ -30,6 +32,55 @@ def users_create(username: str, agency: str, role: str, password: str) -> None:
     click.echo(f"user {username} ({role}, {agency}) created")
 
 
+@users.command("list")
+def users_list() -> None:
+    """List the users: agency, role, and whether locked."""
+    from ..access.users import is_locked
+
+    with catalog_only() as catalog:
+        people = catalog.users()
+    now = datetime.now(timezone.utc)
+    for user in people:
+        click.echo(f"{user.username:20} {user.agency:12} {user.role:9} {'LOCKED' if is_locked(user, now) else ''}")
+    click.echo(f"{len(people)} user(s)")
+
+
+@users.command("password")
+@click.argument("username")
+@click.option("--password", prompt="new password", hide_input=True, confirmation_prompt=True,
+              help="at least 12 characters (asked for when not given)")
+def users_password(username: str, password: str) -> None:
+    """Give USERNAME a new password (and unlock it); every session of theirs ends."""
+    from ..access.users import set_password
+
+    with catalog_only() as catalog:
+        set_password(catalog, username, password)
+    click.echo(f"user {username}: new password set; signed out everywhere")
+
+
+@users.command("role")
+@click.argument("username")
+@click.option("--role", required=True, type=ROLE_CHOICE)
+def users_role(username: str, role: str) -> None:
+    """Give USERNAME another role; every session of theirs ends."""
+    from ..access.users import set_role
+
+    with catalog_only() as catalog:
+        set_role(catalog, username, role)
+    click.echo(f"user {username}: role {role}; signed out everywhere")
+
+
+@users.command("unlock")
+@click.argument("username")
+def users_unlock(username: str) -> None:
+    """Unlock USERNAME after many wrong passwords."""
+    from ..access.users import unlock
+
+    with catalog_only() as catalog:
+        unlock(catalog, username)
+    click.echo(f"user {username}: unlocked")
+
+
 @click.group()
 def tokens() -> None:
     """API tokens."""
@@ -41,12 +92,44 @@ def tokens() -> None:
 @click.option("--label", default="", help="a note to recognise the token by")
 @click.option("--allow", multiple=True, metavar="CIDR",
               help="only from this network (repeatable); default: the role's FORMS_ROLE_NETWORKS, or anywhere")
-def tokens_create(agency: str, role: str, label: str, allow: tuple[str, ...]) -> None:
+@click.option("--days", type=click.IntRange(1, 3650), help="days the token works (default FORMS_TOKEN_DAYS)")
+def tokens_create(agency: str, role: str, label: str, allow: tuple[str, ...], days: int | None) -> None:
     """Create a token and print it (it is stored hashed and cannot be shown again)."""
     from ..access.tokens import create_token
 
+    settings = load_settings()
+    expires_at = datetime.now(timezone.utc) + timedelta(days=days or settings.token_days)
+    with catalog_only(settings) as catalog:
+        click.echo(create_token(catalog, agency=agency, role=role, label=label, allow=allow, expires_at=expires_at))
+    click.echo(f"valid until {expires_at:%Y-%m-%d %H:%M} UTC", err=True)
+
+
+@tokens.command("list")
+def tokens_list() -> None:
+    """List the tokens (never the tokens themselves): id, prefix, agency, role, label, state."""
     with catalog_only() as catalog:
-        click.echo(create_token(catalog, agency=agency, role=role, label=label, allow=allow))
+        found = catalog.tokens()
+    now = datetime.now(timezone.utc)
+    for token in found:
+        if token.revoked_at is not None:
+            state = f"revoked {token.revoked_at:%Y-%m-%d}"
+        elif token.expires_at is not None and token.expires_at <= now:
+            state = f"expired {token.expires_at:%Y-%m-%d}"
+        else:
+            state = f"valid until {token.expires_at:%Y-%m-%d}" if token.expires_at else "valid"
+        click.echo(f"{token.id:5} {token.prefix:12} {token.agency:12} {token.role:9} {state:24} {token.label}")
+    click.echo(f"{len(found)} token(s)")
+
+
+@tokens.command("revoke")
+@click.argument("token")
+def tokens_revoke(token: str) -> None:
+    """Revoke TOKEN (its id or prefix, as `tokens list` shows them): it stops working at once."""
+    from ..access.tokens import revoke
+
+    with catalog_only() as catalog:
+        revoked = revoke(catalog, token)
+    click.echo(f"token {revoked.id} ({revoked.prefix}…, {revoked.agency}, {revoked.role}) revoked")
 
 
 @click.command("settings")

@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     app.config.update(
         SECRET_KEY=settings.secret_key or _generated_secret(settings),
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8), FORMS_NOTICE=settings.notice_text,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours), FORMS_NOTICE=settings.notice_text,
     )
     app.extensions["forms"] = components
     app.json.ensure_ascii = False

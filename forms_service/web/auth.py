@@ -3,7 +3,7 @@ repeated authentication failures.  Every refusal is written to the audit log."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from flask import g, request
 
@@ -16,6 +16,7 @@ from .context import catalog, components
 
 # Refused actions that count towards an address's failures.
 AUTH_ACTIONS = ("auth", "login")
+ACCOUNT_GUESSES = 5  # wrong passwords for one account from one address within the window
 
 
 def bearer_token() -> str | None:
@@ -27,30 +28,39 @@ def bearer_token() -> str | None:
 
 
 def require_actor() -> Actor:
-    """The caller of an API request: a valid token, from an allowed address, not rate-limited."""
+    """The caller of an API request: a valid token, from an allowed address.
+
+    A valid token works even from an address that guessed wrong many times (a token cannot be
+    guessed: the brake is for the guesses); an invalid one from such an address gets 429."""
     if "actor" not in g:
-        check_attempts()
         try:
-            actor = actor_for_token(catalog(), bearer_token())
+            actor = actor_for_token(catalog(), bearer_token(), now=components().clock.now())
         except Unauthorized as err:
+            check_attempts()
             refuse("token:?", "", err.message)
             raise
         check_network(actor)
         g.actor = actor
-    return g.actor
+    actor: Actor = g.actor
+    return actor
 
 
-def check_attempts() -> None:
-    """Refuse an address with too many recent authentication failures.
+def check_attempts(*, account: str | None = None) -> None:
+    """Refuse an address with too many recent authentication failures — and, for a sign-in to
+    ``account``, an address that guessed that account's password wrong too often (the account
+    itself stays open to its owner elsewhere).
 
     Counted from the audit log, so every worker process (and a restart) sees the same count."""
     settings = components().settings
-    since = datetime.now(timezone.utc) - timedelta(seconds=settings.auth_failure_window)
-    failures = catalog().refusals_from(source_ip(), since=since, actions=AUTH_ACTIONS)
-    if failures >= settings.auth_failure_limit:
-        raise TooManyAttempts(
-            f"too many failed sign-ins or invalid tokens from {source_ip()}: try again in "
-            f"{max(1, settings.auth_failure_window // 60)} minute(s)", retry_after=settings.auth_failure_window)
+    since = components().clock.now() - timedelta(seconds=settings.auth_failure_window)
+    wait = f"try again in {max(1, settings.auth_failure_window // 60)} minute(s)"
+    if catalog().refusals_from(source_ip(), since=since, actions=AUTH_ACTIONS) >= settings.auth_failure_limit:
+        raise TooManyAttempts(f"too many failed sign-ins or invalid tokens from {source_ip()}: {wait}",
+                              retry_after=settings.auth_failure_window)
+    if account is not None and catalog().refusals_from(
+            source_ip(), since=since, actions=("login",), actor=f"user:{account}") >= ACCOUNT_GUESSES:
+        raise TooManyAttempts(f"too many wrong passwords for this account from {source_ip()}: {wait}",
+                              retry_after=settings.auth_failure_window)
 
 
 def check_network(actor: Actor) -> None:

@@ -1,9 +1,10 @@
 """Pages for people (server-rendered, Traditional Chinese), one blueprint ``ui``, a module per audience.
 
-Shared here: the signed-in actor (session cookie: HttpOnly, SameSite=Lax, signed), a CSRF token on
-every form, the role's IP allowlist checked on every request, and what every page shows (the notice
-of 規範 六(五), who is signed in).  ``session`` signs people in and out; ``records`` is for records
-clerks.  Errors travel as exceptions to ``web/errors.py``, which renders them as pages.
+Shared here: the signed-in actor — the session lives in the catalog and can be ended; the cookie
+(HttpOnly, SameSite=Lax, signed) holds only its id — a CSRF token on every form, the role's IP
+allowlist checked on every request, and what every page shows (the notice of 規範 六(五), who is
+signed in).  ``sign_in`` signs people in and out; ``records`` is for records clerks.  Errors travel
+as exceptions to ``web/errors.py``, which renders them as pages.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from ...access import Actor, Role
+from ...access import Actor, Role, sessions
 from ...taiwan import format_roc_short
 from ..auth import check_network
-from ..context import components
+from ..context import catalog, components
 
 bp = Blueprint("ui", __name__)
 
@@ -40,8 +41,13 @@ def check_csrf() -> None:
 
 
 def session_actor() -> Actor | None:
-    data = session.get("actor")
-    return Actor(**data) if data else None
+    """Who holds this browser's session now (None: nobody, or it ended)."""
+    if "ui_actor" not in g:
+        service = components()
+        g.ui_actor = sessions.actor(catalog(), session.get("sid"), now=service.clock.now(),
+                                    policy=service.session_policy)
+    found: Actor | None = g.ui_actor
+    return found
 
 
 def signed_in() -> Actor:
@@ -52,7 +58,7 @@ def signed_in() -> Actor:
 
 @bp.app_context_processor
 def _common() -> dict[str, Any]:
-    return {"notice": current_app.config["FORMS_NOTICE"], "csrf_token": csrf_token, "actor": session_actor(),
+    return {"notice": current_app.config["FORMS_NOTICE"], "csrf_token": csrf_token, "actor": g.get("ui_actor"),
             "role_names": ROLE_NAMES, "roc": lambda d: format_roc_short(d) if d else "",
             "require_purpose": components().settings.require_purpose}
 
@@ -61,10 +67,10 @@ def _common() -> dict[str, Any]:
 def _require_sign_in() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    g.ui_actor = session_actor()
-    if g.ui_actor is None:
+    actor = session_actor()
+    if actor is None:
         return redirect(url_for("ui.login", next=request.path))
-    check_network(g.ui_actor)
+    check_network(actor)
     return None
 
 

@@ -1,4 +1,5 @@
-"""Signing in and out: scrypt passwords, lock-out after five failures, the brake per address."""
+"""Signing in and out: scrypt passwords, the brakes per address and per address-and-account, a
+session in the catalog that sign-out ends."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
+from ...access import sessions
 from ...access.users import sign_in as check_password
 from ...catalog import NewAuditEvent
 from ...errors import Unauthorized
 from ..auth import check_attempts, check_network, source_ip
-from ..context import catalog
+from ..context import catalog, components
 from ..errors import shows_errors_on
 from . import bp, check_csrf, session_actor
 
@@ -23,16 +25,18 @@ def login() -> Response | str:
         return render_template("login.html", error=None)
     check_csrf()
     username = request.form.get("username", "").strip()
-    check_attempts()
+    check_attempts(account=username)
+    service = components()
+    now = service.clock.now()
     try:
-        actor = check_password(catalog(), username, request.form.get("password", ""))
+        actor = check_password(catalog(), username, request.form.get("password", ""), now=now)
     except Unauthorized as err:
         catalog().audit(NewAuditEvent(actor=f"user:{username}", action="login", outcome="refused",
                                       source_ip=source_ip(), detail={"reason": err.message}))
         raise
     check_network(actor)
     session.clear()
-    session["actor"] = {"id": actor.id, "agency": actor.agency, "role": str(actor.role)}
+    session["sid"] = sessions.start(catalog(), username, now=now, policy=service.session_policy)
     session.permanent = True
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="login", source_ip=source_ip()))
     return redirect(local_page(request.args.get("next", "")))
@@ -57,5 +61,6 @@ def logout() -> Response:
     actor = session_actor()
     if actor is not None:
         catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="logout", source_ip=source_ip()))
+    sessions.end(catalog(), session.get("sid"), now=components().clock.now())
     session.clear()
     return redirect(url_for("ui.login"))

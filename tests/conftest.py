@@ -245,7 +245,9 @@ def start_serve(env: dict) -> tuple[subprocess.Popen, str, str]:
         if "listening on" in line:
             url = line.split()[-1]
         if line.startswith("demo token"):
-            token = line.split()[-1]
+            # not a terminal: the token is in a private file, not in this output
+            path = Path(line.split(" in ", 1)[1].split(" (")[0])
+            token = path.read_text().strip()
             break
     if not (url and token):
         proc.kill()

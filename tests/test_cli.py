@@ -138,6 +138,9 @@ def test_audit_verify_names_an_entry_edited_in_the_database(runner):
 @pytest.mark.integration
 def test_serve_prints_its_url_and_a_demo_token_that_works_and_stops_cleanly_on_sigterm(tmp_path):
     proc, url, token = start_serve(cli_env(tmp_path / "data", FORMS_CONVERTER_WORKERS="1"))
+    # the output is a pipe here, as a log would be: the token is in a private file, not in it
+    token_file = tmp_path / "data" / "demo-token"
+    assert token_file.read_text().strip() == token and (token_file.stat().st_mode & 0o077) == 0
     try:
         request = urllib.request.Request(f"{url}/api/v1/records/rec_none", headers={"Authorization": f"Bearer {token}"})
         with pytest.raises(urllib.error.HTTPError) as missing:
@@ -147,7 +150,9 @@ def test_serve_prints_its_url_and_a_demo_token_that_works_and_stops_cleanly_on_s
             assert json.load(health)["ok"] is True
     finally:
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(30) == 0
+        output = proc.communicate(timeout=30)[0]
+        assert proc.returncode == 0
+    assert token not in output and "fst_" not in output
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True).stdout
     assert leftovers.strip() == ""
 

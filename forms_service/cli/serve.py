@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import ssl
+import sys
 import threading
 from types import FrameType
 
@@ -51,8 +53,7 @@ def serve(host: str | None, port: int | None) -> None:
             catalog = components.require_archive()[1]
             catalog.revoke_tokens(label="demo")
             token = create_token(catalog, agency=DEMO_AGENCY_CODE, role=Role.ADMIN, label="demo")
-            click.echo(f"demo token (admin, valid until the next start): {token}")
-            click.echo(f"  try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/forms")
+            show_demo_token(token, url, settings)
         click.echo(f"pages for records clerks: {url}/records "
                    "(create a user first: forms-service users create --username NAME --agency CODE --role clerk)")
 
@@ -69,6 +70,20 @@ def serve(host: str | None, port: int | None) -> None:
     finally:
         sealer.stop()
         components.close()
+
+
+def show_demo_token(token: str, url: str, settings: Settings) -> None:
+    """An administrator's token belongs on the operator's screen, never in a log: printed when the
+    output is a terminal, else written to a file only the service's user can read."""
+    if sys.stdout.isatty():
+        click.echo(f"demo token (admin, valid until the next start): {token}")
+        click.echo(f"  try: curl -H 'Authorization: Bearer {token}' {url}/api/v1/forms")
+        return
+    path = settings.data_dir / "demo-token"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token + "\n")
+    click.echo(f"demo token (admin, valid until the next start): in {path} (this output is not a terminal)")
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext | None:

@@ -10,7 +10,7 @@ from flask import Response
 from ..access import Actor
 from ..catalog import NewAuditEvent, Record, Version
 from ..errors import NotFound
-from .auth import source_ip
+from .auth import refuse, source_ip
 from .context import catalog, components
 from .preview import render_page
 
@@ -19,10 +19,8 @@ def visible_record(actor: Actor, record_id: str) -> Record:
     record = catalog().get_record(record_id, agency=actor.scope)
     if record is None:
         # Same answer whether it does not exist or belongs to another agency; the attempt is logged.
-        catalog().audit(NewAuditEvent(
-            actor=actor.id, agency=actor.agency, action="record.read", outcome="refused",
-            record_id=record_id, source_ip=source_ip(),
-        ))
+        refuse(actor.id, actor.agency, "no such record in the caller's agency", action="record.read",
+               record_id=record_id)
         raise NotFound(f"no record {record_id} that you may see", details={"record_id": record_id})
     return record
 

@@ -20,7 +20,8 @@ from ..errors import Conflict, InputError
 from ..forms import all_forms, get_form
 from ..taiwan import InvalidValue, parse_date, taipei_day_range
 from .access import pdf_download, visible_record
-from .auth import require_actor, retrieval_purpose, source_ip
+from .auth import refuse, require_actor, retrieval_purpose, source_ip
+from .body import json_body
 from .context import catalog, components
 
 bp = Blueprint("api", __name__)
@@ -44,9 +45,7 @@ def form_schema(form_id: str):
 def create_record(form_id: str):
     actor = require_actor()
     spec = get_form(form_id)
-    data = request.get_json(silent=True)
-    if data is None:
-        raise InputError("the body must be JSON (Content-Type: application/json)")
+    data = json_body()
     service = components()
     producer = service.producer
     spec, form = producer.validate(spec.form_id, data)
@@ -108,9 +107,11 @@ def search_records():
     agency = args.get("agency") or None
     if not actor.sees_all_agencies:
         # Every query is scoped to the caller's agency; asking for another one finds nothing.
-        agency = actor.agency if agency in (None, actor.agency) else None
-        if agency is None:
+        if agency not in (None, actor.agency):
+            refuse(actor.id, actor.agency, "a search in another agency's records", action="record.search",
+                   detail={"agency": agency})
             return jsonify({"records": [], "limit": 0, "offset": 0})
+        agency = actor.agency
     try:
         created_from, created_until = taipei_day_range(args.get("from"), args.get("to"))
     except InvalidValue as err:
@@ -191,7 +192,7 @@ def post_countersign(record_id: str):
 def post_legal_hold(record_id: str):
     """(admin) ``{"hold": true|false, "reason": "…"}``."""
     actor = require_actor()
-    body = request.get_json(silent=True) or {}
+    body = _object(json_body(required=False))
     if not isinstance(body.get("hold"), bool):
         raise InputError("hold must be true or false", details={"field": "hold"})
     store, records = components().require_archive()
@@ -204,7 +205,7 @@ def post_legal_hold(record_id: str):
 def post_retention(record_id: str):
     """(admin) ``{"until": "2032-12-31" or 民國, "reason": "…"}`` — extend, never shorten."""
     actor = require_actor()
-    body = request.get_json(silent=True) or {}
+    body = _object(json_body(required=False))
     try:
         until = parse_date(body.get("until", ""))
     except InvalidValue as err:
@@ -231,7 +232,7 @@ def post_export():
     and a signed manifest.  A record the caller may not see fails the whole export with 404."""
     actor = require_actor()
     purpose = retrieval_purpose()
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict) or not isinstance(body.get("records"), list) or not all(
             isinstance(i, str) for i in body["records"]):
         raise InputError('the body must be JSON {"records": ["record id", …]}', details={"field": "records"})
@@ -246,6 +247,14 @@ def post_export():
         "X-Manifest-SHA256": export.manifest_sha256,
         "Cache-Control": "private, no-store",
     })
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise InputError("the body must be a JSON object", details={"field": "body"})
+    return body
 
 
 def _version_number(requested: str | None) -> int | None:

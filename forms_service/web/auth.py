@@ -4,6 +4,7 @@ repeated authentication failures.  Every refusal is written to the audit log."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import g, request
 
@@ -74,11 +75,18 @@ def check_network(actor: Actor) -> None:
         raise Forbidden(f"access as {actor.role} is not allowed from {source_ip()}")
 
 
-def refuse(actor_id: str, agency: str, reason: str, *, action: str = "auth") -> None:
+def refuse(actor_id: str, agency: str, reason: str, *, action: str = "auth", record_id: str = "",
+           detail: dict[str, Any] | None = None) -> None:
+    """Write a refusal to the audit log: who, what they asked for (method, route, version), why."""
+    asked = {"method": request.method, "path": request.path}
+    version = (request.view_args or {}).get("number") or request.args.get("version")
+    if version:
+        asked["version"] = str(version)
     catalog().audit(NewAuditEvent(
         actor=actor_id, agency=agency, action=action, outcome="refused", source_ip=source_ip(),
-        detail={"reason": reason, "method": request.method, "path": request.path},
+        record_id=record_id, detail={"reason": reason, **asked, **(detail or {})},
     ))
+    g.refusal_logged = True
 
 
 def retrieval_purpose() -> dict[str, str]:

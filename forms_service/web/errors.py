@@ -86,12 +86,32 @@ def answer(code: str, message: str, status: int, *, details: dict[str, Any] | No
     return response
 
 
+# What a refused request was trying to do, by the view it reached.
+REFUSED_ACTIONS = {"api.create_record": "record.create", "api.post_countersign": "record.countersign",
+                   "api.post_legal_hold": "record.hold", "api.post_retention": "record.retain",
+                   "api.post_export": "evidence.export"}
+
+
+def _audit_refusal(err: e.Forbidden) -> None:
+    """Every refusal of a known caller is in the audit log — once (a view may have logged it)."""
+    actor = g.get("actor") or g.get("ui_actor")
+    if actor is None or g.get("refusal_logged"):
+        return
+    from .auth import refuse  # the handler sits below the views' modules
+
+    endpoint = request.endpoint or ""
+    refuse(actor.id, actor.agency, err.message, action=REFUSED_ACTIONS.get(endpoint, endpoint or "request"),
+           record_id=(request.view_args or {}).get("record_id", ""))
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(e.FormsError)
     def _forms_error(err: e.FormsError) -> Response:
         status = status_for(err)
         if status >= 500:
             log.warning("%s: %s", err.code, err.message)
+        if isinstance(err, e.Forbidden):
+            _audit_refusal(err)
         headers = {"Retry-After": str(err.retry_after)} if isinstance(err, e.TooManyAttempts) else None
         return answer(err.code, err.message, status, details=err.details, headers=headers)
 

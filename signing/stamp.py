@@ -17,6 +17,7 @@ from pathlib import Path
 
 from fontTools import subset
 from fontTools.ttLib import TTFont
+from fontTools.ttLib.scaleUpem import scale_upem
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.stamp import TextStampStyle
@@ -63,7 +64,10 @@ class StampFont:
             return self._subset_path
 
     def _build(self, chars: set[str]) -> Path:
-        font = TTFont(self.font_path, lazy=True)
+        with TTFont(self.font_path, lazy=True) as font:  # closed: a lazy font keeps its file open
+            return self._subset(font, chars)
+
+    def _subset(self, font: TTFont, chars: set[str]) -> Path:
         options = subset.Options()
         options.layout_features = ["*"]
         options.notdef_outline = True
@@ -72,6 +76,10 @@ class StampFont:
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=[ord(c) for c in chars])
         subsetter.subset(font)
+        # pyHanko writes glyph widths in font units as if there were 1,000 to the em; TW-Kai has
+        # 1,024, and a width that disagrees with the font program is a PDF/A violation.
+        if font["head"].unitsPerEm != 1000:
+            scale_upem(font, 1000)
         buffer = io.BytesIO()
         font.save(buffer)
         path = self._dir / f"stamp-{len(chars)}.ttf"

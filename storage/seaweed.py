@@ -7,12 +7,15 @@ operations (which could delete locked versions), requires mutual TLS on every in
 and JWTs for volume access (``seaweed_security.py``), keeps its directory to the service's
 user (0700), no admin UI, no WebDAV, no telemetry; logs, data and the
 filer/S3 sockets stay inside its directory (the gRPC sockets, which weed always puts in /tmp, are
-removed on stop).  PUTs are fsynced once the store is up.
+removed on stop).  Every object under ``/buckets/`` is fsynced (``fs.configure -fsync``, applied
+at each start).  Supervised: when the server dies it is started again on the same ports within
+seconds; requests meanwhile fail fast with ``StoreUnavailable``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -20,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -28,6 +32,8 @@ from pathlib import Path
 
 from .errors import StoreUnavailable
 from .seaweed_security import ensure_security
+
+log = logging.getLogger(__name__)
 
 _PORT_NAMES = (
     "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
@@ -67,6 +73,10 @@ class EmbeddedSeaweedFS:
         self._attached_pid: int | None = None  # a server another live process of ours started
         self.s3_port: int | None = None
         self.ports: dict[str, int] = {}  # of the server this object started
+        self.restarts = 0
+        self._args: list[str] = []
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -111,22 +121,78 @@ class EmbeddedSeaweedFS:
             f"-filer.localSocket={self.directory / 'tmp' / 'filer.sock'}",
             f"-s3.localSocket={self.directory / 'tmp' / 's3.sock'}",
         ]
-        self.ports = ports
+        self.ports, self._args = ports, args
+        self._stopping.clear()
+        try:
+            self._launch()
+            self._wait_until_answering()
+            self._configure_fsync()
+        except BaseException:
+            self.stop()
+            raise
+        self._supervisor = threading.Thread(target=self._supervise, name="seaweedfs-supervisor", daemon=True)
+        self._supervisor.start()
+        return self
+
+    def _launch(self) -> None:
         env = {**os.environ, "TMPDIR": str(self.directory / "tmp")}
-        with open(self.directory / "logs" / "weed.out", "ab") as log:  # the child keeps its own descriptor
+        with open(self.directory / "logs" / "weed.out", "ab") as out:  # the child keeps its own descriptor
             self._process = subprocess.Popen(
-                args, cwd=self.directory, env=env, stdout=log, stderr=subprocess.STDOUT,
+                self._args, cwd=self.directory, env=env, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
         (self.directory / "weed.pid").write_text(str(self._process.pid))
         (self.directory / "endpoint.json").write_text(json.dumps(
             {"s3": self.endpoint, "pid": self._process.pid, "owner": os.getpid()}))
+
+    def _supervise(self) -> None:
+        """Start the server again, on the same ports, whenever it stops without being asked to."""
+        backoff = 1.0
+        while not self._stopping.wait(0.5):
+            process = self._process
+            if process is None or process.poll() is None:
+                continue
+            if self._stopping.is_set():
+                return
+            log.warning("the embedded object store stopped (exit %s); starting it again", process.returncode)
+            self.restarts += 1
+            try:
+                self._remove_grpc_sockets()
+                (self.directory / "data" / "mini.options").unlink(missing_ok=True)
+                self._launch()
+                self._wait_until_answering()
+                self._configure_fsync()
+                backoff = 1.0
+                log.warning("the embedded object store is back at %s", self.endpoint)
+            except (StoreUnavailable, OSError) as err:
+                log.error("the embedded object store did not come back (%s); trying again in %.0f s", err, backoff)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    def _configure_fsync(self, attempts: int = 10) -> None:
+        """One fsync per object under /buckets/: an acknowledged record survives a crash of the
+        machine, not only of the process.  Through ``weed shell`` with the store's own certificates;
+        tried again for a few seconds, as the filer may answer a moment after S3 does."""
+        for attempt in range(attempts):
+            try:
+                return self._try_configure_fsync()
+            except StoreUnavailable:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(1)
+
+    def _try_configure_fsync(self) -> None:
+        ports = self.ports
         try:
-            self._wait_until_answering()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+            result = subprocess.run(
+                [weed_binary(), "shell", f"-master=127.0.0.1:{ports['master.port']}.{ports['master.port.grpc']}",
+                 f"-filer=127.0.0.1:{ports['filer.port']}.{ports['filer.port.grpc']}"],
+                input="fs.configure -locationPrefix=/buckets/ -fsync -apply\nexit\n", capture_output=True,
+                text=True, cwd=self.directory, timeout=30)
+        except subprocess.TimeoutExpired as err:
+            raise StoreUnavailable("the embedded store did not take its fsync configuration within 30 s") from err
+        if result.returncode != 0 or '"fsync":  true' not in result.stdout:
+            raise StoreUnavailable(f"the embedded store refused its fsync configuration: {result.stderr[-300:]}")
 
     @property
     def running(self) -> bool:
@@ -160,15 +226,20 @@ class EmbeddedSeaweedFS:
         if self._attached_pid is not None:  # not ours to stop
             self._attached_pid = self.s3_port = None
             return
+        self._stopping.set()
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None and supervisor is not threading.current_thread():
+            supervisor.join(5)
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        _signal_group(process, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            _signal_group(process, signal.SIGKILL)
-            process.wait(5)
+        if process.poll() is None:
+            _signal_group(process, signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait(5)
         self._remove_grpc_sockets()
         (self.directory / "endpoint.json").unlink(missing_ok=True)
 
@@ -180,12 +251,9 @@ class EmbeddedSeaweedFS:
                 path.unlink(missing_ok=True)
 
     def kill(self) -> None:
-        """Kill -9 (for fault tests): no clean shutdown."""
+        """Kill -9, as a crash would (fault tests): the supervisor starts it again."""
         if self._process is not None:
             _signal_group(self._process, signal.SIGKILL)
-            self._process.wait(5)
-            self._process = None
-            self._remove_grpc_sockets()
 
     def __enter__(self) -> EmbeddedSeaweedFS:
         return self.start()

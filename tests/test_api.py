@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 
 import pytest
 
@@ -287,3 +288,43 @@ def example_input_with_entries(count: int) -> dict:
     template = data["entries"][0]
     data["entries"] = [{**template, "note": "備註" * 20} for _ in range(count)]
     return data
+
+
+def test_each_version_carries_the_pdfa_verdict_of_its_converted_document(client, staff_token, example):
+    created = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                          headers=auth(staff_token)).json
+    record = client.get(f"/api/v1/records/{created['record_id']}", headers=auth(staff_token)).json
+    assert record["versions"][0]["pdfa"]["verdict"] == "pass"
+    assert record["versions"][0]["pdfa"]["flavour"] == "PDF/A-2b"
+
+
+class _NotPdfA:
+    """A converter whose output is a valid PDF but not PDF/A: a font left out, no output intent."""
+
+    def convert(self, docx, *, tagged=True, caller=""):
+        import pikepdf
+
+        document = pikepdf.new()
+        document.add_blank_page()
+        font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
+        page = document.pages[0]
+        page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+        page.Contents = document.make_stream(b"BT /F1 12 Tf 72 720 Td (not archival) Tj ET")
+        out = io.BytesIO()
+        document.save(out)
+        return out.getvalue()
+
+    def close(self):
+        pass
+
+
+def test_a_conversion_that_fails_the_pdfa_check_is_an_error_and_nothing_is_stored(fake_components, catalog,
+                                                                                 memory_store, example):
+    broken = dataclasses.replace(fake_components, converter=_NotPdfA())
+    client = create_app(broken.settings, components=broken).test_client()
+    token = create_token(catalog, agency="379000000A", role="staff")
+    response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                           headers=auth(token))
+    assert response.status_code == 503 and response.json["error"]["code"] == "conversion_failed"
+    assert "not PDF/A-2b" in response.json["error"]["message"]
+    assert catalog.find_records(RecordFilter()) == [] and memory_store.snapshot() == {}

@@ -70,7 +70,8 @@ class Archive:
             subjects=tuple(sorted(spec.subjects(form))),
         )
         version = self._put(record, 1, produced.pdf, self.retention.for_new_record(spec, form, now), actor,
-                            pages=produced.pages, report=produced.signature_report, reason="created")
+                            pages=produced.pages, report=produced.signature_report, reason="created",
+                            pdfa=produced.pdfa)
         self.records.add_record(record, version, NewAuditEvent(
             actor=actor.id, agency=actor.agency, action="record.create", record_id=record.id, version=1,
             source_ip=source_ip, detail={"form_id": spec.form_id, "sha256": version.sha256},
@@ -85,7 +86,7 @@ class Archive:
             raise NotFound(f"record {record.id} has no stored version to follow")
         retention = self.retention.for_next_version(latest, self.clock.now())
         version = self._put(record_entry(record), latest.number + 1, pdf, retention, actor,
-                            pages=latest.pages, report=report, reason=reason)
+                            pages=latest.pages, report=report, reason=reason, pdfa=latest.pdfa)
         self.records.add_version(record.id, version, NewAuditEvent(
             actor=actor.id, agency=actor.agency, action=action, record_id=record.id, version=version.number,
             source_ip=source_ip, detail={"sha256": version.sha256, "reason": reason},
@@ -125,7 +126,7 @@ class Archive:
             details={"record_id": version.record_id, "version": version.number})
 
     def _put(self, record: NewRecord, number: int, pdf: bytes, retention: Retention, actor: Actor, *, pages: int,
-             report: list[dict[str, Any]], reason: str) -> NewVersion:
+             report: list[dict[str, Any]], reason: str, pdfa: dict[str, Any]) -> NewVersion:
         """The PDF, then its catalog entry beside it, both under the same retention."""
         key = version_key(record.form_id, record.id, number)
         now = self.clock.now()
@@ -142,7 +143,7 @@ class Archive:
                 number=number, object_key=key, object_version=stored.version_id, sha256=stored.sha256,
                 size=stored.size, pages=pages, signatures=len(report), signature_report=report,
                 retention_mode=retention.mode, retain_until=retention.until, created_at=now, reason=reason,
-                revision_hashes=revision_hashes(pdf),
+                revision_hashes=revision_hashes(pdf), pdfa=pdfa,
             )
             entry_key = key.removesuffix(".pdf") + ".json"
             entry = self.store.put(

@@ -42,6 +42,7 @@ def read_entry(data: bytes, *, key: str, version_id: str) -> tuple[NewRecord, Ne
         retain_until=datetime.fromisoformat(v["retain_until"]) if v.get("retain_until") else None,
         created_at=datetime.fromisoformat(v["created_at"]), reason=v.get("reason", ""),
         revision_hashes=tuple(v.get("revision_hashes", ())), entry_object_key=key, entry_object_version=version_id,
+        pdfa=v.get("pdfa", {}),
     )
     return record, version
 

@@ -74,6 +74,7 @@ def version(row: VersionRow) -> Version:
         retain_until=row.retain_until, legal_hold=bool(row.legal_hold), reason=row.reason,
         created_at=row.created_at, revision_hashes=tuple(h.sha256 for h in row.revisions),
         entry_object_key=row.entry_object_key, entry_object_version=row.entry_object_version,
+        pdfa=dict(row.pdfa or {}),
     )
 
 

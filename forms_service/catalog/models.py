@@ -107,6 +107,7 @@ class VersionRow(Base):
     # The catalog entry written beside the PDF (JSON), from which ``catalog rebuild`` recreates this row.
     entry_object_key: Mapped[str] = mapped_column(String(300), default="")
     entry_object_version: Mapped[str] = mapped_column(String(200), default="")
+    pdfa: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     record: Mapped[RecordRow] = relationship(back_populates="versions")
     revisions: Mapped[list[RevisionHashRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")

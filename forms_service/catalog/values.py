@@ -47,6 +47,8 @@ class NewVersion:
     revision_hashes: tuple[str, ...] = ()
     entry_object_key: str = ""
     entry_object_version: str = ""
+    # The PDF/A checker's verdict on the converted document — the first revision of every version.
+    pdfa: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

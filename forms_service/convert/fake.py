@@ -1,9 +1,9 @@
 """``FakeConverter``: the ``Converter`` protocol without LibreOffice, for fast unit tests.
 
 It is not a layout engine: it sets the text of the .docx (paragraphs and table cells, in document
-order; page breaks kept) in TW-Kai on A4 pages, embeds the font subset it used, and marks the file
-PDF/A-2b in its XMP metadata, as LibreOffice does.  That is enough for everything after conversion
-— signing, storing, previews, verification — to run on a real PDF in milliseconds.  The tests of
+order; page breaks kept) in TW-Kai on A4 pages, embeds the font subset it used, and has pikepdf
+make and validate it as PDF/A-2b.  That is enough for everything after conversion — the PDF/A
+check, signing, storing, previews, verification — to run on a real PDF in milliseconds.  The tests of
 the pool run the real LibreOffice, and so do the integration tests; the same contract suite runs
 on both (``tests/contract/test_converter.py``).
 """
@@ -18,6 +18,9 @@ import zipfile
 from collections import OrderedDict
 from html import unescape
 
+import pikepdf
+from fontTools.ttLib import TTFont
+from pikepdf import pdfa
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.layout import BoxConstraints
@@ -41,14 +44,6 @@ _PARAGRAPH = re.compile(r"<w:p[ >].*?</w:p>|<w:p/>", re.DOTALL)
 _TEXT_OR_BREAK = re.compile(r"<w:t(?: [^>]*)?>(.*?)</w:t>|<w:br w:type=\"page\"/>|<w:tab/>", re.DOTALL)
 PAGE_BREAK = "\f"
 
-XMP = b"""<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>
-<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-<rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/">
-<pdfaid:part>2</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance>
-</rdf:Description></rdf:RDF></x:xmpmeta>
-<?xpacket end="w"?>"""
-
-
 class FakeConverter:
     def __init__(self, font_path: str | None = None):
         path = font_path or font_file("TW-Kai")
@@ -58,6 +53,7 @@ class FakeConverter:
         self._lock = threading.Lock()
         # The output depends on the text alone, and tests convert the same examples again and again.
         self._made: OrderedDict[str, bytes] = OrderedDict()
+        self._cmap: frozenset[str] | None = None
         self.conversions = 0
 
     def convert(self, docx: bytes, *, tagged: bool = True, caller: str = "") -> bytes:
@@ -78,9 +74,8 @@ class FakeConverter:
 
     def _write(self, lines: list[str]) -> bytes:
         writer = PdfFileWriter()
-        writer.root[generic.NameObject("/Metadata")] = writer.add_object(generic.StreamObject(
-            {generic.NameObject("/Type"): generic.NameObject("/Metadata"),
-             generic.NameObject("/Subtype"): generic.NameObject("/XML")}, stream_data=XMP))
+        printable = self._printable()
+        lines = ["".join(c for c in line if c in printable or c == PAGE_BREAK) for line in lines]
         chars = set("".join(lines)) - {PAGE_BREAK}
         box = None
         if any(not c.isspace() for c in chars):  # a font with no glyph used cannot be embedded
@@ -89,12 +84,25 @@ class FakeConverter:
             box = TextBox(style, writer, box=BoxConstraints(width=A4[0] - 2 * MARGIN, height=A4[1] - 2 * MARGIN))
         for page in _pages(lines):  # one text box, so the pages share one embedded font
             _add_page(writer, box, page)
-        out = io.BytesIO()
-        writer.write(out)
+        written = io.BytesIO()
+        writer.write(written)
+        # pikepdf adds the sRGB output intent and the PDF/A identification, and validates the result:
+        # the fake's documents are real PDF/A-2b, which the producer checks like LibreOffice's.
+        with pikepdf.open(io.BytesIO(written.getvalue())) as document:
+            out = io.BytesIO()
+            pdfa.save(document, out, "2b", repair=True)
         return out.getvalue()
 
     def close(self) -> None:
         pass
+
+    def _printable(self) -> frozenset[str]:
+        """The characters TW-Kai has (another would select .notdef, which PDF/A forbids)."""
+        if self._cmap is None:
+            with TTFont(self._font.font_path, lazy=True) as font:
+                cmap = font.getBestCmap() or {}
+            self._cmap = frozenset(chr(code) for code in cmap if chr(code).isprintable())
+        return self._cmap
 
 
 def docx_text(docx: bytes) -> list[str]:

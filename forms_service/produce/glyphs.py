@@ -45,8 +45,8 @@ def aliases() -> dict[str, tuple[str, ...]]:
 @cache
 def _codepoints(path: str) -> frozenset[int]:
     try:
-        font = TTFont(path, lazy=True, fontNumber=0)
-        return frozenset(font.getBestCmap() or {})
+        with TTFont(path, lazy=True, fontNumber=0) as font:  # closed: a lazy font keeps its file open
+            return frozenset(font.getBestCmap() or {})
     except (OSError, TTLibError) as err:
         raise ConfigError(f"cannot read the font {path}: {err}") from err
 

@@ -1,4 +1,4 @@
-"""The Producer: validate → render (docxtpl, safe) → convert (PDF/A) → sign.  No storage.
+"""The Producer: validate → render (docxtpl, safe) → convert → check PDF/A → sign.  No storage.
 
 ``Producer.produce`` makes the signed PDF of one form and touches nothing else, so the CLI's
 ``render`` uses it alone and the archive stores what it returns (``archive/archive.py``).
@@ -19,6 +19,7 @@ from ..forms import FormSpec, RenderOptions, get_form
 from ..forms.types import FormModel
 from .chunked import balanced_chunk_size, produce_chunked
 from .glyphs import check_values, template_faces
+from .pdfa import conform
 from .render import render_docx
 from .signer import DocumentSigner
 from .templates import TemplateSource
@@ -37,6 +38,7 @@ class Produced:
     sha256: str
     pages: int
     signature_report: list[dict[str, Any]]
+    pdfa: dict[str, Any]  # the PDF/A checker's verdict on the converted document, before signing
 
 
 @lru_cache(maxsize=64)
@@ -71,12 +73,12 @@ class Producer:
 
     def produce_validated(self, spec: FormSpec, form: FormModel, *, caller: str = "") -> Produced:
         """The signed PDF; ``caller`` (who asked) takes its turn at the converter with the others."""
-        pdf = self._convert(spec, form, caller)
+        pdf, pdfa_verdict = conform(self._convert(spec, form, caller))
         owner = spec.owner(form)
         signed = self.signer.sign(pdf, field_name="Signature1", reason=f"{spec.annex} {spec.title}",
                                   location=owner.name, stamp_role="簽署人", stamp_agency=owner.name)
         return Produced(spec, form, signed.pdf, hashlib.sha256(signed.pdf).hexdigest(), page_count(pdf),
-                        signed.report)
+                        signed.report, pdfa_verdict)
 
     def _convert(self, spec: FormSpec, form: FormModel, caller: str) -> bytes:
         template = self.templates.load(spec)

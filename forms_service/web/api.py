@@ -286,6 +286,7 @@ def _record_json(record: Record) -> dict[str, Any]:
                 "retention": {"mode": v.retention_mode,
                               "retain_until": v.retain_until.isoformat() if v.retain_until else None},
                 "legal_hold": v.legal_hold,
+                "pdfa": v.pdfa,
                 "signature_report": v.signature_report,
                 "pdf": url_for("api.get_pdf", record_id=record.id, version=v.number),
             }

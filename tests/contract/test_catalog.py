@@ -128,7 +128,7 @@ def test_reads_return_frozen_values_not_database_rows(any_catalog):
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
-    assert current(any_catalog.engine) == "0009"
+    assert current(any_catalog.engine) == "0010"
 
 
 def test_the_migrations_match_the_models(any_catalog):

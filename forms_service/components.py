@@ -19,7 +19,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from signing import Level, Pkcs11Provider, Pkcs12Provider, SignerProvider, SigningContext, StampFont
+from signing import (
+    Level,
+    Pkcs11Provider,
+    Pkcs12Provider,
+    RevocationCache,
+    SignerProvider,
+    SigningContext,
+    SigningLoop,
+    StampFont,
+)
 from signing.demo_pki import DemoPkiFiles, DemoPkiServer, ensure_demo_pki
 from signing.detached import sign_detached
 from signing.validation import load_trust_roots
@@ -183,7 +192,11 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
         tsa_url = settings.tsa_url or (demo.tsa_url if demo else "")
         level = Level(settings.signature_level) if settings.signature_level else (Level.B_LTA if tsa_url else Level.B_B)
         kai = font_file("TW-Kai")
-        signing = SigningContext(tsa_url=tsa_url, trust_roots=tuple(roots), stamp_font=StampFont(kai) if kai else None)
+        # One event loop, HTTP session and revocation cache for every signature of this process.
+        loop = SigningLoop()
+        closers.append(loop.close)
+        signing = SigningContext(tsa_url=tsa_url, trust_roots=tuple(roots), stamp_font=StampFont(kai) if kai else None,
+                                 loop=loop, revocation=RevocationCache())
         converter = None
         if with_converter:
             converter = LibreOfficePool(

@@ -5,14 +5,16 @@ the pyHanko ``Signer`` they hand out is used as it is.
 """
 
 from .errors import SignerUnavailable, SigningError, ValidationError
+from .loop import SigningLoop
 from .pades import Level, SignatureOptions, SigningContext, add_document_timestamp, sign_pdf
 from .providers import Pkcs11Provider, Pkcs12Provider, SignerProvider
+from .revocation import RevocationCache, RevocationSnapshot
 from .stamp import Stamp, StampFont
 from .validation import SignatureReport, Verification, validate_pdf, verify_pdf
 
 __all__ = [
     "Level", "Pkcs11Provider", "Stamp", "StampFont", "Pkcs12Provider", "SignatureOptions", "SignatureReport",
-    "SignerProvider",
+    "RevocationCache", "RevocationSnapshot", "SignerProvider", "SigningLoop",
     "SignerUnavailable", "SigningContext", "SigningError", "ValidationError", "Verification",
     "add_document_timestamp", "sign_pdf", "validate_pdf", "verify_pdf",
 ]

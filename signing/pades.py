@@ -7,13 +7,18 @@ and earlier signatures are preserved.
 - B-T   plus an RFC 3161 signature timestamp from a TSA;
 - B-LT  plus the certificates, OCSP responses and CRLs needed to validate it later (DSS);
 - B-LTA plus a document timestamp over all of that, renewable before its certificate expires.
+
+Given a ``SigningLoop`` and a ``RevocationCache`` (the service makes one of each per process),
+signatures share one event loop and HTTP session, and the OCSP responses and CRLs one signature
+fetched serve every signature of the same signer until their ``nextUpdate`` (see ``revocation``).
+Without them each signature runs in a fresh loop and fetches everything itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -34,7 +39,20 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBacken
 
 from ._sync import outside_event_loop
 from .errors import SigningError
+from .loop import SigningLoop
+from .revocation import RevocationCache, RevocationSnapshot
 from .stamp import Stamp, StampFont
+
+
+class _CachedDataIsMeant(logging.Filter):
+    """pyHanko warns when validation data is embedded without fetching: with the cache that is the
+    point (the data was fetched by an earlier signature), and a warning per document is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "fetching is not allowed" not in record.getMessage()
+
+
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_CachedDataIsMeant())
 
 NETWORK_TIMEOUT = 5.0  # seconds for the TSA, OCSP and CRL: a fault must come back fast
 
@@ -83,6 +101,8 @@ class SigningContext:
     trust_roots: tuple = ()
     timestamper: TimeStamper | None = None  # overrides tsa_url (tests, or a TSA client of one's own)
     stamp_font: StampFont | None = None
+    loop: SigningLoop | None = None  # one event loop and HTTP session for every signature
+    revocation: RevocationCache | None = None  # revocation data reused until its nextUpdate
 
     @property
     def has_timestamps(self) -> bool:
@@ -95,7 +115,14 @@ class SigningContext:
             return HTTPTimeStamper(self.tsa_url, timeout=NETWORK_TIMEOUT, session=session)
         return None
 
-    def validation_context(self, session: aiohttp.ClientSession) -> ValidationContext:
+    def validation_context(self, session: aiohttp.ClientSession,
+                           snapshot: RevocationSnapshot | None = None) -> ValidationContext:
+        """Hard-fail revocation checking: with ``snapshot``'s data and no fetching, or fetching it."""
+        if snapshot is not None:
+            return ValidationContext(
+                trust_roots=list(self.trust_roots), allow_fetching=False, revocation_mode="hard-fail",
+                ocsps=list(snapshot.ocsps), crls=list(snapshot.crls), other_certs=list(snapshot.certs),
+            )
         return ValidationContext(
             trust_roots=list(self.trust_roots), allow_fetching=True, revocation_mode="hard-fail",
             fetcher_backend=AIOHttpFetcherBackend(session=session, per_request_timeout=NETWORK_TIMEOUT),
@@ -108,42 +135,57 @@ def sign_pdf(pdf: bytes, signer: Signer, options: SignatureOptions = SignatureOp
     level = options.level
     if level.needs_timestamp and not context.has_timestamps:
         raise SigningError(f"signing at {level} needs a time-stamping authority (FORMS_TSA_URL)")
+    cache_key = _signer_key(signer) if context.revocation is not None and level.embeds_validation_info else ""
+    snapshot = context.revocation.current(cache_key) if context.revocation is not None and cache_key else None
 
-    async def run() -> bytes:
-        # One HTTP session per signature for the TSA, OCSP and CRL requests, closed at the end;
-        # none for B-B, which needs no network.
-        async with (aiohttp.ClientSession() if level.needs_timestamp else contextlib.nullcontext()) as session:
-            meta = signers.PdfSignatureMetadata(
-                field_name=options.field_name,
-                md_algorithm=options.md_algorithm,
-                subfilter=fields.SigSeedSubFilter.PADES,
-                reason=options.reason or None,
-                location=options.location or None,
-                contact_info=options.contact_info or None,
-                validation_context=(context.validation_context(session)
-                                    if session is not None and level.embeds_validation_info else None),
-                embed_validation_info=level.embeds_validation_info,
-                use_pades_lta=level is Level.B_LTA,
-            )
-            timestamper = context.make_timestamper(session) if session is not None else None
-            extra: dict[str, Any] = {}
-            params = None
-            if options.stamp is not None and context.stamp_font is not None:
-                extra = {
-                    "stamp_style": context.stamp_font.style(options.stamp.text),
-                    "new_field_spec": fields.SigFieldSpec(options.field_name, on_page=options.stamp.page,
-                                                          box=options.stamp.box),
-                }
-                params = {"stamp": options.stamp.text}
-            pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper, **extra)
-            try:
-                return await _sign(pdf, pdf_signer, options.reserve, params)
-            except PyHankoSigningError as err:
-                if "larger than expected" not in str(err):
-                    raise
-                return await _sign(pdf, pdf_signer, None, params)
+    async def run(session: aiohttp.ClientSession | None) -> bytes:
+        validation_context = None
+        if session is not None and level.embeds_validation_info:
+            validation_context = context.validation_context(session, snapshot)
+        meta = signers.PdfSignatureMetadata(
+            field_name=options.field_name,
+            md_algorithm=options.md_algorithm,
+            subfilter=fields.SigSeedSubFilter.PADES,
+            reason=options.reason or None,
+            location=options.location or None,
+            contact_info=options.contact_info or None,
+            validation_context=validation_context,
+            embed_validation_info=level.embeds_validation_info,
+            use_pades_lta=level is Level.B_LTA,
+        )
+        timestamper = context.make_timestamper(session) if session is not None else None
+        extra: dict[str, Any] = {}
+        params = None
+        if options.stamp is not None and context.stamp_font is not None:
+            extra = {
+                "stamp_style": context.stamp_font.style(options.stamp.text),
+                "new_field_spec": fields.SigFieldSpec(options.field_name, on_page=options.stamp.page,
+                                                      box=options.stamp.box),
+            }
+            params = {"stamp": options.stamp.text}
+        pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper, **extra)
+        try:
+            signed = await _sign(pdf, pdf_signer, options.reserve, params)
+        except PyHankoSigningError as err:
+            if "larger than expected" not in str(err):
+                raise
+            signed = await _sign(pdf, pdf_signer, None, params)
+        if validation_context is not None and snapshot is None and context.revocation is not None:
+            context.revocation.store(cache_key, validation_context.ocsps, validation_context.crls,
+                                     validation_context.revinfo_manager.new_revocation_certs)
+        return signed
 
-    return _run(run, "the PDF could not be signed")
+    try:
+        # B-B needs no network: no session for it.
+        return _run(context, run, "the PDF could not be signed", network=level.needs_timestamp)
+    except SigningError as err:
+        if snapshot is None or context.revocation is None or not _path_refused(err):
+            raise
+        # A certificate refused with the cached data (a new TSA certificate, say): once more with
+        # fresh data, which decides.
+        context.revocation.forget(cache_key)
+        snapshot = None
+        return _run(context, run, "the PDF could not be signed", network=True)
 
 
 def add_document_timestamp(pdf: bytes, context: SigningContext) -> bytes:
@@ -151,25 +193,45 @@ def add_document_timestamp(pdf: bytes, context: SigningContext) -> bytes:
     if not context.has_timestamps:
         raise SigningError("renewing archive timestamps needs a time-stamping authority (FORMS_TSA_URL)")
 
-    async def run() -> bytes:
-        async with aiohttp.ClientSession() as session:
-            out = io.BytesIO()
-            timestamper = context.make_timestamper(session)
-            assert timestamper is not None  # has_timestamps was checked above
-            await signers.PdfTimeStamper(timestamper).async_update_archival_timestamp_chain(
-                PdfFileReader(io.BytesIO(pdf), strict=False), context.validation_context(session),
-                in_place=False, output=out,
-            )
-            return out.getvalue()
+    async def run(session: aiohttp.ClientSession | None) -> bytes:
+        assert session is not None
+        out = io.BytesIO()
+        timestamper = context.make_timestamper(session)
+        assert timestamper is not None  # has_timestamps was checked above
+        # Always fetched afresh: a renewal is rare, and is the moment to record the current status.
+        await signers.PdfTimeStamper(timestamper).async_update_archival_timestamp_chain(
+            PdfFileReader(io.BytesIO(pdf), strict=False), context.validation_context(session),
+            in_place=False, output=out,
+        )
+        return out.getvalue()
 
-    return _run(run, "the document timestamp could not be added")
+    return _run(context, run, "the document timestamp could not be added", network=True)
 
 
-def _run(coroutine_function: Callable[[], Awaitable[bytes]], failure: str) -> bytes:
-    """Run one signing operation; every failure becomes a ``SigningError`` with a sentence."""
+def _path_refused(err: BaseException) -> bool:
+    """Whether a certificate path was refused (rather than a server not answering)."""
+    cause: BaseException | None = err
+    while cause is not None:
+        if isinstance(cause, (PathBuildingError, PathValidationError, PathError)):
+            return True
+        cause = cause.__cause__
+    return False
+
+
+def _signer_key(signer: Signer) -> str:
+    cert = signer.signing_cert
+    return cert.sha256.hex() if cert is not None else ""
+
+
+def _run(context: SigningContext, work: Callable[[aiohttp.ClientSession | None], Awaitable[bytes]], failure: str,
+         *, network: bool) -> bytes:
+    """Run one signing operation on the context's loop (or a fresh one); every failure becomes a
+    ``SigningError`` with a sentence."""
     try:
+        if context.loop is not None:
+            return context.loop.run(lambda session: work(session if network else None), timeout=4 * NETWORK_TIMEOUT)
         return outside_event_loop(
-            lambda: asyncio.run(asyncio.wait_for(coroutine_function(), timeout=4 * NETWORK_TIMEOUT)))
+            lambda: asyncio.run(asyncio.wait_for(_with_own_session(work, network), timeout=4 * NETWORK_TIMEOUT)))
     except TimestampRequestError as err:
         raise SigningError(f"the time-stamping authority did not answer in time or refused: {err}") from err
     except (PathBuildingError, PathValidationError, PathError) as err:
@@ -177,8 +239,21 @@ def _run(coroutine_function: Callable[[], Awaitable[bytes]], failure: str) -> by
             f"the signer's certificate could not be validated (revocation data unreachable?): {err}") from err
     except (TimeoutError, aiohttp.ClientError) as err:
         raise SigningError(f"{failure}: a time-stamping or revocation server did not answer in time") from err
-    except (PdfError, PyHankoSigningError, ValueError, OSError) as err:
+    except PyHankoSigningError as err:
+        if _path_refused(err):
+            raise SigningError(f"the signer's certificate could not be validated (revoked, or revocation data "
+                               f"unreachable?): {err.__cause__ or err}") from err
         raise SigningError(f"{failure}: {err}") from err
+    except (PdfError, ValueError, OSError) as err:
+        raise SigningError(f"{failure}: {err}") from err
+
+
+async def _with_own_session(work: Callable[[aiohttp.ClientSession | None], Awaitable[bytes]],
+                            network: bool) -> bytes:
+    if not network:
+        return await work(None)
+    async with aiohttp.ClientSession() as session:
+        return await work(session)
 
 
 async def _sign(pdf: bytes, pdf_signer: signers.PdfSigner, bytes_reserved: int | None, params: dict | None) -> bytes:

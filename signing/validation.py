@@ -26,6 +26,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import EmbeddedPdfSignature, validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 from pyhanko_certvalidator import ValidationContext
 
 from ._sync import outside_event_loop
@@ -175,19 +176,24 @@ def _signature_report(sig: EmbeddedPdfSignature, trust_roots: list[x509.Certific
                       dss: DocumentSecurityStore | None, revocation_mode: str, archived: bool) -> SignatureReport:
     name = sig.field_name
     try:
-        status = validate_pdf_signature(sig, _context(trust_roots, dss, "soft-fail"))
-        ts = status.timestamp_validity.timestamp if status.timestamp_validity else None
-        revocation = f"{revocation_mode}, checked now"
-        if ts is not None and dss is not None:
-            # Long-term validation: as of the trusted timestamp, with the embedded revocation data.
-            context = _context(trust_roots, dss, "hard-fail", moment=ts)
-            status = validate_pdf_signature(sig, context, ts_validation_context=_context(trust_roots, dss, "soft-fail"))
-            revocation = f"hard-fail with embedded data, as of {ts.isoformat()}"
-        elif revocation_mode != "soft-fail":
+        claimed = _signature_timestamp_time(sig)
+        if claimed is not None and dss is not None:
+            # Long-term validation: as of the timestamp, with the embedded revocation data.  The
+            # token's time is trusted only if the token validates, which the report requires.
+            status = validate_pdf_signature(sig, _context(trust_roots, dss, "hard-fail", moment=claimed),
+                                            ts_validation_context=_context(trust_roots, dss, "soft-fail"))
+            revocation = f"hard-fail with embedded data, as of {claimed.isoformat()}"
+        else:
             status = validate_pdf_signature(sig, _context(trust_roots, dss, revocation_mode))
+            revocation = f"{revocation_mode}, checked now"
+        ts = status.timestamp_validity.timestamp if status.timestamp_validity else None
     except (SignatureValidationError, ValueError, PdfError) as err:
         return SignatureReport(name, "signature", "", None, None, "unknown", False, False, False, "", "unknown",
                                "unknown", str(err))
+    problem = ""
+    token = status.timestamp_validity
+    if token is not None and not (token.intact and token.valid and token.trusted):
+        problem = "the signature timestamp does not validate (altered, or its authority is not trusted)"
     level = "B-B"
     if ts is not None:
         level = "B-T"
@@ -203,7 +209,16 @@ def _signature_report(sig: EmbeddedPdfSignature, trust_roots: list[x509.Certific
         revocation=revocation,
         coverage=status.coverage.name if status.coverage else "unknown",
         modification_level=status.modification_level.name if status.modification_level else "unknown",
+        problem=problem,
     )
+
+
+def _signature_timestamp_time(sig: EmbeddedPdfSignature) -> datetime | None:
+    """The time the signature's timestamp token states (validated with the signature, not here)."""
+    for signed_data in extract_tst_data_iter(sig.signer_info, signed=False):
+        info = signed_data["encap_content_info"]["content"].parsed
+        return info["gen_time"].native
+    return None
 
 
 def _timestamp_report(sig: EmbeddedPdfSignature, trust_roots: list[x509.Certificate],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -256,3 +257,38 @@ def test_the_stamp_time_is_roc_in_asia_taipei_whatever_the_machine_zone(monkeypa
         monkeypatch.delenv("TZ")
         time.tzset()
     assert made.lines == ("簽署人：DEMO 簽章", "機關：臺北市政府財政局", "時間：中華民國116年1月1日 01:30")
+
+
+def _contents(pdf: bytes) -> re.Match:
+    match = re.search(rb"/Contents\s*<([0-9a-fA-F]+)>", pdf)
+    assert match is not None
+    return match
+
+
+def _with_timestamp_of(pdf: bytes, donor: bytes) -> bytes:
+    """``pdf`` with its signature's timestamp token replaced by ``donor``'s (a genuine token over
+    another signature), padded into the same reserved space: the signed bytes stay untouched."""
+    from asn1crypto import cms
+
+    def signed_data(data: bytes) -> cms.ContentInfo:
+        return cms.ContentInfo.load(bytes.fromhex(_contents(data)[1].decode()), strict=False)  # zero padding after
+
+    target, source = signed_data(pdf), signed_data(donor)
+    target["content"]["signer_infos"][0]["unsigned_attrs"] = source["content"]["signer_infos"][0]["unsigned_attrs"]
+    hex_cms = target.dump(force=True).hex().encode()
+    match = _contents(pdf)
+    reserved = match.end(1) - match.start(1)
+    assert len(hex_cms) <= reserved
+    return pdf[:match.start(1)] + hex_cms.ljust(reserved, b"0") + pdf[match.end(1):]
+
+
+def test_a_transplanted_signature_timestamp_is_reported(components, annex2_pdf):
+    signer = components.signer.signer()
+    options = SignatureOptions(level=Level.B_T)
+    genuine = sign_pdf(annex2_pdf, signer, options, components.signing)
+    donor = sign_pdf(annex2_pdf, signer, options, components.signing)  # another signature value
+    assert verify_pdf(genuine, components.trust_roots).ok
+
+    verification = verify_pdf(_with_timestamp_of(genuine, donor), components.trust_roots)
+    assert not verification.ok
+    assert any("timestamp does not validate" in p for p in verification.problems), verification.problems

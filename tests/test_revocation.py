@@ -1,0 +1,125 @@
+"""Revocation data is fetched once per validity window, never used past it, and a signer revoked
+meanwhile is refused at the next refresh.
+
+A demo PKI whose signer certificate is revoked one minute ago answers first as of three minutes
+ago (OCSP and CRLs say "good") and then as of now ("revoked"); the cache's clock is moved instead
+of waiting.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+
+import pikepdf
+import pytest
+from pyhanko.sign import signers
+
+from signing import (
+    Level,
+    RevocationCache,
+    SignatureOptions,
+    SigningContext,
+    SigningError,
+    SigningLoop,
+    sign_pdf,
+    verify_pdf,
+)
+from signing.demo_pki import DemoPkiServer, ensure_demo_pki
+from signing.revocation import MARGIN
+
+pytestmark = pytest.mark.integration
+
+
+def blank_pdf() -> bytes:
+    document = pikepdf.new()
+    document.add_blank_page(page_size=(595, 842))
+    with document.open_metadata() as meta:  # XMP, as converted forms have
+        meta["dc:title"] = "revocation test"
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def revoked_pki(tmp_path):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    files = ensure_demo_pki(tmp_path / "pki", signer_revoked_since=now - timedelta(minutes=1))
+    with DemoPkiServer(files) as pki:
+        pki.answer_as_of(now - timedelta(minutes=3))  # before the revocation
+        yield pki, now
+
+
+def test_a_revoked_signer_is_refused_once_the_cache_refreshes(revoked_pki):
+    pki, now = revoked_pki
+    clock = [now]
+    cache = RevocationCache(now=lambda: clock[0])
+    loop = SigningLoop()
+    try:
+        context = SigningContext(tsa_url=pki.tsa_url, trust_roots=(pki.cert("root"),), loop=loop, revocation=cache)
+        signer = signers.SimpleSigner.load_pkcs12(str(pki.files.signer_p12), passphrase=pki.files.password)
+        options = SignatureOptions(level=Level.B_LTA)
+        pdf = blank_pdf()
+
+        first = sign_pdf(pdf, signer, options, context)
+        assert verify_pdf(first, [pki.cert("root")]).ok
+        assert cache.refreshes == 1
+
+        pki.answer_as_of(None)  # from now on the PKI says the signer is revoked
+        # Within the window the cached "good" stands (the README says how long at most) ...
+        second = sign_pdf(pdf, signer, options, context)
+        assert verify_pdf(second, [pki.cert("root")]).ok
+        assert cache.refreshes == 1
+
+        # ... and once it ends, the fresh data refuses the signer.
+        key = signer.signing_cert.sha256.hex()
+        snapshot = cache.current(key)
+        assert snapshot is not None
+        clock[0] = snapshot.valid_until
+        assert cache.current(key) is None
+        with pytest.raises(SigningError, match="could not be validated") as refused:
+            sign_pdf(pdf, signer, options, context)
+        assert "certificate was revoked at" in str(refused.value)  # the responder's word, not a fault
+    finally:
+        loop.close()
+
+
+def test_no_signature_uses_revocation_data_past_its_next_update(revoked_pki):
+    pki, now = revoked_pki
+    clock = [now]
+    cache = RevocationCache(now=lambda: clock[0])
+    loop = SigningLoop()
+    try:
+        context = SigningContext(tsa_url=pki.tsa_url, trust_roots=(pki.cert("root"),), loop=loop, revocation=cache)
+        signer = signers.SimpleSigner.load_pkcs12(str(pki.files.signer_p12), passphrase=pki.files.password)
+        sign_pdf(blank_pdf(), signer, SignatureOptions(level=Level.B_LT), context)
+        snapshot = cache.current(signer.signing_cert.sha256.hex())
+        assert snapshot is not None and snapshot.ocsps and snapshot.crls
+
+        next_updates = [single["next_update"].native
+                        for response in snapshot.ocsps
+                        for single in response["response_bytes"]["response"].parsed["tbs_response_data"]["responses"]]
+        next_updates += [item["tbs_cert_list"]["next_update"].native for item in snapshot.crls]
+        # Used only until the earliest nextUpdate less the margin (the demo OCSP answers for 10 min).
+        assert snapshot.valid_until == min(next_updates) - MARGIN
+        assert snapshot.valid_until <= snapshot.fetched_at + cache.max_age
+
+        clock[0] = snapshot.valid_until - timedelta(seconds=1)
+        sign_pdf(blank_pdf(), signer, SignatureOptions(level=Level.B_LT), context)
+        assert cache.refreshes == 1  # still inside the window: reused
+        clock[0] = snapshot.valid_until
+        sign_pdf(blank_pdf(), signer, SignatureOptions(level=Level.B_LT), context)
+        assert cache.refreshes == 2  # at its end: fetched again
+    finally:
+        loop.close()
+
+
+def test_the_cache_never_outlives_its_maximum_age():
+    moment = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+    cache = RevocationCache(now=lambda: moment, max_age=timedelta(hours=1))
+    snapshot = cache.store("signer", [], [], [])  # data that names no nextUpdate at all
+    assert snapshot.valid_until == moment + timedelta(hours=1)
+    assert cache.current("signer") is snapshot
+    assert cache.current("another signer") is None
+    cache.forget("signer")
+    assert cache.current("signer") is None

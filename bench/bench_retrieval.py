@@ -1,11 +1,13 @@
-"""Retrieval under load: 20 concurrent clients fetching records from gunicorn for 60 s.
+"""Retrieval under load: 20 concurrent clients fetching records for 60 s.
 
-    .venv/bin/python bench/bench_retrieval.py [--clients 20] [--seconds 60] [--workers 2] [--records 20]
-                                              [--database sqlite|postgresql]
+    .venv/bin/python bench/bench_retrieval.py [--server serve|gunicorn] [--clients 20] [--seconds 60]
+                                              [--workers 2] [--records 20] [--database sqlite|postgresql]
 
-Production-shaped: SeaweedFS runs as a separate S3 service (started here) and the app under
-gunicorn with the packaged configuration (``forms_service.web.gunicorn_conf``), N workers × 16
-threads.  Each client loops: GET a record's metadata, then GET its PDF (keep-alive, X-Purpose sent).
+``--server serve`` (the default): ``forms-service serve`` on the embedded default, as a fresh
+machine runs it — its own SeaweedFS and demo PKI, N web workers × 16 threads.  ``--server gunicorn``:
+production-shaped, SeaweedFS as a separate S3 service (started here) and the app under gunicorn
+with the packaged configuration (``forms_service.web.gunicorn_conf``).  Each client loops: GET a
+record's metadata, then GET its PDF (keep-alive, X-Purpose sent).
 Prints errors, p50/p99 for metadata and for PDF downloads, and the same for one client alone
 first (the baseline, same run) as ratios; then checks that the audit log holds exactly one entry
 per retrieval served.
@@ -121,6 +123,8 @@ def wait_for(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--server", choices=("serve", "gunicorn"), default="serve",
+                        help="forms-service serve on the embedded default, or gunicorn beside a separate S3")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--baseline-seconds", type=float, default=10)
@@ -132,27 +136,30 @@ def main() -> None:
 
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-retrieval-"))
-        s3 = stack.enter_context(EmbeddedSeaweedFS(Path(tmp) / "s3", bucket="forms-records"))
         data_dir = Path(tmp) / "data"
-        data_dir.mkdir()
+        data_dir.mkdir(mode=0o700)
+        env = {**os.environ, "FORMS_DATA_DIR": str(data_dir), "FORMS_WEB_WORKERS": str(args.workers)}
         if args.database == "postgresql":
             from tests.postgres import private_cluster
 
-            database_url = stack.enter_context(private_cluster())
+            env["FORMS_DATABASE_URL"] = stack.enter_context(private_cluster())
+        database_url = env.get("FORMS_DATABASE_URL", f"sqlite:///{data_dir / 'catalog.sqlite3'}")
+        port = free_port()
+        log = stack.enter_context(open(Path(tmp) / "server.log", "w"))
+        if args.server == "serve":
+            command = [sys.executable, "-m", "forms_service.cli", "serve", "--port", str(port)]
         else:
-            database_url = f"sqlite:///{data_dir / 'catalog.sqlite3'}"
+            s3 = stack.enter_context(EmbeddedSeaweedFS(Path(tmp) / "s3", bucket="forms-records"))
+            env.update({"FORMS_PORT": str(port), "FORMS_S3_ENDPOINT": s3.endpoint,
+                        "FORMS_S3_ACCESS_KEY": s3.credentials.access_key,
+                        "FORMS_S3_SECRET_KEY": s3.credentials.secret_key, "FORMS_RETENTION_MODE": "GOVERNANCE",
+                        "FORMS_SIGNATURE_LEVEL": "B-B", "FORMS_DATABASE_URL": database_url})
+            command = [sys.executable, "-m", "gunicorn", "-c", "python:forms_service.web.gunicorn_conf"]
         catalog = SqlCatalog(database_url)
         catalog.create_schema()
         token = create_token(catalog, agency="000000000D", role="admin", label="bench")
-        port = free_port()
-        env = {**os.environ, "FORMS_DATA_DIR": str(data_dir), "FORMS_PORT": str(port),
-               "FORMS_S3_ENDPOINT": s3.endpoint, "FORMS_S3_ACCESS_KEY": s3.credentials.access_key,
-               "FORMS_S3_SECRET_KEY": s3.credentials.secret_key, "FORMS_RETENTION_MODE": "GOVERNANCE",
-               "FORMS_CONVERTER_WORKERS": "1", "FORMS_WEB_WORKERS": str(args.workers),
-               "FORMS_SIGNATURE_LEVEL": "B-B", "FORMS_DATABASE_URL": database_url}
-        log = open(Path(tmp) / "gunicorn.log", "w")  # noqa: SIM115 — kept open for the server's lifetime
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:forms_service.web.gunicorn_conf",
-                                 "--access-logfile", "/dev/null"], env=env, stdout=log, stderr=log)
+        proc = subprocess.Popen([*command, "--access-logfile", "/dev/null"] if args.server == "gunicorn" else command,
+                                env=env, stdout=log, stderr=log)
         try:
             wait_for(port, proc)
             record_ids = []
@@ -166,14 +173,14 @@ def main() -> None:
                     raise SystemExit(f"seeding failed: {response.status} {body}")
                 record_ids.append(body["record_id"])
             started = datetime.now(timezone.utc)
-            print(f"gunicorn: {args.workers} worker(s) × 16 threads, catalog on {args.database}; "
+            print(f"{'forms-service serve (embedded store)' if args.server == 'serve' else 'gunicorn, separate S3'}: "
+                  f"{args.workers} web worker(s) × 16 threads, catalog on {args.database}; "
                   f"{len(record_ids)} annex2 records seeded")
             baseline = run_clients(port, token, record_ids, 1, args.baseline_seconds)
             loaded = run_clients(port, token, record_ids, args.clients, args.seconds)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)
-            log.close()
         with catalog.engine.connect() as connection:
             audited = connection.scalar(select(func.count()).select_from(AuditEventRow).where(
                 AuditEventRow.at >= started, AuditEventRow.action.in_(("record.read", "record.download")),
@@ -183,8 +190,9 @@ def main() -> None:
     served = baseline["served"] + loaded["served"]
     print(f"baseline, 1 client {args.baseline_seconds:.0f} s: {baseline['served']} requests, "
           f"metadata p50 {pct(baseline['meta'], 50):.1f} ms, PDF p50 {pct(baseline['pdf'], 50):.1f} ms")
-    print(f"load, {args.clients} clients {args.seconds:.0f} s: {loaded['served']} requests "
-          f"({loaded['served'] / args.seconds:.0f}/s), errors {loaded['errors']}")
+    rate, single_rate = loaded["served"] / args.seconds, baseline["served"] / args.baseline_seconds
+    print(f"load, {args.clients} clients {args.seconds:.0f} s: {loaded['served']} requests ({rate:.0f}/s, "
+          f"{rate / max(single_rate, 0.001):.1f}× the single client's rate), errors {loaded['errors']}")
     for kind, label in (("meta", "metadata"), ("pdf", "PDF download")):
         p50, p99 = pct(loaded[kind], 50), pct(loaded[kind], 99)
         print(f"  {label:13} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms   "

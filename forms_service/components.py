@@ -165,6 +165,40 @@ class Components:
         self.close()
 
 
+@dataclass
+class SharedServices:
+    """What every process on a data directory shares and one process owns: the embedded object
+    store and the demo PKI.  A server's master process starts them before its web workers, which
+    attach to them (``start_components`` finds them running), so workers come and go — restarted
+    after a crash, or several at once — while the store and the PKI stay up."""
+
+    store: EmbeddedSeaweedFS | None = None
+    pki: DemoPkiServer | None = None
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.stop()
+        if self.pki is not None:
+            self.pki.stop()
+
+
+def start_shared_services(settings: Settings) -> SharedServices:
+    """Start the embedded store and the demo PKI as the settings ask; on failure stop what started."""
+    secure_data_dir(settings)
+    shared = SharedServices()
+    with open(settings.data_dir / ".start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if settings.demo_signer:
+                shared.pki = DemoPkiServer(ensure_demo_pki(settings.data_dir / "pki")).start()
+            if settings.embedded_store:
+                shared.store = EmbeddedSeaweedFS(settings.data_dir / "seaweedfs", bucket=settings.s3_bucket).start()
+        except BaseException:
+            shared.close()
+            raise
+    return shared
+
+
 def start_components(settings: Settings, *, with_archive: bool = True, with_converter: bool = True,
                      workers: int | None = None) -> Components:
     """Start everything the settings describe; on any failure, stop what was started and raise.

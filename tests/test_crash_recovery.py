@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import load_example, start_serve
+from tests.conftest import descendants, load_example, start_serve
 
 CLI = [sys.executable, "-m", "forms_service.cli"]
 pytestmark = pytest.mark.integration
@@ -47,7 +48,10 @@ def test_a_killed_service_leaves_no_half_record_and_the_archive_reconciles(tmp_p
         for thread in posts:
             thread.start()
         held, _ = tsa.accept()  # the first register is converted and being signed
-        os.kill(proc.pid, signal.SIGKILL)
+        # The whole service at once, as a power cut would: the master, its web workers and theirs.
+        for pid in [proc.pid, *descendants(proc.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         proc.wait(10)
         held.close()
         for thread in posts:

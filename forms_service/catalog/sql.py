@@ -6,6 +6,8 @@ Rows never leave this module: every read is mapped to frozen values inside its s
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,10 +16,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, create_engine, delete, event, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 from ..audit.chain import GENESIS, row_hash
 from . import mapping
+from .groups import GroupCommitter
 from .guard import does, translating_database_errors
 from .models import (
     ApiTokenRow,
@@ -66,8 +69,10 @@ class SqlCatalog:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time and makes the others sleep and retry, which under load
-        # adds seconds to the slowest requests; threads of one process queue here instead.
-        self._write_lock = threading.Lock() if url.startswith("sqlite") else None
+        # adds seconds to the slowest requests; writers queue here instead — threads and, for a
+        # database file, processes (a server's web workers) too.
+        self._write_lock = _SqliteWriteLock(self.engine.url.database) if url.startswith("sqlite") else None
+        self._audit_groups = GroupCommitter(self._write_audit_group)
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
@@ -133,10 +138,13 @@ class SqlCatalog:
     @does("read the record")
     def get_record(self, record_id: str, *, agency: str | None = None) -> Record | None:
         with self._sessions() as s:
-            query = select(RecordRow).options(selectinload(RecordRow.versions)).where(RecordRow.id == record_id)
+            # One joined query rather than one per relationship: every retrieval starts here.
+            query = select(RecordRow).options(
+                joinedload(RecordRow.versions).joinedload(VersionRow.revisions), joinedload(RecordRow.subjects),
+            ).where(RecordRow.id == record_id)
             if agency is not None:
                 query = query.where(_agency_clause(agency))
-            row = s.scalars(query).first()
+            row = s.scalars(query).unique().first()
             return mapping.record(row) if row is not None else None
 
     @does("search the records")
@@ -371,8 +379,13 @@ class SqlCatalog:
 
     @does("write the audit event")
     def audit(self, event: NewAuditEvent) -> None:
+        self._audit_groups.write(event)  # durable when this returns, committed with its group
+
+    def _write_audit_group(self, events: list[NewAuditEvent]) -> None:
         with self._writing() as s:
-            s.add(_audit_row(s, event))
+            for event in events:
+                s.add(_audit_row(s, event))
+                s.flush()  # in order: each entry's id follows the one it is chained to
 
     @does("read the audit log")
     def audit_events(self, *, record_id: str | None = None, limit: int = 100) -> list[AuditEvent]:
@@ -460,7 +473,46 @@ class SqlCatalog:
 
     @does("close the catalog")
     def close(self) -> None:
+        self._audit_groups.close()
         self.engine.dispose()
+
+
+class _SqliteWriteLock:
+    """One SQLite writer at a time: a thread lock, then an flock on ``<database>.write-lock``.
+
+    Waiting in the kernel, a writer starts the moment the previous one commits; SQLite's own busy
+    handler sleeps in growing steps (up to 100 ms) while another process writes.
+    """
+
+    def __init__(self, database: str | None):
+        self._threads = threading.Lock()
+        self._path = f"{database}.write-lock" if database and database != ":memory:" else None
+        self._fd: int | None = None
+        self._pid = 0
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        try:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
+            self._fd, self._pid = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+        return self._fd
 
 
 def _end_sessions(session: Session, username: str, now: datetime | None = None) -> int:

@@ -1,15 +1,19 @@
-"""``forms-service serve``: the HTTP(S) service in one process, with its components."""
+"""``forms-service serve``: the service under gunicorn, one web process per core by default.
+
+The master process starts what the web processes share (the embedded store and the demo PKI),
+prints the address and the demo token, and supervises the workers; each worker starts its own
+LibreOffice workers, signer and catalog connection (``forms_service.web.wsgi``).
+"""
 
 from __future__ import annotations
 
 import os
-import signal
 import ssl
 import sys
-import threading
-from types import FrameType
+from typing import Any
 
 import click
+from gunicorn.app.base import BaseApplication
 
 from ..errors import ConfigError
 from ..settings import Settings
@@ -21,55 +25,74 @@ DEMO_AGENCY_CODE = "000000000D"
 
 @click.command()
 @click.option("--host", help="address to listen on (default FORMS_HOST or 127.0.0.1)")
-@click.option("--port", type=int, help="port to listen on (default FORMS_PORT or 8080)")
-def serve(host: str | None, port: int | None) -> None:
-    """Run the HTTP(S) service (starts the embedded store and LibreOffice workers as needed).
+@click.option("--port", type=int, help="port to listen on (default FORMS_PORT or 8080; 0 picks a free one)")
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="web worker processes (default FORMS_WEB_WORKERS or one per core)")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Run the HTTP(S) service under gunicorn (starts the embedded store, the demo PKI and the
+    LibreOffice workers as the settings ask).
 
-    HTTPS when FORMS_TLS_CERTIFICATE and FORMS_TLS_KEY are set.  In production run it under
-    gunicorn instead: gunicorn -c python:forms_service.web.gunicorn_conf
+    HTTPS when FORMS_TLS_CERTIFICATE and FORMS_TLS_KEY are set.  The same server as
+    gunicorn -c python:forms_service.web.gunicorn_conf, plus the demo token in demo mode.
     """
-    from werkzeug.serving import make_server
-
-    from ..access import Role
-    from ..access.tokens import create_token
-    from ..audit.seals import DailySealer
-    from ..components import start_components
-    from ..web import create_app
-
-    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    settings = load_settings(**overrides)
-    click.echo("starting: LibreOffice workers, signer" + (", embedded object store" if settings.embedded_store else ""),
+    # The settings and gunicorn's configuration are read from the environment, here and in the
+    # workers (which inherit it): the options become FORMS_* variables first.
+    for name, value in (("FORMS_HOST", host), ("FORMS_PORT", port), ("FORMS_WEB_WORKERS", workers)):
+        if value is not None:
+            os.environ[name] = str(value)
+    settings = load_settings()
+    tls_context(settings)  # a certificate that cannot be loaded stops here, with its setting named
+    click.echo("starting: " + ", ".join(["web workers", "LibreOffice workers", "signer",
+                                         *(["embedded object store"] if settings.embedded_store else [])]),
                err=True)
-    # Until the server runs, TERM must unwind like Ctrl-C so half-started components are stopped.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    components = start_components(settings)
-    sealer = DailySealer(components.sealer).start()
-    try:
-        app = create_app(settings, components=components)
-        server = make_server(settings.host, settings.port, app, threaded=True, ssl_context=tls_context(settings))
-        url = f"{'https' if settings.tls_certificate else 'http'}://{settings.host}:{server.server_port}"
+    ServiceServer(settings).run()
+
+
+class ServiceServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
+    """gunicorn with the packaged configuration and, when it is ready, the address and demo token."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        from ..web import gunicorn_conf
+
+        for key in self.cfg.settings:
+            if key != "wsgi_app" and hasattr(gunicorn_conf, key):
+                self.cfg.set(key, getattr(gunicorn_conf, key))
+        self.cfg.set("when_ready", self._ready)
+        self.cfg.set("proc_name", "forms-service")
+
+    def load(self) -> Any:
+        from ..web.wsgi import app
+
+        return app
+
+    def _ready(self, server: Any) -> None:
+        """In the master, listening and with the shared services up: say where, and who may."""
+        host, port = server.LISTENERS[0].sock.getsockname()[:2]
+        url = f"{'https' if self.settings.tls_certificate else 'http'}://{host}:{port}"
         click.echo(f"Forms Service listening on {url}")
-        if settings.embedded_store and settings.demo_signer:
-            catalog = components.require_archive()[1]
-            catalog.revoke_tokens(label="demo")
-            token = create_token(catalog, agency=DEMO_AGENCY_CODE, role=Role.ADMIN, label="demo")
-            show_demo_token(token, url, settings)
+        if self.settings.embedded_store and self.settings.demo_signer:
+            show_demo_token(demo_token(self.settings), url, self.settings)
         click.echo(f"pages for records clerks: {url}/records "
                    "(create a user first: forms-service users create --username NAME --agency CODE --role clerk)")
+        sys.stdout.flush()
 
-        def stop(signum: int, _frame: FrameType | None) -> None:
-            # shutdown() waits for serve_forever to return, so it must run in another thread;
-            # a second signal (Ctrl-C twice, or a supervisor's TERM after ours) is harmless.
-            click.echo(f"stopping ({signal.Signals(signum).name})", err=True)
-            threading.Thread(target=server.shutdown, daemon=True).start()
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        server.serve_forever()
-        server.server_close()
+def demo_token(settings: Settings) -> str:
+    """A new administrator's token for the demo, the previous one revoked."""
+    from ..access import Role
+    from ..access.tokens import create_token
+    from ..components import open_catalog
+
+    catalog = open_catalog(settings)
+    try:
+        catalog.revoke_tokens(label="demo")
+        return create_token(catalog, agency=DEMO_AGENCY_CODE, role=Role.ADMIN, label="demo")
     finally:
-        sealer.stop()
-        components.close()
+        catalog.close()
 
 
 def show_demo_token(token: str, url: str, settings: Settings) -> None:
@@ -87,7 +110,8 @@ def show_demo_token(token: str, url: str, settings: Settings) -> None:
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext | None:
-    """HTTPS (TLS 1.2 or newer) when FORMS_TLS_CERTIFICATE / FORMS_TLS_KEY are set; None otherwise."""
+    """HTTPS (TLS 1.2 or newer) when FORMS_TLS_CERTIFICATE / FORMS_TLS_KEY are set; None otherwise.
+    gunicorn loads them again in each worker; this check names the setting when they cannot be."""
     if not settings.tls_certificate:
         return None
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -1,18 +1,23 @@
-"""gunicorn settings for production, from the same FORMS_* settings as ``serve``.
+"""gunicorn settings for production, from the same FORMS_* settings as ``serve`` (which runs
+gunicorn with them).
 
     gunicorn -c python:forms_service.web.gunicorn_conf
 
 Listens on FORMS_HOST:FORMS_PORT, over HTTPS when FORMS_TLS_CERTIFICATE and FORMS_TLS_KEY are set
-(TLS 1.2 or newer).  Threads serve concurrent requests inside a worker (the work is mostly I/O
-and subprocesses).  With the embedded store keep one worker (FORMS_WEB_WORKERS), since it is tied
-to the process that started it; point FORMS_S3_ENDPOINT at a real S3 service to run more.
+(TLS 1.2 or newer).  FORMS_WEB_WORKERS processes (default: one per core) of FORMS_WEB_THREADS
+threads.  The master process owns what the workers share — the embedded object store and the
+demo PKI, when the settings use them — so workers can be several and be restarted without them.
+Each worker gets an equal share of the LibreOffice workers unless FORMS_CONVERTER_WORKERS says
+how many each should start.
 """
 
 from __future__ import annotations
 
 import os
 import ssl
+from typing import Any
 
+from forms_service.components import start_shared_services
 from forms_service.settings import Settings
 
 _settings = Settings.load()
@@ -20,8 +25,11 @@ _settings = Settings.load()
 wsgi_app = "forms_service.web.wsgi:app"
 bind = [f"{_settings.host}:{_settings.port}"]
 worker_class = "gthread"
-workers = int(os.environ.get("FORMS_WEB_WORKERS", "1" if _settings.embedded_store else "2"))
+workers = int(os.environ.get("FORMS_WEB_WORKERS") or os.cpu_count() or 2)
 threads = int(os.environ.get("FORMS_WEB_THREADS", "16"))
+# The machine's LibreOffice workers (FORMS_CONVERTER_WORKERS' default) shared among the web workers,
+# which read the variable when they start: forked from this process, they inherit it.
+os.environ.setdefault("FORMS_CONVERTER_WORKERS", str(max(1, _settings.converter_workers // workers)))
 # A 附件5 of 10,000 entries takes about a minute to produce; nothing else comes close.
 timeout = 180
 graceful_timeout = 30
@@ -33,11 +41,23 @@ limit_request_line = 8190
 # Forwarded addresses are handled by the app itself (FORMS_PROXY_HOPS), not by gunicorn.
 forwarded_allow_ips = ""
 
+
+def on_starting(server: Any) -> None:
+    """In the master, before any worker: the shared store and demo PKI (no-ops when not used)."""
+    server.forms_shared = start_shared_services(_settings)
+
+
+def on_exit(server: Any) -> None:
+    shared = getattr(server, "forms_shared", None)
+    if shared is not None:
+        shared.close()
+
+
 if _settings.tls_certificate:
     certfile = _settings.tls_certificate
     keyfile = _settings.tls_key
 
-    def ssl_context(config, default_ssl_context_factory):
+    def ssl_context(config: Any, default_ssl_context_factory: Any) -> ssl.SSLContext:
         context = default_ssl_context_factory()
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         return context

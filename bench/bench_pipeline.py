@@ -29,7 +29,7 @@ from pyhanko.sign.signers import SimpleSigner  # noqa: E402
 from forms_service.access import LOCAL_OPERATOR  # noqa: E402
 from forms_service.components import start_components  # noqa: E402
 from forms_service.convert.fonts import fontconfig_env  # noqa: E402
-from forms_service.forms import example_input, get_form  # noqa: E402
+from forms_service.forms import RenderOptions, example_input, get_form  # noqa: E402
 from forms_service.produce.render import render_docx  # noqa: E402
 from forms_service.produce.templates import packaged_template  # noqa: E402
 from forms_service.settings import Settings  # noqa: E402
@@ -49,7 +49,8 @@ def naive_once(components, work: Path) -> float:
     spec = get_form("annex2-agreement")
     started = time.perf_counter()
     form = spec.validate(EXAMPLE)
-    docx = render_docx(packaged_template(spec.template), spec.context(form, components.producer.options))
+    docx = render_docx(packaged_template(spec.template),
+                       spec.context(form, RenderOptions(provider_name=components.settings.provider_name)))
     job = Path(tempfile.mkdtemp(dir=work))
     (job / "in.docx").write_bytes(docx)
     filt = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'

@@ -213,10 +213,19 @@ def start_components(settings: Settings, *, with_archive: bool = True, with_conv
 
 def _start_components(settings: Settings, *, with_archive: bool, with_converter: bool,
                       workers: int | None) -> Components:
-    templates = open_templates(settings)
-    preload_fonts(templates)
     closers: list[Callable[[], None]] = []
     try:
+        # LibreOffice takes the longest to start (~1 s): its workers start first and meanwhile the
+        # rest starts; they are waited for at the end, so a failure still stops start-up.
+        converter = None
+        if with_converter:
+            converter = LibreOfficePool(
+                workers=workers or settings.converter_workers, timeout=settings.conversion_timeout,
+                soffice=settings.soffice_path, uno_python=settings.uno_python, start_in_background=True,
+            )
+            closers.append(converter.close)
+        templates = open_templates(settings)
+        preload_fonts(templates)
         demo = None
         if settings.demo_signer:
             demo = DemoPkiServer(ensure_demo_pki(settings.data_dir / "pki")).start()
@@ -231,13 +240,6 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
         closers.append(loop.close)
         signing = SigningContext(tsa_url=tsa_url, trust_roots=tuple(roots), stamp_font=StampFont(kai) if kai else None,
                                  loop=loop, revocation=RevocationCache())
-        converter = None
-        if with_converter:
-            converter = LibreOfficePool(
-                workers=workers or settings.converter_workers, timeout=settings.conversion_timeout,
-                soffice=settings.soffice_path, uno_python=settings.uno_python,
-            )
-            closers.append(converter.close)
         components = Components(settings, converter=converter, signer=signer, trust_roots=roots, templates=templates,
                                 signing=signing, level=level, provider_signer=provider_signer)
         if with_archive:
@@ -246,6 +248,8 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
                 closers.append(components.embedded_store.stop)
             components.catalog = open_catalog(settings)
             closers.append(components.catalog.close)
+        if converter is not None:
+            converter.wait_started()
         components._closers = closers
         return components
     except BaseException:

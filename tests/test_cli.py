@@ -65,6 +65,54 @@ def test_render_reads_standard_input(runner, tmp_path):
     assert result.exit_code == 2 and "not valid JSON" in result.stderr
 
 
+@pytest.mark.integration  # LibreOffice, the demo PKI, a real process
+def test_render_batch_produces_the_good_items_and_names_each_refusal(tmp_path):
+    """A directory with two good inputs, one with a bad date and one not JSON; then a JSON-lines
+    file mixing forms, an unknown form among them."""
+    source = tmp_path / "in"
+    source.mkdir()
+    example = load_example("annex2-agreement")
+    write_json(source / "taipei.json", {"form": "annex2-agreement", "input": example})
+    write_json(source / "tainan.json", example)  # a plain input of the FORM_ID given
+    write_json(source / "bad-date.json", {"form": "annex2-agreement",
+                                          "input": {**example, "period": {**example["period"], "end": "115/13/40"}}})
+    (source / "broken.json").write_text("{not json")
+    out = tmp_path / "out"
+    result = subprocess.run(CLI + ["render", "annex2-agreement", "--batch", str(source), "-o", str(out)],
+                            capture_output=True, text=True, env=cli_env(tmp_path / "data"), timeout=300)
+    assert result.returncode == 2, result.stdout + result.stderr[-2000:]
+    assert sorted(p.name for p in out.iterdir()) == ["tainan.pdf", "taipei.pdf"]  # nothing half-written
+    for pdf in out.iterdir():
+        assert "Signature is Valid" in subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True).stdout
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("bad-date: refused:") and "period.end" in line for line in lines), lines
+    assert any(line.startswith("broken: refused:") and "not valid JSON" in line for line in lines), lines
+    assert lines[-1].startswith("4 item(s): 2 ok, 2 refused, 0 failed")
+    assert "rendering" in result.stderr  # the progress bar
+
+    jsonl = tmp_path / "items.jsonl"
+    jsonl.write_text("\n".join(json.dumps(item, ensure_ascii=False) for item in [
+        {"form": "annex3-requirements", "input": load_example("annex3-requirements"), "name": "要求"},
+        {"form": "annex9", "input": {}},
+    ]) + "\n", encoding="utf-8")
+    result = subprocess.run(CLI + ["render", "--batch", str(jsonl), "-o", str(tmp_path / "out2")],
+                            capture_output=True, text=True, env=cli_env(tmp_path / "data"), timeout=300)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert [p.name for p in (tmp_path / "out2").iterdir()] == ["要求.pdf"]
+    assert any(line.startswith("line-00002: refused:") and "unknown form" in line
+               for line in result.stdout.splitlines()), result.stdout
+
+
+def test_render_batch_of_only_bad_items_starts_nothing_and_exits_2(runner, tmp_path):
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "a.json").write_text("[]")
+    result = runner("render", "--batch", str(source), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "1 item(s): 0 ok, 1 refused, 0 failed" in result.stdout
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_unknown_form_exits_2(runner):
     result = runner("forms", "schema", "annex9")
     assert result.exit_code == 2 and "unknown form" in result.stderr

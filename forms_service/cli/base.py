@@ -11,14 +11,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..catalog import Catalog
-from ..components import Components
 from ..errors import FormsError, InputError, ValidationFailed
 from ..settings import Settings
+
+if TYPE_CHECKING:  # imported when a command needs them: `--help` and `render` start faster
+    from ..catalog import Catalog
+    from ..components import Components
 
 EXIT_INPUT = 2
 

@@ -8,20 +8,39 @@ from pathlib import Path
 
 import click
 
+from ..errors import InputError
 from ..forms import all_forms, example_input, get_form
 from .base import load_settings, read_json, started
 
 
 @click.command()
-@click.argument("form_id")
-@click.argument("input_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="where to write the signed PDF/A")
-def render(form_id: str, input_file: Path, output: Path) -> None:
+@click.argument("form_id", required=False)
+@click.argument("input_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="where to write the signed PDF/A (with --batch: the directory for them)")
+@click.option("--batch", "batch_source", type=click.Path(exists=True, path_type=Path),
+              help="many inputs: a directory of *.json files or a .jsonl file, one item each")
+def render(form_id: str | None, input_file: Path | None, output: Path, batch_source: Path | None) -> None:
     """Fill FORM_ID from INPUT_FILE (JSON) into a signed PDF/A, without a server.
 
     INPUT_FILE may be - for standard input.  Invalid input exits with status 2 and names the field.
+
+    \b
+    With --batch SOURCE -o OUTDIR, every item of SOURCE becomes OUTDIR/NAME.pdf on the warm
+    LibreOffice workers, with a progress bar and a summary.  An item is
+      {"form": "annex2-agreement", "input": {...}, "name": "optional file name"}
+    or a plain input of FORM_ID when FORM_ID is given.  A directory's items are named after their
+    files, a .jsonl file's after their line numbers.  Bad items are refused with the field named
+    and the others still produced.  Exit status 0 when every item was produced, 2 when any was
+    refused, 1 when any failed.
     """
+    if batch_source is not None:
+        if input_file is not None:
+            raise InputError("give either INPUT_FILE or --batch SOURCE, not both")
+        render_batch(form_id, batch_source, output)
+        return
+    if form_id is None or input_file is None:
+        raise InputError("render needs FORM_ID and INPUT_FILE (or --batch SOURCE): see --help")
     from ..components import open_templates
     from ..produce import validate_input
 
@@ -33,6 +52,43 @@ def render(form_id: str, input_file: Path, output: Path) -> None:
     tmp.write_bytes(produced.pdf)
     tmp.replace(output)  # never leave a half-written PDF under the requested name
     click.echo(f"{output}: {spec.annex} {spec.title}, {produced.pages} page(s), signed, sha256 {produced.sha256}")
+
+
+def render_batch(form_id: str | None, source: Path, out_dir: Path) -> None:
+    from ..components import open_templates
+    from ..produce.batch import check_all, in_item_order, produce_ready, read_items, summary
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: with --batch, -o names a directory")
+    if form_id is not None:
+        get_form(form_id)  # an unknown form id is refused before anything starts
+    settings = load_settings()
+    try:
+        items = read_items(source, form_id)
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"{source}: cannot read it ({err})") from err
+    if not items:
+        raise InputError(f"{source}: no items (a directory of *.json files or a .jsonl file)")
+    checked = check_all(items, open_templates(settings))  # every input checked before LibreOffice starts
+    produced = []
+    if checked.ready:
+        workers = settings.converter_workers
+        with started(settings, archive=False, converter=True, workers=workers) as components, \
+                click.progressbar(length=len(checked.ready), label="rendering", file=sys.stderr,
+                                  show_pos=True, show_eta=True) as bar:
+            produced = produce_ready(checked.ready, components.producer, out_dir, parallel=workers,
+                                     on_done=lambda _: bar.update(1))
+    outcomes = in_item_order(items, checked.refused + produced)
+    for outcome in outcomes:
+        if outcome.status != "ok":
+            click.echo(f"{outcome.name}: {outcome.status}: {outcome.detail}")
+    counts = summary(outcomes)
+    click.echo(f"{len(outcomes)} item(s): {counts['ok']} ok, {counts['refused']} refused, {counts['failed']} failed"
+               f" — written to {out_dir}")
+    if counts["failed"]:
+        sys.exit(1)
+    if counts["refused"]:
+        sys.exit(2)
 
 
 @click.group()

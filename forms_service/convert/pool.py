@@ -155,7 +155,10 @@ class LibreOfficePool:
         work_dir: Path | None = None,
         max_waiting: int | None = None,
         start_timeout: float = 60.0,
+        start_in_background: bool = False,
     ):
+        """``start_in_background``: return at once and let the workers start meanwhile (while the
+        caller starts its other parts); ``wait_started`` then says whether they did."""
         for exe, what in ((soffice, "soffice"), (uno_python, "a Python with uno")):
             if not shutil.which(exe):
                 raise ServiceUnavailable(
@@ -172,27 +175,35 @@ class LibreOfficePool:
         self._handout: FairHandout[Worker] = FairHandout()
         self._waiting = threading.BoundedSemaphore(max_waiting or workers * 8)
         self._closed = False
-        self._start_all()
+        self._start_errors: list[BaseException] = []
+        self._start_lock = threading.Lock()
+        self._starting = [threading.Thread(target=self._start_one, args=(w,), name=f"lo-start-{w.index}")
+                          for w in self._workers]
+        for thread in self._starting:
+            thread.start()
+        if not start_in_background:
+            self.wait_started()
 
-    def _start_all(self) -> None:
-        errors: list[BaseException] = []
+    def _start_one(self, worker: Worker) -> None:
+        try:
+            worker.start()
+        except BaseException as err:  # collected and re-raised by wait_started
+            self._start_errors.append(err)
 
-        def start(w: Worker) -> None:
-            try:
-                w.start()
-            except BaseException as err:  # collected and re-raised below
-                errors.append(err)
-
-        threads = [threading.Thread(target=start, args=(w,)) for w in self._workers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            self.close()
-            raise errors[0]
-        for w in self._workers:
-            self._handout.add(w)
+    def wait_started(self) -> None:
+        """Returns once every worker runs; if one could not start, stops the pool and raises why."""
+        with self._start_lock:  # the first caller finishes the start; the others find it done
+            for thread in self._starting:
+                thread.join()
+            if self._starting:
+                self._starting = []
+                if self._start_errors:
+                    self.close()
+                    raise self._start_errors[0]
+                for w in self._workers:
+                    self._handout.add(w)
+            elif self._start_errors:
+                raise ServiceUnavailable("the converter pool did not start") from self._start_errors[0]
 
     # --- Converter protocol -------------------------------------------------------------------
 
@@ -203,6 +214,7 @@ class LibreOfficePool:
         check_docx(docx)
         if self._closed:
             raise ServiceUnavailable("the converter pool is closed")
+        self.wait_started()
         if not self._waiting.acquire(blocking=False):
             raise ServiceUnavailable("the converter is busy: too many documents are waiting, retry shortly")
         try:

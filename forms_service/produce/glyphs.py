@@ -11,13 +11,18 @@ fontTools once per process.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
+import os
 import re
 import threading
 import xml.etree.ElementTree as ET
 import zipfile
+from array import array
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from fontTools.ttLib import TTFont, TTLibError
@@ -44,11 +49,49 @@ def aliases() -> dict[str, tuple[str, ...]]:
 
 @cache
 def _codepoints(path: str) -> frozenset[int]:
+    cached = _cache_file(path)
+    if cached is not None:
+        with contextlib.suppress(OSError, ValueError):
+            return _read_cache(cached)
+    points = _read_codepoints(path)
+    if cached is not None:
+        with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            payload = array("I", sorted(points)).tobytes()
+            part = cached.with_name(f"{cached.name}.{os.getpid()}.part")
+            part.write_bytes(hashlib.sha256(payload).digest() + payload)
+            part.replace(cached)
+    return points
+
+
+def _read_cache(cached: Path) -> frozenset[int]:
+    """The cached code points; ``ValueError`` unless the file is exactly what was written."""
+    data = cached.read_bytes()
+    digest, payload = data[:32], data[32:]
+    if hashlib.sha256(payload).digest() != digest:
+        raise ValueError("a damaged code point cache")
+    return frozenset(array("I", payload))
+
+
+def _read_codepoints(path: str) -> frozenset[int]:
     try:
         with TTFont(path, lazy=True, fontNumber=0) as font:  # closed: a lazy font keeps its file open
             return frozenset(font.getBestCmap() or {})
     except (OSError, TTLibError) as err:
         raise ConfigError(f"cannot read the font {path}: {err}") from err
+
+
+def _cache_file(path: str) -> Path | None:
+    """Where a font's code points are kept between runs (~0.3 s to read TW-Kai's cmaps at every
+    start of a one-shot command): the user's cache directory, keyed by the file's path, size and
+    modification time, so an updated font is read again."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    key = hashlib.sha256(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()).hexdigest()[:32]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "forms-service" / "codepoints" / f"{key}.u32"
 
 
 def coverage(face: str) -> tuple[frozenset[int], tuple[str, ...]]:

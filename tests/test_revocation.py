@@ -9,6 +9,7 @@ of waiting.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pikepdf
@@ -41,77 +42,81 @@ def blank_pdf() -> bytes:
     return out.getvalue()
 
 
+@dataclass
+class Signing:
+    """A demo PKI whose signer is revoked one minute ago, answering as of three minutes ago, and
+    a signing context whose revocation cache runs on ``clock[0]``."""
+
+    pki: DemoPkiServer
+    clock: list[datetime]
+    cache: RevocationCache
+    context: SigningContext
+    signer: signers.SimpleSigner
+
+    @property
+    def key(self) -> str:
+        return self.signer.signing_cert.sha256.hex()
+
+
 @pytest.fixture
-def revoked_pki(tmp_path):
+def revoked(tmp_path):
     now = datetime.now(timezone.utc).replace(microsecond=0)
     files = ensure_demo_pki(tmp_path / "pki", signer_revoked_since=now - timedelta(minutes=1))
+    loop = SigningLoop()
     with DemoPkiServer(files) as pki:
         pki.answer_as_of(now - timedelta(minutes=3))  # before the revocation
-        yield pki, now
-
-
-def test_a_revoked_signer_is_refused_once_the_cache_refreshes(revoked_pki):
-    pki, now = revoked_pki
-    clock = [now]
-    cache = RevocationCache(now=lambda: clock[0])
-    loop = SigningLoop()
-    try:
+        clock = [now]
+        cache = RevocationCache(now=lambda: clock[0])
         context = SigningContext(tsa_url=pki.tsa_url, trust_roots=(pki.cert("root"),), loop=loop, revocation=cache)
-        signer = signers.SimpleSigner.load_pkcs12(str(pki.files.signer_p12), passphrase=pki.files.password)
-        options = SignatureOptions(level=Level.B_LTA)
-        pdf = blank_pdf()
-
-        first = sign_pdf(pdf, signer, options, context)
-        assert verify_pdf(first, [pki.cert("root")]).ok
-        assert cache.refreshes == 1
-
-        pki.answer_as_of(None)  # from now on the PKI says the signer is revoked
-        # Within the window the cached "good" stands (the README says how long at most) ...
-        second = sign_pdf(pdf, signer, options, context)
-        assert verify_pdf(second, [pki.cert("root")]).ok
-        assert cache.refreshes == 1
-
-        # ... and once it ends, the fresh data refuses the signer.
-        key = signer.signing_cert.sha256.hex()
-        snapshot = cache.current(key)
-        assert snapshot is not None
-        clock[0] = snapshot.valid_until
-        assert cache.current(key) is None
-        with pytest.raises(SigningError, match="could not be validated") as refused:
-            sign_pdf(pdf, signer, options, context)
-        assert "certificate was revoked at" in str(refused.value)  # the responder's word, not a fault
-    finally:
-        loop.close()
+        signer = signers.SimpleSigner.load_pkcs12(str(files.signer_p12), passphrase=files.password)
+        try:
+            yield Signing(pki, clock, cache, context, signer)
+        finally:
+            loop.close()
 
 
-def test_no_signature_uses_revocation_data_past_its_next_update(revoked_pki):
-    pki, now = revoked_pki
-    clock = [now]
-    cache = RevocationCache(now=lambda: clock[0])
-    loop = SigningLoop()
-    try:
-        context = SigningContext(tsa_url=pki.tsa_url, trust_roots=(pki.cert("root"),), loop=loop, revocation=cache)
-        signer = signers.SimpleSigner.load_pkcs12(str(pki.files.signer_p12), passphrase=pki.files.password)
-        sign_pdf(blank_pdf(), signer, SignatureOptions(level=Level.B_LT), context)
-        snapshot = cache.current(signer.signing_cert.sha256.hex())
-        assert snapshot is not None and snapshot.ocsps and snapshot.crls
+def test_a_revoked_signer_is_refused_once_the_cache_refreshes(revoked):
+    options, pdf, roots = SignatureOptions(level=Level.B_LTA), blank_pdf(), [revoked.pki.cert("root")]
+    first = sign_pdf(pdf, revoked.signer, options, revoked.context)
+    assert verify_pdf(first, roots).ok
+    assert revoked.cache.refreshes == 1
 
-        next_updates = [single["next_update"].native
-                        for response in snapshot.ocsps
-                        for single in response["response_bytes"]["response"].parsed["tbs_response_data"]["responses"]]
-        next_updates += [item["tbs_cert_list"]["next_update"].native for item in snapshot.crls]
-        # Used only until the earliest nextUpdate less the margin (the demo OCSP answers for 10 min).
-        assert snapshot.valid_until == min(next_updates) - MARGIN
-        assert snapshot.valid_until <= snapshot.fetched_at + cache.max_age
+    revoked.pki.answer_as_of(None)  # from now on the PKI says the signer is revoked
+    # Within the window the cached "good" stands (the README says how long at most) ...
+    second = sign_pdf(pdf, revoked.signer, options, revoked.context)
+    assert verify_pdf(second, roots).ok
+    assert revoked.cache.refreshes == 1
 
-        clock[0] = snapshot.valid_until - timedelta(seconds=1)
-        sign_pdf(blank_pdf(), signer, SignatureOptions(level=Level.B_LT), context)
-        assert cache.refreshes == 1  # still inside the window: reused
-        clock[0] = snapshot.valid_until
-        sign_pdf(blank_pdf(), signer, SignatureOptions(level=Level.B_LT), context)
-        assert cache.refreshes == 2  # at its end: fetched again
-    finally:
-        loop.close()
+    # ... and once it ends, the fresh data refuses the signer.
+    snapshot = revoked.cache.current(revoked.key)
+    assert snapshot is not None
+    revoked.clock[0] = snapshot.valid_until
+    assert revoked.cache.current(revoked.key) is None
+    with pytest.raises(SigningError, match="could not be validated") as refused:
+        sign_pdf(pdf, revoked.signer, options, revoked.context)
+    assert "certificate was revoked at" in str(refused.value)  # the responder's word, not a fault
+
+
+def test_no_signature_uses_revocation_data_past_its_next_update(revoked):
+    options = SignatureOptions(level=Level.B_LT)
+    sign_pdf(blank_pdf(), revoked.signer, options, revoked.context)
+    snapshot = revoked.cache.current(revoked.key)
+    assert snapshot is not None and snapshot.ocsps and snapshot.crls
+
+    next_updates = [single["next_update"].native
+                    for response in snapshot.ocsps
+                    for single in response["response_bytes"]["response"].parsed["tbs_response_data"]["responses"]]
+    next_updates += [item["tbs_cert_list"]["next_update"].native for item in snapshot.crls]
+    # Used only until the earliest nextUpdate less the margin (the demo OCSP answers for 10 min).
+    assert snapshot.valid_until == min(next_updates) - MARGIN
+    assert snapshot.valid_until <= snapshot.fetched_at + revoked.cache.max_age
+
+    revoked.clock[0] = snapshot.valid_until - timedelta(seconds=1)
+    sign_pdf(blank_pdf(), revoked.signer, options, revoked.context)
+    assert revoked.cache.refreshes == 1  # still inside the window: reused
+    revoked.clock[0] = snapshot.valid_until
+    sign_pdf(blank_pdf(), revoked.signer, options, revoked.context)
+    assert revoked.cache.refreshes == 2  # at its end: fetched again
 
 
 def test_the_cache_never_outlives_its_maximum_age():

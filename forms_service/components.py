@@ -200,29 +200,33 @@ def start_shared_services(settings: Settings) -> SharedServices:
 
 
 def start_components(settings: Settings, *, with_archive: bool = True, with_converter: bool = True,
-                     workers: int | None = None) -> Components:
+                     workers: int | None = None, pool: LibreOfficePool | None = None) -> Components:
     """Start everything the settings describe; on any failure, stop what was started and raise.
+
+    ``pool``: LibreOffice workers already starting (a one-shot command starts them before it loads
+    the rest of its code); the components own it from here on.
 
     Processes sharing a data directory (gunicorn workers, a command beside ``serve``) start one at
     a time, so the first creates the demo PKI and the embedded store and the others use them."""
     secure_data_dir(settings)
     with open(settings.data_dir / ".start.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _start_components(settings, with_archive=with_archive, with_converter=with_converter, workers=workers)
+        return _start_components(settings, with_archive=with_archive, with_converter=with_converter, workers=workers,
+                                 pool=pool)
 
 
 def _start_components(settings: Settings, *, with_archive: bool, with_converter: bool,
-                      workers: int | None) -> Components:
+                      workers: int | None, pool: LibreOfficePool | None) -> Components:
     closers: list[Callable[[], None]] = []
+    if pool is not None:
+        closers.append(pool.close)
     try:
         # LibreOffice takes the longest to start (~1 s): its workers start first and meanwhile the
         # rest starts; they are waited for at the end, so a failure still stops start-up.
-        converter = None
-        if with_converter:
-            converter = LibreOfficePool(
-                workers=workers or settings.converter_workers, timeout=settings.conversion_timeout,
-                soffice=settings.soffice_path, uno_python=settings.uno_python, start_in_background=True,
-            )
+        converter = pool
+        if with_converter and converter is None:
+            converter = LibreOfficePool(workers=workers or settings.converter_workers, start_in_background=True,
+                                        **settings.converter_options)
             closers.append(converter.close)
         templates = open_templates(settings)
         preload_fonts(templates)

@@ -117,6 +117,11 @@ class Settings:
         return not self.signer_pkcs12 and not self.pkcs11_module
 
     @property
+    def converter_options(self) -> dict[str, Any]:
+        """How to start LibreOffice workers (``LibreOfficePool``'s keywords, the count aside)."""
+        return {"timeout": self.conversion_timeout, "soffice": self.soffice_path, "uno_python": self.uno_python}
+
+    @property
     def catalog_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'catalog.sqlite3'}"
 

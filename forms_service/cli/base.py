@@ -21,6 +21,7 @@ from ..settings import Settings
 if TYPE_CHECKING:  # imported when a command needs them: `--help` and `render` start faster
     from ..catalog import Catalog
     from ..components import Components
+    from ..convert.pool import LibreOfficePool
 
 EXIT_INPUT = 2
 
@@ -61,13 +62,13 @@ def catalog_only(settings: Settings | None = None) -> Iterator[Catalog]:
 
 @contextmanager
 def started(settings: Settings | None = None, *, converter: bool = False, workers: int | None = None,
-            archive: bool = True) -> Iterator[Components]:
+            archive: bool = True, pool: LibreOfficePool | None = None) -> Iterator[Components]:
     """The components a command needs, stopped when it ends (a running ``serve``'s store and demo
-    PKI are shared, not started twice)."""
+    PKI are shared, not started twice); ``pool``: LibreOffice workers the command already started."""
     from ..components import start_components
 
     with start_components(settings or load_settings(), with_archive=archive, with_converter=converter,
-                          workers=workers) as components:
+                          workers=workers, pool=pool) as components:
         yield components
 
 

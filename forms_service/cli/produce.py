@@ -41,13 +41,22 @@ def render(form_id: str | None, input_file: Path | None, output: Path, batch_sou
         return
     if form_id is None or input_file is None:
         raise InputError("render needs FORM_ID and INPUT_FILE (or --batch SOURCE): see --help")
-    from ..components import open_templates
-    from ..produce import validate_input
-
     settings = load_settings()
-    spec, form = validate_input(form_id, read_json(input_file), open_templates(settings))  # before LibreOffice starts
-    with started(settings, archive=False, converter=True, workers=1) as components:
-        produced = components.producer.produce_validated(spec, form)
+    data = read_json(input_file)
+    get_form(form_id).validate(data)  # a bad field exits here, before anything starts
+    from ..convert.pool import LibreOfficePool
+
+    # LibreOffice boots (~1 s) while the signing and archive code loads.
+    pool = LibreOfficePool(workers=1, start_in_background=True, **settings.converter_options)
+    try:
+        from ..components import open_templates
+        from ..produce import validate_input
+
+        spec, form = validate_input(form_id, data, open_templates(settings))  # characters the fonts lack
+        with started(settings, archive=False, converter=True, pool=pool) as components:
+            produced = components.producer.produce_validated(spec, form)
+    finally:
+        pool.close()
     tmp = output.with_name(output.name + ".part")
     tmp.write_bytes(produced.pdf)
     tmp.replace(output)  # never leave a half-written PDF under the requested name

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -23,13 +24,15 @@ pytestmark = pytest.mark.integration
 class Served:
     """``forms-service serve`` with its log read line by line: workers say when they are ready."""
 
-    def __init__(self, env: dict):
+    def __init__(self, data: Path, env: dict):
+        self.data = data
         self.proc = subprocess.Popen([sys.executable, "-m", "forms_service.cli", "serve", "--port", "0"],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self.url = self.wait_for("listening on").split()[-1]
         self.token = Path(self.wait_for("demo token").split(" in ", 1)[1].split(" (")[0]).read_text().strip()
+        self.workers: set[int] = set()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -57,27 +60,59 @@ class Served:
         self.proc.wait(60)
 
 
-def test_two_web_processes_share_the_masters_store_and_a_dead_one_is_replaced(tmp_path):
-    data = tmp_path / "data"
-    served = Served(cli_env(data, FORMS_WEB_WORKERS="2", FORMS_SIGNATURE_LEVEL="B-B"))
-    try:
-        workers = {served.ready_worker(), served.ready_worker()}
-        assert len(workers) == 2
-        endpoint = json.loads((data / "seaweedfs" / "endpoint.json").read_text())
-        assert endpoint["owner"] == served.proc.pid  # the master's, not a worker's
-
-        status, created = served.call("POST", "/api/v1/forms/annex2-agreement/records",
-                                      load_example("annex2-agreement"))
-        assert status == 201
-        os.kill(workers.pop(), signal.SIGKILL)
-        replacement = served.ready_worker()
-        assert replacement not in workers
-
-        for _ in range(6):  # whichever worker answers, the record is there
-            status, record = served.call("GET", f"/api/v1/records/{created['record_id']}")
-            assert status == 200 and record["record_id"] == created["record_id"]
-        assert json.loads((data / "seaweedfs" / "endpoint.json").read_text()) == endpoint  # the same store
-    finally:
-        served.stop()
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    data = tmp_path_factory.mktemp("serve") / "data"
+    served = Served(data, cli_env(data, FORMS_WEB_WORKERS="2", FORMS_SIGNATURE_LEVEL="B-B"))
+    served.workers = {served.ready_worker(), served.ready_worker()}
+    yield served
+    served.stop()
     leftover = subprocess.run(["pgrep", "-f", str(data)], capture_output=True, text=True).stdout.split()
     assert leftover == []  # the store stopped with the service
+
+
+def test_two_web_processes_share_the_masters_store_and_a_dead_one_is_replaced(served):
+    data, workers = served.data, set(served.workers)
+    assert len(workers) == 2
+    endpoint = json.loads((data / "seaweedfs" / "endpoint.json").read_text())
+    assert endpoint["owner"] == served.proc.pid  # the master's, not a worker's
+
+    status, created = served.call("POST", "/api/v1/forms/annex2-agreement/records",
+                                  load_example("annex2-agreement"))
+    assert status == 201
+    os.kill(workers.pop(), signal.SIGKILL)
+    replacement = served.ready_worker()
+    assert replacement not in workers
+
+    for _ in range(6):  # whichever worker answers, the record is there
+        status, record = served.call("GET", f"/api/v1/records/{created['record_id']}")
+        assert status == 200 and record["record_id"] == created["record_id"]
+    assert json.loads((data / "seaweedfs" / "endpoint.json").read_text()) == endpoint  # the same store
+
+
+def test_render_beside_a_running_serve_uses_its_warm_workers(served, tmp_path):
+    source, out = tmp_path / "a2.json", tmp_path / "a2.pdf"
+    source.write_text(json.dumps(load_example("annex2-agreement"), ensure_ascii=False), encoding="utf-8")
+    env = cli_env(served.data)
+    result = subprocess.run([sys.executable, "-m", "forms_service.cli", "render", "annex2-agreement", str(source),
+                             "-o", str(out)], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "(by the running service)" in result.stdout
+    assert "Signature is Valid" in subprocess.run(["pdfsig", str(out)], capture_output=True, text=True).stdout
+
+    bad = load_example("annex2-agreement")
+    bad["representative"]["name"] = "王\uE000"  # a private-use character no font prints
+    source.write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "forms_service.cli", "render", "annex2-agreement", str(source),
+                             "-o", str(tmp_path / "bad.pdf")], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2 and "representative.name" in result.stderr, result.stderr[-2000:]
+    assert not (tmp_path / "bad.pdf").exists()
+
+
+def test_the_local_routes_do_not_exist_over_tcp(served):
+    request = urllib.request.Request(served.url + "/local/render/annex2-agreement", method="POST",
+                                     data=json.dumps(load_example("annex2-agreement")).encode(),
+                                     headers={"Content-Type": "application/json", "Accept": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 404

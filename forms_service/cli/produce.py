@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
+import ssl
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from ..errors import InputError
+from ..errors import FieldProblem, FormsError, InputError, ValidationFailed
 from ..forms import all_forms, example_input, get_form
 from .base import load_settings, read_json, started
 
@@ -43,7 +47,15 @@ def render(form_id: str | None, input_file: Path | None, output: Path, batch_sou
         raise InputError("render needs FORM_ID and INPUT_FILE (or --batch SOURCE): see --help")
     settings = load_settings()
     data = read_json(input_file)
-    get_form(form_id).validate(data)  # a bad field exits here, before anything starts
+    spec = get_form(form_id)
+    spec.validate(data)  # a bad field exits here, before anything starts
+    served = render_on_running_service(settings, form_id, data)
+    if served is not None:  # a `serve` on this data directory did it on its warm workers
+        pdf, pages, sha256 = served
+        _write_whole(output, pdf)
+        click.echo(f"{output}: {spec.annex} {spec.title}, {pages} page(s), signed, sha256 {sha256} "
+                   "(by the running service)")
+        return
     from ..convert.pool import LibreOfficePool
 
     # LibreOffice boots (~1 s) while the signing and archive code loads.
@@ -57,10 +69,70 @@ def render(form_id: str | None, input_file: Path | None, output: Path, batch_sou
             produced = components.producer.produce_validated(spec, form)
     finally:
         pool.close()
-    tmp = output.with_name(output.name + ".part")
-    tmp.write_bytes(produced.pdf)
-    tmp.replace(output)  # never leave a half-written PDF under the requested name
+    _write_whole(output, produced.pdf)
     click.echo(f"{output}: {spec.annex} {spec.title}, {produced.pages} page(s), signed, sha256 {produced.sha256}")
+
+
+def _write_whole(output: Path, pdf: bytes) -> None:
+    tmp = output.with_name(output.name + ".part")
+    tmp.write_bytes(pdf)
+    tmp.replace(output)  # never leave a half-written PDF under the requested name
+
+
+class _LocalConnection(http.client.HTTPConnection):
+    """HTTP over the Unix socket a running ``serve`` listens on in the data directory (with TLS
+    when the service speaks it; the socket's privacy, not a certificate, says who answers)."""
+
+    def __init__(self, path: Path, *, tls: bool, timeout: float):
+        super().__init__("localhost", timeout=timeout)
+        self.path, self.tls = path, tls
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(str(self.path))
+        except OSError:
+            sock.close()
+            raise
+        if self.tls:
+            context = ssl.create_default_context()
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+            sock = context.wrap_socket(sock, server_hostname="localhost")
+        self.sock = sock
+
+
+def render_on_running_service(settings: Any, form_id: str, data: Any) -> tuple[bytes, int, str] | None:
+    """The signed PDF, its pages and sha256 from a ``serve`` running on this data directory, or
+    None when none answers (then the command starts what it needs itself)."""
+    path = settings.data_dir / "serve.sock"
+    if not path.exists():
+        return None
+    connection = _LocalConnection(path, tls=bool(settings.tls_certificate), timeout=180)
+    try:
+        try:
+            connection.request("POST", f"/local/render/{form_id}", body=json.dumps(data, ensure_ascii=False).encode(),
+                               headers={"Content-Type": "application/json", "Accept": "application/json"})
+        except OSError:  # a socket left by a service that is gone
+            return None
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    if response.status == 200:
+        return body, int(response.getheader("X-Pages", "0")), response.getheader("X-Content-SHA256", "")
+    try:
+        problem = json.loads(body)["error"]  # the API's error shape: {"error": {"code", "message", …}}
+    except (ValueError, KeyError, TypeError):
+        problem = {"message": body[:300].decode(errors="replace")}
+    if not isinstance(problem, dict):
+        problem = {"message": str(problem)}
+    if isinstance(problem.get("errors"), list) and problem["errors"]:  # fields named, as a local render would
+        raise ValidationFailed([FieldProblem(str(e.get("path", "")), str(e.get("message", "")), str(e.get("code", "")))
+                                for e in problem["errors"]], form_id=form_id)
+    error = InputError if 400 <= response.status < 500 else FormsError
+    raise error(str(problem.get("message") or f"the running service answered {response.status}"),
+                details={k: v for k, v in problem.items() if k not in ("code", "message")})
 
 
 def render_batch(form_id: str | None, source: Path, out_dir: Path) -> None:

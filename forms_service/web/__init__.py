@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from ..components import Components, start_components
 from ..settings import Settings
-from . import api, errors, health, openapi, pages
+from . import api, errors, health, local, openapi, pages
 
 
 def create_app(settings: Settings | None = None, *, components: Components | None = None,
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(openapi.bp, url_prefix="/api/v1")
     app.register_blueprint(pages.bp)
+    app.register_blueprint(local.bp, url_prefix="/local")
     app.after_request(_secure_headers)
     if settings.proxy_hops:
         # Behind a reverse proxy the client's address is in X-Forwarded-For; trust only our hops.

@@ -38,7 +38,7 @@ STATUS_BY_TYPE: list[tuple[type[e.FormsError], int]] = [
 ]
 
 # Blueprints that speak JSON; everything else is a page.
-JSON_BLUEPRINTS = {"api", "openapi", "health"}
+JSON_BLUEPRINTS = {"api", "openapi", "health", "local"}
 
 
 def status_for(err: e.FormsError) -> int:

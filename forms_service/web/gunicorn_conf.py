@@ -23,7 +23,11 @@ from forms_service.settings import Settings
 _settings = Settings.load()
 
 wsgi_app = "forms_service.web.wsgi:app"
-bind = [f"{_settings.host}:{_settings.port}"]
+# The TCP address first (``serve`` reports it); then a Unix socket in the private data directory,
+# where commands on this machine (``render``) reach the warm workers (forms_service/web/local.py).
+LOCAL_SOCKET = _settings.data_dir.resolve() / "serve.sock"
+bind = [f"{_settings.host}:{_settings.port}", f"unix:{LOCAL_SOCKET}"]
+umask = 0o077  # the socket, like everything in the data directory, is the service user's alone
 worker_class = "gthread"
 workers = int(os.environ.get("FORMS_WEB_WORKERS") or os.cpu_count() or 2)
 threads = int(os.environ.get("FORMS_WEB_THREADS", "16"))

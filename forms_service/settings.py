@@ -33,7 +33,8 @@ class Settings:
     host: str = _setting("127.0.0.1", "address `serve` listens on")
     port: int = _setting(8080, "port `serve` listens on")
 
-    provider_name: str = _setting("經濟部商業司", "the data provider (A層) printed on the forms")
+    # 經濟部商業司 was reorganised into 經濟部商業發展署 on 民國112年9月26日.
+    provider_name: str = _setting("經濟部商業發展署", "the data provider (A層) printed on the forms")
     notice_text: str = _setting(
         "商工資料係為○○目的蒐集，僅供○○○作業之參考；若有資料內容疑問時，可向登記主管機關洽詢。",
         "the notice of 規範 六(五) shown on every page")

@@ -1,22 +1,63 @@
-"""Taiwan-specific values: 民國 dates, 統一編號, 身分證／居留證號, 文號.
+"""Taiwan-specific values: 民國 dates, 統一編號, 身分證／居留證號, 機關代碼, 文號.
 
 Pure functions with no dependencies, so they can be tested exhaustively (``tests/test_taiwan.py``,
 with the vectors of docs/forms.md and property-based tests).
+
+Digits are ASCII digits (``[0-9]``, not ``\\d``, which also matches Arabic-Indic and other
+digits).  Values are taken as people type them: identifiers and dates are NFKC-normalised first (full-width
+｢２２０９９１３１｣ and ｢（112）｣ become 22099131 and (112)), and 民國 dates may be written with
+Chinese numerals.  Names are never normalised (NFKC would change CJK compatibility ideographs).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 ROC_OFFSET = 1911
 TAIPEI = ZoneInfo("Asia/Taipei")
 
-_ROC_TEXT = re.compile(r"^(?:中華)?民國\s*(\d{1,3})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
-_ROC_SEPARATED = re.compile(r"^(\d{1,3})([/.\-])(\d{1,2})\2(\d{1,2})$")
-_ROC_COMPACT = re.compile(r"^(\d{2,3})(\d{2})(\d{2})$")
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_ROC_TEXT = re.compile(r"^(?:(?:中華)?民國)?\s*([0-9]{1,3})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*日$")
+_ROC_SEPARATED = re.compile(r"^([0-9]{1,3})([/.\-])([0-9]{1,2})\2([0-9]{1,2})$")
+_ROC_COMPACT = re.compile(r"^([0-9]{2,3})([0-9]{2})([0-9]{2})$")
+_GREGORIAN = re.compile(r"^([0-9]{4})([/\-])([0-9]{1,2})\2([0-9]{1,2})$")
+_NUMERALS = "〇○零一二三四五六七八九十百廿卅"
+_ROC_CHINESE = re.compile(
+    rf"^(?:(?:中華)?民國)?\s*([{_NUMERALS}]+)\s*年\s*([{_NUMERALS}]+)\s*月\s*([{_NUMERALS}]+)\s*日$")
+_DIGIT_VALUES = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+                 "九": 9}
+
+
+def normalize(text: str) -> str:
+    """An identifier or date as typed, in its normal form: NFKC (full-width digits, letters and
+    brackets become ASCII), surrounding space removed."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def chinese_number(text: str) -> int:
+    """一一四 or 一百一十四 or 一百十四 → 114; 二十 → 20; 廿三 → 23; 〇 → 0.  ``ValueError`` otherwise.
+
+    Written digit by digit (一一四, as on many forms) or with 十 and 百 (一百十四)."""
+    if text and all(c in _DIGIT_VALUES for c in text):
+        return int("".join(str(_DIGIT_VALUES[c]) for c in text))
+    total, current, last_unit = 0, None, 1000
+    for char in text:
+        if char in _DIGIT_VALUES:
+            if current is not None and _DIGIT_VALUES[char] and char not in "〇○零":
+                raise ValueError(f"{text!r}: two digits in a row without 十 or 百")
+            current = _DIGIT_VALUES[char] or None
+        elif char in "十百廿卅":
+            unit = {"十": 10, "百": 100, "廿": 20, "卅": 30}[char]
+            step = 10 if unit in (20, 30) else unit
+            if step >= last_unit:
+                raise ValueError(f"{text!r}: 十 and 百 out of order")
+            total += unit if char in "廿卅" else (current or 1) * unit
+            current, last_unit = None, step
+        else:
+            raise ValueError(f"{text!r} is not a number in Chinese numerals")
+    return total + (current or 0)
 
 
 class InvalidValue(ValueError):
@@ -28,24 +69,36 @@ class InvalidValue(ValueError):
 
 
 def parse_date(text: str | date) -> date:
-    """A date from ISO ``2026-11-27`` or any accepted 民國 spelling (``115/11/27``, ``115.11.27``,
-    ``1151127``, ``民國115年11月27日``, ``中華民國115年11月27日``)."""
+    """A date from ISO ``2026-11-27`` (or ``2026-1-5``, ``2026/1/5``) or any accepted 民國 spelling:
+    ``115/11/27``, ``115.11.27``, ``115-11-27``, ``1151127``, ``115年11月27日``, ``民國115年11月27日``,
+    ``中華民國115年11月27日``, with Chinese numerals ``民國一一五年十一月二十七日`` or
+    ``中華民國一百十五年十一月二十七日``, and in full-width digits."""
     if isinstance(text, date):
         return text
     if not isinstance(text, str):
         raise InvalidValue("a date must be a string like 2026-11-27 or 115/11/27")
-    s = text.strip()
-    if m := _ISO.match(s):
-        return _make_date(int(m[1]), int(m[2]), int(m[3]), s)
+    s = normalize(text)
+    if m := _GREGORIAN.match(s):
+        return _make_date(int(m[1]), int(m[3]), int(m[4]), s)
+    parts: tuple[int, int, int] | None = None
     for pattern, groups in ((_ROC_TEXT, (1, 2, 3)), (_ROC_SEPARATED, (1, 3, 4)), (_ROC_COMPACT, (1, 2, 3))):
         if m := pattern.match(s):
-            y, mo, d = (int(m[g]) for g in groups)
-            if y < 1:
-                raise InvalidValue(f"{text!r}: the 民國 year must be 1 or later")
-            return _make_date(y + ROC_OFFSET, mo, d, s)
-    raise InvalidValue(
-        f"{text!r} is not a date: use 2026-11-27, 115/11/27, 115.11.27, 1151127 or 民國115年11月27日"
-    )
+            parts = (int(m[groups[0]]), int(m[groups[1]]), int(m[groups[2]]))
+            break
+    else:
+        if m := _ROC_CHINESE.match(s):
+            try:
+                parts = (chinese_number(m[1]), chinese_number(m[2]), chinese_number(m[3]))
+            except ValueError as err:
+                raise InvalidValue(f"{text!r} is not a date: {err}") from None
+    if parts is None:
+        raise InvalidValue(
+            f"{text!r} is not a date: use 2026-11-27, 115/11/27, 115.11.27, 1151127 or 民國115年11月27日"
+        )
+    year, month, day = parts
+    if not 1 <= year <= 999:
+        raise InvalidValue(f"{text!r}: the 民國 year must be 1–999")
+    return _make_date(year + ROC_OFFSET, month, day, s)
 
 
 def taipei_day_range(start: str | None, end: str | None, *, names: tuple[str, str] = ("from", "to")
@@ -93,7 +146,7 @@ _UBN_WEIGHTS = (1, 2, 1, 2, 1, 2, 4, 1)
 
 def is_valid_ubn(value: str) -> bool:
     """統一編號 check (divisor 5, valid since 民國112年4月1日; it accepts every older number)."""
-    if not re.fullmatch(r"\d{8}", value or ""):
+    if not re.fullmatch(r"[0-9]{8}", value or ""):
         return False
     total = 0
     for digit, weight in zip(value, _UBN_WEIGHTS, strict=True):
@@ -105,7 +158,10 @@ def is_valid_ubn(value: str) -> bool:
 
 
 def check_ubn(value: str) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{8}", value):
+    """The 統一編號 in its normal form (full-width digits accepted), or ``InvalidValue``."""
+    if isinstance(value, str):
+        value = normalize(value)
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{8}", value):
         raise InvalidValue("統一編號 must be exactly 8 digits")
     if not is_valid_ubn(value):
         raise InvalidValue(f"{value} is not a valid 統一編號 (check digit)")
@@ -123,7 +179,7 @@ _LETTER_CODES = dict(zip(
 
 def is_valid_person_id(value: str) -> bool:
     """National ID (A123456789), new resident (A800000014) or old resident (AB12345678) number."""
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Z][A-D0-9]\d{8}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z][A-D0-9][0-9]{8}", value):
         return False
     second = value[1]
     if second.isdigit():
@@ -141,8 +197,17 @@ def is_valid_person_id(value: str) -> bool:
 
 # --- 機關代碼 ------------------------------------------------------------------------------------
 
-# 9 digits and a check character (379000000A), or 10 digits.
-AGENCY_CODE = r"\d{9}[A-Z0-9]|\d{10}"
+# The 10-character 機關代碼 of the government's agency code table (行政院人事行政總處's 機關代碼, as
+# the government OID registry https://oid.nat.gov.tw/ lists them): a letter for central government
+# agencies (A21000000I 衛生福利部, A15000000E 經濟部) or a digit for local ones (379000000A), eight
+# digits for the levels below, and a check letter.  Codes of 9 digits and a check character, or of
+# 10 digits, were accepted before and still are.
+AGENCY_CODE = r"[A-Z][0-9]{8}[A-Z]|[0-9]{9}[A-Z0-9]|[0-9]{10}"
+
+
+def normalize_agency_code(value: str) -> str:
+    """As typed (full-width, lower case) → the table's form: ``ａ１５０００００００ｅ`` → ``A15000000E``."""
+    return normalize(value).upper()
 
 
 def is_valid_agency_code(value: str) -> bool:
@@ -152,8 +217,15 @@ def is_valid_agency_code(value: str) -> bool:
 
 # --- 文號 --------------------------------------------------------------------------------------
 
-DOC_NUMBER = re.compile(r"^(?:\(\d{2,3}\))?[\u4e00-\u9fff]{1,8}字第\s?\d{10,11}[A-Z]?\s?號$")
+# 文號: an optional (year) prefix, the issuing office's 字, and a number — 10 or 11 digits since
+# 民國 96, 9 in older letters — with an optional letter: 經商字第10902435080號, （112）北市地登字第1126002154號.
+DOC_NUMBER = re.compile(r"^(?:\([0-9]{2,3}\))?[\u4e00-\u9fff]{1,8}字第\s?[0-9]{9,11}[A-Z]?\s?號$")
+
+
+def normalize_doc_number(value: str) -> str:
+    """Full-width brackets and digits as ASCII: ``（112）北市地登字第１１２６００２１５４號`` → ``(112)北市…``."""
+    return normalize(value)
 
 
 def is_valid_doc_number(value: str) -> bool:
-    return bool(DOC_NUMBER.match(value or ""))
+    return bool(DOC_NUMBER.match(normalize_doc_number(value or "")))

@@ -93,7 +93,7 @@ def _config(start: datetime, agency: str, signer_revoked_since: datetime | None 
                 "root": {"common-name": "Forms Service DEMO Root CA (not trusted)"},
                 "interm": {"common-name": "Forms Service DEMO Issuing CA"},
                 "signer": {"common-name": f"DEMO 簽章 {agency}"},
-                "provider": {"common-name": "DEMO 經濟部商業司 (data provider)"},
+                "provider": {"common-name": "DEMO 經濟部商業發展署 (data provider)"},
                 "tsa": {"common-name": "Forms Service DEMO Time-Stamping Authority"},
                 "ocsp": {"common-name": "Forms Service DEMO OCSP Responder"},
             },

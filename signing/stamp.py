@@ -24,7 +24,7 @@ from pyhanko.stamp import TextStampStyle
 
 # Characters every stamp uses, so that most new texts need no rebuild.
 # (Kept small: pyHanko parses and subsets the cached font again for every stamp.)
-BASE_CHARS = set("0123456789:：/-()（）年月日時分秒中華民國簽署人機關時間審核經濟部商業司 .")
+BASE_CHARS = set("0123456789:：/-()（）年月日時分秒中華民國簽署人機關時間審核經濟部商業司發展署 .")
 
 
 @dataclass(frozen=True)

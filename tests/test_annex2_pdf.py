@@ -34,7 +34,7 @@ def test_the_text_holds_every_input_value_literally(produced):
     for value in HOSTILE.values():
         assert squeeze(value.replace("\x0b", "")) in text, value
     for value in ("稅捐稽徵法第30條", "中華民國115年1月1日", "中華民國117年12月31日", "中華民國115年11月27日",
-                  "李小華", "02-2720-8889#1234", "局長", "經濟部商業司"):
+                  "李小華", "02-2720-8889#1234", "局長", "經濟部商業發展署"):
         assert squeeze(value) in text, value
 
 

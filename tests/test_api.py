@@ -212,6 +212,25 @@ def test_search_is_scoped_to_the_callers_agency_and_filters_by_subject(client, s
     assert bad.status_code == 400 and bad.json["error"]["field"] == "from"
 
 
+def test_identifiers_typed_in_full_width_are_stored_and_found_in_their_normal_form(client, catalog, example):
+    """２２０９９１３１ and ａ lower-case, full-width 機關代碼 are what people type; the record holds
+    22099131 and 379010000A, and a search in full width finds it."""
+    data = example("annex5-query-log")
+    data["entries"][0]["business_id"] = "２２０９９１３１"
+    data["user_unit"]["code"] = "３７９０１００００ａ"
+    data["review"]["reviewed_on"] = "民國一一五年十二月二日"
+    staff = create_token(catalog, agency="379010000A", role="staff")
+    created = client.post("/api/v1/forms/annex5-query-log/records", json=data, headers=auth(staff))
+    assert created.status_code == 201, created.json
+    record = client.get(f"/api/v1/records/{created.json['record_id']}", headers=auth(staff)).json
+    assert record["input"]["entries"][0]["business_id"] == "22099131"
+    assert record["input"]["user_unit"]["code"] == "379010000A"
+    assert record["input"]["review"]["reviewed_on"] == "2026-12-02"
+    clerk = create_token(catalog, agency="379010000A", role="clerk")
+    found = client.get("/api/v1/records?subject=２２０９９１３１", headers=auth(clerk)).json["records"]
+    assert [r["record_id"] for r in found] == [created.json["record_id"]]
+
+
 def test_the_stated_purpose_and_case_number_of_a_retrieval_are_audited(client, staff_token, catalog, example):
     rid = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
                       headers=auth(staff_token)).json["record_id"]

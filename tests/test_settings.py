@@ -10,7 +10,7 @@ def test_defaults_use_embedded_store_demo_signer_and_sqlite_in_the_data_dir(tmp_
     s = Settings.load(environ={"FORMS_DATA_DIR": str(tmp_path)})
     assert s.embedded_store and s.demo_signer
     assert s.catalog_url == f"sqlite:///{tmp_path.resolve() / 'catalog.sqlite3'}"
-    assert s.provider_name == "經濟部商業司"
+    assert s.provider_name == "經濟部商業發展署"
 
 
 def test_environment_overrides_the_toml_file(tmp_path):

@@ -64,7 +64,7 @@ def test_a_countersigned_agreement_has_two_valid_trusted_b_lta_signatures(counte
     signatures = [s for s in verification.signatures if s.kind == "signature"]
     assert len(signatures) == 2
     assert all(s.level == "B-LTA" and s.intact and s.valid and s.trusted for s in signatures)
-    assert "經濟部商業司" in signatures[1].signer
+    assert "經濟部商業發展署" in signatures[1].signer
     assert signatures[0].modification_level in ("FORM_FILLING", "LTA_UPDATES")
 
 

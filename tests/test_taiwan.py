@@ -51,7 +51,7 @@ def test_invalid_unified_business_numbers(ubn):
     assert not taiwan.is_valid_ubn(ubn)
 
 
-@given(st.from_regex(r"\d{7}", fullmatch=True))
+@given(st.from_regex(r"[0-9]{7}", fullmatch=True))
 def test_every_seven_digit_prefix_has_a_valid_check_digit(prefix):
     assert any(taiwan.is_valid_ubn(prefix + str(d)) for d in range(10))
 
@@ -70,3 +70,104 @@ def test_person_ids(pid, ok):
 ])
 def test_document_numbers(number, ok):
     assert taiwan.is_valid_doc_number(number) is ok
+
+
+# --- as people type them ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "114年1月2日", "民國114年1月2日", "民國一一四年一月二日", "中華民國一百十四年一月二日",
+    "中華民國一百一十四年一月二日",
+    "2025-1-2", "2025/01/02", "１１４／０１／０２", "１１４年１月２日", "２０２５－０１－０２", "1140102",
+])
+def test_the_spellings_people_write_parse_to_the_same_date(text):
+    assert taiwan.parse_date(text) == date(2025, 1, 2)
+
+
+@pytest.mark.parametrize("text", [
+    "民國一二三四年一月一日", "一十十年一月一日", "民國百百年一月一日", "114年13月1日", "民國〇年一月一日",
+    "民國一一四年二月三十日", "民國ABC年一月一日",
+])
+def test_malformed_spellings_are_refused_with_a_sentence(text):
+    with pytest.raises(taiwan.InvalidValue):
+        taiwan.parse_date(text)
+
+
+_DIGITS = "〇一二三四五六七八九"
+_FULL_WIDTH = str.maketrans("0123456789/-()ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                            "０１２３４５６７８９／－（）ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ")
+
+
+def digit_by_digit(n: int) -> str:
+    return "".join(_DIGITS[int(c)] for c in str(n))
+
+
+def positional(n: int) -> str:
+    """114 → 一百一十四, 104 → 一百零四, 20 → 二十, 12 → 十二: how the long form writes numbers."""
+    hundreds, tens, ones = n // 100, n // 10 % 10, n % 10
+    text = f"{_DIGITS[hundreds]}百" if hundreds else ""
+    if tens:
+        text += ("" if tens == 1 and not hundreds else _DIGITS[tens]) + "十"
+    elif hundreds and ones:
+        text += "零"
+    return text + (_DIGITS[ones] if ones else "")
+
+
+@given(st.dates(min_value=date(1912, 1, 1), max_value=date(2910, 12, 31)))
+def test_every_spelling_of_a_date_round_trips(d):
+    y, m, day = d.year - 1911, d.month, d.day
+    spellings = [
+        f"民國{digit_by_digit(y)}年{digit_by_digit(m)}月{digit_by_digit(day)}日",
+        f"中華民國{positional(y)}年{positional(m)}月{positional(day)}日",
+        f"{y}年{m}月{day}日",
+        f"{d.year}-{m}-{day}",
+        taiwan.format_roc_short(d).translate(_FULL_WIDTH),
+        taiwan.format_roc_long(d).translate(_FULL_WIDTH),
+    ]
+    for text in spellings:
+        assert taiwan.parse_date(text) == d, text
+
+
+@given(st.integers(0, 999))
+def test_chinese_numerals_read_back(n):
+    assert taiwan.chinese_number(digit_by_digit(n)) == n
+    if n:
+        assert taiwan.chinese_number(positional(n)) == n
+
+
+@given(st.from_regex(r"[0-9]{7}", fullmatch=True))
+def test_a_full_width_unified_business_number_is_stored_in_ascii(prefix):
+    ubn = next(prefix + str(d) for d in range(10) if taiwan.is_valid_ubn(prefix + str(d)))
+    assert taiwan.check_ubn(ubn.translate(_FULL_WIDTH)) == ubn
+    assert taiwan.check_ubn(f" {ubn} ") == ubn
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ()/-", min_size=1, max_size=20))
+def test_normalising_full_width_gives_back_the_ascii(text):
+    assert taiwan.normalize(text.translate(_FULL_WIDTH)) == text
+
+
+@pytest.mark.parametrize("code,ok", [
+    ("A15000000E", True), ("A21000000I", True), ("379000000A", True), ("315000000H", True), ("3150000000", True),
+    ("A1500000E", False), ("AA5000000E", False), ("A150000001", False), ("379000000", False), ("", False),
+])
+def test_agency_codes_have_the_shapes_of_the_code_table(code, ok):
+    assert taiwan.is_valid_agency_code(code) is ok
+
+
+def test_agency_codes_are_taken_as_typed():
+    assert taiwan.normalize_agency_code(" ａ１５００００００ｅ ") == "A15000000E"
+
+
+@pytest.mark.parametrize("number", [
+    "（112）北市地登字第1126002154號", "(112)北市地登字第１１２６００２１５４號", "府授人字第096123456號",
+    "經商字第095123456號",
+])
+def test_document_numbers_as_people_write_them(number):
+    assert taiwan.is_valid_doc_number(number)
+
+
+@pytest.mark.parametrize("value", ["٢٢٠٩٩١٣١", "२२०९९१३१"])  # Arabic-Indic, Devanagari: NFKC keeps them
+def test_digits_of_other_scripts_are_not_taken_for_a_unified_business_number(value):
+    assert not taiwan.is_valid_ubn(value)
+    with pytest.raises(taiwan.InvalidValue):
+        taiwan.check_ubn(value)

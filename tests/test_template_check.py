@@ -95,23 +95,23 @@ def test_the_command_exits_1_with_the_report(runner, tmp_path):
 
 # A template that prints something only for one data provider: it must be checked as it will be filled.
 # (Every name it uses exists, so only filling it with that provider's name shows the fault.)
-FOR_THE_NEW_PROVIDER = "{% if provider_name == '經濟部商業發展署' %}{{ clauses[99].text }}{% endif %}"
+FOR_THE_OLD_PROVIDER = "{% if provider_name == '經濟部商業司' %}{{ clauses[99].text }}{% endif %}"
 
 
 def test_start_up_checks_agency_templates_with_the_configured_provider_name(tmp_path):
     (tmp_path / "annex2-agreement.docx").write_bytes(edited(GOOD, "{{ purpose }}",
-                                                            "{{ purpose }}" + FOR_THE_NEW_PROVIDER))
-    open_templates(Settings.load(environ={}, template_dir=str(tmp_path)))  # fine for 經濟部商業司
+                                                            "{{ purpose }}" + FOR_THE_OLD_PROVIDER))
+    open_templates(Settings.load(environ={}, template_dir=str(tmp_path)))  # fine for 經濟部商業發展署
     with pytest.raises(ConfigError, match="cannot be filled"):
-        open_templates(Settings.load(environ={}, template_dir=str(tmp_path), provider_name="經濟部商業發展署"))
+        open_templates(Settings.load(environ={}, template_dir=str(tmp_path), provider_name="經濟部商業司"))
 
 
 def test_the_command_checks_with_the_configured_provider_name(runner, tmp_path):
     template = tmp_path / "agreement.docx"
-    template.write_bytes(edited(GOOD, "{{ purpose }}", "{{ purpose }}" + FOR_THE_NEW_PROVIDER))
+    template.write_bytes(edited(GOOD, "{{ purpose }}", "{{ purpose }}" + FOR_THE_OLD_PROVIDER))
     assert runner("templates", "check", str(template), "--form", "annex2-agreement").exit_code == 0
     result = runner("templates", "check", str(template), "--form", "annex2-agreement",
-                    env={"FORMS_PROVIDER_NAME": "經濟部商業發展署"})
+                    env={"FORMS_PROVIDER_NAME": "經濟部商業司"})
     assert result.exit_code == 1 and "cannot be filled" in result.stdout
 
 

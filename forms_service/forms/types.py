@@ -3,8 +3,9 @@
 Text is cleaned at validation, so the stored JSON, the printed form and the catalog all hold the
 same value: control characters (which corrupt .docx output even when escaped) are removed, and a
 one-line field folds line breaks into spaces — only multi-line fields (``Text``) keep ``\\n``,
-printed as a line break.  Nothing can insert a paragraph or page break.  Unicode is *not*
-normalised: NFC would turn CJK compatibility ideographs in names into other characters.
+printed as a line break.  Nothing can insert a paragraph or page break.  Unicode in text is *not*
+normalised: NFC would turn CJK compatibility ideographs in names into other characters.  Identifiers,
+numbers and dates are (NFKC, ``taiwan.normalize``): ２２０９９１３１ is stored as 22099131.
 """
 
 from __future__ import annotations
@@ -45,6 +46,15 @@ def clean_multi_line(value: Any) -> Any:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+def _normal(value: Any) -> Any:
+    """An identifier as typed, in its normal form (NFKC: full-width digits and brackets → ASCII)."""
+    return taiwan.normalize(clean_one_line(value)) if isinstance(value, str) else value
+
+
+def _agency_code(value: Any) -> Any:
+    return taiwan.normalize_agency_code(clean_one_line(value)) if isinstance(value, str) else value
+
+
 def _parse_date(value: Any) -> date:
     try:
         return taiwan.parse_date(value)
@@ -62,17 +72,19 @@ RocDate = Annotated[
     BeforeValidator(_parse_date),
     WithJsonSchema({
         "type": "string",
-        "description": "ISO 2026-11-27 or 民國 115/11/27, 115.11.27, 1151127, 民國115年11月27日, 中華民國115年11月27日",
-        "examples": ["2026-11-27", "115/11/27", "中華民國115年11月27日"],
+        "description": "ISO 2026-11-27 or 民國 115/11/27, 115.11.27, 1151127, 115年11月27日, 民國115年11月27日, "
+                       "中華民國115年11月27日, 中華民國一百十五年十一月二十七日, "
+                       "民國一一五年十一月二十七日 (full-width digits too)",
+        "examples": ["2026-11-27", "115/11/27", "中華民國115年11月27日", "民國一一五年十一月二十七日"],
     }),
 ]
 
-AgencyCode = Annotated[str, BeforeValidator(clean_one_line), StringConstraints(pattern=f"^({taiwan.AGENCY_CODE})?$")]
+AgencyCode = Annotated[str, BeforeValidator(_agency_code), StringConstraints(pattern=f"^({taiwan.AGENCY_CODE})?$")]
 Email = Annotated[
     str, BeforeValidator(clean_one_line),
     StringConstraints(pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$", max_length=254),
 ]
-Phone = Annotated[str, BeforeValidator(clean_one_line),
+Phone = Annotated[str, BeforeValidator(_normal),
                   StringConstraints(pattern=r"^[0-9+()#\-\s轉分機ext.]*$", max_length=40)]
 
 
@@ -114,7 +126,7 @@ class Period(FormModel):
 def _check_ubn(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            return taiwan.check_ubn(value.strip())
+            return taiwan.check_ubn(value)  # normalised: ２２０９９１３１ is 22099131
         except taiwan.InvalidValue as err:
             raise ValueError(str(err)) from err
     return value
@@ -124,7 +136,7 @@ def _check_ip(value: Any) -> Any:
     """An IPv4/IPv6 address or CIDR network, normalised (``10.0.0.0/24``, ``2001:db8::/32``)."""
     if not isinstance(value, str):
         raise ValueError("an IP address must be a string like 192.0.2.10 or 192.0.2.0/24")
-    text = value.strip()
+    text = taiwan.normalize(value)
     try:
         if "/" in text:
             return str(ipaddress.ip_network(text, strict=True))
@@ -137,10 +149,10 @@ def _check_month(value: Any) -> Any:
     """``2026-11`` or 民國 ``115/11`` → ``2026-11``."""
     if not isinstance(value, str):
         raise ValueError("a month must be a string like 2026-11 or 115/11")
-    text = value.strip()
-    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
+    text = taiwan.normalize(value)
+    if m := re.fullmatch(r"([0-9]{4})-([0-9]{1,2})", text):
         year, month = int(m[1]), int(m[2])
-    elif m := re.fullmatch(r"(?:中華)?(?:民國)?\s*(\d{1,3})\s*[/.年-]\s*(\d{1,2})\s*月?", text):
+    elif m := re.fullmatch(r"(?:中華)?(?:民國)?\s*([0-9]{1,3})\s*[/.年-]\s*([0-9]{1,2})\s*月?", text):
         year, month = int(m[1]) + taiwan.ROC_OFFSET, int(m[2])
         if int(m[1]) < 1:
             raise ValueError(f"{value!r}: the 民國 year must be 1 or later")

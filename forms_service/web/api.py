@@ -18,7 +18,7 @@ from ..archive.signatures import countersign
 from ..catalog import NewAuditEvent, Record, RecordFilter
 from ..errors import Conflict, InputError
 from ..forms import all_forms, get_form
-from ..taiwan import InvalidValue, parse_date, taipei_day_range
+from ..taiwan import InvalidValue, normalize, normalize_agency_code, parse_date, taipei_day_range
 from .access import pdf_download, visible_record
 from .auth import refuse, require_actor, retrieval_purpose, source_ip
 from .body import json_body
@@ -104,7 +104,7 @@ def search_records():
     ``limit`` (≤ 200), ``offset``."""
     actor = require_actor()
     args = request.args
-    agency = args.get("agency") or None
+    agency = normalize_agency_code(args.get("agency") or "") or None
     if not actor.sees_all_agencies:
         # Every query is scoped to the caller's agency; asking for another one finds nothing.
         if agency not in (None, actor.agency):
@@ -117,7 +117,7 @@ def search_records():
     except InvalidValue as err:
         raise InputError(str(err), details={"field": err.field}) from None
     query = RecordFilter(
-        agency=agency, form_id=args.get("form") or None, subject=args.get("subject") or None,
+        agency=agency, form_id=args.get("form") or None, subject=normalize(args.get("subject") or "") or None,
         created_from=created_from, created_until=created_until,
         limit=_int_arg("limit", 50, 1, 200), offset=_int_arg("offset", 0, 0, 10**9),
     )

@@ -13,7 +13,7 @@ from ...archive import pick_version
 from ...catalog import NewAuditEvent, Record, RecordFilter, Version
 from ...errors import NotFound
 from ...forms import all_forms
-from ...taiwan import InvalidValue, taipei_day_range
+from ...taiwan import InvalidValue, normalize, taipei_day_range
 from ..access import page_preview, pdf_download, visible_record
 from ..auth import source_ip
 from ..context import catalog, components
@@ -59,7 +59,7 @@ def records() -> str:
             else:
                 query = RecordFilter(
                     agency=actor.scope, form_id=args.get("form") or None,
-                    subject=(args.get("subject") or "").strip() or None,
+                    subject=normalize(args.get("subject") or "") or None,  # ２２０９９１３１ finds 22099131
                     created_from=created_from, created_until=created_until, limit=100,
                 )
     found = catalog().find_records(query) if query else []

@@ -35,9 +35,11 @@ class Settings:
 
     # 經濟部商業司 was reorganised into 經濟部商業發展署 on 民國112年9月26日.
     provider_name: str = _setting("經濟部商業發展署", "the data provider (A層) printed on the forms")
+    # 規範 六(五)'s notice with its blanks (○○) filled for what this service does with 商工資料.
     notice_text: str = _setting(
-        "商工資料係為○○目的蒐集，僅供○○○作業之參考；若有資料內容疑問時，可向登記主管機關洽詢。",
-        "the notice of 規範 六(五) shown on every page")
+        "商工資料係為使用商工資料資通安全管理規範所定表單之製作及保存目的蒐集，僅供表單製作、簽章及歸檔作業之參考；"
+        "若有資料內容疑問時，可向登記主管機關洽詢。",
+        "the notice of 規範 六(五) shown on every page (its ○○ blanks filled in)")
     require_purpose: bool = _setting(False, "retrievals must state a purpose (X-Purpose header or purpose=)")
     secret_key: str = _setting("", "key signing the web sessions; empty = generated once in the data directory",
                                secret=True)
@@ -150,6 +152,10 @@ class Settings:
         return settings
 
     def _check(self) -> None:
+        if "○" in self.notice_text or not self.notice_text.strip():
+            raise ConfigError("FORMS_NOTICE_TEXT still has the regulation's blanks (○○): fill in the purpose and the "
+                              "work the 商工資料 serves, e.g. 「商工資料係為稅捐稽徵目的蒐集，僅供稅務查詢作業之參考；"
+                              "若有資料內容疑問時，可向登記主管機關洽詢。」")
         if self.retention_mode not in ("", *RETENTION_MODES):
             raise ConfigError(
                 f"FORMS_RETENTION_MODE must be GOVERNANCE or COMPLIANCE, not {self.retention_mode!r}"

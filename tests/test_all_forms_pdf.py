@@ -46,6 +46,14 @@ def test_signed_pdfa_with_every_font_embedded_and_tw_kai(produced, form_id, tmp_
     assert verification.signatures[0].level == "B-LTA"  # the demo default: a TSA is configured
 
 
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_the_pdf_prints_the_regulations_wording(produced, form_id):
+    from tests.test_form_content import QUOTES, canon
+
+    text = canon(pdftotext(produced[form_id].pdf))
+    assert [q for q in QUOTES[form_id] if canon(q) not in text] == []
+
+
 def test_titles_of_annexes_3_to_5_carry_the_real_unit_names(produced):
     annex3 = squeeze(pdftotext(produced["annex3-requirements"].pdf))
     assert "臺北市政府財政局對臺北市稅捐稽徵處使用商工資料作業要求" in annex3
@@ -61,7 +69,7 @@ def test_choices_print_as_ticked_and_empty_boxes(produced):
 
 def test_the_system_notice_of_the_regulation_is_generated(produced):
     text = squeeze(pdftotext(produced["annex3-requirements"].pdf))
-    assert ("商工資料係為稅捐稽徵目的蒐集，僅供稅務資料整合查詢系統作業之參考；"
+    assert ("商工資料係為稅捐稽徵業務之營業登記資料查核目的蒐集，僅供稅務資料整合查詢系統作業之參考；"
             "若有資料內容疑問時，可向登記主管機關洽詢。") in text
 
 

@@ -45,7 +45,7 @@ def test_the_header_row_is_on_every_page_and_title_and_review_once(long_register
     text = squeeze(pdftotext(long_register.pdf))
     assert text.count("查詢日期時間") == long_register.pages
     assert text.count("商工登記資料查詢紀錄登記表") == 1
-    assert text.count("保存期限：本表及檢視結果至少保存一年") == 1  # the review block closes the register
+    assert text.count("保存期限：查核結果（報告）應留存1年備供查核") == 1  # the review block closes the register
 
 
 def test_the_merged_document_is_signed_pdfa(long_register, components):

@@ -347,3 +347,52 @@ def test_a_conversion_that_fails_the_pdfa_check_is_an_error_and_nothing_is_store
     assert response.status_code == 503 and response.json["error"]["code"] == "conversion_failed"
     assert "not PDF/A-2b" in response.json["error"]["message"]
     assert catalog.find_records(RecordFilter()) == [] and memory_store.snapshot() == {}
+
+
+def test_a_form_that_disagrees_with_its_application_is_a_422_naming_both_fields(client, staff_token, example):
+    application = client.post("/api/v1/forms/annex1-interface/records", json=example("annex1-interface"),
+                              headers=auth(staff_token))
+    assert application.status_code == 201, application.json
+    agreement = {**example("annex2-agreement"), "related_record": application.json["record_id"],
+                 "purpose": "房屋稅稽徵"}
+    response = client.post("/api/v1/forms/annex2-agreement/records", json=agreement, headers=auth(staff_token))
+    assert response.status_code == 422
+    [problem] = response.json["error"]["errors"]
+    assert problem["path"] == "purpose" and "purpose" in problem["message"] and "related_record" in problem["message"]
+    agreement["purpose"] = example("annex2-agreement")["purpose"]
+    created = client.post("/api/v1/forms/annex2-agreement/records", json=agreement, headers=auth(staff_token))
+    assert created.status_code == 201, created.json
+
+
+def test_a_related_record_of_another_agency_is_as_unknown_as_a_missing_one(client, catalog, staff_token, example):
+    application = client.post("/api/v1/forms/annex1-interface/records", json=example("annex1-interface"),
+                              headers=auth(staff_token)).json["record_id"]
+    other = create_token(catalog, agency="A15000000E", role="staff")
+    data = example("annex3-requirements")
+    data["applicant"]["code"] = "A15000000E"
+    for record_id in (application, "rec_" + "f" * 32):
+        response = client.post("/api/v1/forms/annex3-requirements/records",
+                               json={**data, "related_record": record_id}, headers=auth(other))
+        assert response.status_code == 422
+        assert [e["path"] for e in response.json["error"]["errors"]] == ["related_record"]
+        assert "no record" in response.json["error"]["errors"][0]["message"]
+
+
+def test_the_user_unit_files_its_register_against_the_applicants_application(client, catalog, staff_token, example):
+    """附件5 belongs to the 資料使用單位; the 附件1 it refers to was filed by the 申請介接單位."""
+    application = client.post("/api/v1/forms/annex1-interface/records", json=example("annex1-interface"),
+                              headers=auth(staff_token)).json["record_id"]
+    unit = create_token(catalog, agency="379010000A", role="staff")
+    data = {**example("annex5-query-log"), "related_record": application}
+    data["entries"][0]["user"] = {"name": "李小華", "account": "tp-lee"}
+    response = client.post("/api/v1/forms/annex5-query-log/records", json=data, headers=auth(unit))
+    assert response.status_code == 422
+    assert [e["path"] for e in response.json["error"]["errors"]] == ["entries[0].user"]
+
+
+def test_a_source_network_open_to_all_is_a_422_naming_it(client, staff_token, example):
+    data = example("annex1-interface")
+    data["security"]["source_ips"] = ["0.0.0.0/0"]
+    response = client.post("/api/v1/forms/annex1-interface/records", json=data, headers=auth(staff_token))
+    assert response.status_code == 422
+    assert [e["path"] for e in response.json["error"]["errors"]] == ["security.source_ips[0]"]

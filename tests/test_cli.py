@@ -12,12 +12,15 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from forms_service.access.tokens import hash_token
-from forms_service.catalog import NewAuditEvent, SqlCatalog
+from forms_service.catalog import NewAuditEvent, NewRecord, NewVersion, SqlCatalog
+from forms_service.components import open_catalog
+from forms_service.forms import get_form
+from forms_service.settings import Settings
 from tests.conftest import cli_env, load_example, start_serve
 
 CLI = [sys.executable, "-m", "forms_service.cli"]
@@ -222,3 +225,36 @@ def test_commands_share_the_store_of_a_running_serve_and_leave_it_running(tmp_pa
         assert proc.wait(30) == 0
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True).stdout
     assert leftovers.strip() == ""
+
+
+def test_render_of_a_source_open_to_all_exits_2_naming_it(runner, tmp_path):
+    data = load_example("annex1-interface")
+    data["security"]["source_ips"] = ["::/0"]
+    result = runner("render", "annex1-interface", write_json(tmp_path / "in.json", data), "-o", str(tmp_path / "o.pdf"))
+    assert result.exit_code == 2 and "security.source_ips[0]" in result.stderr and "六(一)2(3)" in result.stderr
+
+
+def test_render_checks_a_related_record_in_its_data_directory(runner, tmp_path):
+    """The 附件1 named by related_record is read from the catalog of the data directory: a form that
+    disagrees with it, or names a record that is not there, exits 2 naming the fields."""
+    application = get_form("annex1-interface").validate(load_example("annex1-interface"))
+    now = datetime.now(timezone.utc)
+    record_id = "rec_" + "1" * 32
+    catalog = open_catalog(Settings.load(environ={}, data_dir=runner.data_dir))
+    catalog.add_record(
+        NewRecord(id=record_id, form_id="annex1-interface", agency_name="臺北市政府財政局", agency_code="379000000A",
+                  user_unit_name="臺北市稅捐稽徵處", title="附件1", period_start=None, period_end=None,
+                  input=application.model_dump(mode="json"), created_at=now, created_by="test"),
+        NewVersion(number=1, object_key="records/x/v1.pdf", object_version="v1", sha256="a" * 64, size=10, pages=1,
+                   signatures=1, signature_report=[], retention_mode="GOVERNANCE",
+                   retain_until=now + timedelta(days=400), created_at=now),
+        NewAuditEvent(actor="test", action="record.create", record_id=record_id, agency="379000000A"),
+    )
+    catalog.close()
+    data = {**load_example("annex2-agreement"), "related_record": record_id, "legal_basis": "房屋稅條例第1條"}
+    result = runner("render", "annex2-agreement", write_json(tmp_path / "a.json", data), "-o", str(tmp_path / "o.pdf"))
+    assert result.exit_code == 2 and "legal_basis" in result.stderr and "related_record" in result.stderr
+    data["related_record"] = "rec_" + "2" * 32
+    result = runner("render", "annex2-agreement", write_json(tmp_path / "b.json", data), "-o", str(tmp_path / "o.pdf"))
+    assert result.exit_code == 2 and "related_record" in result.stderr and "no record" in result.stderr
+    assert not (tmp_path / "o.pdf").exists()

@@ -94,9 +94,10 @@ def test_manager_and_auditor_must_be_different_people(example):
 
 def test_every_standard_audit_item_must_be_answered_once(example):
     data = example("annex4-audit-checklist")
+    last = len(data["items"]) - 1
     data["items"] = data["items"][:-1] + [dict(data["items"][0])]
     found = paths("annex4-audit-checklist", data)
-    assert "items[16].id" in found and "17" in found["items"]
+    assert f"items[{last}].id" in found and str(last + 1) in found["items"]
 
 
 def test_a_nonconform_answer_needs_a_note(example):
@@ -122,9 +123,9 @@ def test_bad_ip_addresses_and_networks_are_named(example, ip):
 
 def test_ipv6_addresses_and_networks_are_accepted_and_normalised(example):
     data = example("annex1-interface")
-    data["security"]["source_ips"] = ["2001:DB8::/32", "2001:db8:0:0::1"]
+    data["security"]["source_ips"] = ["2001:DB8:0:0::/48", "2001:db8:0:0::1"]
     _, form = validate_input("annex1-interface", data)
-    assert form.security.source_ips == ["2001:db8::/32", "2001:db8::1"]
+    assert form.security.source_ips == ["2001:db8::/48", "2001:db8::1"]
 
 
 def test_the_copy_form_keeps_its_json_name_copy_in_errors_and_records(example):

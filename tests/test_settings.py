@@ -46,3 +46,10 @@ def test_settings_are_frozen():
     s = Settings.load(environ={})
     with pytest.raises(FrozenInstanceError):
         s.port = 1  # type: ignore[misc]
+
+
+def test_the_pages_notice_has_its_blanks_filled_and_a_setting_with_blanks_is_refused():
+    assert "○" not in Settings.load(environ={}).notice_text
+    with pytest.raises(ConfigError, match="FORMS_NOTICE_TEXT"):
+        Settings.load(environ={"FORMS_NOTICE_TEXT": "商工資料係為○○目的蒐集，僅供○○○作業之參考；"
+                                                    "若有資料內容疑問時，可向登記主管機關洽詢。"})

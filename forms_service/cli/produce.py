@@ -8,13 +8,18 @@ import socket
 import ssl
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import FieldProblem, FormsError, InputError, ValidationFailed
 from ..forms import all_forms, example_input, get_form
 from .base import load_settings, read_json, started
+
+if TYPE_CHECKING:
+    from ..forms import FormSpec
+    from ..forms.types import FormModel
+    from ..settings import Settings
 
 
 @click.command()
@@ -48,7 +53,8 @@ def render(form_id: str | None, input_file: Path | None, output: Path, batch_sou
     settings = load_settings()
     data = read_json(input_file)
     spec = get_form(form_id)
-    spec.validate(data)  # a bad field exits here, before anything starts
+    form = spec.validate(data)  # a bad field exits here, before anything starts
+    _check_related_locally(settings, spec, form)
     served = render_on_running_service(settings, form_id, data)
     if served is not None:  # a `serve` on this data directory did it on its warm workers
         pdf, pages, sha256 = served
@@ -71,6 +77,20 @@ def render(form_id: str | None, input_file: Path | None, output: Path, batch_sou
         pool.close()
     _write_whole(output, produced.pdf)
     click.echo(f"{output}: {spec.annex} {spec.title}, {produced.pages} page(s), signed, sha256 {produced.sha256}")
+
+
+def _check_related_locally(settings: Settings, spec: FormSpec, form: FormModel) -> None:
+    """A form naming an earlier record is checked against it in this data directory's catalog."""
+    if not getattr(form, "related_record", None):
+        return
+    from ..archive.related import check_related
+    from ..components import open_catalog
+
+    catalog = open_catalog(settings)
+    try:
+        check_related(catalog, spec, form, agency=None)  # the operator of this data directory
+    finally:
+        catalog.close()
 
 
 def _write_whole(output: Path, pdf: bytes) -> None:

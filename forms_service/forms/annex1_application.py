@@ -1,8 +1,14 @@
 """附件1 申請單: ``annex1-interface`` (商工e網通異動資料介接申請單) and ``annex1-copy`` (資料複製申請單).
 
-Both share the applicant, host, users, period (at most 3 years), data items, transport security
-and contacts; the interface form adds the frequency, the copy form adds how the copy is handed
-over and returned or destroyed.
+What the regulation asks of an application (規範 六(一)2 and 2(1)): the 資料交換方式 chosen among
+those of 四 (媒體遞送、紙本遞送、網路傳送、遠端系統查詢、系統介接), the 作業依據 attached, the agency's
+letter (來文) that sends it, and 法源依據、用途、使用單位、使用者（業務範圍）、使用期限.  Whether 個人機敏資料
+is involved is asked because it decides the channel (六(一)1).  An online exchange needs the
+protections of 六(一)2(3) — IP restriction, VPN, TLS; a copy handed over on media or paper does not.
+
+A 終止 application ends a connection: it names the connection (its earlier record or 核准文號), the
+終止日期 and the reason, with the letter that asks for it (六(一)2(4) 函文申請終止) — not a full
+application.  The JSON Schema says which fields each 申請類別 needs.
 """
 
 from __future__ import annotations
@@ -17,25 +23,42 @@ from ..taiwan import format_roc_long
 from .spec import FormSpec, RenderOptions
 from .types import (
     Agency,
+    DocNumber,
     FormModel,
     IpAddress,
     OneLine,
     OptionalLine,
+    OptionalText,
     Period,
     Person,
+    RecordRef,
     RocDate,
     Text,
     period_within_years,
+    source_network_problem,
 )
 
 APPLICATION_TYPES = {"new": "新申請", "change": "變更", "renewal": "續用", "termination": "終止"}
+# 規範 四: the ways 商工資料 is provided.
+EXCHANGE_METHODS = {
+    "media": "媒體遞送", "paper": "紙本遞送", "network": "網路傳送",
+    "remote_query": "遠端系統查詢", "interface": "系統介接",
+}
+ONLINE_METHODS = {"network", "remote_query", "interface"}
+# A standing connection into the provider's systems travels over a VPN (六(一)2(3)).
+CONNECTION_METHODS = {"remote_query", "interface"}
 MAX_YEARS = 3
+ExchangeMethod = Literal["media", "paper", "network", "remote_query", "interface"]
+# What a 新申請, 變更 or 續用 must carry; a 終止 needs none of it.
+FULL_APPLICATION_FIELDS = ("legal_basis", "purpose", "users", "period", "data_items", "contacts",
+                           "sensitive_personal_data", "basis_documents")
 
 
 class Host(FormModel):
     name: OneLine = Field(description="資料介接主機端（B/C層）名稱")
     system_name: OneLine = Field(description="系統名稱")
-    ip_addresses: list[IpAddress] = Field(min_length=1, max_length=64, description="主機 IP（IPv4/IPv6）")
+    ip_addresses: list[IpAddress] = Field(default_factory=list, max_length=64,
+                                          description="主機 IP（IPv4/IPv6；網路傳送、遠端查詢或介接者必填）")
 
 
 class User(Person):
@@ -43,9 +66,11 @@ class User(Person):
 
 
 class Security(FormModel):
-    source_ips: list[IpAddress] = Field(min_length=1, max_length=64, description="來源 IP（限定連線）")
-    vpn: bool = Field(description="採 VPN 傳輸")
+    source_ips: list[IpAddress] = Field(
+        min_length=1, max_length=64, description="來源 IP（限定連線；網段不得寬於 IPv4 /24、IPv6 /48，除非說明理由）")
+    vpn: bool = Field(description="採 VPN 傳輸（系統介接、遠端系統查詢必須）")
     tls_version: Literal["1.2", "1.3"] = Field(description="TLS 版本")
+    wide_network_reason: OptionalText = Field("", description="來源網段寬於 /24（IPv6 /48）之理由")
 
 
 class Contact(Person):
@@ -66,41 +91,137 @@ class CopyDetails(FormModel):
     return_or_destroy_by: RocDate = Field(description="返還／銷毀日期")
 
 
+class Letter(FormModel):
+    """The agency's letter (來文) that sends the application to the provider (六(一)2)."""
+
+    number: DocNumber = Field(description="來文文號")
+    date: RocDate = Field(description="來文日期")
+
+
+class Termination(FormModel):
+    effective_on: RocDate = Field(description="終止日期")
+    reason: Text = Field(description="終止理由")
+
+
 class ApplicationBase(FormModel):
     application_type: Literal["new", "change", "renewal", "termination"] = Field(description="申請類別")
+    request_letter: Letter = Field(description="來文（文號及日期）")
     applicant: Agency = Field(description="申請介接單位（B層）")
     host: Host = Field(description="資料介接主機端（B/C層）")
     user_unit: Agency = Field(description="資料使用單位（C層）")
-    legal_basis: OneLine = Field(description="法源依據")
-    purpose: OneLine = Field(description="用途")
-    users: list[User] = Field(min_length=1, max_length=500, description="使用者（業務範圍）")
-    period: Period = Field(description="使用期限（至多 3 年）")
-    data_items: list[OneLine] = Field(min_length=1, max_length=50, description="申請資料項目")
-    security: Security = Field(description="傳輸安全")
-    contacts: Contacts = Field(description="聯絡人")
+    related_record: RecordRef | None = Field(
+        None, description="同一介接案之前一份附件1紀錄編號（變更、續用、終止時填寫）")
+    approval_number: DocNumber | None = Field(None, description="原核准文號（變更、續用、終止時，無前一紀錄者填寫）")
+    sensitive_personal_data: bool | None = Field(None, description="是否涉及個人機敏資料（終止以外必填）")
+    basis_documents: list[OneLine] | None = Field(
+        None, max_length=20, description="檢附之作業依據（終止以外必填，至少一項）")
+    legal_basis: OneLine | None = Field(None, description="法源依據（終止以外必填）")
+    purpose: OneLine | None = Field(None, description="用途（終止以外必填）")
+    users: list[User] | None = Field(None, max_length=500, description="使用者（業務範圍）（終止以外必填）")
+    period: Period | None = Field(None, description="使用期限（至多 3 年；終止以外必填）")
+    data_items: list[OneLine] | None = Field(None, max_length=50, description="申請資料項目（終止以外必填）")
+    security: Security | None = Field(None, description="傳輸安全（網路傳送、遠端系統查詢、系統介接必填）")
+    contacts: Contacts | None = Field(None, description="聯絡人（終止以外必填）")
+    termination: Termination | None = Field(None, description="終止日期及理由（終止申請必填）")
     applied_on: RocDate = Field(description="申請日期")
     remarks: Text | None = Field(None, description="備註（選填）")
 
 
+def _schema_by_type(schema: dict[str, Any]) -> None:
+    """Which fields each 申請類別 needs, in the JSON Schema itself (JSON Schema's if/then/else)."""
+    schema["allOf"] = [{
+        "if": {"properties": {"application_type": {"const": "termination"}}},
+        "then": {"required": ["termination"]},
+        "else": {"required": list(FULL_APPLICATION_FIELDS)},
+    }]
+
+
+def _by_interface() -> list[ExchangeMethod]:
+    return ["interface"]
+
+
 class Annex1Interface(ApplicationBase):
+    exchange_methods: list[ExchangeMethod] = Field(
+        default_factory=_by_interface, min_length=1, max_length=5,
+        description="資料交換方式（規範 四；可複選）")
     frequency: OptionalLine = Field("", description="介接頻率")
+
+    model_config = {**ApplicationBase.model_config, "json_schema_extra": _schema_by_type}
 
 
 class Annex1Copy(ApplicationBase):
-    copy_details: CopyDetails = Field(alias="copy", description="資料複製：範圍、媒體、交付、受託者、返還／銷毀")
+    exchange_methods: list[ExchangeMethod] = Field(min_length=1, max_length=5,
+                                                   description="資料交換方式（規範 四；可複選）")
+    copy_details: CopyDetails | None = Field(
+        None, alias="copy", description="資料複製：範圍、媒體、交付、受託者、返還／銷毀（終止以外必填）")
 
-    model_config = {**ApplicationBase.model_config, "populate_by_name": True}
+    model_config = {**ApplicationBase.model_config, "populate_by_name": True, "json_schema_extra": _schema_by_type}
+
+
+def _missing(path: str, why: str) -> FieldProblem:
+    return FieldProblem(path, f"Field required ({why})", "missing")
 
 
 def cross_checks(form: ApplicationBase) -> list[FieldProblem]:
-    problems = []
-    try:
-        period_within_years(form.period, MAX_YEARS)
-    except ValueError as err:
-        problems.append(FieldProblem("period.end", str(err), "period_too_long"))
-    if isinstance(form, Annex1Copy) and form.copy_details.return_or_destroy_by < form.period.start:
+    problems: list[FieldProblem] = []
+    methods = set(getattr(form, "exchange_methods", ()))
+    if len(methods) != len(getattr(form, "exchange_methods", ())):
+        problems.append(FieldProblem("exchange_methods", "each 資料交換方式 may be named once", "duplicate"))
+    terminating = form.application_type == "termination"
+    if terminating:
+        if form.termination is None:
+            problems.append(_missing("termination", "a 終止 application names its 終止日期 and reason"))
+        if form.related_record is None and form.approval_number is None:
+            problems.append(_missing("related_record",
+                                     "a 終止 application names the connection it ends: its earlier record "
+                                     "(related_record) or its 核准文號 (approval_number)"))
+    else:
+        why = f"a {APPLICATION_TYPES[form.application_type]} application carries it (規範 六(一)2)"
+        problems += [_missing(name, why) for name in FULL_APPLICATION_FIELDS if getattr(form, name) is None]
+        for name in ("users", "data_items", "basis_documents"):
+            if getattr(form, name) == []:
+                problems.append(FieldProblem(name, "List should have at least 1 item after validation, not 0",
+                                             "too_short"))
+        if isinstance(form, Annex1Copy) and form.copy_details is None:
+            problems.append(_missing("copy", why))
+        if form.termination is not None:
+            problems.append(FieldProblem("termination", "only a 終止 (termination) application has a 終止日期",
+                                         "not_termination"))
+    online = methods & ONLINE_METHODS
+    if online and not terminating:
+        names = "、".join(EXCHANGE_METHODS[m] for m in sorted(online))
+        if form.security is None:
+            problems.append(_missing("security", f"{names} must be protected as 規範 六(一)2(3) says: "
+                                                 "IP restriction, VPN, TLS"))
+        if not form.host.ip_addresses:
+            problems.append(FieldProblem("host.ip_addresses", f"{names} needs the host's IP addresses", "too_short"))
+    if form.security is not None and not terminating:
+        problems += _security_problems(form.security, methods)
+    if form.period is not None:
+        try:
+            period_within_years(form.period, MAX_YEARS)
+        except ValueError as err:
+            problems.append(FieldProblem("period.end", str(err), "period_too_long"))
+    if isinstance(form, Annex1Copy) and form.copy_details and form.period \
+            and form.copy_details.return_or_destroy_by < form.period.start:
         problems.append(FieldProblem("copy.return_or_destroy_by",
                                      "the return or destruction date is before the period starts"))
+    return problems
+
+
+def _security_problems(security: Security, methods: set[str]) -> list[FieldProblem]:
+    problems = []
+    connection = methods & CONNECTION_METHODS
+    if connection and not security.vpn:
+        names = "、".join(EXCHANGE_METHODS[m] for m in sorted(connection))
+        problems.append(FieldProblem(
+            "security.vpn", f"{names} must travel over a VPN (規範 六(一)2(3): IP 限制、VPN 傳輸、TLS 加密)",
+            "vpn_required"))
+    justified = bool(security.wide_network_reason.strip())
+    for index, source in enumerate(security.source_ips):
+        why = source_network_problem(source, justified=justified)
+        if why:
+            problems.append(FieldProblem(f"security.source_ips[{index}]", why, "network_too_wide"))
     return problems
 
 
@@ -109,27 +230,47 @@ def checkbox(selected: bool) -> str:
 
 
 def context(form: ApplicationBase, options: RenderOptions) -> dict[str, Any]:
+    methods = set(getattr(form, "exchange_methods", ()))
+    security = form.security
     ctx = {
         "provider_name": options.provider_name,
+        "full": form.application_type != "termination",
         "application_types": [
             {"box": checkbox(form.application_type == key), "label": label} for key, label in APPLICATION_TYPES.items()
         ],
+        "letter": {"number": form.request_letter.number, "date": format_roc_long(form.request_letter.date)},
+        "exchange_methods": [{"box": checkbox(key in methods), "label": label}
+                             for key, label in EXCHANGE_METHODS.items()],
+        "sensitive_yes": checkbox(form.sensitive_personal_data is True),
+        "sensitive_no": checkbox(form.sensitive_personal_data is False),
+        "basis_documents": "、".join(form.basis_documents or []),
+        "related": {"record": form.related_record or "", "approval_number": form.approval_number or ""},
         "applicant": form.applicant.model_dump(),
-        "host": {**form.host.model_dump(), "ips": "、".join(form.host.ip_addresses)},
+        "host": {**form.host.model_dump(), "ips": "、".join(form.host.ip_addresses) or "（無）"},
         "user_unit": form.user_unit.model_dump(),
-        "legal_basis": form.legal_basis,
-        "purpose": form.purpose,
-        "users": [{**u.model_dump(), "no": i} for i, u in enumerate(form.users, 1)],
-        "period_start": format_roc_long(form.period.start),
-        "period_end": format_roc_long(form.period.end),
-        "data_items": "、".join(form.data_items),
+        "legal_basis": form.legal_basis or "",
+        "purpose": form.purpose or "",
+        "users": [{**u.model_dump(), "no": i} for i, u in enumerate(form.users or [], 1)],
+        "period_start": format_roc_long(form.period.start) if form.period else "",
+        "period_end": format_roc_long(form.period.end) if form.period else "",
+        "data_items": "、".join(form.data_items or []),
         "security": {
-            "source_ips": "、".join(form.security.source_ips),
-            "vpn_yes": checkbox(form.security.vpn), "vpn_no": checkbox(not form.security.vpn),
-            "tls12": checkbox(form.security.tls_version == "1.2"),
-            "tls13": checkbox(form.security.tls_version == "1.3"),
+            "given": security is not None,
+            "source_ips": "、".join(security.source_ips) if security else "",
+            "vpn_yes": checkbox(bool(security and security.vpn)),
+            "vpn_no": checkbox(bool(security and not security.vpn)),
+            "tls12": checkbox(bool(security and security.tls_version == "1.2")),
+            "tls13": checkbox(bool(security and security.tls_version == "1.3")),
+            "wide_network_reason": security.wide_network_reason if security else "",
         },
-        "contacts": {"business": form.contacts.business.model_dump(), "it": form.contacts.it.model_dump()},
+        "contacts": {
+            "business": form.contacts.business.model_dump() if form.contacts else {},
+            "it": form.contacts.it.model_dump() if form.contacts else {},
+        },
+        "termination": {
+            "effective_on": format_roc_long(form.termination.effective_on) if form.termination else "",
+            "reason": form.termination.reason if form.termination else "",
+        },
         "applied_on": format_roc_long(form.applied_on),
         "remarks": form.remarks or "",
         "frequency": getattr(form, "frequency", ""),
@@ -140,12 +281,14 @@ def context(form: ApplicationBase, options: RenderOptions) -> dict[str, Any]:
             "data_range": c.data_range, "media": c.media, "delivery": c.delivery,
             "contractor": c.contractor.name if c.contractor else "無",
             "return_or_destroy_by": format_roc_long(c.return_or_destroy_by),
-        }
+        } if c else {}
     return ctx
 
 
 def _retain_from(form: ApplicationBase) -> date:
-    return form.period.end
+    if form.termination is not None:
+        return form.termination.effective_on
+    return form.period.end if form.period else form.applied_on
 
 
 INTERFACE = FormSpec(

@@ -1,7 +1,14 @@
 """附件3 （申請介接單位）對（資料使用單位）使用商工資料作業要求 (``annex3-requirements``).
 
-The title carries the real unit names; the 規範 六(五) system notice is generated from the purpose
-and the system name.
+The title carries the real unit names.  Each section answers a clause of the regulation and says
+which: the host side (六(二)) and the user side (六(三)), security testing (六(一)2(5)), the monthly
+check by a 查核人員 (六(四)2(1)) and the querier's explanation (六(四)2(2)), the recommended system
+notice (六(五), generated from the purpose and the system name), incident reporting (六(六)4),
+the yearly review and termination (六(一)2(4)), liability (六(六)).  The applicant approves (核定)
+the requirements; the block for it is printed whether or not the approval is filled in yet.
+
+The requirements stay in force for the connection's 使用期限, so they are kept until it ends plus
+the retention years — or, when no 使用期限 is given, for the longest a 使用期限 can run.
 """
 
 from __future__ import annotations
@@ -13,13 +20,24 @@ from pydantic import Field
 
 from ..errors import FieldProblem
 from ..taiwan import format_roc_long
+from .annex1_application import MAX_YEARS
+from .notice import notice_text
 from .spec import FormSpec, RenderOptions
-from .types import Agency, FormModel, OneLine, Person, RocDate, same_person
+from .types import Agency, FormModel, OneLine, Period, Person, RecordRef, RocDate, period_within_years, same_person
 
 
 class Roles(FormModel):
     manager: Person = Field(description="管理人員")
-    auditor: Person = Field(description="稽核人員（不得與管理人員為同一人）")
+    auditor: Person = Field(description="查核人員（每月查核查詢紀錄；不得與管理人員為同一人）")
+
+
+class Approver(Person):
+    title: OneLine = Field(description="職稱（必填）")
+
+
+class Approval(FormModel):
+    approver: Approver = Field(description="核定人（申請介接單位首長或授權人）")
+    approved_on: RocDate = Field(description="核定日期")
 
 
 class Annex3Requirements(FormModel):
@@ -31,19 +49,40 @@ class Annex3Requirements(FormModel):
     roles: Roles = Field(description="權責")
     account_idle_days: int = Field(90, ge=1, le=365, description="帳號閒置停用日數")
     effective_on: RocDate = Field(description="生效日期")
+    period: Period | None = Field(None, description="適用之使用期限（同附件1）")
+    related_record: RecordRef | None = Field(None, description="同一介接案之附件1紀錄編號")
+    approval: Approval | None = Field(None, description="核定（核定人及日期）")
 
 
 def system_notice(purpose: str, system_name: str) -> str:
-    return f"商工資料係為{purpose}目的蒐集，僅供{system_name}作業之參考；若有資料內容疑問時，可向登記主管機關洽詢。"
+    return notice_text(purpose, system_name)
 
 
 def cross_checks(form: Annex3Requirements) -> list[FieldProblem]:
+    problems = []
     if same_person(form.roles.manager, form.roles.auditor):
-        return [FieldProblem("roles.auditor", "the auditor must be a different person from the manager", "same_person")]
-    return []
+        problems.append(FieldProblem("roles.auditor", "the 查核人員 (auditor) must be a different person from the "
+                                                      "manager", "same_person"))
+    if form.period is not None:
+        try:
+            period_within_years(form.period, MAX_YEARS)
+        except ValueError as err:
+            problems.append(FieldProblem("period.end", str(err), "period_too_long"))
+        if form.effective_on > form.period.end:
+            problems.append(FieldProblem("effective_on", "the requirements take effect after the 使用期限 has ended",
+                                         "after_period"))
+    if form.approval is not None and form.approval.approved_on > form.effective_on:
+        problems.append(FieldProblem("approval.approved_on", "the requirements take effect before they are approved",
+                                     "approved_after_effect"))
+    return problems
+
+
+def _person(p: Person) -> dict[str, Any]:
+    return p.model_dump()
 
 
 def context(form: Annex3Requirements, options: RenderOptions) -> dict[str, Any]:
+    approval = form.approval
     return {
         "provider_name": options.provider_name,
         "title": f"{form.applicant.name}對{form.user_unit.name}使用商工資料作業要求",
@@ -52,16 +91,29 @@ def context(form: Annex3Requirements, options: RenderOptions) -> dict[str, Any]:
         "system_name": form.system_name,
         "legal_basis": form.legal_basis,
         "purpose": form.purpose,
-        "manager": form.roles.manager.model_dump(),
-        "auditor": form.roles.auditor.model_dump(),
+        "manager": _person(form.roles.manager),
+        "auditor": _person(form.roles.auditor),
         "idle_days": form.account_idle_days,
         "notice": system_notice(form.purpose, form.system_name),
         "effective_on": format_roc_long(form.effective_on),
+        "period": (f"自{format_roc_long(form.period.start)}起至{format_roc_long(form.period.end)}止"
+                   if form.period else "同申請單所載使用期限"),
+        "related_record": form.related_record or "",
+        "approval": {
+            "approver": f"{approval.approver.title}　{approval.approver.name}" if approval else "",
+            "approved_on": format_roc_long(approval.approved_on) if approval else "",
+        },
     }
 
 
 def _retain_from(form: Annex3Requirements) -> date:
-    return form.effective_on
+    if form.period is not None:
+        return form.period.end
+    start = form.effective_on
+    try:
+        return start.replace(year=start.year + MAX_YEARS)
+    except ValueError:  # 29 February
+        return start.replace(year=start.year + MAX_YEARS, day=28)
 
 
 SPEC = FormSpec(

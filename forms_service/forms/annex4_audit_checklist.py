@@ -1,6 +1,11 @@
 """附件4 （資料使用單位）使用商工資料資通安全查核紀錄表 (``annex4-audit-checklist``).
 
-Every one of the 17 standard items must be answered exactly once; a 不符合 needs a 說明.
+Used for the agency's yearly self-review (規範 六(一)2(4), 六(四)1) and for the provider's audit (七):
+the audited unit fills in its own answer (``self_result``, 七(四)2: 稽核日5工作日前先行填覆, with 填表人
+and 填覆日期) and the audit team its finding (``result``).  Every standard item must be answered
+exactly once; each item prints the clause of the regulation it checks, and the few that check an
+agency's own rules rather than the regulation say so (「機關自訂」).  A 不符合 needs a note and a
+finding that names the item.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from pydantic import Field
 from ..errors import FieldProblem
 from ..taiwan import format_roc_long, format_roc_short
 from .spec import FormSpec, RenderOptions
-from .types import Agency, FormModel, OptionalText, Period, Person, RocDate, Text
+from .types import Agency, FormModel, OptionalText, Period, Person, RecordRef, RocDate, Text
 
 STANDARD_ITEMS: dict[int, str] = {
     1: "使用範圍與核准之法源依據、用途相符",
@@ -24,7 +29,7 @@ STANDARD_ITEMS: dict[int, str] = {
     6: "採VPN傳輸",
     7: "採TLS加密",
     8: "系統已顯示告示文字",
-    9: "每月檢視查詢紀錄並留存",
+    9: "每月查核查詢紀錄並留存查核結果",
     10: "查詢紀錄與檢視結果保存滿1年",
     11: "無目的外利用或提供第三人",
     12: "列印及複製資料妥善保管、銷毀",
@@ -33,23 +38,45 @@ STANDARD_ITEMS: dict[int, str] = {
     15: "終止案件於1個月內刪除",
     16: "資安事件依規定通報",
     17: "定期弱點掃描或滲透測試並修補留存紀錄",
+    # What the regulation implies and the first list lacked.
+    18: "已簽署商工資料使用安全約定書，且使用期限未屆滿",
+    19: "已訂定並核定使用商工資料作業要求（附件3）",
+    20: "自行查核範圍涵蓋所有使用單位及使用者",
+    21: "已指派查核人員每月查核調用查詢紀錄，確認所調案件為業務所需，並同時查核資通安全保護作業",
+    22: "查核結果有缺漏者，已請查調者說明",
+    23: "已無使用需求者，已函文向資料提供機關申請終止連線",
+    24: "授權其他單位使用商工資料者，已依業務權責申請商工系統使用權限",
 }
 # 查核項目 (the area) of each standard item, printed beside its 查核內容.
 CATEGORIES: dict[int, str] = {
     1: "使用範圍", 2: "使用者管理", 3: "帳號管理", 4: "帳號管理", 5: "連線管理", 6: "傳輸安全", 7: "傳輸安全",
     8: "系統告示", 9: "查詢紀錄", 10: "查詢紀錄", 11: "資料利用", 12: "資料保管", 13: "委外管理",
-    14: "年度檢視", 15: "終止刪除", 16: "事件通報", 17: "弱點管理",
+    14: "年度檢視", 15: "終止刪除", 16: "事件通報", 17: "弱點管理", 18: "約定書", 19: "作業要求",
+    20: "自行查核", 21: "每月查核", 22: "查調說明", 23: "終止申請", 24: "授權使用",
+}
+# The clause of 「使用商工資料資通安全管理規範」 each item checks.  「機關自訂」: the regulation leaves
+# the matter to the agency's own rules (六(二)、六(三) refer to them), so the item checks those.
+SOURCES: dict[int, str] = {
+    1: "六(一)2(1)", 2: "六(一)2(1)", 3: "六(三)機關自訂", 4: "六(三)機關自訂", 5: "六(一)2(3)", 6: "六(一)2(3)",
+    7: "六(一)2(3)", 8: "六(五)（建議）", 9: "六(四)2(1)", 10: "六(四)2(1)", 11: "六(六)", 12: "六(六)",
+    13: "機關自訂", 14: "六(一)2(4)", 15: "六(一)2(4)", 16: "六(六)4", 17: "六(一)2(5)", 18: "六(一)2(1)",
+    19: "六(一)2(2)", 20: "六(四)1", 21: "六(四)2(1)", 22: "六(四)2(2)", 23: "六(一)2(4)", 24: "六(一)3",
 }
 RESULTS = {"conform": "符合", "nonconform": "不符合", "na": "不適用"}
 
 
+Result = Literal["conform", "nonconform", "na"]
+
+
 class Item(FormModel):
-    id: int = Field(description="項次（1–17）")
-    result: Literal["conform", "nonconform", "na"] = Field(description="查核結果")
+    id: int = Field(description=f"項次（1–{len(STANDARD_ITEMS)}）")
+    self_result: Result | None = Field(None, description="受查單位自評結果（稽核前填覆）")
+    result: Result = Field(description="查核結果（查核人員或稽核小組）")
     note: OptionalText = Field("", description="說明／佐證（不符合時必填）")
 
 
 class Finding(FormModel):
+    item: int | None = Field(None, description="對應之查核項次（不符合項目必填）")
     issue: Text = Field(description="缺失事項")
     action: Text = Field(description="改善措施")
     due: RocDate = Field(description="改善期限")
@@ -61,16 +88,20 @@ class Annex4AuditChecklist(FormModel):
     period: Period = Field(description="查核期間")
     auditors: list[Person] = Field(min_length=1, max_length=20, description="查核人員")
     escorts: list[Person] = Field(default_factory=list, max_length=20, description="受查單位陪同人員")
-    items: list[Item] = Field(description="查核項目（17 項，每項一次）")
+    filled_by: Person | None = Field(None, description="受查單位填表人")
+    filled_on: RocDate | None = Field(None, description="受查單位填覆日期（稽核日前）")
+    related_record: RecordRef | None = Field(None, description="同一介接案之附件1紀錄編號")
+    items: list[Item] = Field(description=f"查核項目（{len(STANDARD_ITEMS)} 項，每項一次）")
     findings: list[Finding] = Field(default_factory=list, max_length=100, description="缺失及改善")
 
 
 def cross_checks(form: Annex4AuditChecklist) -> list[FieldProblem]:
     problems = []
     seen: dict[int, int] = {}
+    last = len(STANDARD_ITEMS)
     for index, item in enumerate(form.items):
         if item.id not in STANDARD_ITEMS:
-            problems.append(FieldProblem(f"items[{index}].id", f"there is no standard item {item.id} (1–17)"))
+            problems.append(FieldProblem(f"items[{index}].id", f"there is no standard item {item.id} (1–{last})"))
         elif item.id in seen:
             problems.append(FieldProblem(f"items[{index}].id",
                                          f"item {item.id} is answered twice (also items[{seen[item.id]}])"))
@@ -82,11 +113,39 @@ def cross_checks(form: Annex4AuditChecklist) -> list[FieldProblem]:
     if missing:
         problems.append(FieldProblem("items", f"standard items not answered: {', '.join(map(str, missing))}",
                                      "missing_items"))
+    with_findings = {f.item for f in form.findings}
+    for index, item in enumerate(form.items):
+        if item.result == "nonconform" and item.id not in with_findings:
+            problems.append(FieldProblem(
+                f"items[{index}].result",
+                f"a 不符合 needs a finding: add one to findings with \"item\": {item.id} "
+                "(缺失事項、改善措施、改善期限)",
+                "finding_required"))
+    for index, finding in enumerate(form.findings):
+        if finding.item is not None and finding.item not in STANDARD_ITEMS:
+            problems.append(FieldProblem(f"findings[{index}].item", f"there is no standard item {finding.item}"))
+        if finding.due < form.audit_date:
+            problems.append(FieldProblem(f"findings[{index}].due", "the 改善期限 is before the audit date",
+                                         "due_before_audit"))
+    if form.audit_date < form.period.start:
+        problems.append(FieldProblem("audit_date", "the audit date precedes the period audited (period.start)",
+                                     "audit_before_period"))
+    if form.filled_on is not None and form.filled_on > form.audit_date:
+        problems.append(FieldProblem("filled_on", "the audited unit answers before the audit (規範 七(四)2), "
+                                                  "not after it", "filled_after_audit"))
     return problems
 
 
 def _boxes(result: str) -> dict[str, str]:
     return {key: ("☑" if key == result else "☐") for key in RESULTS}
+
+
+def _self_answer(result: str | None) -> str:
+    return RESULTS[result] if result else "未填"
+
+
+def _people(people: list[Person]) -> str:
+    return "、".join(p.name + (f"（{p.title}）" if p.title else "") for p in people)
 
 
 def context(form: Annex4AuditChecklist, options: RenderOptions) -> dict[str, Any]:
@@ -98,17 +157,21 @@ def context(form: Annex4AuditChecklist, options: RenderOptions) -> dict[str, Any
         "audit_date": format_roc_long(form.audit_date),
         "period_start": format_roc_long(form.period.start),
         "period_end": format_roc_long(form.period.end),
-        "auditors": "、".join(p.name + (f"（{p.title}）" if p.title else "") for p in form.auditors),
-        "escorts": "、".join(p.name + (f"（{p.title}）" if p.title else "") for p in form.escorts) or "無",
+        "auditors": _people(form.auditors),
+        "escorts": _people(form.escorts) or "無",
         "items": [
-            {"no": i, "category": CATEGORIES[i], "text": text, "box": _boxes(by_id[i].result), "note": by_id[i].note}
+            {"no": i, "category": CATEGORIES[i], "text": text, "source": SOURCES[i], "box": _boxes(by_id[i].result),
+             "self": _self_answer(by_id[i].self_result), "note": by_id[i].note}
             for i, text in STANDARD_ITEMS.items()
         ],
         "findings": [
-            {"no": n, "issue": f.issue, "action": f.action, "due": format_roc_short(f.due)}
+            {"no": n, "item": f.item or "", "issue": f.issue, "action": f.action, "due": format_roc_short(f.due)}
             for n, f in enumerate(form.findings, 1)
         ],
         "has_findings": bool(form.findings),
+        "filled_by": _people([form.filled_by]) if form.filled_by else "",
+        "filled_on": format_roc_long(form.filled_on) if form.filled_on else "",
+        "related_record": form.related_record or "",
     }
 
 

@@ -1,5 +1,10 @@
 """附件5 （資料使用單位）商工登記資料查詢紀錄登記表 (``annex5-query-log``): one month, one unit.
 
+規範 六(四)2: a 查核人員 checks every month whether each query was 業務所需, asks the querier to explain
+gaps (查調者說明, per entry), and keeps the result (查核結果) a year.  So the reviewer is not one of the
+month's queriers and reviews after the month has ended.  A query by 名稱 or 負責人 has no 統一編號: an
+entry names its subject by any of the three.
+
 A busy unit logs thousands of queries a month, so this form is rendered in chunks of rows
 (``chunk_context``) that the pipeline converts in parallel and merges; see ``forms_service/chunked.py``.
 """
@@ -14,7 +19,19 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from ..errors import FieldProblem
 from ..taiwan import TAIPEI, format_roc_long, roc_year
 from .spec import FormSpec, RenderOptions
-from .types import Agency, FormModel, Month, OneLine, OptionalLine, OptionalText, Person, RocDate, Ubn
+from .types import (
+    Agency,
+    FormModel,
+    Month,
+    OneLine,
+    OptionalLine,
+    OptionalText,
+    OptionalUbn,
+    Person,
+    RecordRef,
+    RocDate,
+    same_person,
+)
 
 REVIEW_RESULTS = {"normal": "無異常", "abnormal": "有異常"}
 
@@ -42,19 +59,21 @@ class QueryUser(Person):
 class Entry(FormModel):
     at: TaipeiDateTime = Field(description="查詢日期時間（ISO，臺北時間）")
     user: QueryUser = Field(description="查詢人員")
-    business_id: Ubn = Field(description="查詢對象統一編號")
+    business_id: OptionalUbn = Field("", description="查詢對象統一編號（以名稱或負責人查詢者免填）")
     entity_name: OptionalLine = Field("", description="名稱")
+    responsible_person: OptionalLine = Field("", description="負責人（以負責人查詢者）")
     purpose: OneLine = Field(description="查詢目的／業務依據")
     case_no: OptionalLine = Field("", description="案號或公文文號")
     approver: OptionalLine = Field("", description="核准人")
+    explanation: OptionalText = Field("", description="查調者說明（查核有缺漏時）")
     note: OptionalLine = Field("", description="備註")
 
 
 class Review(FormModel):
-    result: Literal["normal", "abnormal"] = Field(description="每月檢視結果")
+    result: Literal["normal", "abnormal"] = Field(description="每月查核結果")
     explanation: OptionalText = Field("", description="說明（有異常時必填）")
-    reviewer: Person = Field(description="檢視人員")
-    reviewed_on: RocDate = Field(description="檢視日期")
+    reviewer: Person = Field(description="查核人員（不得為本月查詢人員）")
+    reviewed_on: RocDate = Field(description="查核日期（月份結束後）")
 
 
 # A register is one document: at this size it converts in about a minute on two cores (and its
@@ -78,7 +97,8 @@ class Annex5QueryLog(FormModel):
     month: Month = Field(description="月份")
     entries: Entries = Field(description=f"查詢紀錄（每份至多 {MAX_ENTRIES:,} 筆）",
                              json_schema_extra={"maxItems": MAX_ENTRIES})
-    review: Review = Field(description="每月檢視")
+    related_record: RecordRef | None = Field(None, description="同一介接案之附件1紀錄編號")
+    review: Review = Field(description="每月查核")
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -91,15 +111,35 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
 def cross_checks(form: Annex5QueryLog) -> list[FieldProblem]:
     problems = []
     start, end = month_bounds(form.month)
+    outside = 0
     for index, entry in enumerate(form.entries):
-        if not start <= entry.at < end:
+        if not start <= entry.at < end and outside < 20:
+            outside += 1
             problems.append(FieldProblem(
                 f"entries[{index}].at", f"{entry.at.isoformat()} is not in the month {form.month}", "outside_month"
             ))
-            if len(problems) >= 20:
-                break
-    if form.review.result == "abnormal" and not form.review.explanation.strip():
+        if not (entry.business_id or entry.entity_name or entry.responsible_person) and len(problems) < 40:
+            problems.append(FieldProblem(
+                f"entries[{index}].business_id",
+                "name what was queried: its 統一編號 (business_id), 名稱 (entity_name) or 負責人 (responsible_person)",
+                "missing"))
+    review = form.review
+    if review.result == "abnormal" and not review.explanation.strip():
         problems.append(FieldProblem("review.explanation", "an 有異常 (abnormal) review needs an explanation"))
+    if review.reviewed_on < end.date():
+        problems.append(FieldProblem(
+            "review.reviewed_on", f"the month is checked after it ends (on or after {format_roc_long(end.date())}); "
+                                  "規範 六(四)2(1) checks each month's queries", "review_before_month_end"))
+    queriers: dict[tuple[str, str], int] = {}
+    for index, entry in enumerate(form.entries):
+        queriers.setdefault((entry.user.name, entry.user.account), index)
+    for index in queriers.values():
+        querier = form.entries[index].user
+        if same_person(review.reviewer, querier):
+            problems.append(FieldProblem(
+                "review.reviewer", f"the 查核人員 checks others' queries: {querier.name} queried this month "
+                                   f"(entries[{index}].user)", "reviewer_is_querier"))
+            break
     return problems
 
 
@@ -115,10 +155,13 @@ def entry_row(number: int, entry: Entry) -> dict[str, Any]:
         "no": number,
         "at": f"{roc_year(at.date())}/{at.month:02d}/{at.day:02d} {at.hour:02d}:{at.minute:02d}",
         "user": user,
-        "subject": entry.business_id + (f"／{entry.entity_name}" if entry.entity_name else ""),
+        "subject": "／".join(part for part in (
+            entry.business_id, entry.entity_name,
+            f"負責人 {entry.responsible_person}" if entry.responsible_person else "") if part),
         "purpose": entry.purpose,
         "case_no": entry.case_no,
         "approver": entry.approver,
+        "explanation": entry.explanation,
         "note": entry.note,
     }
 
@@ -138,6 +181,7 @@ def chunk_context(form: Annex5QueryLog, options: RenderOptions, *, first: int, l
         "no_rows": not form.entries,
         "show_head": is_first,
         "show_review": is_last,
+        "related_record": form.related_record or "",
         "review": {
             "normal": "☑" if review.result == "normal" else "☐",
             "abnormal": "☑" if review.result == "abnormal" else "☐",
@@ -171,5 +215,5 @@ SPEC = FormSpec(
     template="annex5-query-log.docx", context=context, owner_field="user_unit", retain_from=_retain_from,
     cross_checks=cross_checks, chunk_contexts=chunk_contexts, row_count=lambda form: len(form.entries),
     retention_class="log",
-    subjects=lambda form: {entry.business_id for entry in form.entries},
+    subjects=lambda form: {entry.business_id for entry in form.entries if entry.business_id},
 )

@@ -55,6 +55,15 @@ def _agency_code(value: Any) -> Any:
     return taiwan.normalize_agency_code(clean_one_line(value)) if isinstance(value, str) else value
 
 
+def _doc_number(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    text = taiwan.normalize_doc_number(clean_one_line(value))
+    if not taiwan.is_valid_doc_number(text):
+        raise ValueError(f"{value!r} is not a 文號 like 經商字第10902435080號 or （112）北市地登字第1126002154號")
+    return text
+
+
 def _parse_date(value: Any) -> date:
     try:
         return taiwan.parse_date(value)
@@ -78,6 +87,17 @@ RocDate = Annotated[
         "examples": ["2026-11-27", "115/11/27", "中華民國115年11月27日", "民國一一五年十一月二十七日"],
     }),
 ]
+
+DocNumber = Annotated[
+    str, BeforeValidator(_doc_number),
+    WithJsonSchema({"type": "string", "description": "文號: (年)字第 9–11 位數字號 (full-width brackets too)",
+                    "examples": ["經商字第10902435080號", "（112）北市地登字第1126002154號"]}),
+]
+# A record of this service another form refers to (the 附件1 of the same connection, …).
+RecordRef = Annotated[str, BeforeValidator(_normal),
+                      StringConstraints(pattern=r"^rec_[0-9a-f]{32}$"),
+                      WithJsonSchema({"type": "string", "pattern": "^rec_[0-9a-f]{32}$",
+                                      "description": "紀錄編號 of an earlier record (rec_…)"})]
 
 AgencyCode = Annotated[str, BeforeValidator(_agency_code), StringConstraints(pattern=f"^({taiwan.AGENCY_CODE})?$")]
 Email = Annotated[
@@ -167,6 +187,17 @@ Ubn = Annotated[
     str, BeforeValidator(_check_ubn),
     WithJsonSchema({"type": "string", "pattern": r"^\d{8}$", "description": "統一編號（8 碼，含檢查碼）"}),
 ]
+
+def _check_optional_ubn(value: Any) -> Any:
+    if isinstance(value, str) and not taiwan.normalize(value):
+        return ""
+    return _check_ubn(value)
+
+
+OptionalUbn = Annotated[
+    str, BeforeValidator(_check_optional_ubn),
+    WithJsonSchema({"type": "string", "pattern": r"^(\d{8})?$", "description": "統一編號（8 碼，含檢查碼；可空白）"}),
+]
 IpAddress = Annotated[
     str, BeforeValidator(_check_ip),
     WithJsonSchema({"type": "string", "description": "IPv4/IPv6 address or CIDR network",
@@ -189,6 +220,24 @@ def period_within_years(period: Period, years: int) -> None:
     if period.end >= limit:
         raise ValueError(f"the period may last at most {years} years "
                          f"(until {taiwan.format_roc_short(limit)} at the latest, exclusive)")
+
+
+# 規範 六(一)2(3) asks for an IP restriction: a source narrower than an organisation's own network.
+# Wider networks need a stated reason; "anywhere" is no restriction at all and is always refused.
+WIDEST_IPV4_PREFIX = 24
+WIDEST_IPV6_PREFIX = 48
+
+
+def source_network_problem(value: str, *, justified: bool) -> str | None:
+    """Why ``value`` (an address or CIDR network) is no IP restriction, or ``None`` when it is one."""
+    network = ipaddress.ip_network(value, strict=False)
+    if network.prefixlen == 0:
+        return f"{value} admits every address: 規範 六(一)2(3) requires an IP restriction"
+    widest = WIDEST_IPV4_PREFIX if network.version == 4 else WIDEST_IPV6_PREFIX
+    if network.prefixlen < widest and not justified:
+        return (f"{value} is wider than a /{widest}: name the hosts' own addresses or networks, "
+                "or state why a wider network is needed (security.wide_network_reason)")
+    return None
 
 
 def same_person(a: Person, b: Person) -> bool:

@@ -37,6 +37,7 @@ from .templates import TemplateSource
 REFORMATTED_FIELDS = {
     "start", "end", "applied_on", "signed_on", "effective_on", "audit_date", "due", "reviewed_on",
     "return_or_destroy_by", "at", "month", "application_type", "result", "tls_version", "id",
+    "date", "approved_on", "filled_on", "exchange_methods", "self_result",
 }
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 

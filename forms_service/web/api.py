@@ -8,11 +8,12 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from ..access import Actor
+from ..access import Actor, Role
 from ..archive import pick_version
 from ..archive.evidence import records_by_id
 from ..archive.filing import check_may_file
 from ..archive.holds import extend_retention, set_legal_hold
+from ..archive.related import check_related
 from ..archive.report_text import verification_text
 from ..archive.signatures import countersign
 from ..catalog import NewAuditEvent, Record, RecordFilter
@@ -50,6 +51,7 @@ def create_record(form_id: str):
     producer = service.producer
     spec, form = producer.validate(spec.form_id, data)
     check_may_file(actor, spec, form)
+    check_related(catalog(), spec, form, agency=None if actor.role is Role.ADMIN else actor.agency)
     key = request.headers.get("Idempotency-Key", "").strip()
     if key:
         replay = _idempotent_replay(actor, key, form_id, data)

@@ -13,6 +13,7 @@ import socket
 
 from flask import Blueprint, Response, request
 
+from ..archive.related import check_related
 from ..errors import NotFound
 from ..forms import get_form
 from .body import json_body
@@ -32,8 +33,11 @@ def only_over_the_local_socket() -> None:
 def render(form_id: str) -> Response:
     """The signed PDF/A of ``form_id`` filled from the JSON body (a ``render`` for the CLI)."""
     spec = get_form(form_id)
-    producer = components().producer
+    service = components()
+    producer = service.producer
     spec, form = producer.validate(spec.form_id, json_body())
+    if service.catalog is not None:
+        check_related(service.catalog, spec, form, agency=None)  # the operator of this data directory
     produced = producer.produce_validated(spec, form, caller="local")
     return Response(produced.pdf, mimetype="application/pdf", headers={
         "X-Pages": str(produced.pages), "X-Content-SHA256": produced.sha256,

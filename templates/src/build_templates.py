@@ -23,6 +23,7 @@ from docx_builder import (
     paragraph,
     sign_off,
     slim,
+    stamp_room,
     table,
 )
 
@@ -31,7 +32,7 @@ CODE = "{{% if {a}.code %}}（機關代碼 {{{{ {a}.code }}}}）{{% endif %}}"  
 
 
 def build_annex2_agreement() -> None:
-    doc = new_document(body_pt=13)
+    doc = new_document(body_pt=12)
     paragraph(doc, "商工資料使用安全約定書", size=20, bold=True, align="center", space_after=12)
     paragraph(
         doc,
@@ -42,8 +43,20 @@ def build_annex2_agreement() -> None:
     )
     paragraph(doc, "{%p for c in clauses %}")
     # Left-aligned: justified lines before a manual line break get stretched across the page.
+    paragraph(doc, "{{ c.number }}、{{ c.text }}{{ c.source }}", hanging_cm=1.4, align="left", space_after=3)
+    paragraph(doc, "{%p endfor %}")
+    paragraph(doc, "{%p if own_clauses %}")
+    paragraph(doc, "本單位自訂約定事項（非屬規範條文，由本單位自行約定）：", bold=True, space_before=6, space_after=3)
+    paragraph(doc, "{%p for c in own_clauses %}")
     paragraph(doc, "{{ c.number }}、{{ c.text }}", hanging_cm=1.4, align="left", space_after=3)
     paragraph(doc, "{%p endfor %}")
+    paragraph(doc, "{%p endif %}")
+    paragraph(doc, "使用者（業務範圍）", bold=True, space_before=8, space_after=2)
+    grid_table(
+        doc, ["序號", "姓名", "職稱", "帳號", "業務範圍"],
+        _loop_rows("u", "users", ["{{ u.no }}", "{{ u.name }}", "{{ u.title }}", "{{ u.account }}", "{{ u.business_scope }}"]),
+        [1.4, 3.0, 3.0, 3.2, 6.0],
+    )
     paragraph(doc, "此致", space_before=12).paragraph_format.keep_with_next = True
     p = paragraph(doc, "{{ provider_name }}", first_line_cm=0.93, space_after=12)
     p.paragraph_format.keep_with_next = True
@@ -58,6 +71,7 @@ def build_annex2_agreement() -> None:
         ("聯絡電話／電子郵件", "{{ contact.phone }}{% if contact.phone and contact.email %}／{% endif %}{{ contact.email }}"),
         ("資料使用單位", "{{ user_unit.name }}{% if user_unit.code %}（機關代碼 {{ user_unit.code }}）{% endif %}"),
         ("約定期間", "自{{ period_start }}起至{{ period_end }}止"),
+        ("附件1紀錄編號", "{{ related_record }}"),
     ]
     t = table(doc, len(rows), 2, [5.0, 11.6])
     for row, (label, value) in zip(t.rows, rows, strict=True):
@@ -70,6 +84,7 @@ def build_annex2_agreement() -> None:
     keep_together(t)
 
     paragraph(doc, "{{ signed_on }}", size=14, align="center", space_before=18)
+    stamp_room(doc)
     page_number_footer(doc)
     slim(doc)
     doc.save(OUT / "annex2-agreement.docx")
@@ -85,19 +100,35 @@ def build_annex1(form_id: str, title: str, *, copy: bool) -> None:
     doc = new_document(body_pt=12)
     paragraph(doc, title, size=18, bold=True, align="center", space_after=6)
     paragraph(doc, "申請日期：{{ applied_on }}", align="right", space_after=4)
+    person = ("{{ contacts.%s.name }}{%% if contacts.%s.title %%}（{{ contacts.%s.title }}）{%% endif %%}"
+              "　{{ contacts.%s.phone }}　{{ contacts.%s.email }}")
     rows = [
         ("申請類別", "{% for t in application_types %}{{ t.box }}{{ t.label }}　{% endfor %}"),
-        ("申請介接單位（B層）", "{{ applicant.name }}{% if applicant.code %}（機關代碼 {{ applicant.code }}）{% endif %}"),
+        ("來文文號", "{{ letter.number }}（{{ letter.date }}）"),
+        ("申請介接單位（B層）", "{{ applicant.name }}" + CODE.format(a="applicant")),
         ("地址", "{{ applicant.address }}"),
         ("資料介接主機端", "{{ host.name }}／系統：{{ host.system_name }}"),
         ("主機IP", "{{ host.ips }}"),
-        ("資料使用單位（C層）", "{{ user_unit.name }}{% if user_unit.code %}（機關代碼 {{ user_unit.code }}）{% endif %}"),
+        ("資料使用單位（C層）", "{{ user_unit.name }}" + CODE.format(a="user_unit")),
+        ("{%tr if related.record or related.approval_number %}", ""),
+        ("原申請紀錄", "{% if related.record %}紀錄編號 {{ related.record }}{% endif %}"
+                       "{% if related.record and related.approval_number %}；{% endif %}"
+                       "{% if related.approval_number %}核准文號 {{ related.approval_number }}{% endif %}"),
+        ("{%tr endif %}", ""),
+        ("{%tr if full %}", ""),
+        ("資料交換方式", "{% for m in exchange_methods %}{{ m.box }}{{ m.label }}　{% endfor %}"),
+        ("涉及個人機敏資料", "{{ sensitive_yes }}是　{{ sensitive_no }}否"),
         ("法源依據", "{{ legal_basis }}"),
         ("用途", "{{ purpose }}"),
         ("使用期限", "自{{ period_start }}起至{{ period_end }}止"),
         ("申請資料項目", "{{ data_items }}"),
+        ("{%tr if security.given %}", ""),
         ("來源IP（限定連線）", "{{ security.source_ips }}"),
+        ("{%tr if security.wide_network_reason %}", ""),
+        ("放寬網段理由", "{{ security.wide_network_reason }}"),
+        ("{%tr endif %}", ""),
         ("傳輸安全", "VPN：{{ security.vpn_yes }}是　{{ security.vpn_no }}否　　TLS：{{ security.tls12 }}1.2　{{ security.tls13 }}1.3"),
+        ("{%tr endif %}", ""),
     ]
     if copy:
         rows += [
@@ -110,18 +141,28 @@ def build_annex1(form_id: str, title: str, *, copy: bool) -> None:
     else:
         rows.append(("介接頻率", "{{ frequency }}"))
     rows += [
-        ("業務聯絡人", "{{ contacts.business.name }}{% if contacts.business.title %}（{{ contacts.business.title }}）{% endif %}　{{ contacts.business.phone }}　{{ contacts.business.email }}"),
-        ("資訊聯絡人", "{{ contacts.it.name }}{% if contacts.it.title %}（{{ contacts.it.title }}）{% endif %}　{{ contacts.it.phone }}　{{ contacts.it.email }}"),
+        ("業務聯絡人", person % (("business",) * 5)),
+        ("資訊聯絡人", person % (("it",) * 5)),
+        ("{%tr else %}", ""),
+        ("終止日期", "{{ termination.effective_on }}"),
+        ("終止理由", "{{ termination.reason }}"),
+        ("{%tr endif %}", ""),
         ("備註", "{{ remarks }}"),
     ]
     no_split(label_value_table(doc, rows))
+    paragraph(doc, "{%p if full %}")
     paragraph(doc, "使用者（業務範圍）", bold=True, space_before=8, space_after=2)
     grid_table(
         doc, ["序號", "姓名", "職稱", "帳號", "業務範圍"],
         _loop_rows("u", "users", ["{{ u.no }}", "{{ u.name }}", "{{ u.title }}", "{{ u.account }}", "{{ u.business_scope }}"]),
         [1.4, 3.0, 3.0, 3.2, 6.0],
     )
-    paragraph(doc, "檢附：附件2 商工資料使用安全約定書、附件3 使用商工資料作業要求。", space_before=6, space_after=6)
+    paragraph(doc, "檢附：作業依據（{{ basis_documents }}）、附件2 商工資料使用安全約定書、附件3 使用商工資料作業要求。",
+              space_before=6, space_after=6)
+    paragraph(doc, "{%p else %}")
+    paragraph(doc, "本單位已無使用需求，依規範六(一)2(4)申請終止該連線作業，並於終止後一個月內清除介接所得之商工資料。",
+              space_before=6, space_after=6)
+    paragraph(doc, "{%p endif %}")
     sign_off(doc, ["承辦人", "單位主管", "機關首長（或授權人）"])
     paragraph(doc, "", space_after=6)
     review = label_value_table(doc, [
@@ -129,6 +170,7 @@ def build_annex1(form_id: str, title: str, *, copy: bool) -> None:
     ])
     review.rows[1].height = Cm(2.0)
     keep_together(review)
+    stamp_room(doc)
     page_number_footer(doc)
     slim(doc)
     doc.save(OUT / f"{form_id}.docx")
@@ -138,17 +180,19 @@ def build_annex3_requirements() -> None:
     doc = new_document(body_pt=12)
     paragraph(doc, "{{ title }}", size=18, bold=True, align="center", space_after=10)
     sections = [
-        ("一、依據及目的", "{{ applicant.name }}依據「{{ legal_basis }}」，為「{{ purpose }}」之用途，提供{{ user_unit.name }}使用{{ provider_name }}之商工資料，為確保資料安全，訂定本作業要求。"),
-        ("二、適用範圍", "{{ user_unit.name }}使用「{{ system_name }}」查詢、處理或利用商工資料之人員、設備及作業。"),
-        ("三、權責", "管理人員：{{ manager.name }}{% if manager.title %}（{{ manager.title }}）{% endif %}，負責帳號、權限及連線之管理；稽核人員：{{ auditor.name }}{% if auditor.title %}（{{ auditor.title }}）{% endif %}，負責查詢紀錄之檢視及年度查核。管理人員與稽核人員不得為同一人。"),
-        ("四、帳號管理", "帳號應專人專用，不得共用，並依最小權限原則設定；人員調職或離職時應即停用或註銷帳號；帳號閒置逾{{ idle_days }}日者應予停用。"),
-        ("五、連線傳輸", "僅限核准之IP位址連線，並採虛擬私人網路（VPN）及傳輸層安全協定（TLS）加密傳輸。"),
-        ("六、資料保管", "商工資料僅得於核准之用途範圍內使用，不得複製、轉作他用或提供予第三人；列印或複製之資料應妥善保管，不再使用時應即銷毀。"),
-        ("七、查詢紀錄與每月檢視", "系統應留存查詢紀錄，並由稽核人員每月檢視，填具「商工登記資料查詢紀錄登記表」（附件5）；查詢紀錄及檢視結果至少保存一年。"),
-        ("八、系統告示", "「{{ system_name }}」應於查詢畫面揭示下列告示文字：「{{ notice }}」"),
-        ("九、年度檢視與查核", "每年至少辦理一次安全檢視，填具「使用商工資料資通安全查核紀錄表」（附件4），並配合{{ applicant.name }}及{{ provider_name }}之查核；缺失應於一個月內改善。"),
-        ("十、終止與刪除", "使用期限屆滿或終止使用時，應停止連線，並於一個月內刪除所有商工資料，留存銷毀紀錄。"),
-        ("十一、違規處理", "違反本作業要求者，{{ applicant.name }}得停止其資料使用，並依資通安全管理法、個人資料保護法及相關法令處理。"),
+        ("一、依據及目的", "{{ applicant.name }}依據「{{ legal_basis }}」，為「{{ purpose }}」之用途，提供{{ user_unit.name }}使用{{ provider_name }}之商工資料，為確保資料安全，依「使用商工資料資通安全管理規範」六(一)2(2)訂定本作業要求。"),
+        ("二、適用範圍", "{{ user_unit.name }}使用「{{ system_name }}」查詢、處理或利用商工資料之所有使用單位、使用者、設備及作業；適用期間：{{ period }}。"),
+        ("三、權責", "管理人員：{{ manager.name }}{% if manager.title %}（{{ manager.title }}）{% endif %}，負責帳號、權限及連線之管理；查核人員：{{ auditor.name }}{% if auditor.title %}（{{ auditor.title }}）{% endif %}，負責每月查核使用者調用查詢紀錄及每年自行檢視。管理人員與查核人員不得為同一人（本單位內部控制）。"),
+        ("四、資料介接主機端資通安全管理（規範六(二)、六(一)2(3)）", "資料介接主機端傳輸作業應啟動各項安全防護機制，包含IP限制、VPN傳輸、TLS加密等方式；主機僅開放核准之來源IP連線，並由系統留存使用者之查詢紀錄；其餘依{{ applicant.name }}之資通安全管理規定辦理。"),
+        ("五、資料使用者端資通安全管理（規範六(三)）", "帳號應專人專用，不得共用，並依最小權限原則設定；人員調職或離職時應即停用或註銷帳號；帳號閒置逾{{ idle_days }}日者應予停用；列印或複製之商工資料應妥善保管，不再使用時應即銷毀；其餘依{{ applicant.name }}之資通安全管理規定辦理。"),
+        ("六、安全檢測（規範六(一)2(5)）", "網路管理人員應定期執行安全檢測作業，如弱點掃描或滲透測試等服務，並將其技術脆弱點進行修補且留有紀錄備查，以確保重要資訊之機密性及完整性。"),
+        ("七、每月查核（規範六(四)2(1)）", "業務系統使用單位應指派查核人員，針對使用者每月調用查詢紀錄進行查核，以確保所調案件是否為業務所需。同時查核施行之資通安全保護作業是否確實，查核結果（報告）應留存1年備供查核；查核結果填具「{{ user_unit.name }}商工登記資料查詢紀錄登記表」（附件5）。"),
+        ("八、查調者說明（規範六(四)2(2)）", "查核結果若有缺漏，則應請查調者說明；若涉及不法，依第十三點辦理。"),
+        ("九、系統提示文字（規範六(五)）", "「{{ system_name }}」建議於查詢畫面標註下列提示文字：「{{ notice }}」"),
+        ("十、自行查核及年度檢視（規範六(四)1、六(一)2(4)）", "每年應自行檢視使用情形以確保資料安全及未經授權的揭露與修改，範圍涵蓋所有使用單位及使用者，並填具「{{ user_unit.name }}使用商工資料資通安全查核紀錄表」（附件4）；{{ provider_name }}辦理稽核時，應於稽核日5工作日前先行填覆稽核紀錄表（規範七(四)2）。"),
+        ("十一、資安事件通報（規範六(六)4）", "若發生資料外洩或相關資安事件，應立即通知{{ applicant.name }}及資料提供機關{{ provider_name }}。"),
+        ("十二、終止與清除（規範六(一)2(4)）", "如已無使用需求，應即通知{{ applicant.name }}函文向{{ provider_name }}申請終止該連線作業，並應於一個月內清除介接所得之商工資料。"),
+        ("十三、違規處理（規範六(六)）", "違反本作業要求者，除由服務機關懲處外，使用單位或使用者依資通安全管理法、個人資料保護法、國家賠償法、公司法或其他相關業務法令之規定負完全責任；使用者不當使用商工資料之行政責任，應由其所屬機關議處；其涉及刑事責任者，移送司法機關處理。"),
     ]
     for heading, body in sections:
         p = paragraph(doc, heading, bold=True, space_before=6, space_after=2)
@@ -161,10 +205,20 @@ def build_annex3_requirements() -> None:
         ("資料使用單位", "{{ user_unit.name }}" + CODE.format(a="user_unit")),
         ("系統名稱", "{{ system_name }}"),
         ("管理人員", person % (("manager",) * 5)),
-        ("稽核人員", person % (("auditor",) * 5)),
+        ("查核人員", person % (("auditor",) * 5)),
+        ("使用期限", "{{ period }}"),
         ("生效日期", "{{ effective_on }}"),
+        ("附件1紀錄編號", "{{ related_record }}"),
     ])
     keep_together(t)
+    paragraph(doc, "", space_after=6)
+    approval = label_value_table(doc, [
+        ("{{ applicant.name }}核定", ""), ("核定人", "{{ approval.approver }}"), ("核定日期", "{{ approval.approved_on }}"),
+        ("簽章", ""),
+    ])
+    approval.rows[3].height = Cm(2.0)
+    keep_together(approval)
+    stamp_room(doc)
     page_number_footer(doc)
     slim(doc)
     doc.save(OUT / "annex3-requirements.docx")
@@ -179,28 +233,34 @@ def build_annex4_audit_checklist() -> None:
         ("查核期間", "自{{ period_start }}起至{{ period_end }}止"),
         ("查核人員", "{{ auditors }}"),
         ("受查單位陪同人員", "{{ escorts }}"),
+        ("受查單位填表人", "{{ filled_by }}"),
+        ("填覆日期", "{{ filled_on }}"),
+        ("{%tr if related_record %}", ""),
+        ("附件1紀錄編號", "{{ related_record }}"),
+        ("{%tr endif %}", ""),
     ]))
     paragraph(doc, "", space_after=4)
     grid_table(
-        doc, ["項次", "查核項目", "查核內容", "查核結果", "說明／佐證"],
+        doc, ["項次", "查核項目", "查核內容（規範依據）", "受查單位自評", "查核結果", "說明／佐證"],
         _loop_rows("i", "items", [
-            "{{ i.no }}", "{{ i.category }}", "{{ i.text }}",
+            "{{ i.no }}", "{{ i.category }}", "{{ i.text }}（{{ i.source }}）", "{{ i.self }}",
             "{{ i.box.conform }}符合\n{{ i.box.nonconform }}不符合\n{{ i.box.na }}不適用", "{{ i.note }}",
         ]),
-        [1.2, 2.4, 5.8, 2.6, 4.6], size=10.5,
+        [1.1, 2.0, 5.2, 2.0, 2.5, 3.8], size=10,
     )
     paragraph(doc, "缺失事項及改善措施", bold=True, space_before=8, space_after=2)
     paragraph(doc, "{%p if has_findings %}")
     grid_table(
-        doc, ["序號", "缺失事項", "改善措施", "改善期限"],
-        _loop_rows("f", "findings", ["{{ f.no }}", "{{ f.issue }}", "{{ f.action }}", "{{ f.due }}"]),
-        [1.2, 6.2, 6.2, 3.0], size=10.5,
+        doc, ["序號", "項次", "缺失事項", "改善措施", "改善期限"],
+        _loop_rows("f", "findings", ["{{ f.no }}", "{{ f.item }}", "{{ f.issue }}", "{{ f.action }}", "{{ f.due }}"]),
+        [1.2, 1.2, 5.6, 5.6, 3.0], size=10.5,
     )
     paragraph(doc, "{%p else %}")
     paragraph(doc, "本次查核無缺失事項。")
     paragraph(doc, "{%p endif %}")
     paragraph(doc, "", space_after=6)
     sign_off(doc, ["查核人員", "受查單位主管", "機關首長"])
+    stamp_room(doc)
     page_number_footer(doc)
     slim(doc)
     doc.save(OUT / "annex4-audit-checklist.docx")
@@ -213,12 +273,13 @@ def build_annex5_query_log() -> None:
     paragraph(doc, "資料使用單位：{{ user_unit.name }}" + CODE.format(a="user_unit") + "　　系統名稱：{{ system_name }}　　月份：{{ month }}　　查詢筆數：{{ count }}", space_after=4)
     paragraph(doc, "{%p endif %}")
     grid_table(
-        doc, ["序號", "查詢日期時間", "查詢人員", "查詢對象統一編號／名稱", "查詢目的／業務依據", "案號或文號", "核准人", "備註"],
+        doc, ["序號", "查詢日期時間", "查詢人員", "查詢對象統一編號／名稱／負責人", "查詢目的／業務依據", "案號或文號",
+              "核准人", "查調者說明", "備註"],
         _loop_rows("r", "rows", [
             "{{ r.no }}", "{{ r.at }}", "{{ r.user }}", "{{ r.subject }}", "{{ r.purpose }}", "{{ r.case_no }}",
-            "{{ r.approver }}", "{{ r.note }}",
+            "{{ r.approver }}", "{{ r.explanation }}", "{{ r.note }}",
         ]),
-        [1.3, 3.0, 3.2, 4.4, 5.0, 3.4, 2.2, 2.8], size=9.5,
+        [1.2, 2.8, 3.0, 4.2, 4.2, 3.0, 2.0, 3.0, 1.9], size=9.5,
     )
     paragraph(doc, "{%p if no_rows and show_review %}")
     paragraph(doc, "本月無查詢紀錄。", space_before=4)
@@ -226,13 +287,20 @@ def build_annex5_query_log() -> None:
     paragraph(doc, "{%p if show_review %}")
     paragraph(doc, "", space_after=4)
     review = label_value_table(doc, [
-        ("每月檢視結果", "{{ review.normal }}無異常　{{ review.abnormal }}有異常"),
+        ("每月查核結果", "{{ review.normal }}無異常　{{ review.abnormal }}有異常（所調案件是否為業務所需，並同時查核資通安全保護作業）"),
         ("說明", "{{ review.explanation }}"),
-        ("檢視人員", "{{ review.reviewer }}"),
-        ("檢視日期", "{{ review.reviewed_on }}"),
+        ("查核人員", "{{ review.reviewer }}"),
+        ("查核日期", "{{ review.reviewed_on }}"),
+        ("{%tr if related_record %}", ""),
+        ("附件1紀錄編號", "{{ related_record }}"),
+        ("{%tr endif %}", ""),
+        ("查核人員簽章", ""),
     ], widths=(4.0, 21.3))
+    review.rows[-1].height = Cm(1.8)
     keep_together(review)
-    paragraph(doc, "保存期限：本表及檢視結果至少保存一年（使用商工資料資通安全管理規範 六(四)2(1)）。", size=9, space_before=4)
+    paragraph(doc, "保存期限：查核結果（報告）應留存1年備供查核；查核結果若有缺漏，應請查調者說明"
+                   "（使用商工資料資通安全管理規範 六(四)2）。", size=9, space_before=4)
+    stamp_room(doc)
     paragraph(doc, "{%p endif %}")
     page_number_footer(doc)
     slim(doc)
@@ -253,6 +321,7 @@ def build_disposition_certificate() -> None:
     grid_table(doc, ["版本", "物件", "SHA-256"],
                _loop_rows("v", "versions", ["{{ v.number }}", "{{ v.object_key }}", "{{ v.sha256 }}"]),
                [1.4, 6.6, 8.6], size=8)
+    stamp_room(doc)
     page_number_footer(doc)
     slim(doc)
     doc.save(OUT / "disposition-certificate.docx")

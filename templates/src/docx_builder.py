@@ -10,7 +10,7 @@ from __future__ import annotations
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
@@ -104,6 +104,22 @@ def paragraph(doc_or_cell, text: str = "", *, size: float | None = None, bold: b
             run.font.size = Pt(size)
         set_run_font(run._r)
     return p
+
+
+# The signature stamps are drawn 60–130 pt above the last page's bottom edge (produce/stamp.py), i.e.
+# up to ~75 pt into the text area.  An empty paragraph that tall ends every document: either the
+# content above it ends clear of the stamps, or it moves to a page of its own and the stamps cover
+# nothing but it.
+STAMP_ROOM_PT = 78
+
+
+def stamp_room(doc) -> None:
+    """Keep the bottom of the last page free for the signature stamps."""
+    p = doc.add_paragraph()
+    fmt = p.paragraph_format
+    fmt.space_before, fmt.space_after = Pt(0), Pt(0)
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    fmt.line_spacing = Pt(STAMP_ROOM_PT)
 
 
 def cell_text(cell, text: str, *, bold: bool = False, align: str = "left", size: float | None = None) -> None:

@@ -177,8 +177,23 @@ _LETTER_CODES = dict(zip(
 ))
 
 
+def normalize_person_id(value: str) -> str:
+    """As typed (full-width, lower case) → ``A123456789``."""
+    return normalize(value).upper()
+
+
+def check_person_id(value: str) -> str:
+    """The normal form of a valid 身分證／居留證號, or ``InvalidValue`` saying why not."""
+    text = normalize_person_id(value)
+    if not is_valid_person_id(text):
+        raise InvalidValue(f"{value!r} is not a valid 身分證／居留證號 (A123456789, A800000014 or AB12345678 "
+                           "with its check digit)")
+    return text
+
+
 def is_valid_person_id(value: str) -> bool:
-    """National ID (A123456789), new resident (A800000014) or old resident (AB12345678) number."""
+    """National ID (A123456789), new resident (A800000014) or old resident (AB12345678) number, as stored
+    (``check_person_id`` takes it as typed)."""
     if not isinstance(value, str) or not re.fullmatch(r"[A-Z][A-D0-9][0-9]{8}", value):
         return False
     second = value[1]

@@ -171,3 +171,16 @@ def test_digits_of_other_scripts_are_not_taken_for_a_unified_business_number(val
     assert not taiwan.is_valid_ubn(value)
     with pytest.raises(taiwan.InvalidValue):
         taiwan.check_ubn(value)
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("Ａ１２３４５６７８９", "A123456789"), ("a123456789", "A123456789"), (" a８００００００１４ ", "A800000014"),
+])
+def test_person_ids_as_people_type_them_are_stored_in_their_normal_form(typed, stored):
+    assert taiwan.check_person_id(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["A123456788", "Ａ１２３４５６７８", "A12345678９0"])
+def test_a_wrong_person_id_says_so(typed):
+    with pytest.raises(taiwan.InvalidValue, match="身分證"):
+        taiwan.check_person_id(typed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import threading
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tests.conftest import load_example
 PASSWORD = "correct horse battery"
 NOTICE = "若有資料內容疑問時，可向登記主管機關洽詢。"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+_SITE_COMPONENTS: dict = {}  # the site's components by its address, to store records behind its pages
 
 
 def shoot(page: Page, name: str) -> None:
@@ -36,11 +38,15 @@ def site(components, tmp_path_factory):
     served = dataclasses.replace(components, catalog=catalog, _closers=[])
     create_user(catalog, username="alice", password=PASSWORD, agency="379000000A", role="clerk")
     create_user(catalog, username="bob", password=PASSWORD, agency="387000000A", role="clerk")
+    create_user(catalog, username="sara", password=PASSWORD, agency="379000000A", role="staff")
+    create_user(catalog, username="paul", password=PASSWORD, agency="A15000000E", role="provider")
+    create_user(catalog, username="ada", password=PASSWORD, agency="000000000D", role="admin")
     stored = served.archive.submit(served.producer.produce("annex2-agreement", load_example("annex2-agreement")),
                                    LOCAL_OPERATOR)
     server = make_server("127.0.0.1", 0, create_app(served.settings, components=served), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    _SITE_COMPONENTS[f"http://127.0.0.1:{server.server_port}"] = served
     yield f"http://127.0.0.1:{server.server_port}", stored
     server.shutdown()
     catalog.close()
@@ -100,3 +106,122 @@ def test_the_pages_are_usable_on_a_phone(browser, site):
     assert width <= 390
     shoot(page, "records-search-phone")
     context.close()
+
+
+def test_staff_fill_an_agreement_from_its_application_fix_the_errors_and_sign(page: Page, site, components):
+    """Started from the 附件1 (以此為範本), two mistakes shown beside their fields and in the summary,
+    reached from the summary by keyboard, fixed, signed → the record page with a valid B-LTA signature."""
+    url, _ = site
+    application = _application(site, components)
+    sign_in(page, url, "sara")
+    page.goto(f"{url}/records/{application}")
+    page.get_by_role("link", name="以此為範本填寫附件2 約定書").click()
+    expect(page.get_by_role("heading", name="附件2 商工資料使用安全約定書")).to_be_visible()
+    party = page.get_by_role("group", name="立約定書人")
+    expect(party.get_by_label("機關（單位）全銜")).to_have_value("臺北市政府財政局")
+    page.get_by_role("group", name="機關首長或代表人").get_by_label("姓名").fill("陳𡘙明")
+    page.get_by_role("group", name="機關首長或代表人").get_by_label("職稱").fill("局長")
+    page.get_by_role("group", name="聯絡人", exact=True).get_by_label("姓名").fill("李小華")
+    page.get_by_label("簽訂日期").fill("民國115年2月30日")  # no such day
+    page.get_by_role("button", name="簽章並歸檔").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("簽訂日期")
+    expect(page.locator("#f-signed_on-error")).to_be_visible()
+    shoot(page, "fill-errors")
+    summary.get_by_role("link").first.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#f-signed_on")).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("中華民國一百十五年十一月二十七日")
+    page.get_by_role("button", name="簽章並歸檔").click()
+    expect(page.get_by_text("B-LTA").first).to_be_visible()
+    expect(page.locator(".badge.ok").first).to_have_text("有效")
+    assert "/records/rec_" in page.url
+    shoot(page, "fill-signed-record")
+
+
+def test_the_fill_page_is_usable_on_a_phone(browser, site):
+    url, _ = site
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-TW")
+    page = context.new_page()
+    sign_in(page, url, "sara")
+    page.goto(f"{url}/forms/annex1-interface/new")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("button", name="檢查內容").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shoot(page, "fill-phone")
+    context.close()
+
+
+def _application(site, components) -> str:
+    """A 附件1 of sara's agency, stored on the site's catalog."""
+    from forms_service.access import LOCAL_OPERATOR
+
+    url, stored = site
+    return _SITE_COMPONENTS[url].archive.submit(
+        _SITE_COMPONENTS[url].producer.produce("annex1-interface", load_example("annex1-interface")),
+        LOCAL_OPERATOR).record_id
+
+
+def test_the_provider_reviews_and_countersigns_an_agreement(page: Page, site):
+    """The agency-signed 附件2 → 「會簽」 after the confirmation → version 2 with two valid signatures."""
+    url, stored = site
+    sign_in(page, url, "paul")
+    page.goto(f"{url}/countersign")
+    expect(page.get_by_role("heading", name="待會簽之約定書（附件2）")).to_be_visible()
+    page.get_by_role("link", name="附件2 商工資料使用安全約定書（臺北市政府財政局）").first.click()
+    expect(page.get_by_role("heading", name=re.compile("會簽審閱"))).to_be_visible()
+    shoot(page, "countersign-review")
+    page.get_by_role("button", name="會簽", exact=True).click()
+    expect(page.locator(".error-summary")).to_contain_text("已審閱本約定書內容")
+    page.get_by_label("已審閱本約定書內容，同意會簽").check()
+    page.get_by_role("button", name="會簽", exact=True).click()
+    expect(page.get_by_text("資料提供機關會簽")).to_be_visible()
+    badges = page.locator("table").nth(1).locator("tbody tr").nth(1).locator(".badge.ok")
+    expect(badges).to_have_text("有效")
+    expect(page.get_by_text("B-LTA")).to_have_count(3)  # version 1: one signature; version 2: two
+    shoot(page, "countersigned-record")
+
+
+# WCAG 2.1 A and AA rules axe-core checks automatically (axe.min.js as packaged by axe-playwright-python).
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page: Page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    return [f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
+            for v in results.response["violations"]]
+
+
+@pytest.mark.parametrize(("user", "path"), [
+    ("", "/login"),
+    ("alice", "/records"),
+    ("alice", "/records/{record}"),
+    ("alice", "/records/rec_00000000000000000000000000000000"),
+    ("sara", "/forms"),
+    ("sara", "/forms/annex1-interface/new"),
+    ("sara", "/forms/annex4-audit-checklist/new"),
+    ("sara", "/drafts"),
+    ("paul", "/countersign"),
+    ("paul", "/countersign/{record}"),
+    ("ada", "/admin/agencies"),
+    ("ada", "/admin/agencies/379000000A"),
+])
+def test_every_page_passes_the_automatic_wcag_checks(page: Page, site, user, path):
+    url, stored = site
+    if user:
+        sign_in(page, url, user)
+    page.goto(url + path.format(record=stored.record_id))
+    assert axe_violations(page) == []
+
+
+def test_a_page_showing_errors_passes_the_automatic_wcag_checks(page: Page, site):
+    url, _ = site
+    sign_in(page, url, "sara")
+    page.goto(f"{url}/forms/annex2-agreement/new")
+    page.get_by_role("button", name="簽章並歸檔").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    assert axe_violations(page) == []

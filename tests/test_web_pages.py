@@ -102,7 +102,7 @@ def test_signing_in_and_out_are_logged(client, people, catalog):
     token = csrf(client, "/records")
     assert client.post("/logout", data={"csrf": token}).status_code == 302
     actions = [e.action for e in reversed(catalog.audit_events()) if e.actor == "user:alice"]
-    assert actions == ["login", "logout"]
+    assert actions == ["login", "record.search", "logout"]  # the search page lists the latest records
     assert client.get("/records").status_code == 302  # signed out
 
 
@@ -153,3 +153,33 @@ def test_sign_in_returns_to_the_page_asked_for(client, people, stored):
     response = client.post(f"/login?next=/records/{stored.record_id}",
                            data={"csrf": token, "username": "alice", "password": PASSWORD})
     assert response.headers["Location"] == f"/records/{stored.record_id}"
+
+
+def test_the_search_page_lists_the_latest_records_before_any_search(client, people, stored, catalog):
+    sign_in(client, "alice")
+    page = client.get("/records").data.decode()
+    assert stored.record_id in page and "最近建立的 1 筆" in page
+    assert any(e.action == "record.search" and e.detail.get("latest") for e in catalog.audit_events())
+    sign_in(client, "bob")
+    assert stored.record_id not in client.get("/records").data.decode()
+
+
+def test_a_record_page_speaks_chinese_not_the_catalogs_words(client, people, stored):
+    sign_in(client, "alice")
+    page = client.get(f"/records/{stored.record_id}").data.decode()
+    main = page[page.index("<main>"):page.index("</main>")]
+    assert "附件2 商工資料使用安全約定書" in main and "保存中" in main and "（建立）" in main
+    for english in (">active<", "annex2-agreement<", "（created）"):
+        assert english not in main
+
+
+def test_an_unexpected_error_is_a_chinese_page_with_a_reference_to_quote(client, caplog):
+    def broken():
+        raise RuntimeError("a bug")
+
+    client.application.add_url_rule("/broken", view_func=broken)
+    response = client.get("/broken")
+    page = response.data.decode()
+    assert response.status_code == 500 and "發生錯誤" in page and "a bug" not in page
+    reference = re.search(r"參考編號：<strong>([0-9A-F]{8})</strong>", page)[1]
+    assert reference in caplog.text

@@ -1,12 +1,14 @@
 """The catalog: which records exist, their versions in the object store, tokens, users and the audit log."""
 
 from .guard import CatalogUnavailable
-from .protocol import AccessCatalog, AuditLog, Catalog, IdempotencyKeys, RecordCatalog
+from .protocol import AccessCatalog, AuditLog, Catalog, IdempotencyKeys, RecordCatalog, WorkCatalog
 from .sql import SqlCatalog
 from .values import (
+    AgencyProfile,
     ApiToken,
     AuditEvent,
     AuditSeal,
+    Draft,
     IdempotencyKey,
     NewAuditEvent,
     NewAuditSeal,
@@ -22,7 +24,8 @@ from .values import (
 )
 
 __all__ = [
-    "AccessCatalog", "ApiToken", "AuditEvent", "AuditLog", "AuditSeal", "Catalog", "CatalogUnavailable",
-    "IdempotencyKey", "IdempotencyKeys", "NewAuditEvent", "NewAuditSeal", "NewRecord", "NewTombstone", "NewVersion",
-    "Record", "RecordCatalog", "RecordFilter", "SqlCatalog", "Tombstone", "User", "Version", "WebSession",
+    "AccessCatalog", "AgencyProfile", "ApiToken", "AuditEvent", "AuditLog", "AuditSeal", "Catalog",
+    "CatalogUnavailable", "Draft", "IdempotencyKey", "IdempotencyKeys", "NewAuditEvent", "NewAuditSeal", "NewRecord",
+    "NewTombstone", "NewVersion", "Record", "RecordCatalog", "RecordFilter", "SqlCatalog", "Tombstone", "User",
+    "Version", "WebSession", "WorkCatalog",
 ]

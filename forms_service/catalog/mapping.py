@@ -6,9 +6,11 @@ from dataclasses import fields
 from typing import Any
 
 from .models import (
+    AgencyProfileRow,
     ApiTokenRow,
     AuditEventRow,
     AuditSealRow,
+    DraftRow,
     IdempotencyKeyRow,
     RecordRow,
     RecordSubjectRow,
@@ -18,9 +20,11 @@ from .models import (
     VersionRow,
 )
 from .values import (
+    AgencyProfile,
     ApiToken,
     AuditEvent,
     AuditSeal,
+    Draft,
     IdempotencyKey,
     NewAuditSeal,
     NewRecord,
@@ -92,6 +96,15 @@ def token(row: ApiTokenRow) -> ApiToken:
     return ApiToken(id=row.id, prefix=row.prefix, agency=row.agency, role=row.role, label=row.label,
                     allowed_networks=row.allowed_networks or "", created_at=row.created_at,
                     revoked_at=row.revoked_at, expires_at=row.expires_at)
+
+
+def draft(row: DraftRow) -> Draft:
+    return Draft(id=row.id, agency=row.agency, form_id=row.form_id, title=row.title, data=dict(row.data),
+                 created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at)
+
+
+def agency_profile(row: AgencyProfileRow) -> AgencyProfile:
+    return AgencyProfile(code=row.code, data=dict(row.data), updated_by=row.updated_by, updated_at=row.updated_at)
 
 
 def user(row: UserRow) -> User:

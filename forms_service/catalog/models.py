@@ -260,6 +260,32 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class DraftRow(Base):
+    """A form being filled in the browser, per agency; deleted once it is signed and archived."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(300), index=True)
+    form_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(500))
+    data: Mapped[dict] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AgencyProfileRow(Base):
+    """What an agency's new forms start with, by 機關代碼."""
+
+    __tablename__ = "agency_profiles"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class AuditHeadRow(Base):
     """The newest hash of the audit chain, one row; updated first in every audit write so that
     writers (threads, processes, both backends) take their turn."""

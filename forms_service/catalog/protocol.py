@@ -19,9 +19,11 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from .values import (
+    AgencyProfile,
     ApiToken,
     AuditEvent,
     AuditSeal,
+    Draft,
     IdempotencyKey,
     NewAuditEvent,
     NewAuditSeal,
@@ -166,6 +168,29 @@ class AccessCatalog(Protocol):
 
 
 @runtime_checkable
+class WorkCatalog(Protocol):
+    """What people keep while they work: drafts of forms (per agency) and agency profiles."""
+
+    def save_draft(self, *, draft_id: str, agency: str, form_id: str, title: str, data: dict[str, Any],
+                   by: str, now: datetime) -> Draft:
+        """Create or replace a draft; a draft of another agency or form under that id is refused."""
+
+    def draft(self, draft_id: str, *, agency: str | None = None) -> Draft | None:
+        """The draft (within ``agency`` when given)."""
+
+    def drafts(self, *, agency: str | None = None, limit: int = 100) -> list[Draft]:
+        """The newest drafts first (of ``agency`` when given)."""
+
+    def delete_draft(self, draft_id: str) -> bool: ...
+
+    def agency_profile(self, code: str) -> AgencyProfile | None: ...
+
+    def agency_profiles(self) -> list[AgencyProfile]: ...
+
+    def set_agency_profile(self, code: str, data: dict[str, Any], *, by: str, now: datetime) -> AgencyProfile: ...
+
+
+@runtime_checkable
 class IdempotencyKeys(Protocol):
     def reserve_idempotency_key(self, actor: str, key: str, request_hash: str) -> IdempotencyKey | None:
         """Reserve ``key`` for ``actor`` (None: reserved now, go ahead) or return the existing one."""
@@ -177,7 +202,7 @@ class IdempotencyKeys(Protocol):
 
 
 @runtime_checkable
-class Catalog(RecordCatalog, AuditLog, AccessCatalog, IdempotencyKeys, Protocol):
+class Catalog(RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, IdempotencyKeys, Protocol):
     """The whole catalog database."""
 
     def create_schema(self) -> None:

@@ -23,10 +23,12 @@ from . import mapping
 from .groups import GroupCommitter
 from .guard import does, translating_database_errors
 from .models import (
+    AgencyProfileRow,
     ApiTokenRow,
     AuditEventRow,
     AuditHeadRow,
     AuditSealRow,
+    DraftRow,
     IdempotencyKeyRow,
     RecordRow,
     RecordSubjectRow,
@@ -37,9 +39,11 @@ from .models import (
     VersionRow,
 )
 from .values import (
+    AgencyProfile,
     ApiToken,
     AuditEvent,
     AuditSeal,
+    Draft,
     IdempotencyKey,
     NewAuditEvent,
     NewAuditSeal,
@@ -258,6 +262,67 @@ class SqlCatalog:
             result = s.execute(update(ApiTokenRow).where(ApiTokenRow.label == label, ApiTokenRow.revoked_at.is_(None))
                                .values(revoked_at=_now()))
             return int(getattr(result, "rowcount", 0) or 0)
+
+    # --- drafts and agency profiles ----------------------------------------------------------
+
+    @does("save the draft")
+    def save_draft(self, *, draft_id: str, agency: str, form_id: str, title: str, data: dict[str, Any],
+                   by: str, now: datetime) -> Draft:
+        with self._writing() as s:
+            row = s.get(DraftRow, draft_id)
+            if row is None:
+                row = DraftRow(id=draft_id, agency=agency, form_id=form_id, created_by=by, created_at=now)
+                s.add(row)
+            elif row.agency != agency or row.form_id != form_id:
+                raise ValueError(f"draft {draft_id} belongs to another agency or form")
+            row.title, row.data, row.updated_at = title, data, now
+            s.flush()
+            return mapping.draft(row)
+
+    @does("read the draft")
+    def draft(self, draft_id: str, *, agency: str | None = None) -> Draft | None:
+        with self._sessions() as s:
+            row = s.get(DraftRow, draft_id)
+            if row is None or (agency is not None and row.agency != agency):
+                return None
+            return mapping.draft(row)
+
+    @does("list the drafts")
+    def drafts(self, *, agency: str | None = None, limit: int = 100) -> list[Draft]:
+        with self._sessions() as s:
+            query = select(DraftRow).order_by(DraftRow.updated_at.desc(), DraftRow.id).limit(limit)
+            if agency is not None:
+                query = query.where(DraftRow.agency == agency)
+            return [mapping.draft(row) for row in s.scalars(query)]
+
+    @does("delete the draft")
+    def delete_draft(self, draft_id: str) -> bool:
+        with self._writing() as s:
+            result = s.execute(delete(DraftRow).where(DraftRow.id == draft_id))
+            return bool(getattr(result, "rowcount", 0))
+
+    @does("read the agency profile")
+    def agency_profile(self, code: str) -> AgencyProfile | None:
+        with self._sessions() as s:
+            row = s.get(AgencyProfileRow, code)
+            return mapping.agency_profile(row) if row is not None else None
+
+    @does("list the agency profiles")
+    def agency_profiles(self) -> list[AgencyProfile]:
+        with self._sessions() as s:
+            rows = s.scalars(select(AgencyProfileRow).order_by(AgencyProfileRow.code))
+            return [mapping.agency_profile(row) for row in rows]
+
+    @does("store the agency profile")
+    def set_agency_profile(self, code: str, data: dict[str, Any], *, by: str, now: datetime) -> AgencyProfile:
+        with self._writing() as s:
+            row = s.get(AgencyProfileRow, code)
+            if row is None:
+                row = AgencyProfileRow(code=code)
+                s.add(row)
+            row.data, row.updated_by, row.updated_at = data, by, now
+            s.flush()
+            return mapping.agency_profile(row)
 
     @does("store the user")
     def add_user(self, username: str, password_hash: str, *, agency: str, role: str) -> User:

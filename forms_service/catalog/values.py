@@ -157,6 +157,30 @@ class User:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """A form being filled in the browser: kept per agency, never archived, deleted once signed."""
+
+    id: str
+    agency: str  # 機關代碼 of the agency whose staff see it
+    form_id: str
+    title: str
+    data: dict[str, Any]  # the input so far (JSON, possibly incomplete)
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AgencyProfile:
+    """What an agency's new forms start with (機關全銜, 地址, 首長, contacts, usual units), kept by an admin."""
+
+    code: str
+    data: dict[str, Any]
+    updated_by: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class WebSession:
     username: str
     created_at: datetime

@@ -34,6 +34,7 @@ from .types import (
     RecordRef,
     RocDate,
     Text,
+    labels,
     period_within_years,
     source_network_problem,
 )
@@ -69,7 +70,8 @@ class Security(FormModel):
     source_ips: list[IpAddress] = Field(
         min_length=1, max_length=64, description="來源 IP（限定連線；網段不得寬於 IPv4 /24、IPv6 /48，除非說明理由）")
     vpn: bool = Field(description="採 VPN 傳輸（系統介接、遠端系統查詢必須）")
-    tls_version: Literal["1.2", "1.3"] = Field(description="TLS 版本")
+    tls_version: Literal["1.2", "1.3"] = Field(description="TLS 版本", json_schema_extra=labels({"1.2": "TLS 1.2",
+                                                                                                  "1.3": "TLS 1.3"}))
     wide_network_reason: OptionalText = Field("", description="來源網段寬於 /24（IPv6 /48）之理由")
 
 
@@ -104,7 +106,8 @@ class Termination(FormModel):
 
 
 class ApplicationBase(FormModel):
-    application_type: Literal["new", "change", "renewal", "termination"] = Field(description="申請類別")
+    application_type: Literal["new", "change", "renewal", "termination"] = Field(
+        description="申請類別", json_schema_extra=labels(APPLICATION_TYPES))
     request_letter: Letter = Field(description="來文（文號及日期）")
     applicant: Agency = Field(description="申請介接單位（B層）")
     host: Host = Field(description="資料介接主機端（B/C層）")
@@ -143,15 +146,16 @@ def _by_interface() -> list[ExchangeMethod]:
 class Annex1Interface(ApplicationBase):
     exchange_methods: list[ExchangeMethod] = Field(
         default_factory=_by_interface, min_length=1, max_length=5,
-        description="資料交換方式（規範 四；可複選）")
+        description="資料交換方式（規範 四；可複選）", json_schema_extra=labels(EXCHANGE_METHODS))
     frequency: OptionalLine = Field("", description="介接頻率")
 
     model_config = {**ApplicationBase.model_config, "json_schema_extra": _schema_by_type}
 
 
 class Annex1Copy(ApplicationBase):
-    exchange_methods: list[ExchangeMethod] = Field(min_length=1, max_length=5,
-                                                   description="資料交換方式（規範 四；可複選）")
+    exchange_methods: list[ExchangeMethod] = Field(
+        min_length=1, max_length=5, description="資料交換方式（規範 四；可複選）",
+        json_schema_extra=labels(EXCHANGE_METHODS))
     copy_details: CopyDetails | None = Field(
         None, alias="copy", description="資料複製：範圍、媒體、交付、受託者、返還／銷毀（終止以外必填）")
 

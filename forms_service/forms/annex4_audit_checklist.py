@@ -18,7 +18,7 @@ from pydantic import Field
 from ..errors import FieldProblem
 from ..taiwan import format_roc_long, format_roc_short
 from .spec import FormSpec, RenderOptions
-from .types import Agency, FormModel, OptionalText, Period, Person, RecordRef, RocDate, Text
+from .types import Agency, FormModel, OptionalText, Period, Person, RecordRef, RocDate, Text, labels
 
 STANDARD_ITEMS: dict[int, str] = {
     1: "使用範圍與核准之法源依據、用途相符",
@@ -69,14 +69,17 @@ Result = Literal["conform", "nonconform", "na"]
 
 
 class Item(FormModel):
-    id: int = Field(description=f"項次（1–{len(STANDARD_ITEMS)}）")
-    self_result: Result | None = Field(None, description="受查單位自評結果（稽核前填覆）")
-    result: Result = Field(description="查核結果（查核人員或稽核小組）")
+    id: int = Field(description=f"項次（1–{len(STANDARD_ITEMS)}）",
+                    json_schema_extra=labels({i: f"{i}. {text}" for i, text in STANDARD_ITEMS.items()}))
+    self_result: Result | None = Field(None, description="受查單位自評結果（稽核前填覆）",
+                                       json_schema_extra=labels(RESULTS))
+    result: Result = Field(description="查核結果（查核人員或稽核小組）", json_schema_extra=labels(RESULTS))
     note: OptionalText = Field("", description="說明／佐證（不符合時必填）")
 
 
 class Finding(FormModel):
-    item: int | None = Field(None, description="對應之查核項次（不符合項目必填）")
+    item: int | None = Field(None, description="對應之查核項次（不符合項目必填）",
+                             json_schema_extra=labels({i: f"{i}. {text}" for i, text in STANDARD_ITEMS.items()}))
     issue: Text = Field(description="缺失事項")
     action: Text = Field(description="改善措施")
     due: RocDate = Field(description="改善期限")

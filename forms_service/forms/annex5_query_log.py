@@ -30,6 +30,7 @@ from .types import (
     Person,
     RecordRef,
     RocDate,
+    labels,
     same_person,
 )
 
@@ -70,7 +71,7 @@ class Entry(FormModel):
 
 
 class Review(FormModel):
-    result: Literal["normal", "abnormal"] = Field(description="每月查核結果")
+    result: Literal["normal", "abnormal"] = Field(description="每月查核結果", json_schema_extra=labels(REVIEW_RESULTS))
     explanation: OptionalText = Field("", description="說明（有異常時必填）")
     reviewer: Person = Field(description="查核人員（不得為本月查詢人員）")
     reviewed_on: RocDate = Field(description="查核日期（月份結束後）")

@@ -85,6 +85,7 @@ RocDate = Annotated[
                        "中華民國115年11月27日, 中華民國一百十五年十一月二十七日, "
                        "民國一一五年十一月二十七日 (full-width digits too)",
         "examples": ["2026-11-27", "115/11/27", "中華民國115年11月27日", "民國一一五年十一月二十七日"],
+        "x-input": "roc-date",  # pages offer a date field that takes every spelling above
     }),
 ]
 
@@ -238,6 +239,12 @@ def source_network_problem(value: str, *, justified: bool) -> str | None:
         return (f"{value} is wider than a /{widest}: name the hosts' own addresses or networks, "
                 "or state why a wider network is needed (security.wide_network_reason)")
     return None
+
+
+def labels(choices: dict[Any, str]) -> dict[str, Any]:
+    """JSON Schema annotation naming each choice in Chinese, in order (``x-choices``: const and title,
+    as JSON Schema's ``oneOf`` would), for pages and clients."""
+    return {"x-choices": [{"const": key, "title": label} for key, label in choices.items()]}
 
 
 def same_person(a: Person, b: Person) -> bool:

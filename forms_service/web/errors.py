@@ -10,6 +10,7 @@ that shows its own form again with the error beside it (sign-in), the template i
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -122,5 +123,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Response:
-        log.exception("unexpected error")
-        return answer("internal_error", "an unexpected error occurred; it has been logged", 500)
+        # A reference a person can quote to an administrator, who finds it in the log.
+        reference = secrets.token_hex(4).upper()
+        log.exception("unexpected error (reference %s)", reference)
+        return answer("internal_error", f"an unexpected error occurred; it has been logged as {reference}", 500,
+                      details={"reference": reference})

@@ -23,6 +23,7 @@ from forms_service.catalog import (
     RecordCatalog,
     RecordFilter,
     SqlCatalog,
+    WorkCatalog,
 )
 from forms_service.catalog.migrate import current
 from forms_service.errors import ServiceUnavailable
@@ -86,7 +87,7 @@ def _public_methods(cls) -> set[str]:
 
 def test_every_public_method_of_the_sql_catalog_is_on_the_protocol_and_nothing_more():
     described = set()
-    for protocol in (Catalog, RecordCatalog, AuditLog, AccessCatalog, IdempotencyKeys):
+    for protocol in (Catalog, RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, IdempotencyKeys):
         described |= _public_methods(protocol)
     assert _public_methods(SqlCatalog) == described
 
@@ -128,7 +129,7 @@ def test_reads_return_frozen_values_not_database_rows(any_catalog):
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
-    assert current(any_catalog.engine) == "0010"
+    assert current(any_catalog.engine) == "0011"
 
 
 def test_the_migrations_match_the_models(any_catalog):
@@ -347,3 +348,32 @@ def test_records_past_retention_are_requested_and_disposed_of_leaving_a_tombston
     tombstone = any_catalog.tombstone("rec_old")
     assert tombstone.approved_by == "bob" and tombstone.certificate_key == "dispositions/x"
     assert any_catalog.verify_audit_chain()[1] == ""
+
+
+def test_a_draft_is_saved_replaced_listed_within_its_agency_and_deleted(any_catalog):
+    at = now()
+    any_catalog.save_draft(draft_id="drf_1", agency="379000000A", form_id="annex2-agreement", title="約定書",
+                           data={"purpose": "稽徵", "名": "𡘙"}, by="user:sara", now=at)
+    later = any_catalog.save_draft(draft_id="drf_1", agency="379000000A", form_id="annex2-agreement",
+                                   title="約定書（修正）", data={"purpose": "稽徵業務"}, by="user:sara",
+                                   now=at + timedelta(minutes=5))
+    assert later.created_at == at and later.updated_at == at + timedelta(minutes=5)
+    assert any_catalog.draft("drf_1", agency="379000000A").data == {"purpose": "稽徵業務"}
+    assert any_catalog.draft("drf_1", agency="387000000A") is None
+    assert [d.id for d in any_catalog.drafts(agency="379000000A")] == ["drf_1"]
+    assert any_catalog.drafts(agency="387000000A") == []
+    with pytest.raises(ValueError):
+        any_catalog.save_draft(draft_id="drf_1", agency="387000000A", form_id="annex2-agreement", title="x",
+                               data={}, by="user:bob", now=at)
+    assert any_catalog.delete_draft("drf_1") and not any_catalog.delete_draft("drf_1")
+    assert any_catalog.draft("drf_1") is None
+
+
+def test_an_agency_profile_is_kept_by_code(any_catalog):
+    assert any_catalog.agency_profile("379000000A") is None
+    any_catalog.set_agency_profile("379000000A", {"name": "臺北市政府財政局"}, by="user:admin", now=now())
+    any_catalog.set_agency_profile("379000000A", {"name": "臺北市政府財政局", "address": "市府路1號"},
+                                   by="user:admin", now=now())
+    profile = any_catalog.agency_profile("379000000A")
+    assert profile.data["address"] == "市府路1號" and profile.updated_by == "user:admin"
+    assert [p.code for p in any_catalog.agency_profiles()] == ["379000000A"]

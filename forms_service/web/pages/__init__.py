@@ -16,6 +16,8 @@ from flask import Blueprint, abort, current_app, g, redirect, request, session, 
 from werkzeug.wrappers import Response
 
 from ...access import Actor, Role, sessions
+from ...errors import UnknownForm
+from ...forms import get_form
 from ...taiwan import format_roc_short
 from ..auth import check_network
 from ..context import catalog, components
@@ -25,6 +27,9 @@ bp = Blueprint("ui", __name__)
 ROLE_NAMES = {Role.STAFF: "承辦人", Role.CLERK: "檔案管理人員", Role.AUDITOR: "稽核人員", Role.PROVIDER: "資料提供機關",
               Role.ADMIN: "系統管理者"}
 PUBLIC_ENDPOINTS = {"ui.login", "ui.static"}
+# What the catalog stores in English, as the pages say it.
+STATUS_NAMES = {"active": "保存中", "disposal-requested": "已申請銷毀", "disposed": "已銷毀"}
+REASON_NAMES = {"created": "建立", "countersigned": "資料提供機關會簽", "archive timestamp renewed": "典藏時戳更新"}
 
 
 def csrf_token() -> str:
@@ -56,10 +61,21 @@ def signed_in() -> Actor:
     return actor
 
 
+def _form_name(form_id: str) -> str:
+    """``annex2-agreement`` → 附件2 商工資料使用安全約定書 (the id itself for an unknown one)."""
+    try:
+        spec = get_form(form_id)
+    except UnknownForm:
+        return form_id
+    return f"{spec.annex} {spec.title}"
+
+
 @bp.app_context_processor
 def _common() -> dict[str, Any]:
     return {"notice": current_app.config["FORMS_NOTICE"], "csrf_token": csrf_token, "actor": g.get("ui_actor"),
             "role_names": ROLE_NAMES, "roc": lambda d: format_roc_short(d) if d else "",
+            "status_names": STATUS_NAMES, "reason_names": REASON_NAMES, "form_name": _form_name,
+            "provider_name": components().settings.provider_name,
             "require_purpose": components().settings.require_purpose}
 
 
@@ -74,4 +90,4 @@ def _require_sign_in() -> Response | None:
     return None
 
 
-from . import records, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)
+from . import admin, fill, provider, records, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)

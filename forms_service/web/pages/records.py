@@ -18,6 +18,9 @@ from ..access import page_preview, pdf_download, visible_record
 from ..auth import source_ip
 from ..context import catalog, components
 from . import bp, signed_in
+from .provider import COUNTERSIGNED, returned_reason
+
+LATEST = 10  # records listed on the search page before any search
 
 
 def _purpose() -> dict[str, str]:
@@ -62,12 +65,16 @@ def records() -> str:
                     subject=normalize(args.get("subject") or "") or None,  # ２２０９９１３１ finds 22099131
                     created_from=created_from, created_until=created_until, limit=100,
                 )
+    latest = query is None and not error and not _purpose_missing()
+    if latest:  # before any search: the newest records, so a new user sees what is there
+        query = RecordFilter(agency=actor.scope, limit=LATEST)
     found = catalog().find_records(query) if query else []
     if query:
+        detail = {**dict(args), **_purpose(), **({"latest": LATEST} if latest else {})}
         catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.search",
-                                      source_ip=source_ip(), detail={**dict(args), **_purpose()}))
+                                      source_ip=source_ip(), detail=detail))
     return render_template("records.html", forms=all_forms(), records=found, searched=query is not None,
-                           error=error, args=args, purpose=_purpose())
+                           latest=latest, error=error, args=args, purpose=_purpose())
 
 
 @bp.get("/records/<record_id>")
@@ -78,7 +85,8 @@ def record(record_id: str) -> Response | str:
     found = visible_record(actor, record_id)
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.read", record_id=found.id,
                                   source_ip=source_ip(), detail=_purpose()))
-    return render_template("record.html", record=found, purpose=_purpose())
+    returned = returned_reason(found.id) if found.form_id == COUNTERSIGNED else ""
+    return render_template("record.html", record=found, purpose=_purpose(), returned=returned)
 
 
 def _version(record_id: str, number: int) -> tuple[Record, Version]:

@@ -1,0 +1,50 @@
+"""An agency profile: what an agency's new forms start with (機關全銜, 地址, 首長, contacts, the units
+and system it usually names), kept by an administrator.  A model like the forms' own, so its page is
+made from its schema in the same way and its values are checked with the same types.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from .annex1_application import Contacts
+from .types import Agency, FormModel, OneLine, OptionalLine, Person
+
+
+class Head(Person):
+    title: OneLine = Field(description="職稱（必填）")
+
+
+class AgencyProfile(FormModel):
+    name: OneLine = Field(description="機關全銜")
+    address: OptionalLine = Field("", description="地址")
+    head: Head | None = Field(None, description="機關首長（附件2 之機關首長或代表人）")
+    contacts: Contacts | None = Field(None, description="聯絡人（業務及資訊）")
+    user_units: list[Agency] = Field(default_factory=list, max_length=50, description="常用之資料使用單位")
+    system_name: OptionalLine = Field("", description="常用之業務系統名稱")
+
+
+def prefill(form_id: str, owner_field: str, code: str, profile: dict[str, Any]) -> dict[str, Any]:
+    """The values a new ``form_id`` starts with for agency ``code`` from its profile (JSON)."""
+    values: dict[str, Any] = {owner_field: {"name": profile.get("name", ""), "code": code,
+                                            **({"address": profile["address"]} if profile.get("address") else {})}}
+    units = profile.get("user_units") or []
+    contacts = profile.get("contacts")
+    system = profile.get("system_name", "")
+    if form_id in ("annex1-interface", "annex1-copy", "annex2-agreement", "annex3-requirements") and units:
+        values["user_unit"] = units[0]
+    if form_id in ("annex1-interface", "annex1-copy"):
+        if contacts:
+            values["contacts"] = contacts
+        if system:
+            values["host"] = {"name": profile.get("name", ""), "system_name": system}
+    if form_id == "annex2-agreement":
+        if profile.get("head"):
+            values["representative"] = {k: v for k, v in profile["head"].items() if k in ("name", "title")}
+        if contacts and contacts.get("business"):
+            values["contact"] = contacts["business"]
+    if form_id in ("annex2-agreement", "annex3-requirements", "annex5-query-log") and system:
+        values["system_name"] = system
+    return {key: value for key, value in values.items() if value}

@@ -1,0 +1,273 @@
+"""A form's page, made from the form's JSON Schema: one source, so a field added to a model appears
+on the page without page code.
+
+``build`` turns the schema and the values so far into a tree of page parts — ``Input`` (one
+control), ``Group`` (a fieldset for an object) and ``Rows`` (a repeatable list of objects) — each
+named by its JSON path (``applicant.name``, ``users.0.account``) and carrying the error found
+there.  ``parse`` turns a posted page back into the JSON the API takes: empty inputs are left out
+(so defaults and "required" work as in the API), empty rows are dropped, numbers and yes/no
+answers get their JSON types.  Labels are the fields' (Chinese) descriptions; choices are named by
+the schema's ``x-choices``; dates are marked ``x-input: roc-date``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from ...errors import FieldProblem
+from ...taiwan import format_roc_short
+
+LONG_TEXT = 300  # longer strings get a text area
+
+
+@dataclass
+class Input:
+    name: str
+    label: str
+    widget: str  # text | textarea | date | number | select | radios | yesno | checkboxes | lines
+    required: bool
+    value: Any = ""
+    hint: str = ""
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def id(self) -> str:
+        return "f-" + self.name.replace(".", "-")
+
+
+@dataclass
+class Group:
+    name: str
+    label: str
+    required: bool
+    children: list[Input | Group | Rows]
+    hint: str = ""
+    error: str = ""
+
+    @property
+    def id(self) -> str:
+        return "f-" + (self.name.replace(".", "-") or "form")
+
+
+@dataclass
+class Rows:
+    name: str
+    label: str
+    required: bool
+    rows: list[Group]
+    hint: str = ""
+    error: str = ""
+
+    @property
+    def id(self) -> str:
+        return "f-" + self.name.replace(".", "-")
+
+
+Part = Input | Group | Rows
+
+
+class _Schema:
+    """A JSON Schema with its ``$defs``: resolves references and optional (``anyOf`` null) fields."""
+
+    def __init__(self, schema: dict[str, Any]):
+        self.defs = schema.get("$defs", {})
+
+    def resolve(self, node: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """(the node with references followed, whether ``null`` is allowed)."""
+        nullable = False
+        if "anyOf" in node:
+            branches = [b for b in node["anyOf"] if b.get("type") != "null"]
+            nullable = len(branches) < len(node["anyOf"])
+            outer = {k: v for k, v in node.items() if k != "anyOf"}
+            node = {**branches[0], **outer} if branches else outer
+        if "$ref" in node:
+            target = self.defs[node["$ref"].rsplit("/", 1)[-1]]
+            outer = {k: v for k, v in node.items() if k != "$ref"}
+            node = {**target, **outer, "description": outer.get("description", "")}
+        return node, nullable
+
+
+def _label(name: str, node: dict[str, Any]) -> tuple[str, str]:
+    """(label, hint): the description up to its first （, and what is inside it as the hint."""
+    description = node.get("description") or name
+    if "（" in description and description.endswith("）"):
+        head, _, rest = description.partition("（")
+        return head, rest[:-1]
+    return description, ""
+
+
+def _choices(node: dict[str, Any]) -> list[tuple[str, str]]:
+    if "x-choices" in node:
+        return [(str(c["const"]), c["title"]) for c in node["x-choices"]]
+    return [(str(v), str(v)) for v in node.get("enum", [])]
+
+
+def build(schema: dict[str, Any], values: dict[str, Any], errors: dict[str, str] | None = None,
+          *, extra_rows: int = 1) -> Group:
+    """The page parts of ``schema`` filled with ``values`` (the input so far, as JSON)."""
+    resolver = _Schema(schema)
+    return _group(resolver, schema, "", "", True, values or {}, errors or {}, extra_rows)
+
+
+def _group(resolver: _Schema, node: dict[str, Any], name: str, label: str, required: bool, values: Any,
+           errors: dict[str, str], extra_rows: int) -> Group:
+    values = values if isinstance(values, dict) else {}
+    needed = set(node.get("required", ()))
+    children: list[Part] = []
+    for key, child in node.get("properties", {}).items():
+        children.append(_part(resolver, child, f"{name}.{key}" if name else key, key, key in needed,
+                              values.get(key), errors, extra_rows))
+    hint = ""
+    return Group(name, label, required, children, hint, errors.get(name, "") if name else "")
+
+
+def _part(resolver: _Schema, raw: dict[str, Any], name: str, key: str, required: bool, value: Any,
+          errors: dict[str, str], extra_rows: int) -> Part:
+    node, nullable = resolver.resolve(raw)
+    required = required and not nullable
+    label, hint = _label(key, node)
+    kind = node.get("type")
+    if kind == "object" or "properties" in node:
+        group = _group(resolver, node, name, label, required, value, errors, extra_rows)
+        group.hint = hint
+        return group
+    if kind == "array":
+        items, _ = resolver.resolve(node.get("items", {}))
+        if items.get("type") == "object" or "properties" in items:
+            present = value if isinstance(value, list) else []
+            rows = [_group(resolver, items, f"{name}.{i}", f"第 {i + 1} 列", False, row, errors, extra_rows)
+                    for i, row in enumerate(present + [{}] * extra_rows)]
+            return Rows(name, label, required, rows, hint, errors.get(name, ""))
+        choices = _choices({**items, **{k: v for k, v in node.items() if k == "x-choices"}})
+        listed = [str(v) for v in value] if isinstance(value, list) else []
+        if choices:
+            return Input(name, label, "checkboxes", required, listed, hint, choices, errors.get(name, ""))
+        hint = (hint + "；" if hint else "") + "每行一項"
+        return Input(name, label, "lines", required, "\n".join(listed), hint, [], errors.get(name, ""))
+    text = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
+    choices = _choices(node)
+    if kind == "boolean":
+        return Input(name, label, "yesno", required, text, hint, [("true", "是"), ("false", "否")],
+                     errors.get(name, ""))
+    if choices:
+        widget = "radios" if len(choices) <= 4 else "select"
+        return Input(name, label, widget, required, text, hint, choices, errors.get(name, ""))
+    if kind == "integer":
+        return Input(name, label, "number", required, text, hint, [], errors.get(name, ""))
+    if node.get("x-input") == "roc-date":
+        hint = (hint + "；" if hint else "") + "例：115/11/27、民國115年11月27日或 2026-11-27"
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):  # a stored date, shown as people write it
+            text = format_roc_short(date.fromisoformat(text))
+        return Input(name, label, "date", required, text, hint, [], errors.get(name, ""))
+    widget = "textarea" if node.get("maxLength", 0) > LONG_TEXT else "text"
+    return Input(name, label, widget, required, text, hint, [], errors.get(name, ""))
+
+
+# --- a posted page back to JSON -----------------------------------------------------------------
+
+def parse(schema: dict[str, Any], form: MultiDict[str, str]) -> dict[str, Any]:
+    """The JSON input a posted page describes (empty inputs and rows left out)."""
+    resolver = _Schema(schema)
+    value = _parse_object(resolver, schema, "", form)
+    return value or {}
+
+
+def _parse_object(resolver: _Schema, node: dict[str, Any], name: str, form: MultiDict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, child in node.get("properties", {}).items():
+        value = _parse(resolver, child, f"{name}.{key}" if name else key, form)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _parse(resolver: _Schema, raw: dict[str, Any], name: str, form: MultiDict[str, str]) -> Any:
+    node, _ = resolver.resolve(raw)
+    kind = node.get("type")
+    if kind == "object" or "properties" in node:
+        return _parse_object(resolver, node, name, form) or None
+    if kind == "array":
+        items, _ = resolver.resolve(node.get("items", {}))
+        if items.get("type") == "object" or "properties" in items:
+            indices = sorted({int(m[1]) for key in form
+                              if (m := re.match(re.escape(name) + r"\.(\d+)\.", key))})
+            rows = [row for i in indices if (row := _parse_object(resolver, items, f"{name}.{i}", form))]
+            return rows or None
+        if _choices({**items, **{k: v for k, v in node.items() if k == "x-choices"}}):
+            picked = [v for v in form.getlist(name) if v]
+            return [_typed(items, v) for v in picked] or None
+        lines = [line.strip() for line in form.get(name, "").splitlines() if line.strip()]
+        return lines or None
+    text = form.get(name, "").strip()
+    if not text:
+        return None
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(text, text)
+    return _typed(node, text)
+
+
+def _typed(node: dict[str, Any], text: str) -> Any:
+    if node.get("type") == "integer" and re.fullmatch(r"-?[0-9]+", text):
+        return int(text)
+    return text
+
+
+# --- errors beside their fields -----------------------------------------------------------------
+
+MESSAGES = {
+    "missing": "此欄必填", "string_too_short": "此欄必填", "too_short": "至少需填一項",
+    "literal_error": "請從選項中選擇", "enum": "請從選項中選擇", "int_parsing": "請填整數",
+    "bool_parsing": "請選擇「是」或「否」", "string_too_long": "內容過長", "too_long": "項目過多",
+    "string_pattern_mismatch": "格式不正確", "period_too_long": "使用期限至多 3 年",
+    "network_too_wide": "來源網段過寬", "vpn_required": "須採 VPN 傳輸",
+    "differs_from_application": "與附件1不一致", "unknown_record": "查無此紀錄",
+    "same_person": "須為不同人員", "reviewer_is_querier": "查核人員不得為本月查詢人員",
+    "review_before_month_end": "須於月份結束後查核", "finding_required": "不符合項目須列缺失事項",
+    "unknown_glyph": "字型無此字", "not_your_agency": "非您所屬機關",
+}
+
+
+def page_path(path: str) -> str:
+    """``users[0].account`` (the API's path) → ``users.0.account`` (the page's input name)."""
+    return re.sub(r"\[(\d+)\]", r".\1", path)
+
+
+def message(problem: FieldProblem) -> str:
+    """The problem in Traditional Chinese; the service's own sentence follows when it says more."""
+    base = MESSAGES.get(problem.code or "", "")
+    if problem.code in ("missing", "string_too_short", "too_short", "literal_error", "enum", "int_parsing",
+                        "bool_parsing"):
+        return base
+    return f"{base or '內容有誤'}：{problem.message}"
+
+
+def place_errors(root: Group, problems: list[FieldProblem]) -> list[tuple[str, str, str]]:
+    """Attach each problem to the part it names (or its nearest shown ancestor); the summary's
+    (anchor id, label, message) in page order."""
+    parts: dict[str, Part] = {}
+    labels: dict[str, str] = {}
+
+    def walk(part: Part, trail: str) -> None:
+        parts[part.name] = part
+        labels[part.name] = f"{trail}／{part.label}" if trail and part.label else (part.label or trail)
+        children = part.children if isinstance(part, Group) else part.rows if isinstance(part, Rows) else []
+        for child in children:
+            walk(child, labels[part.name])
+
+    walk(root, "")
+    summary = []
+    for problem in problems:
+        name = page_path(problem.path)
+        while name and name not in parts:
+            name = name.rsplit(".", 1)[0] if "." in name else ""
+        part = parts.get(name, root)
+        text = message(problem)
+        part.error = f"{part.error}；{text}" if part.error else text
+        summary.append((part.id, labels.get(part.name) or "表單", text))
+    return summary

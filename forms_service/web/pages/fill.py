@@ -1,0 +1,250 @@
+"""Pages for agency staff: fill any of the six forms in the browser, check it, sign and archive it.
+
+The page is made from the form's JSON Schema (``fields.py``) and posts back to the same address;
+validation is the API's own (``Producer.validate``, the filing rule, the check against the
+connection's 附件1), so a page can accept nothing the API would refuse.  Errors come back on the
+same page, beside their fields and in a summary at the top (the GOV.UK error-summary pattern),
+with everything typed kept.  「簽章並歸檔」 runs the pipeline of ``POST /api/v1/forms/<id>/records``
+and answers 303 to the new record's page.
+
+A new form starts from the agency's profile (``forms/profile.py``: 機關全銜, 地址, 首長, contacts, the
+usual unit and system), or at least with the filer's agency code; ``?from=<record_id>`` starts it
+from an earlier record (the same form, or the next in the chain: a 附件1 → its 附件2 and 附件3), with
+its values copied, the connection named and the 使用期限 moved on.  「儲存草稿」 keeps the values so far
+on the server (``/drafts``, per agency, never archived, deleted once signed), without checking
+them; a JSON file (the API's input, or a downloaded draft) can fill the page.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask import g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ...access import Actor, Role
+from ...archive.filing import check_may_file
+from ...archive.related import check_related
+from ...catalog import NewAuditEvent
+from ...errors import FieldProblem, Forbidden, InputError, NotFound
+from ...forms import FormSpec, all_forms, get_form
+from ...forms.profile import prefill
+from ..access import visible_record
+from ..auth import source_ip
+from ..context import catalog, components
+from . import bp, check_csrf, signed_in
+from .fields import Group, build, parse, place_errors
+
+FILLERS = (Role.STAFF, Role.ADMIN)
+APPLICATIONS = ("annex1-interface", "annex1-copy")
+# Fields the next form of the chain names differently: (form, its field) → the 附件1's field path.
+RENAMED = {("annex2-agreement", "party"): "applicant", ("annex2-agreement", "system_name"): "host.system_name",
+           ("annex3-requirements", "system_name"): "host.system_name",
+           ("annex5-query-log", "system_name"): "host.system_name"}
+
+
+@dataclass
+class FormPage:
+    """What the fill page shows: the form, the values so far, how many blank rows to offer."""
+
+    spec: FormSpec
+    values: dict[str, Any]
+    extra_rows: int = 1
+    checked: bool = False
+    draft_id: str = ""
+    saved: bool = False
+
+    def parts(self, problems: list[dict[str, str]] | None = None) -> tuple[Group, list[tuple[str, str, str]]]:
+        root = build(self.spec.json_schema(), self.values, extra_rows=self.extra_rows)
+        found = [FieldProblem(p.get("path", ""), p.get("message", ""), p.get("code", "invalid"))
+                 for p in problems or []]
+        return root, place_errors(root, found)
+
+
+def _may_fill(actor: Actor) -> None:
+    if actor.role not in FILLERS:
+        raise Forbidden(f"the role {actor.role} cannot fill forms (只有承辦人及系統管理者可填寫表單)")
+
+
+@bp.get("/forms")
+def forms() -> str:
+    _may_fill(signed_in())
+    return render_template("forms.html", forms=all_forms())
+
+
+@bp.get("/forms/<form_id>/new")
+def new_form(form_id: str) -> str:
+    actor = signed_in()
+    _may_fill(actor)
+    spec = get_form(form_id)
+    source = request.args.get("from", "").strip()
+    draft_id = request.args.get("draft", "").strip()
+    if draft_id:
+        draft = catalog().draft(draft_id, agency=actor.scope)
+        if draft is None or draft.form_id != spec.form_id:
+            raise NotFound(f"no draft {draft_id} of {spec.form_id} for your agency")
+        values = draft.data
+    else:
+        values = _from_record(actor, spec, source) if source else _blank(actor, spec)
+    g.form_page = FormPage(spec, values, draft_id=draft_id, saved=bool(request.args.get("saved")))
+    return render_template("fill.html", page=g.form_page)
+
+
+@bp.post("/forms/<form_id>/new")
+def post_form(form_id: str) -> Response | str:
+    check_csrf()
+    actor = signed_in()
+    _may_fill(actor)
+    spec = get_form(form_id)
+    values = parse(spec.json_schema(), request.form)
+    extra = min(max(_int(request.form.get("extra_rows"), 1), 1), 20)
+    action = request.form.get("action", "check")
+    draft_id = request.form.get("draft_id", "").strip()
+    if draft_id and catalog().draft(draft_id, agency=actor.scope) is None:
+        raise NotFound(f"no draft {draft_id} for your agency")
+    if action == "load-json":
+        values = _uploaded_json()
+    if action in ("add-row", "load-json"):
+        g.form_page = FormPage(spec, values, extra + (action == "add-row"), draft_id=draft_id)
+        return render_template("fill.html", page=g.form_page)
+    if action == "save-draft":
+        draft_id = _save_draft(actor, spec, values, draft_id)
+        return redirect(url_for("ui.new_form", form_id=spec.form_id, draft=draft_id, saved=1), code=303)
+    g.form_page = FormPage(spec, values, extra, draft_id=draft_id)
+    g.error_page = "fill.html"  # from here on, errors are shown on the form itself (web/errors.py)
+    service = components()
+    spec, form = service.producer.validate(spec.form_id, values)
+    check_may_file(actor, spec, form)
+    check_related(catalog(), spec, form, agency=None if actor.role is Role.ADMIN else actor.agency)
+    if action != "sign":
+        g.form_page.checked = True
+        return render_template("fill.html", page=g.form_page)
+    produced = service.producer.produce_validated(spec, form, caller=actor.agency or actor.id)
+    stored = service.archive.submit(produced, actor, source_ip=source_ip())
+    if draft_id:
+        catalog().delete_draft(draft_id)  # signed and archived: the draft has done its work
+    return redirect(url_for("ui.record", record_id=stored.record_id), code=303)
+
+
+@bp.get("/drafts")
+def drafts() -> str:
+    actor = signed_in()
+    _may_fill(actor)
+    return render_template("drafts.html", drafts=catalog().drafts(agency=actor.scope))
+
+
+@bp.get("/drafts/<draft_id>.json")
+def draft_json(draft_id: str) -> Response:
+    actor = signed_in()
+    _may_fill(actor)
+    draft = catalog().draft(draft_id, agency=actor.scope)
+    if draft is None:
+        raise NotFound(f"no draft {draft_id} for your agency")
+    body = json.dumps(draft.data, ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{draft.form_id}-{draft.id}.json"'})
+
+
+@bp.post("/drafts/<draft_id>/delete")
+def delete_draft(draft_id: str) -> Response:
+    check_csrf()
+    actor = signed_in()
+    _may_fill(actor)
+    if catalog().draft(draft_id, agency=actor.scope) is None:
+        raise NotFound(f"no draft {draft_id} for your agency")
+    catalog().delete_draft(draft_id)
+    return redirect(url_for("ui.drafts"), code=303)
+
+
+MAX_UPLOAD = 2 * 1024 * 1024
+
+
+def _uploaded_json() -> dict[str, Any]:
+    """The JSON object of the uploaded file (the API's input for this form)."""
+    upload = request.files.get("json_file")
+    if upload is None or not upload.filename:
+        raise InputError("請選擇要載入的 JSON 檔案 (choose a JSON file)")
+    data = upload.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise InputError("JSON 檔案過大 (at most 2 MiB)")
+    try:
+        value = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(f"檔案不是有效的 JSON (not valid JSON: {err})") from None
+    if not isinstance(value, dict):
+        raise InputError("JSON 檔案須為一個物件 (the file must hold one JSON object)")
+    return value
+
+
+def _save_draft(actor: Actor, spec: FormSpec, values: dict[str, Any], draft_id: str) -> str:
+    owner = values.get(spec.owner_field) or {}
+    agency = actor.agency or str(owner.get("code", "")) or "-"
+    title = f"{spec.annex} {spec.title}" + (f"（{owner['name']}）" if owner.get("name") else "")
+    draft_id = draft_id or "drf_" + uuid.uuid4().hex
+    catalog().save_draft(draft_id=draft_id, agency=agency, form_id=spec.form_id, title=title[:500], data=values,
+                         by=actor.id, now=components().clock.now())
+    return draft_id
+
+
+def _int(text: str | None, default: int) -> int:
+    return int(text) if text and text.isdigit() else default
+
+
+def _blank(actor: Actor, spec: FormSpec) -> dict[str, Any]:
+    """A new form: from the agency's profile (or with the filer's agency code); 附件4 lists its
+    standard items."""
+    values: dict[str, Any] = {}
+    if actor.agency:
+        profile = catalog().agency_profile(actor.agency)
+        values = prefill(spec.form_id, spec.owner_field, actor.agency, profile.data) if profile else {
+            spec.owner_field: {"code": actor.agency}}
+    if spec.form_id == "annex4-audit-checklist":
+        from ...forms.annex4_audit_checklist import STANDARD_ITEMS
+
+        values["items"] = [{"id": number} for number in STANDARD_ITEMS]
+    return values
+
+
+def _from_record(actor: Actor, spec: FormSpec, record_id: str) -> dict[str, Any]:
+    """The values of an earlier record for a new form of ``spec``: what the target form has, the
+    connection named when the source is its 附件1, the 使用期限 moved on."""
+    record = visible_record(actor, record_id)
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.read", record_id=record.id,
+                                  source_ip=source_ip(), detail={"via": "web", "purpose": "以此為範本"}))
+    source = dict(record.input or {})
+    properties = spec.json_schema().get("properties", {})
+    values = {key: value for key, value in source.items() if key in properties and key != "related_record"}
+    if record.form_id in APPLICATIONS:
+        for (target, key), source_path in RENAMED.items():
+            found = _get(source, source_path)
+            if spec.form_id == target and found is not None:
+                values[key] = found
+    same_kind = record.form_id == spec.form_id or {record.form_id, spec.form_id} <= set(APPLICATIONS)
+    if same_kind and isinstance(values.get("period"), dict):  # a renewal, next year's self-audit, …
+        values["period"] = _moved_on(values["period"])
+    if record.form_id in APPLICATIONS and "related_record" in properties:
+        values["related_record"] = record.id
+    if spec.form_id in APPLICATIONS and record.form_id in APPLICATIONS:
+        values["application_type"] = "renewal"
+        values.pop("request_letter", None)
+    return values
+
+
+def _get(data: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        data = data.get(part) if isinstance(data, dict) else None  # type: ignore[assignment]
+    return data
+
+
+def _moved_on(period: dict[str, Any]) -> dict[str, Any]:
+    """The next 使用期限: from the day after the old one ends, as long as it was."""
+    try:
+        start, end = date.fromisoformat(period["start"]), date.fromisoformat(period["end"])
+    except (KeyError, TypeError, ValueError):
+        return period
+    new_start = end + timedelta(days=1)
+    return {"start": new_start.isoformat(), "end": (new_start + (end - start)).isoformat()}

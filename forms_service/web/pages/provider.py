@@ -1,0 +1,100 @@
+"""Pages for the data provider (經濟部商業發展署): review the agencies' 附件2 and countersign or return them.
+
+``/countersign`` lists every agency's 附件2 that waits for the provider's signature, oldest first;
+the review page shows the agreement's pages and its signature status.  「會簽」 adds the provider's
+signature exactly as ``POST /api/v1/records/<id>/countersign`` does (a new version); 「退回」 records
+the reason — an audit entry ``record.return`` that the agency sees on its record's page.  A
+returned agreement leaves the list; the agency files a corrected one as a new record.
+"""
+
+from __future__ import annotations
+
+from flask import g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ...access import Actor, Role
+from ...archive.signatures import countersign
+from ...catalog import NewAuditEvent, Record, RecordFilter
+from ...errors import Forbidden, InputError
+from ..access import visible_record
+from ..auth import source_ip
+from ..context import catalog, components
+from . import bp, check_csrf, signed_in
+
+REVIEWERS = (Role.PROVIDER, Role.ADMIN)
+COUNTERSIGNED = "annex2-agreement"
+LISTED = 500  # the newest agreements looked at for the list
+
+
+def _may_review(actor: Actor) -> None:
+    if actor.role not in REVIEWERS:
+        raise Forbidden(f"the role {actor.role} cannot countersign (只有資料提供機關可會簽或退回)")
+
+
+def returned_reason(record_id: str) -> str:
+    """Why the provider returned this record ('' if it did not)."""
+    for event in catalog().audit_events(record_id=record_id, limit=200):
+        if event.action == "record.return" and event.outcome == "ok":
+            return str(event.detail.get("reason", ""))
+    return ""
+
+
+def awaiting(record: Record) -> bool:
+    latest = record.versions[-1] if record.versions else None
+    if latest is None or record.status != "active":
+        return False
+    signatures = sum(1 for r in latest.signature_report if r.get("kind") == "signature")
+    return signatures < 2 and not returned_reason(record.id)
+
+
+@bp.get("/countersign")
+def countersign_list() -> str:
+    actor = signed_in()
+    _may_review(actor)
+    found = catalog().find_records(RecordFilter(form_id=COUNTERSIGNED, limit=LISTED))
+    waiting = sorted((r for r in found if awaiting(r)), key=lambda r: r.created_at)
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.search", source_ip=source_ip(),
+                                  detail={"via": "web", "list": "countersign"}))
+    return render_template("countersign_list.html", records=waiting)
+
+
+@bp.get("/countersign/<record_id>")
+def countersign_review(record_id: str) -> str:
+    actor = signed_in()
+    _may_review(actor)
+    record = visible_record(actor, record_id)
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.read", record_id=record.id,
+                                  source_ip=source_ip(), detail={"via": "web", "purpose": "會簽審閱"}))
+    return render_template("countersign_review.html", review=_review(record))
+
+
+def _review(record: Record) -> dict[str, object]:
+    return {"record": record, "waiting": awaiting(record), "returned": returned_reason(record.id)}
+
+
+@bp.post("/countersign/<record_id>")
+def countersign_decide(record_id: str) -> Response | str:
+    check_csrf()
+    actor = signed_in()
+    _may_review(actor)
+    record = visible_record(actor, record_id)
+    g.review = _review(record)
+    g.error_page = "countersign_review.html"  # a refusal is shown on the review page (web/errors.py)
+    decision = request.form.get("decision", "")
+    if decision == "countersign":
+        if request.form.get("confirm") != "yes":
+            raise InputError("請勾選「已審閱本約定書內容，同意會簽」後再會簽 (confirm the review first)")
+        service = components()
+        countersign(service.archive, service.countersigner, record.id, actor,
+                    provider_name=service.settings.provider_name, source_ip=source_ip())
+        return redirect(url_for("ui.record", record_id=record.id), code=303)
+    if decision == "return":
+        reason = request.form.get("reason", "").strip()[:1000]
+        if not reason:
+            raise InputError("請填寫退回理由 (a return needs its reason)")
+        if not awaiting(record):
+            raise InputError("此約定書已會簽或已退回 (already countersigned or returned)")
+        catalog().audit(NewAuditEvent(actor=actor.id, agency=record.agency_code, action="record.return",
+                                      record_id=record.id, source_ip=source_ip(), detail={"reason": reason}))
+        return redirect(url_for("ui.countersign_list"), code=303)
+    raise InputError("請選擇會簽或退回 (choose countersign or return)")

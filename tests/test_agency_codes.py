@@ -59,12 +59,19 @@ def test_an_administrator_files_for_any_agency(client, catalog):
     assert response.status_code == 201
 
 
-@pytest.mark.parametrize("agency", ["臺北市政府財政局", "DEMO", "379000000", "379000000a", ""])
+@pytest.mark.parametrize("agency", ["臺北市政府財政局", "DEMO", "379000000", "3790000001A", ""])
 def test_tokens_and_users_are_made_for_an_agency_code_only(catalog, agency):
     with pytest.raises(InputError, match="機關代碼"):
         create_token(catalog, agency=agency, role="clerk")
     with pytest.raises(InputError, match="機關代碼"):
         create_user(catalog, username="alice", password="correct horse battery", agency=agency, role="clerk")
+
+
+@pytest.mark.parametrize("typed", ["379000000a", "３７９００００００Ａ", " 379000000A "])
+def test_a_code_as_people_type_it_is_kept_in_its_normal_form(catalog, typed):
+    create_token(catalog, agency=typed, role="clerk")
+    create_user(catalog, username="alice", password="correct horse battery", agency=typed, role="clerk")
+    assert catalog.tokens()[0].agency == catalog.user("alice").agency == "379000000A"
 
 
 def test_the_command_refuses_a_token_for_a_name(runner):

@@ -24,10 +24,10 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 _SITE_COMPONENTS: dict = {}  # the site's components by its address, to store records behind its pages
 
 
-def shoot(page: Page, name: str) -> None:
+def shoot(page: Page, name: str, *, full_page: bool = True) -> None:
     """Keep what the page looks like at this step (docs/screenshots/<name>.png)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,10 @@ def site(components, tmp_path_factory):
     create_user(catalog, username="sara", password=PASSWORD, agency="379000000A", role="staff")
     create_user(catalog, username="paul", password=PASSWORD, agency="A15000000E", role="provider")
     create_user(catalog, username="ada", password=PASSWORD, agency="000000000D", role="admin")
+    create_user(catalog, username="tom", password=PASSWORD, agency="379010000A", role="staff")
+    catalog.set_agency_profile("379010000A", {"name": "臺北市稅捐稽徵處", "address": "臺北市中正區北平東路7之2號",
+                                              "system_name": "稅務資料整合查詢系統"}, by="test",
+                               now=served.clock.now())
     stored = served.archive.submit(served.producer.produce("annex2-agreement", load_example("annex2-agreement")),
                                    LOCAL_OPERATOR)
     server = make_server("127.0.0.1", 0, create_app(served.settings, components=served), threaded=True)
@@ -108,9 +112,21 @@ def test_the_pages_are_usable_on_a_phone(browser, site):
     context.close()
 
 
-def test_staff_fill_an_agreement_from_its_application_fix_the_errors_and_sign(page: Page, site, components):
+@pytest.fixture(params=["desktop", "phone"])
+def sized_page(request, browser):
+    """A page at desktop width, or on a phone's screen (390 × 844)."""
+    if request.param == "desktop":
+        yield request.getfixturevalue("page"), ""
+        return
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-TW")
+    yield context.new_page(), "-phone"
+    context.close()
+
+
+def test_staff_fill_an_agreement_from_its_application_fix_the_errors_and_sign(sized_page, site, components):
     """Started from the 附件1 (以此為範本), two mistakes shown beside their fields and in the summary,
     reached from the summary by keyboard, fixed, signed → the record page with a valid B-LTA signature."""
+    page, suffix = sized_page
     url, _ = site
     application = _application(site, components)
     sign_in(page, url, "sara")
@@ -127,7 +143,7 @@ def test_staff_fill_an_agreement_from_its_application_fix_the_errors_and_sign(pa
     summary = page.locator(".error-summary")
     expect(summary).to_contain_text("簽訂日期")
     expect(page.locator("#f-signed_on-error")).to_be_visible()
-    shoot(page, "fill-errors")
+    shoot(page, "fill-errors" + suffix)
     summary.get_by_role("link").first.focus()
     page.keyboard.press("Enter")
     expect(page.locator("#f-signed_on")).to_be_focused()
@@ -137,7 +153,8 @@ def test_staff_fill_an_agreement_from_its_application_fix_the_errors_and_sign(pa
     expect(page.get_by_text("B-LTA").first).to_be_visible()
     expect(page.locator(".badge.ok").first).to_have_text("有效")
     assert "/records/rec_" in page.url
-    shoot(page, "fill-signed-record")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    shoot(page, "fill-signed-record" + suffix)
 
 
 def test_the_fill_page_is_usable_on_a_phone(browser, site):
@@ -209,6 +226,9 @@ def axe_violations(page: Page) -> list[str]:
     ("paul", "/countersign/{record}"),
     ("ada", "/admin/agencies"),
     ("ada", "/admin/agencies/379000000A"),
+    ("ada", "/admin/users"),
+    ("ada", "/admin/tokens"),
+    ("tom", "/forms/annex5-query-log/new"),
 ])
 def test_every_page_passes_the_automatic_wcag_checks(page: Page, site, user, path):
     url, stored = site
@@ -225,3 +245,111 @@ def test_a_page_showing_errors_passes_the_automatic_wcag_checks(page: Page, site
     page.get_by_role("button", name="簽章並歸檔").click()
     expect(page.locator(".error-summary")).to_be_visible()
     assert axe_violations(page) == []
+
+
+def test_a_register_from_a_500_row_csv_kept_as_a_draft_only_its_agency_sees(page: Page, site, tmp_path):
+    from tests.test_fill_pages import _register_csv
+
+    url, _ = site
+    source = tmp_path / "queries.csv"
+    source.write_text(_register_csv(500, {10: {"business_id": "12345678"}, 200: {"at": "昨天"}}), encoding="utf-8")
+    sign_in(page, url, "tom")
+    page.goto(f"{url}/forms/annex5-query-log/new")
+    page.get_by_text("匯入查詢紀錄（CSV 或自試算表貼上）").click()
+    page.get_by_label("CSV 檔案").set_input_files(str(source))
+    page.get_by_role("button", name="匯入").click()
+    report = page.locator("#import-report")
+    expect(report).to_contain_text("已匯入 498 筆")
+    expect(report).to_contain_text("第 12 行「統一編號」")
+    expect(report).to_contain_text("第 202 行「查詢日期時間」")
+    report.scroll_into_view_if_needed()
+    shoot(page, "fill-register-import", full_page=False)  # 500 rows are too tall for one picture
+    page.get_by_role("button", name="儲存草稿").click()
+    expect(page.get_by_text("草稿已儲存")).to_be_visible()
+    draft_url = page.url
+    page.goto(f"{url}/drafts")
+    expect(page.get_by_role("link", name=re.compile("附件5 商工登記資料查詢紀錄登記表"))).to_be_visible()
+    shoot(page, "drafts")
+    page.get_by_role("button", name="登出").click()
+    sign_in(page, url, "sara")  # another agency's staff
+    page.goto(f"{url}/drafts")
+    expect(page.get_by_text("目前沒有草稿")).to_be_visible()
+    assert page.goto(draft_url).status == 404
+    assert page.goto(f"{url}/admin/agencies/379010000A").status == 403
+
+
+def test_a_form_can_be_completed_by_keyboard_with_visible_focus(page: Page, site):
+    """Tab moves through the labelled fields in reading order, each focused field shows an outline,
+    and the form is submitted with Enter from a field (it checks the form rather than adding a row)."""
+    url, _ = site
+    sign_in(page, url, "sara")
+    page.goto(f"{url}/forms/annex3-requirements/new")
+    page.locator("#f-applicant-name").focus()
+    order = []
+    for _ in range(12):
+        focused = page.evaluate("""() => { const e = document.activeElement;
+            const label = e.labels && e.labels.length ? e.labels[0].textContent.trim() : '';
+            return [e.id, label, getComputedStyle(e).outlineStyle]; }""")
+        order.append(focused)
+        page.keyboard.press("Tab")
+    ids = [i for i, _, _ in order]
+    positions = page.evaluate(
+        "ids => ids.map(id => [...document.querySelectorAll('[id]')].findIndex(e => e.id === id))", ids)
+    assert positions == sorted(positions)  # reading order
+    assert all(label for _, label, _ in order if _ != "json_file")  # every field has its label
+    assert all(style != "none" for _, _, style in order)  # the focus is visible
+    page.locator("#f-system_name").fill("稅務資料整合查詢系統")
+    page.locator("#f-system_name").press("Enter")
+    expect(page.locator(".error-summary")).to_be_visible()  # Enter checked the form
+
+
+def test_staff_fill_a_register_from_their_profile_fix_a_wrong_business_id_and_sign(sized_page, site):
+    """The agency profile fills the unit and system; a wrong 統一編號 is shown beside its field and in
+    the summary; fixed, the register is signed (B-LTA, valid)."""
+    page, suffix = sized_page
+    url, _ = site
+    sign_in(page, url, "tom")
+    page.goto(f"{url}/forms")
+    page.get_by_role("link", name="附件5 商工登記資料查詢紀錄登記表").click()
+    unit = page.get_by_role("group", name="資料使用單位")
+    expect(unit.get_by_label("機關（單位）全銜")).to_have_value("臺北市稅捐稽徵處")
+    expect(page.get_by_label("系統名稱")).to_have_value("稅務資料整合查詢系統")
+    page.get_by_label("月份").fill("115/11")
+    row = page.get_by_role("group", name="第 1 列").first
+    row.get_by_label("查詢日期時間").fill("2026-11-03T09:15")
+    row.get_by_role("group", name="查詢人員").get_by_label("姓名").fill("王小明")
+    row.get_by_role("group", name="查詢人員").get_by_label("帳號").fill("tp-wang")
+    row.get_by_label("查詢對象統一編號").fill("22099132")  # one digit wrong
+    row.get_by_label("查詢目的／業務依據").fill("營業稅籍查核")
+    review = page.get_by_role("group", name="每月查核", exact=True)
+    review.get_by_label("無異常").check()
+    review.get_by_role("group", name="查核人員").get_by_label("姓名").fill("陳美玲")
+    review.get_by_label("查核日期").fill("115/12/02")
+    page.get_by_role("button", name="簽章並歸檔").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("統一編號")
+    expect(page.locator("#f-entries-0-business_id-error")).to_be_visible()
+    shoot(page, "fill-register-error" + suffix)
+    summary.get_by_role("link").first.click()
+    expect(page.locator("#f-entries-0-business_id")).to_be_focused()
+    page.locator("#f-entries-0-business_id").fill("２２０９９１３１")  # full width, as typed
+    page.get_by_role("button", name="簽章並歸檔").click()
+    expect(page.locator(".badge.ok").first).to_have_text("有效")
+    expect(page.get_by_text("B-LTA").first).to_be_visible()
+
+
+def test_the_provider_returns_an_agreement_and_the_agency_reads_why(page: Page, site):
+    url, _ = site
+    agreement = _SITE_COMPONENTS[url].archive.submit(
+        _SITE_COMPONENTS[url].producer.produce("annex2-agreement", load_example("annex2-agreement")),
+        LOCAL_OPERATOR).record_id
+    sign_in(page, url, "paul")
+    page.goto(f"{url}/countersign/{agreement}")
+    page.get_by_label("退回理由").fill("使用者業務範圍與申請單不符，請修正後重送。")
+    page.get_by_role("button", name="退回").click()
+    expect(page.get_by_role("heading", name="待會簽之約定書（附件2）")).to_be_visible()
+    page.get_by_role("button", name="登出").click()
+    sign_in(page, url, "sara")
+    page.goto(f"{url}/records/{agreement}")
+    expect(page.get_by_text("使用者業務範圍與申請單不符，請修正後重送。")).to_be_visible()
+    shoot(page, "returned-agreement")

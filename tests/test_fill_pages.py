@@ -235,3 +235,146 @@ def test_a_json_file_fills_the_page(client, staff):
                                                              "json_file": (io.BytesIO(b"[1, 2]"), "in.json")},
                       content_type="multipart/form-data")
     assert bad.status_code == 400 and "JSON 檔案須為一個物件" in bad.data.decode()
+
+
+def test_a_preview_shows_the_unsigned_pages_and_stores_nothing(client, staff, catalog):
+    sign_in(client, "sara")
+    posted = dict(flatten(load_example("annex2-agreement")))
+    page = client.post("/forms/annex2-agreement/new", data={**posted, "csrf": csrf(client, "/forms"),
+                                                           "action": "preview"}).data.decode()
+    assert "預覽（未簽章" in page and page.count('src="data:image/png;base64,') >= 1 and 'alt="預覽第 1 頁"' in page
+    assert catalog.find_records(RecordFilter(limit=10)) == []
+
+
+def _register_csv(rows: int, bad: dict[int, dict[str, str]]) -> str:
+    """A CSV of ``rows`` queries in 115/11 with Chinese headings; ``bad`` replaces cells of some rows."""
+    lines = ["查詢日期時間,查詢人員,帳號,統一編號,名稱,查詢目的,案號"]
+    for n in range(rows):
+        cells = {"at": f"2026-11-{n % 28 + 1:02d}T09:{n % 60:02d}:00", "name": "王小明", "account": "tp-wang",
+                 "business_id": "22099131", "entity_name": "台灣積體電路製造股份有限公司", "purpose": "營業稅籍查核",
+                 "case_no": f"北市稽字第115300{n:04d}號"}
+        cells.update(bad.get(n, {}))
+        lines.append(",".join(cells.values()))
+    return "\n".join(lines) + "\n"
+
+
+def test_register_entries_come_from_a_csv_with_bad_rows_named_by_line_and_column(client, staff):
+    import io
+
+    sign_in(client, "tom")
+    text = _register_csv(500, {10: {"business_id": "12345678"}, 200: {"at": "昨天"}})
+    page = client.post("/forms/annex5-query-log/new",
+                       data={"csrf": csrf(client, "/forms"), "action": "load-entries",
+                             "entries_csv": (io.BytesIO(text.encode()), "queries.csv")},
+                       content_type="multipart/form-data").data.decode()
+    assert "已匯入 498 筆" in page and "以下 2 筆未匯入" in page
+    assert "第 12 行「統一編號」" in page and "第 202 行「查詢日期時間」" in page  # line 1 is the heading
+    assert 'name="entries.497.user.account" value="tp-wang"' in page
+    pasted = client.post("/forms/annex5-query-log/new",
+                         data={"csrf": csrf(client, "/forms"), "action": "load-entries",
+                               "entries_paste": _register_csv(3, {}).replace(",", "\t")}).data.decode()
+    assert "已匯入 3 筆" in pasted
+
+
+def test_an_unknown_csv_column_is_named():
+    from forms_service.forms.entries_csv import read_entries
+
+    found = read_entries("查詢日期時間,查詢者\n2026-11-01T09:00,王小明\n")
+    assert [str(p) for p in found.problems] == [
+        "第 1 行「查詢者」：不是可匯入的欄位 (unknown column; use 查詢日期時間、查詢人員、帳號、統一編號、名稱、"
+        "負責人、查詢目的、案號、核准人、查調者說明、備註)"]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("form_id", ["annex1-interface", "annex4-audit-checklist"])
+def test_the_page_and_the_api_make_the_same_document(real_client, catalog, form_id):
+    """The same values through the page and through the API: PDFs with the same text (the
+    signature stamps aside, whose time may differ)."""
+    from forms_service.access.tokens import create_token
+    from tests.conftest import pdftotext
+
+    create_user(catalog, username="sara", password=PASSWORD, agency="379010000A" if "annex4" in form_id
+                else "379000000A", role="staff")
+    sign_in(real_client, "sara")
+    data = load_example(form_id)
+    signed = real_client.post(f"/forms/{form_id}/new", data={**dict(flatten(data)), "csrf": csrf(real_client,
+                                                                                                "/forms"),
+                                                            "action": "sign"})
+    assert signed.status_code == 303, signed.data.decode()[:2000]
+    via_page = signed.headers["Location"].rsplit("/", 1)[-1]
+    token = create_token(catalog, agency="379010000A" if "annex4" in form_id else "379000000A", role="staff")
+    via_api = real_client.post(f"/api/v1/forms/{form_id}/records", json=data,
+                               headers={"Authorization": f"Bearer {token}"}).json["record_id"]
+
+    def text(record_id):
+        pdf = real_client.get(f"/api/v1/records/{record_id}/pdf", headers={"Authorization": f"Bearer {token}"}).data
+        return [line for line in pdftotext(pdf).splitlines() if not re.search(r"簽署人|機關：|時間：", line)]
+
+    assert text(via_page) == text(via_api)
+
+
+def test_an_admin_manages_people_and_tokens_on_pages_and_every_change_is_audited(client, staff, admin, catalog):
+    from forms_service.access.tokens import hash_token
+
+    sign_in(client, "ada")
+    token = csrf(client, "/admin/users")
+    created = client.post("/admin/users", data={"csrf": token, "action": "create", "username": "carl",
+                                                 "agency": "３７９００００００ａ", "role": "clerk"}).data.decode()
+    password = re.search(r'<code id="one-time-password">([^<]+)</code>', created)[1]
+    assert catalog.user("carl").agency == "379000000A" and catalog.user("carl").role == "clerk"
+    client.post("/admin/users", data={"csrf": token, "action": "role", "username": "carl", "role": "auditor"})
+    assert catalog.user("carl").role == "auditor"
+    client.post("/admin/users", data={"csrf": token, "action": "lock", "username": "carl"})
+    locked = client.post("/login", data={"csrf": token, "username": "carl", "password": password})
+    assert catalog.user("carl").locked_until.year == 9999 and locked.status_code == 401
+    assert "已鎖定" in locked.data.decode()
+    sign_in(client, "ada")
+    token = csrf(client, "/admin/users")
+    client.post("/admin/users", data={"csrf": token, "action": "unlock", "username": "carl"})
+    refused = client.post("/admin/users", data={"csrf": token, "action": "create", "username": "carl",
+                                                 "agency": "379000000A", "role": "clerk"})
+    assert refused.status_code == 400 and "exists already" in refused.data.decode()
+    made = client.post("/admin/tokens", data={"csrf": token, "action": "create", "agency": "379000000A",
+                                               "role": "staff", "label": "稅務系統", "days": "30"}).data.decode()
+    secret = re.search(r'<code id="new-token">([^<]+)</code>', made)[1]
+    [stored] = [t for t in catalog.tokens() if t.label == "稅務系統"]
+    assert catalog.token_by_hash(hash_token(secret), now=stored.created_at) is not None
+    client.post("/admin/tokens", data={"csrf": token, "action": "revoke", "token": str(stored.id)})
+    assert catalog.token_by_hash(hash_token(secret), now=stored.created_at) is None
+    actions = {e.action for e in catalog.audit_events(limit=50) if e.actor == "user:ada"}
+    assert {"user.create", "user.role", "user.lock", "user.unlock", "token.create", "token.revoke"} <= actions
+    client.post("/logout", data={"csrf": csrf(client, "/admin/users")})
+    login = client.post("/login", data={"csrf": csrf(client), "username": "carl", "password": password})
+    assert login.status_code == 302  # the one-time password works
+    assert client.get("/admin/users").status_code == 403
+
+
+def test_every_page_post_without_its_csrf_token_is_refused(client, staff, admin, agreements_for_csrf):
+    """Each POST route of the pages, reached by a signed-in administrator without the token: 400."""
+    sign_in(client, "ada")
+    values = {"form_id": "annex2-agreement", "record_id": agreements_for_csrf, "draft_id": "drf_x",
+              "code": "379000000A"}
+    routes = [rule for rule in client.application.url_map.iter_rules()
+              if rule.endpoint.startswith("ui.") and "POST" in rule.methods and rule.endpoint != "ui.login"]
+    assert len(routes) >= 7  # forms, drafts, countersign, profiles, users, tokens, sign-out
+    for rule in routes:
+        path = rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
+        response = client.post(path, data={"action": "sign", "decision": "return", "reason": "x"})
+        assert response.status_code == 400, (rule.endpoint, response.status_code)
+
+
+@pytest.fixture
+def agreements_for_csrf(fake_components):
+    produced = fake_components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    return fake_components.archive.submit(produced, LOCAL_OPERATOR).record_id
+
+
+def test_an_application_leads_to_its_change_or_termination(client, staff, fake_components):
+    application = fake_components.archive.submit(
+        fake_components.producer.produce("annex1-interface", load_example("annex1-interface")), LOCAL_OPERATOR)
+    sign_in(client, "sara")
+    change = client.get(f"/forms/annex1-interface/new?from={application.record_id}&type=change").data.decode()
+    assert 'value="change" checked' in change and 'name="period.start" value="115/01/01"' in change  # same period
+    ending = client.get(f"/forms/annex1-interface/new?from={application.record_id}&type=termination").data.decode()
+    assert 'value="termination" checked' in ending and 'name="users.0.name"' in ending  # an empty row offered
+    assert 'value="王小明"' not in ending and f'value="{application.record_id}"' in ending

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from ..catalog import AccessCatalog, ApiToken
 from ..errors import InputError, NotFound, Unauthorized
-from ..taiwan import is_valid_agency_code
+from ..taiwan import is_valid_agency_code, normalize_agency_code
 from .networks import parse_networks
 from .roles import Actor, Role
 
@@ -16,8 +16,9 @@ TOKEN_PREFIX = "fst_"
 
 
 def require_agency_code(agency: str) -> str:
-    """The agency's 機關代碼, checked: tokens and people act for a code, never a name (free text)."""
-    agency = agency.strip()
+    """The agency's 機關代碼, checked and in its normal form (``３７９０００００００ａ`` → 379000000A):
+    tokens and people act for a code, never a name (free text)."""
+    agency = normalize_agency_code(agency.strip())
     if not is_valid_agency_code(agency):
         raise InputError(f"--agency: give the agency's 機關代碼 (e.g. 379000000A), not {agency!r}",
                          details={"field": "agency"})

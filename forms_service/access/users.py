@@ -14,7 +14,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from ..catalog import AccessCatalog, User
 from ..errors import InputError, NotFound, Unauthorized
@@ -89,6 +89,16 @@ def set_password(catalog: AccessCatalog, username: str, password: str) -> None:
 def set_role(catalog: AccessCatalog, username: str, role: Role | str) -> None:
     """A new role; the person's sessions end (they sign in again with the new one)."""
     if not catalog.set_role(username, _role(role)):
+        raise NotFound(f"no user {username!r}")
+
+
+# An administrator's lock lasts until an administrator unlocks the account.
+LOCKED_BY_ADMIN = datetime(9999, 12, 31, tzinfo=timezone.utc)
+
+
+def lock(catalog: AccessCatalog, username: str, *, now: datetime) -> None:
+    """Stop the person signing in (and end their sessions) until unlocked: a leaver, a suspicion."""
+    if not catalog.lock_user(username, until=LOCKED_BY_ADMIN, now=now):
         raise NotFound(f"no user {username!r}")
 
 

@@ -153,6 +153,10 @@ class AccessCatalog(Protocol):
 
     def unlock_user(self, username: str) -> bool: ...
 
+    def lock_user(self, username: str, *, until: datetime, now: datetime) -> bool:
+        """Refuse the user's sign-ins until ``until`` (an administrator's lock) and end their sessions;
+        False if there is no such user."""
+
     def add_session(self, sid_hash: str, username: str, *, now: datetime, expires_at: datetime) -> None: ...
 
     def session_by_hash(self, sid_hash: str, *, now: datetime) -> WebSession | None:

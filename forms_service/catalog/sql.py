@@ -380,6 +380,15 @@ class SqlCatalog:
                 failed_logins=0, locked_until=None))
             return bool(getattr(result, "rowcount", 0))
 
+    @does("lock the user")
+    def lock_user(self, username: str, *, until: datetime, now: datetime) -> bool:
+        with self._writing() as s:
+            result = s.execute(update(UserRow).where(UserRow.username == username).values(locked_until=until))
+            if not getattr(result, "rowcount", 0):
+                return False
+            _end_sessions(s, username, now)
+            return True
+
     # --- sessions -----------------------------------------------------------------------------
 
     @does("start the session")

@@ -80,6 +80,10 @@ class Producer:
         return Produced(spec, form, signed.pdf, hashlib.sha256(signed.pdf).hexdigest(), page_count(pdf),
                         signed.report, pdfa_verdict)
 
+    def preview(self, spec: FormSpec, form: FormModel, *, caller: str = "") -> bytes:
+        """The filled form as an unsigned PDF, to look at before signing (never stored)."""
+        return self._convert(spec, form, caller)
+
     def _convert(self, spec: FormSpec, form: FormModel, caller: str) -> bytes:
         template = self.templates.load(spec)
         if spec.chunk_contexts is not None:

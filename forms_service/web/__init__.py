@@ -24,6 +24,9 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     app.config.from_mapping(
         # a form's JSON: a 附件5 of its most entries (10,000, ~270 bytes each) with room for long notes
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        # a form page posts one field per input: a 附件5 of its most entries has ~120,000 of them
+        MAX_FORM_PARTS=150_000,
+        MAX_FORM_MEMORY_SIZE=8 * 1024 * 1024,
         JSON_AS_ASCII=False,
     )
     if test_config:

@@ -377,3 +377,15 @@ def test_an_agency_profile_is_kept_by_code(any_catalog):
     profile = any_catalog.agency_profile("379000000A")
     assert profile.data["address"] == "市府路1號" and profile.updated_by == "user:admin"
     assert [p.code for p in any_catalog.agency_profiles()] == ["379000000A"]
+
+
+def test_an_administrators_lock_holds_until_unlocked_and_ends_the_sessions(any_catalog):
+    any_catalog.add_user("carl", "hash", agency="379000000A", role="clerk")
+    at = now()
+    any_catalog.add_session("s" * 64, "carl", now=at, expires_at=at + timedelta(hours=8))
+    until = datetime(9999, 12, 31, tzinfo=timezone.utc)
+    assert any_catalog.lock_user("carl", until=until, now=at)
+    assert any_catalog.user("carl").locked_until == until
+    assert any_catalog.session_by_hash("s" * 64, now=at) is None
+    assert not any_catalog.lock_user("nobody", until=until, now=at)
+    assert any_catalog.unlock_user("carl") and any_catalog.user("carl").locked_until is None

@@ -1,13 +1,18 @@
-"""Pages for administrators: agency profiles — what each agency's new forms start with.
+"""Pages for administrators: agency profiles, people who sign in, and API tokens.
 
 ``/admin/agencies`` lists the profiles and opens one by 機關代碼; ``/admin/agencies/<code>`` edits it
 on a page made from the profile's model (``forms/profile.py``) like the forms' own pages, with the
-same errors beside their fields.  Every change is in the audit log (``agency.profile``).
+same errors beside their fields.  ``/admin/users`` creates people (with a generated initial
+password, shown once), resets passwords, locks (停用) and unlocks and changes roles; ``/admin/tokens`` creates API
+tokens (shown once) and revokes them — the same functions as the CLI's.  Every change is in the
+audit log.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import g, redirect, render_template, request, url_for
@@ -15,6 +20,8 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from ...access import Actor, Role
+from ...access.tokens import create_token, revoke
+from ...access.users import create_user, lock, set_password, set_role, unlock
 from ...catalog import NewAuditEvent
 from ...errors import FieldProblem, Forbidden, InputError, ValidationFailed
 from ...forms.profile import AgencyProfile
@@ -22,7 +29,7 @@ from ...forms.spec import problems_from
 from ...taiwan import is_valid_agency_code, normalize_agency_code
 from ..auth import source_ip
 from ..context import catalog, components
-from . import bp, check_csrf, signed_in
+from . import ROLE_NAMES, bp, check_csrf, signed_in
 from .fields import Group, build, parse, place_errors
 
 SCHEMA = AgencyProfile.model_json_schema()
@@ -94,3 +101,92 @@ def save_agency(code: str) -> Response:
     catalog().audit(NewAuditEvent(actor=actor.id, agency=code, action="agency.profile", source_ip=source_ip(),
                                   detail={"code": code, "name": profile.name}))
     return redirect(url_for("ui.agency", code=code, saved=1), code=303)
+
+
+# --- users and API tokens ------------------------------------------------------------------------
+
+ROLES = [(role.value, label) for role, label in ROLE_NAMES.items()]
+
+
+def _audit(actor: Actor, action: str, **detail: Any) -> None:
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action=action, source_ip=source_ip(),
+                                  detail=detail))
+
+
+@bp.get("/admin/users")
+def users() -> str:
+    _admin()
+    now = components().clock.now()
+    return render_template("users.html", users=catalog().users(), roles=ROLES, now=now)
+
+
+@bp.post("/admin/users")
+def user_change() -> str | Response:
+    """Create a user, reset a password, unlock, change a role — each audited; a new password is
+    generated here and shown once."""
+    check_csrf()
+    actor = _admin()
+    g.error_page = "users.html"
+    g.users_page = {"users": catalog().users(), "roles": ROLES, "now": components().clock.now()}
+    action = request.form.get("action", "")
+    username = request.form.get("username", "").strip()
+    shown: dict[str, str] = {}
+    if action == "create":
+        password = secrets.token_urlsafe(12)
+        create_user(catalog(), username=username, password=password, agency=request.form.get("agency", ""),
+                    role=request.form.get("role", ""))
+        _audit(actor, "user.create", username=username, role=request.form.get("role", ""))
+        shown = {"username": username, "password": password}
+    elif action == "reset":
+        password = secrets.token_urlsafe(12)
+        set_password(catalog(), username, password)
+        _audit(actor, "user.password", username=username)
+        shown = {"username": username, "password": password}
+    elif action == "unlock":
+        unlock(catalog(), username)
+        _audit(actor, "user.unlock", username=username)
+    elif action == "lock":
+        if username == actor.id.removeprefix("user:"):
+            raise InputError("不能停用自己的帳號 (you cannot lock yourself out)")
+        lock(catalog(), username, now=components().clock.now())
+        _audit(actor, "user.lock", username=username)
+    elif action == "role":
+        set_role(catalog(), username, request.form.get("role", ""))
+        _audit(actor, "user.role", username=username, role=request.form.get("role", ""))
+    else:
+        raise InputError("請選擇要進行的動作 (choose an action)")
+    return render_template("users.html", users=catalog().users(), roles=ROLES, now=components().clock.now(),
+                           shown=shown, done=action)
+
+
+@bp.get("/admin/tokens")
+def tokens() -> str:
+    _admin()
+    return render_template("tokens.html", tokens=catalog().tokens(), roles=ROLES, now=components().clock.now())
+
+
+@bp.post("/admin/tokens")
+def token_change() -> str:
+    """Create a token (shown once) or revoke one — each audited."""
+    check_csrf()
+    actor = _admin()
+    service = components()
+    g.error_page = "tokens.html"
+    g.tokens_page = {"tokens": catalog().tokens(), "roles": ROLES, "now": service.clock.now()}
+    action = request.form.get("action", "")
+    shown = ""
+    if action == "create":
+        given = request.form.get("days", "").strip()
+        days = int(given) if given.isdigit() and 0 < int(given) <= 3660 else service.settings.token_days
+        expires_at = service.clock.now() + timedelta(days=days)
+        shown = create_token(catalog(), agency=request.form.get("agency", ""), role=request.form.get("role", ""),
+                             label=request.form.get("label", "").strip()[:100], expires_at=expires_at)
+        _audit(actor, "token.create", prefix=shown[:10], role=request.form.get("role", ""),
+               agency=request.form.get("agency", ""))
+    elif action == "revoke":
+        revoked = revoke(catalog(), request.form.get("token", ""))
+        _audit(actor, "token.revoke", prefix=revoked.prefix, token_id=revoked.id)
+    else:
+        raise InputError("請選擇要進行的動作 (choose an action)")
+    return render_template("tokens.html", tokens=catalog().tokens(), roles=ROLES, now=service.clock.now(),
+                           shown=shown, done=action)

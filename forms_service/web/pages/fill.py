@@ -17,6 +17,8 @@ them; a JSON file (the API's input, or a downloaded draft) can fill the page.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -32,10 +34,13 @@ from ...archive.related import check_related
 from ...catalog import NewAuditEvent
 from ...errors import FieldProblem, Forbidden, InputError, NotFound
 from ...forms import FormSpec, all_forms, get_form
+from ...forms.entries_csv import COLUMNS, Imported, read_entries
 from ...forms.profile import prefill
+from ...produce.producer import page_count
 from ..access import visible_record
 from ..auth import source_ip
 from ..context import catalog, components
+from ..preview import render_page
 from . import bp, check_csrf, signed_in
 from .fields import Group, build, parse, place_errors
 
@@ -57,6 +62,10 @@ class FormPage:
     checked: bool = False
     draft_id: str = ""
     saved: bool = False
+    preview: list[str] | None = None  # data: URLs of the unsigned pages (「預覽」)
+    preview_pages: int = 0
+    imported: Imported | None = None  # the last CSV import of 附件5 entries
+    import_columns: tuple[str, ...] = tuple(COLUMNS.values())
 
     def parts(self, problems: list[dict[str, str]] | None = None) -> tuple[Group, list[tuple[str, str, str]]]:
         root = build(self.spec.json_schema(), self.values, extra_rows=self.extra_rows)
@@ -106,10 +115,14 @@ def post_form(form_id: str) -> Response | str:
     draft_id = request.form.get("draft_id", "").strip()
     if draft_id and catalog().draft(draft_id, agency=actor.scope) is None:
         raise NotFound(f"no draft {draft_id} for your agency")
+    imported = None
     if action == "load-json":
         values = _uploaded_json()
-    if action in ("add-row", "load-json"):
-        g.form_page = FormPage(spec, values, extra + (action == "add-row"), draft_id=draft_id)
+    if action == "load-entries":
+        imported = read_entries(_uploaded_text("entries_csv") or request.form.get("entries_paste", ""))
+        values["entries"] = list(values.get("entries") or []) + imported.entries
+    if action in ("add-row", "load-json", "load-entries"):
+        g.form_page = FormPage(spec, values, extra + (action == "add-row"), draft_id=draft_id, imported=imported)
         return render_template("fill.html", page=g.form_page)
     if action == "save-draft":
         draft_id = _save_draft(actor, spec, values, draft_id)
@@ -120,6 +133,10 @@ def post_form(form_id: str) -> Response | str:
     spec, form = service.producer.validate(spec.form_id, values)
     check_may_file(actor, spec, form)
     check_related(catalog(), spec, form, agency=None if actor.role is Role.ADMIN else actor.agency)
+    if action == "preview":
+        pdf = service.producer.preview(spec, form, caller=actor.agency or actor.id)
+        g.form_page.preview_pages = page_count(pdf)
+        g.form_page.preview = _page_images(pdf, g.form_page.preview_pages)
     if action != "sign":
         g.form_page.checked = True
         return render_template("fill.html", page=g.form_page)
@@ -161,6 +178,31 @@ def delete_draft(draft_id: str) -> Response:
 
 
 MAX_UPLOAD = 2 * 1024 * 1024
+PREVIEW_PAGES = 6  # pages shown inline; the signed record shows them all
+
+
+def _page_images(pdf: bytes, pages: int) -> list[str]:
+    """The first pages as inline PNGs: the preview is never stored, so any web worker can show it."""
+    digest = hashlib.sha256(pdf).hexdigest()
+    return ["data:image/png;base64," + base64.b64encode(render_page(digest, n, lambda: pdf)).decode()
+            for n in range(1, min(pages, PREVIEW_PAGES) + 1)]
+
+
+def _uploaded_text(name: str) -> str:
+    """The text of an uploaded file ('' when none was chosen)."""
+    upload = request.files.get(name)
+    if upload is None or not upload.filename:
+        return ""
+    data = upload.read(MAX_UPLOAD * 4 + 1)
+    if len(data) > MAX_UPLOAD * 4:
+        raise InputError("檔案過大 (at most 8 MiB)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp950")  # Excel on Traditional-Chinese Windows saves CSV in Big5
+        except UnicodeDecodeError:
+            raise InputError("檔案編碼無法辨識，請存為 UTF-8 (not UTF-8 or Big5)") from None
 
 
 def _uploaded_json() -> dict[str, Any]:
@@ -223,14 +265,19 @@ def _from_record(actor: Actor, spec: FormSpec, record_id: str) -> dict[str, Any]
             found = _get(source, source_path)
             if spec.form_id == target and found is not None:
                 values[key] = found
-    same_kind = record.form_id == spec.form_id or {record.form_id, spec.form_id} <= set(APPLICATIONS)
-    if same_kind and isinstance(values.get("period"), dict):  # a renewal, next year's self-audit, …
+    following = request.args.get("type", "renewal")  # a 附件1 after a 附件1: 續用, 變更 or 終止
+    both_applications = {record.form_id, spec.form_id} <= set(APPLICATIONS)
+    moves_on = record.form_id == spec.form_id and not both_applications or both_applications and following == "renewal"
+    if moves_on and isinstance(values.get("period"), dict):  # a renewal, next year's self-audit, …
         values["period"] = _moved_on(values["period"])
     if record.form_id in APPLICATIONS and "related_record" in properties:
         values["related_record"] = record.id
-    if spec.form_id in APPLICATIONS and record.form_id in APPLICATIONS:
-        values["application_type"] = "renewal"
+    if both_applications:
+        values["application_type"] = following if following in ("change", "renewal", "termination") else "renewal"
         values.pop("request_letter", None)
+        if following == "termination":  # a 終止 names the connection and why it ends, nothing more
+            values = {k: v for k, v in values.items()
+                      if k in ("application_type", "applicant", "host", "user_unit", "related_record")}
     return values
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -98,6 +99,16 @@ class Settings:
                                     "revocation policy for signatures without embedded data: "
                                     "soft-fail, hard-fail or require")
 
+    # The monthly query-log check (規範 六(四)2): what flags a query for the 查核人員 (README says why).
+    query_log_office_hours: str = _setting("08:00-18:00", "office hours; a query outside them is flagged off-hours")
+    query_log_volume_factor: float = _setting(3.0, "a user's day above this many times his usual day is flagged")
+    query_log_volume_min: int = _setting(50, "… and only above this many queries that day")
+    query_log_repeat: int = _setting(5, "one user querying the same subject this many times in a month is flagged")
+    query_log_no_case_purposes: str = _setting("", "purposes that need no case number, comma-separated "
+                                                   "(empty: every query needs one)")
+    query_log_extra_working_days: str = _setting("", "make-up working days (補行上班) the holiday calendar lacks, "
+                                                     "comma-separated dates")
+
     @property
     def embedded_store(self) -> bool:
         return not self.s3_endpoint
@@ -152,6 +163,12 @@ class Settings:
         return settings
 
     def _check(self) -> None:
+        hours = r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]"
+        if not re.fullmatch(hours, self.query_log_office_hours):
+            raise ConfigError("FORMS_QUERY_LOG_OFFICE_HOURS takes HH:MM-HH:MM, e.g. 08:00-18:00")
+        if self.query_log_volume_factor <= 1 or self.query_log_volume_min < 1 or self.query_log_repeat < 2:
+            raise ConfigError("FORMS_QUERY_LOG_VOLUME_FACTOR must be above 1, FORMS_QUERY_LOG_VOLUME_MIN at least 1 "
+                              "and FORMS_QUERY_LOG_REPEAT at least 2")
         if "○" in self.notice_text or not self.notice_text.strip():
             raise ConfigError("FORMS_NOTICE_TEXT still has the regulation's blanks (○○): fill in the purpose and the "
                               "work the 商工資料 serves, e.g. 「商工資料係為稅捐稽徵目的蒐集，僅供稅務查詢作業之參考；"

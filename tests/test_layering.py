@@ -30,6 +30,7 @@ ALLOWED = {
     "access": {"catalog"},
     "produce": {"convert", "forms"},
     "archive": {"produce", "convert", "forms", "catalog", "access"},
+    "querylog": {"catalog", "access", "forms"},
 }
 EDGES = {"cli", "web"}
 

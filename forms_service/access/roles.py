@@ -14,6 +14,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"    # as a clerk
     PROVIDER = "provider"  # the data provider's reviewers: every agency, countersigns 附件2
     ADMIN = "admin"        # everything, plus legal holds, retention and disposition
+    SYSTEM = "system"      # an agency's business system: posts its query events, nothing else
 
     @property
     def sees_all_agencies(self) -> bool:
@@ -28,6 +29,7 @@ class Actor:
     agency: str
     role: Role
     allowed_networks: str = ""  # a token's own CIDRs (comma-separated); empty = its role's
+    system: str = ""  # the business system a ``system`` token speaks for
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "role", Role(self.role))  # a stored "clerk" becomes Role.CLERK

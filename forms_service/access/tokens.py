@@ -30,21 +30,29 @@ def hash_token(token: str) -> str:
 
 
 def create_token(catalog: AccessCatalog, *, agency: str, role: Role | str, label: str = "",
-                 allow: tuple[str, ...] = (), expires_at: datetime | None = None) -> str:
+                 allow: tuple[str, ...] = (), expires_at: datetime | None = None, system: str = "") -> str:
     """A new token (returned once, stored hashed); ``allow`` limits it to these CIDRs, and it stops
-    working at ``expires_at`` (None: never — only for tokens revoked otherwise, like the demo's)."""
+    working at ``expires_at`` (None: never — only for tokens revoked otherwise, like the demo's).
+    A token of role ``system`` is one business system's, named by ``system``."""
     agency = require_agency_code(agency)
     try:
         role = Role(role)
     except ValueError:
         raise InputError(f"--role must be one of {', '.join(Role)}, not {role!r}", details={"field": "role"}) from None
+    system = system.strip()
+    if role is Role.SYSTEM and not system:
+        raise InputError("--system: a token of role system names the business system it posts for",
+                         details={"field": "system"})
+    if role is not Role.SYSTEM and system:
+        raise InputError("--system goes only with --role system", details={"field": "system"})
     try:
         networks = parse_networks(allow, where="--allow")
     except ValueError as err:
         raise InputError(str(err), details={"field": "allow"}) from None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     catalog.add_token(hash_token(token), prefix=token[:10], agency=agency, role=role, label=label,
-                      allowed_networks=",".join(str(n) for n in networks), expires_at=expires_at)
+                      allowed_networks=",".join(str(n) for n in networks), expires_at=expires_at,
+                      system=system[:200])
     return token
 
 
@@ -66,4 +74,4 @@ def actor_for_token(catalog: AccessCatalog, token: str | None, *, now: datetime)
     if row is None:
         raise Unauthorized("the bearer token is not valid (unknown, expired or revoked)")
     return Actor(id=f"token:{row.id}:{row.prefix}", agency=row.agency, role=Role(row.role),
-                 allowed_networks=row.allowed_networks)
+                 allowed_networks=row.allowed_networks, system=row.system)

@@ -47,6 +47,9 @@ def check_password(password: str, stored: str) -> bool:
 
 def create_user(catalog: AccessCatalog, *, username: str, password: str, agency: str, role: Role | str) -> None:
     role = _role(role)
+    if role is Role.SYSTEM:
+        raise InputError("--role system is for a business system's API token, not a person",
+                         details={"field": "role"})
     _check_new_password(password)
     if not username.strip():
         raise InputError("--username is required", details={"field": "username"})
@@ -88,6 +91,9 @@ def set_password(catalog: AccessCatalog, username: str, password: str) -> None:
 
 def set_role(catalog: AccessCatalog, username: str, role: Role | str) -> None:
     """A new role; the person's sessions end (they sign in again with the new one)."""
+    if _role(role) is Role.SYSTEM:
+        raise InputError("--role system is for a business system's API token, not a person",
+                         details={"field": "role"})
     if not catalog.set_role(username, _role(role)):
         raise NotFound(f"no user {username!r}")
 

@@ -1,7 +1,7 @@
 """The catalog: which records exist, their versions in the object store, tokens, users and the audit log."""
 
 from .guard import CatalogUnavailable
-from .protocol import AccessCatalog, AuditLog, Catalog, IdempotencyKeys, RecordCatalog, WorkCatalog
+from .protocol import AccessCatalog, AuditLog, Catalog, IdempotencyKeys, QueryEventLog, RecordCatalog, WorkCatalog
 from .sql import SqlCatalog
 from .values import (
     AgencyProfile,
@@ -12,9 +12,11 @@ from .values import (
     IdempotencyKey,
     NewAuditEvent,
     NewAuditSeal,
+    NewQueryEvent,
     NewRecord,
     NewTombstone,
     NewVersion,
+    QueryEvent,
     Record,
     RecordFilter,
     Tombstone,
@@ -25,7 +27,7 @@ from .values import (
 
 __all__ = [
     "AccessCatalog", "AgencyProfile", "ApiToken", "AuditEvent", "AuditLog", "AuditSeal", "Catalog",
-    "CatalogUnavailable", "Draft", "IdempotencyKey", "IdempotencyKeys", "NewAuditEvent", "NewAuditSeal", "NewRecord",
-    "NewTombstone", "NewVersion", "Record", "RecordCatalog", "RecordFilter", "SqlCatalog", "Tombstone", "User",
-    "Version", "WebSession", "WorkCatalog",
+    "CatalogUnavailable", "Draft", "IdempotencyKey", "IdempotencyKeys", "NewAuditEvent", "NewAuditSeal",
+    "NewQueryEvent", "NewRecord", "NewTombstone", "NewVersion", "QueryEvent", "QueryEventLog", "Record",
+    "RecordCatalog", "RecordFilter", "SqlCatalog", "Tombstone", "User", "Version", "WebSession", "WorkCatalog",
 ]

@@ -12,6 +12,7 @@ from .models import (
     AuditSealRow,
     DraftRow,
     IdempotencyKeyRow,
+    QueryEventRow,
     RecordRow,
     RecordSubjectRow,
     RevisionHashRow,
@@ -30,6 +31,7 @@ from .values import (
     NewRecord,
     NewTombstone,
     NewVersion,
+    QueryEvent,
     Record,
     Tombstone,
     User,
@@ -95,7 +97,7 @@ def record(row: RecordRow) -> Record:
 def token(row: ApiTokenRow) -> ApiToken:
     return ApiToken(id=row.id, prefix=row.prefix, agency=row.agency, role=row.role, label=row.label,
                     allowed_networks=row.allowed_networks or "", created_at=row.created_at,
-                    revoked_at=row.revoked_at, expires_at=row.expires_at)
+                    revoked_at=row.revoked_at, expires_at=row.expires_at, system=row.system or "")
 
 
 def draft(row: DraftRow) -> Draft:
@@ -105,6 +107,11 @@ def draft(row: DraftRow) -> Draft:
 
 def agency_profile(row: AgencyProfileRow) -> AgencyProfile:
     return AgencyProfile(code=row.code, data=dict(row.data), updated_by=row.updated_by, updated_at=row.updated_at)
+
+
+def query_event(row: QueryEventRow) -> QueryEvent:
+    return QueryEvent(agency=row.agency, system=row.system, event_id=row.event_id, at=row.at, data=dict(row.data),
+                      id=row.id, received_at=row.received_at, received_by=row.received_by)
 
 
 def user(row: UserRow) -> User:

@@ -145,6 +145,8 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # The business system a token of role "system" posts query events for.
+    system: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class SessionRow(Base):
@@ -284,6 +286,24 @@ class AgencyProfileRow(Base):
     data: Mapped[dict] = mapped_column(JSON)
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class QueryEventRow(Base):
+    """One query a business system reported (規範 六(四)2: the users' queries a 查核人員 checks monthly).
+    Evidence: appended, never changed; a retry of the same (agency, system, event_id) is not a new row."""
+
+    __tablename__ = "query_events"
+    __table_args__ = (UniqueConstraint("agency", "system", "event_id", name="uq_query_event"),
+                      Index("ix_query_events_month", "agency", "system", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency: Mapped[str] = mapped_column(String(20))
+    system: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    data: Mapped[dict] = mapped_column(JSON)  # the event as received and validated
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_by: Mapped[str] = mapped_column(String(200))
 
 
 class AuditHeadRow(Base):

@@ -27,9 +27,11 @@ from .values import (
     IdempotencyKey,
     NewAuditEvent,
     NewAuditSeal,
+    NewQueryEvent,
     NewRecord,
     NewTombstone,
     NewVersion,
+    QueryEvent,
     Record,
     RecordFilter,
     Tombstone,
@@ -121,7 +123,7 @@ class AccessCatalog(Protocol):
     a new role, a new password — ends the person's sessions in the same transaction."""
 
     def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
-                  allowed_networks: str = "", expires_at: datetime | None = None) -> ApiToken: ...
+                  allowed_networks: str = "", expires_at: datetime | None = None, system: str = "") -> ApiToken: ...
 
     def token_by_hash(self, token_hash: str, *, now: datetime) -> ApiToken | None:
         """The token with this sha256, unless revoked or expired at ``now``."""
@@ -195,6 +197,20 @@ class WorkCatalog(Protocol):
 
 
 @runtime_checkable
+class QueryEventLog(Protocol):
+    """The queries agencies' business systems report (規範 六(四)2): appended, never changed."""
+
+    def add_query_events(self, events: list[NewQueryEvent], *, by: str, now: datetime) -> set[str]:
+        """Store the events not stored before; the event ids that were new.  An (agency, system,
+        event_id) already stored — by an earlier batch, a concurrent one or earlier in this one —
+        is never stored twice."""
+
+    def query_events(self, *, agency: str, system: str, start: datetime, end: datetime,
+                     limit: int = 200_000) -> list[QueryEvent]:
+        """The events of one system that happened in [start, end), in time order."""
+
+
+@runtime_checkable
 class IdempotencyKeys(Protocol):
     def reserve_idempotency_key(self, actor: str, key: str, request_hash: str) -> IdempotencyKey | None:
         """Reserve ``key`` for ``actor`` (None: reserved now, go ahead) or return the existing one."""
@@ -206,7 +222,7 @@ class IdempotencyKeys(Protocol):
 
 
 @runtime_checkable
-class Catalog(RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, IdempotencyKeys, Protocol):
+class Catalog(RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, QueryEventLog, IdempotencyKeys, Protocol):
     """The whole catalog database."""
 
     def create_schema(self) -> None:

@@ -30,6 +30,7 @@ from .models import (
     AuditSealRow,
     DraftRow,
     IdempotencyKeyRow,
+    QueryEventRow,
     RecordRow,
     RecordSubjectRow,
     RevisionHashRow,
@@ -47,9 +48,11 @@ from .values import (
     IdempotencyKey,
     NewAuditEvent,
     NewAuditSeal,
+    NewQueryEvent,
     NewRecord,
     NewTombstone,
     NewVersion,
+    QueryEvent,
     Record,
     RecordFilter,
     Tombstone,
@@ -228,10 +231,11 @@ class SqlCatalog:
 
     @does("store the token")
     def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
-                  allowed_networks: str = "", expires_at: datetime | None = None) -> ApiToken:
+                  allowed_networks: str = "", expires_at: datetime | None = None, system: str = "") -> ApiToken:
         with self._writing() as s:
             row = ApiTokenRow(token_hash=token_hash, prefix=prefix, agency=agency, role=role, label=label,
-                              allowed_networks=allowed_networks, created_at=_now(), expires_at=expires_at)
+                              allowed_networks=allowed_networks, created_at=_now(), expires_at=expires_at,
+                              system=system)
             s.add(row)
             s.flush()
             return mapping.token(row)
@@ -262,6 +266,41 @@ class SqlCatalog:
             result = s.execute(update(ApiTokenRow).where(ApiTokenRow.label == label, ApiTokenRow.revoked_at.is_(None))
                                .values(revoked_at=_now()))
             return int(getattr(result, "rowcount", 0) or 0)
+
+    # --- query events -------------------------------------------------------------------------
+
+    @does("store the query events")
+    def add_query_events(self, events: list[NewQueryEvent], *, by: str, now: datetime) -> set[str]:
+        if not events:
+            return set()
+        with self._writing() as s:
+            new: set[str] = set()
+            for (agency, system), group in _by_source(events).items():
+                ids = [e.event_id for e in group]
+                known = set(s.scalars(select(QueryEventRow.event_id).where(
+                    QueryEventRow.agency == agency, QueryEventRow.system == system,
+                    QueryEventRow.event_id.in_(ids))))
+                rows = []
+                for e in group:
+                    if e.event_id in known:
+                        continue
+                    known.add(e.event_id)  # twice in one batch: the first counts
+                    new.add(e.event_id)
+                    rows.append({"agency": e.agency, "system": e.system, "event_id": e.event_id, "at": e.at,
+                                 "data": e.data, "received_at": now, "received_by": by})
+                if rows:
+                    # Another writer may have stored some of them since: those stay single.
+                    s.execute(_insert_ignoring_duplicates(self.engine.dialect.name).values(rows))
+            return new
+
+    @does("read the query events")
+    def query_events(self, *, agency: str, system: str, start: datetime, end: datetime,
+                     limit: int = 200_000) -> list[QueryEvent]:
+        with self._sessions() as s:
+            rows = s.scalars(select(QueryEventRow).where(
+                QueryEventRow.agency == agency, QueryEventRow.system == system, QueryEventRow.at >= start,
+                QueryEventRow.at < end).order_by(QueryEventRow.at, QueryEventRow.id).limit(limit))
+            return [mapping.query_event(row) for row in rows]
 
     # --- drafts and agency profiles ----------------------------------------------------------
 
@@ -587,6 +626,24 @@ class _SqliteWriteLock:
         if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
             self._fd, self._pid = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
         return self._fd
+
+
+def _by_source(events: list[NewQueryEvent]) -> dict[tuple[str, str], list[NewQueryEvent]]:
+    groups: dict[tuple[str, str], list[NewQueryEvent]] = {}
+    for event_ in events:
+        groups.setdefault((event_.agency, event_.system), []).append(event_)
+    return groups
+
+
+def _insert_ignoring_duplicates(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING on the unique (agency, system, event_id), for either backend."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(QueryEventRow).on_conflict_do_nothing(constraint="uq_query_event")
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(QueryEventRow).on_conflict_do_nothing()
 
 
 def _end_sessions(session: Session, username: str, now: datetime | None = None) -> int:

@@ -143,6 +143,7 @@ class ApiToken:
     created_at: datetime
     revoked_at: datetime | None
     expires_at: datetime | None = None
+    system: str = ""
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,22 @@ class AgencyProfile:
     data: dict[str, Any]
     updated_by: str
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class NewQueryEvent:
+    agency: str
+    system: str
+    event_id: str
+    at: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class QueryEvent(NewQueryEvent):
+    id: int
+    received_at: datetime
+    received_by: str
 
 
 @dataclass(frozen=True)

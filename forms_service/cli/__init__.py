@@ -11,7 +11,7 @@ import logging
 
 import click
 
-from . import admin, archive, audit, evidence, produce, records, serve
+from . import admin, archive, audit, evidence, produce, querylog, records, serve
 from .base import Group
 
 
@@ -33,7 +33,7 @@ for command in (
     serve.serve, produce.render, produce.forms, produce.templates, records.verify, records.countersign_command,
     records.records, records.signatures, records.disposition,
     archive.archive, archive.catalog_group, archive.storage_group,
-    evidence.export_group, audit.audit, admin.users, admin.tokens, admin.show_settings,
+    evidence.export_group, audit.audit, admin.users, admin.tokens, admin.show_settings, querylog.query_events,
 ):
     main.add_command(command)
 

@@ -93,14 +93,16 @@ def tokens() -> None:
 @click.option("--allow", multiple=True, metavar="CIDR",
               help="only from this network (repeatable); default: the role's FORMS_ROLE_NETWORKS, or anywhere")
 @click.option("--days", type=click.IntRange(1, 3650), help="days the token works (default FORMS_TOKEN_DAYS)")
-def tokens_create(agency: str, role: str, label: str, allow: tuple[str, ...], days: int | None) -> None:
+@click.option("--system", default="", help="with --role system: the business system whose query events it posts")
+def tokens_create(agency: str, role: str, label: str, allow: tuple[str, ...], days: int | None, system: str) -> None:
     """Create a token and print it (it is stored hashed and cannot be shown again)."""
     from ..access.tokens import create_token
 
     settings = load_settings()
     expires_at = datetime.now(timezone.utc) + timedelta(days=days or settings.token_days)
     with catalog_only(settings) as catalog:
-        click.echo(create_token(catalog, agency=agency, role=role, label=label, allow=allow, expires_at=expires_at))
+        click.echo(create_token(catalog, agency=agency, role=role, label=label, allow=allow, expires_at=expires_at,
+                                system=system))
     click.echo(f"valid until {expires_at:%Y-%m-%d %H:%M} UTC", err=True)
 
 

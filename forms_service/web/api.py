@@ -17,8 +17,10 @@ from ..archive.related import check_related
 from ..archive.report_text import verification_text
 from ..archive.signatures import countersign
 from ..catalog import NewAuditEvent, Record, RecordFilter
-from ..errors import Conflict, InputError
+from ..errors import Conflict, Forbidden, InputError
 from ..forms import all_forms, get_form
+from ..querylog.events import ingest, parse_batch
+from ..querylog.month import month_of_queries, thresholds_from
 from ..taiwan import InvalidValue, normalize, normalize_agency_code, parse_date, taipei_day_range
 from .access import pdf_download, visible_record
 from .auth import refuse, require_actor, retrieval_purpose, source_ip
@@ -98,6 +100,36 @@ def _idempotent_replay(actor: Actor, key: str, form_id: str, data: Any) -> Respo
     response.headers["Location"] = existing.response["links"]["self"]
     response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+@bp.post("/query-events")
+def post_query_events():
+    """A business system's query events (規範 六(四)2), as a JSON array or JSON Lines."""
+    actor = require_actor()
+    if actor.role is not Role.SYSTEM:
+        raise Forbidden("query events are posted with a business system's token (role system)")
+    items = parse_batch(request.get_data(cache=False), request.content_type or "")
+    result = ingest(catalog(), actor, items, clock=components().clock)
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="query-events.post",
+                                  source_ip=source_ip(), detail={"system": actor.system, **{
+                                      "accepted": len(result.accepted), "duplicates": len(result.duplicates),
+                                      "refused": len(result.refused)}}))
+    return jsonify(result.as_dict())
+
+
+@bp.get("/query-logs/<system>/<month>")
+def get_query_log(system: str, month: str):
+    """One month of a system's query events: how many, and the flags for the 查核人員 (open month)."""
+    actor = require_actor()
+    agency = normalize_agency_code(request.args.get("agency", "")) if actor.sees_all_agencies else actor.agency
+    if not agency:
+        raise InputError("give the agency: ?agency=<機關代碼>", details={"field": "agency"})
+    service = components()
+    found = month_of_queries(catalog(), catalog(), agency=agency, system=system, month=month,
+                             thresholds=thresholds_from(service.settings))
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="query-log.read",
+                                  source_ip=source_ip(), detail={"agency": agency, "system": system, "month": month}))
+    return jsonify(found.as_dict())
 
 
 @bp.get("/records")

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import g, request
 
-from ..access import Actor
+from ..access import Actor, Role
 from ..access.networks import address_allowed, parse_networks
 from ..access.tokens import actor_for_token
 from ..catalog import NewAuditEvent
@@ -41,9 +41,15 @@ def require_actor() -> Actor:
             refuse("token:?", "", err.message)
             raise
         check_network(actor)
+        if actor.role is Role.SYSTEM and request.endpoint not in SYSTEM_ENDPOINTS:
+            raise Forbidden("a business system's token (role system) only posts query events")
         g.actor = actor
     actor: Actor = g.actor
     return actor
+
+
+# All a business system's token may do.
+SYSTEM_ENDPOINTS = {"api.post_query_events"}
 
 
 def check_attempts(*, account: str | None = None) -> None:

@@ -7,6 +7,7 @@ the description is valid and names every route of the API blueprint, so it canno
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 
@@ -140,6 +141,35 @@ def describe() -> dict:
                                   "headers": {"X-Manifest-SHA256": {"schema": {"type": "string"}}},
                                   "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
                           **_errors(400, 401, 403, 404, 429, 503)}}},
+        "/query-events": {"post": {
+            "summary": "A business system's query events (role system; 規範 六(四)2)", "operationId": "postQueryEvents",
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"type": "array", "maxItems": 5000,
+                                                "items": {"$ref": "#/components/schemas/QueryEvent"}}},
+                "application/x-ndjson": {"schema": {"type": "string",
+                                                    "description": "one QueryEvent JSON object a line"}}}},
+            "responses": {"200": _json({"type": "object", "properties": {
+                "accepted": {"type": "integer"}, "duplicates": {"type": "array", "items": {"type": "string"}},
+                "refused": {"type": "array", "items": {"type": "object", "properties": {
+                    "index": {"type": "integer"}, "event_id": {"type": "string"},
+                    "errors": {"type": "array", "items": {"type": "object"}}}}}}},
+                "what was stored, what was already there, what was refused and why"),
+                **_errors(400, 401, 403, 429, 503)}}},
+        "/query-logs/{system}/{month}": {"get": {
+            "summary": "A month of a system's query events: the count and the flags for the 查核人員",
+            "operationId": "getQueryLog",
+            "parameters": [{"name": "system", "in": "path", "required": True, "schema": {"type": "string"}},
+                           {"name": "month", "in": "path", "required": True,
+                            "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
+                           {"name": "agency", "in": "query", "schema": {"type": "string"},
+                            "description": "the agency's 機關代碼 (provider and admin; others see their own)"}],
+            "responses": {"200": _json({"type": "object", "properties": {
+                "state": {"type": "string"}, "count": {"type": "integer"},
+                "connection": {"type": ["string", "null"], "description": "the 附件1 whose rules apply"},
+                "flags": {"type": "array", "items": {"type": "object", "properties": {
+                    "event_id": {"type": "string"}, "kind": {"type": "string", "enum": [
+                        "off-hours", "unapproved-user", "outside-period", "volume", "repeat", "no-case"]},
+                    "sentence": {"type": "string"}}}}}}, "the month"), **_errors(400, 401, 403, 429, 503)}}},
         "/openapi.json": {"get": {"summary": "This description", "security": [], "operationId": "openapi",
                                   "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")}}},
     }
@@ -160,9 +190,21 @@ def describe() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "a token from `forms-service tokens create`"}},
             "responses": {"Error": _json({"$ref": "#/components/schemas/Error"}, "an error with a stable code")},
-            "schemas": {"Error": error_schema, **schemas},
+            "schemas": {"Error": error_schema, "QueryEvent": _query_event_schema(), **schemas},
         },
     }
+
+
+def _query_event_schema() -> dict:
+    from ..querylog.events import QueryEventInput
+
+    schema = QueryEventInput.model_json_schema(ref_template="#/components/schemas/QueryEvent_{model}")
+    defs = schema.pop("$defs", {})
+    # Nested definitions inline: the event's user and subject are small objects.
+    text = json.dumps(schema)
+    for name, definition in defs.items():
+        text = text.replace(json.dumps({"$ref": f"#/components/schemas/QueryEvent_{name}"}), json.dumps(definition))
+    return dict(json.loads(text))
 
 
 def _version() -> str:

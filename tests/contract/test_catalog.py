@@ -18,8 +18,10 @@ from forms_service.catalog import (
     IdempotencyKeys,
     NewAuditEvent,
     NewAuditSeal,
+    NewQueryEvent,
     NewRecord,
     NewVersion,
+    QueryEventLog,
     RecordCatalog,
     RecordFilter,
     SqlCatalog,
@@ -87,7 +89,7 @@ def _public_methods(cls) -> set[str]:
 
 def test_every_public_method_of_the_sql_catalog_is_on_the_protocol_and_nothing_more():
     described = set()
-    for protocol in (Catalog, RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, IdempotencyKeys):
+    for protocol in (Catalog, RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, QueryEventLog, IdempotencyKeys):
         described |= _public_methods(protocol)
     assert _public_methods(SqlCatalog) == described
 
@@ -129,7 +131,7 @@ def test_reads_return_frozen_values_not_database_rows(any_catalog):
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
-    assert current(any_catalog.engine) == "0011"
+    assert current(any_catalog.engine) == "0012"
 
 
 def test_the_migrations_match_the_models(any_catalog):
@@ -389,3 +391,22 @@ def test_an_administrators_lock_holds_until_unlocked_and_ends_the_sessions(any_c
     assert any_catalog.session_by_hash("s" * 64, now=at) is None
     assert not any_catalog.lock_user("nobody", until=until, now=at)
     assert any_catalog.unlock_user("carl") and any_catalog.user("carl").locked_until is None
+
+
+
+def _events(*ids: str, system: str = "稅務系統") -> list[NewQueryEvent]:
+    at = datetime(2026, 11, 3, 1, 15, tzinfo=timezone.utc)
+    return [NewQueryEvent(agency="379010000A", system=system, event_id=i, at=at + timedelta(minutes=n),
+                          data={"event_id": i, "user": {"name": "王小明"}}) for n, i in enumerate(ids)]
+
+
+def test_query_events_are_stored_once_per_system_and_read_by_month(any_catalog):
+    assert any_catalog.add_query_events(_events("a", "b", "a"), by="token:1", now=now()) == {"a", "b"}
+    assert any_catalog.add_query_events(_events("b", "c"), by="token:1", now=now()) == {"c"}
+    assert any_catalog.add_query_events(_events("a", system="另一系統"), by="token:2", now=now()) == {"a"}
+    month = {"start": datetime(2026, 11, 1, tzinfo=timezone.utc), "end": datetime(2026, 12, 1, tzinfo=timezone.utc)}
+    stored = any_catalog.query_events(agency="379010000A", system="稅務系統", **month)
+    assert [e.event_id for e in stored] == ["a", "b", "c"] and stored[0].data["user"]["name"] == "王小明"
+    assert any_catalog.query_events(agency="379010000A", system="稅務系統",
+                                    start=datetime(2026, 12, 1, tzinfo=timezone.utc),
+                                    end=datetime(2027, 1, 1, tzinfo=timezone.utc)) == []

@@ -25,7 +25,7 @@ from ..context import catalog, components
 bp = Blueprint("ui", __name__)
 
 ROLE_NAMES = {Role.STAFF: "承辦人", Role.CLERK: "檔案管理人員", Role.AUDITOR: "稽核人員", Role.PROVIDER: "資料提供機關",
-              Role.ADMIN: "系統管理者"}
+              Role.ADMIN: "系統管理者", Role.SYSTEM: "業務系統"}
 PUBLIC_ENDPOINTS = {"ui.login", "ui.static"}
 # What the catalog stores in English, as the pages say it.
 STATUS_NAMES = {"active": "保存中", "disposal-requested": "已申請銷毀", "disposed": "已銷毀"}

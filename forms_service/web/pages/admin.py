@@ -106,6 +106,7 @@ def save_agency(code: str) -> Response:
 # --- users and API tokens ------------------------------------------------------------------------
 
 ROLES = [(role.value, label) for role, label in ROLE_NAMES.items()]
+PEOPLE_ROLES = [(value, label) for value, label in ROLES if value != Role.SYSTEM]  # a system is no person
 
 
 def _audit(actor: Actor, action: str, **detail: Any) -> None:
@@ -117,7 +118,7 @@ def _audit(actor: Actor, action: str, **detail: Any) -> None:
 def users() -> str:
     _admin()
     now = components().clock.now()
-    return render_template("users.html", users=catalog().users(), roles=ROLES, now=now)
+    return render_template("users.html", users=catalog().users(), roles=PEOPLE_ROLES, now=now)
 
 
 @bp.post("/admin/users")
@@ -127,7 +128,7 @@ def user_change() -> str | Response:
     check_csrf()
     actor = _admin()
     g.error_page = "users.html"
-    g.users_page = {"users": catalog().users(), "roles": ROLES, "now": components().clock.now()}
+    g.users_page = {"users": catalog().users(), "roles": PEOPLE_ROLES, "now": components().clock.now()}
     action = request.form.get("action", "")
     username = request.form.get("username", "").strip()
     shown: dict[str, str] = {}
@@ -155,7 +156,7 @@ def user_change() -> str | Response:
         _audit(actor, "user.role", username=username, role=request.form.get("role", ""))
     else:
         raise InputError("請選擇要進行的動作 (choose an action)")
-    return render_template("users.html", users=catalog().users(), roles=ROLES, now=components().clock.now(),
+    return render_template("users.html", users=catalog().users(), roles=PEOPLE_ROLES, now=components().clock.now(),
                            shown=shown, done=action)
 
 
@@ -180,7 +181,8 @@ def token_change() -> str:
         days = int(given) if given.isdigit() and 0 < int(given) <= 3660 else service.settings.token_days
         expires_at = service.clock.now() + timedelta(days=days)
         shown = create_token(catalog(), agency=request.form.get("agency", ""), role=request.form.get("role", ""),
-                             label=request.form.get("label", "").strip()[:100], expires_at=expires_at)
+                             label=request.form.get("label", "").strip()[:100], expires_at=expires_at,
+                             system=request.form.get("system", ""))
         _audit(actor, "token.create", prefix=shown[:10], role=request.form.get("role", ""),
                agency=request.form.get("agency", ""))
     elif action == "revoke":

@@ -1,0 +1,161 @@
+"""Anomaly flags on one month of a system's query events, for the 查核人員's monthly check (規範 六(四)2).
+
+Each flag has a kind and a sentence a reviewer can act on:
+
+- ``off-hours``: outside office hours, or on a day that is not a working day of Taiwan's government
+  calendar — national and government holidays (observed days included) from the ``holidays``
+  package's Taiwan calendar, not weekdays alone; a make-up working day (補行上班), which that
+  calendar does not list, is named in ``Thresholds.extra_working_days`` (a setting);
+- ``unapproved-user``: the querier is not a 使用者 of the connection's current 附件1;
+- ``outside-period``: before or after the 使用期限, or after the connection was terminated;
+- ``volume``: a user's day far above his usual day (his median busy day in the month);
+- ``repeat``: one user querying the same subject many times in the month;
+- ``no-case``: no case number where the purpose needs one.
+
+Pure functions of the events and what the connection says; the thresholds come from settings.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import lru_cache
+
+from ..catalog import QueryEvent
+from ..taiwan import TAIPEI, format_roc_short
+
+KINDS = ("off-hours", "unapproved-user", "outside-period", "volume", "repeat", "no-case")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    office_start: time = time(8, 0)
+    office_end: time = time(18, 0)
+    volume_factor: float = 3.0  # a day above this many times the user's usual day …
+    volume_min: int = 50  # … and above this many queries
+    repeat: int = 5  # the same subject this many times by one user in a month
+    no_case_purposes: tuple[str, ...] = ()  # purposes that need no case number (default: every one needs one)
+    extra_working_days: tuple[date, ...] = ()  # make-up working days (補行上班) the calendar does not list
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What the connection's current 附件1 says (until connections are their own records)."""
+
+    users: frozenset[str]  # approved 使用者: accounts (or names where the 附件1 gives no account)
+    period_start: date | None = None
+    period_end: date | None = None
+    terminated_on: date | None = None
+    record_id: str = ""
+
+
+@dataclass(frozen=True)
+class Flag:
+    event_id: str
+    kind: str
+    sentence: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"event_id": self.event_id, "kind": self.kind, "sentence": self.sentence}
+
+
+@lru_cache(maxsize=32)
+def _days_off(year: int) -> frozenset[date]:
+    """National and government holidays of ``year`` in Taiwan (observed days included)."""
+    import holidays
+    from holidays.constants import GOVERNMENT, PUBLIC
+
+    return frozenset(holidays.country_holidays("TW", years=year, categories=(PUBLIC, GOVERNMENT)))
+
+
+def is_working_day(day: date, extra_working_days: tuple[date, ...] = ()) -> bool:
+    if day in extra_working_days:
+        return True
+    return day.weekday() < 5 and day not in _days_off(day.year)
+
+
+def flag_month(events: Iterable[QueryEvent], connection: Connection | None,
+               thresholds: Thresholds = Thresholds()) -> list[Flag]:
+    """Every flag of the month's events, in the events' order."""
+    events = list(events)
+    flags: list[Flag] = []
+    for event in events:
+        flags += _event_flags(event, connection, thresholds)
+    flags += _volume_flags(events, thresholds)
+    flags += _repeat_flags(events, thresholds)
+    order = {event.event_id: n for n, event in enumerate(events)}
+    return sorted(flags, key=lambda f: (order.get(f.event_id, 0), KINDS.index(f.kind)))
+
+
+def _local(event: QueryEvent) -> datetime:
+    return event.at.astimezone(TAIPEI)
+
+
+def _who(event: QueryEvent) -> str:
+    user = event.data.get("user", {})
+    return f"{user.get('name', '')}（{user.get('account', '')}）"
+
+
+def _event_flags(event: QueryEvent, connection: Connection | None, thresholds: Thresholds) -> list[Flag]:
+    flags = []
+    at = _local(event)
+    when = f"{format_roc_short(at.date())} {at:%H:%M}"
+    if not is_working_day(at.date(), thresholds.extra_working_days):
+        flags.append(Flag(event.event_id, "off-hours", f"{_who(event)} queried on {when}, not a working day"))
+    elif not thresholds.office_start <= at.time() < thresholds.office_end:
+        flags.append(Flag(event.event_id, "off-hours",
+                          f"{_who(event)} queried at {when}, outside office hours "
+                          f"({thresholds.office_start:%H:%M}–{thresholds.office_end:%H:%M})"))
+    if connection is not None:
+        user = event.data.get("user", {})
+        if user.get("account") not in connection.users and user.get("name") not in connection.users:
+            flags.append(Flag(event.event_id, "unapproved-user",
+                              f"{_who(event)} is not a 使用者 of the 附件1 {connection.record_id}".rstrip()))
+        day = at.date()
+        if connection.terminated_on is not None and day > connection.terminated_on:
+            flags.append(Flag(event.event_id, "outside-period", f"queried on {when}, after the connection ended on "
+                                                                f"{format_roc_short(connection.terminated_on)}"))
+        elif connection.period_start is not None and day < connection.period_start or \
+                connection.period_end is not None and day > connection.period_end:
+            flags.append(Flag(event.event_id, "outside-period", f"queried on {when}, outside the 使用期限"))
+    purpose = str(event.data.get("purpose", ""))
+    if not str(event.data.get("case_no", "")).strip() and purpose not in thresholds.no_case_purposes:
+        flags.append(Flag(event.event_id, "no-case", f"no case number for a query for 「{purpose}」"))
+    return flags
+
+
+def _volume_flags(events: list[QueryEvent], thresholds: Thresholds) -> list[Flag]:
+    by_user_day: dict[str, Counter[date]] = defaultdict(Counter)
+    for event in events:
+        by_user_day[_user_key(event)][_local(event).date()] += 1
+    flags = []
+    for user, days in by_user_day.items():
+        usual = statistics.median(days.values())
+        for day, count in days.items():
+            if count > thresholds.volume_min and count > thresholds.volume_factor * usual:
+                first = next(e for e in events if _user_key(e) == user and _local(e).date() == day)
+                flags.append(Flag(first.event_id, "volume",
+                                  f"{_who(first)} made {count} queries on {format_roc_short(day)}; "
+                                  f"his usual day is {usual:g}"))
+    return flags
+
+
+def _repeat_flags(events: list[QueryEvent], thresholds: Thresholds) -> list[Flag]:
+    seen: Counter[tuple[str, str]] = Counter()
+    flags = []
+    for event in events:
+        subject = event.data.get("subject", {})
+        key = (_user_key(event), subject.get("business_id") or subject.get("name") or "")
+        seen[key] += 1
+        if seen[key] == thresholds.repeat:
+            flags.append(Flag(event.event_id, "repeat", f"{_who(event)} queried {key[1]} for the "
+                                                        f"{thresholds.repeat}th time this month"))
+    return flags
+
+
+def _user_key(event: QueryEvent) -> str:
+    user = event.data.get("user", {})
+    return str(user.get("account") or user.get("name") or "")

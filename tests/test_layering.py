@@ -118,3 +118,13 @@ def test_every_name_in_all_exists(module):
     imported = importlib.import_module(module)
     missing = [name for name in getattr(imported, "__all__", []) if not hasattr(imported, name)]
     assert missing == []
+
+
+def test_every_package_is_installed():
+    """A package missing from pyproject's list works in the editable install and is absent from a wheel."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(path.parent.relative_to(ROOT).parts) for top in ("forms_service", "signing", "storage")
+             for path in (ROOT / top).rglob("__init__.py")}
+    assert found - listed == set()

@@ -17,6 +17,7 @@ from .values import (
     NewTombstone,
     NewVersion,
     QueryEvent,
+    QueryMonth,
     Record,
     RecordFilter,
     Tombstone,
@@ -28,6 +29,6 @@ from .values import (
 __all__ = [
     "AccessCatalog", "AgencyProfile", "ApiToken", "AuditEvent", "AuditLog", "AuditSeal", "Catalog",
     "CatalogUnavailable", "Draft", "IdempotencyKey", "IdempotencyKeys", "NewAuditEvent", "NewAuditSeal",
-    "NewQueryEvent", "NewRecord", "NewTombstone", "NewVersion", "QueryEvent", "QueryEventLog", "Record",
+    "NewQueryEvent", "NewRecord", "NewTombstone", "NewVersion", "QueryEvent", "QueryEventLog", "QueryMonth", "Record",
     "RecordCatalog", "RecordFilter", "SqlCatalog", "Tombstone", "User", "Version", "WebSession", "WorkCatalog",
 ]

@@ -13,6 +13,7 @@ from .models import (
     DraftRow,
     IdempotencyKeyRow,
     QueryEventRow,
+    QueryMonthRow,
     RecordRow,
     RecordSubjectRow,
     RevisionHashRow,
@@ -32,6 +33,7 @@ from .values import (
     NewTombstone,
     NewVersion,
     QueryEvent,
+    QueryMonth,
     Record,
     Tombstone,
     User,
@@ -112,6 +114,12 @@ def agency_profile(row: AgencyProfileRow) -> AgencyProfile:
 def query_event(row: QueryEventRow) -> QueryEvent:
     return QueryEvent(agency=row.agency, system=row.system, event_id=row.event_id, at=row.at, data=dict(row.data),
                       id=row.id, received_at=row.received_at, received_by=row.received_by)
+
+
+def query_month(row: QueryMonthRow) -> QueryMonth:
+    return QueryMonth(agency=row.agency, system=row.system, month=row.month, count=row.count,
+                      object_key=row.object_key, object_version=row.object_version, sha256=row.sha256,
+                      closed_at=row.closed_at, closed_by=row.closed_by, record_id=row.record_id)
 
 
 def user(row: UserRow) -> User:

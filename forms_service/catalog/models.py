@@ -306,6 +306,25 @@ class QueryEventRow(Base):
     received_by: Mapped[str] = mapped_column(String(200))
 
 
+class QueryMonthRow(Base):
+    """A closed month of one system's query events: sealed into the store, then signed off as a 附件5."""
+
+    __tablename__ = "query_months"
+    __table_args__ = (UniqueConstraint("agency", "system", "month", name="uq_query_month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency: Mapped[str] = mapped_column(String(20))
+    system: Mapped[str] = mapped_column(String(200))
+    month: Mapped[str] = mapped_column(String(7))  # 2026-11
+    count: Mapped[int] = mapped_column(Integer)
+    object_key: Mapped[str] = mapped_column(String(500))
+    object_version: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closed_by: Mapped[str] = mapped_column(String(200))
+    record_id: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the signed 附件5
+
+
 class AuditHeadRow(Base):
     """The newest hash of the audit chain, one row; updated first in every audit write so that
     writers (threads, processes, both backends) take their turn."""

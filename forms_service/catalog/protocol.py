@@ -32,6 +32,7 @@ from .values import (
     NewTombstone,
     NewVersion,
     QueryEvent,
+    QueryMonth,
     Record,
     RecordFilter,
     Tombstone,
@@ -208,6 +209,14 @@ class QueryEventLog(Protocol):
     def query_events(self, *, agency: str, system: str, start: datetime, end: datetime,
                      limit: int = 200_000) -> list[QueryEvent]:
         """The events of one system that happened in [start, end), in time order."""
+
+    def close_query_month(self, month: QueryMonth) -> bool:
+        """Record a month as closed (its segment sealed); False if it was closed already."""
+
+    def query_month(self, *, agency: str, system: str, month: str) -> QueryMonth | None: ...
+
+    def set_query_month_record(self, *, agency: str, system: str, month: str, record_id: str) -> bool:
+        """The month's signed 附件5; False if the month is not closed or has one already."""
 
 
 @runtime_checkable

@@ -31,6 +31,7 @@ from .models import (
     DraftRow,
     IdempotencyKeyRow,
     QueryEventRow,
+    QueryMonthRow,
     RecordRow,
     RecordSubjectRow,
     RevisionHashRow,
@@ -53,6 +54,7 @@ from .values import (
     NewTombstone,
     NewVersion,
     QueryEvent,
+    QueryMonth,
     Record,
     RecordFilter,
     Tombstone,
@@ -301,6 +303,30 @@ class SqlCatalog:
                 QueryEventRow.agency == agency, QueryEventRow.system == system, QueryEventRow.at >= start,
                 QueryEventRow.at < end).order_by(QueryEventRow.at, QueryEventRow.id).limit(limit))
             return [mapping.query_event(row) for row in rows]
+
+    @does("close the query month")
+    def close_query_month(self, month: QueryMonth) -> bool:
+        try:
+            with self._writing() as s:
+                s.add(QueryMonthRow(**mapping.shallow(month)))
+            return True
+        except IntegrityError:
+            return False  # closed already (by another process)
+
+    @does("read the query month")
+    def query_month(self, *, agency: str, system: str, month: str) -> QueryMonth | None:
+        with self._sessions() as s:
+            row = s.scalars(select(QueryMonthRow).where(QueryMonthRow.agency == agency, QueryMonthRow.system == system,
+                                                        QueryMonthRow.month == month)).first()
+            return mapping.query_month(row) if row is not None else None
+
+    @does("sign off the query month")
+    def set_query_month_record(self, *, agency: str, system: str, month: str, record_id: str) -> bool:
+        with self._writing() as s:
+            result = s.execute(update(QueryMonthRow).where(
+                QueryMonthRow.agency == agency, QueryMonthRow.system == system, QueryMonthRow.month == month,
+                QueryMonthRow.record_id.is_(None)).values(record_id=record_id))
+            return bool(getattr(result, "rowcount", 0))
 
     # --- drafts and agency profiles ----------------------------------------------------------
 

@@ -198,6 +198,22 @@ class QueryEvent(NewQueryEvent):
 
 
 @dataclass(frozen=True)
+class QueryMonth:
+    """A closed month of a system's query events (its sealed segment in the store, its 附件5 once signed)."""
+
+    agency: str
+    system: str
+    month: str
+    count: int
+    object_key: str
+    object_version: str
+    sha256: str
+    closed_at: datetime
+    closed_by: str
+    record_id: str | None = None
+
+
+@dataclass(frozen=True)
 class WebSession:
     username: str
     created_at: datetime

@@ -66,3 +66,30 @@ def import_events(csv_file: Path, agency: str, system: str) -> None:
                f"{len({m.split(':')[0] for m in refused})} refused")
     if refused:
         raise SystemExit(2)
+
+
+@click.group("query-log")
+def query_log() -> None:
+    """The monthly check of a system's query events (規範 六(四)2)."""
+
+
+@query_log.command("close")
+@click.option("--agency", required=True, help="the 機關代碼 of the agency whose system it is")
+@click.option("--system", required=True, help="the business system's name")
+@click.option("--month", required=True, help="the finished month, e.g. 2026-11")
+def close(agency: str, system: str, month: str) -> None:
+    """Close a finished month: its events are sealed into the store (JSON Lines and a detached
+    signature, under retention) and the month takes no more events."""
+    from ..access import LOCAL_OPERATOR
+    from ..access.tokens import require_agency_code
+    from ..querylog.close import close_month
+    from .base import started
+
+    agency = require_agency_code(agency)
+    with started(load_settings()) as components:
+        store, catalog = components.require_archive()
+        closed = close_month(catalog, store, sign=components.sign_detached, lock_mode=components.settings.lock_mode,
+                             retention_years=components.settings.retention_years_logs, clock=components.clock,
+                             agency=agency, system=system, month=month, actor=LOCAL_OPERATOR, audit=catalog.audit)
+    click.echo(f"{agency} / {system} / {month}: {closed.count} event(s) sealed as {closed.object_key} "
+               f"(sha256 {closed.sha256})")

@@ -23,6 +23,7 @@ from ..clock import Clock
 from ..errors import FieldProblem, InputError
 from ..forms.spec import problems_from
 from ..forms.types import FormModel, IpAddress, OneLine, OptionalLine, OptionalUbn
+from ..taiwan import TAIPEI
 
 MAX_BATCH = 5_000  # events in one request (a month of a busy system is posted in many)
 
@@ -111,9 +112,10 @@ def parse_batch(body: bytes, content_type: str) -> list[Any]:
     return items
 
 
-def check_events(items: list[Any], *, agency: str, system: str) -> tuple[list[NewQueryEvent], list[Refused]]:
-    """Each item as an event of ``system`` of ``agency``, or refused naming its fields."""
-    good: list[NewQueryEvent] = []
+def check_events(items: list[Any], *, agency: str,
+                 system: str) -> tuple[list[tuple[int, NewQueryEvent]], list[Refused]]:
+    """Each item as an event of ``system`` of ``agency`` (with its index), or refused naming its fields."""
+    good: list[tuple[int, NewQueryEvent]] = []
     refused: list[Refused] = []
     for index, item in enumerate(items):
         event_id = str(item.get("event_id", "")) if isinstance(item, dict) else ""
@@ -129,9 +131,32 @@ def check_events(items: list[Any], *, agency: str, system: str) -> tuple[list[Ne
             refused.append(Refused(index, event_id, [FieldProblem(
                 "system", f"this token posts for the system {system!r}, not {event.system!r}", "other_system")]))
             continue
-        good.append(NewQueryEvent(agency=agency, system=system, event_id=event.event_id, at=event.at,
-                                  data=event.model_dump(mode="json")))
+        good.append((index, NewQueryEvent(agency=agency, system=system, event_id=event.event_id, at=event.at,
+                                          data=event.model_dump(mode="json"))))
     return good, refused
+
+
+def _in_open_months(log: QueryEventLog, events: list[tuple[int, NewQueryEvent]], *, agency: str,
+                    system: str) -> tuple[list[NewQueryEvent], list[Refused]]:
+    """The events whose month is still open; a closed (sealed) month takes no more."""
+    closed = {}
+    for month in {e.at.astimezone(TAIPEI).strftime("%Y-%m") for _, e in events}:
+        found = log.query_month(agency=agency, system=system, month=month)
+        if found is not None:
+            closed[month] = found
+    if not closed:
+        return [event for _, event in events], []
+    kept, late = [], []
+    for index, event in events:
+        month = event.at.astimezone(TAIPEI).strftime("%Y-%m")
+        if month in closed:
+            late.append(Refused(index, event.event_id, [FieldProblem(
+                "at", f"the month {month} of this system was closed and sealed on "
+                      f"{closed[month].closed_at.astimezone(TAIPEI):%Y-%m-%d}: a late event is not added",
+                "month_closed")]))
+        else:
+            kept.append(event)
+    return kept, late
 
 
 def ingest(log: QueryEventLog, actor: Actor, items: list[Any], *, clock: Clock,
@@ -139,6 +164,8 @@ def ingest(log: QueryEventLog, actor: Actor, items: list[Any], *, clock: Clock,
     """Check and store a batch for ``actor``'s agency and system (``system`` for an operator's import)."""
     source = system if system is not None else actor.system
     good, refused = check_events(items, agency=actor.agency, system=source)
+    good, late = _in_open_months(log, good, agency=actor.agency, system=source)
+    refused = sorted(refused + late, key=lambda r: r.index)
     new = log.add_query_events(good, by=actor.id, now=clock.now())
     result = Ingested(refused=refused)
     for event in good:

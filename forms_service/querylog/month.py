@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 from ..catalog import QueryEventLog, RecordCatalog, RecordFilter
 from ..errors import InputError
-from ..settings import Settings
 from ..taiwan import TAIPEI, InvalidValue, parse_date
 from .anomalies import Connection, Flag, Thresholds, flag_month
 
@@ -21,7 +20,18 @@ APPLICATIONS = ("annex1-interface", "annex1-copy")
 SEARCHED = 500  # the newest applications looked at for a connection
 
 
-def thresholds_from(settings: Settings) -> Thresholds:
+class QueryLogSettings(Protocol):
+    """The settings the flags read (``Settings`` has them; the concern does not import the edges)."""
+
+    query_log_office_hours: str
+    query_log_volume_factor: float
+    query_log_volume_min: int
+    query_log_repeat: int
+    query_log_no_case_purposes: str
+    query_log_extra_working_days: str
+
+
+def thresholds_from(settings: QueryLogSettings) -> Thresholds:
     start, end = settings.query_log_office_hours.split("-")
     try:
         extra = tuple(parse_date(d.strip()) for d in settings.query_log_extra_working_days.replace("、", ",")
@@ -70,8 +80,10 @@ class MonthOfQueries:
     flags: list[Flag]
     connection: Connection | None
 
+    state: str = "open"  # open | closed | signed
+
     def as_dict(self) -> dict[str, Any]:
-        return {"agency": self.agency, "system": self.system, "month": self.month, "state": "open",
+        return {"agency": self.agency, "system": self.system, "month": self.month, "state": self.state,
                 "count": self.count, "connection": self.connection.record_id if self.connection else None,
                 "flags": [f.as_dict() for f in self.flags]}
 
@@ -91,4 +103,7 @@ def month_of_queries(log: QueryEventLog, records: RecordCatalog, *, agency: str,
     start, end = month_bounds(month)
     events = log.query_events(agency=agency, system=system, start=start, end=end)
     connection = connection_of(records, agency=agency, system=system)
-    return MonthOfQueries(agency, system, month, len(events), flag_month(events, connection, thresholds), connection)
+    closed = log.query_month(agency=agency, system=system, month=month)
+    state = "open" if closed is None else "signed" if closed.record_id else "closed"
+    return MonthOfQueries(agency, system, month, len(events), flag_month(events, connection, thresholds), connection,
+                          state)

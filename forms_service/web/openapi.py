@@ -29,6 +29,14 @@ PURPOSE_HEADERS = [
 ]
 
 
+QUERY_LOG_PARAMETERS = [
+    {"name": "system", "in": "path", "required": True, "schema": {"type": "string"}},
+    {"name": "month", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
+    {"name": "agency", "in": "query", "schema": {"type": "string"},
+     "description": "the agency's 機關代碼 (provider and admin; others act for their own)"},
+]
+
+
 def _errors(*statuses: int) -> dict:
     return {str(s): ERROR for s in statuses}
 
@@ -170,6 +178,20 @@ def describe() -> dict:
                     "event_id": {"type": "string"}, "kind": {"type": "string", "enum": [
                         "off-hours", "unapproved-user", "outside-period", "volume", "repeat", "no-case"]},
                     "sentence": {"type": "string"}}}}}}, "the month"), **_errors(400, 401, 403, 429, 503)}}},
+        "/query-logs/{system}/{month}/close": {"post": {
+            "summary": "Close a finished month: its events sealed and signed into the store (staff, admin)",
+            "operationId": "closeQueryLog", "parameters": QUERY_LOG_PARAMETERS,
+            "responses": {"201": _json({"type": "object", "properties": {
+                "month": {"type": "string"}, "count": {"type": "integer"}, "object_key": {"type": "string"},
+                "sha256": {"type": "string"}}}, "the sealed month"), **_errors(400, 401, 403, 409, 429, 503)}}},
+        "/query-logs/{system}/{month}/review": {"post": {
+            "summary": "The 查核人員's sign-off of a closed month: its 附件5, signed and archived",
+            "operationId": "reviewQueryLog", "parameters": QUERY_LOG_PARAMETERS,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/Review"}}}},
+            "responses": {"201": _json({"type": "object", "properties": {
+                "record_id": {"type": "string"}, "entries": {"type": "integer"}}}, "the 附件5 record"),
+                **_errors(400, 401, 403, 404, 422, 429, 503)}}},
         "/openapi.json": {"get": {"summary": "This description", "security": [], "operationId": "openapi",
                                   "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")}}},
     }

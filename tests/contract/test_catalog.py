@@ -22,6 +22,7 @@ from forms_service.catalog import (
     NewRecord,
     NewVersion,
     QueryEventLog,
+    QueryMonth,
     RecordCatalog,
     RecordFilter,
     SqlCatalog,
@@ -131,7 +132,7 @@ def test_reads_return_frozen_values_not_database_rows(any_catalog):
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
-    assert current(any_catalog.engine) == "0012"
+    assert current(any_catalog.engine) == "0013"
 
 
 def test_the_migrations_match_the_models(any_catalog):
@@ -410,3 +411,16 @@ def test_query_events_are_stored_once_per_system_and_read_by_month(any_catalog):
     assert any_catalog.query_events(agency="379010000A", system="稅務系統",
                                     start=datetime(2026, 12, 1, tzinfo=timezone.utc),
                                     end=datetime(2027, 1, 1, tzinfo=timezone.utc)) == []
+
+
+def test_a_query_month_is_closed_once_and_signed_off_once(any_catalog):
+    month = QueryMonth(agency="379010000A", system="稅務系統", month="2026-11", count=3, object_key="k",
+                       object_version="v", sha256="a" * 64, closed_at=now(), closed_by="user:sara")
+    assert any_catalog.close_query_month(month) and not any_catalog.close_query_month(month)
+    assert any_catalog.query_month(agency="379010000A", system="稅務系統", month="2026-11").count == 3
+    assert any_catalog.query_month(agency="379010000A", system="稅務系統", month="2026-10") is None
+    assert any_catalog.set_query_month_record(agency="379010000A", system="稅務系統", month="2026-11",
+                                              record_id="rec_1")
+    assert not any_catalog.set_query_month_record(agency="379010000A", system="稅務系統", month="2026-11",
+                                                  record_id="rec_2")
+    assert any_catalog.query_month(agency="379010000A", system="稅務系統", month="2026-11").record_id == "rec_1"

@@ -1,0 +1,107 @@
+"""Closing a month of query events, and signing it off as the month's 附件5 (規範 六(四)2).
+
+Closing seals the month: every event of that system and month, as received, is written to the object
+store as JSON Lines (a header, then one event a line) with a detached CMS signature, under Object
+Lock retention — like the audit log's days.  From then on the month takes no more events (a late one
+is refused with a sentence).  Signing off turns the closed month into a 附件5: every event exactly
+once as an entry, each flag's sentence in the entry's note, the 查核人員's result and explanation;
+the register is produced, signed and archived like any form and named on the month.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime, time, timedelta, timezone
+from typing import Any
+
+from signing import SigningError
+from storage import ObjectStore, Retention, StorageError
+
+from ..access import Actor
+from ..catalog import NewAuditEvent, QueryEvent, QueryEventLog, QueryMonth, RecordCatalog
+from ..clock import Clock
+from ..errors import Conflict, InputError, SigningFailed, StorageFailed
+from ..taiwan import TAIPEI
+from .anomalies import Flag, Thresholds
+from .month import month_bounds, month_of_queries
+
+FORMAT = "forms-service-query-month/1"
+
+
+def segment_key(agency: str, system: str, month: str) -> str:
+    # The system's name is free text: its hash keeps the key short and safe.
+    return f"query-logs/{agency}/{hashlib.sha256(system.encode()).hexdigest()[:16]}/{month}.jsonl"
+
+
+def close_month(log: QueryEventLog, store: ObjectStore, *, sign: Callable[[bytes], bytes], lock_mode: str,
+                retention_years: int, clock: Clock, agency: str, system: str, month: str, actor: Actor,
+                audit: Callable[[NewAuditEvent], None]) -> QueryMonth:
+    """Seal the month's events into the store and mark it closed; ``Conflict`` if it was closed."""
+    start, end = month_bounds(month)
+    now = clock.now()
+    if now < end:
+        raise InputError(f"the month {month} has not ended: it can be closed from "
+                         f"{end.astimezone(TAIPEI):%Y-%m-%d} on")
+    if log.query_month(agency=agency, system=system, month=month) is not None:
+        raise Conflict(f"the month {month} of {system} is closed already")
+    events = log.query_events(agency=agency, system=system, start=start, end=end)
+    header = {"format": FORMAT, "agency": agency, "system": system, "month": month, "timezone": "Asia/Taipei",
+              "count": len(events), "closed_at": now.isoformat(), "closed_by": actor.id}
+    lines = [json.dumps(header, ensure_ascii=False, sort_keys=True)]
+    lines += [json.dumps({"event_id": e.event_id, "received_at": e.received_at.isoformat(),
+                          "received_by": e.received_by, "event": e.data}, ensure_ascii=False, sort_keys=True)
+              for e in events]
+    data = ("\n".join(lines) + "\n").encode()
+    try:
+        signature = sign(data)
+    except SigningError as err:
+        raise SigningFailed(f"the month {month} could not be signed: {err}") from err
+    until = datetime.combine(end.date(), time(), timezone.utc) + timedelta(days=366 * retention_years)
+    retention = Retention(lock_mode, max(until, now + timedelta(days=1)))  # type: ignore[arg-type]
+    key = segment_key(agency, system, month)
+    metadata = {"kind": "query-month", "agency": agency, "month": month, "count": str(len(events))}
+    try:
+        stored = store.put(key, data, content_type="application/x-ndjson", metadata=metadata, retention=retention)
+        store.put(key + ".p7s", signature, content_type="application/pkcs7-signature", metadata=metadata,
+                  retention=retention)
+    except StorageError as err:
+        raise StorageFailed(f"the month {month} could not be stored: {err}") from err
+    closed = QueryMonth(agency=agency, system=system, month=month, count=len(events), object_key=key,
+                        object_version=stored.version_id, sha256=hashlib.sha256(data).hexdigest(), closed_at=now,
+                        closed_by=actor.id)
+    if not log.close_query_month(closed):
+        raise Conflict(f"the month {month} of {system} was closed meanwhile")
+    audit(NewAuditEvent(actor=actor.id, agency=agency, action="query-log.close",
+                        detail={"system": system, "month": month, "events": len(events), "sha256": closed.sha256}))
+    return closed
+
+
+def register_input(log: QueryEventLog, records: RecordCatalog, *, agency: str, unit_name: str, system: str,
+                   month: str, review: dict[str, Any], thresholds: Thresholds) -> dict[str, Any]:
+    """The 附件5 input of a closed month: every event an entry, its flags in the note."""
+    found = month_of_queries(log, records, agency=agency, system=system, month=month, thresholds=thresholds)
+    start, end = month_bounds(month)
+    flags: dict[str, list[Flag]] = {}
+    for flag in found.flags:
+        flags.setdefault(flag.event_id, []).append(flag)
+    entries = [_entry(e, flags.get(e.event_id, [])) for e in log.query_events(agency=agency, system=system,
+                                                                              start=start, end=end)]
+    if not unit_name and found.connection is not None:
+        application = records.get_record(found.connection.record_id)
+        unit_name = ((application.input if application else {}).get("user_unit") or {}).get("name", "")
+    data: dict[str, Any] = {"user_unit": {"name": unit_name or agency, "code": agency}, "system_name": system,
+                            "month": month, "entries": entries, "review": review}
+    if found.connection is not None and found.connection.record_id:
+        data["related_record"] = found.connection.record_id
+    return data
+
+
+def _entry(event: QueryEvent, flags: list[Flag]) -> dict[str, Any]:
+    data = event.data
+    subject = data.get("subject", {})
+    note = "；".join(f"[{f.kind}] {f.sentence}" for f in flags)
+    return {"at": data["at"], "user": {"name": data["user"]["name"], "account": data["user"]["account"]},
+            "business_id": subject.get("business_id", ""), "entity_name": subject.get("name", ""),
+            "purpose": data.get("purpose", ""), "case_no": data.get("case_no", ""), "note": note[:300]}

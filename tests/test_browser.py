@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 import threading
 from pathlib import Path
@@ -353,3 +354,41 @@ def test_the_provider_returns_an_agreement_and_the_agency_reads_why(page: Page, 
     page.goto(f"{url}/records/{agreement}")
     expect(page.get_by_text("使用者業務範圍與申請單不符，請修正後重送。")).to_be_visible()
     shoot(page, "returned-agreement")
+
+
+def test_a_reviewer_closes_a_month_sees_its_flags_and_signs_it_off(page: Page, site, components):
+    """Events of October posted by the system's token; the month page shows the flagged query first;
+    closed, then signed off by a 查核人員 who did not query → the 附件5 record, signed."""
+    from forms_service.access.tokens import create_token
+
+    url, _ = site
+    _application(site, components)  # the connection's 附件1: its 使用者 are tp-wang and tp-lin
+    served = _SITE_COMPONENTS[url]
+    system = load_example("annex1-interface")["host"]["system_name"]
+    token = create_token(served.catalog, agency="379010000A", role="system", system=system)
+    events = [{"event_id": f"oct-{n}", "at": f"2026-10-{n + 5:02d}T10:00:00+08:00", "system": system,
+               "user": {"name": name, "account": account}, "subject": {"business_id": "22099131"},
+               "purpose": "營業稅籍查核", "case_no": f"案{n}"}
+              for n, (name, account) in enumerate([("王小明", "tp-wang"), ("李小華", "tp-lee"), ("林𡘙華", "tp-lin")])]
+    posted = page.request.post(f"{url}/api/v1/query-events", data=json.dumps(events, ensure_ascii=False),
+                               headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert posted.json()["accepted"] == 3
+    sign_in(page, url, "tom")
+    page.get_by_role("link", name="查詢紀錄查核").click()
+    page.get_by_label("業務系統名稱").fill(system)
+    page.get_by_label("月份").fill("2026-10")
+    page.get_by_role("button", name="開啟").click()
+    first_row = page.locator("table").nth(1).locator("tbody tr").first
+    expect(first_row).to_contain_text("tp-lee")
+    expect(first_row).to_contain_text("unapproved-user")
+    assert axe_violations(page) == []
+    shoot(page, "query-log-month")
+    page.get_by_role("button", name="關閉本月並封存").click()
+    expect(page.get_by_text("已關閉並封存")).to_be_visible()
+    page.get_by_role("radio", name="有異常").check()
+    page.get_by_label("說明").fill("李小華非核准使用者，已請其說明並停用帳號。")
+    page.get_by_label("查核人員姓名").fill("陳美玲")
+    page.get_by_label("查核日期").fill("115/11/02")
+    page.get_by_role("button", name="簽核並產生附件5").click()
+    expect(page.get_by_role("heading", name=re.compile("附件5 商工登記資料查詢紀錄登記表"))).to_be_visible()
+    expect(page.locator(".badge.ok").first).to_have_text("有效")

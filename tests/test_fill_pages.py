@@ -353,10 +353,10 @@ def test_every_page_post_without_its_csrf_token_is_refused(client, staff, admin,
     """Each POST route of the pages, reached by a signed-in administrator without the token: 400."""
     sign_in(client, "ada")
     values = {"form_id": "annex2-agreement", "record_id": agreements_for_csrf, "draft_id": "drf_x",
-              "code": "379000000A"}
+              "code": "379000000A", "system": "稅務資料整合查詢系統", "month": "2026-11"}
     routes = [rule for rule in client.application.url_map.iter_rules()
               if rule.endpoint.startswith("ui.") and "POST" in rule.methods and rule.endpoint != "ui.login"]
-    assert len(routes) >= 7  # forms, drafts, countersign, profiles, users, tokens, sign-out
+    assert len(routes) >= 8  # forms, drafts, countersign, profiles, users, tokens, query logs, sign-out
     for rule in routes:
         path = rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
         response = client.post(path, data={"action": "sign", "decision": "return", "reason": "x"})
@@ -378,3 +378,15 @@ def test_an_application_leads_to_its_change_or_termination(client, staff, fake_c
     ending = client.get(f"/forms/annex1-interface/new?from={application.record_id}&type=termination").data.decode()
     assert 'value="termination" checked' in ending and 'name="users.0.name"' in ending  # an empty row offered
     assert 'value="王小明"' not in ending and f'value="{application.record_id}"' in ending
+
+
+def test_a_bad_upload_keeps_what_was_typed(client, staff):
+    import io
+
+    sign_in(client, "sara")
+    response = client.post("/forms/annex2-agreement/new",
+                           data={"csrf": csrf(client, "/forms"), "action": "load-json", "purpose": "稅捐稽徵",
+                                 "json_file": (io.BytesIO(b"{oops"), "in.json")},
+                           content_type="multipart/form-data")
+    page = response.data.decode()
+    assert response.status_code == 400 and "不是有效的 JSON" in page and 'value="稅捐稽徵"' in page

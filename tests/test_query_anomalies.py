@@ -169,3 +169,29 @@ def test_a_closed_month_is_sealed_takes_no_late_events_and_signs_off_into_a_regi
     assert "unapproved-user" in entries[2]["note"] and record["input"]["related_record"] == application
     month = client.get(f"/api/v1/query-logs/{system}/2026-11", headers=headers).json
     assert month["state"] == "signed"
+
+
+def test_the_month_page_shows_flagged_queries_first_and_signs_off_with_errors_on_the_page(client, catalog, example,
+                                                                                          clock):
+    import re
+
+    from forms_service.access.users import create_user
+
+    _, system, _, _ = _month_of_events(client, catalog, example, clock)
+    create_user(catalog, username="mei", password="correct horse battery", agency="379010000A", role="staff")
+    login = client.get("/login").data.decode()
+    client.post("/login", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', login)[1], "username": "mei",
+                                "password": "correct horse battery"})
+    page = client.get(f"/query-logs/{system}/2026-11").data.decode()
+    assert page.index("tp-lee") < page.index("tp-wang")  # the flagged query first
+    assert "unapproved-user" in page and "進行中" in page
+    token = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+    assert client.post(f"/query-logs/{system}/2026-11", data={"csrf": token, "action": "close"}).status_code == 303
+    review = {"csrf": token, "action": "sign-off", "result": "abnormal", "explanation": "李小華非核准使用者。",
+              "reviewer_name": "林𡘙華", "reviewed_on": "115/12/02"}
+    refused = client.post(f"/query-logs/{system}/2026-11", data=review)
+    assert refused.status_code == 422 and "review.reviewer" in refused.data.decode()
+    assert ">李小華非核准使用者。</textarea>" in refused.data.decode()  # what was typed is kept
+    signed = client.post(f"/query-logs/{system}/2026-11", data={**review, "reviewer_name": "陳美玲"})
+    assert signed.status_code == 303 and "/records/rec_" in signed.headers["Location"]
+    assert "已簽核" in client.get(f"/query-logs/{system}/2026-11").data.decode()

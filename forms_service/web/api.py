@@ -19,10 +19,9 @@ from ..archive.signatures import countersign
 from ..catalog import NewAuditEvent, Record, RecordFilter
 from ..errors import Conflict, Forbidden, InputError
 from ..forms import all_forms, get_form
-from ..querylog.close import close_month, register_input
 from ..querylog.events import ingest, parse_batch
-from ..querylog.month import month_of_queries, thresholds_from
 from ..taiwan import InvalidValue, normalize, normalize_agency_code, parse_date, taipei_day_range
+from . import querylog_steps
 from .access import pdf_download, visible_record
 from .auth import refuse, require_actor, retrieval_purpose, source_ip
 from .body import json_body
@@ -123,9 +122,7 @@ def get_query_log(system: str, month: str):
     """One month of a system's query events: how many, and the flags for the 查核人員 (open month)."""
     actor = require_actor()
     agency = _query_log_agency(actor)
-    service = components()
-    found = month_of_queries(catalog(), catalog(), agency=agency, system=system, month=month,
-                             thresholds=thresholds_from(service.settings))
+    found = querylog_steps.month(agency, system, month)
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="query-log.read",
                                   source_ip=source_ip(), detail={"agency": agency, "system": system, "month": month}))
     return jsonify(found.as_dict())
@@ -142,14 +139,7 @@ def _query_log_agency(actor: Actor) -> str:
 def post_close_query_log(system: str, month: str):
     """Close a finished month: its events sealed into the store, signed; no more events for it."""
     actor = require_actor()
-    if actor.role not in (Role.STAFF, Role.ADMIN):
-        raise Forbidden("a month is closed by the agency's staff or an administrator")
-    agency = _query_log_agency(actor)
-    service = components()
-    closed = close_month(catalog(), service.require_archive()[0], sign=service.sign_detached,
-                         lock_mode=service.settings.lock_mode, retention_years=service.settings.retention_years_logs,
-                         clock=service.clock, agency=agency, system=system, month=month, actor=actor,
-                         audit=catalog().audit)
+    closed = querylog_steps.close(actor, _query_log_agency(actor), system, month)
     return jsonify({"month": closed.month, "count": closed.count, "object_key": closed.object_key,
                     "sha256": closed.sha256}), 201
 
@@ -159,22 +149,9 @@ def post_review_query_log(system: str, month: str):
     """The 查核人員's sign-off of a closed month: the 附件5 of every event, signed and archived."""
     actor = require_actor()
     agency = _query_log_agency(actor)
-    if catalog().query_month(agency=agency, system=system, month=month) is None:
-        raise InputError(f"close the month {month} first (POST …/close): its events must be sealed before review")
-    review = _object(json_body())
-    service = components()
-    profile = catalog().agency_profile(agency)
-    data = register_input(catalog(), catalog(), agency=agency, unit_name=(profile.data.get("name", "") if profile
-                                                                          else ""),
-                          system=system, month=month, review=review, thresholds=thresholds_from(service.settings))
-    spec, form = service.producer.validate("annex5-query-log", data)
-    check_may_file(actor, spec, form)
-    check_related(catalog(), spec, form, agency=None if actor.role is Role.ADMIN else actor.agency)
-    produced = service.producer.produce_validated(spec, form, caller=actor.agency or actor.id)
-    stored = service.archive.submit(produced, actor, source_ip=source_ip())
-    catalog().set_query_month_record(agency=agency, system=system, month=month, record_id=stored.record_id)
-    return jsonify({"record_id": stored.record_id, "entries": len(data["entries"]),
-                    "links": {"self": url_for("api.get_record", record_id=stored.record_id)}}), 201
+    record_id, entries = querylog_steps.sign_off(actor, agency, system, month, _object(json_body()))
+    return jsonify({"record_id": record_id, "entries": entries,
+                    "links": {"self": url_for("api.get_record", record_id=record_id)}}), 201
 
 
 @bp.get("/records")

@@ -90,4 +90,4 @@ def _require_sign_in() -> Response | None:
     return None
 
 
-from . import admin, fill, provider, records, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)
+from . import admin, fill, provider, querylogs, records, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)

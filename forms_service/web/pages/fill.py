@@ -113,6 +113,8 @@ def post_form(form_id: str) -> Response | str:
     extra = min(max(_int(request.form.get("extra_rows"), 1), 1), 20)
     action = request.form.get("action", "check")
     draft_id = request.form.get("draft_id", "").strip()
+    g.form_page = FormPage(spec, values, extra, draft_id=draft_id)
+    g.error_page = "fill.html"  # errors are shown on the form itself, with what was typed (web/errors.py)
     if draft_id and catalog().draft(draft_id, agency=actor.scope) is None:
         raise NotFound(f"no draft {draft_id} for your agency")
     imported = None
@@ -127,8 +129,6 @@ def post_form(form_id: str) -> Response | str:
     if action == "save-draft":
         draft_id = _save_draft(actor, spec, values, draft_id)
         return redirect(url_for("ui.new_form", form_id=spec.form_id, draft=draft_id, saved=1), code=303)
-    g.form_page = FormPage(spec, values, extra, draft_id=draft_id)
-    g.error_page = "fill.html"  # from here on, errors are shown on the form itself (web/errors.py)
     service = components()
     spec, form = service.producer.validate(spec.form_id, values)
     check_may_file(actor, spec, form)

@@ -1,0 +1,108 @@
+"""Pages for the monthly query check (規範 六(四)2): a month of a system's queries with the flagged
+ones first, closing the month, and the 查核人員's sign-off into the month's 附件5.
+
+The page shows the same month, flags and errors as ``/api/v1/query-logs``; the steps are the API's
+own (``web/querylog_steps.py``).  A sign-off refused (the reviewer queried that month, a 無異常 that
+passes an unapproved querier, …) comes back on the page with the reasons in a summary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ...access import Actor, Role
+from ...catalog import NewAuditEvent
+from ...errors import FieldProblem, Forbidden, InputError
+from ...querylog.month import month_bounds
+from ...taiwan import normalize_agency_code
+from .. import querylog_steps as steps
+from ..auth import source_ip
+from ..context import catalog
+from . import bp, check_csrf, signed_in
+from .fields import message
+
+REVIEWERS = (Role.STAFF, Role.AUDITOR, Role.CLERK, Role.ADMIN)
+
+
+def _agency(actor: Actor) -> str:
+    if actor.role not in REVIEWERS:
+        raise Forbidden(f"the role {actor.role} does not review query logs")
+    agency = normalize_agency_code(request.values.get("agency", "")) if actor.sees_all_agencies else actor.agency
+    if not agency:
+        raise InputError("請指定機關代碼 (give the agency's code)")
+    return agency
+
+
+@bp.get("/query-logs")
+def query_logs() -> Response | str:
+    actor = signed_in()
+    if actor.role not in REVIEWERS:
+        raise Forbidden(f"the role {actor.role} does not review query logs")
+    system, month = request.args.get("system", "").strip(), request.args.get("month", "").strip()
+    if system and month:
+        return redirect(url_for("ui.query_log", system=system, month=month,
+                                **({"agency": request.args["agency"]} if request.args.get("agency") else {})))
+    return render_template("query_logs.html")
+
+
+def _page(actor: Actor, agency: str, system: str, month: str, **extra: Any) -> dict[str, Any]:
+    found = steps.month(agency, system, month)
+    term = request.args.get("q", "").strip()
+    flagged_ids = [f.event_id for f in found.flags]
+    flags_by_event: dict[str, list[str]] = {}
+    for flag in found.flags:
+        flags_by_event.setdefault(flag.event_id, []).append(f"[{flag.kind}] {flag.sentence}")
+    start, end = month_bounds(month)
+    events = catalog().query_events(agency=agency, system=system, start=start, end=end)
+    rows = [{"id": e.event_id, "at": e.at, "data": e.data, "flags": flags_by_event.get(e.event_id, [])}
+            for e in events]
+    if term:
+        rows = [r for r in rows if term in str(r["data"])]
+    rows.sort(key=lambda r: (not r["flags"], r["at"]))  # flagged first
+    closed = catalog().query_month(agency=agency, system=system, month=month)
+    return {"agency": agency, "system": system, "month": month, "found": found, "rows": rows[:1000],
+            "shown": min(len(rows), 1000), "matching": len(rows), "q": term, "flagged": len(set(flagged_ids)),
+            "closed": closed, "may_close": actor.role in (Role.STAFF, Role.ADMIN), "describe": _describe, **extra}
+
+
+def _describe(problem: dict[str, str]) -> str:
+    """A refused sign-off's problem in Chinese, with the field it names."""
+    return f"{problem.get('path') or '表單'}：" + message(FieldProblem(problem.get("path", ""),
+                                                                   problem.get("message", ""),
+                                                                   problem.get("code", "invalid")))
+
+
+@bp.get("/query-logs/<system>/<month>")
+def query_log(system: str, month: str) -> str:
+    actor = signed_in()
+    agency = _agency(actor)
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="query-log.read", source_ip=source_ip(),
+                                  detail={"agency": agency, "system": system, "month": month, "via": "web"}))
+    return render_template("query_log.html", page=_page(actor, agency, system, month))
+
+
+@bp.post("/query-logs/<system>/<month>")
+def query_log_action(system: str, month: str) -> Response:
+    check_csrf()
+    actor = signed_in()
+    agency = _agency(actor)
+    g.query_log_page = _page(actor, agency, system, month, review_values=dict(request.form))
+    g.error_page = "query_log.html"  # a refusal is shown on the month's page (web/errors.py)
+    action = request.form.get("action", "")
+    if action == "close":
+        steps.close(actor, agency, system, month)
+    elif action == "sign-off":
+        review: dict[str, Any] = {"result": request.form.get("result", ""),
+                                  "explanation": request.form.get("explanation", "").strip(),
+                                  "reviewer": {"name": request.form.get("reviewer_name", "").strip(),
+                                               "title": request.form.get("reviewer_title", "").strip()},
+                                  "reviewed_on": request.form.get("reviewed_on", "").strip()}
+        record_id, _ = steps.sign_off(actor, agency, system, month, review)
+        return redirect(url_for("ui.record", record_id=record_id), code=303)
+    else:
+        raise InputError("請選擇動作 (choose an action)")
+    return redirect(url_for("ui.query_log", system=system, month=month,
+                            **({"agency": agency} if actor.sees_all_agencies else {})), code=303)

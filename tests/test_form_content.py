@@ -140,16 +140,9 @@ def test_each_regulation_clause_of_the_agreement_names_its_source():
 
 
 def test_a_termination_prints_what_ends_the_connection_not_a_full_application():
-    data = {
-        "application_type": "termination",
-        "request_letter": {"number": "北市財資字第1153099999號", "date": "115/12/01"},
-        "applicant": {"name": "臺北市政府財政局", "code": "379000000A"},
-        "host": {"name": "臺北市政府財政局資訊室", "system_name": "稅務資料整合查詢系統"},
-        "user_unit": {"name": "臺北市稅捐稽徵處", "code": "379010000A"},
-        "approval_number": "經商字第10902435080號",
-        "termination": {"effective_on": "115/12/31", "reason": "系統停用，已無使用需求。"},
-        "applied_on": "115/12/01",
-    }
+    from tests.test_form_rules import TERMINATION
+
+    data = {**TERMINATION, "related_record": None, "approval_number": "經商字第10902435080號"}
     text = canon("".join(filled_lines("annex1-interface", data)))
     for printed in ("☑終止", "中華民國115年12月31日", "系統停用，已無使用需求。", "經商字第10902435080號",
                     "申請終止該連線作業", "一個月內清除介接所得之商工資料"):

@@ -6,6 +6,7 @@ across forms name this form's field and, in the sentence, the 附件1's.
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 
 import pytest
@@ -118,17 +119,21 @@ def test_networks_up_to_a_24_or_48_need_no_reason(network):
     valid("annex1-interface", data)
 
 
+# A 終止 application: the connection, the letter, the date and the reason — nothing else.
+TERMINATION = {
+    "application_type": "termination",
+    "request_letter": {"number": "北市財資字第1153099999號", "date": "115/12/01"},
+    "applicant": {"name": "臺北市政府財政局", "code": "379000000A"},
+    "host": {"name": "臺北市政府財政局資訊室", "system_name": "稅務資料整合查詢系統"},
+    "user_unit": {"name": "臺北市稅捐稽徵處", "code": "379010000A"},
+    "related_record": RECORD,
+    "termination": {"effective_on": "115/12/31", "reason": "系統停用，已無使用需求。"},
+    "applied_on": "115/12/01",
+}
+
+
 def test_a_termination_needs_only_what_ends_the_connection():
-    data = {
-        "application_type": "termination",
-        "request_letter": {"number": "北市財資字第1153099999號", "date": "115/12/01"},
-        "applicant": {"name": "臺北市政府財政局", "code": "379000000A"},
-        "host": {"name": "臺北市政府財政局資訊室", "system_name": "稅務資料整合查詢系統"},
-        "user_unit": {"name": "臺北市稅捐稽徵處", "code": "379010000A"},
-        "related_record": RECORD,
-        "termination": {"effective_on": "115/12/31", "reason": "系統停用"},
-        "applied_on": "115/12/01",
-    }
+    data = copy.deepcopy(TERMINATION)
     form = valid("annex1-interface", data)
     assert get_form("annex1-interface").retain_from(form) == date(2026, 12, 31)
     del data["termination"], data["related_record"]

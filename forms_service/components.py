@@ -143,6 +143,19 @@ class Components:
         """A detached CMS signature over ``data`` with the agency's key, timestamped when a TSA is set."""
         return sign_detached(self.signer.signer(), data, tsa_url=self.signing.tsa_url)
 
+    def close_due_query_months(self) -> list[Any]:
+        """Close every system's month of query events whose FORMS_QUERY_LOG_CLOSE_DAYS have passed."""
+        from .access import Actor, Role
+        from .querylog.close import close_due_months
+
+        if self.settings.query_log_close_days <= 0:
+            return []
+        store, catalog = self.require_archive()
+        return close_due_months(catalog, store, sign=self.sign_detached, lock_mode=self.settings.lock_mode,
+                                retention_years=self.settings.retention_years_logs, clock=self.clock,
+                                close_days=self.settings.query_log_close_days,
+                                actor=Actor(id="service:query-log", agency="", role=Role.ADMIN), audit=catalog.audit)
+
     def require_archive(self) -> tuple[ObjectStore, Catalog]:
         if self.store is None or self.catalog is None:
             raise StorageFailed("these components were started without a store and catalog")

@@ -100,6 +100,8 @@ class Settings:
                                     "soft-fail, hard-fail or require")
 
     # The monthly query-log check (規範 六(四)2): what flags a query for the 查核人員 (README says why).
+    query_log_close_days: int = _setting(5, "days after a month ends when its query events are closed and sealed "
+                                            "(0: only by hand)")
     query_log_office_hours: str = _setting("08:00-18:00", "office hours; a query outside them is flagged off-hours")
     query_log_volume_factor: float = _setting(3.0, "a user's day above this many times his usual day is flagged")
     query_log_volume_min: int = _setting(50, "… and only above this many queries that day")
@@ -166,6 +168,8 @@ class Settings:
         hours = r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]"
         if not re.fullmatch(hours, self.query_log_office_hours):
             raise ConfigError("FORMS_QUERY_LOG_OFFICE_HOURS takes HH:MM-HH:MM, e.g. 08:00-18:00")
+        if self.query_log_close_days < 0:
+            raise ConfigError("FORMS_QUERY_LOG_CLOSE_DAYS cannot be negative (0 closes months only by hand)")
         if self.query_log_volume_factor <= 1 or self.query_log_volume_min < 1 or self.query_log_repeat < 2:
             raise ConfigError("FORMS_QUERY_LOG_VOLUME_FACTOR must be above 1, FORMS_QUERY_LOG_VOLUME_MIN at least 1 "
                               "and FORMS_QUERY_LOG_REPEAT at least 2")

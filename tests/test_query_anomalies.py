@@ -3,6 +3,7 @@ every kind — each planted one flagged with its kind, no clean one flagged."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, datetime, timedelta, timezone
 
@@ -195,3 +196,27 @@ def test_the_month_page_shows_flagged_queries_first_and_signs_off_with_errors_on
     signed = client.post(f"/query-logs/{system}/2026-11", data={**review, "reviewer_name": "陳美玲"})
     assert signed.status_code == 303 and "/records/rec_" in signed.headers["Location"]
     assert "已簽核" in client.get(f"/query-logs/{system}/2026-11").data.decode()
+
+
+def test_months_are_closed_by_themselves_once_their_days_have_passed(fake_components, clock, catalog):
+    from forms_service.catalog import NewQueryEvent
+    from forms_service.querylog.close import months_due
+
+    # October ended at 00:00 on 1 Nov in Taipei; five days later is 16:00 UTC on 5 Nov.
+    assert months_due(datetime(2026, 11, 5, 15, 59, tzinfo=timezone.utc), 5) == ["2026-09", "2026-08", "2026-07"]
+    assert months_due(datetime(2026, 11, 5, 16, 0, tzinfo=timezone.utc), 5) == ["2026-10", "2026-09", "2026-08"]
+    at = datetime(2026, 10, 6, 2, 0, tzinfo=timezone.utc)
+    catalog.add_query_events([NewQueryEvent(agency="379010000A", system=s, event_id="e1", at=at, data={})
+                              for s in ("甲系統", "乙系統")], by="t", now=at)
+    components = dataclasses.replace(fake_components, settings=dataclasses.replace(fake_components.settings,
+                                                                                  query_log_close_days=5))
+    clock.at = datetime(2026, 11, 5, 15, 0, tzinfo=timezone.utc)
+    assert components.close_due_query_months() == []
+    clock.at = datetime(2026, 11, 5, 17, 0, tzinfo=timezone.utc)
+    closed = components.close_due_query_months()
+    assert sorted((m.system, m.month, m.count) for m in closed) == [("乙系統", "2026-10", 1), ("甲系統", "2026-10", 1)]
+    assert components.close_due_query_months() == []  # closed once
+    assert all(m.closed_by == "service:query-log" for m in closed)
+    off = dataclasses.replace(fake_components, settings=dataclasses.replace(fake_components.settings,
+                                                                           query_log_close_days=0))
+    assert off.close_due_query_months() == []

@@ -210,6 +210,9 @@ class QueryEventLog(Protocol):
                      limit: int = 200_000) -> list[QueryEvent]:
         """The events of one system that happened in [start, end), in time order."""
 
+    def query_event_sources(self, *, start: datetime, end: datetime) -> list[tuple[str, str]]:
+        """The (agency, system) pairs with events in [start, end)."""
+
     def close_query_month(self, month: QueryMonth) -> bool:
         """Record a month as closed (its segment sealed); False if it was closed already."""
 

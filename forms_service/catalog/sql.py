@@ -304,6 +304,14 @@ class SqlCatalog:
                 QueryEventRow.at < end).order_by(QueryEventRow.at, QueryEventRow.id).limit(limit))
             return [mapping.query_event(row) for row in rows]
 
+    @does("list the query event sources")
+    def query_event_sources(self, *, start: datetime, end: datetime) -> list[tuple[str, str]]:
+        with self._sessions() as s:
+            rows = s.execute(select(QueryEventRow.agency, QueryEventRow.system).where(
+                QueryEventRow.at >= start, QueryEventRow.at < end).distinct().order_by(
+                QueryEventRow.agency, QueryEventRow.system))
+            return [(agency, system) for agency, system in rows]
+
     @does("close the query month")
     def close_query_month(self, month: QueryMonth) -> bool:
         try:

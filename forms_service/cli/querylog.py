@@ -93,3 +93,16 @@ def close(agency: str, system: str, month: str) -> None:
                              agency=agency, system=system, month=month, actor=LOCAL_OPERATOR, audit=catalog.audit)
     click.echo(f"{agency} / {system} / {month}: {closed.count} event(s) sealed as {closed.object_key} "
                f"(sha256 {closed.sha256})")
+
+
+@query_log.command("close-due")
+def close_due() -> None:
+    """Close every system's month whose FORMS_QUERY_LOG_CLOSE_DAYS have passed (what `serve` does
+    hourly; for a cron job beside another server)."""
+    from .base import started
+
+    with started(load_settings()) as components:
+        closed = components.close_due_query_months()
+    for month in closed:
+        click.echo(f"{month.agency} / {month.system} / {month.month}: {month.count} event(s) sealed")
+    click.echo(f"{len(closed)} month(s) closed")

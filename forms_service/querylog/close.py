@@ -78,6 +78,43 @@ def close_month(log: QueryEventLog, store: ObjectStore, *, sign: Callable[[bytes
     return closed
 
 
+def months_due(now: datetime, close_days: int, *, looking_back: int = 3) -> list[str]:
+    """The months (YYYY-MM) that ended at least ``close_days`` days before ``now``, newest
+    ``looking_back`` of them (older ones were closed by earlier runs or are closed by hand)."""
+    local = now.astimezone(TAIPEI)
+    months = []
+    year, month = local.year, local.month
+    for _ in range(looking_back + 1):
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+        label = f"{year:04d}-{month:02d}"
+        _, end = month_bounds(label)
+        if end + timedelta(days=close_days) <= now:
+            months.append(label)
+    return months[:looking_back]
+
+
+def close_due_months(log: QueryEventLog, store: ObjectStore, *, sign: Callable[[bytes], bytes], lock_mode: str,
+                     retention_years: int, clock: Clock, close_days: int, actor: Actor,
+                     audit: Callable[[NewAuditEvent], None]) -> list[QueryMonth]:
+    """Close every system's month that ended ``close_days`` ago and is still open (規範 六(四)2:
+    the month's queries are then fixed for the 查核人員); another process closing one first is fine."""
+    closed = []
+    for month in months_due(clock.now(), close_days):
+        start, end = month_bounds(month)
+        for agency, system in log.query_event_sources(start=start, end=end):
+            if log.query_month(agency=agency, system=system, month=month) is not None:
+                continue
+            try:
+                closed.append(close_month(log, store, sign=sign, lock_mode=lock_mode, retention_years=retention_years,
+                                          clock=clock, agency=agency, system=system, month=month, actor=actor,
+                                          audit=audit))
+            except Conflict:
+                continue
+    return closed
+
+
 def register_input(log: QueryEventLog, records: RecordCatalog, *, agency: str, unit_name: str, system: str,
                    month: str, review: dict[str, Any], thresholds: Thresholds) -> dict[str, Any]:
     """The 附件5 input of a closed month: every event an entry, its flags in the note."""

@@ -1,7 +1,8 @@
 """The WSGI application for production servers: ``gunicorn -c python:forms_service.web.gunicorn_conf``.
 
 Each worker process starts its own components (LibreOffice workers, signer, catalog connection)
-from FORMS_* settings and seals finished audit days in the background, as ``serve`` does.
+from FORMS_* settings, and in the background seals finished audit days and closes months of query
+events that are due (FORMS_QUERY_LOG_CLOSE_DAYS), as ``serve`` does.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ import os
 
 from ..audit.seals import DailySealer
 from ..components import start_components
+from ..querylog.closer import MonthCloser
 from ..settings import Settings
 from . import create_app
 
 settings = Settings.load()
 components = start_components(settings)
 sealer = DailySealer(components.sealer).start()
+closer = MonthCloser(components.close_due_query_months).start()
 atexit.register(components.close)
 atexit.register(sealer.stop)
+atexit.register(closer.stop)
 app = create_app(settings, components=components)
 # gunicorn's own log: operators (and the tests) see when a worker can serve.
 logging.getLogger("gunicorn.error").info("Forms Service ready in worker %d", os.getpid())

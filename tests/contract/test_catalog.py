@@ -411,6 +411,7 @@ def test_query_events_are_stored_once_per_system_and_read_by_month(any_catalog):
     assert any_catalog.query_events(agency="379010000A", system="稅務系統",
                                     start=datetime(2026, 12, 1, tzinfo=timezone.utc),
                                     end=datetime(2027, 1, 1, tzinfo=timezone.utc)) == []
+    assert any_catalog.query_event_sources(**month) == [("379010000A", "另一系統"), ("379010000A", "稅務系統")]
 
 
 def test_a_query_month_is_closed_once_and_signed_off_once(any_catalog):

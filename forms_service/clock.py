@@ -1,4 +1,5 @@
-"""The clock, injected wherever "now" decides something (retention dates, stamps, disposition).
+"""The clock, injected wherever "now" decides something (retention dates, stamps, disposition), and
+what the service does with time: calendar years added to a date, work repeated on an interval.
 
 Code that reads ``datetime.now()`` itself can only be tested by waiting or by monkeypatching.
 Domain objects take a ``Clock`` instead: the service passes ``SYSTEM_CLOCK``, tests a
@@ -7,9 +8,14 @@ Domain objects take a ``Clock`` instead: the service passes ``SYSTEM_CLOCK``, te
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Protocol, runtime_checkable
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Protocol, runtime_checkable
+
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -45,3 +51,43 @@ class FixedClock:
 
 
 SYSTEM_CLOCK = SystemClock()
+
+
+def add_years(d: date, years: int) -> date:
+    """The same calendar day ``years`` later (28 February for a 29 February that does not exist)."""
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+class Periodic:
+    """A background thread running ``work`` now and then every ``interval`` seconds (sealing the audit
+    log's days, closing months of query events).  ``work`` returns what it did, each logged with
+    ``done``; a failure is logged and tried again at the next turn."""
+
+    def __init__(self, name: str, work: Callable[[], Iterable[Any]], *, done: Callable[[Any], str],
+                 interval: float = 3600.0):
+        self.name = name
+        self.work = work
+        self.done = done
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> Periodic:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                for item in self.work():
+                    log.info("%s: %s", self.name, self.done(item))
+            except Exception:
+                log.exception("%s failed; trying again in %.0f s", self.name, self.interval)
+            self._stop.wait(self.interval)

@@ -334,7 +334,7 @@ class _NotPdfA:
         return out.getvalue()
 
     def close(self):
-        pass
+        """Nothing to release: it starts no LibreOffice."""
 
 
 def test_a_conversion_that_fails_the_pdfa_check_is_an_error_and_nothing_is_stored(fake_components, catalog,

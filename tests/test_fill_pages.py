@@ -15,8 +15,9 @@ from forms_service.catalog import RecordFilter
 from forms_service.forms import get_form
 from forms_service.web.pages.fields import build, parse
 from tests.conftest import load_example
+from tests.test_web_pages import PASSWORD, csrf
+from tests.test_web_pages import sign_in as sign_in_as
 
-PASSWORD = "correct horse battery"
 FORM_IDS = ["annex1-interface", "annex1-copy", "annex2-agreement", "annex3-requirements",
             "annex4-audit-checklist", "annex5-query-log"]
 
@@ -48,13 +49,8 @@ def staff(catalog):
     create_user(catalog, username="alice", password=PASSWORD, agency="379000000A", role="clerk")
 
 
-def csrf(client, path="/login") -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).data.decode())[1]
-
-
 def sign_in(client, username):
-    response = client.post("/login", data={"csrf": csrf(client), "username": username, "password": PASSWORD})
-    assert response.status_code == 302
+    assert sign_in_as(client, username).status_code == 302
 
 
 @pytest.mark.parametrize("form_id", FORM_IDS)

@@ -3,15 +3,12 @@ agencies, oldest first; a return with its reason, seen by the agency; other role
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from forms_service.access import LOCAL_OPERATOR
 from forms_service.access.users import create_user
 from tests.conftest import load_example
-
-PASSWORD = "correct horse battery"
+from tests.test_web_pages import PASSWORD, csrf, sign_in
 
 
 @pytest.fixture
@@ -30,14 +27,6 @@ def agreements(fake_components, clock):
         filed.append(fake_components.archive.submit(produced, LOCAL_OPERATOR).record_id)
         clock.advance(days=1)
     return filed
-
-
-def csrf(client, path="/login") -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).data.decode())[1]
-
-
-def sign_in(client, username):
-    client.post("/login", data={"csrf": csrf(client), "username": username, "password": PASSWORD})
 
 
 def test_the_provider_sees_every_agencys_agreements_oldest_first(client, people, agreements):

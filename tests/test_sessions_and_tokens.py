@@ -135,3 +135,19 @@ def test_the_commands_list_and_revoke_tokens_and_manage_users(runner):
     assert runner("users", "unlock", "bob").exit_code == 0
     assert "bob" in runner("users", "list").stdout and "auditor" in runner("users", "list").stdout
     assert runner("users", "role", "nobody", "--role", "clerk").exit_code == 1
+
+
+def test_the_command_locks_and_unlocks_a_person(runner):
+    from forms_service.access.users import create_user
+    from forms_service.components import open_catalog
+    from forms_service.settings import Settings
+
+    catalog = open_catalog(Settings.load(environ={}, data_dir=runner.data_dir))
+    create_user(catalog, username="carl", password="correct horse battery", agency="379000000A", role="clerk")
+    assert runner("users", "lock", "carl").exit_code == 0
+    assert catalog.user("carl").locked_until.year == 9999
+    assert runner("users", "unlock", "carl").exit_code == 0
+    assert catalog.user("carl").locked_until is None
+    unknown = runner("users", "lock", "nobody")
+    assert unknown.exit_code == 1 and "no user 'nobody'" in unknown.output  # as `users unlock` answers
+    catalog.close()

@@ -10,11 +10,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from storage import Retention
 
 from ..catalog import Version
+from ..clock import add_years
 from ..forms import FormSpec
 from ..forms.types import FormModel
 
@@ -41,9 +42,3 @@ class RetentionPolicy:
             until = now + timedelta(days=366)
         return Retention(latest.retention_mode or self.mode, until)  # type: ignore[arg-type]
 
-
-def add_years(d: date, years: int) -> date:
-    try:
-        return d.replace(year=d.year + years)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year + years, day=28)

@@ -31,7 +31,7 @@ def countersign(archive: Archive, countersigner: DocumentSigner | None, record_i
     if countersigner is None:
         raise SigningFailed("no countersigning key is configured (FORMS_PROVIDER_PKCS12)")
     latest = record.versions[-1]
-    if sum(1 for r in latest.signature_report if r.get("kind") == "signature") >= 2:
+    if is_countersigned(latest):
         raise InputError(f"record {record_id} is already countersigned (version {latest.number})")
     pdf = archive.read(latest, actor=actor, source_ip=source_ip)
     signed = countersigner.sign(pdf, field_name="ProviderSignature", reason=f"{provider_name}審核同意",
@@ -39,6 +39,11 @@ def countersign(archive: Archive, countersigner: DocumentSigner | None, record_i
                                 stamp_box=COUNTERSIGNER_BOX)
     return archive.add_version(record, signed.pdf, signed.report, actor, reason="countersigned",
                                action="record.countersign", source_ip=source_ip)
+
+
+def is_countersigned(version: Version) -> bool:
+    """Whether ``version`` carries a second signature (the data provider's) besides the agency's."""
+    return sum(1 for r in version.signature_report if r.get("kind") == "signature") >= 2
 
 
 def timestamps_expiring(archive: Archive, records: RecordCatalog, *, within_days: int, now: datetime,

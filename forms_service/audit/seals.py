@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -29,7 +28,7 @@ from storage import ObjectStore, Retention, StorageError
 
 from ..access import LOCAL_OPERATOR, Actor
 from ..catalog import AuditEvent, AuditLog, AuditSeal, NewAuditEvent, NewAuditSeal
-from ..clock import Clock
+from ..clock import Clock, Periodic
 from ..errors import SigningFailed, StorageFailed
 from ..taiwan import TAIPEI
 from .chain import GENESIS, entry_hash
@@ -218,28 +217,7 @@ def _database_problems(log: AuditLog, where: str, lines: list[dict[str, Any]]) -
     return problems
 
 
-class DailySealer:
-    """A background thread sealing finished days, hourly; failures are logged and retried."""
-
-    def __init__(self, sealer: Sealer, *, interval: float = 3600.0):
-        self.sealer = sealer
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="audit-sealer", daemon=True)
-
-    def start(self) -> DailySealer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                for seal in self.sealer.seal_pending():
-                    log.info("sealed the audit log of %s: %d entries", seal.day, seal.count)
-            except Exception:
-                log.exception("sealing the audit log failed; retrying in %.0f s", self.interval)
-            self._stop.wait(self.interval)
+def daily_sealer(sealer: Sealer, *, interval: float = 3600.0) -> Periodic:
+    """Seal finished days in the background, hourly; failures are logged and retried."""
+    return Periodic("audit-sealer", sealer.seal_pending, interval=interval,
+                    done=lambda seal: f"sealed the audit log of {seal.day}: {seal.count} entries")

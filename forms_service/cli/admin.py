@@ -70,6 +70,17 @@ def users_role(username: str, role: str) -> None:
     click.echo(f"user {username}: role {role}; signed out everywhere")
 
 
+@users.command("lock")
+@click.argument("username")
+def users_lock(username: str) -> None:
+    """Stop USERNAME signing in (a leaver, a suspicion) until unlocked; every session of theirs ends."""
+    from ..access.users import lock
+
+    with catalog_only() as catalog:
+        lock(catalog, username, now=datetime.now(timezone.utc))
+    click.echo(f"user {username}: locked; signed out everywhere")
+
+
 @users.command("unlock")
 @click.argument("username")
 def users_unlock(username: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import Field
 
+from ..clock import add_years
 from ..errors import FieldProblem
 from ..taiwan import format_roc_long
 from .annex1_application import MAX_YEARS
@@ -109,11 +110,7 @@ def context(form: Annex3Requirements, options: RenderOptions) -> dict[str, Any]:
 def _retain_from(form: Annex3Requirements) -> date:
     if form.period is not None:
         return form.period.end
-    start = form.effective_on
-    try:
-        return start.replace(year=start.year + MAX_YEARS)
-    except ValueError:  # 29 February
-        return start.replace(year=start.year + MAX_YEARS, day=28)
+    return add_years(form.effective_on, MAX_YEARS)
 
 
 SPEC = FormSpec(

@@ -50,7 +50,7 @@ def related_problems(form_id: str, data: dict[str, Any], related_form_id: str,
                                                "the connection, so no form can follow it", "terminated")]
     problems = list(_party_problems(form_id, data, related))
     for path, related_path in _SAME_VALUES.get(form_id, []):
-        mine, theirs = _get(data, path), _get(related, related_path)
+        mine, theirs = value_at(data, path), value_at(related, related_path)
         if mine is not None and theirs is not None and mine != theirs:
             problems.append(_differs(path, mine, related_path, theirs))
     if form_id == "annex2-agreement" and related.get("users") is not None:
@@ -117,7 +117,8 @@ def _differs(path: str, mine: Any, related_path: str, theirs: Any) -> FieldProbl
                               "the forms of one connection must agree", "differs_from_application")
 
 
-def _get(data: dict[str, Any], path: str) -> Any:
+def value_at(data: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path of JSON (``host.system_name``), or ``None``."""
     value: Any = data
     for part in path.split("."):
         if not isinstance(value, dict):

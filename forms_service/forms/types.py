@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from .. import taiwan
+from ..clock import add_years
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _LINE_BREAKS = re.compile(r"[\r\n\t\u2028\u2029\x85]+")
@@ -213,11 +214,7 @@ Month = Annotated[
 
 def period_within_years(period: Period, years: int) -> None:
     """Raise if ``period`` is longer than ``years`` years (e.g. 使用期限 at most 3 years)."""
-    start = period.start
-    try:
-        limit = start.replace(year=start.year + years)
-    except ValueError:
-        limit = start.replace(year=start.year + years, day=28)
+    limit = add_years(period.start, years)
     if period.end >= limit:
         raise ValueError(f"the period may last at most {years} years "
                          f"(until {taiwan.format_roc_short(limit)} at the latest, exclusive)")

@@ -119,12 +119,10 @@ def register_input(log: QueryEventLog, records: RecordCatalog, *, agency: str, u
                    month: str, review: dict[str, Any], thresholds: Thresholds) -> dict[str, Any]:
     """The 附件5 input of a closed month: every event an entry, its flags in the note."""
     found = month_of_queries(log, records, agency=agency, system=system, month=month, thresholds=thresholds)
-    start, end = month_bounds(month)
     flags: dict[str, list[Flag]] = {}
     for flag in found.flags:
         flags.setdefault(flag.event_id, []).append(flag)
-    entries = [_entry(e, flags.get(e.event_id, [])) for e in log.query_events(agency=agency, system=system,
-                                                                              start=start, end=end)]
+    entries = [_entry(e, flags.get(e.event_id, [])) for e in found.events]
     if not unit_name and found.connection is not None:
         application = records.get_record(found.connection.record_id)
         unit_name = ((application.input if application else {}).get("user_unit") or {}).get("name", "")

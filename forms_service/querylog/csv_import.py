@@ -20,7 +20,7 @@ REQUIRED = ("event_id", "at", "user_name", "user_account", "purpose")
 
 
 class CsvProblem(ValueError):
-    pass
+    """The file's heading names columns it cannot have, or lacks one it must."""
 
 
 def read_rows(text: str, *, system: str) -> Iterator[tuple[int, dict[str, Any]]]:

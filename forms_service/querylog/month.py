@@ -7,13 +7,15 @@ The connection's rules come from its newest 附件1 (the 資料使用單位 and 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, Protocol
 
-from ..catalog import QueryEventLog, RecordCatalog, RecordFilter
+from ..catalog import QueryEvent, QueryEventLog, RecordCatalog, RecordFilter
 from ..errors import InputError
-from ..taiwan import TAIPEI, InvalidValue, parse_date
+from ..forms.annex5_query_log import month_bounds as register_month_bounds
+from ..taiwan import InvalidValue, parse_date
 from .anomalies import Connection, Flag, Thresholds, flag_month
 
 APPLICATIONS = ("annex1-interface", "annex1-copy")
@@ -76,7 +78,7 @@ class MonthOfQueries:
     agency: str
     system: str
     month: str  # 2026-11
-    count: int
+    events: list[QueryEvent]  # in time order
     flags: list[Flag]
     connection: Connection | None
 
@@ -84,18 +86,15 @@ class MonthOfQueries:
 
     def as_dict(self) -> dict[str, Any]:
         return {"agency": self.agency, "system": self.system, "month": self.month, "state": self.state,
-                "count": self.count, "connection": self.connection.record_id if self.connection else None,
+                "count": len(self.events), "connection": self.connection.record_id if self.connection else None,
                 "flags": [f.as_dict() for f in self.flags]}
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
-    try:
-        year, mon = (int(x) for x in month.split("-"))
-        start = datetime.combine(date(year, mon, 1), time(), TAIPEI)
-    except ValueError:
-        raise InputError(f"{month!r} is not a month like 2026-11") from None
-    end = datetime.combine(date(year + (mon == 12), mon % 12 + 1, 1), time(), TAIPEI)
-    return start, end
+    """[start, end) of ``2026-11`` in Taipei time, as 附件5 counts a month; ``InputError`` for another text."""
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month):
+        raise InputError(f"{month!r} is not a month like 2026-11")
+    return register_month_bounds(month)
 
 
 def month_of_queries(log: QueryEventLog, records: RecordCatalog, *, agency: str, system: str, month: str,
@@ -105,5 +104,5 @@ def month_of_queries(log: QueryEventLog, records: RecordCatalog, *, agency: str,
     connection = connection_of(records, agency=agency, system=system)
     closed = log.query_month(agency=agency, system=system, month=month)
     state = "open" if closed is None else "signed" if closed.record_id else "closed"
-    return MonthOfQueries(agency, system, month, len(events), flag_month(events, connection, thresholds), connection,
+    return MonthOfQueries(agency, system, month, events, flag_month(events, connection, thresholds), connection,
                           state)

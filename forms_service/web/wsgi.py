@@ -11,16 +11,18 @@ import atexit
 import logging
 import os
 
-from ..audit.seals import DailySealer
+from ..audit.seals import daily_sealer
+from ..clock import Periodic
 from ..components import start_components
-from ..querylog.closer import MonthCloser
 from ..settings import Settings
 from . import create_app
 
 settings = Settings.load()
 components = start_components(settings)
-sealer = DailySealer(components.sealer).start()
-closer = MonthCloser(components.close_due_query_months).start()
+sealer = daily_sealer(components.sealer).start()
+closer = Periodic("query-month-closer", components.close_due_query_months,
+                  done=lambda month: f"closed {month.agency} / {month.system} / {month.month}: {month.count} events",
+                  ).start()
 atexit.register(components.close)
 atexit.register(sealer.stop)
 atexit.register(closer.stop)

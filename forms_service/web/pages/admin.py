@@ -23,14 +23,14 @@ from ...access import Actor, Role
 from ...access.tokens import create_token, revoke
 from ...access.users import create_user, lock, set_password, set_role, unlock
 from ...catalog import NewAuditEvent
-from ...errors import FieldProblem, Forbidden, InputError, ValidationFailed
+from ...errors import Forbidden, InputError, ValidationFailed
 from ...forms.profile import AgencyProfile
 from ...forms.spec import problems_from
 from ...taiwan import is_valid_agency_code, normalize_agency_code
 from ..auth import source_ip
 from ..context import catalog, components
 from . import ROLE_NAMES, bp, check_csrf, signed_in
-from .fields import Group, build, parse, place_errors
+from .fields import Group, page_parts, parse
 
 SCHEMA = AgencyProfile.model_json_schema()
 
@@ -43,10 +43,7 @@ class ProfilePage:
     extra_rows: int = 1
 
     def parts(self, problems: list[dict[str, str]] | None = None) -> tuple[Group, list[tuple[str, str, str]]]:
-        root = build(SCHEMA, self.values, extra_rows=self.extra_rows)
-        found = [FieldProblem(p.get("path", ""), p.get("message", ""), p.get("code", "invalid"))
-                 for p in problems or []]
-        return root, place_errors(root, found)
+        return page_parts(SCHEMA, self.values, problems, extra_rows=self.extra_rows)
 
 
 def _admin() -> Actor:

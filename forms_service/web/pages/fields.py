@@ -108,65 +108,62 @@ def _choices(node: dict[str, Any]) -> list[tuple[str, str]]:
     return [(str(v), str(v)) for v in node.get("enum", [])]
 
 
-def build(schema: dict[str, Any], values: dict[str, Any], errors: dict[str, str] | None = None,
-          *, extra_rows: int = 1) -> Group:
+def build(schema: dict[str, Any], values: dict[str, Any], *, extra_rows: int = 1) -> Group:
     """The page parts of ``schema`` filled with ``values`` (the input so far, as JSON)."""
     resolver = _Schema(schema)
-    return _group(resolver, schema, "", "", True, values or {}, errors or {}, extra_rows)
+    return _group(resolver, schema, "", "", True, values or {}, extra_rows)
 
 
 def _group(resolver: _Schema, node: dict[str, Any], name: str, label: str, required: bool, values: Any,
-           errors: dict[str, str], extra_rows: int) -> Group:
+           extra_rows: int) -> Group:
     values = values if isinstance(values, dict) else {}
     needed = set(node.get("required", ()))
     children: list[Part] = []
     for key, child in node.get("properties", {}).items():
         children.append(_part(resolver, child, f"{name}.{key}" if name else key, key, key in needed,
-                              values.get(key), errors, extra_rows))
-    hint = ""
-    return Group(name, label, required, children, hint, errors.get(name, "") if name else "")
+                              values.get(key), extra_rows))
+    return Group(name, label, required, children)
 
 
 def _part(resolver: _Schema, raw: dict[str, Any], name: str, key: str, required: bool, value: Any,
-          errors: dict[str, str], extra_rows: int) -> Part:
+          extra_rows: int) -> Part:
     node, nullable = resolver.resolve(raw)
     required = required and not nullable
     label, hint = _label(key, node)
     kind = node.get("type")
     if kind == "object" or "properties" in node:
-        group = _group(resolver, node, name, label, required, value, errors, extra_rows)
+        group = _group(resolver, node, name, label, required, value, extra_rows)
         group.hint = hint
         return group
     if kind == "array":
         items, _ = resolver.resolve(node.get("items", {}))
         if items.get("type") == "object" or "properties" in items:
             present = value if isinstance(value, list) else []
-            rows = [_group(resolver, items, f"{name}.{i}", f"第 {i + 1} 列", False, row, errors, extra_rows)
+            rows = [_group(resolver, items, f"{name}.{i}", f"第 {i + 1} 列", False, row, extra_rows)
                     for i, row in enumerate(present + [{}] * extra_rows)]
-            return Rows(name, label, required, rows, hint, errors.get(name, ""))
+            return Rows(name, label, required, rows, hint)
         choices = _choices({**items, **{k: v for k, v in node.items() if k == "x-choices"}})
         listed = [str(v) for v in value] if isinstance(value, list) else []
         if choices:
-            return Input(name, label, "checkboxes", required, listed, hint, choices, errors.get(name, ""))
+            return Input(name, label, "checkboxes", required, listed, hint, choices)
         hint = (hint + "；" if hint else "") + "每行一項"
-        return Input(name, label, "lines", required, "\n".join(listed), hint, [], errors.get(name, ""))
+        return Input(name, label, "lines", required, "\n".join(listed), hint, [])
     text = "" if value is None else ("true" if value is True else "false" if value is False else str(value))
     choices = _choices(node)
     if kind == "boolean":
-        return Input(name, label, "yesno", required, text, hint, [("true", "是"), ("false", "否")],
-                     errors.get(name, ""))
+        return Input(name, label, "yesno", required, text, hint, [("true", "是"), ("false", "否")])
     if choices:
         widget = "radios" if len(choices) <= 4 else "select"
-        return Input(name, label, widget, required, text, hint, choices, errors.get(name, ""))
+        return Input(name, label, widget, required, text, hint, choices)
     if kind == "integer":
-        return Input(name, label, "number", required, text, hint, [], errors.get(name, ""))
+        return Input(name, label, "number", required, text, hint, [])
     if node.get("x-input") == "roc-date":
         hint = (hint + "；" if hint else "") + "例：115/11/27、民國115年11月27日或 2026-11-27"
         if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):  # a stored date, shown as people write it
             text = format_roc_short(date.fromisoformat(text))
-        return Input(name, label, "date", required, text, hint, [], errors.get(name, ""))
+        return Input(name, label, "date", required, text, hint, [])
     widget = "textarea" if node.get("maxLength", 0) > LONG_TEXT else "text"
-    return Input(name, label, widget, required, text, hint, [], errors.get(name, ""))
+    return Input(name, label, widget, required, text, hint, [])
 
 
 # --- a posted page back to JSON -----------------------------------------------------------------
@@ -245,6 +242,15 @@ def message(problem: FieldProblem) -> str:
                         "bool_parsing"):
         return base
     return f"{base or '內容有誤'}：{problem.message}"
+
+
+def page_parts(schema: dict[str, Any], values: dict[str, Any], problems: list[dict[str, str]] | None = None, *,
+               extra_rows: int = 1) -> tuple[Group, list[tuple[str, str, str]]]:
+    """The page's parts with the problems of a refused post (as the error handler passes them)
+    beside their fields, and the summary's rows."""
+    root = build(schema, values, extra_rows=extra_rows)
+    found = [FieldProblem(p.get("path", ""), p.get("message", ""), p.get("code", "invalid")) for p in problems or []]
+    return root, place_errors(root, found)
 
 
 def place_errors(root: Group, problems: list[FieldProblem]) -> list[tuple[str, str, str]]:

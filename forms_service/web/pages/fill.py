@@ -32,8 +32,9 @@ from ...access import Actor, Role
 from ...archive.filing import check_may_file
 from ...archive.related import check_related
 from ...catalog import NewAuditEvent
-from ...errors import FieldProblem, Forbidden, InputError, NotFound
+from ...errors import Forbidden, InputError, NotFound
 from ...forms import FormSpec, all_forms, get_form
+from ...forms.connection import value_at
 from ...forms.entries_csv import COLUMNS, Imported, read_entries
 from ...forms.profile import prefill
 from ...produce.producer import page_count
@@ -42,7 +43,7 @@ from ..auth import source_ip
 from ..context import catalog, components
 from ..preview import render_page
 from . import bp, check_csrf, signed_in
-from .fields import Group, build, parse, place_errors
+from .fields import Group, page_parts, parse
 
 FILLERS = (Role.STAFF, Role.ADMIN)
 APPLICATIONS = ("annex1-interface", "annex1-copy")
@@ -68,10 +69,7 @@ class FormPage:
     import_columns: tuple[str, ...] = tuple(COLUMNS.values())
 
     def parts(self, problems: list[dict[str, str]] | None = None) -> tuple[Group, list[tuple[str, str, str]]]:
-        root = build(self.spec.json_schema(), self.values, extra_rows=self.extra_rows)
-        found = [FieldProblem(p.get("path", ""), p.get("message", ""), p.get("code", "invalid"))
-                 for p in problems or []]
-        return root, place_errors(root, found)
+        return page_parts(self.spec.json_schema(), self.values, problems, extra_rows=self.extra_rows)
 
 
 def _may_fill(actor: Actor) -> None:
@@ -262,7 +260,7 @@ def _from_record(actor: Actor, spec: FormSpec, record_id: str) -> dict[str, Any]
     values = {key: value for key, value in source.items() if key in properties and key != "related_record"}
     if record.form_id in APPLICATIONS:
         for (target, key), source_path in RENAMED.items():
-            found = _get(source, source_path)
+            found = value_at(source, source_path)
             if spec.form_id == target and found is not None:
                 values[key] = found
     following = request.args.get("type", "renewal")  # a 附件1 after a 附件1: 續用, 變更 or 終止
@@ -279,12 +277,6 @@ def _from_record(actor: Actor, spec: FormSpec, record_id: str) -> dict[str, Any]
             values = {k: v for k, v in values.items()
                       if k in ("application_type", "applicant", "host", "user_unit", "related_record")}
     return values
-
-
-def _get(data: dict[str, Any], path: str) -> Any:
-    for part in path.split("."):
-        data = data.get(part) if isinstance(data, dict) else None  # type: ignore[assignment]
-    return data
 
 
 def _moved_on(period: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from flask import g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ...access import Actor, Role
-from ...archive.signatures import countersign
+from ...archive.signatures import countersign, is_countersigned
 from ...catalog import NewAuditEvent, Record, RecordFilter
 from ...errors import Forbidden, InputError
 from ..access import visible_record
@@ -43,8 +43,7 @@ def awaiting(record: Record) -> bool:
     latest = record.versions[-1] if record.versions else None
     if latest is None or record.status != "active":
         return False
-    signatures = sum(1 for r in latest.signature_report if r.get("kind") == "signature")
-    return signatures < 2 and not returned_reason(record.id)
+    return not is_countersigned(latest) and not returned_reason(record.id)
 
 
 @bp.get("/countersign")

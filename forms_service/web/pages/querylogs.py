@@ -16,7 +16,6 @@ from werkzeug.wrappers import Response
 from ...access import Actor, Role
 from ...catalog import NewAuditEvent
 from ...errors import FieldProblem, Forbidden, InputError
-from ...querylog.month import month_bounds
 from ...taiwan import normalize_agency_code
 from .. import querylog_steps as steps
 from ..auth import source_ip
@@ -55,10 +54,8 @@ def _page(actor: Actor, agency: str, system: str, month: str, **extra: Any) -> d
     flags_by_event: dict[str, list[str]] = {}
     for flag in found.flags:
         flags_by_event.setdefault(flag.event_id, []).append(f"[{flag.kind}] {flag.sentence}")
-    start, end = month_bounds(month)
-    events = catalog().query_events(agency=agency, system=system, start=start, end=end)
     rows = [{"id": e.event_id, "at": e.at, "data": e.data, "flags": flags_by_event.get(e.event_id, [])}
-            for e in events]
+            for e in found.events]
     if term:
         rows = [r for r in rows if term in str(r["data"])]
     rows.sort(key=lambda r: (not r["flags"], r["at"]))  # flagged first

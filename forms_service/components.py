@@ -143,6 +143,32 @@ class Components:
         """A detached CMS signature over ``data`` with the agency's key, timestamped when a TSA is set."""
         return sign_detached(self.signer.signer(), data, tsa_url=self.signing.tsa_url)
 
+    def due_items(self, *, agency: str | None = None, within: int | None = None) -> list[Any]:
+        """What the query check owes now (``querylog/due.py``), overdue first."""
+        from .querylog.due import query_log_due
+        from .taiwan import TAIPEI
+
+        return query_log_due(self.require_archive()[1], today=self.clock.now().astimezone(TAIPEI).date(),
+                             close_days=self.settings.query_log_close_days,
+                             review_days=self.settings.query_log_review_days,
+                             explain_days=self.settings.query_log_explain_days, agency=agency, within=within)
+
+    @property
+    def mailer(self) -> Any:
+        """The SMTP mailer of FORMS_SMTP_*; None without FORMS_SMTP_HOST (no mail is sent)."""
+        return mailer_of(self.settings)
+
+    def send_due_reminders(self, *, force: bool = False) -> Any:
+        """Today's reminder digests, once a day from FORMS_REMINDER_HOUR (Taipei) on; None without SMTP
+        or before the hour (``force``: regardless of the hour)."""
+        from .notify.reminders import send_reminders
+        from .taiwan import TAIPEI
+
+        early = self.clock.now().astimezone(TAIPEI).hour < self.settings.reminder_hour
+        if self.mailer is None or (early and not force):
+            return None
+        return send_reminders(self.require_archive()[1], self.mailer, self.due_items(), clock=self.clock)
+
     def close_due_query_months(self) -> list[Any]:
         """Close every system's month of query events whose FORMS_QUERY_LOG_CLOSE_DAYS have passed."""
         from .access import Actor, Role
@@ -210,6 +236,17 @@ def start_shared_services(settings: Settings) -> SharedServices:
             shared.close()
             raise
     return shared
+
+
+def mailer_of(settings: Settings) -> Any:
+    """The SMTP mailer of FORMS_SMTP_*; None without FORMS_SMTP_HOST."""
+    from .notify.mail import SmtpMailer
+
+    if not settings.smtp_host:
+        return None
+    return SmtpMailer(host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
+                      user=settings.smtp_user, password=settings.smtp_password, starttls=settings.smtp_starttls,
+                      use_ssl=settings.smtp_ssl)
 
 
 def start_components(settings: Settings, *, with_archive: bool = True, with_converter: bool = True,

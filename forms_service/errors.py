@@ -110,6 +110,12 @@ class ConversionFailed(ServiceUnavailable):
     code = "conversion_failed"
 
 
+class MailFailed(ServiceUnavailable):
+    """The SMTP server could not be reached or refused a reminder."""
+
+    code = "mail_failed"
+
+
 class SigningFailed(ServiceUnavailable):
     code = "signing_failed"
 

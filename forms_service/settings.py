@@ -110,6 +110,18 @@ class Settings:
                                                    "(empty: every query needs one)")
     query_log_extra_working_days: str = _setting("", "make-up working days (補行上班) the holiday calendar lacks, "
                                                      "comma-separated dates")
+    query_log_review_days: int = _setting(15, "days after a month ends by which its 查核人員 signs its 附件5 off")
+    query_log_explain_days: int = _setting(7, "days a querier has to answer a request for a 查調者說明")
+
+    # Reminders of what is due, by mail; without FORMS_SMTP_HOST only the pages and `due` show them.
+    smtp_host: str = _setting("", "SMTP server for reminder mails (empty: no mail)")
+    smtp_port: int = _setting(25, "its port (587 with FORMS_SMTP_STARTTLS, 465 with FORMS_SMTP_SSL)")
+    smtp_user: str = _setting("", "SMTP user name (empty: no authentication)")
+    smtp_password: str = _setting("", "SMTP password", secret=True)
+    smtp_from: str = _setting("", "the reminders' From address (e.g. forms@agency.gov.tw)")
+    smtp_starttls: bool = _setting(False, "upgrade the connection with STARTTLS")
+    smtp_ssl: bool = _setting(False, "connect with TLS from the start (SMTPS)")
+    reminder_hour: int = _setting(8, "hour (Taipei) from which each day's reminder digests go out")
 
     @property
     def embedded_store(self) -> bool:
@@ -168,6 +180,14 @@ class Settings:
         hours = r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]"
         if not re.fullmatch(hours, self.query_log_office_hours):
             raise ConfigError("FORMS_QUERY_LOG_OFFICE_HOURS takes HH:MM-HH:MM, e.g. 08:00-18:00")
+        if self.query_log_review_days < 1 or self.query_log_explain_days < 1:
+            raise ConfigError("FORMS_QUERY_LOG_REVIEW_DAYS and FORMS_QUERY_LOG_EXPLAIN_DAYS must be at least 1")
+        if self.smtp_host and not self.smtp_from:
+            raise ConfigError("FORMS_SMTP_FROM: give the reminders' From address with FORMS_SMTP_HOST")
+        if self.smtp_starttls and self.smtp_ssl:
+            raise ConfigError("FORMS_SMTP_STARTTLS and FORMS_SMTP_SSL: choose one")
+        if not 0 <= self.reminder_hour <= 23:
+            raise ConfigError("FORMS_REMINDER_HOUR must be an hour 0–23")
         if self.query_log_close_days < 0:
             raise ConfigError("FORMS_QUERY_LOG_CLOSE_DAYS cannot be negative (0 closes months only by hand)")
         if self.query_log_volume_factor <= 1 or self.query_log_volume_min < 1 or self.query_log_repeat < 2:

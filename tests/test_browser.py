@@ -43,6 +43,10 @@ def site(components, tmp_path_factory):
     create_user(catalog, username="paul", password=PASSWORD, agency="A15000000E", role="provider")
     create_user(catalog, username="ada", password=PASSWORD, agency="000000000D", role="admin")
     create_user(catalog, username="tom", password=PASSWORD, agency="379010000A", role="staff")
+    create_user(catalog, username="mei", password=PASSWORD, agency="379010000A", role="auditor", full_name="陳美玲",
+                system_account="tp-mei")
+    create_user(catalog, username="lee", password=PASSWORD, agency="379010000A", role="querier", full_name="李小華",
+                system_account="tp-lee")
     catalog.set_agency_profile("379010000A", {"name": "臺北市稅捐稽徵處", "address": "臺北市中正區北平東路7之2號",
                                               "system_name": "稅務資料整合查詢系統"}, by="test",
                                now=served.clock.now())
@@ -356,9 +360,10 @@ def test_the_provider_returns_an_agreement_and_the_agency_reads_why(page: Page, 
     shoot(page, "returned-agreement")
 
 
-def test_a_reviewer_closes_a_month_sees_its_flags_and_signs_it_off(page: Page, site, components):
-    """Events of October posted by the system's token; the month page shows the flagged query first;
-    closed, then signed off by a 查核人員 who did not query → the 附件5 record, signed."""
+def test_a_month_is_reviewed_from_flag_to_explanation_to_signed_register(page: Page, site, components):
+    """Events of October posted by the system's token; an administrator assigns the 查核人員; she
+    closes the month, sees the flagged query first and asks its querier for a 查調者說明; he answers
+    on his own page; she judges the flag and signs off → the 附件5 record, signed."""
     from forms_service.access.tokens import create_token
 
     url, _ = site
@@ -373,21 +378,53 @@ def test_a_reviewer_closes_a_month_sees_its_flags_and_signs_it_off(page: Page, s
     posted = page.request.post(f"{url}/api/v1/query-events", data=json.dumps(events, ensure_ascii=False),
                                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     assert posted.json()["accepted"] == 3
-    sign_in(page, url, "tom")
+
+    sign_in(page, url, "ada")
+    page.get_by_role("link", name="查核人員指派").click()
+    page.get_by_label("機關代碼").fill("379010000A")
+    page.get_by_label("業務系統名稱").fill(system)
+    page.get_by_label("查核人員").select_option("mei")
+    page.get_by_role("button", name="指派").click()
+    expect(page.get_by_role("status")).to_contain_text("已指派 mei")
+    assert axe_violations(page) == []
+    shoot(page, "query-reviewers")
+    page.get_by_role("button", name="登出").click()
+
+    sign_in(page, url, "mei")
     page.get_by_role("link", name="查詢紀錄查核").click()
     page.get_by_label("業務系統名稱").fill(system)
     page.get_by_label("月份").fill("2026-10")
     page.get_by_role("button", name="開啟").click()
-    first_row = page.locator("table").nth(1).locator("tbody tr").first
-    expect(first_row).to_contain_text("tp-lee")
-    expect(first_row).to_contain_text("unapproved-user")
-    assert axe_violations(page) == []
-    shoot(page, "query-log-month")
     page.get_by_role("button", name="關閉本月並封存").click()
     expect(page.get_by_text("已關閉並封存")).to_be_visible()
+    flag = page.locator("li.flag").first
+    expect(flag).to_contain_text("tp-lee")
+    expect(flag).to_contain_text("非核准使用者")
+    flag.get_by_label("查核意見（第 1 項）").fill("請說明 10/06 查詢之業務依據。")
+    flag.get_by_role("button", name="請查調者說明").click()
+    expect(page.locator("li.flag").first).to_contain_text("已請查調者說明")
+    assert axe_violations(page) == []
+    shoot(page, "query-log-month")
+    page.get_by_role("button", name="登出").click()
+
+    sign_in(page, url, "lee")  # a querier lands on his own requests
+    expect(page.get_by_role("heading", name="我的查詢說明")).to_be_visible()
+    expect(page.get_by_text("tp-wang")).to_have_count(0)
+    page.get_by_label("您的說明（oct-1）").fill("協助同仁辦理陳情案之查詢，已補申請為使用者。")
+    page.get_by_role("button", name="送出說明").click()
+    expect(page.get_by_role("status")).to_contain_text("已送出說明")
+    assert axe_violations(page) == []
+    shoot(page, "my-queries")
+    page.get_by_role("button", name="登出").click()
+
+    sign_in(page, url, "mei")
+    page.goto(f"{url}/query-logs/{system}/2026-10")
+    flag = page.locator("li.flag").first
+    expect(flag).to_contain_text("協助同仁辦理陳情案之查詢")
+    flag.get_by_role("button", name="判定已說明").click()
+    expect(page.locator("li.flag").first).to_contain_text("已說明（非違規）")
     page.get_by_role("radio", name="有異常").check()
-    page.get_by_label("說明").fill("李小華非核准使用者，已請其說明並停用帳號。")
-    page.get_by_label("查核人員姓名").fill("陳美玲")
+    page.get_by_label("說明").fill("李小華非核准使用者，已請其說明並補申請。")
     page.get_by_label("查核日期").fill("115/11/02")
     page.get_by_role("button", name="簽核並產生附件5").click()
     expect(page.get_by_role("heading", name=re.compile("附件5 商工登記資料查詢紀錄登記表"))).to_be_visible()

@@ -31,6 +31,7 @@ ALLOWED = {
     "produce": {"convert", "forms"},
     "archive": {"produce", "convert", "forms", "catalog", "access"},
     "querylog": {"catalog", "access", "forms"},
+    "notify": {"catalog", "querylog"},
 }
 EDGES = {"cli", "web"}
 

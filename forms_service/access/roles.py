@@ -15,6 +15,7 @@ class Role(StrEnum):
     PROVIDER = "provider"  # the data provider's reviewers: every agency, countersigns 附件2
     ADMIN = "admin"        # everything, plus legal holds, retention and disposition
     SYSTEM = "system"      # an agency's business system: posts its query events, nothing else
+    QUERIER = "querier"    # 查調者: answers the 查核人員's requests about his own queries, nothing else
 
     @property
     def sees_all_agencies(self) -> bool:

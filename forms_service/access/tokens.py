@@ -30,10 +30,19 @@ def hash_token(token: str) -> str:
 
 
 def create_token(catalog: AccessCatalog, *, agency: str, role: Role | str, label: str = "",
-                 allow: tuple[str, ...] = (), expires_at: datetime | None = None, system: str = "") -> str:
+                 allow: tuple[str, ...] = (), expires_at: datetime | None = None, system: str = "",
+                 username: str = "") -> str:
     """A new token (returned once, stored hashed); ``allow`` limits it to these CIDRs, and it stops
     working at ``expires_at`` (None: never — only for tokens revoked otherwise, like the demo's).
-    A token of role ``system`` is one business system's, named by ``system``."""
+    A token of role ``system`` is one business system's, named by ``system``.  A person's own token
+    (``username``) acts as that person: his agency and role, refused while he is locked."""
+    if username:
+        user = catalog.user(username)
+        if user is None:
+            raise InputError(f"no user {username!r}", details={"field": "user"})
+        if agency and require_agency_code(agency) != user.agency:
+            raise InputError(f"{username} works for {user.agency}, not {agency}", details={"field": "agency"})
+        agency, role = user.agency, user.role
     agency = require_agency_code(agency)
     try:
         role = Role(role)
@@ -52,7 +61,7 @@ def create_token(catalog: AccessCatalog, *, agency: str, role: Role | str, label
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     catalog.add_token(hash_token(token), prefix=token[:10], agency=agency, role=role, label=label,
                       allowed_networks=",".join(str(n) for n in networks), expires_at=expires_at,
-                      system=system[:200])
+                      system=system[:200], username=username)
     return token
 
 
@@ -73,5 +82,11 @@ def actor_for_token(catalog: AccessCatalog, token: str | None, *, now: datetime)
     row = catalog.token_by_hash(hash_token(token), now=now)
     if row is None:
         raise Unauthorized("the bearer token is not valid (unknown, expired or revoked)")
+    if row.username:  # a person's own token: as the person is now
+        user = catalog.user(row.username)
+        if user is None or (user.locked_until is not None and user.locked_until > now):
+            raise Unauthorized("the bearer token's owner is locked or gone")
+        return Actor(id=f"user:{user.username}", agency=user.agency, role=Role(user.role),
+                     allowed_networks=row.allowed_networks)
     return Actor(id=f"token:{row.id}:{row.prefix}", agency=row.agency, role=Role(row.role),
                  allowed_networks=row.allowed_networks, system=row.system)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta, timezone
 
 from ..catalog import AccessCatalog, User
@@ -45,7 +47,8 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(candidate, base64.b64decode(digest))
 
 
-def create_user(catalog: AccessCatalog, *, username: str, password: str, agency: str, role: Role | str) -> None:
+def create_user(catalog: AccessCatalog, *, username: str, password: str, agency: str, role: Role | str,
+                full_name: str = "", email: str = "", system_account: str = "") -> None:
     role = _role(role)
     if role is Role.SYSTEM:
         raise InputError("--role system is for a business system's API token, not a person",
@@ -57,6 +60,21 @@ def create_user(catalog: AccessCatalog, *, username: str, password: str, agency:
     if catalog.user(username) is not None:
         raise InputError(f"a user named {username!r} exists already", details={"field": "username"})
     catalog.add_user(username, hash_password(password), agency=agency, role=role)
+    if full_name or email or system_account:
+        set_details(catalog, username, full_name=full_name, email=email, system_account=system_account)
+
+
+def set_details(catalog: AccessCatalog, username: str, *, full_name: str, email: str, system_account: str) -> None:
+    """The person's name (as registers print it), e-mail (for reminders) and account in the
+    agency's business systems (how query events name him; empty: the user name)."""
+    email = unicodedata.normalize("NFKC", email).strip()
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise InputError(f"{email!r} is not an e-mail address", details={"field": "email"})
+    full_name, system_account = full_name.strip(), unicodedata.normalize("NFKC", system_account).strip()
+    if len(full_name) > 100 or len(email) > 200 or len(system_account) > 100:
+        raise InputError("name, e-mail or account too long (100, 200, 100 characters)", details={"field": "name"})
+    if not catalog.set_user_details(username, full_name=full_name, email=email, system_account=system_account):
+        raise NotFound(f"no user {username!r}")
 
 
 def sign_in(catalog: AccessCatalog, username: str, password: str, *, now: datetime) -> Actor:

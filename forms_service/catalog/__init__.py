@@ -1,7 +1,16 @@
 """The catalog: which records exist, their versions in the object store, tokens, users and the audit log."""
 
 from .guard import CatalogUnavailable
-from .protocol import AccessCatalog, AuditLog, Catalog, IdempotencyKeys, QueryEventLog, RecordCatalog, WorkCatalog
+from .protocol import (
+    AccessCatalog,
+    AuditLog,
+    Catalog,
+    IdempotencyKeys,
+    QueryEventLog,
+    QueryReview,
+    RecordCatalog,
+    WorkCatalog,
+)
 from .sql import SqlCatalog
 from .values import (
     AgencyProfile,
@@ -17,7 +26,9 @@ from .values import (
     NewTombstone,
     NewVersion,
     QueryEvent,
+    QueryFlagReview,
     QueryMonth,
+    QueryReviewer,
     Record,
     RecordFilter,
     Tombstone,
@@ -29,6 +40,7 @@ from .values import (
 __all__ = [
     "AccessCatalog", "AgencyProfile", "ApiToken", "AuditEvent", "AuditLog", "AuditSeal", "Catalog",
     "CatalogUnavailable", "Draft", "IdempotencyKey", "IdempotencyKeys", "NewAuditEvent", "NewAuditSeal",
-    "NewQueryEvent", "NewRecord", "NewTombstone", "NewVersion", "QueryEvent", "QueryEventLog", "QueryMonth", "Record",
+    "NewQueryEvent", "NewRecord", "NewTombstone", "NewVersion", "QueryEvent", "QueryEventLog", "QueryFlagReview",
+    "QueryMonth", "QueryReview", "QueryReviewer", "Record",
     "RecordCatalog", "RecordFilter", "SqlCatalog", "Tombstone", "User", "Version", "WebSession", "WorkCatalog",
 ]

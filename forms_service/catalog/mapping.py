@@ -13,7 +13,9 @@ from .models import (
     DraftRow,
     IdempotencyKeyRow,
     QueryEventRow,
+    QueryFlagReviewRow,
     QueryMonthRow,
+    QueryReviewerRow,
     RecordRow,
     RecordSubjectRow,
     RevisionHashRow,
@@ -33,7 +35,9 @@ from .values import (
     NewTombstone,
     NewVersion,
     QueryEvent,
+    QueryFlagReview,
     QueryMonth,
+    QueryReviewer,
     Record,
     Tombstone,
     User,
@@ -99,7 +103,8 @@ def record(row: RecordRow) -> Record:
 def token(row: ApiTokenRow) -> ApiToken:
     return ApiToken(id=row.id, prefix=row.prefix, agency=row.agency, role=row.role, label=row.label,
                     allowed_networks=row.allowed_networks or "", created_at=row.created_at,
-                    revoked_at=row.revoked_at, expires_at=row.expires_at, system=row.system or "")
+                    revoked_at=row.revoked_at, expires_at=row.expires_at, system=row.system or "",
+                    username=row.username or "")
 
 
 def draft(row: DraftRow) -> Draft:
@@ -124,7 +129,22 @@ def query_month(row: QueryMonthRow) -> QueryMonth:
 
 def user(row: UserRow) -> User:
     return User(username=row.username, password_hash=row.password_hash, agency=row.agency, role=row.role,
-                failed_logins=row.failed_logins, locked_until=row.locked_until, created_at=row.created_at)
+                failed_logins=row.failed_logins, locked_until=row.locked_until, created_at=row.created_at,
+                full_name=row.full_name or "", email=row.email or "", system_account=row.system_account or "")
+
+
+def query_reviewer(row: QueryReviewerRow) -> QueryReviewer:
+    return QueryReviewer(agency=row.agency, system=row.system, username=row.username, assigned_at=row.assigned_at,
+                         assigned_by=row.assigned_by)
+
+
+def query_flag_review(row: QueryFlagReviewRow) -> QueryFlagReview:
+    return QueryFlagReview(
+        agency=row.agency, system=row.system, month=row.month, event_id=row.event_id, kind=row.kind,
+        sentence=row.sentence, querier_account=row.querier_account, state=row.state, request_note=row.request_note,
+        requested_by=row.requested_by, requested_at=row.requested_at, answer=row.answer, answered_by=row.answered_by,
+        answered_at=row.answered_at, decision_note=row.decision_note, decided_by=row.decided_by,
+        decided_at=row.decided_at)
 
 
 def audit_event(row: AuditEventRow) -> AuditEvent:

@@ -147,6 +147,8 @@ class ApiTokenRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # The business system a token of role "system" posts query events for.
     system: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # A person's own token: it acts as that user (role and agency from the user, refused when locked).
+    username: Mapped[str] = mapped_column(String(80), default="", server_default="")
 
 
 class SessionRow(Base):
@@ -260,6 +262,10 @@ class UserRow(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    full_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The person's account in the agency's business systems (the ``user.account`` of query events).
+    system_account: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
 
 class DraftRow(Base):
@@ -323,6 +329,62 @@ class QueryMonthRow(Base):
     closed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     closed_by: Mapped[str] = mapped_column(String(200))
     record_id: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the signed 附件5
+
+
+class QueryReviewerRow(Base):
+    """The 查核人員 an administrator assigned to one business system's monthly check (規範 六(四)2)."""
+
+    __tablename__ = "query_reviewers"
+    __table_args__ = (UniqueConstraint("agency", "system", name="uq_query_reviewer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency: Mapped[str] = mapped_column(String(20))
+    system: Mapped[str] = mapped_column(String(200))
+    username: Mapped[str] = mapped_column(String(80))
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    assigned_by: Mapped[str] = mapped_column(String(200))
+
+
+class QueryFlagReviewRow(Base):
+    """What became of one flag of one month: the 查核人員's request for a 查調者說明, the querier's
+    answer, the verdict (explained / 違規).  Each step is also in the audit log."""
+
+    __tablename__ = "query_flag_reviews"
+    __table_args__ = (UniqueConstraint("agency", "system", "month", "event_id", "kind", name="uq_query_flag_review"),
+                      Index("ix_query_flag_reviews_querier", "agency", "querier_account", "state"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency: Mapped[str] = mapped_column(String(20))
+    system: Mapped[str] = mapped_column(String(200))
+    month: Mapped[str] = mapped_column(String(7))
+    event_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    sentence: Mapped[str] = mapped_column(String(500))
+    querier_account: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20))  # requested | answered | explained | violation
+    request_note: Mapped[str] = mapped_column(String(1000), default="")
+    requested_by: Mapped[str] = mapped_column(String(200), default="")
+    requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    answer: Mapped[str] = mapped_column(String(2000), default="")
+    answered_by: Mapped[str] = mapped_column(String(200), default="")
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    decision_note: Mapped[str] = mapped_column(String(1000), default="")
+    decided_by: Mapped[str] = mapped_column(String(200), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class MailSentRow(Base):
+    """A reminder mail claimed for one recipient, topic and day, so that it goes out once however
+    many processes send reminders."""
+
+    __tablename__ = "mails_sent"
+    __table_args__ = (UniqueConstraint("day", "recipient", "topic", name="uq_mail_sent"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class AuditHeadRow(Base):

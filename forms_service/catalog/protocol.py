@@ -32,7 +32,9 @@ from .values import (
     NewTombstone,
     NewVersion,
     QueryEvent,
+    QueryFlagReview,
     QueryMonth,
+    QueryReviewer,
     Record,
     RecordFilter,
     Tombstone,
@@ -124,7 +126,8 @@ class AccessCatalog(Protocol):
     a new role, a new password — ends the person's sessions in the same transaction."""
 
     def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
-                  allowed_networks: str = "", expires_at: datetime | None = None, system: str = "") -> ApiToken: ...
+                  allowed_networks: str = "", expires_at: datetime | None = None, system: str = "",
+                  username: str = "") -> ApiToken: ...
 
     def token_by_hash(self, token_hash: str, *, now: datetime) -> ApiToken | None:
         """The token with this sha256, unless revoked or expired at ``now``."""
@@ -143,6 +146,9 @@ class AccessCatalog(Protocol):
     def user(self, username: str) -> User | None: ...
 
     def users(self) -> list[User]: ...
+
+    def set_user_details(self, username: str, *, full_name: str, email: str, system_account: str) -> bool:
+        """The person's name, e-mail and business-system account; False if there is no such user."""
 
     def record_login(self, username: str, *, ok: bool, lock_after: int, lock_for: timedelta) -> None:
         """Count a failed sign-in (locking the account and ending its sessions after
@@ -223,6 +229,35 @@ class QueryEventLog(Protocol):
 
 
 @runtime_checkable
+class QueryReview(Protocol):
+    """The monthly check's people and steps: who reviews each system, what became of each flag,
+    and which reminder mails went out."""
+
+    def assign_query_reviewer(self, *, agency: str, system: str, username: str, by: str,
+                              now: datetime) -> QueryReviewer:
+        """Make ``username`` the system's 查核人員 (replacing the one before)."""
+
+    def query_reviewer(self, *, agency: str, system: str) -> QueryReviewer | None: ...
+
+    def query_reviewers(self, *, agency: str | None = None, username: str | None = None) -> list[QueryReviewer]:
+        """Assignments by agency and system (of one agency, or of one person, when given)."""
+
+    def save_query_flag_review(self, review: QueryFlagReview) -> QueryFlagReview:
+        """Create or replace the state of one flag (agency, system, month, event_id, kind)."""
+
+    def query_flag_reviews(self, *, agency: str | None, system: str | None = None, month: str | None = None,
+                           querier_account: str | None = None,
+                           states: tuple[str, ...] = ()) -> list[QueryFlagReview]:
+        """Flag states of one agency (None: all), narrowed by system, month, querier and states."""
+
+    def claim_mail(self, *, day: str, recipient: str, topic: str, now: datetime) -> bool:
+        """True once per (day, recipient, topic): the caller sends that mail; False: sent already."""
+
+    def release_mail(self, *, day: str, recipient: str, topic: str) -> None:
+        """Give a claim back (the mail could not be sent), so that a later run sends it."""
+
+
+@runtime_checkable
 class IdempotencyKeys(Protocol):
     def reserve_idempotency_key(self, actor: str, key: str, request_hash: str) -> IdempotencyKey | None:
         """Reserve ``key`` for ``actor`` (None: reserved now, go ahead) or return the existing one."""
@@ -234,7 +269,8 @@ class IdempotencyKeys(Protocol):
 
 
 @runtime_checkable
-class Catalog(RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, QueryEventLog, IdempotencyKeys, Protocol):
+class Catalog(RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, QueryEventLog, QueryReview, IdempotencyKeys,
+              Protocol):
     """The whole catalog database."""
 
     def create_schema(self) -> None:

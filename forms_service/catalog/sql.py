@@ -30,8 +30,11 @@ from .models import (
     AuditSealRow,
     DraftRow,
     IdempotencyKeyRow,
+    MailSentRow,
     QueryEventRow,
+    QueryFlagReviewRow,
     QueryMonthRow,
+    QueryReviewerRow,
     RecordRow,
     RecordSubjectRow,
     RevisionHashRow,
@@ -54,7 +57,9 @@ from .values import (
     NewTombstone,
     NewVersion,
     QueryEvent,
+    QueryFlagReview,
     QueryMonth,
+    QueryReviewer,
     Record,
     RecordFilter,
     Tombstone,
@@ -233,11 +238,12 @@ class SqlCatalog:
 
     @does("store the token")
     def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
-                  allowed_networks: str = "", expires_at: datetime | None = None, system: str = "") -> ApiToken:
+                  allowed_networks: str = "", expires_at: datetime | None = None, system: str = "",
+                  username: str = "") -> ApiToken:
         with self._writing() as s:
             row = ApiTokenRow(token_hash=token_hash, prefix=prefix, agency=agency, role=role, label=label,
                               allowed_networks=allowed_networks, created_at=_now(), expires_at=expires_at,
-                              system=system)
+                              system=system, username=username)
             s.add(row)
             s.flush()
             return mapping.token(row)
@@ -336,6 +342,90 @@ class SqlCatalog:
                 QueryMonthRow.record_id.is_(None)).values(record_id=record_id))
             return bool(getattr(result, "rowcount", 0))
 
+    # --- the monthly check's reviewers, flags and reminders ------------------------------------
+
+    @does("assign the query reviewer")
+    def assign_query_reviewer(self, *, agency: str, system: str, username: str, by: str,
+                              now: datetime) -> QueryReviewer:
+        with self._writing() as s:
+            row = s.scalars(select(QueryReviewerRow).where(QueryReviewerRow.agency == agency,
+                                                           QueryReviewerRow.system == system)).first()
+            if row is None:
+                row = QueryReviewerRow(agency=agency, system=system, username=username, assigned_at=now,
+                                       assigned_by=by)
+                s.add(row)
+            else:
+                row.username, row.assigned_at, row.assigned_by = username, now, by
+            s.flush()
+            return mapping.query_reviewer(row)
+
+    @does("read the query reviewer")
+    def query_reviewer(self, *, agency: str, system: str) -> QueryReviewer | None:
+        with self._sessions() as s:
+            row = s.scalars(select(QueryReviewerRow).where(QueryReviewerRow.agency == agency,
+                                                           QueryReviewerRow.system == system)).first()
+            return mapping.query_reviewer(row) if row is not None else None
+
+    @does("list the query reviewers")
+    def query_reviewers(self, *, agency: str | None = None, username: str | None = None) -> list[QueryReviewer]:
+        query = select(QueryReviewerRow).order_by(QueryReviewerRow.agency, QueryReviewerRow.system)
+        if agency is not None:
+            query = query.where(QueryReviewerRow.agency == agency)
+        if username is not None:
+            query = query.where(QueryReviewerRow.username == username)
+        with self._sessions() as s:
+            return [mapping.query_reviewer(r) for r in s.scalars(query)]
+
+    @does("save the flag's review")
+    def save_query_flag_review(self, review: QueryFlagReview) -> QueryFlagReview:
+        with self._writing() as s:
+            row = s.scalars(select(QueryFlagReviewRow).where(
+                QueryFlagReviewRow.agency == review.agency, QueryFlagReviewRow.system == review.system,
+                QueryFlagReviewRow.month == review.month, QueryFlagReviewRow.event_id == review.event_id,
+                QueryFlagReviewRow.kind == review.kind)).first()
+            if row is None:
+                row = QueryFlagReviewRow(**mapping.shallow(review))
+                s.add(row)
+            else:
+                for name, value in mapping.shallow(review).items():
+                    setattr(row, name, value)
+            s.flush()
+            return mapping.query_flag_review(row)
+
+    @does("list the flags' reviews")
+    def query_flag_reviews(self, *, agency: str | None, system: str | None = None, month: str | None = None,
+                           querier_account: str | None = None,
+                           states: tuple[str, ...] = ()) -> list[QueryFlagReview]:
+        query = select(QueryFlagReviewRow).order_by(QueryFlagReviewRow.agency, QueryFlagReviewRow.system,
+                                                    QueryFlagReviewRow.month, QueryFlagReviewRow.id)
+        if agency is not None:
+            query = query.where(QueryFlagReviewRow.agency == agency)
+        if system is not None:
+            query = query.where(QueryFlagReviewRow.system == system)
+        if month is not None:
+            query = query.where(QueryFlagReviewRow.month == month)
+        if querier_account is not None:
+            query = query.where(QueryFlagReviewRow.querier_account == querier_account)
+        if states:
+            query = query.where(QueryFlagReviewRow.state.in_(states))
+        with self._sessions() as s:
+            return [mapping.query_flag_review(r) for r in s.scalars(query)]
+
+    @does("claim the reminder mail")
+    def claim_mail(self, *, day: str, recipient: str, topic: str, now: datetime) -> bool:
+        try:
+            with self._writing() as s:
+                s.add(MailSentRow(day=day, recipient=recipient, topic=topic, at=now))
+            return True
+        except IntegrityError:
+            return False  # another process sends it
+
+    @does("release the reminder mail")
+    def release_mail(self, *, day: str, recipient: str, topic: str) -> None:
+        with self._writing() as s:
+            s.execute(delete(MailSentRow).where(MailSentRow.day == day, MailSentRow.recipient == recipient,
+                                                MailSentRow.topic == topic))
+
     # --- drafts and agency profiles ----------------------------------------------------------
 
     @does("save the draft")
@@ -416,6 +506,13 @@ class SqlCatalog:
     def users(self) -> list[User]:
         with self._sessions() as s:
             return [mapping.user(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
+
+    @does("update the user")
+    def set_user_details(self, username: str, *, full_name: str, email: str, system_account: str) -> bool:
+        with self._writing() as s:
+            result = s.execute(update(UserRow).where(UserRow.username == username).values(
+                full_name=full_name, email=email, system_account=system_account))
+            return bool(getattr(result, "rowcount", 0))
 
     @does("record the sign-in")
     def record_login(self, username: str, *, ok: bool, lock_after: int, lock_for: timedelta) -> None:

@@ -144,6 +144,7 @@ class ApiToken:
     revoked_at: datetime | None
     expires_at: datetime | None = None
     system: str = ""
+    username: str = ""  # a person's own token acts as that user
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,14 @@ class User:
     failed_logins: int
     locked_until: datetime | None
     created_at: datetime
+    full_name: str = ""
+    email: str = ""
+    system_account: str = ""  # the account in the agency's business systems (query events' user.account)
+
+    @property
+    def account(self) -> str:
+        """Who this person is in the query events: the system account, or the user name."""
+        return self.system_account or self.username
 
 
 @dataclass(frozen=True)
@@ -211,6 +220,41 @@ class QueryMonth:
     closed_at: datetime
     closed_by: str
     record_id: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryReviewer:
+    """The 查核人員 assigned to one business system."""
+
+    agency: str
+    system: str
+    username: str
+    assigned_at: datetime
+    assigned_by: str
+
+
+@dataclass(frozen=True)
+class QueryFlagReview:
+    """One flag of a month under review: requested → answered → explained | violation (or decided
+    without a request)."""
+
+    agency: str
+    system: str
+    month: str
+    event_id: str
+    kind: str
+    sentence: str
+    querier_account: str
+    state: str
+    request_note: str = ""
+    requested_by: str = ""
+    requested_at: datetime | None = None
+    answer: str = ""
+    answered_by: str = ""
+    answered_at: datetime | None = None
+    decision_note: str = ""
+    decided_by: str = ""
+    decided_at: datetime | None = None
 
 
 @dataclass(frozen=True)

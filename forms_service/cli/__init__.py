@@ -34,7 +34,7 @@ for command in (
     records.records, records.signatures, records.disposition,
     archive.archive, archive.catalog_group, archive.storage_group,
     evidence.export_group, audit.audit, admin.users, admin.tokens, admin.show_settings, querylog.query_events,
-    querylog.query_log,
+    querylog.query_log, querylog.due,
 ):
     main.add_command(command)
 

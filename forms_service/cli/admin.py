@@ -23,13 +23,33 @@ def users() -> None:
 @click.option("--role", default=str(Role.CLERK), show_default=True, type=ROLE_CHOICE)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="at least 12 characters (asked for when not given)")
-def users_create(username: str, agency: str, role: str, password: str) -> None:
+@click.option("--name", "full_name", default="", help="the person's name, as registers print it (e.g. 陳美玲)")
+@click.option("--email", default="", help="where reminders of what is due go")
+@click.option("--account", default="", help="the account in the agency's business systems (query events' "
+                                            "user.account); default: the user name")
+def users_create(username: str, agency: str, role: str, password: str, full_name: str, email: str,
+                 account: str) -> None:
     """Create a user of the web pages (the password is stored as an scrypt hash)."""
     from ..access.users import create_user
 
     with catalog_only() as catalog:
-        create_user(catalog, username=username, password=password, agency=agency, role=role)
+        create_user(catalog, username=username, password=password, agency=agency, role=role, full_name=full_name,
+                    email=email, system_account=account)
     click.echo(f"user {username} ({role}, {agency}) created")
+
+
+@users.command("set")
+@click.argument("username")
+@click.option("--name", "full_name", default="", help="the person's name, as registers print it")
+@click.option("--email", default="", help="where reminders of what is due go")
+@click.option("--account", default="", help="the account in the agency's business systems")
+def users_set(username: str, full_name: str, email: str, account: str) -> None:
+    """Set USERNAME's name, e-mail and business-system account (each replaced; empty clears it)."""
+    from ..access.users import set_details
+
+    with catalog_only() as catalog:
+        set_details(catalog, username, full_name=full_name, email=email, system_account=account)
+    click.echo(f"user {username}: name {full_name or '-'}, e-mail {email or '-'}, account {account or username}")
 
 
 @users.command("list")
@@ -41,7 +61,8 @@ def users_list() -> None:
         people = catalog.users()
     now = datetime.now(timezone.utc)
     for user in people:
-        click.echo(f"{user.username:20} {user.agency:12} {user.role:9} {'LOCKED' if is_locked(user, now) else ''}")
+        click.echo(f"{user.username:20} {user.agency:12} {user.role:9} {user.full_name:10} {user.email:28} "
+                   f"{'LOCKED' if is_locked(user, now) else ''}".rstrip())
     click.echo(f"{len(people)} user(s)")
 
 
@@ -98,22 +119,27 @@ def tokens() -> None:
 
 
 @tokens.command("create")
-@click.option("--agency", required=True, help="the 機關代碼 of the agency the token acts for (e.g. 379000000A)")
+@click.option("--agency", default="", help="the 機關代碼 of the agency the token acts for (e.g. 379000000A)")
 @click.option("--role", default=str(Role.STAFF), show_default=True, type=ROLE_CHOICE)
+@click.option("--user", "username", default="", help="a person's own token: it acts as USER (his agency and role)")
 @click.option("--label", default="", help="a note to recognise the token by")
 @click.option("--allow", multiple=True, metavar="CIDR",
               help="only from this network (repeatable); default: the role's FORMS_ROLE_NETWORKS, or anywhere")
 @click.option("--days", type=click.IntRange(1, 3650), help="days the token works (default FORMS_TOKEN_DAYS)")
 @click.option("--system", default="", help="with --role system: the business system whose query events it posts")
-def tokens_create(agency: str, role: str, label: str, allow: tuple[str, ...], days: int | None, system: str) -> None:
-    """Create a token and print it (it is stored hashed and cannot be shown again)."""
+def tokens_create(agency: str, role: str, username: str, label: str, allow: tuple[str, ...], days: int | None,
+                  system: str) -> None:
+    """Create a token and print it (it is stored hashed and cannot be shown again).  Give --agency
+    and --role, or --user for a person's own token."""
     from ..access.tokens import create_token
 
     settings = load_settings()
     expires_at = datetime.now(timezone.utc) + timedelta(days=days or settings.token_days)
     with catalog_only(settings) as catalog:
+        if not agency and not username:
+            raise click.UsageError("give --agency (with --role), or --user")
         click.echo(create_token(catalog, agency=agency, role=role, label=label, allow=allow, expires_at=expires_at,
-                                system=system))
+                                system=system, username=username))
     click.echo(f"valid until {expires_at:%Y-%m-%d %H:%M} UTC", err=True)
 
 
@@ -130,7 +156,8 @@ def tokens_list() -> None:
             state = f"expired {token.expires_at:%Y-%m-%d}"
         else:
             state = f"valid until {token.expires_at:%Y-%m-%d}" if token.expires_at else "valid"
-        click.echo(f"{token.id:5} {token.prefix:12} {token.agency:12} {token.role:9} {state:24} {token.label}")
+        owner = f"user:{token.username}" if token.username else token.role
+        click.echo(f"{token.id:5} {token.prefix:12} {token.agency:12} {owner:9} {state:24} {token.label}")
     click.echo(f"{len(found)} token(s)")
 
 

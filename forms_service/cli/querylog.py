@@ -106,3 +106,85 @@ def close_due() -> None:
     for month in closed:
         click.echo(f"{month.agency} / {month.system} / {month.month}: {month.count} event(s) sealed")
     click.echo(f"{len(closed)} month(s) closed")
+
+
+@query_log.command("assign")
+@click.option("--agency", required=True, help="the 機關代碼 of the agency whose system it is")
+@click.option("--system", required=True, help="the business system's name")
+@click.option("--user", "username", required=True, help="the person (user name) who checks its queries monthly")
+def assign(agency: str, system: str, username: str) -> None:
+    """Make USER the system's 查核人員 — refused for one of its queriers in a month not yet signed off."""
+    from datetime import datetime, timedelta, timezone
+
+    from ..access import LOCAL_OPERATOR
+    from ..access.tokens import require_agency_code
+    from ..querylog.month import month_bounds
+    from ..querylog.review import assign_reviewer
+    from ..taiwan import TAIPEI
+
+    agency = require_agency_code(agency)
+    now = datetime.now(timezone.utc)
+    with catalog_only(load_settings()) as catalog:
+        local = now.astimezone(TAIPEI)
+        recent = []
+        for when in (local, local.replace(day=1) - timedelta(days=1)):
+            label = f"{when:%Y-%m}"
+            closed = catalog.query_month(agency=agency, system=system.strip(), month=label)
+            if closed is None or not closed.record_id:
+                recent += catalog.query_events(agency=agency, system=system.strip(), start=month_bounds(label)[0],
+                                               end=month_bounds(label)[1])
+        assigned = assign_reviewer(catalog, agency=agency, system=system, username=username, actor=LOCAL_OPERATOR,
+                                   now=now, recent=recent, audit=catalog.audit)
+    click.echo(f"{assigned.agency} / {assigned.system}: 查核人員 {assigned.username}")
+
+
+@click.command("due")
+@click.option("--agency", default="", help="only this agency (its 機關代碼)")
+@click.option("--within", type=click.IntRange(0, 3660), help="only what is due within DAYS (overdue items always)",
+              metavar="DAYS")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one item a line")
+@click.option("--mail", is_flag=True, help="also send today's reminder digests now (FORMS_SMTP_*)")
+def due(agency: str, within: int | None, as_json: bool, mail: bool) -> None:
+    """What is due — months of queries to sign off, explanations asked for, systems that went quiet —
+    overdue first.  Exit 1 if anything is overdue (for monitoring)."""
+    import json
+    from datetime import datetime, timezone
+
+    from ..access.tokens import require_agency_code
+    from ..querylog.due import query_log_due
+    from ..taiwan import TAIPEI
+
+    settings = load_settings()
+    today = datetime.now(timezone.utc).astimezone(TAIPEI).date()
+    with catalog_only(settings) as catalog:
+        items = query_log_due(catalog, today=today, close_days=settings.query_log_close_days,
+                              review_days=settings.query_log_review_days,
+                              explain_days=settings.query_log_explain_days,
+                              agency=require_agency_code(agency) if agency else None, within=within)
+        for item in items:
+            if as_json:
+                click.echo(json.dumps(item.as_dict(), ensure_ascii=False))
+            else:
+                mark = "OVERDUE" if item.overdue(today) else "due"
+                click.echo(f"{mark:7} {item.due_on.isoformat()}  {item.kind:14} {item.agency}  {item.title}")
+        if not as_json:
+            click.echo(f"{len(items)} item(s), {sum(i.overdue(today) for i in items)} overdue")
+        if mail:
+            _mail(settings, catalog, items)
+    if any(i.overdue(today) for i in items):
+        raise SystemExit(1)
+
+
+def _mail(settings, catalog, items) -> None:  # type: ignore[no-untyped-def]
+    from ..clock import SystemClock
+    from ..components import mailer_of
+    from ..notify.reminders import send_reminders
+
+    mailer = mailer_of(settings)
+    if mailer is None:
+        raise InputError("--mail needs FORMS_SMTP_HOST (and FORMS_SMTP_FROM)", details={"field": "mail"})
+    sent = send_reminders(catalog, mailer, items, clock=SystemClock())
+    click.echo(f"mail: {len(sent.sent)} sent, {len(sent.already)} sent earlier today, "
+               f"{len(sent.no_address)} without an e-mail address, {len(sent.failed)} failed", err=True)
+    for failure in sent.failed:
+        click.echo(f"  {failure}", err=True)

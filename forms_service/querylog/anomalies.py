@@ -30,6 +30,10 @@ from ..taiwan import TAIPEI, format_roc_short
 KINDS = ("off-hours", "unapproved-user", "outside-period", "volume", "repeat", "no-case")
 
 
+# The kinds of flag, as the pages and the 附件5 name them.
+KIND_NAMES = {"off-hours": "非上班時間", "unapproved-user": "非核准使用者", "outside-period": "使用期限外",
+              "volume": "單日查詢量異常", "repeat": "重複查詢同一對象", "no-case": "未填案號"}
+
 @dataclass(frozen=True)
 class Thresholds:
     office_start: time = time(8, 0)
@@ -104,26 +108,26 @@ def _event_flags(event: QueryEvent, connection: Connection | None, thresholds: T
     at = _local(event)
     when = f"{format_roc_short(at.date())} {at:%H:%M}"
     if not is_working_day(at.date(), thresholds.extra_working_days):
-        flags.append(Flag(event.event_id, "off-hours", f"{_who(event)} queried on {when}, not a working day"))
+        flags.append(Flag(event.event_id, "off-hours", f"{_who(event)} 於非上班日 {when} 查詢"))
     elif not thresholds.office_start <= at.time() < thresholds.office_end:
         flags.append(Flag(event.event_id, "off-hours",
-                          f"{_who(event)} queried at {when}, outside office hours "
-                          f"({thresholds.office_start:%H:%M}–{thresholds.office_end:%H:%M})"))
+                          f"{_who(event)} 於上班時間（{thresholds.office_start:%H:%M}–"
+                          f"{thresholds.office_end:%H:%M}）外之 {when} 查詢"))
     if connection is not None:
         user = event.data.get("user", {})
         if user.get("account") not in connection.users and user.get("name") not in connection.users:
             flags.append(Flag(event.event_id, "unapproved-user",
-                              f"{_who(event)} is not a 使用者 of the 附件1 {connection.record_id}".rstrip()))
+                              f"{_who(event)} 非附件1（{connection.record_id}）所列之使用者"))
         day = at.date()
         if connection.terminated_on is not None and day > connection.terminated_on:
-            flags.append(Flag(event.event_id, "outside-period", f"queried on {when}, after the connection ended on "
-                                                                f"{format_roc_short(connection.terminated_on)}"))
+            flags.append(Flag(event.event_id, "outside-period", f"{when} 查詢，介接已於 "
+                                                                f"{format_roc_short(connection.terminated_on)} 終止"))
         elif connection.period_start is not None and day < connection.period_start or \
                 connection.period_end is not None and day > connection.period_end:
-            flags.append(Flag(event.event_id, "outside-period", f"queried on {when}, outside the 使用期限"))
+            flags.append(Flag(event.event_id, "outside-period", f"{when} 查詢，不在使用期限內"))
     purpose = str(event.data.get("purpose", ""))
     if not str(event.data.get("case_no", "")).strip() and purpose not in thresholds.no_case_purposes:
-        flags.append(Flag(event.event_id, "no-case", f"no case number for a query for 「{purpose}」"))
+        flags.append(Flag(event.event_id, "no-case", f"查詢目的「{purpose}」未填案號"))
     return flags
 
 
@@ -138,8 +142,8 @@ def _volume_flags(events: list[QueryEvent], thresholds: Thresholds) -> list[Flag
             if count > thresholds.volume_min and count > thresholds.volume_factor * usual:
                 first = next(e for e in events if _user_key(e) == user and _local(e).date() == day)
                 flags.append(Flag(first.event_id, "volume",
-                                  f"{_who(first)} made {count} queries on {format_roc_short(day)}; "
-                                  f"his usual day is {usual:g}"))
+                                  f"{_who(first)} 於 {format_roc_short(day)} 查詢 {count} 筆，"
+                                  f"平日約 {usual:g} 筆"))
     return flags
 
 
@@ -151,8 +155,8 @@ def _repeat_flags(events: list[QueryEvent], thresholds: Thresholds) -> list[Flag
         key = (_user_key(event), subject.get("business_id") or subject.get("name") or "")
         seen[key] += 1
         if seen[key] == thresholds.repeat:
-            flags.append(Flag(event.event_id, "repeat", f"{_who(event)} queried {key[1]} for the "
-                                                        f"{thresholds.repeat}th time this month"))
+            flags.append(Flag(event.event_id, "repeat", f"{_who(event)} 本月第 {thresholds.repeat} "
+                                                        f"次查詢同一對象 {key[1]}"))
     return flags
 
 

@@ -20,11 +20,11 @@ from signing import SigningError
 from storage import ObjectStore, Retention, StorageError
 
 from ..access import Actor
-from ..catalog import NewAuditEvent, QueryEvent, QueryEventLog, QueryMonth, RecordCatalog
+from ..catalog import NewAuditEvent, QueryEvent, QueryEventLog, QueryFlagReview, QueryMonth, RecordCatalog
 from ..clock import Clock
 from ..errors import Conflict, InputError, SigningFailed, StorageFailed
 from ..taiwan import TAIPEI
-from .anomalies import Flag, Thresholds
+from .anomalies import KIND_NAMES, Flag, Thresholds
 from .month import month_bounds, month_of_queries
 
 FORMAT = "forms-service-query-month/1"
@@ -116,13 +116,15 @@ def close_due_months(log: QueryEventLog, store: ObjectStore, *, sign: Callable[[
 
 
 def register_input(log: QueryEventLog, records: RecordCatalog, *, agency: str, unit_name: str, system: str,
-                   month: str, review: dict[str, Any], thresholds: Thresholds) -> dict[str, Any]:
-    """The 附件5 input of a closed month: every event an entry, its flags in the note."""
+                   month: str, review: dict[str, Any], thresholds: Thresholds,
+                   reviews: dict[tuple[str, str], QueryFlagReview] | None = None) -> dict[str, Any]:
+    """The 附件5 input of a closed month: every event an entry, its flags and their verdicts in the
+    note, the querier's 查調者說明 as the entry's explanation."""
     found = month_of_queries(log, records, agency=agency, system=system, month=month, thresholds=thresholds)
     flags: dict[str, list[Flag]] = {}
     for flag in found.flags:
         flags.setdefault(flag.event_id, []).append(flag)
-    entries = [_entry(e, flags.get(e.event_id, [])) for e in found.events]
+    entries = [_entry(e, flags.get(e.event_id, []), reviews or {}) for e in found.events]
     if not unit_name and found.connection is not None:
         application = records.get_record(found.connection.record_id)
         unit_name = ((application.input if application else {}).get("user_unit") or {}).get("name", "")
@@ -133,10 +135,20 @@ def register_input(log: QueryEventLog, records: RecordCatalog, *, agency: str, u
     return data
 
 
-def _entry(event: QueryEvent, flags: list[Flag]) -> dict[str, Any]:
+VERDICT_WORDS = {"explained": "已說明", "violation": "違規"}
+
+
+def _entry(event: QueryEvent, flags: list[Flag], reviews: dict[tuple[str, str], QueryFlagReview]) -> dict[str, Any]:
     data = event.data
     subject = data.get("subject", {})
-    note = "；".join(f"[{f.kind}] {f.sentence}" for f in flags)
+    notes, answers = [], []
+    for flag in flags:
+        review = reviews.get((event.event_id, flag.kind))
+        verdict = f"（{VERDICT_WORDS[review.state]}）" if review is not None and review.state in VERDICT_WORDS else ""
+        notes.append(f"[{KIND_NAMES[flag.kind]}] {flag.sentence}{verdict}")
+        if review is not None and review.answer and review.answer not in answers:
+            answers.append(review.answer)
     return {"at": data["at"], "user": {"name": data["user"]["name"], "account": data["user"]["account"]},
             "business_id": subject.get("business_id", ""), "entity_name": subject.get("name", ""),
-            "purpose": data.get("purpose", ""), "case_no": data.get("case_no", ""), "note": note[:300]}
+            "purpose": data.get("purpose", ""), "case_no": data.get("case_no", ""),
+            "explanation": "\n".join(answers)[:2000], "note": "；".join(notes)[:300]}

@@ -16,10 +16,11 @@ from ..archive.holds import extend_retention, set_legal_hold
 from ..archive.related import check_related
 from ..archive.report_text import verification_text
 from ..archive.signatures import countersign
-from ..catalog import NewAuditEvent, Record, RecordFilter
+from ..catalog import NewAuditEvent, QueryFlagReview, Record, RecordFilter
 from ..errors import Conflict, Forbidden, InputError
 from ..forms import all_forms, get_form
 from ..querylog.events import ingest, parse_batch
+from ..querylog.review import reviewed_flags
 from ..taiwan import InvalidValue, normalize, normalize_agency_code, parse_date, taipei_day_range
 from . import querylog_steps
 from .access import pdf_download, visible_record
@@ -125,7 +126,9 @@ def get_query_log(system: str, month: str):
     found = querylog_steps.month(agency, system, month)
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="query-log.read",
                                   source_ip=source_ip(), detail={"agency": agency, "system": system, "month": month}))
-    return jsonify(found.as_dict())
+    reviewer = catalog().query_reviewer(agency=agency, system=system)
+    return jsonify({**found.as_dict(), "reviewer": reviewer.username if reviewer else None,
+                    "flags": [f.as_dict() for f in reviewed_flags(catalog(), found)]})
 
 
 def _query_log_agency(actor: Actor) -> str:
@@ -142,6 +145,72 @@ def post_close_query_log(system: str, month: str):
     closed = querylog_steps.close(actor, _query_log_agency(actor), system, month)
     return jsonify({"month": closed.month, "count": closed.count, "object_key": closed.object_key,
                     "sha256": closed.sha256}), 201
+
+
+@bp.put("/query-logs/<system>/reviewer")
+def put_query_log_reviewer(system: str):
+    """Assign the system's 查核人員 (an administrator): ``{"username": …}``."""
+    actor = require_actor()
+    body = _object(json_body())
+    assigned = querylog_steps.assign(actor, _query_log_agency(actor), system, str(body.get("username", "")))
+    return jsonify({"agency": assigned.agency, "system": assigned.system, "username": assigned.username})
+
+
+@bp.post("/query-logs/<system>/<month>/flags/<event_id>/<kind>/request")
+def post_query_flag_request(system: str, month: str, event_id: str, kind: str):
+    """The 查核人員 asks the querier of a flagged query for a 查調者說明: ``{"note": …}``."""
+    actor = require_actor()
+    body = _object(json_body())
+    saved = querylog_steps.request_explanation(actor, _query_log_agency(actor), system, month, event_id, kind,
+                                               str(body.get("note", "")))
+    return jsonify(_flag_review(saved))
+
+
+@bp.post("/query-logs/<system>/<month>/flags/<event_id>/<kind>/answer")
+def post_query_flag_answer(system: str, month: str, event_id: str, kind: str):
+    """The querier's 查調者說明 for a request about his own query: ``{"answer": …}``."""
+    actor = require_actor()
+    body = _object(json_body())
+    saved = querylog_steps.answer(actor, actor.agency, system, month, event_id, kind, str(body.get("answer", "")))
+    return jsonify(_flag_review(saved))
+
+
+@bp.post("/query-logs/<system>/<month>/flags/<event_id>/<kind>/decide")
+def post_query_flag_decision(system: str, month: str, event_id: str, kind: str):
+    """The 查核人員's verdict on a flag: ``{"verdict": "explained" | "violation", "note": …}``."""
+    actor = require_actor()
+    body = _object(json_body())
+    saved = querylog_steps.decide(actor, _query_log_agency(actor), system, month, event_id, kind,
+                                  str(body.get("verdict", "")), str(body.get("note", "")))
+    return jsonify(_flag_review(saved))
+
+
+@bp.get("/due")
+def get_due():
+    """What is due, overdue first: ``agency`` (provider and admin; others see their own), ``within`` (days)."""
+    actor = require_actor()
+    if actor.sees_all_agencies:
+        agency = normalize_agency_code(request.args.get("agency", "")) or None
+    else:
+        agency = actor.agency
+    within = request.args.get("within", "").strip()
+    if within and not (within.isdigit() and int(within) <= 3660):
+        raise InputError("within: a number of days, 0–3660", details={"field": "within"})
+    items = components().due_items(agency=agency, within=int(within) if within else None)
+    return jsonify({"items": [i.as_dict() for i in items]})
+
+
+@bp.get("/my-queries")
+def get_my_queries():
+    """The requests for a 查調者說明 about the caller's own queries (a person's token)."""
+    actor = require_actor()
+    return jsonify({"requests": [_flag_review(r) for r in querylog_steps.my_requests(actor)]})
+
+
+def _flag_review(review: QueryFlagReview) -> dict[str, Any]:
+    return {"system": review.system, "month": review.month, "event_id": review.event_id, "kind": review.kind,
+            "sentence": review.sentence, "querier": review.querier_account, "state": review.state,
+            "request": review.request_note, "answer": review.answer, "decision": review.decision_note}
 
 
 @bp.post("/query-logs/<system>/<month>/review")

@@ -43,6 +43,8 @@ def require_actor() -> Actor:
         check_network(actor)
         if actor.role is Role.SYSTEM and request.endpoint not in SYSTEM_ENDPOINTS:
             raise Forbidden("a business system's token (role system) only posts query events")
+        if actor.role is Role.QUERIER and request.endpoint not in QUERIER_ENDPOINTS:
+            raise Forbidden("a querier (role querier) only answers requests about his own queries")
         g.actor = actor
     actor: Actor = g.actor
     return actor
@@ -50,6 +52,8 @@ def require_actor() -> Actor:
 
 # All a business system's token may do.
 SYSTEM_ENDPOINTS = {"api.post_query_events"}
+# All a querier may do: read and answer the 查核人員's requests about his own queries.
+QUERIER_ENDPOINTS = {"api.get_my_queries", "api.post_query_flag_answer"}
 
 
 def check_attempts(*, account: str | None = None) -> None:

@@ -29,6 +29,8 @@ PURPOSE_HEADERS = [
 ]
 
 
+FLAG_REVIEW = {"type": "object", "properties": {name: {"type": "string"} for name in (
+    "system", "month", "event_id", "kind", "sentence", "querier", "state", "request", "answer", "decision")}}
 QUERY_LOG_PARAMETERS = [
     {"name": "system", "in": "path", "required": True, "schema": {"type": "string"}},
     {"name": "month", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
@@ -177,7 +179,55 @@ def describe() -> dict:
                 "flags": {"type": "array", "items": {"type": "object", "properties": {
                     "event_id": {"type": "string"}, "kind": {"type": "string", "enum": [
                         "off-hours", "unapproved-user", "outside-period", "volume", "repeat", "no-case"]},
-                    "sentence": {"type": "string"}}}}}}, "the month"), **_errors(400, 401, 403, 429, 503)}}},
+                    "sentence": {"type": "string"}, "querier": {"type": "string"},
+                    "state": {"type": "string", "enum": ["open", "requested", "answered", "explained", "violation"]},
+                    "request": {"type": "string"}, "answer": {"type": "string"}, "decision": {"type": "string"}}}},
+                "reviewer": {"type": ["string", "null"], "description": "the assigned 查核人員's user name"}}},
+                "the month"), **_errors(400, 401, 403, 429, 503)}}},
+        "/query-logs/{system}/reviewer": {"put": {
+            "summary": "Assign the system's 查核人員 (admin); never one of its unsigned months' queriers",
+            "operationId": "assignQueryLogReviewer", "parameters": QUERY_LOG_PARAMETERS[:1] + QUERY_LOG_PARAMETERS[2:],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["username"], "properties": {"username": {"type": "string"}}}}}},
+            "responses": {"200": _json({"type": "object", "properties": {
+                "agency": {"type": "string"}, "system": {"type": "string"}, "username": {"type": "string"}}},
+                "the assignment"), **_errors(400, 401, 403, 429, 503)}}},
+        **{f"/query-logs/{{system}}/{{month}}/flags/{{event_id}}/{{kind}}/{step}": {"post": {
+            "summary": summary, "operationId": operation,
+            "parameters": QUERY_LOG_PARAMETERS + [
+                {"name": "event_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "kind", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": body}}}},
+            "responses": {"200": _json(FLAG_REVIEW, "the flag's review"),
+                          **_errors(400, 401, 403, 404, 409, 429, 503)}}}
+            for step, summary, operation, body in (
+                ("request", "The 查核人員 asks the querier for a 查調者說明", "requestQueryExplanation",
+                 {"note": {"type": "string"}}),
+                ("answer", "The querier's 查調者說明 (his own query only)", "answerQueryExplanation",
+                 {"answer": {"type": "string"}}),
+                ("decide", "The 查核人員 marks the flag explained or 違規", "decideQueryFlag",
+                 {"verdict": {"type": "string", "enum": ["explained", "violation"]}, "note": {"type": "string"}}))},
+        "/due": {"get": {
+            "summary": "What is due (months to sign off, explanations, quiet systems), overdue first",
+            "operationId": "due",
+            "parameters": [{"name": "agency", "in": "query", "schema": {"type": "string"},
+                            "description": "the agency's 機關代碼 (provider and admin; others see their own)"},
+                           {"name": "within", "in": "query", "schema": {"type": "integer", "minimum": 0},
+                            "description": "only what is due within this many days (overdue items always)"}],
+            "responses": {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": {
+                "type": "object", "properties": {
+                    "kind": {"type": "string", "enum": ["monthly-review", "explanation", "no-events"]},
+                    "connection_id": {"type": ["string", "null"]}, "record_id": {"type": ["string", "null"]},
+                    "due_on": {"type": "string", "format": "date"}, "title": {"type": "string"},
+                    "agency": {"type": "string"}, "system": {"type": "string"}, "month": {"type": "string"}}}}}},
+                "the due items"), **_errors(400, 401, 403, 429, 503)}}},
+        "/my-queries": {"get": {
+            "summary": "The requests for a 查調者說明 about the caller's own queries (a person's token)",
+            "operationId": "myQueries",
+            "responses": {"200": _json({"type": "object", "properties": {
+                "requests": {"type": "array", "items": FLAG_REVIEW}}}, "the requests"),
+                **_errors(401, 403, 429, 503)}}},
         "/query-logs/{system}/{month}/close": {"post": {
             "summary": "Close a finished month: its events sealed and signed into the store (staff, admin)",
             "operationId": "closeQueryLog", "parameters": QUERY_LOG_PARAMETERS,
@@ -186,6 +236,9 @@ def describe() -> dict:
                 "sha256": {"type": "string"}}}, "the sealed month"), **_errors(400, 401, 403, 409, 429, 503)}}},
         "/query-logs/{system}/{month}/review": {"post": {
             "summary": "The 查核人員's sign-off of a closed month: its 附件5, signed and archived",
+            "description": "By the system's assigned 查核人員 (a person's token), once every flag has its verdict. "
+                           "The register names him as the reviewer (of the body's reviewer only the title is "
+                           "kept); reviewed_on defaults to today.",
             "operationId": "reviewQueryLog", "parameters": QUERY_LOG_PARAMETERS,
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "$ref": "#/components/schemas/Review"}}}},

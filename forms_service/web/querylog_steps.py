@@ -1,17 +1,21 @@
 """The query-log duty's steps as the web layer runs them, for the API and the pages alike: close a
-finished month (seal it), and sign a closed month off as its 附件5."""
+finished month (seal it), assign a system's 查核人員, ask for and give a 查調者說明, decide each
+flag, and sign a closed month off as its 附件5."""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
 from typing import Any
 
 from ..access import Actor, Role
-from ..archive.filing import check_may_file
 from ..archive.related import check_related
-from ..catalog import QueryMonth
+from ..catalog import QueryEvent, QueryFlagReview, QueryMonth, QueryReviewer
 from ..errors import Forbidden, InputError
+from ..querylog import review as reviewing
 from ..querylog.close import close_month, register_input
-from ..querylog.month import MonthOfQueries, month_of_queries, thresholds_from
+from ..querylog.month import MonthOfQueries, month_bounds, month_of_queries, thresholds_from
+from ..taiwan import TAIPEI
 from .auth import source_ip
 from .context import catalog, components
 
@@ -22,8 +26,8 @@ def month(agency: str, system: str, month_: str) -> MonthOfQueries:
 
 
 def close(actor: Actor, agency: str, system: str, month_: str) -> QueryMonth:
-    if actor.role not in (Role.STAFF, Role.ADMIN):
-        raise Forbidden("a month is closed by the agency's staff or an administrator")
+    if actor.role not in (Role.STAFF, Role.AUDITOR, Role.ADMIN):
+        raise Forbidden("a month is closed by the agency's staff, its 查核人員 or an administrator")
     service = components()
     return close_month(catalog(), service.require_archive()[0], sign=service.sign_detached,
                        lock_mode=service.settings.lock_mode, retention_years=service.settings.retention_years_logs,
@@ -31,19 +35,81 @@ def close(actor: Actor, agency: str, system: str, month_: str) -> QueryMonth:
                        audit=catalog().audit)
 
 
+def unsigned_months_events(agency: str, system: str) -> list[QueryEvent]:
+    """The queries of this month and the last, unless signed off: a 查核人員 assigned now reviews them."""
+    now = components().clock.now().astimezone(TAIPEI)
+    events: list[QueryEvent] = []
+    for when in (now, now.replace(day=1) - timedelta(days=1)):
+        label = f"{when.year:04d}-{when.month:02d}"
+        closed = catalog().query_month(agency=agency, system=system, month=label)
+        if closed is None or not closed.record_id:
+            start, end = month_bounds(label)
+            events += catalog().query_events(agency=agency, system=system, start=start, end=end)
+    return events
+
+
+def assign(actor: Actor, agency: str, system: str, username: str) -> QueryReviewer:
+    return reviewing.assign_reviewer(catalog(), agency=agency, system=system, username=username, actor=actor,
+                                     now=components().clock.now(), recent=unsigned_months_events(agency, system),
+                                     audit=catalog().audit)
+
+
+def request_explanation(actor: Actor, agency: str, system: str, month_: str, event_id: str, kind: str,
+                        note: str) -> QueryFlagReview:
+    return reviewing.request_explanation(catalog(), actor, month(agency, system, month_), event_id=event_id, kind=kind,
+                                         note=note, now=components().clock.now(), audit=catalog().audit)
+
+
+def answer(actor: Actor, agency: str, system: str, month_: str, event_id: str, kind: str,
+           text: str) -> QueryFlagReview:
+    return reviewing.answer_request(catalog(), actor, agency=agency, system=system, month=month_, event_id=event_id,
+                                    kind=kind, answer=text, now=components().clock.now(), audit=catalog().audit)
+
+
+def my_requests(actor: Actor) -> list[QueryFlagReview]:
+    """The requests about the actor's own queries, open ones first; none for an actor who is no person."""
+    user = reviewing.person(catalog(), actor)
+    if user is None:
+        return []
+    found = catalog().query_flag_reviews(agency=user.agency, querier_account=user.account)
+    return sorted(found, key=lambda r: (r.state != "requested", r.month, r.event_id))
+
+
+def decide(actor: Actor, agency: str, system: str, month_: str, event_id: str, kind: str, verdict: str,
+           note: str) -> QueryFlagReview:
+    return reviewing.decide(catalog(), actor, month(agency, system, month_), event_id=event_id, kind=kind,
+                            verdict=verdict, note=note, now=components().clock.now(), audit=catalog().audit)
+
+
 def sign_off(actor: Actor, agency: str, system: str, month_: str, review: dict[str, Any]) -> tuple[str, int]:
-    """The closed month's 附件5, signed and archived: (record id, entries)."""
+    """The closed month's 附件5, signed and archived by its 查核人員: (record id, entries).
+
+    The reviewer in the register is the assigned person (name, title, account, e-mail) — not
+    what the request says — and every flag must have its verdict first."""
     if catalog().query_month(agency=agency, system=system, month=month_) is None:
         raise InputError(f"close the month {month_} first: its events must be sealed before review")
     service = components()
+    found = month(agency, system, month_)
+    reviewer = reviewing.check_reviewer(catalog(), actor, found)
+    flags = reviewing.reviewed_flags(catalog(), found)
+    reviewing.check_all_decided(flags, str(review.get("result", "")))
+    given = review.get("reviewer") if isinstance(review.get("reviewer"), dict) else {}
+    review = {**review, "reviewer": {"name": reviewer.full_name or reviewer.username,
+                                     "title": str(given.get("title", "")).strip(), "account": reviewer.account,
+                                     "email": reviewer.email}}
+    if not str(review.get("reviewed_on", "")).strip():
+        review["reviewed_on"] = service.clock.now().astimezone(TAIPEI).date().isoformat()
     profile = catalog().agency_profile(agency)
     unit_name = profile.data.get("name", "") if profile else ""
     data = register_input(catalog(), catalog(), agency=agency, unit_name=unit_name, system=system, month=month_,
-                          review=review, thresholds=thresholds_from(service.settings))
+                          review=review, thresholds=thresholds_from(service.settings),
+                          reviews={(f.flag.event_id, f.flag.kind): f.review for f in flags if f.review is not None})
     spec, form = service.producer.validate("annex5-query-log", data)
-    check_may_file(actor, spec, form)
     check_related(catalog(), spec, form, agency=None if actor.role is Role.ADMIN else actor.agency)
     produced = service.producer.produce_validated(spec, form, caller=actor.agency or actor.id)
-    stored = service.archive.submit(produced, actor, source_ip=source_ip())
+    # The assigned 查核人員 files this one register whatever his role (an auditor otherwise only reads):
+    # the review step has checked him; the record and the audit log name him (actor.id).
+    filer = actor if actor.role in (Role.STAFF, Role.ADMIN) else dataclasses.replace(actor, role=Role.STAFF)
+    stored = service.archive.submit(produced, filer, source_ip=source_ip())
     catalog().set_query_month_record(agency=agency, system=system, month=month_, record_id=stored.record_id)
     return stored.record_id, len(data["entries"])

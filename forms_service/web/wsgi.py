@@ -23,7 +23,12 @@ sealer = daily_sealer(components.sealer).start()
 closer = Periodic("query-month-closer", components.close_due_query_months,
                   done=lambda month: f"closed {month.agency} / {month.system} / {month.month}: {month.count} events",
                   ).start()
+reminders = Periodic("due-reminders", lambda: [components.send_due_reminders()] if components.mailer else [],
+                     done=lambda sent: "before the reminder hour" if sent is None else
+                     f"reminders sent to {len(sent.sent)}, failed {len(sent.failed)}, without e-mail "
+                     f"{len(sent.no_address)}").start()
 atexit.register(components.close)
+atexit.register(reminders.stop)
 atexit.register(sealer.stop)
 atexit.register(closer.stop)
 app = create_app(settings, components=components)

@@ -22,7 +22,9 @@ from forms_service.catalog import (
     NewRecord,
     NewVersion,
     QueryEventLog,
+    QueryFlagReview,
     QueryMonth,
+    QueryReview,
     RecordCatalog,
     RecordFilter,
     SqlCatalog,
@@ -90,7 +92,8 @@ def _public_methods(cls) -> set[str]:
 
 def test_every_public_method_of_the_sql_catalog_is_on_the_protocol_and_nothing_more():
     described = set()
-    for protocol in (Catalog, RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, QueryEventLog, IdempotencyKeys):
+    for protocol in (Catalog, RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, QueryEventLog, QueryReview,
+                     IdempotencyKeys):
         described |= _public_methods(protocol)
     assert _public_methods(SqlCatalog) == described
 
@@ -132,7 +135,7 @@ def test_reads_return_frozen_values_not_database_rows(any_catalog):
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
-    assert current(any_catalog.engine) == "0013"
+    assert current(any_catalog.engine) == "0014"
 
 
 def test_the_migrations_match_the_models(any_catalog):
@@ -425,3 +428,50 @@ def test_a_query_month_is_closed_once_and_signed_off_once(any_catalog):
     assert not any_catalog.set_query_month_record(agency="379010000A", system="稅務系統", month="2026-11",
                                                   record_id="rec_2")
     assert any_catalog.query_month(agency="379010000A", system="稅務系統", month="2026-11").record_id == "rec_1"
+
+
+def test_a_system_has_one_query_reviewer_at_a_time(any_catalog):
+    any_catalog.assign_query_reviewer(agency="379010000A", system="稅務系統", username="lin", by="user:admin",
+                                      now=now())
+    any_catalog.assign_query_reviewer(agency="379010000A", system="稅務系統", username="chen", by="user:admin",
+                                      now=now())
+    any_catalog.assign_query_reviewer(agency="379010000A", system="地價系統", username="chen", by="user:admin",
+                                      now=now())
+    assert any_catalog.query_reviewer(agency="379010000A", system="稅務系統").username == "chen"
+    assert any_catalog.query_reviewer(agency="379010000A", system="其他") is None
+    assert [r.system for r in any_catalog.query_reviewers(username="chen")] == ["地價系統", "稅務系統"]
+    assert any_catalog.query_reviewers(agency="A15000000E") == []
+
+
+def test_a_flag_review_moves_through_its_states_and_is_found_by_querier(any_catalog):
+    flag = QueryFlagReview(agency="379010000A", system="稅務系統", month="2026-11", event_id="e1", kind="off-hours",
+                           sentence="下班時間查詢", querier_account="wang", state="requested", request_note="請說明",
+                           requested_by="user:chen", requested_at=now())
+    any_catalog.save_query_flag_review(flag)
+    any_catalog.save_query_flag_review(dataclasses.replace(flag, kind="repeat", querier_account="lee"))
+    answered = any_catalog.save_query_flag_review(dataclasses.replace(flag, state="answered", answer="加班處理陳情案",
+                                                                      answered_by="user:wang", answered_at=now()))
+    assert answered.answer == "加班處理陳情案" and answered.request_note == "請說明"
+    mine = any_catalog.query_flag_reviews(agency="379010000A", querier_account="wang")
+    assert [(f.kind, f.state) for f in mine] == [("off-hours", "answered")]
+    assert len(any_catalog.query_flag_reviews(agency="379010000A", system="稅務系統", month="2026-11")) == 2
+    assert [f.kind for f in any_catalog.query_flag_reviews(agency="379010000A", states=("requested",))] == ["repeat"]
+    assert any_catalog.query_flag_reviews(agency="379010000A", month="2026-10") == []
+    assert len(any_catalog.query_flag_reviews(agency=None)) == 2
+
+
+def test_a_reminder_mail_is_claimed_once_per_day(any_catalog):
+    assert any_catalog.claim_mail(day="2026-12-01", recipient="a@example.tw", topic="due", now=now())
+    assert not any_catalog.claim_mail(day="2026-12-01", recipient="a@example.tw", topic="due", now=now())
+    assert any_catalog.claim_mail(day="2026-12-02", recipient="a@example.tw", topic="due", now=now())
+    any_catalog.release_mail(day="2026-12-02", recipient="a@example.tw", topic="due")  # it could not be sent
+    assert any_catalog.claim_mail(day="2026-12-02", recipient="a@example.tw", topic="due", now=now())
+
+
+def test_a_user_has_a_name_mail_and_business_system_account(any_catalog):
+    any_catalog.add_user("wang", "scrypt$x$y", agency="379010000A", role="querier")
+    assert any_catalog.user("wang").account == "wang"
+    assert any_catalog.set_user_details("wang", full_name="王小明", email="wang@example.tw", system_account="W0123")
+    assert not any_catalog.set_user_details("nobody", full_name="", email="", system_account="")
+    user = any_catalog.user("wang")
+    assert (user.full_name, user.email, user.account) == ("王小明", "wang@example.tw", "W0123")

@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, g, redirect, request, session, 
 from werkzeug.wrappers import Response
 
 from ...access import Actor, Role, sessions
-from ...errors import UnknownForm
+from ...errors import Forbidden, UnknownForm
 from ...forms import get_form
 from ...taiwan import format_roc_short
 from ..auth import check_network
@@ -25,7 +25,9 @@ from ..context import catalog, components
 bp = Blueprint("ui", __name__)
 
 ROLE_NAMES = {Role.STAFF: "承辦人", Role.CLERK: "檔案管理人員", Role.AUDITOR: "稽核人員", Role.PROVIDER: "資料提供機關",
-              Role.ADMIN: "系統管理者", Role.SYSTEM: "業務系統"}
+              Role.ADMIN: "系統管理者", Role.SYSTEM: "業務系統", Role.QUERIER: "查調者"}
+# All a querier's pages: his own requests for a 查調者說明 (and signing out).
+QUERIER_PAGES = {"ui.my_queries", "ui.my_query_answer", "ui.logout", "ui.home"}
 PUBLIC_ENDPOINTS = {"ui.login", "ui.static"}
 # What the catalog stores in English, as the pages say it.
 STATUS_NAMES = {"active": "保存中", "disposal-requested": "已申請銷毀", "disposed": "已銷毀"}
@@ -87,7 +89,11 @@ def _require_sign_in() -> Response | None:
     if actor is None:
         return redirect(url_for("ui.login", next=request.path))
     check_network(actor)
+    if actor.role is Role.QUERIER and request.endpoint == "ui.records":
+        return redirect(url_for("ui.my_queries"))  # where signing in lands: his own page instead
+    if actor.role is Role.QUERIER and request.endpoint not in QUERIER_PAGES:
+        raise Forbidden("查調者僅能檢視並說明自己的查詢 (a querier sees only his own queries)")
     return None
 
 
-from . import admin, fill, provider, querylogs, records, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)
+from . import admin, due, fill, provider, querylogs, records, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)

@@ -21,12 +21,14 @@ from werkzeug.wrappers import Response
 
 from ...access import Actor, Role
 from ...access.tokens import create_token, revoke
-from ...access.users import create_user, lock, set_password, set_role, unlock
+from ...access.users import create_user, lock, set_details, set_password, set_role, unlock
 from ...catalog import NewAuditEvent
 from ...errors import Forbidden, InputError, ValidationFailed
 from ...forms.profile import AgencyProfile
 from ...forms.spec import problems_from
+from ...querylog.review import REVIEWER_ROLES
 from ...taiwan import is_valid_agency_code, normalize_agency_code
+from .. import querylog_steps
 from ..auth import source_ip
 from ..context import catalog, components
 from . import ROLE_NAMES, bp, check_csrf, signed_in
@@ -132,7 +134,8 @@ def user_change() -> str | Response:
     if action == "create":
         password = secrets.token_urlsafe(12)
         create_user(catalog(), username=username, password=password, agency=request.form.get("agency", ""),
-                    role=request.form.get("role", ""))
+                    role=request.form.get("role", ""), full_name=request.form.get("full_name", ""),
+                    email=request.form.get("email", ""), system_account=request.form.get("system_account", ""))
         _audit(actor, "user.create", username=username, role=request.form.get("role", ""))
         shown = {"username": username, "password": password}
     elif action == "reset":
@@ -148,6 +151,10 @@ def user_change() -> str | Response:
             raise InputError("不能停用自己的帳號 (you cannot lock yourself out)")
         lock(catalog(), username, now=components().clock.now())
         _audit(actor, "user.lock", username=username)
+    elif action == "details":
+        set_details(catalog(), username, full_name=request.form.get("full_name", ""),
+                    email=request.form.get("email", ""), system_account=request.form.get("system_account", ""))
+        _audit(actor, "user.details", username=username)
     elif action == "role":
         set_role(catalog(), username, request.form.get("role", ""))
         _audit(actor, "user.role", username=username, role=request.form.get("role", ""))
@@ -189,3 +196,27 @@ def token_change() -> str:
         raise InputError("請選擇要進行的動作 (choose an action)")
     return render_template("tokens.html", tokens=catalog().tokens(), roles=ROLES, now=service.clock.now(),
                            shown=shown, done=action)
+
+
+# --- the 查核人員 of each business system ----------------------------------------------------------
+
+@bp.get("/admin/query-reviewers")
+def query_reviewers() -> str:
+    _admin()
+    return render_template("query_reviewers.html", assignments=catalog().query_reviewers(),
+                           people=[u for u in catalog().users() if u.role in REVIEWER_ROLES])
+
+
+@bp.post("/admin/query-reviewers")
+def query_reviewer_assign() -> str:
+    """Assign a system's 查核人員 (refused, with the reason on the page, for one of its queriers)."""
+    check_csrf()
+    actor = _admin()
+    g.error_page = "query_reviewers.html"
+    g.query_reviewers_page = {"assignments": catalog().query_reviewers(),
+                              "people": [u for u in catalog().users() if u.role in REVIEWER_ROLES],
+                              "values": dict(request.form)}
+    agency = normalize_agency_code(request.form.get("agency", ""))
+    assigned = querylog_steps.assign(actor, agency, request.form.get("system", ""), request.form.get("username", ""))
+    return render_template("query_reviewers.html", assignments=catalog().query_reviewers(),
+                           people=[u for u in catalog().users() if u.role in REVIEWER_ROLES], done=assigned)

@@ -8,6 +8,7 @@ passes an unapproved querier, …) comes back on the page with the reasons in a 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import g, redirect, render_template, request, url_for
@@ -16,14 +17,18 @@ from werkzeug.wrappers import Response
 from ...access import Actor, Role
 from ...catalog import NewAuditEvent
 from ...errors import FieldProblem, Forbidden, InputError
-from ...taiwan import normalize_agency_code
+from ...querylog import review as reviewing
+from ...querylog.anomalies import KIND_NAMES
+from ...querylog.review import DECIDED, STATE_NAMES, VERDICTS
+from ...taiwan import TAIPEI, format_roc_short, normalize_agency_code
 from .. import querylog_steps as steps
 from ..auth import source_ip
-from ..context import catalog
+from ..context import catalog, components
 from . import bp, check_csrf, signed_in
 from .fields import message
 
 REVIEWERS = (Role.STAFF, Role.AUDITOR, Role.CLERK, Role.ADMIN)
+
 
 
 def _agency(actor: Actor) -> str:
@@ -44,25 +49,43 @@ def query_logs() -> Response | str:
     if system and month:
         return redirect(url_for("ui.query_log", system=system, month=month,
                                 **({"agency": request.args["agency"]} if request.args.get("agency") else {})))
-    return render_template("query_logs.html")
+    agency = actor.agency if not actor.sees_all_agencies else None
+    assignments = catalog().query_reviewers(agency=agency) if agency else catalog().query_reviewers()
+    now = components().clock.now().astimezone(TAIPEI)
+    last_month = now.replace(day=1) - timedelta(days=1)
+    return render_template("query_logs.html", assignments=assignments, last_month=f"{last_month:%Y-%m}")
 
 
 def _page(actor: Actor, agency: str, system: str, month: str, **extra: Any) -> dict[str, Any]:
     found = steps.month(agency, system, month)
     term = request.args.get("q", "").strip()
-    flagged_ids = [f.event_id for f in found.flags]
+    show = request.args.get("show", "").strip()
+    flags = reviewing.reviewed_flags(catalog(), found)
     flags_by_event: dict[str, list[str]] = {}
+    kinds_by_event: dict[str, set[str]] = {}
     for flag in found.flags:
-        flags_by_event.setdefault(flag.event_id, []).append(f"[{flag.kind}] {flag.sentence}")
+        flags_by_event.setdefault(flag.event_id, []).append(f"{KIND_NAMES[flag.kind]}：{flag.sentence}")
+        kinds_by_event.setdefault(flag.event_id, set()).add(flag.kind)
     rows = [{"id": e.event_id, "at": e.at, "data": e.data, "flags": flags_by_event.get(e.event_id, [])}
             for e in found.events]
     if term:
         rows = [r for r in rows if term in str(r["data"])]
+    if show == "flagged":
+        rows = [r for r in rows if r["flags"]]
+    elif show in KIND_NAMES:
+        rows = [r for r in rows if show in kinds_by_event.get(r["id"], ())]
     rows.sort(key=lambda r: (not r["flags"], r["at"]))  # flagged first
     closed = catalog().query_month(agency=agency, system=system, month=month)
+    assigned = catalog().query_reviewer(agency=agency, system=system)
+    reviewer = catalog().user(assigned.username) if assigned else None
+    is_reviewer = assigned is not None and actor.id == f"user:{assigned.username}"
     return {"agency": agency, "system": system, "month": month, "found": found, "rows": rows[:1000],
-            "shown": min(len(rows), 1000), "matching": len(rows), "q": term, "flagged": len(set(flagged_ids)),
-            "closed": closed, "may_close": actor.role in (Role.STAFF, Role.ADMIN), "describe": _describe, **extra}
+            "shown": min(len(rows), 1000), "matching": len(rows), "q": term, "show": show,
+            "flagged": len(flags_by_event), "flags": flags, "undecided": sum(f.state not in DECIDED for f in flags),
+            "closed": closed, "may_close": actor.role in (Role.STAFF, Role.AUDITOR, Role.ADMIN),
+            "reviewer": reviewer, "is_reviewer": is_reviewer, "kind_names": KIND_NAMES, "state_names": STATE_NAMES,
+            "reviewing": is_reviewer and closed is not None and not closed.record_id, "describe": _describe,
+            "today": format_roc_short(components().clock.now().astimezone(TAIPEI).date()), **extra}
 
 
 def _describe(problem: dict[str, str]) -> str:
@@ -89,17 +112,48 @@ def query_log_action(system: str, month: str) -> Response:
     g.query_log_page = _page(actor, agency, system, month, review_values=dict(request.form))
     g.error_page = "query_log.html"  # a refusal is shown on the month's page (web/errors.py)
     action = request.form.get("action", "")
+    event_id, kind, note = (request.form.get(k, "").strip() for k in ("event_id", "kind", "note"))
+    g.flag_error = (event_id, kind)  # a refused step's error is shown beside that flag's field
     if action == "close":
         steps.close(actor, agency, system, month)
+    elif action == "request":
+        steps.request_explanation(actor, agency, system, month, event_id, kind, note)
+    elif action in VERDICTS:
+        steps.decide(actor, agency, system, month, event_id, kind, action, note)
     elif action == "sign-off":
         review: dict[str, Any] = {"result": request.form.get("result", ""),
                                   "explanation": request.form.get("explanation", "").strip(),
-                                  "reviewer": {"name": request.form.get("reviewer_name", "").strip(),
-                                               "title": request.form.get("reviewer_title", "").strip()},
+                                  "reviewer": {"title": request.form.get("reviewer_title", "").strip()},
                                   "reviewed_on": request.form.get("reviewed_on", "").strip()}
         record_id, _ = steps.sign_off(actor, agency, system, month, review)
         return redirect(url_for("ui.record", record_id=record_id), code=303)
     else:
         raise InputError("請選擇動作 (choose an action)")
     return redirect(url_for("ui.query_log", system=system, month=month,
-                            **({"agency": agency} if actor.sees_all_agencies else {})), code=303)
+                            **({"agency": agency} if actor.sees_all_agencies else {}),
+                            _anchor=f"flag-{event_id}-{kind}" if event_id else None), code=303)
+
+
+# --- the querier's own page -------------------------------------------------------------------
+
+@bp.get("/my-queries")
+def my_queries() -> str:
+    """The requests for a 查調者說明 about the signed-in person's own queries — nobody else's."""
+    actor = signed_in()
+    return render_template("my_queries.html", requests=steps.my_requests(actor), kind_names=KIND_NAMES,
+                           state_names=STATE_NAMES, user=reviewing.person(catalog(), actor))
+
+
+@bp.post("/my-queries")
+def my_query_answer() -> Response:
+    check_csrf()
+    actor = signed_in()
+    form = request.form
+    g.error_page = "my_queries.html"
+    g.my_queries_page = {"requests": steps.my_requests(actor), "kind_names": KIND_NAMES, "state_names": STATE_NAMES,
+                         "user": reviewing.person(catalog(), actor), "answering": (form.get("event_id", ""),
+                                                                                   form.get("kind", "")),
+                         "values": dict(form)}
+    steps.answer(actor, actor.agency, form.get("system", ""), form.get("month", ""), form.get("event_id", ""),
+                 form.get("kind", ""), form.get("answer", ""))
+    return redirect(url_for("ui.my_queries", answered=1), code=303)

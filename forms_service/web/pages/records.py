@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from ...access import Role
 from ...archive import pick_version
 from ...catalog import NewAuditEvent, Record, RecordFilter, Version
 from ...errors import NotFound
@@ -39,6 +40,8 @@ def _back_to_state_a_purpose() -> Response | None:
 
 @bp.get("/")
 def home() -> Response:
+    if signed_in().role is Role.QUERIER:
+        return redirect(url_for("ui.my_queries"))
     return redirect(url_for("ui.records"))
 
 

@@ -1,0 +1,1 @@
+"""Telling people what is due: reminder digests by mail (SMTP)."""

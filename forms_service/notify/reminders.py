@@ -1,0 +1,76 @@
+"""The daily reminder digest: each person with something due gets one mail a day listing it,
+overdue first — the 查核人員 his months to sign off and feeds that went quiet, the querier the
+explanations asked of him.  A person without an e-mail address is skipped (the pages and
+``forms-service due`` still show it).  Each (day, person) is claimed in the catalog before sending,
+so several processes send it once; a mail that fails is given back and tried at the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from ..catalog import AccessCatalog, QueryReview
+from ..clock import Clock
+from ..errors import MailFailed
+from ..querylog.due import DueItem
+from ..taiwan import TAIPEI
+
+TOPIC = "due-digest"
+KIND_NAMES = {"monthly-review": "每月查核", "explanation": "查調者說明", "no-events": "未收到查詢事件"}
+
+
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+@dataclass
+class ReminderResult:
+    sent: list[str] = field(default_factory=list)      # addresses
+    already: list[str] = field(default_factory=list)   # sent today by another run
+    no_address: list[str] = field(default_factory=list)  # user names without an e-mail
+    failed: list[str] = field(default_factory=list)    # "address: why"
+
+
+class ReminderCatalog(QueryReview, AccessCatalog, Protocol):
+    """What sending reminders reads and writes."""
+
+
+def digest(items: list[DueItem], today: date) -> str:
+    lines = ["以下事項待辦（規範六(四)2 每月查詢紀錄查核）：", ""]
+    for item in items:
+        state = "已逾期" if item.overdue(today) else "期限"
+        lines.append(f"- [{KIND_NAMES.get(item.kind, item.kind)}] {item.title}（{state} {item.due_on.isoformat()}）")
+    lines += ["", "請登入商工資料表單典藏辦理（查詢紀錄查核、我的查詢說明）。", "此信由系統自動寄送，請勿回覆。"]
+    return "\n".join(lines) + "\n"
+
+
+def send_reminders(catalog: ReminderCatalog, mailer: Mailer, items: Iterable[DueItem], *,
+                   clock: Clock) -> ReminderResult:
+    today = clock.now().astimezone(TAIPEI).date()
+    by_person: dict[str, list[DueItem]] = {}
+    for item in items:
+        for username in item.remind:
+            by_person.setdefault(username, []).append(item)
+    result = ReminderResult()
+    for username, theirs in sorted(by_person.items()):
+        user = catalog.user(username)
+        if user is None or not user.email:
+            result.no_address.append(username)
+            continue
+        day = today.isoformat()
+        if not catalog.claim_mail(day=day, recipient=user.email, topic=TOPIC, now=clock.now()):
+            result.already.append(user.email)
+            continue
+        overdue = sum(i.overdue(today) for i in theirs)
+        subject = f"商工資料查詢紀錄查核：{len(theirs)} 項待辦" + (f"（{overdue} 項已逾期）" if overdue else "")
+        try:
+            mailer.send(user.email, subject, digest(theirs, today))
+        except MailFailed as err:
+            catalog.release_mail(day=day, recipient=user.email, topic=TOPIC)
+            result.failed.append(f"{user.email}: {err.message}")
+            continue
+        result.sent.append(user.email)
+    return result

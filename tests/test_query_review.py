@@ -143,6 +143,8 @@ def test_the_pages_ask_answer_judge_and_sign_off_with_errors_beside_the_field(cl
     listed = month[month.index("查詢紀錄（有標記者在前）"):]
     assert "陳美玲" in month and listed.index("tp-lee") < listed.index("tp-wang")  # the flagged query first
     assert "非核准使用者：" in listed and "[unapproved-user]" not in listed
+    only_repeats = client.get(f"{page}?show=repeat").data.decode()
+    assert "0 筆" in only_repeats and "3 筆" in month  # the filter by kind
     assert client.post(page, data={"csrf": csrf, "action": "close"}).status_code == 303
     flag = {"csrf": csrf, "event_id": "e2", "kind": "unapproved-user"}
     refused = client.post(page, data={**flag, "action": "violation", "note": ""})

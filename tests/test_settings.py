@@ -27,6 +27,11 @@ def test_environment_overrides_the_toml_file(tmp_path):
     ({"FORMS_S3_ENDPOINT": "s3.example:9000"}, "FORMS_S3_ACCESS_KEY"),
     ({"FORMS_S3_SECURE": "perhaps"}, "FORMS_S3_SECURE"),
     ({"FORMS_SIGNER_PKCS12": "/nonexistent.p12"}, "FORMS_SIGNER_PKCS12"),
+    ({"FORMS_SMTP_HOST": "mail.example.tw"}, "FORMS_SMTP_FROM"),
+    ({"FORMS_SMTP_HOST": "m", "FORMS_SMTP_FROM": "f@x.tw", "FORMS_SMTP_SSL": "true", "FORMS_SMTP_STARTTLS": "true"},
+     "FORMS_SMTP_STARTTLS"),
+    ({"FORMS_REMINDER_HOUR": "25"}, "FORMS_REMINDER_HOUR"),
+    ({"FORMS_QUERY_LOG_REVIEW_DAYS": "0"}, "FORMS_QUERY_LOG_REVIEW_DAYS"),
 ])
 def test_a_bad_setting_fails_with_a_sentence_naming_it(env, names):
     with pytest.raises(ConfigError, match=names):

@@ -152,9 +152,11 @@ class SqlCatalog:
     @does("read the record")
     def get_record(self, record_id: str, *, agency: str | None = None) -> Record | None:
         with self._sessions() as s:
-            # One joined query rather than one per relationship: every retrieval starts here.
+            # Versions and their revisions joined (a few rows: every retrieval starts here); the
+            # subjects in a second query — joined, a 附件5 of 10,000 統一編號 would repeat the record's
+            # row (its whole input) 10,000 times.
             query = select(RecordRow).options(
-                joinedload(RecordRow.versions).joinedload(VersionRow.revisions), joinedload(RecordRow.subjects),
+                joinedload(RecordRow.versions).joinedload(VersionRow.revisions), selectinload(RecordRow.subjects),
             ).where(RecordRow.id == record_id)
             if agency is not None:
                 query = query.where(_agency_clause(agency))

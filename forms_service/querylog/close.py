@@ -24,8 +24,8 @@ from ..catalog import NewAuditEvent, QueryEvent, QueryEventLog, QueryFlagReview,
 from ..clock import Clock
 from ..errors import Conflict, InputError, SigningFailed, StorageFailed
 from ..taiwan import TAIPEI
-from .anomalies import KIND_NAMES, Flag, Thresholds
-from .month import month_bounds, month_of_queries
+from .anomalies import KIND_NAMES, Flag
+from .month import MonthOfQueries, month_bounds
 
 FORMAT = "forms-service-query-month/1"
 
@@ -115,12 +115,11 @@ def close_due_months(log: QueryEventLog, store: ObjectStore, *, sign: Callable[[
     return closed
 
 
-def register_input(log: QueryEventLog, records: RecordCatalog, *, agency: str, unit_name: str, system: str,
-                   month: str, review: dict[str, Any], thresholds: Thresholds,
+def register_input(records: RecordCatalog, found: MonthOfQueries, *, unit_name: str, review: dict[str, Any],
                    reviews: dict[tuple[str, str], QueryFlagReview] | None = None) -> dict[str, Any]:
     """The 附件5 input of a closed month: every event an entry, its flags and their verdicts in the
     note, the querier's 查調者說明 as the entry's explanation."""
-    found = month_of_queries(log, records, agency=agency, system=system, month=month, thresholds=thresholds)
+    agency, system, month = found.agency, found.system, found.month
     flags: dict[str, list[Flag]] = {}
     for flag in found.flags:
         flags.setdefault(flag.event_id, []).append(flag)

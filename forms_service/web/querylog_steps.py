@@ -101,8 +101,7 @@ def sign_off(actor: Actor, agency: str, system: str, month_: str, review: dict[s
         review["reviewed_on"] = service.clock.now().astimezone(TAIPEI).date().isoformat()
     profile = catalog().agency_profile(agency)
     unit_name = profile.data.get("name", "") if profile else ""
-    data = register_input(catalog(), catalog(), agency=agency, unit_name=unit_name, system=system, month=month_,
-                          review=review, thresholds=thresholds_from(service.settings),
+    data = register_input(catalog(), found, unit_name=unit_name, review=review,
                           reviews={(f.flag.event_id, f.flag.kind): f.review for f in flags if f.review is not None})
     spec, form = service.producer.validate("annex5-query-log", data)
     check_related(catalog(), spec, form, agency=None if actor.role is Role.ADMIN else actor.agency)

@@ -74,6 +74,13 @@ _remember_readable_outlines()
 
 def conform(pdf: bytes) -> tuple[bytes, dict[str, Any]]:
     """The document as validated PDF/A-2b, and the checker's verdict; ``ConversionFailed`` if not."""
+    written = write(pdf)
+    return written, check(written)
+
+
+def write(pdf: bytes) -> bytes:
+    """The converted document as pikepdf writes it for PDF/A-2b (not yet judged: ``check`` judges
+    these very bytes, which are what gets signed)."""
     try:
         document = pikepdf.open(io.BytesIO(pdf))
     except pikepdf.PdfError as err:
@@ -84,25 +91,31 @@ def conform(pdf: bytes) -> tuple[bytes, dict[str, Any]]:
         action = document.Root.get("/OpenAction")
         if isinstance(action, pikepdf.Array):  # a destination (open at a page), not an action to run
             del document.Root["/OpenAction"]
-        try:
-            out, report = _checked(document)
-        except pdfa.PdfaError:
-            # The checker counts any warning raised while it parses a content stream as a fault of
-            # the stream, and ``warnings.catch_warnings`` is process-wide: a warning from another
-            # thread (an unclosed socket collected meanwhile) fails a good document.  A real fault
-            # fails every time, so a second verdict decides.
-            gc.collect()
-            try:
-                out, report = _checked(document)
-            except pdfa.PdfaError as err:
-                first = str(err).splitlines()[:3]
-                raise ConversionFailed("the converted document is not PDF/A-2b: " + " / ".join(first)) from err
-    return out.getvalue(), {"flavour": "PDF/A-2b", "verdict": report.verdict,
-                            "checked_by": f"pikepdf {pikepdf.__version__}"}
+        out = io.BytesIO()
+        document.save(out, **_save_kwargs())
+    return out.getvalue()
 
 
-def _checked(document: pikepdf.Pdf) -> tuple[io.BytesIO, Any]:
-    out = io.BytesIO()
+def check(written: bytes) -> dict[str, Any]:
+    """The checker's verdict on bytes from ``write``; ``ConversionFailed`` unless they pass.
+
+    A module-level function of bytes in and a dict out, so that a long document can be checked in
+    another process while it is signed (``produce/producer.py``)."""
+    report = pdfa.validate_written(io.BytesIO(written), FLAVOUR, save_kwargs=_save_kwargs())
+    if report.verdict != "pass":
+        # The checker counts any warning raised while it parses a content stream as a fault of
+        # the stream, and ``warnings.catch_warnings`` is process-wide: a warning from another
+        # thread (an unclosed socket collected meanwhile) fails a good document.  A real fault
+        # fails every time, so a second verdict decides.
+        gc.collect()
+        report = pdfa.validate_written(io.BytesIO(written), FLAVOUR, save_kwargs=_save_kwargs())
+        if report.verdict != "pass":
+            first = str(pdfa.PdfaError(report)).splitlines()[:3]
+            raise ConversionFailed("the converted document is not PDF/A-2b: " + " / ".join(first))
+    return {"flavour": "PDF/A-2b", "verdict": report.verdict, "checked_by": f"pikepdf {pikepdf.__version__}"}
+
+
+def _save_kwargs() -> dict[str, Any]:
     # Without object streams, as LibreOffice wrote it: pyHanko's modification analysis, run at every
     # signature and every verification, reads objects from a stream ~40% slower; the file is ~8% larger.
-    return out, pdfa.save(document, out, FLAVOUR, repair=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    return dict(pdfa.resolve_save_kwargs(FLAVOUR, object_stream_mode=pikepdf.ObjectStreamMode.disable))

@@ -17,9 +17,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from ..convert import Converter
 from ..forms import FormSpec, RenderOptions, get_form
 from ..forms.types import FormModel
+from . import pdfa
 from .chunked import balanced_chunk_size, produce_chunked
 from .glyphs import check_values, template_faces
-from .pdfa import conform
+from .pdfa_checks import PARALLEL_CHECK_PAGES, checks
 from .render import render_docx
 from .signer import DocumentSigner
 from .templates import TemplateSource
@@ -72,13 +73,30 @@ class Producer:
         return self.produce_validated(spec, form, caller=caller)
 
     def produce_validated(self, spec: FormSpec, form: FormModel, *, caller: str = "") -> Produced:
-        """The signed PDF; ``caller`` (who asked) takes its turn at the converter with the others."""
-        pdf, pdfa_verdict = conform(self._convert(spec, form, caller))
+        """The signed PDF; ``caller`` (who asked) takes its turn at the converter with the others.
+
+        A long document's PDF/A check runs in another process while the same bytes are signed:
+        each takes seconds at hundreds of pages, and the signature is returned only once the check
+        has passed (a failure leaves nothing but the error)."""
+        pdf = pdfa.write(self._convert(spec, form, caller))
+        pages = page_count(pdf)
         owner = spec.owner(form)
-        signed = self.signer.sign(pdf, field_name="Signature1", reason=f"{spec.annex} {spec.title}",
-                                  location=owner.name, stamp_role="簽署人", stamp_agency=owner.name)
-        return Produced(spec, form, signed.pdf, hashlib.sha256(signed.pdf).hexdigest(), page_count(pdf),
-                        signed.report, pdfa_verdict)
+
+        def sign() -> Any:
+            return self.signer.sign(pdf, field_name="Signature1", reason=f"{spec.annex} {spec.title}",
+                                    location=owner.name, stamp_role="簽署人", stamp_agency=owner.name)
+
+        if pages < PARALLEL_CHECK_PAGES:
+            pdfa_verdict = pdfa.check(pdf)
+            signed = sign()
+        else:
+            checking = checks.submit(pdf)
+            try:
+                signed = sign()
+            finally:
+                pdfa_verdict = checking.result()  # raises ConversionFailed: nothing is returned
+        return Produced(spec, form, signed.pdf, hashlib.sha256(signed.pdf).hexdigest(), pages, signed.report,
+                        pdfa_verdict)
 
     def preview(self, spec: FormSpec, form: FormModel, *, caller: str = "") -> bytes:
         """The filled form as an unsigned PDF, to look at before signing (never stored)."""

@@ -163,3 +163,24 @@ def test_a_mail_server_down_is_a_clear_failure_and_the_mail_goes_later(fake_comp
     finally:
         controller.stop()
     json.dumps([m["To"] for m in inbox.messages])
+
+
+def test_the_cli_assigns_a_systems_reviewer_and_refuses_a_querier(runner):
+    from forms_service.components import open_catalog
+    from forms_service.settings import Settings
+
+    created = runner("users", "create", "--username", "mei", "--agency", AGENCY, "--role", "auditor",
+                     "--password", "correct horse battery", "--name", "陳美玲", "--account", "tp-mei")
+    assert created.exit_code == 0
+    runner("users", "create", "--username", "lin", "--agency", AGENCY, "--role", "staff",
+           "--password", "correct horse battery", "--account", "tp-lin")
+    catalog = open_catalog(Settings.load(environ={}, data_dir=runner.data_dir))
+    now = datetime.now(timezone.utc)
+    catalog.add_query_events([_event("稅務系統", "x1", now, "tp-lin")], by="t", now=now)
+    catalog.close()
+    assigned = runner("query-log", "assign", "--agency", AGENCY, "--system", "稅務系統", "--user", "mei")
+    assert assigned.exit_code == 0 and "查核人員 mei" in assigned.output
+    refused = runner("query-log", "assign", "--agency", AGENCY, "--system", "稅務系統", "--user", "lin")
+    assert refused.exit_code == 2 and "queried" in refused.output
+    unknown = runner("query-log", "assign", "--agency", AGENCY, "--system", "稅務系統", "--user", "nobody")
+    assert unknown.exit_code == 2 and "no user 'nobody'" in unknown.output

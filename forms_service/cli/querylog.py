@@ -114,25 +114,16 @@ def close_due() -> None:
 @click.option("--user", "username", required=True, help="the person (user name) who checks its queries monthly")
 def assign(agency: str, system: str, username: str) -> None:
     """Make USER the system's 查核人員 — refused for one of its queriers in a month not yet signed off."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timezone
 
     from ..access import LOCAL_OPERATOR
     from ..access.tokens import require_agency_code
-    from ..querylog.month import month_bounds
-    from ..querylog.review import assign_reviewer
-    from ..taiwan import TAIPEI
+    from ..querylog.review import assign_reviewer, unsigned_recent_events
 
     agency = require_agency_code(agency)
     now = datetime.now(timezone.utc)
     with catalog_only(load_settings()) as catalog:
-        local = now.astimezone(TAIPEI)
-        recent = []
-        for when in (local, local.replace(day=1) - timedelta(days=1)):
-            label = f"{when:%Y-%m}"
-            closed = catalog.query_month(agency=agency, system=system.strip(), month=label)
-            if closed is None or not closed.record_id:
-                recent += catalog.query_events(agency=agency, system=system.strip(), start=month_bounds(label)[0],
-                                               end=month_bounds(label)[1])
+        recent = unsigned_recent_events(catalog, agency=agency, system=system.strip(), now=now)
         assigned = assign_reviewer(catalog, agency=agency, system=system, username=username, actor=LOCAL_OPERATOR,
                                    now=now, recent=recent, audit=catalog.audit)
     click.echo(f"{assigned.agency} / {assigned.system}: 查核人員 {assigned.username}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from ..access import Actor, Role
@@ -28,8 +28,9 @@ from ..catalog import (
     User,
 )
 from ..errors import Conflict, Forbidden, InputError, NotFound
+from ..taiwan import TAIPEI
 from .anomalies import Flag
-from .month import MonthOfQueries
+from .month import MonthOfQueries, month_bounds
 
 # People of the agency who may be assigned as a system's 查核人員.
 REVIEWER_ROLES = (Role.AUDITOR, Role.STAFF, Role.CLERK)
@@ -88,6 +89,20 @@ def queriers(events: Iterable[QueryEvent]) -> tuple[set[str], set[str]]:
 def queried(user: User, events: Iterable[QueryEvent]) -> bool:
     accounts, names = queriers(events)
     return user.account in accounts or bool(user.full_name and user.full_name in names)
+
+
+def unsigned_recent_events(log: QueryEventLog, *, agency: str, system: str, now: datetime) -> list[QueryEvent]:
+    """The queries of ``now``'s month and the one before, unless signed off: a 查核人員 assigned
+    now reviews them, so none of their queriers may be assigned."""
+    local = now.astimezone(TAIPEI)
+    events: list[QueryEvent] = []
+    for when in (local, local.replace(day=1) - timedelta(days=1)):
+        label = f"{when.year:04d}-{when.month:02d}"
+        closed = log.query_month(agency=agency, system=system, month=label)
+        if closed is None or not closed.record_id:
+            start, end = month_bounds(label)
+            events += log.query_events(agency=agency, system=system, start=start, end=end)
+    return events
 
 
 def assign_reviewer(catalog: ReviewCatalog, *, agency: str, system: str, username: str, actor: Actor, now: datetime,

@@ -5,16 +5,15 @@ flag, and sign a closed month off as its 附件5."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
 from typing import Any
 
 from ..access import Actor, Role
 from ..archive.related import check_related
-from ..catalog import QueryEvent, QueryFlagReview, QueryMonth, QueryReviewer
+from ..catalog import QueryFlagReview, QueryMonth, QueryReviewer
 from ..errors import Forbidden, InputError
 from ..querylog import review as reviewing
 from ..querylog.close import close_month, register_input
-from ..querylog.month import MonthOfQueries, month_bounds, month_of_queries, thresholds_from
+from ..querylog.month import MonthOfQueries, month_of_queries, thresholds_from
 from ..taiwan import TAIPEI
 from .auth import source_ip
 from .context import catalog, components
@@ -35,23 +34,11 @@ def close(actor: Actor, agency: str, system: str, month_: str) -> QueryMonth:
                        audit=catalog().audit)
 
 
-def unsigned_months_events(agency: str, system: str) -> list[QueryEvent]:
-    """The queries of this month and the last, unless signed off: a 查核人員 assigned now reviews them."""
-    now = components().clock.now().astimezone(TAIPEI)
-    events: list[QueryEvent] = []
-    for when in (now, now.replace(day=1) - timedelta(days=1)):
-        label = f"{when.year:04d}-{when.month:02d}"
-        closed = catalog().query_month(agency=agency, system=system, month=label)
-        if closed is None or not closed.record_id:
-            start, end = month_bounds(label)
-            events += catalog().query_events(agency=agency, system=system, start=start, end=end)
-    return events
-
-
 def assign(actor: Actor, agency: str, system: str, username: str) -> QueryReviewer:
+    now = components().clock.now()
+    recent = reviewing.unsigned_recent_events(catalog(), agency=agency, system=system.strip(), now=now)
     return reviewing.assign_reviewer(catalog(), agency=agency, system=system, username=username, actor=actor,
-                                     now=components().clock.now(), recent=unsigned_months_events(agency, system),
-                                     audit=catalog().audit)
+                                     now=now, recent=recent, audit=catalog().audit)
 
 
 def request_explanation(actor: Actor, agency: str, system: str, month_: str, event_id: str, kind: str,

@@ -144,14 +144,15 @@ class Components:
         return sign_detached(self.signer.signer(), data, tsa_url=self.signing.tsa_url)
 
     def due_items(self, *, agency: str | None = None, within: int | None = None) -> list[Any]:
-        """What the query check owes now (``querylog/due.py``), overdue first."""
-        from .querylog.due import query_log_due
+        """What is due now (``connections/due.py``: the monthly query check's and the connections'),
+        overdue first."""
+        from .connections.due import all_due
         from .taiwan import TAIPEI
 
-        return query_log_due(self.require_archive()[1], today=self.clock.now().astimezone(TAIPEI).date(),
-                             close_days=self.settings.query_log_close_days,
-                             review_days=self.settings.query_log_review_days,
-                             explain_days=self.settings.query_log_explain_days, agency=agency, within=within)
+        s = self.settings
+        return all_due(self.require_archive()[1], today=self.clock.now().astimezone(TAIPEI).date(),
+                       close_days=s.query_log_close_days, review_days=s.query_log_review_days,
+                       explain_days=s.query_log_explain_days, agency=agency, within=within)
 
     @property
     def mailer(self) -> Any:

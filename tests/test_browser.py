@@ -429,3 +429,19 @@ def test_a_month_is_reviewed_from_flag_to_explanation_to_signed_register(page: P
     page.get_by_role("button", name="簽核並產生附件5").click()
     expect(page.get_by_role("heading", name=re.compile("附件5 商工登記資料查詢紀錄登記表"))).to_be_visible()
     expect(page.locator(".badge.ok").first).to_have_text("有效")
+
+
+def test_a_connection_page_shows_its_records_state_and_what_it_owes(page: Page, site, components):
+    """The agency's connections, one opened: its parties, 使用期限, state and timeline."""
+    application = _application(site, components)
+    url, _ = site
+    sign_in(page, url, "sara")
+    page.get_by_role("link", name="介接案").click()
+    expect(page.get_by_role("heading", name="介接案")).to_be_visible()
+    page.get_by_role("link", name="稅務資料整合查詢系統").first.click()
+    expect(page.get_by_role("heading", name="稅務資料整合查詢系統")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("申請介接單位"))).to_contain_text("臺北市政府財政局")
+    expect(page.locator("table").nth(1)).to_contain_text("附件1 新申請")
+    expect(page.get_by_role("link", name=application).first).to_be_visible()
+    assert axe_violations(page) == []
+    shoot(page, "connection")

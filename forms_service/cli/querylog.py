@@ -32,6 +32,7 @@ def import_events(csv_file: Path, agency: str, system: str) -> None:
     from ..clock import SystemClock
     from ..querylog.csv_import import CsvProblem, read_rows
     from ..querylog.events import ingest
+    from ..querylog.month import connection_of
 
     agency = require_agency_code(agency)
     try:
@@ -48,9 +49,11 @@ def import_events(csv_file: Path, agency: str, system: str) -> None:
     with catalog_only(load_settings()) as catalog, click.progressbar(
             length=len(rows), label=f"{csv_file.name} → {agency} / {system}", file=sys.stderr,
     ) as bar:
+        connection = connection_of(catalog, agency=agency, system=system.strip())
         for start in range(0, len(rows), BATCH):
             batch = rows[start:start + BATCH]
-            result = ingest(catalog, operator, [event for _, event in batch], clock=SystemClock())
+            result = ingest(catalog, operator, [event for _, event in batch], clock=SystemClock(),
+                            terminated_on=connection.terminated_on if connection else None)
             accepted += len(result.accepted)
             duplicates += len(result.duplicates)
             for item in result.refused:
@@ -136,22 +139,21 @@ def assign(agency: str, system: str, username: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one item a line")
 @click.option("--mail", is_flag=True, help="also send today's reminder digests now (FORMS_SMTP_*)")
 def due(agency: str, within: int | None, as_json: bool, mail: bool) -> None:
-    """What is due — months of queries to sign off, explanations asked for, systems that went quiet —
-    overdue first.  Exit 1 if anything is overdue (for monitoring)."""
+    """What is due — renewals, yearly reviews, months of queries to sign off, explanations asked for,
+    systems that went quiet — overdue first.  Exit 1 if anything is overdue (for monitoring)."""
     import json
     from datetime import datetime, timezone
 
     from ..access.tokens import require_agency_code
-    from ..querylog.due import query_log_due
+    from ..connections.due import all_due
     from ..taiwan import TAIPEI
 
     settings = load_settings()
     today = datetime.now(timezone.utc).astimezone(TAIPEI).date()
     with catalog_only(settings) as catalog:
-        items = query_log_due(catalog, today=today, close_days=settings.query_log_close_days,
-                              review_days=settings.query_log_review_days,
-                              explain_days=settings.query_log_explain_days,
-                              agency=require_agency_code(agency) if agency else None, within=within)
+        items = all_due(catalog, today=today, close_days=settings.query_log_close_days,
+                        review_days=settings.query_log_review_days, explain_days=settings.query_log_explain_days,
+                        agency=require_agency_code(agency) if agency else None, within=within)
         for item in items:
             if as_json:
                 click.echo(json.dumps(item.as_dict(), ensure_ascii=False))

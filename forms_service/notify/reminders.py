@@ -19,7 +19,8 @@ from ..querylog.due import DueItem
 from ..taiwan import TAIPEI
 
 TOPIC = "due-digest"
-KIND_NAMES = {"monthly-review": "每月查核", "explanation": "查調者說明", "no-events": "未收到查詢事件"}
+KIND_NAMES = {"monthly-review": "每月查核", "explanation": "查調者說明", "no-events": "未收到查詢事件",
+              "renewal": "使用期限屆滿", "yearly-review": "年度稽核"}
 
 
 class Mailer(Protocol):
@@ -39,11 +40,12 @@ class ReminderCatalog(QueryReview, AccessCatalog, Protocol):
 
 
 def digest(items: list[DueItem], today: date) -> str:
-    lines = ["以下事項待辦（規範六(四)2 每月查詢紀錄查核）：", ""]
+    lines = ["以下事項待辦（使用商工資料資通安全管理規範）：", ""]
     for item in items:
         state = "已逾期" if item.overdue(today) else "期限"
         lines.append(f"- [{KIND_NAMES.get(item.kind, item.kind)}] {item.title}（{state} {item.due_on.isoformat()}）")
-    lines += ["", "請登入商工資料表單典藏辦理（查詢紀錄查核、我的查詢說明）。", "此信由系統自動寄送，請勿回覆。"]
+    lines += ["", "請登入商工資料表單典藏辦理（待辦事項、查詢紀錄查核、我的查詢說明）。",
+              "此信由系統自動寄送，請勿回覆。"]
     return "\n".join(lines) + "\n"
 
 
@@ -65,7 +67,7 @@ def send_reminders(catalog: ReminderCatalog, mailer: Mailer, items: Iterable[Due
             result.already.append(user.email)
             continue
         overdue = sum(i.overdue(today) for i in theirs)
-        subject = f"商工資料查詢紀錄查核：{len(theirs)} 項待辦" + (f"（{overdue} 項已逾期）" if overdue else "")
+        subject = f"商工資料使用：{len(theirs)} 項待辦" + (f"（{overdue} 項已逾期）" if overdue else "")
         try:
             mailer.send(user.email, subject, digest(theirs, today))
         except MailFailed as err:

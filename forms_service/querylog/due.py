@@ -117,6 +117,11 @@ def query_log_due(catalog: DueCatalog, *, today: date, close_days: int, review_d
                              remind=_people_with_account(catalog, request.agency, request.querier_account)))
     if within is not None:
         items = [i for i in items if i.due_on <= today + timedelta(days=within)]
+    return sort_due(items, today)
+
+
+def sort_due(items: list[DueItem], today: date) -> list[DueItem]:
+    """Overdue first, then by date."""
     return sorted(items, key=lambda i: (not i.overdue(today), i.due_on, i.kind, i.system))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -159,13 +159,31 @@ def _in_open_months(log: QueryEventLog, events: list[tuple[int, NewQueryEvent]],
     return kept, late
 
 
+def _before_termination(events: list[tuple[int, NewQueryEvent]],
+                        terminated_on: date | None) -> tuple[list[tuple[int, NewQueryEvent]], list[Refused]]:
+    """A terminated connection takes no queries dated after its 終止日期 (規範 六(一)2(4))."""
+    if terminated_on is None:
+        return events, []
+    kept, refused = [], []
+    for index, event in events:
+        if event.at.astimezone(TAIPEI).date() > terminated_on:
+            refused.append(Refused(index, event.event_id, [FieldProblem(
+                "at", f"the connection of this system was terminated on {terminated_on.isoformat()}: "
+                      "no query after that date is taken", "connection_terminated")]))
+        else:
+            kept.append((index, event))
+    return kept, refused
+
+
 def ingest(log: QueryEventLog, actor: Actor, items: list[Any], *, clock: Clock,
-           system: str | None = None) -> Ingested:
-    """Check and store a batch for ``actor``'s agency and system (``system`` for an operator's import)."""
+           system: str | None = None, terminated_on: date | None = None) -> Ingested:
+    """Check and store a batch for ``actor``'s agency and system (``system`` for an operator's import);
+    ``terminated_on``: the 終止日期 of the system's connection, after which nothing is taken."""
     source = system if system is not None else actor.system
     good, refused = check_events(items, agency=actor.agency, system=source)
+    good, ended = _before_termination(good, terminated_on)
     good, late = _in_open_months(log, good, agency=actor.agency, system=source)
-    refused = sorted(refused + late, key=lambda r: r.index)
+    refused = sorted(refused + ended + late, key=lambda r: r.index)
     new = log.add_query_events(good, by=actor.id, now=clock.now())
     result = Ingested(refused=refused)
     for event in good:

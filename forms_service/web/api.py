@@ -17,9 +17,11 @@ from ..archive.related import check_related
 from ..archive.report_text import verification_text
 from ..archive.signatures import countersign
 from ..catalog import NewAuditEvent, QueryFlagReview, Record, RecordFilter
-from ..errors import Conflict, Forbidden, InputError
+from ..connections.timeline import connection, connections, today_in_taipei
+from ..errors import Conflict, Forbidden, InputError, NotFound
 from ..forms import all_forms, get_form
 from ..querylog.events import ingest, parse_batch
+from ..querylog.month import connection_of
 from ..querylog.review import reviewed_flags
 from ..taiwan import InvalidValue, normalize, normalize_agency_code, parse_date, taipei_day_range
 from . import querylog_steps
@@ -110,7 +112,9 @@ def post_query_events():
     if actor.role is not Role.SYSTEM:
         raise Forbidden("query events are posted with a business system's token (role system)")
     items = parse_batch(request.get_data(cache=False), request.content_type or "")
-    result = ingest(catalog(), actor, items, clock=components().clock)
+    connection = connection_of(catalog(), agency=actor.agency, system=actor.system)
+    result = ingest(catalog(), actor, items, clock=components().clock,
+                    terminated_on=connection.terminated_on if connection else None)
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="query-events.post",
                                   source_ip=source_ip(), detail={"system": actor.system, **{
                                       "accepted": len(result.accepted), "duplicates": len(result.duplicates),
@@ -183,6 +187,28 @@ def post_query_flag_decision(system: str, month: str, event_id: str, kind: str):
     saved = querylog_steps.decide(actor, _query_log_agency(actor), system, month, event_id, kind,
                                   str(body.get("verdict", "")), str(body.get("note", "")))
     return jsonify(_flag_review(saved))
+
+
+@bp.get("/connections")
+def list_connections():
+    """The connections (介接案) the caller's agency applied for or uses (provider, admin: all, or ``agency``)."""
+    actor = require_actor()
+    agency = (normalize_agency_code(request.args.get("agency", "")) or None) if actor.sees_all_agencies \
+        else actor.agency
+    today = today_in_taipei(components().clock.now())
+    return jsonify({"connections": [c.as_dict(today) for c in connections(catalog(), agency=agency)]})
+
+
+@bp.get("/connections/<connection_id>")
+def get_connection(connection_id: str):
+    """One connection: its parties, 使用期限, state and every record of it, oldest first."""
+    actor = require_actor()
+    found = connection(catalog(), connection_id, agency=actor.scope)
+    if found is None:
+        raise NotFound(f"no connection {connection_id} that you may see", details={"connection_id": connection_id})
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="connection.read",
+                                  source_ip=source_ip(), detail={"connection": connection_id}))
+    return jsonify(found.as_dict(today_in_taipei(components().clock.now())))
 
 
 @bp.get("/due")

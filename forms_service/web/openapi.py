@@ -31,6 +31,16 @@ PURPOSE_HEADERS = [
 
 FLAG_REVIEW = {"type": "object", "properties": {name: {"type": "string"} for name in (
     "system", "month", "event_id", "kind", "sentence", "querier", "state", "request", "answer", "decision")}}
+CONNECTION = {"type": "object", "properties": {
+    "id": {"type": "string"}, "system": {"type": "string"},
+    "applicant": {"type": "object"}, "user_unit": {"type": "object"},
+    "period": {"type": "object", "properties": {"start": {"type": ["string", "null"]},
+                                                "end": {"type": ["string", "null"]}}},
+    "terminated_on": {"type": ["string", "null"]}, "current_application": {"type": "string"},
+    "state": {"type": "string", "enum": ["applied", "active", "expired", "terminated"]},
+    "records": {"type": "array", "items": {"type": "object", "properties": {
+        "record_id": {"type": "string"}, "form_id": {"type": "string"}, "kind": {"type": "string"},
+        "created_at": {"type": "string"}, "title": {"type": "string"}, "countersigned": {"type": "boolean"}}}}}}
 QUERY_LOG_PARAMETERS = [
     {"name": "system", "in": "path", "required": True, "schema": {"type": "string"}},
     {"name": "month", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
@@ -208,6 +218,19 @@ def describe() -> dict:
                  {"answer": {"type": "string"}}),
                 ("decide", "The 查核人員 marks the flag explained or 違規", "decideQueryFlag",
                  {"verdict": {"type": "string", "enum": ["explained", "violation"]}, "note": {"type": "string"}}))},
+        "/connections": {"get": {
+            "summary": "The connections (介接案) of the caller's agency, newest first",
+            "operationId": "listConnections",
+            "parameters": [{"name": "agency", "in": "query", "schema": {"type": "string"},
+                            "description": "the agency's 機關代碼 (provider and admin; others see their own)"}],
+            "responses": {"200": _json({"type": "object", "properties": {"connections": {
+                "type": "array", "items": CONNECTION}}}, "the connections"), **_errors(401, 403, 429, 503)}}},
+        "/connections/{connection_id}": {"get": {
+            "summary": "One connection: parties, 使用期限, state, and its records oldest first",
+            "operationId": "getConnection",
+            "parameters": [{"name": "connection_id", "in": "path", "required": True, "schema": {"type": "string"},
+                            "description": "the record id of its first 附件1"}],
+            "responses": {"200": _json(CONNECTION, "the connection"), **_errors(401, 403, 404, 429, 503)}}},
         "/due": {"get": {
             "summary": "What is due (months to sign off, explanations, quiet systems), overdue first",
             "operationId": "due",
@@ -217,7 +240,8 @@ def describe() -> dict:
                             "description": "only what is due within this many days (overdue items always)"}],
             "responses": {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": {
                 "type": "object", "properties": {
-                    "kind": {"type": "string", "enum": ["monthly-review", "explanation", "no-events"]},
+                    "kind": {"type": "string", "enum": ["monthly-review", "explanation", "no-events", "renewal",
+                                                        "yearly-review"]},
                     "connection_id": {"type": ["string", "null"]}, "record_id": {"type": ["string", "null"]},
                     "due_on": {"type": "string", "format": "date"}, "title": {"type": "string"},
                     "agency": {"type": "string"}, "system": {"type": "string"}, "month": {"type": "string"}}}}}},

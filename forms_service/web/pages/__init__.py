@@ -96,4 +96,4 @@ def _require_sign_in() -> Response | None:
     return None
 
 
-from . import admin, due, fill, provider, querylogs, records, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)
+from . import admin, connections, due, fill, provider, querylogs, records, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)

@@ -1,0 +1,39 @@
+"""Pages of connections (介接案): the agency's connections with their state and 使用期限, and one
+connection's timeline — every record of it, oldest first, and what it owes now."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from ...catalog import NewAuditEvent
+from ...connections.due import due_of
+from ...connections.timeline import KIND_NAMES, STATE_NAMES, connection, connections, today_in_taipei
+from ...errors import NotFound
+from ...notify.reminders import KIND_NAMES as DUE_NAMES
+from ...taiwan import normalize_agency_code
+from ..auth import source_ip
+from ..context import catalog, components
+from . import bp, signed_in
+
+
+@bp.get("/connections")
+def connections_page() -> str:
+    actor = signed_in()
+    agency = (normalize_agency_code(request.args.get("agency", "")) or None) if actor.sees_all_agencies \
+        else actor.agency
+    today = today_in_taipei(components().clock.now())
+    return render_template("connections.html", connections=connections(catalog(), agency=agency), today=today,
+                           state_names=STATE_NAMES, agency=agency)
+
+
+@bp.get("/connections/<connection_id>")
+def connection_page(connection_id: str) -> str:
+    actor = signed_in()
+    found = connection(catalog(), connection_id, agency=actor.scope)
+    if found is None:
+        raise NotFound(f"找不到此介接案，或您無權檢視 (no connection {connection_id} that you may see)")
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="connection.read",
+                                  source_ip=source_ip(), detail={"connection": connection_id, "via": "web"}))
+    today = today_in_taipei(components().clock.now())
+    return render_template("connection.html", connection=found, today=today, state_names=STATE_NAMES,
+                           kind_names=KIND_NAMES, due=due_of(found, today), due_names=DUE_NAMES)

@@ -1,0 +1,112 @@
+"""Connections (介接案) read from their records, on a moving clock: a 附件1 roots one, its 附件2
+(countersigned: 使用中), 附件4 and 終止 join it; the due list holds a renewal 90 days before the
+使用期限 ends and a yearly review 12 months after the last one, nothing before and nothing after
+termination; a terminated connection takes no query dated after its 終止日期."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from forms_service.access.tokens import create_token
+from forms_service.access.users import create_user
+from forms_service.connections.due import add_months
+from tests.conftest import load_example
+
+PASSWORD = "correct horse battery"
+
+
+def at(day: str):
+    return datetime.fromisoformat(day + "T02:00:00+00:00")
+
+
+def _due(client, token):
+    return [(i["kind"], i["due_on"]) for i in client.get("/api/v1/due", headers=token).json["items"]
+            if i["kind"] in ("renewal", "yearly-review")]
+
+
+def test_a_connection_over_its_life(client, catalog, clock, fake_components):
+    staff = {"Authorization": f"Bearer {create_token(catalog, agency='379000000A', role='staff')}"}
+    provider = {"Authorization": f"Bearer {create_token(catalog, agency='A15000000E', role='provider')}"}
+    stranger = {"Authorization": f"Bearer {create_token(catalog, agency='395000000A', role='staff')}"}
+
+    clock.at = at("2026-01-05")
+    root = client.post("/api/v1/forms/annex1-interface/records", json=load_example("annex1-interface"),
+                       headers=staff).json["record_id"]
+    found = client.get(f"/api/v1/connections/{root}", headers=staff).json
+    assert found["state"] == "applied" and found["period"] == {"start": "2026-01-01", "end": "2028-12-31"}
+    agreement = client.post("/api/v1/forms/annex2-agreement/records", headers=staff,
+                            json={**load_example("annex2-agreement"), "related_record": root}).json["record_id"]
+    assert client.post(f"/api/v1/records/{agreement}/countersign", headers=provider).status_code == 201
+    assert client.get(f"/api/v1/connections/{root}", headers=staff).json["state"] == "active"
+    assert _due(client, staff) == []  # nothing owed yet
+
+    clock.at = at("2026-12-10")  # the first yearly review is due 12 months after the period began
+    assert _due(client, staff) == [("yearly-review", "2027-01-01")]
+    clock.at = at("2026-12-15")
+    unit_staff = {"Authorization": f"Bearer {create_token(catalog, agency='379010000A', role='staff')}"}
+    review = client.post("/api/v1/forms/annex4-audit-checklist/records", headers=unit_staff,
+                         json={**load_example("annex4-audit-checklist"), "related_record": root})
+    assert review.status_code == 201, review.json
+    assert _due(client, staff) == []
+
+    clock.at = at("2028-10-05")  # the period ends within 90 days; last year's review was missed
+    assert _due(client, staff) == [("yearly-review", "2027-12-15"), ("renewal", "2028-12-31")]  # overdue first
+    assert client.get("/api/v1/due", headers=staff).json["items"][0]["connection_id"] == root
+    ending = {**load_example("annex1-interface"), "application_type": "termination", "related_record": root,
+              "termination": {"effective_on": "117/10/31", "reason": "系統停用，已無使用需求。"}}
+    for key in ("users", "period", "purpose", "legal_basis", "data_items", "security", "contacts",
+                "basis_documents", "sensitive_personal_data", "exchange_methods"):
+        ending.pop(key, None)
+    terminated = client.post("/api/v1/forms/annex1-interface/records", json=ending, headers=staff)
+    assert terminated.status_code == 201, terminated.json
+    assert _due(client, staff) == []  # a terminated connection owes no renewal nor review
+    assert client.get(f"/api/v1/connections/{root}", headers=staff).json["state"] == "active"  # until 10-31
+    clock.at = at("2028-11-02")
+    found = client.get(f"/api/v1/connections/{root}", headers=staff).json
+    assert found["state"] == "terminated" and found["terminated_on"] == "2028-10-31"
+    assert [r["kind"] for r in found["records"]] == ["application-new", "agreement", "review",
+                                                       "application-termination"]
+    assert found["records"][1]["countersigned"] is True
+
+    system = load_example("annex1-interface")["host"]["system_name"]
+    feed = {"Authorization": f"Bearer {create_token(catalog, agency='379010000A', role='system', system=system)}"}
+    event = {"system": system, "user": {"name": "王小明", "account": "tp-wang"},
+             "subject": {"business_id": "22099131"}, "purpose": "營業稅籍查核", "case_no": "案1"}
+    posted = client.post("/api/v1/query-events", headers=feed, json=[
+        {**event, "event_id": "before", "at": "2028-10-20T10:00:00+08:00"},
+        {**event, "event_id": "after", "at": "2028-11-01T10:00:00+08:00"}]).json
+    assert posted["accepted"] == 1
+    assert posted["refused"][0]["errors"][0]["code"] == "connection_terminated"
+    assert "terminated on 2028-10-31" in posted["refused"][0]["errors"][0]["message"]
+
+    # Scoped: the user unit sees it too; another agency neither in the list nor by id.
+    unit = {"Authorization": f"Bearer {create_token(catalog, agency='379010000A', role='clerk')}"}
+    assert [c["id"] for c in client.get("/api/v1/connections", headers=unit).json["connections"]] == [root]
+    assert client.get("/api/v1/connections", headers=stranger).json["connections"] == []
+    assert client.get(f"/api/v1/connections/{root}", headers=stranger).status_code == 404
+
+
+def test_the_connection_page_shows_its_timeline_and_what_it_owes(client, catalog, clock):
+    staff = {"Authorization": f"Bearer {create_token(catalog, agency='379000000A', role='staff')}"}
+    clock.at = at("2028-10-05")
+    root = client.post("/api/v1/forms/annex1-interface/records", json=load_example("annex1-interface"),
+                       headers=staff).json["record_id"]
+    create_user(catalog, username="sara", password=PASSWORD, agency="379000000A", role="staff")
+    login = client.get("/login").data.decode()
+    client.post("/login", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', login)[1], "username": "sara",
+                                "password": PASSWORD})
+    listed = client.get("/connections").data.decode()
+    assert "稅務資料整合查詢系統" in listed and "申請中" in listed
+    page = client.get(f"/connections/{root}").data.decode()
+    assert "附件1 新申請" in page and "使用期限" in page and "117/12/31" in page
+    assert "請申請續用或終止" in page  # the renewal, within 90 days
+    assert client.get("/connections/rec_nonexistent").status_code == 404
+
+
+def test_months_are_added_as_calendars_count_them():
+    from datetime import date
+
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2027, 12, 15), 12) == date(2028, 12, 15)
+    assert add_months(date(2028, 2, 29), 12) == date(2029, 2, 28)

@@ -31,8 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_retrieval import wait_for  # noqa: E402
-from forms_service.querylog.anomalies import is_working_day  # noqa: E402
-from forms_service.taiwan import is_valid_ubn  # noqa: E402
+from forms_service.taiwan import is_valid_ubn, is_working_day  # noqa: E402
 from storage.seaweed import free_port  # noqa: E402
 
 TAIPEI = timezone(timedelta(hours=8))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 ROC_OFFSET = 1911
@@ -244,3 +245,34 @@ def normalize_doc_number(value: str) -> str:
 
 def is_valid_doc_number(value: str) -> bool:
     return bool(DOC_NUMBER.match(normalize_doc_number(value or "")))
+
+
+# --- working days (the government calendar) ----------------------------------------------------
+
+@lru_cache(maxsize=32)
+def _days_off(year: int) -> frozenset[date]:
+    """National and government holidays of ``year`` in Taiwan (observed days included), from the
+    ``holidays`` package's Taiwan calendar."""
+    import holidays
+    from holidays.constants import GOVERNMENT, PUBLIC
+
+    return frozenset(holidays.country_holidays("TW", years=year, categories=(PUBLIC, GOVERNMENT)))
+
+
+def is_working_day(day: date, extra_working_days: tuple[date, ...] = ()) -> bool:
+    """A day 公務機關 work: a weekday that is no holiday, or a make-up working day (補行上班) named in
+    ``extra_working_days`` (the calendar does not list those)."""
+    if day in extra_working_days:
+        return True
+    return day.weekday() < 5 and day not in _days_off(day.year)
+
+
+def working_days_before(day: date, count: int, extra_working_days: tuple[date, ...] = ()) -> date:
+    """The ``count``-th working day before ``day`` (七(四)2: answers are due 5 working days before
+    the audit): 5 working days before Tuesday 2026-02-24, across 春節, is Tuesday 2026-02-10."""
+    found = day
+    for _ in range(count):
+        found -= timedelta(days=1)
+        while not is_working_day(found, extra_working_days):
+            found -= timedelta(days=1)
+    return found

@@ -101,6 +101,11 @@ def test_the_connection_page_shows_its_timeline_and_what_it_owes(client, catalog
     page = client.get(f"/connections/{root}").data.decode()
     assert "附件1 新申請" in page and "使用期限" in page and "117/12/31" in page
     assert "請申請續用或終止" in page  # the renewal, within 90 days
+    renewal = re.search(r'href="([^"]+)">申請續用', page)[1].replace("&amp;", "&")
+    assert f"from={root}" in renewal and "type=renewal" in renewal
+    form = client.get(renewal).data.decode()  # the 附件1 pre-filled as its 續用, the period continued
+    assert 'value="renewal" checked' in form and root in form
+    assert "118/01/01" in form  # the new 使用期限 starts the day after the old one ends
     assert client.get("/connections/rec_nonexistent").status_code == 404
 
 

@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from forms_service.catalog import QueryEvent
-from forms_service.querylog.anomalies import Connection, Thresholds, flag_month, is_working_day
+from forms_service.querylog.anomalies import Connection, Thresholds, flag_month
+from forms_service.taiwan import is_working_day
 
 TAIPEI = timezone(timedelta(hours=8))
 CONNECTION = Connection(users=frozenset({"tp-wang", "tp-lin", "tp-chen"}), period_start=date(2026, 1, 1),

@@ -184,3 +184,23 @@ def test_person_ids_as_people_type_them_are_stored_in_their_normal_form(typed, s
 def test_a_wrong_person_id_says_so(typed):
     with pytest.raises(taiwan.InvalidValue, match="身分證"):
         taiwan.check_person_id(typed)
+
+
+@pytest.mark.parametrize("day, count, expected", [
+    (date(2026, 2, 24), 5, date(2026, 2, 10)),  # back across 春節 (2/14–2/22 off, observed days included)
+    (date(2026, 10, 13), 5, date(2026, 10, 5)),  # across 國慶日, observed on Friday 10/9
+    (date(2027, 2, 11), 1, date(2027, 2, 3)),  # 2027's 春節: 2/4 to 2/10 off
+    (date(2026, 12, 7), 5, date(2026, 11, 30)),  # an ordinary week: Monday back to Monday
+])
+def test_working_days_are_counted_on_the_government_calendar(day, count, expected):
+    from forms_service.taiwan import working_days_before
+
+    assert working_days_before(day, count) == expected
+
+
+def test_a_make_up_working_day_counts():
+    from forms_service.taiwan import working_days_before
+
+    # Were Saturday 2026-02-14 a make-up working day (補行上班), it would be the day before 2/16.
+    assert working_days_before(date(2026, 2, 16), 1) == date(2026, 2, 13)
+    assert working_days_before(date(2026, 2, 16), 1, (date(2026, 2, 14),)) == date(2026, 2, 14)

@@ -22,10 +22,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import lru_cache
 
 from ..catalog import QueryEvent
-from ..taiwan import TAIPEI, format_roc_short
+from ..taiwan import TAIPEI, format_roc_short, is_working_day
 
 KINDS = ("off-hours", "unapproved-user", "outside-period", "volume", "repeat", "no-case")
 
@@ -65,20 +64,6 @@ class Flag:
     def as_dict(self) -> dict[str, str]:
         return {"event_id": self.event_id, "kind": self.kind, "sentence": self.sentence}
 
-
-@lru_cache(maxsize=32)
-def _days_off(year: int) -> frozenset[date]:
-    """National and government holidays of ``year`` in Taiwan (observed days included)."""
-    import holidays
-    from holidays.constants import GOVERNMENT, PUBLIC
-
-    return frozenset(holidays.country_holidays("TW", years=year, categories=(PUBLIC, GOVERNMENT)))
-
-
-def is_working_day(day: date, extra_working_days: tuple[date, ...] = ()) -> bool:
-    if day in extra_working_days:
-        return True
-    return day.weekday() < 5 and day not in _days_off(day.year)
 
 
 def flag_month(events: Iterable[QueryEvent], connection: Connection | None,

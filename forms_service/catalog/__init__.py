@@ -31,6 +31,7 @@ from .values import (
     QueryReviewer,
     Record,
     RecordFilter,
+    RecordReference,
     Tombstone,
     User,
     Version,
@@ -41,6 +42,6 @@ __all__ = [
     "AccessCatalog", "AgencyProfile", "ApiToken", "AuditEvent", "AuditLog", "AuditSeal", "Catalog",
     "CatalogUnavailable", "Draft", "IdempotencyKey", "IdempotencyKeys", "NewAuditEvent", "NewAuditSeal",
     "NewQueryEvent", "NewRecord", "NewTombstone", "NewVersion", "QueryEvent", "QueryEventLog", "QueryFlagReview",
-    "QueryMonth", "QueryReview", "QueryReviewer", "Record",
-    "RecordCatalog", "RecordFilter", "SqlCatalog", "Tombstone", "User", "Version", "WebSession", "WorkCatalog",
+    "QueryMonth", "QueryReview", "QueryReviewer", "Record", "RecordCatalog", "RecordFilter", "RecordReference",
+    "SqlCatalog", "Tombstone", "User", "Version", "WebSession", "WorkCatalog",
 ]

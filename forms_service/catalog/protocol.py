@@ -37,6 +37,7 @@ from .values import (
     QueryReviewer,
     Record,
     RecordFilter,
+    RecordReference,
     Tombstone,
     User,
     Version,
@@ -91,6 +92,10 @@ class RecordCatalog(Protocol):
 
     def find_records(self, query: RecordFilter) -> list[Record]:
         """Newest first, scoped and filtered by ``query``."""
+
+    def record_references(self, *, form_id: str, limit: int = 5000) -> list[RecordReference]:
+        """The newest records of a form, newest first, each with the record its input names as
+        ``related_record`` — without reading the inputs."""
 
     def find_version_by_hash(self, sha256: str) -> tuple[Version, bool] | None:
         """The version whose file, or one of whose earlier revisions, has this sha256; the flag

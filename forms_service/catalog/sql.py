@@ -62,6 +62,7 @@ from .values import (
     QueryReviewer,
     Record,
     RecordFilter,
+    RecordReference,
     Tombstone,
     User,
     Version,
@@ -180,6 +181,15 @@ class SqlCatalog:
                     select(RecordSubjectRow.record_id).where(RecordSubjectRow.ubn == query.subject)))
             q = q.order_by(RecordRow.created_at.desc(), RecordRow.id).limit(query.limit).offset(query.offset)
             return [mapping.record(r) for r in s.scalars(q)]
+
+    @does("list the records' references")
+    def record_references(self, *, form_id: str, limit: int = 5000) -> list[RecordReference]:
+        related = RecordRow.input["related_record"].as_string()
+        query = select(RecordRow.id, RecordRow.form_id, RecordRow.created_at, RecordRow.title, related).where(
+            RecordRow.form_id == form_id).order_by(RecordRow.created_at.desc(), RecordRow.id).limit(limit)
+        with self._sessions() as s:
+            return [RecordReference(id=i, form_id=f, created_at=at, title=t, related_record=r or None)
+                    for i, f, at, t, r in s.execute(query)]
 
     @does("record the lock change")
     def update_version_lock(self, record_id: str, number: int, event: NewAuditEvent, *,

@@ -133,6 +133,18 @@ class Record(NewRecord):
 
 
 @dataclass(frozen=True)
+class RecordReference:
+    """A record as its connection needs it: when, what, and the record its input names as its
+    ``related_record`` — read without the input itself (a 附件5's runs to megabytes)."""
+
+    id: str
+    form_id: str
+    created_at: datetime
+    title: str
+    related_record: str | None
+
+
+@dataclass(frozen=True)
 class ApiToken:
     id: int
     prefix: str

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..archive.signatures import is_countersigned
-from ..catalog import Record, RecordCatalog, RecordFilter
+from ..catalog import RecordCatalog, RecordFilter
 from ..taiwan import TAIPEI
 
 APPLICATIONS = ("annex1-interface", "annex1-copy")
@@ -88,17 +88,41 @@ class Connection:
                 "records": [m.as_dict() for m in self.members]}
 
 
+@dataclass(frozen=True)
+class _Found:
+    """A record as the derivation reads it: applications whole, other forms by reference."""
+
+    id: str
+    form_id: str
+    created_at: datetime
+    title: str
+    related: str | None
+    input: dict[str, Any]  # an application's (others: empty)
+    countersigned: bool = False
+
+
 def connections(records: RecordCatalog, *, agency: str | None = None) -> list[Connection]:
-    """Every connection (that ``agency`` applied for or uses, when given), newest first."""
-    found: list[Record] = []
-    for form_id in APPLICATIONS + MEMBER_FORMS:
-        found += records.find_records(RecordFilter(form_id=form_id, limit=SEARCHED))
-    by_id = {r.id: r for r in found}
-    groups: dict[str, list[Record]] = defaultdict(list)
-    for record in found:
-        root = _root(record, by_id)
+    """Every connection (that ``agency`` applied for or uses, when given), newest first.
+
+    Applications are read whole (their terms make the connection); a 附件2 with its versions (its
+    countersignature); the other forms by reference only — a 附件5's input runs to megabytes."""
+    found: list[_Found] = []
+    for form_id in APPLICATIONS + ("annex2-agreement",):
+        for record in records.find_records(RecordFilter(form_id=form_id, limit=SEARCHED)):
+            countersigned = form_id == "annex2-agreement" and record.latest is not None and \
+                is_countersigned(record.latest)
+            found.append(_Found(record.id, form_id, record.created_at, record.title,
+                                record.input.get("related_record"),
+                                record.input if form_id in APPLICATIONS else {}, countersigned))
+    for form_id in MEMBER_FORMS[1:]:
+        found += [_Found(r.id, r.form_id, r.created_at, r.title, r.related_record, {})
+                  for r in records.record_references(form_id=form_id, limit=SEARCHED)]
+    by_id = {f.id: f for f in found}
+    groups: dict[str, list[_Found]] = defaultdict(list)
+    for item in found:
+        root = _root(item, by_id)
         if root is not None:
-            groups[root].append(record)
+            groups[root].append(item)
     built = [_build(root, groups[root]) for root in groups]
     if agency is not None:
         built = [c for c in built if c.involves(agency)]
@@ -109,19 +133,19 @@ def connection(records: RecordCatalog, connection_id: str, *, agency: str | None
     return next((c for c in connections(records, agency=agency) if c.id == connection_id), None)
 
 
-def _root(record: Record, by_id: dict[str, Record]) -> str | None:
+def _root(item: _Found, by_id: dict[str, _Found]) -> str | None:
     seen: set[str] = set()
-    current: Record | None = record
+    current: _Found | None = item
     while current is not None and current.id not in seen:
         seen.add(current.id)
-        related = current.input.get("related_record")
-        if current.form_id in APPLICATIONS and (current.input.get("application_type") == "new" or not related):
+        if current.form_id in APPLICATIONS and (current.input.get("application_type") == "new"
+                                                or not current.related):
             return current.id
-        current = by_id.get(related) if related else None
+        current = by_id.get(current.related) if current.related else None
     return None
 
 
-def _build(root_id: str, members: Iterable[Record]) -> Connection:
+def _build(root_id: str, members: Iterable[_Found]) -> Connection:
     ordered = sorted(members, key=lambda r: r.created_at)
     root = next(r for r in ordered if r.id == root_id)
     applications = [r for r in ordered if r.form_id in APPLICATIONS]
@@ -140,14 +164,12 @@ def _build(root_id: str, members: Iterable[Record]) -> Connection:
     )
 
 
-def _member(record: Record) -> Member:
-    if record.form_id in APPLICATIONS:
-        kind = f"application-{record.input.get('application_type') or 'new'}"
+def _member(item: _Found) -> Member:
+    if item.form_id in APPLICATIONS:
+        kind = f"application-{item.input.get('application_type') or 'new'}"
     else:
-        kind = _FORM_KINDS[record.form_id]
-    countersigned = record.form_id == "annex2-agreement" and record.latest is not None and \
-        is_countersigned(record.latest)
-    return Member(record.id, record.form_id, kind, record.created_at, record.title, countersigned)
+        kind = _FORM_KINDS[item.form_id]
+    return Member(item.id, item.form_id, kind, item.created_at, item.title, item.countersigned)
 
 
 def _party(value: Any) -> dict[str, str]:

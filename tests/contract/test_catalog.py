@@ -475,3 +475,16 @@ def test_a_user_has_a_name_mail_and_business_system_account(any_catalog):
     assert not any_catalog.set_user_details("nobody", full_name="", email="", system_account="")
     user = any_catalog.user("wang")
     assert (user.full_name, user.email, user.account) == ("王小明", "wang@example.tw", "W0123")
+
+
+def test_a_forms_records_are_referenced_without_their_inputs(any_catalog):
+    first = dataclasses.replace(record("rec_a"), input={"party": {"name": "x"}, "related_record": "rec_app"},
+                                created_at=now() - timedelta(hours=1))
+    second = dataclasses.replace(record("rec_b"), input={"party": {"name": "x"}})
+    other = dataclasses.replace(record("rec_c"), form_id="annex3-requirements", input={"related_record": "rec_app"})
+    for new in (first, second, other):
+        any_catalog.add_record(new, version(sha=new.id[-1] * 64), event(new.id))
+    found = any_catalog.record_references(form_id="annex2-agreement")
+    assert [(r.id, r.related_record) for r in found] == [("rec_b", None), ("rec_a", "rec_app")]  # newest first
+    assert found[1].title == first.title and found[1].created_at.tzinfo is not None
+    assert [r.id for r in any_catalog.record_references(form_id="annex2-agreement", limit=1)] == ["rec_b"]

@@ -276,3 +276,15 @@ def working_days_before(day: date, count: int, extra_working_days: tuple[date, .
         while not is_working_day(found, extra_working_days):
             found -= timedelta(days=1)
     return found
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or that month's last day (1/31 + 1 month = 2/28)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from forms_service.access.tokens import create_token
 from forms_service.access.users import create_user
-from forms_service.connections.due import add_months
+from forms_service.taiwan import add_months
 from tests.conftest import load_example
 
 PASSWORD = "correct horse battery"
@@ -115,3 +115,69 @@ def test_months_are_added_as_calendars_count_them():
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2027, 12, 15), 12) == date(2028, 12, 15)
     assert add_months(date(2028, 2, 29), 12) == date(2029, 2, 28)
+
+
+def test_the_provider_schedules_an_audit_a_month_ahead_and_the_agency_owes_its_answers(client, catalog, clock,
+                                                                                    fake_components):
+    import dataclasses
+
+    from aiosmtpd.controller import Controller
+
+    from storage.seaweed import free_port
+    from tests.test_query_due import Inbox
+
+    provider = {"Authorization": f"Bearer {create_token(catalog, agency='A15000000E', role='provider')}"}
+    unit = {"Authorization": f"Bearer {create_token(catalog, agency='379010000A', role='staff')}"}
+    create_user(catalog, username="tom", password=PASSWORD, agency="379010000A", role="staff",
+                email="tom@example.tw")
+    clock.at = at("2026-12-01")
+    early = client.post("/api/v1/inspections", headers=provider,
+                        json={"agency": "379010000A", "audit_on": "115/12/20", "team": "王稽核"})
+    assert early.status_code == 400 and early.json["error"]["field"] == "audit_on"
+    assert "2027-01-01" in early.json["error"]["message"]  # the earliest allowed, a month ahead
+    assert client.post("/api/v1/inspections", headers=unit, json={
+        "agency": "379010000A", "audit_on": "116/02/15", "team": "王稽核"}).status_code == 403
+
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    try:
+        settings = dataclasses.replace(fake_components.settings, smtp_host="127.0.0.1", smtp_port=smtp.port,
+                                       smtp_from="forms@example.tw")
+        client.application.extensions["forms"] = dataclasses.replace(fake_components, settings=settings)
+        scheduled = client.post("/api/v1/inspections", headers=provider, json={
+            "agency": "379010000A", "audit_on": "116/02/15", "team": "商業發展署 王稽核、李專員"})
+    finally:
+        smtp.stop()
+    assert scheduled.status_code == 201, scheduled.json
+    # Five working days before Monday 2027-02-15, across 春節 (2/4–2/10 off): Monday 2027-02-01.
+    assert scheduled.json["answers_due_on"] == "2027-02-01"
+    assert scheduled.json["notified"] == ["tom@example.tw"]
+    assert "2027-02-01" in inbox.messages[0].get_content() and "稽核通知" in inbox.messages[0]["Subject"]
+
+    owed = [(i["kind"], i["due_on"]) for i in client.get("/api/v1/due", headers=unit).json["items"]]
+    assert owed == [("audit-answers", "2027-02-01")]
+    clock.at = at("2027-01-20")
+    answered = client.post("/api/v1/forms/annex4-audit-checklist/records", headers=unit,
+                           json=load_example("annex4-audit-checklist"))
+    assert answered.status_code == 201, answered.json
+    assert client.get("/api/v1/due", headers=unit).json["items"] == []
+    assert [i["agency"] for i in client.get("/api/v1/inspections", headers=unit).json["inspections"]] == [
+        "379010000A"]
+
+
+def test_the_audit_page_puts_a_too_early_date_beside_its_field(client, catalog, clock):
+    create_user(catalog, username="paul", password=PASSWORD, agency="A15000000E", role="provider")
+    clock.at = at("2026-12-01")
+    login = client.get("/login").data.decode()
+    client.post("/login", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', login)[1], "username": "paul",
+                                "password": PASSWORD})
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/inspections").data.decode())[1]
+    refused = client.post("/inspections", data={"csrf": csrf, "agency": "379010000A", "audit_on": "115/12/20",
+                                                "team": "王稽核"})
+    html = refused.data.decode()
+    assert refused.status_code == 400 and 'id="audit_on-error"' in html and 'href="#audit_on"' in html
+    assert 'value="王稽核"' in html  # what was typed is kept
+    done = client.post("/inspections", data={"csrf": csrf, "agency": "379010000A", "audit_on": "116/02/15",
+                                             "team": "王稽核"})
+    assert done.status_code == 200 and "116/02/01" in done.data.decode()

@@ -19,6 +19,7 @@ from .values import (
     AuditSeal,
     Draft,
     IdempotencyKey,
+    Inspection,
     NewAuditEvent,
     NewAuditSeal,
     NewQueryEvent,
@@ -40,7 +41,7 @@ from .values import (
 
 __all__ = [
     "AccessCatalog", "AgencyProfile", "ApiToken", "AuditEvent", "AuditLog", "AuditSeal", "Catalog",
-    "CatalogUnavailable", "Draft", "IdempotencyKey", "IdempotencyKeys", "NewAuditEvent", "NewAuditSeal",
+    "CatalogUnavailable", "Draft", "IdempotencyKey", "IdempotencyKeys", "Inspection", "NewAuditEvent", "NewAuditSeal",
     "NewQueryEvent", "NewRecord", "NewTombstone", "NewVersion", "QueryEvent", "QueryEventLog", "QueryFlagReview",
     "QueryMonth", "QueryReview", "QueryReviewer", "Record", "RecordCatalog", "RecordFilter", "RecordReference",
     "SqlCatalog", "Tombstone", "User", "Version", "WebSession", "WorkCatalog",

@@ -12,6 +12,7 @@ from .models import (
     AuditSealRow,
     DraftRow,
     IdempotencyKeyRow,
+    InspectionRow,
     QueryEventRow,
     QueryFlagReviewRow,
     QueryMonthRow,
@@ -30,6 +31,7 @@ from .values import (
     AuditSeal,
     Draft,
     IdempotencyKey,
+    Inspection,
     NewAuditSeal,
     NewRecord,
     NewTombstone,
@@ -173,3 +175,9 @@ def tombstone(row: TombstoneRow) -> Tombstone:
 def idempotency_key(row: IdempotencyKeyRow) -> IdempotencyKey:
     return IdempotencyKey(actor=row.actor, key=row.key, request_hash=row.request_hash, state=row.state,
                           response=dict(row.response or {}))
+
+
+def inspection(row: InspectionRow) -> Inspection:
+    return Inspection(id=row.id, agency=row.agency, audit_on=row.audit_on, team=row.team,
+                      scheduled_by=row.scheduled_by, scheduled_at=row.scheduled_at,
+                      connection_id=row.connection_id or "")

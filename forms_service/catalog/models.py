@@ -373,6 +373,21 @@ class QueryFlagReviewRow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
+class InspectionRow(Base):
+    """The data provider's audit (稽核) of an agency (規範 七) — called an inspection here, apart
+    from the service's own audit log — scheduled at least a month ahead."""
+
+    __tablename__ = "inspections"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(20), index=True)
+    connection_id: Mapped[str] = mapped_column(String(40), default="")
+    audit_on: Mapped[date] = mapped_column(Date)
+    team: Mapped[str] = mapped_column(String(500))
+    scheduled_by: Mapped[str] = mapped_column(String(200))
+    scheduled_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class MailSentRow(Base):
     """A reminder mail claimed for one recipient, topic and day, so that it goes out once however
     many processes send reminders."""

@@ -25,6 +25,7 @@ from .values import (
     AuditSeal,
     Draft,
     IdempotencyKey,
+    Inspection,
     NewAuditEvent,
     NewAuditSeal,
     NewQueryEvent,
@@ -254,6 +255,11 @@ class QueryReview(Protocol):
                            querier_account: str | None = None,
                            states: tuple[str, ...] = ()) -> list[QueryFlagReview]:
         """Flag states of one agency (None: all), narrowed by system, month, querier and states."""
+
+    def add_inspection(self, inspection: Inspection) -> Inspection: ...
+
+    def inspections(self, *, agency: str | None = None) -> list[Inspection]:
+        """Scheduled audits (of one agency when given), soonest first."""
 
     def claim_mail(self, *, day: str, recipient: str, topic: str, now: datetime) -> bool:
         """True once per (day, recipient, topic): the caller sends that mail; False: sent already."""

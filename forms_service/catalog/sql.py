@@ -30,6 +30,7 @@ from .models import (
     AuditSealRow,
     DraftRow,
     IdempotencyKeyRow,
+    InspectionRow,
     MailSentRow,
     QueryEventRow,
     QueryFlagReviewRow,
@@ -50,6 +51,7 @@ from .values import (
     AuditSeal,
     Draft,
     IdempotencyKey,
+    Inspection,
     NewAuditEvent,
     NewAuditSeal,
     NewQueryEvent,
@@ -422,6 +424,20 @@ class SqlCatalog:
             query = query.where(QueryFlagReviewRow.state.in_(states))
         with self._sessions() as s:
             return [mapping.query_flag_review(r) for r in s.scalars(query)]
+
+    @does("schedule the audit")
+    def add_inspection(self, inspection: Inspection) -> Inspection:
+        with self._writing() as s:
+            s.add(InspectionRow(**mapping.shallow(inspection)))
+        return inspection
+
+    @does("list the audits")
+    def inspections(self, *, agency: str | None = None) -> list[Inspection]:
+        query = select(InspectionRow).order_by(InspectionRow.audit_on, InspectionRow.id)
+        if agency is not None:
+            query = query.where(InspectionRow.agency == agency)
+        with self._sessions() as s:
+            return [mapping.inspection(r) for r in s.scalars(query)]
 
     @does("claim the reminder mail")
     def claim_mail(self, *, day: str, recipient: str, topic: str, now: datetime) -> bool:

@@ -270,6 +270,19 @@ class QueryFlagReview:
 
 
 @dataclass(frozen=True)
+class Inspection:
+    """The data provider's audit of an agency (規範 七): when, by whom, of which connection."""
+
+    id: str
+    agency: str
+    audit_on: date
+    team: str
+    scheduled_by: str
+    scheduled_at: datetime
+    connection_id: str = ""
+
+
+@dataclass(frozen=True)
 class WebSession:
     username: str
     created_at: datetime

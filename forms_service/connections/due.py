@@ -13,29 +13,27 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, timedelta
+from typing import Protocol
 
 from ..querylog.due import DueCatalog, DueItem, query_log_due, sort_due
+from ..taiwan import add_months
+from .inspections import InspectionCatalog, inspection_due
 from .timeline import Connection, connections
+
+
+class AllDueCatalog(DueCatalog, InspectionCatalog, Protocol):
+    """What the whole due list reads."""
+
 
 RENEWAL_NOTICE_DAYS = 90
 REVIEW_NOTICE_DAYS = 30
 
 
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError(day)
-
-
-def all_due(catalog: DueCatalog, *, today: date, close_days: int, review_days: int, explain_days: int,
+def all_due(catalog: AllDueCatalog, *, today: date, close_days: int, review_days: int, explain_days: int,
             agency: str | None = None, within: int | None = None) -> list[DueItem]:
-    """Everything due on ``today`` — the monthly query check's and the connections' — overdue
-    first; a connection's items are for its agency's staff."""
+    """Everything due on ``today`` — the monthly query check's, the connections' and the audits' —
+    overdue first; a connection's and an audit's items are for the agency's staff."""
+
     found = connections(catalog, agency=agency)
     root_of = {member.record_id: c.id for c in found for member in c.members}
     # The query check names the 附件1 whose rules apply; the item belongs to that 附件1's connection.
@@ -46,10 +44,11 @@ def all_due(catalog: DueCatalog, *, today: date, close_days: int, review_days: i
     for user in catalog.users():
         if user.role == "staff":
             staff[user.agency] = (*staff.get(user.agency, ()), user.username)
-    for connection in found:
-        for item in due_of(connection, today):
-            if within is None or item.due_on <= today + timedelta(days=within):
-                items.append(dataclasses.replace(item, remind=staff.get(item.agency, ())))
+    owed = [item for connection in found for item in due_of(connection, today)]
+    owed += inspection_due(catalog, today=today, agency=agency)
+    for item in owed:
+        if within is None or item.due_on <= today + timedelta(days=within):
+            items.append(dataclasses.replace(item, remind=staff.get(item.agency, ())))
     return sort_due(items, today)
 
 

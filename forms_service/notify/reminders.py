@@ -20,7 +20,7 @@ from ..taiwan import TAIPEI
 
 TOPIC = "due-digest"
 KIND_NAMES = {"monthly-review": "每月查核", "explanation": "查調者說明", "no-events": "未收到查詢事件",
-              "renewal": "使用期限屆滿", "yearly-review": "年度稽核"}
+              "renewal": "使用期限屆滿", "yearly-review": "年度稽核", "audit-answers": "稽核自評"}
 
 
 class Mailer(Protocol):
@@ -72,6 +72,25 @@ def send_reminders(catalog: ReminderCatalog, mailer: Mailer, items: Iterable[Due
             mailer.send(user.email, subject, digest(theirs, today))
         except MailFailed as err:
             catalog.release_mail(day=day, recipient=user.email, topic=TOPIC)
+            result.failed.append(f"{user.email}: {err.message}")
+            continue
+        result.sent.append(user.email)
+    return result
+
+
+def send_notice(catalog: ReminderCatalog, mailer: Mailer, *, agency: str, subject: str,
+                body: str) -> ReminderResult:
+    """One notice now to each of ``agency``'s staff with an e-mail address (an audit scheduled, …)."""
+    result = ReminderResult()
+    for user in catalog.users():
+        if user.agency != agency or user.role != "staff":
+            continue
+        if not user.email:
+            result.no_address.append(user.username)
+            continue
+        try:
+            mailer.send(user.email, subject, body)
+        except MailFailed as err:
             result.failed.append(f"{user.email}: {err.message}")
             continue
         result.sent.append(user.email)

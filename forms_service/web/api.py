@@ -16,7 +16,8 @@ from ..archive.holds import extend_retention, set_legal_hold
 from ..archive.related import check_related
 from ..archive.report_text import verification_text
 from ..archive.signatures import countersign
-from ..catalog import NewAuditEvent, QueryFlagReview, Record, RecordFilter
+from ..catalog import Inspection, NewAuditEvent, QueryFlagReview, Record, RecordFilter
+from ..connections.inspections import answers_due_on
 from ..connections.timeline import connection, connections, today_in_taipei
 from ..errors import Conflict, Forbidden, InputError, NotFound
 from ..forms import all_forms, get_form
@@ -24,7 +25,7 @@ from ..querylog.events import ingest, parse_batch
 from ..querylog.month import connection_of
 from ..querylog.review import reviewed_flags
 from ..taiwan import InvalidValue, normalize, normalize_agency_code, parse_date, taipei_day_range
-from . import querylog_steps
+from . import duty_steps
 from .access import pdf_download, visible_record
 from .auth import refuse, require_actor, retrieval_purpose, source_ip
 from .body import json_body
@@ -127,7 +128,7 @@ def get_query_log(system: str, month: str):
     """One month of a system's query events: how many, and the flags for the 查核人員 (open month)."""
     actor = require_actor()
     agency = _query_log_agency(actor)
-    found = querylog_steps.month(agency, system, month)
+    found = duty_steps.month(agency, system, month)
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="query-log.read",
                                   source_ip=source_ip(), detail={"agency": agency, "system": system, "month": month}))
     reviewer = catalog().query_reviewer(agency=agency, system=system)
@@ -146,7 +147,7 @@ def _query_log_agency(actor: Actor) -> str:
 def post_close_query_log(system: str, month: str):
     """Close a finished month: its events sealed into the store, signed; no more events for it."""
     actor = require_actor()
-    closed = querylog_steps.close(actor, _query_log_agency(actor), system, month)
+    closed = duty_steps.close(actor, _query_log_agency(actor), system, month)
     return jsonify({"month": closed.month, "count": closed.count, "object_key": closed.object_key,
                     "sha256": closed.sha256}), 201
 
@@ -156,7 +157,7 @@ def put_query_log_reviewer(system: str):
     """Assign the system's 查核人員 (an administrator): ``{"username": …}``."""
     actor = require_actor()
     body = _object(json_body())
-    assigned = querylog_steps.assign(actor, _query_log_agency(actor), system, str(body.get("username", "")))
+    assigned = duty_steps.assign(actor, _query_log_agency(actor), system, str(body.get("username", "")))
     return jsonify({"agency": assigned.agency, "system": assigned.system, "username": assigned.username})
 
 
@@ -165,7 +166,7 @@ def post_query_flag_request(system: str, month: str, event_id: str, kind: str):
     """The 查核人員 asks the querier of a flagged query for a 查調者說明: ``{"note": …}``."""
     actor = require_actor()
     body = _object(json_body())
-    saved = querylog_steps.request_explanation(actor, _query_log_agency(actor), system, month, event_id, kind,
+    saved = duty_steps.request_explanation(actor, _query_log_agency(actor), system, month, event_id, kind,
                                                str(body.get("note", "")))
     return jsonify(_flag_review(saved))
 
@@ -175,7 +176,7 @@ def post_query_flag_answer(system: str, month: str, event_id: str, kind: str):
     """The querier's 查調者說明 for a request about his own query: ``{"answer": …}``."""
     actor = require_actor()
     body = _object(json_body())
-    saved = querylog_steps.answer(actor, actor.agency, system, month, event_id, kind, str(body.get("answer", "")))
+    saved = duty_steps.answer(actor, actor.agency, system, month, event_id, kind, str(body.get("answer", "")))
     return jsonify(_flag_review(saved))
 
 
@@ -184,7 +185,7 @@ def post_query_flag_decision(system: str, month: str, event_id: str, kind: str):
     """The 查核人員's verdict on a flag: ``{"verdict": "explained" | "violation", "note": …}``."""
     actor = require_actor()
     body = _object(json_body())
-    saved = querylog_steps.decide(actor, _query_log_agency(actor), system, month, event_id, kind,
+    saved = duty_steps.decide(actor, _query_log_agency(actor), system, month, event_id, kind,
                                   str(body.get("verdict", "")), str(body.get("note", "")))
     return jsonify(_flag_review(saved))
 
@@ -211,6 +212,28 @@ def get_connection(connection_id: str):
     return jsonify(found.as_dict(today_in_taipei(components().clock.now())))
 
 
+@bp.post("/inspections")
+def post_inspection():
+    """(provider) Schedule an audit of an agency (規範 七): ``{agency, audit_on, team, connection_id?}``;
+    at least a month ahead; the agency's staff are notified."""
+    actor = require_actor()
+    inspection, notified = duty_steps.schedule_inspection(actor, _object(json_body()))
+    return jsonify({**_inspection_json(inspection), "notified": notified}), 201
+
+
+@bp.get("/inspections")
+def list_inspections():
+    """Scheduled audits: the caller's agency's (provider, admin: every agency's)."""
+    actor = require_actor()
+    return jsonify({"inspections": [_inspection_json(i) for i in catalog().inspections(agency=actor.scope)]})
+
+
+def _inspection_json(inspection: Inspection) -> dict[str, Any]:
+    return {"id": inspection.id, "agency": inspection.agency, "audit_on": inspection.audit_on.isoformat(),
+            "team": inspection.team, "connection_id": inspection.connection_id or None,
+            "answers_due_on": answers_due_on(inspection).isoformat()}
+
+
 @bp.get("/due")
 def get_due():
     """What is due, overdue first: ``agency`` (provider and admin; others see their own), ``within`` (days)."""
@@ -230,7 +253,7 @@ def get_due():
 def get_my_queries():
     """The requests for a 查調者說明 about the caller's own queries (a person's token)."""
     actor = require_actor()
-    return jsonify({"requests": [_flag_review(r) for r in querylog_steps.my_requests(actor)]})
+    return jsonify({"requests": [_flag_review(r) for r in duty_steps.my_requests(actor)]})
 
 
 def _flag_review(review: QueryFlagReview) -> dict[str, Any]:
@@ -244,7 +267,7 @@ def post_review_query_log(system: str, month: str):
     """The 查核人員's sign-off of a closed month: the 附件5 of every event, signed and archived."""
     actor = require_actor()
     agency = _query_log_agency(actor)
-    record_id, entries = querylog_steps.sign_off(actor, agency, system, month, _object(json_body()))
+    record_id, entries = duty_steps.sign_off(actor, agency, system, month, _object(json_body()))
     return jsonify({"record_id": record_id, "entries": entries,
                     "links": {"self": url_for("api.get_record", record_id=record_id)}}), 201
 

@@ -41,6 +41,11 @@ CONNECTION = {"type": "object", "properties": {
     "records": {"type": "array", "items": {"type": "object", "properties": {
         "record_id": {"type": "string"}, "form_id": {"type": "string"}, "kind": {"type": "string"},
         "created_at": {"type": "string"}, "title": {"type": "string"}, "countersigned": {"type": "boolean"}}}}}}
+INSPECTION = {"type": "object", "properties": {
+    "id": {"type": "string"}, "agency": {"type": "string"}, "audit_on": {"type": "string", "format": "date"},
+    "team": {"type": "string"}, "connection_id": {"type": ["string", "null"]},
+    "answers_due_on": {"type": "string", "format": "date"},
+    "notified": {"type": "array", "items": {"type": "string"}}}}
 QUERY_LOG_PARAMETERS = [
     {"name": "system", "in": "path", "required": True, "schema": {"type": "string"}},
     {"name": "month", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
@@ -231,6 +236,21 @@ def describe() -> dict:
             "parameters": [{"name": "connection_id", "in": "path", "required": True, "schema": {"type": "string"},
                             "description": "the record id of its first 附件1"}],
             "responses": {"200": _json(CONNECTION, "the connection"), **_errors(401, 403, 404, 429, 503)}}},
+        "/inspections": {
+            "post": {
+                "summary": "(provider) Schedule an audit of an agency (規範 七), at least a month ahead",
+                "operationId": "scheduleInspection",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["agency", "audit_on", "team"], "properties": {
+                        "agency": {"type": "string"}, "audit_on": {"type": "string", "description": "民國 or ISO date"},
+                        "team": {"type": "string"}, "connection_id": {"type": "string"}}}}}},
+                "responses": {"201": _json(INSPECTION, "the scheduled audit, and the addresses notified"),
+                              **_errors(400, 401, 403, 429, 503)}},
+            "get": {
+                "summary": "Scheduled audits of the caller's agency (provider, admin: all)",
+                "operationId": "listInspections",
+                "responses": {"200": _json({"type": "object", "properties": {"inspections": {
+                    "type": "array", "items": INSPECTION}}}, "the audits"), **_errors(401, 403, 429, 503)}}},
         "/due": {"get": {
             "summary": "What is due (months to sign off, explanations, quiet systems), overdue first",
             "operationId": "due",
@@ -241,7 +261,7 @@ def describe() -> dict:
             "responses": {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": {
                 "type": "object", "properties": {
                     "kind": {"type": "string", "enum": ["monthly-review", "explanation", "no-events", "renewal",
-                                                        "yearly-review"]},
+                                                        "yearly-review", "audit-answers"]},
                     "connection_id": {"type": ["string", "null"]}, "record_id": {"type": ["string", "null"]},
                     "due_on": {"type": "string", "format": "date"}, "title": {"type": "string"},
                     "agency": {"type": "string"}, "system": {"type": "string"}, "month": {"type": "string"}}}}}},

@@ -135,7 +135,7 @@ def test_reads_return_frozen_values_not_database_rows(any_catalog):
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
-    assert current(any_catalog.engine) == "0014"
+    assert current(any_catalog.engine) == "0015"
 
 
 def test_the_migrations_match_the_models(any_catalog):
@@ -488,3 +488,15 @@ def test_a_forms_records_are_referenced_without_their_inputs(any_catalog):
     assert [(r.id, r.related_record) for r in found] == [("rec_b", None), ("rec_a", "rec_app")]  # newest first
     assert found[1].title == first.title and found[1].created_at.tzinfo is not None
     assert [r.id for r in any_catalog.record_references(form_id="annex2-agreement", limit=1)] == ["rec_b"]
+
+
+def test_audits_are_scheduled_and_listed_soonest_first(any_catalog):
+    from forms_service.catalog import Inspection
+
+    later = Inspection(id="insp_2", agency="379010000A", audit_on=date(2027, 3, 1), team="商業發展署 王稽核",
+                       scheduled_by="user:paul", scheduled_at=now(), connection_id="rec_app")
+    sooner = dataclasses.replace(later, id="insp_1", audit_on=date(2027, 1, 15), agency="379000000A")
+    any_catalog.add_inspection(later)
+    any_catalog.add_inspection(sooner)
+    assert [i.id for i in any_catalog.inspections()] == ["insp_1", "insp_2"]
+    assert any_catalog.inspections(agency="379010000A") == [later]

@@ -28,7 +28,7 @@ from ...forms.profile import AgencyProfile
 from ...forms.spec import problems_from
 from ...querylog.review import REVIEWER_ROLES
 from ...taiwan import is_valid_agency_code, normalize_agency_code
-from .. import querylog_steps
+from .. import duty_steps
 from ..auth import source_ip
 from ..context import catalog, components
 from . import ROLE_NAMES, bp, check_csrf, signed_in
@@ -217,6 +217,6 @@ def query_reviewer_assign() -> str:
                               "people": [u for u in catalog().users() if u.role in REVIEWER_ROLES],
                               "values": dict(request.form)}
     agency = normalize_agency_code(request.form.get("agency", ""))
-    assigned = querylog_steps.assign(actor, agency, request.form.get("system", ""), request.form.get("username", ""))
+    assigned = duty_steps.assign(actor, agency, request.form.get("system", ""), request.form.get("username", ""))
     return render_template("query_reviewers.html", assignments=catalog().query_reviewers(),
                            people=[u for u in catalog().users() if u.role in REVIEWER_ROLES], done=assigned)

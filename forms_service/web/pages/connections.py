@@ -1,19 +1,22 @@
-"""Pages of connections (介接案): the agency's connections with their state and 使用期限, and one
-connection's timeline — every record of it, oldest first, and what it owes now."""
+"""Pages of connections (介接案): the agency's connections with their state and 使用期限, one
+connection's timeline — every record of it, oldest first, and what it owes now — and the data
+provider's audits of agencies (規範 七), scheduled here and listed for the agencies audited."""
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import g, render_template, request
 
 from ...catalog import NewAuditEvent
 from ...connections.due import due_of
+from ...connections.inspections import answers_due_on
 from ...connections.timeline import KIND_NAMES, STATE_NAMES, connection, connections, today_in_taipei
 from ...errors import NotFound
 from ...notify.reminders import KIND_NAMES as DUE_NAMES
 from ...taiwan import normalize_agency_code
+from .. import duty_steps
 from ..auth import source_ip
 from ..context import catalog, components
-from . import bp, signed_in
+from . import bp, check_csrf, signed_in
 
 
 @bp.get("/connections")
@@ -37,3 +40,27 @@ def connection_page(connection_id: str) -> str:
     today = today_in_taipei(components().clock.now())
     return render_template("connection.html", connection=found, today=today, state_names=STATE_NAMES,
                            kind_names=KIND_NAMES, due=due_of(found, today), due_names=DUE_NAMES)
+
+
+# --- the provider's audits (規範 七) -------------------------------------------------------------
+
+def _inspections_page(**extra: object) -> dict[str, object]:
+    actor = signed_in()
+    return {"inspections": catalog().inspections(agency=actor.scope), "answers_due_on": answers_due_on,
+            "today": today_in_taipei(components().clock.now()), **extra}
+
+
+@bp.get("/inspections")
+def inspections_page() -> str:
+    return render_template("inspections.html", page=_inspections_page())
+
+
+@bp.post("/inspections")
+def inspection_schedule() -> str:
+    """Schedule an audit; a date under a month ahead comes back beside its field."""
+    check_csrf()
+    actor = signed_in()
+    g.error_page = "inspections.html"
+    g.inspections_page = _inspections_page(values=dict(request.form))
+    inspection, notified = duty_steps.schedule_inspection(actor, dict(request.form))
+    return render_template("inspections.html", page=_inspections_page(done=inspection, notified=notified))

@@ -2,7 +2,7 @@
 ones first, closing the month, and the 查核人員's sign-off into the month's 附件5.
 
 The page shows the same month, flags and errors as ``/api/v1/query-logs``; the steps are the API's
-own (``web/querylog_steps.py``).  A sign-off refused (the reviewer queried that month, a 無異常 that
+own (``web/duty_steps.py``).  A sign-off refused (the reviewer queried that month, a 無異常 that
 passes an unapproved querier, …) comes back on the page with the reasons in a summary.
 """
 
@@ -21,7 +21,7 @@ from ...querylog import review as reviewing
 from ...querylog.anomalies import KIND_NAMES
 from ...querylog.review import DECIDED, STATE_NAMES, VERDICTS
 from ...taiwan import TAIPEI, format_roc_short, normalize_agency_code
-from .. import querylog_steps as steps
+from .. import duty_steps as steps
 from ..auth import source_ip
 from ..context import catalog, components
 from . import bp, check_csrf, signed_in

@@ -1,6 +1,6 @@
-"""The query-log duty's steps as the web layer runs them, for the API and the pages alike: close a
-finished month (seal it), assign a system's 查核人員, ask for and give a 查調者說明, decide each
-flag, and sign a closed month off as its 附件5."""
+"""The duties' steps as the web layer runs them, for the API and the pages alike: close a finished
+month (seal it), assign a system's 查核人員, ask for and give a 查調者說明, decide each flag, sign a
+closed month off as its 附件5; schedule the provider's audit of an agency and notify it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import Any
 
 from ..access import Actor, Role
 from ..archive.related import check_related
-from ..catalog import QueryFlagReview, QueryMonth, QueryReviewer
+from ..catalog import Inspection, NewAuditEvent, QueryFlagReview, QueryMonth, QueryReviewer
+from ..connections import inspections
 from ..errors import Forbidden, InputError
+from ..notify.reminders import send_notice
 from ..querylog import review as reviewing
 from ..querylog.close import close_month, register_input
 from ..querylog.month import MonthOfQueries, month_of_queries, thresholds_from
@@ -99,3 +101,24 @@ def sign_off(actor: Actor, agency: str, system: str, month_: str, review: dict[s
     stored = service.archive.submit(produced, filer, source_ip=source_ip())
     catalog().set_query_month_record(agency=agency, system=system, month=month_, record_id=stored.record_id)
     return stored.record_id, len(data["entries"])
+
+
+def schedule_inspection(actor: Actor, body: dict[str, Any]) -> tuple[Inspection, list[str]]:
+    """The audit scheduled (七(二): a month ahead at least) and the addresses notified at once."""
+    service = components()
+    inspection = inspections.schedule(
+        catalog(), actor, agency=str(body.get("agency", "")), audit_on=str(body.get("audit_on", "")),
+        team=str(body.get("team", "")), connection_id=str(body.get("connection_id", "") or ""),
+        today=service.clock.now().astimezone(TAIPEI).date(), now=service.clock.now(), audit=catalog().audit)
+    if service.mailer is None:
+        return inspection, []
+    due = inspections.answers_due_on(inspection)
+    sent = send_notice(catalog(), service.mailer, agency=inspection.agency,
+                       subject=f"商工資料使用稽核通知：{inspection.audit_on.isoformat()}",
+                       body=f"{service.settings.provider_name}將於 {inspection.audit_on.isoformat()} 辦理稽核"
+                            f"（稽核小組：{inspection.team}），依使用商工資料資通安全管理規範七(四)2，請於 "
+                            f"{due.isoformat()} 前填覆附件4 自評欄並備妥佐證資料。\n\n此信由系統自動寄送，請勿回覆。\n")
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=inspection.agency, action="inspection.notice",
+                                  detail={"inspection": inspection.id, "sent": sent.sent, "failed": sent.failed,
+                                          "no_address": sent.no_address}))
+    return inspection, sent.sent

@@ -445,3 +445,30 @@ def test_a_connection_page_shows_its_records_state_and_what_it_owes(page: Page, 
     expect(page.get_by_role("link", name=application).first).to_be_visible()
     assert axe_violations(page) == []
     shoot(page, "connection")
+
+
+def test_the_provider_schedules_an_audit_and_the_agency_sees_it_due(page: Page, site):
+    """A date under a month ahead is refused beside its field; the audit scheduled, the audited
+    agency's due list holds its answers, due five working days before."""
+    url, _ = site
+    sign_in(page, url, "paul")
+    page.get_by_role("link", name="稽核排程").click()
+    page.get_by_label("受稽核機關代碼").fill("379010000A")
+    page.get_by_label("稽核日期").fill("115/12/01")
+    page.get_by_label("稽核小組成員").fill("商業發展署 王稽核、李專員")
+    page.get_by_role("button", name="排定並通知").click()
+    expect(page.locator("#audit_on-error")).to_contain_text("至少一個月")
+    page.locator(".error-summary a").first.click()
+    expect(page.get_by_label("稽核日期")).to_be_focused()
+    page.get_by_label("稽核日期").fill("116/03/15")
+    page.get_by_role("button", name="排定並通知").click()
+    expect(page.get_by_role("status")).to_contain_text("自評填覆期限 116/03/08")
+    assert axe_violations(page) == []
+    shoot(page, "inspections")
+    page.get_by_role("button", name="登出").click()
+    sign_in(page, url, "tom")
+    page.get_by_role("link", name="待辦事項").click()
+    expect(page.get_by_role("table")).to_contain_text("稽核自評")
+    expect(page.get_by_role("table")).to_contain_text("116/03/08")
+    assert axe_violations(page) == []
+    shoot(page, "due")

@@ -153,7 +153,7 @@ def test_the_provider_schedules_an_audit_a_month_ahead_and_the_agency_owes_its_a
     # Five working days before Monday 2027-02-15, across 春節 (2/4–2/10 off): Monday 2027-02-01.
     assert scheduled.json["answers_due_on"] == "2027-02-01"
     assert scheduled.json["notified"] == ["tom@example.tw"]
-    assert "2027-02-01" in inbox.messages[0].get_content() and "稽核通知" in inbox.messages[0]["Subject"]
+    assert "中華民國116年2月1日" in inbox.messages[0].get_content() and "稽核通知" in inbox.messages[0]["Subject"]
 
     owed = [(i["kind"], i["due_on"]) for i in client.get("/api/v1/due", headers=unit).json["items"]]
     assert owed == [("audit-answers", "2027-02-01")]

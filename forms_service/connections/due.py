@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from ..querylog.due import DueCatalog, DueItem, query_log_due, sort_due
-from ..taiwan import add_months
+from ..taiwan import add_months, format_roc_short
 from .inspections import InspectionCatalog, inspection_due
 from .timeline import Connection, connections
 
@@ -60,7 +60,7 @@ def due_of(found: Connection, today: date) -> list[DueItem]:
     items = []
     if found.period_end is not None and found.period_end - today <= timedelta(days=RENEWAL_NOTICE_DAYS):
         items.append(DueItem("renewal", agency, found.period_end,
-                             f"{found.system} 使用期限 {found.period_end.isoformat()} 屆滿：請申請續用或終止",
+                             f"{found.system} 使用期限 {format_roc_short(found.period_end)} 屆滿：請申請續用或終止",
                              found.system, connection_id=found.id, record_id=found.current_application))
     if state == "active":
         reviews = found.of_kind("review")

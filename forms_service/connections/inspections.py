@@ -23,6 +23,7 @@ from ..querylog.due import DueItem
 from ..taiwan import (
     InvalidValue,
     add_months,
+    format_roc_short,
     is_valid_agency_code,
     normalize_agency_code,
     parse_date,
@@ -84,8 +85,8 @@ def inspection_due(catalog: InspectionCatalog, *, today: date, agency: str | Non
         if answered:
             continue
         due_on = answers_due_on(inspection)
-        title = (f"{inspection.audit_on.isoformat()} 稽核（{inspection.team}）：請於 {due_on.isoformat()} 前"
-                 "填覆附件4 自評欄並備妥佐證（規範七(四)2）")
+        title = (f"{format_roc_short(inspection.audit_on)} 稽核（{inspection.team}）：請於 {format_roc_short(due_on)} "
+                 "前填覆附件4 自評欄並備妥佐證（規範七(四)2）")
         items.append(DueItem("audit-answers", inspection.agency, due_on, title,
                              connection_id=inspection.connection_id or None))
     return items

@@ -16,7 +16,7 @@ from ..catalog import AccessCatalog, QueryReview
 from ..clock import Clock
 from ..errors import MailFailed
 from ..querylog.due import DueItem
-from ..taiwan import TAIPEI
+from ..taiwan import TAIPEI, format_roc_short
 
 TOPIC = "due-digest"
 KIND_NAMES = {"monthly-review": "每月查核", "explanation": "查調者說明", "no-events": "未收到查詢事件",
@@ -43,7 +43,8 @@ def digest(items: list[DueItem], today: date) -> str:
     lines = ["以下事項待辦（使用商工資料資通安全管理規範）：", ""]
     for item in items:
         state = "已逾期" if item.overdue(today) else "期限"
-        lines.append(f"- [{KIND_NAMES.get(item.kind, item.kind)}] {item.title}（{state} {item.due_on.isoformat()}）")
+        kind = KIND_NAMES.get(item.kind, item.kind)
+        lines.append(f"- [{kind}] {item.title}（{state} {format_roc_short(item.due_on)}）")
     lines += ["", "請登入商工資料表單典藏辦理（待辦事項、查詢紀錄查核、我的查詢說明）。",
               "此信由系統自動寄送，請勿回覆。"]
     return "\n".join(lines) + "\n"

@@ -16,7 +16,7 @@ from ..notify.reminders import send_notice
 from ..querylog import review as reviewing
 from ..querylog.close import close_month, register_input
 from ..querylog.month import MonthOfQueries, month_of_queries, thresholds_from
-from ..taiwan import TAIPEI
+from ..taiwan import TAIPEI, format_roc_long
 from .auth import source_ip
 from .context import catalog, components
 
@@ -114,10 +114,11 @@ def schedule_inspection(actor: Actor, body: dict[str, Any]) -> tuple[Inspection,
         return inspection, []
     due = inspections.answers_due_on(inspection)
     sent = send_notice(catalog(), service.mailer, agency=inspection.agency,
-                       subject=f"商工資料使用稽核通知：{inspection.audit_on.isoformat()}",
-                       body=f"{service.settings.provider_name}將於 {inspection.audit_on.isoformat()} 辦理稽核"
+                       subject=f"商工資料使用稽核通知：{format_roc_long(inspection.audit_on)}",
+                       body=f"{service.settings.provider_name}將於 {format_roc_long(inspection.audit_on)} 辦理稽核"
                             f"（稽核小組：{inspection.team}），依使用商工資料資通安全管理規範七(四)2，請於 "
-                            f"{due.isoformat()} 前填覆附件4 自評欄並備妥佐證資料。\n\n此信由系統自動寄送，請勿回覆。\n")
+                            f"{format_roc_long(due)} 前填覆附件4 自評欄並備妥佐證資料。\n\n"
+                            "此信由系統自動寄送，請勿回覆。\n")
     catalog().audit(NewAuditEvent(actor=actor.id, agency=inspection.agency, action="inspection.notice",
                                   detail={"inspection": inspection.id, "sent": sent.sent, "failed": sent.failed,
                                           "no_address": sent.no_address}))

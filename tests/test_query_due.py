@@ -35,6 +35,8 @@ def duties(catalog, clock):
     create_user(catalog, username="lee", password="correct horse battery", agency=AGENCY, role="querier",
                 full_name="李小華", email="lee@example.tw", system_account="tp-lee")
     create_user(catalog, username="wang", password="correct horse battery", agency=AGENCY, role="querier")
+    create_user(catalog, username="paul", password="correct horse battery", agency="A15000000E", role="provider",
+                email="paul@example.tw")
     oct_, nov = datetime(2026, 10, 6, 10, tzinfo=TAIPEI), datetime(2026, 11, 6, 10, tzinfo=TAIPEI)
     catalog.add_query_events([_event("稅務系統", "t1", oct_), _event("稅務系統", "t2", nov, "tp-lee"),
                               _event("地價系統", "d1", oct_)], by="t", now=nov)
@@ -61,15 +63,17 @@ def test_each_duty_is_listed_once_overdue_first(fake_components, duties):
     assert [i.due_on for i in items] == sorted(i.due_on for i in items)  # all overdue: oldest first
     assert all(i.overdue(date(2026, 12, 20)) for i in items)
     by_kind = {(i.kind, i.system): i for i in items}
-    assert by_kind[("monthly-review", "稅務系統")].remind == ("mei",)
-    assert by_kind[("explanation", "稅務系統")].remind == ("lee",)
+    assert by_kind[("monthly-review", "稅務系統")].remind == ("mei", "paul")  # overdue: the provider too
+    assert by_kind[("explanation", "稅務系統")].remind == ("lee", "paul")
     assert "尚未指派查核人員" in by_kind[("monthly-review", "地價系統")].title
     assert fake_components.due_items(agency="A15000000E") == []
 
 
 def test_what_is_not_yet_due_is_left_out_by_within(fake_components, duties, clock):
     clock.at = datetime(2026, 12, 8, 2, 0, tzinfo=timezone.utc)
-    soon = {(i.kind, i.system) for i in fake_components.due_items(within=3)}
+    items = fake_components.due_items(within=3)
+    soon = {(i.kind, i.system) for i in items}
+    assert [i.remind for i in items if i.kind == "explanation"] == [("lee",)]  # not overdue: not the provider's
     assert ("explanation", "稅務系統") in soon  # due 12-10
     assert ("monthly-review", "稅務系統") not in soon  # due 12-15
     assert ("monthly-review", "稅務系統") in {(i.kind, i.system) for i in fake_components.due_items(within=7)}
@@ -136,7 +140,7 @@ def test_reminders_go_once_a_day_to_the_people_concerned(fake_components, duties
     assert components.send_due_reminders() is None and inbox.messages == []
     clock.at = datetime(2026, 12, 21, 1, 0, tzinfo=timezone.utc)  # 09:00
     sent = components.send_due_reminders()
-    assert sorted(sent.sent) == ["lee@example.tw", "mei@example.tw"]
+    assert sorted(sent.sent) == ["lee@example.tw", "mei@example.tw", "paul@example.tw"]
     mails = {m["To"]: m for m in inbox.messages}
     mei = mails["mei@example.tw"].get_content()
     assert "稅務系統 2026-11 查詢紀錄待查核簽核" in mei and "已逾期" in mei
@@ -144,22 +148,25 @@ def test_reminders_go_once_a_day_to_the_people_concerned(fake_components, duties
     lee = mails["lee@example.tw"].get_content()
     assert "待查調者說明" in lee and "稅務系統" in lee and "查核簽核" not in lee
     assert mails["mei@example.tw"]["From"] == "forms@example.tw" and "待辦" in mails["mei@example.tw"]["Subject"]
+    provider = mails["paul@example.tw"].get_content()  # the provider hears of what is overdue, every agency's
+    assert "稅務系統 2026-11" in provider and "地價系統 2026-10" in provider
     again = components.send_due_reminders()
-    assert again.sent == [] and sorted(again.already) == ["lee@example.tw", "mei@example.tw"]
-    assert len(inbox.messages) == 2  # once a day
+    assert again.sent == [] and sorted(again.already) == ["lee@example.tw", "mei@example.tw", "paul@example.tw"]
+    assert len(inbox.messages) == 3  # once a day
 
 
 def test_a_mail_server_down_is_a_clear_failure_and_the_mail_goes_later(fake_components, duties, clock):
     components = _with_smtp(fake_components, free_port())  # nobody listens there
     clock.at = datetime(2026, 12, 21, 1, 0, tzinfo=timezone.utc)
     failed = components.send_due_reminders()
-    assert failed.sent == [] and len(failed.failed) == 2
+    assert failed.sent == [] and len(failed.failed) == 3
     assert "could not be sent through 127.0.0.1" in failed.failed[0]
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=components.settings.smtp_port)
     controller.start()
     try:
-        assert sorted(components.send_due_reminders().sent) == ["lee@example.tw", "mei@example.tw"]
+        assert sorted(components.send_due_reminders().sent) == ["lee@example.tw", "mei@example.tw",
+                                                                  "paul@example.tw"]
     finally:
         controller.stop()
     json.dumps([m["To"] for m in inbox.messages])

@@ -32,7 +32,8 @@ REVIEW_NOTICE_DAYS = 30
 def all_due(catalog: AllDueCatalog, *, today: date, close_days: int, review_days: int, explain_days: int,
             agency: str | None = None, within: int | None = None) -> list[DueItem]:
     """Everything due on ``today`` — the monthly query check's, the connections' and the audits' —
-    overdue first; a connection's and an audit's items are for the agency's staff."""
+    overdue first; a connection's and an audit's items are for the agency's staff, and whatever is
+    overdue also for the data provider's people."""
 
     found = connections(catalog, agency=agency)
     root_of = {member.record_id: c.id for c in found for member in c.members}
@@ -41,14 +42,19 @@ def all_due(catalog: AllDueCatalog, *, today: date, close_days: int, review_days
              for i in query_log_due(catalog, today=today, close_days=close_days, review_days=review_days,
                                     explain_days=explain_days, agency=agency, within=within)]
     staff: dict[str, tuple[str, ...]] = {}
+    providers: tuple[str, ...] = ()
     for user in catalog.users():
         if user.role == "staff":
             staff[user.agency] = (*staff.get(user.agency, ()), user.username)
+        elif user.role == "provider":
+            providers += (user.username,)
     owed = [item for connection in found for item in due_of(connection, today)]
     owed += inspection_due(catalog, today=today, agency=agency)
     for item in owed:
         if within is None or item.due_on <= today + timedelta(days=within):
             items.append(dataclasses.replace(item, remind=staff.get(item.agency, ())))
+    # The provider hears of what is overdue, at every agency (its digest across agencies).
+    items = [dataclasses.replace(i, remind=(*i.remind, *providers)) if i.overdue(today) else i for i in items]
     return sort_due(items, today)
 
 

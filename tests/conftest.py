@@ -18,6 +18,7 @@ import dataclasses
 import os
 import shutil
 import subprocess
+import tempfile
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -237,11 +238,14 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 def start_serve(env: dict) -> tuple[subprocess.Popen, str, str]:
     """``forms-service serve --port 0`` in a subprocess: the process, its URL and its demo token."""
+    errors = tempfile.TemporaryFile(mode="w+")  # kept to say why, should serve not start
     proc = subprocess.Popen([sys.executable, "-m", "forms_service.cli", "serve", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
     url = token = None
     assert proc.stdout is not None
+    seen = []
     for line in proc.stdout:
+        seen.append(line)
         if "listening on" in line:
             url = line.split()[-1]
         if line.startswith("demo token"):
@@ -251,7 +255,10 @@ def start_serve(env: dict) -> tuple[subprocess.Popen, str, str]:
             break
     if not (url and token):
         proc.kill()
-        raise AssertionError("serve did not print its URL and demo token")
+        proc.wait()
+        errors.seek(0)
+        raise AssertionError("serve did not print its URL and demo token:\n" + "".join(seen)[-2000:]
+                             + errors.read()[-4000:])
     return proc, url, token
 
 

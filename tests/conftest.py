@@ -18,7 +18,6 @@ import dataclasses
 import os
 import shutil
 import subprocess
-import tempfile
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -238,9 +237,11 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 def start_serve(env: dict) -> tuple[subprocess.Popen, str, str]:
     """``forms-service serve --port 0`` in a subprocess: the process, its URL and its demo token."""
-    errors = tempfile.TemporaryFile(mode="w+")  # kept to say why, should serve not start
-    proc = subprocess.Popen([sys.executable, "-m", "forms_service.cli", "serve", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
+    errors = Path(env["FORMS_DATA_DIR"]).with_name("serve-stderr.log")  # to say why, should serve not start
+    errors.parent.mkdir(parents=True, exist_ok=True)
+    with errors.open("w") as stderr:  # the child keeps its own descriptor
+        proc = subprocess.Popen([sys.executable, "-m", "forms_service.cli", "serve", "--port", "0"],
+                                stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
     url = token = None
     assert proc.stdout is not None
     seen = []
@@ -256,9 +257,8 @@ def start_serve(env: dict) -> tuple[subprocess.Popen, str, str]:
     if not (url and token):
         proc.kill()
         proc.wait()
-        errors.seek(0)
         raise AssertionError("serve did not print its URL and demo token:\n" + "".join(seen)[-2000:]
-                             + errors.read()[-4000:])
+                             + errors.read_text()[-4000:])
     return proc, url, token
 
 

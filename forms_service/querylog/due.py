@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from ..catalog import AccessCatalog, QueryEventLog, QueryReview, RecordCatalog
-from .month import connection_of, month_bounds
+from ..catalog import AccessCatalog, QueryEventLog, QueryReview, Record, RecordCatalog
+from .month import applications, connection_of, month_bounds
 
 MONTHS_BACK = 3  # finished months looked at; older ones are overdue items of earlier lists or signed
 
@@ -77,10 +77,13 @@ def query_log_due(catalog: DueCatalog, *, today: date, close_days: int, review_d
                for month in months + [finished_months(today, MONTHS_BACK + 1)[-1]]}
     items: list[DueItem] = []
     connections: dict[tuple[str, str], str | None] = {}
+    read: list[Record] | None = None
 
     def connection(key: tuple[str, str]) -> str | None:
+        nonlocal read
         if key not in connections:
-            found = connection_of(catalog, agency=key[0], system=key[1])
+            read = applications(catalog) if read is None else read  # once, whatever the number of systems
+            found = connection_of(catalog, agency=key[0], system=key[1], among=read)
             connections[key] = found.record_id if found else None
         return connections[key]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, Protocol
 
-from ..catalog import QueryEvent, QueryEventLog, RecordCatalog, RecordFilter
+from ..catalog import QueryEvent, QueryEventLog, Record, RecordCatalog, RecordFilter
 from ..errors import InputError
 from ..forms.annex5_query_log import month_bounds as register_month_bounds
 from ..taiwan import InvalidValue, parse_date
@@ -50,12 +50,20 @@ def thresholds_from(settings: QueryLogSettings) -> Thresholds:
     )
 
 
-def connection_of(records: RecordCatalog, *, agency: str, system: str) -> Connection | None:
-    """What the newest 附件1 naming ``agency`` as 資料使用單位 and ``system`` says (None: no such 附件1)."""
+def applications(records: RecordCatalog) -> list[Record]:
+    """The newest 附件1 records (SEARCHED of each kind), read once for any number of systems."""
     found = []
     for form_id in APPLICATIONS:
         found += records.find_records(RecordFilter(form_id=form_id, limit=SEARCHED))
-    ours = [r for r in found if (r.input.get("user_unit") or {}).get("code") == agency
+    return found
+
+
+def connection_of(records: RecordCatalog, *, agency: str, system: str,
+                  among: list[Record] | None = None) -> Connection | None:
+    """What the newest 附件1 naming ``agency`` as 資料使用單位 and ``system`` says (None: no such 附件1);
+    ``among``: the applications already read (``applications``), when asking for many systems."""
+    ours = [r for r in (among if among is not None else applications(records))
+            if (r.input.get("user_unit") or {}).get("code") == agency
             and (r.input.get("host") or {}).get("system_name") == system]
     ours.sort(key=lambda r: r.created_at, reverse=True)
     full = next((r for r in ours if r.input.get("application_type") != "termination"), None)

@@ -168,7 +168,28 @@ class Components:
         early = self.clock.now().astimezone(TAIPEI).hour < self.settings.reminder_hour
         if self.mailer is None or (early and not force):
             return None
+        self.retry_incident_reports()
         return send_reminders(self.require_archive()[1], self.mailer, self.due_items(), clock=self.clock)
+
+    def retry_incident_reports(self) -> int:
+        """Send again each incident report the data provider does not have yet (規範 六(六)4)."""
+        from .connections.incidents import retry_reports
+        from .notify.reminders import send_notice
+
+        catalog, mailer = self.require_archive()[1], self.mailer
+        if mailer is None:
+            return 0
+
+        def send(subject: str, body: str) -> list[str]:
+            return send_notice(catalog, mailer, agency=None, role="provider", subject=subject, body=body).sent
+
+        names = {}
+        for incident in catalog.incidents():
+            profile = catalog.agency_profile(incident.agency) if incident.reported_at is None else None
+            if profile is not None:
+                names[incident.agency] = str(profile.data.get("name", "") or incident.agency)
+        return retry_reports(catalog, send=send, unit_names=names, provider_name=self.settings.provider_name,
+                             now=self.clock.now())
 
     def close_due_query_months(self) -> list[Any]:
         """Close every system's month of query events whose FORMS_QUERY_LOG_CLOSE_DAYS have passed."""

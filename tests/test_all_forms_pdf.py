@@ -20,7 +20,7 @@ from tests.conftest import load_example, pdffonts, pdftotext, squeeze
 
 GOLDEN = Path(__file__).parent / "golden"
 FORM_IDS = ["annex1-interface", "annex1-copy", "annex2-agreement", "annex3-requirements",
-            "annex4-audit-checklist", "annex5-query-log"]
+            "annex4-audit-checklist", "annex5-query-log", "purge-record", "incident-report"]
 @pytest.fixture(scope="module")
 def produced(components):
     return {form_id: components.producer.produce(form_id, load_example(form_id)) for form_id in FORM_IDS}

@@ -32,7 +32,7 @@ ALLOWED = {
     "archive": {"produce", "convert", "forms", "catalog", "access"},
     "querylog": {"catalog", "access", "forms"},
     "notify": {"catalog", "querylog"},
-    "connections": {"catalog", "archive", "querylog", "access"},
+    "connections": {"catalog", "archive", "querylog", "access", "forms"},
 }
 EDGES = {"cli", "web"}
 

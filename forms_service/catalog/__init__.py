@@ -6,6 +6,7 @@ from .protocol import (
     AuditLog,
     Catalog,
     IdempotencyKeys,
+    Oversight,
     QueryEventLog,
     QueryReview,
     RecordCatalog,
@@ -19,7 +20,10 @@ from .values import (
     AuditSeal,
     Draft,
     IdempotencyKey,
+    Incident,
     Inspection,
+    InspectionFinding,
+    InspectionItem,
     NewAuditEvent,
     NewAuditSeal,
     NewQueryEvent,
@@ -41,7 +45,8 @@ from .values import (
 
 __all__ = [
     "AccessCatalog", "AgencyProfile", "ApiToken", "AuditEvent", "AuditLog", "AuditSeal", "Catalog",
-    "CatalogUnavailable", "Draft", "IdempotencyKey", "IdempotencyKeys", "Inspection", "NewAuditEvent", "NewAuditSeal",
+    "CatalogUnavailable", "Draft", "IdempotencyKey", "IdempotencyKeys", "Incident", "Inspection", "InspectionFinding",
+    "InspectionItem", "NewAuditEvent", "NewAuditSeal", "Oversight",
     "NewQueryEvent", "NewRecord", "NewTombstone", "NewVersion", "QueryEvent", "QueryEventLog", "QueryFlagReview",
     "QueryMonth", "QueryReview", "QueryReviewer", "Record", "RecordCatalog", "RecordFilter", "RecordReference",
     "SqlCatalog", "Tombstone", "User", "Version", "WebSession", "WorkCatalog",

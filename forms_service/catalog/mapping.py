@@ -12,6 +12,9 @@ from .models import (
     AuditSealRow,
     DraftRow,
     IdempotencyKeyRow,
+    IncidentRow,
+    InspectionFindingRow,
+    InspectionItemRow,
     InspectionRow,
     QueryEventRow,
     QueryFlagReviewRow,
@@ -31,7 +34,10 @@ from .values import (
     AuditSeal,
     Draft,
     IdempotencyKey,
+    Incident,
     Inspection,
+    InspectionFinding,
+    InspectionItem,
     NewAuditSeal,
     NewRecord,
     NewTombstone,
@@ -180,4 +186,20 @@ def idempotency_key(row: IdempotencyKeyRow) -> IdempotencyKey:
 def inspection(row: InspectionRow) -> Inspection:
     return Inspection(id=row.id, agency=row.agency, audit_on=row.audit_on, team=row.team,
                       scheduled_by=row.scheduled_by, scheduled_at=row.scheduled_at,
-                      connection_id=row.connection_id or "")
+                      connection_id=row.connection_id or "", answered_at=row.answered_at,
+                      answered_by=row.answered_by or "", filled_by=row.filled_by or "",
+                      filled_title=row.filled_title or "", record_id=row.record_id or "",
+                      finished_at=row.finished_at)
+
+
+def inspection_item(row: InspectionItemRow) -> InspectionItem:
+    data = {f.name: getattr(row, f.name) for f in fields(InspectionItem)}
+    return InspectionItem(**{**data, "evidence": tuple(row.evidence or ())})
+
+
+def inspection_finding(row: InspectionFindingRow) -> InspectionFinding:
+    return InspectionFinding(**{f.name: getattr(row, f.name) for f in fields(InspectionFinding)})
+
+
+def incident(row: IncidentRow) -> Incident:
+    return Incident(**{f.name: getattr(row, f.name) for f in fields(Incident)})

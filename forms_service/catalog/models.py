@@ -386,6 +386,68 @@ class InspectionRow(Base):
     team: Mapped[str] = mapped_column(String(500))
     scheduled_by: Mapped[str] = mapped_column(String(200))
     scheduled_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    answered_by: Mapped[str] = mapped_column(String(200), default="")
+    filled_by: Mapped[str] = mapped_column(String(200), default="")
+    filled_title: Mapped[str] = mapped_column(String(200), default="")
+    record_id: Mapped[str] = mapped_column(String(40), default="")
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class InspectionItemRow(Base):
+    """One checklist item of an audit: the agency's answer and evidence, the team's result."""
+
+    __tablename__ = "inspection_items"
+
+    inspection_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    item: Mapped[int] = mapped_column(Integer, primary_key=True)
+    self_result: Mapped[str] = mapped_column(String(20), default="")
+    self_note: Mapped[str] = mapped_column(String(2000), default="")
+    evidence: Mapped[list] = mapped_column(JSON, default=list)
+    answered_by: Mapped[str] = mapped_column(String(200), default="")
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    result: Mapped[str] = mapped_column(String(20), default="")
+    result_note: Mapped[str] = mapped_column(String(2000), default="")
+    judged_by: Mapped[str] = mapped_column(String(200), default="")
+    judged_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class InspectionFindingRow(Base):
+    """A finding of an audit, its deadline, reply and closing."""
+
+    __tablename__ = "inspection_findings"
+    __table_args__ = (Index("ix_inspection_findings_agency", "agency"),)
+
+    inspection_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency: Mapped[str] = mapped_column(String(20))
+    item: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    issue: Mapped[str] = mapped_column(String(2000))
+    action: Mapped[str] = mapped_column(String(2000))
+    due_on: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reply: Mapped[str] = mapped_column(String(4000), default="")
+    replied_by: Mapped[str] = mapped_column(String(200), default="")
+    replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    closed_by: Mapped[str] = mapped_column(String(200), default="")
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class IncidentRow(Base):
+    """A 資通安全事件 recorded by an agency, and when the provider had its report."""
+
+    __tablename__ = "incidents"
+
+    record_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(20), index=True)
+    system: Mapped[str] = mapped_column(String(200))
+    related_record: Mapped[str] = mapped_column(String(40), default="")
+    discovered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    level: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    reported_how: Mapped[str] = mapped_column(String(1000), default="")
 
 
 class MailSentRow(Base):

@@ -25,7 +25,10 @@ from .values import (
     AuditSeal,
     Draft,
     IdempotencyKey,
+    Incident,
     Inspection,
+    InspectionFinding,
+    InspectionItem,
     NewAuditEvent,
     NewAuditSeal,
     NewQueryEvent,
@@ -256,16 +259,46 @@ class QueryReview(Protocol):
                            states: tuple[str, ...] = ()) -> list[QueryFlagReview]:
         """Flag states of one agency (None: all), narrowed by system, month, querier and states."""
 
-    def add_inspection(self, inspection: Inspection) -> Inspection: ...
-
-    def inspections(self, *, agency: str | None = None) -> list[Inspection]:
-        """Scheduled audits (of one agency when given), soonest first."""
-
     def claim_mail(self, *, day: str, recipient: str, topic: str, now: datetime) -> bool:
         """True once per (day, recipient, topic): the caller sends that mail; False: sent already."""
 
     def release_mail(self, *, day: str, recipient: str, topic: str) -> None:
         """Give a claim back (the mail could not be sent), so that a later run sends it."""
+
+
+class Oversight(Protocol):
+    """The data provider's audits of agencies (規範 七) and the agencies' incident reports (六(六)4)."""
+
+    def add_inspection(self, inspection: Inspection) -> Inspection: ...
+
+    def inspections(self, *, agency: str | None = None) -> list[Inspection]:
+        """Scheduled audits (of one agency when given), soonest first."""
+
+    def inspection(self, inspection_id: str) -> Inspection | None: ...
+
+    def update_inspection(self, inspection: Inspection) -> Inspection:
+        """Write the audit's state (answers sent, final record); ``NotFound`` for an unknown id."""
+
+    def save_inspection_item(self, item: InspectionItem) -> InspectionItem:
+        """Create or replace one checklist item (inspection_id, item)."""
+
+    def inspection_items(self, inspection_id: str) -> list[InspectionItem]:
+        """The audit's checklist items, by item number."""
+
+    def save_inspection_finding(self, finding: InspectionFinding) -> InspectionFinding:
+        """Create or replace one finding (inspection_id, number)."""
+
+    def inspection_findings(self, *, inspection_id: str | None = None,
+                            agency: str | None = None) -> list[InspectionFinding]:
+        """Findings of one audit or of one agency (all when neither), by audit and number."""
+
+    def add_incident(self, incident: Incident) -> Incident: ...
+
+    def set_incident_reported(self, record_id: str, *, at: datetime, how: str) -> bool:
+        """Record when the provider had the report; False when it was recorded before (kept)."""
+
+    def incidents(self, *, agency: str | None = None) -> list[Incident]:
+        """Incidents (of one agency when given), newest first."""
 
 
 @runtime_checkable
@@ -280,8 +313,8 @@ class IdempotencyKeys(Protocol):
 
 
 @runtime_checkable
-class Catalog(RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, QueryEventLog, QueryReview, IdempotencyKeys,
-              Protocol):
+class Catalog(RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, QueryEventLog, QueryReview, Oversight,
+              IdempotencyKeys, Protocol):
     """The whole catalog database."""
 
     def create_schema(self) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 from ..audit.chain import GENESIS, row_hash
+from ..errors import NotFound
 from . import mapping
 from .groups import GroupCommitter
 from .guard import does, translating_database_errors
@@ -30,6 +31,9 @@ from .models import (
     AuditSealRow,
     DraftRow,
     IdempotencyKeyRow,
+    IncidentRow,
+    InspectionFindingRow,
+    InspectionItemRow,
     InspectionRow,
     MailSentRow,
     QueryEventRow,
@@ -51,7 +55,10 @@ from .values import (
     AuditSeal,
     Draft,
     IdempotencyKey,
+    Incident,
     Inspection,
+    InspectionFinding,
+    InspectionItem,
     NewAuditEvent,
     NewAuditSeal,
     NewQueryEvent,
@@ -438,6 +445,87 @@ class SqlCatalog:
             query = query.where(InspectionRow.agency == agency)
         with self._sessions() as s:
             return [mapping.inspection(r) for r in s.scalars(query)]
+
+    @does("read the audit")
+    def inspection(self, inspection_id: str) -> Inspection | None:
+        with self._sessions() as s:
+            row = s.get(InspectionRow, inspection_id)
+            return mapping.inspection(row) if row is not None else None
+
+    @does("update the audit")
+    def update_inspection(self, inspection: Inspection) -> Inspection:
+        with self._writing() as s:
+            row = s.get(InspectionRow, inspection.id)
+            if row is None:
+                raise NotFound(f"no audit {inspection.id}")
+            for name, value in mapping.shallow(inspection).items():
+                setattr(row, name, value)
+        return inspection
+
+    @does("save the checklist item")
+    def save_inspection_item(self, item: InspectionItem) -> InspectionItem:
+        values = {**mapping.shallow(item), "evidence": list(item.evidence)}
+        with self._writing() as s:
+            row = s.get(InspectionItemRow, (item.inspection_id, item.item))
+            if row is None:
+                s.add(InspectionItemRow(**values))
+            else:
+                for name, value in values.items():
+                    setattr(row, name, value)
+        return item
+
+    @does("list the checklist items")
+    def inspection_items(self, inspection_id: str) -> list[InspectionItem]:
+        query = select(InspectionItemRow).where(InspectionItemRow.inspection_id == inspection_id) \
+            .order_by(InspectionItemRow.item)
+        with self._sessions() as s:
+            return [mapping.inspection_item(r) for r in s.scalars(query)]
+
+    @does("save the finding")
+    def save_inspection_finding(self, finding: InspectionFinding) -> InspectionFinding:
+        values = mapping.shallow(finding)
+        with self._writing() as s:
+            row = s.get(InspectionFindingRow, (finding.inspection_id, finding.number))
+            if row is None:
+                s.add(InspectionFindingRow(**values))
+            else:
+                for name, value in values.items():
+                    setattr(row, name, value)
+        return finding
+
+    @does("list the findings")
+    def inspection_findings(self, *, inspection_id: str | None = None,
+                            agency: str | None = None) -> list[InspectionFinding]:
+        query = select(InspectionFindingRow).order_by(InspectionFindingRow.inspection_id,
+                                                      InspectionFindingRow.number)
+        if inspection_id is not None:
+            query = query.where(InspectionFindingRow.inspection_id == inspection_id)
+        if agency is not None:
+            query = query.where(InspectionFindingRow.agency == agency)
+        with self._sessions() as s:
+            return [mapping.inspection_finding(r) for r in s.scalars(query)]
+
+    @does("record the incident")
+    def add_incident(self, incident: Incident) -> Incident:
+        with self._writing() as s:
+            s.add(IncidentRow(**mapping.shallow(incident)))
+        return incident
+
+    @does("record the incident's report")
+    def set_incident_reported(self, record_id: str, *, at: datetime, how: str) -> bool:
+        with self._writing() as s:
+            done = s.execute(update(IncidentRow).where(IncidentRow.record_id == record_id,
+                                                       IncidentRow.reported_at.is_(None))
+                             .values(reported_at=at, reported_how=how[:1000]))
+            return bool(getattr(done, "rowcount", 0))
+
+    @does("list the incidents")
+    def incidents(self, *, agency: str | None = None) -> list[Incident]:
+        query = select(IncidentRow).order_by(IncidentRow.discovered_at.desc(), IncidentRow.record_id)
+        if agency is not None:
+            query = query.where(IncidentRow.agency == agency)
+        with self._sessions() as s:
+            return [mapping.incident(r) for r in s.scalars(query)]
 
     @does("claim the reminder mail")
     def claim_mail(self, *, day: str, recipient: str, topic: str, now: datetime) -> bool:

@@ -280,6 +280,65 @@ class Inspection:
     scheduled_by: str
     scheduled_at: datetime
     connection_id: str = ""
+    answered_at: datetime | None = None  # the agency sent its column of the checklist (七(四)2)
+    answered_by: str = ""
+    filled_by: str = ""  # 受查單位填表人: name
+    filled_title: str = ""
+    record_id: str = ""  # the final 附件4, signed by the team
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class InspectionItem:
+    """One item of an audit's 附件4 checklist: the agency's answer with its evidence, then the
+    team's result."""
+
+    inspection_id: str
+    item: int
+    self_result: str = ""  # conform | nonconform | na ("" not answered)
+    self_note: str = ""
+    evidence: tuple[str, ...] = ()  # record ids of archived records
+    answered_by: str = ""
+    answered_at: datetime | None = None
+    result: str = ""
+    result_note: str = ""
+    judged_by: str = ""
+    judged_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class InspectionFinding:
+    """A finding of an audit (缺失), its deadline, the agency's reply (函復) and its closing."""
+
+    inspection_id: str
+    number: int
+    agency: str
+    item: int | None
+    issue: str
+    action: str
+    due_on: date
+    created_by: str
+    created_at: datetime
+    reply: str = ""
+    replied_by: str = ""
+    replied_at: datetime | None = None
+    closed_by: str = ""
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A 資通安全事件 an agency recorded (its signed record) and when the provider had the report."""
+
+    record_id: str
+    agency: str
+    system: str
+    related_record: str  # the connection's 附件1 ("" when none was named)
+    discovered_at: datetime
+    level: int
+    recorded_at: datetime
+    reported_at: datetime | None = None
+    reported_how: str = ""  # "mail: …" or "page: …"
 
 
 @dataclass(frozen=True)

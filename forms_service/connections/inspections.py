@@ -4,7 +4,9 @@
   refused with the earliest allowed;
 - 七(四)2: the agency answers its column of the 附件4 checklist 5 working days before the audit
   date (Taiwan's government calendar): ``audit-answers`` is due then, and done once the agency has
-  filed a 附件4 after the audit was scheduled.
+  sent its answers (``audit_work``) or filed a 附件4 after the audit was scheduled;
+- 七(五): each finding of the audit has a deadline: ``finding-reply`` is due then until the agency
+  has replied (函復).
 
 Called inspections in the code, apart from the service's own audit log.
 """
@@ -17,7 +19,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from ..access import Actor, Role
-from ..catalog import Inspection, NewAuditEvent, RecordCatalog, RecordFilter
+from ..catalog import Inspection, InspectionFinding, NewAuditEvent, RecordCatalog, RecordFilter
 from ..errors import Forbidden, InputError
 from ..querylog.due import DueItem
 from ..taiwan import (
@@ -38,6 +40,9 @@ class InspectionCatalog(RecordCatalog, Protocol):
     def add_inspection(self, inspection: Inspection) -> Inspection: ...
 
     def inspections(self, *, agency: str | None = None) -> list[Inspection]: ...
+
+    def inspection_findings(self, *, inspection_id: str | None = None,
+                            agency: str | None = None) -> list[InspectionFinding]: ...
 
 
 def schedule(catalog: InspectionCatalog, actor: Actor, *, agency: str, audit_on: str, team: str, today: date,
@@ -75,10 +80,21 @@ def answers_due_on(inspection: Inspection) -> date:
 
 
 def inspection_due(catalog: InspectionCatalog, *, today: date, agency: str | None = None) -> list[DueItem]:
-    """``audit-answers`` for every audit still ahead whose agency has filed no 附件4 since it was scheduled."""
+    """``audit-answers`` for every audit still ahead whose agency has not answered; ``finding-reply``
+    for every finding not replied to."""
     items = []
-    for inspection in catalog.inspections(agency=agency):
-        if inspection.audit_on < today:
+    audits = catalog.inspections(agency=agency)
+    by_id = {i.id: i for i in audits}
+    for finding in catalog.inspection_findings(agency=agency):
+        if finding.replied_at is None and finding.inspection_id in by_id:
+            parent = by_id[finding.inspection_id]
+            title = (f"{format_roc_short(parent.audit_on)} 稽核缺失 {finding.number}"
+                     f"{f'（第 {finding.item} 項）' if finding.item else ''}：{finding.issue[:60]}"
+                     f"——請於 {format_roc_short(finding.due_on)} 前改善並函復")
+            items.append(DueItem("finding-reply", finding.agency, finding.due_on, title,
+                                 connection_id=parent.connection_id or None, record_id=parent.record_id or None))
+    for inspection in audits:
+        if inspection.audit_on < today or inspection.answered_at is not None:
             continue
         answered = catalog.find_records(RecordFilter(agency=inspection.agency, form_id="annex4-audit-checklist",
                                                      created_from=inspection.scheduled_at, limit=1))

@@ -6,7 +6,8 @@ gives the same connections.
 
 Its state (規範 六(一)2): 申請中 until the provider has countersigned a 附件2, then 使用中; 到期 once
 the 使用期限 of its current 附件1 (the newest 新申請, 變更 or 續用) has passed; 終止 from a 終止
-application's 終止日期.
+application's 終止日期; 已清除 once its purge record (清除紀錄) is filed — due a month after the
+終止日期 (六(一)2(4)), and marked late when filed after that.
 """
 
 from __future__ import annotations
@@ -19,19 +20,22 @@ from typing import Any
 
 from ..archive.signatures import is_countersigned
 from ..catalog import RecordCatalog, RecordFilter
-from ..taiwan import TAIPEI
+from ..forms.purge_record import purge_due_on
+from ..taiwan import TAIPEI, format_roc_short
 
 APPLICATIONS = ("annex1-interface", "annex1-copy")
-MEMBER_FORMS = ("annex2-agreement", "annex3-requirements", "annex4-audit-checklist", "annex5-query-log")
+MEMBER_FORMS = ("annex2-agreement", "annex3-requirements", "annex4-audit-checklist", "annex5-query-log",
+                "purge-record", "incident-report")
 SEARCHED = 5000  # newest records looked at per form
-STATE_NAMES = {"applied": "申請中", "active": "使用中", "expired": "到期", "terminated": "終止"}
+STATE_NAMES = {"applied": "申請中", "active": "使用中", "expired": "到期", "terminated": "終止", "purged": "已清除"}
 KIND_NAMES = {
     "application-new": "附件1 新申請", "application-change": "附件1 變更", "application-renewal": "附件1 續用",
     "application-termination": "附件1 終止", "agreement": "附件2 安全約定書", "requirements": "附件3 作業要求",
-    "review": "附件4 稽核紀錄", "register": "附件5 查詢紀錄",
+    "review": "附件4 稽核紀錄", "register": "附件5 查詢紀錄", "purge": "清除紀錄", "incident": "資安事件紀錄",
 }
 _FORM_KINDS = {"annex2-agreement": "agreement", "annex3-requirements": "requirements",
-               "annex4-audit-checklist": "review", "annex5-query-log": "register"}
+               "annex4-audit-checklist": "review", "annex5-query-log": "register", "purge-record": "purge",
+               "incident-report": "incident"}
 
 
 @dataclass(frozen=True)
@@ -61,13 +65,35 @@ class Connection:
     period_end: date | None
     terminated_on: date | None
     current_application: str  # the record id of the 附件1 whose terms hold now
+    termination: str | None  # the record id of its 終止 application, once filed
     members: tuple[Member, ...]  # oldest first
 
     @property
     def countersigned(self) -> bool:
         return any(m.kind == "agreement" and m.countersigned for m in self.members)
 
+    @property
+    def purge_due_on(self) -> date | None:
+        return purge_due_on(self.terminated_on) if self.terminated_on is not None else None
+
+    @property
+    def purged_at(self) -> datetime | None:
+        purges = self.of_kind("purge")
+        return purges[0].created_at if purges else None
+
+    def late(self) -> list[str]:
+        """Sentences naming what this connection did after its deadline."""
+        sentences = []
+        due, purged = self.purge_due_on, self.purged_at
+        if due is not None and purged is not None and purged.astimezone(TAIPEI).date() > due:
+            sentences.append(f"清除紀錄逾期：終止日期 {format_roc_short(self.terminated_on)} 後應於 "
+                             f"{format_roc_short(due)} 前完成清除並留存紀錄，於 "
+                             f"{format_roc_short(purged.astimezone(TAIPEI).date())} 始歸檔（規範六(一)2(4)）")
+        return sentences
+
     def state(self, today: date) -> str:
+        if self.terminated_on is not None and self.purged_at is not None:
+            return "purged"
         if self.terminated_on is not None and self.terminated_on <= today:
             return "terminated"
         if self.period_end is not None and self.period_end < today:
@@ -85,6 +111,7 @@ class Connection:
                 "period": {"start": _iso(self.period_start), "end": _iso(self.period_end)},
                 "terminated_on": _iso(self.terminated_on), "state": self.state(today),
                 "current_application": self.current_application,
+                "purge_due_on": _iso(self.purge_due_on), "late": self.late(),
                 "records": [m.as_dict() for m in self.members]}
 
 
@@ -159,7 +186,7 @@ def _build(root_id: str, members: Iterable[_Found]) -> Connection:
         system=host.get("system_name", "") or root.input.get("system_name", ""),
         period_start=_date(period.get("start")), period_end=_date(period.get("end")),
         terminated_on=_date((ended[-1].input.get("termination") or {}).get("effective_on")) if ended else None,
-        current_application=current.id,
+        current_application=current.id, termination=ended[-1].id if ended else None,
         members=tuple(_member(r) for r in ordered),
     )
 

@@ -8,7 +8,15 @@ from importlib.resources import files
 from typing import Any
 
 from ..errors import UnknownForm
-from . import annex1_application, annex2_agreement, annex3_requirements, annex4_audit_checklist, annex5_query_log
+from . import (
+    annex1_application,
+    annex2_agreement,
+    annex3_requirements,
+    annex4_audit_checklist,
+    annex5_query_log,
+    incident_report,
+    purge_record,
+)
 from .spec import FormSpec, RenderOptions
 
 _SPECS: dict[str, FormSpec] = {
@@ -16,6 +24,7 @@ _SPECS: dict[str, FormSpec] = {
     for spec in (
         annex1_application.INTERFACE, annex1_application.COPY, annex2_agreement.SPEC,
         annex3_requirements.SPEC, annex4_audit_checklist.SPEC, annex5_query_log.SPEC,
+        purge_record.SPEC, incident_report.SPEC,
     )
 }
 

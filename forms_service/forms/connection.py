@@ -4,7 +4,8 @@ must agree with it.
 規範 六(一)2(1) has the application (附件1) and the agreement (附件2) state the same 法源依據、用途、
 使用單位、使用者（業務範圍）and 使用期限; the requirements (附件3) are issued by the same 申請介接單位 to
 the same 資料使用單位 for the same system; the self-audit (附件4) and the monthly register (附件5) are
-those of its 資料使用單位, and a month's queriers are the 使用者 the 附件1 approved.  Each
+those of its 資料使用單位, and a month's queriers are the 使用者 the 附件1 approved.  A purge record
+(清除紀錄) follows the 終止 application and repeats its 終止日期; an incident names the system's 附件1.  Each
 disagreement is a problem on this form's field whose sentence names the 附件1's field.
 
 Pure functions of two inputs: looking the earlier record up is the archive's job (``archive.related``).
@@ -27,6 +28,8 @@ _PARTIES = {
     "annex3-requirements": [("applicant", "applicant"), ("user_unit", "user_unit")],
     "annex4-audit-checklist": [("user_unit", "user_unit")],
     "annex5-query-log": [("user_unit", "user_unit")],
+    "purge-record": [("applicant", "applicant"), ("user_unit", "user_unit")],
+    "incident-report": [("user_unit", "user_unit")],
 }
 _SAME_VALUES = {
     "annex2-agreement": [("legal_basis", "legal_basis"), ("purpose", "purpose"), ("period.start", "period.start"),
@@ -35,6 +38,8 @@ _SAME_VALUES = {
                             ("system_name", "host.system_name"), ("period.start", "period.start"),
                             ("period.end", "period.end")],
     "annex5-query-log": [("system_name", "host.system_name")],
+    "purge-record": [("system_name", "host.system_name"), ("terminated_on", "termination.effective_on")],
+    "incident-report": [("system_name", "host.system_name")],
 }
 
 
@@ -45,7 +50,11 @@ def related_problems(form_id: str, data: dict[str, Any], related_form_id: str,
         return [FieldProblem("related_record", f"{data.get('related_record')} is a {related_form_id} record; "
                                                "a form refers to its connection's 附件1 (annex1-interface or "
                                                "annex1-copy)", "not_an_application")]
-    if related.get("application_type") == "termination":
+    if form_id == "purge-record" and related.get("application_type") != "termination":
+        return [FieldProblem("related_record", f"{data.get('related_record')} is no 終止 application: a purge "
+                                               "record names the 終止 application of its connection (規範六(一)2(4))",
+                             "not_a_termination")]
+    if related.get("application_type") == "termination" and form_id != "purge-record":
         return [FieldProblem("related_record", f"{data.get('related_record')} is a 終止 application: it ends "
                                                "the connection, so no form can follow it", "terminated")]
     problems = list(_party_problems(form_id, data, related))

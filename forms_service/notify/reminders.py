@@ -20,7 +20,8 @@ from ..taiwan import TAIPEI, format_roc_short
 
 TOPIC = "due-digest"
 KIND_NAMES = {"monthly-review": "每月查核", "explanation": "查調者說明", "no-events": "未收到查詢事件",
-              "renewal": "使用期限屆滿", "yearly-review": "年度稽核", "audit-answers": "稽核自評"}
+              "renewal": "使用期限屆滿", "yearly-review": "年度稽核", "audit-answers": "稽核自評",
+              "finding-reply": "稽核缺失函復", "purge": "終止後資料清除", "incident-report": "資安事件通報"}
 
 
 class Mailer(Protocol):
@@ -79,12 +80,13 @@ def send_reminders(catalog: ReminderCatalog, mailer: Mailer, items: Iterable[Due
     return result
 
 
-def send_notice(catalog: ReminderCatalog, mailer: Mailer, *, agency: str, subject: str,
-                body: str) -> ReminderResult:
-    """One notice now to each of ``agency``'s staff with an e-mail address (an audit scheduled, …)."""
+def send_notice(catalog: ReminderCatalog, mailer: Mailer, *, agency: str | None, subject: str,
+                body: str, role: str = "staff") -> ReminderResult:
+    """One notice now to each person of ``role`` (of ``agency``, when given) with an e-mail address:
+    an agency's staff of an audit scheduled, the provider's people of an incident, …"""
     result = ReminderResult()
     for user in catalog.users():
-        if user.agency != agency or user.role != "staff":
+        if (agency is not None and user.agency != agency) or user.role != role:
             continue
         if not user.email:
             result.no_address.append(user.username)

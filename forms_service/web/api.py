@@ -16,8 +16,7 @@ from ..archive.holds import extend_retention, set_legal_hold
 from ..archive.related import check_related
 from ..archive.report_text import verification_text
 from ..archive.signatures import countersign
-from ..catalog import Inspection, NewAuditEvent, QueryFlagReview, Record, RecordFilter
-from ..connections.inspections import answers_due_on
+from ..catalog import NewAuditEvent, QueryFlagReview, Record, RecordFilter
 from ..connections.timeline import connection, connections, today_in_taipei
 from ..errors import Conflict, Forbidden, InputError, NotFound
 from ..forms import all_forms, get_form
@@ -25,7 +24,7 @@ from ..querylog.events import ingest, parse_batch
 from ..querylog.month import connection_of
 from ..querylog.review import reviewed_flags
 from ..taiwan import InvalidValue, normalize, normalize_agency_code, parse_date, taipei_day_range
-from . import duty_steps
+from . import duty_steps, oversight_steps
 from .access import pdf_download, visible_record
 from .auth import refuse, require_actor, retrieval_purpose, source_ip
 from .body import json_body
@@ -70,6 +69,7 @@ def create_record(form_id: str):
         if key:
             catalog().release_idempotency_key(actor.id, key)
         raise
+    oversight_steps.after_filing(spec, form, stored.record_id)
     body = {
         "record_id": stored.record_id, "version": stored.number, "version_id": stored.object_version,
         "sha256": stored.sha256, "size": stored.size,
@@ -210,28 +210,6 @@ def get_connection(connection_id: str):
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="connection.read",
                                   source_ip=source_ip(), detail={"connection": connection_id}))
     return jsonify(found.as_dict(today_in_taipei(components().clock.now())))
-
-
-@bp.post("/inspections")
-def post_inspection():
-    """(provider) Schedule an audit of an agency (規範 七): ``{agency, audit_on, team, connection_id?}``;
-    at least a month ahead; the agency's staff are notified."""
-    actor = require_actor()
-    inspection, notified = duty_steps.schedule_inspection(actor, _object(json_body()))
-    return jsonify({**_inspection_json(inspection), "notified": notified}), 201
-
-
-@bp.get("/inspections")
-def list_inspections():
-    """Scheduled audits: the caller's agency's (provider, admin: every agency's)."""
-    actor = require_actor()
-    return jsonify({"inspections": [_inspection_json(i) for i in catalog().inspections(agency=actor.scope)]})
-
-
-def _inspection_json(inspection: Inspection) -> dict[str, Any]:
-    return {"id": inspection.id, "agency": inspection.agency, "audit_on": inspection.audit_on.isoformat(),
-            "team": inspection.team, "connection_id": inspection.connection_id or None,
-            "answers_due_on": answers_due_on(inspection).isoformat()}
 
 
 @bp.get("/due")

@@ -37,7 +37,9 @@ CONNECTION = {"type": "object", "properties": {
     "period": {"type": "object", "properties": {"start": {"type": ["string", "null"]},
                                                 "end": {"type": ["string", "null"]}}},
     "terminated_on": {"type": ["string", "null"]}, "current_application": {"type": "string"},
-    "state": {"type": "string", "enum": ["applied", "active", "expired", "terminated"]},
+    "state": {"type": "string", "enum": ["applied", "active", "expired", "terminated", "purged"]},
+    "purge_due_on": {"type": ["string", "null"], "format": "date"},
+    "late": {"type": "array", "items": {"type": "string"}, "description": "what was done after its deadline"},
     "records": {"type": "array", "items": {"type": "object", "properties": {
         "record_id": {"type": "string"}, "form_id": {"type": "string"}, "kind": {"type": "string"},
         "created_at": {"type": "string"}, "title": {"type": "string"}, "countersigned": {"type": "boolean"}}}}}}
@@ -45,7 +47,26 @@ INSPECTION = {"type": "object", "properties": {
     "id": {"type": "string"}, "agency": {"type": "string"}, "audit_on": {"type": "string", "format": "date"},
     "team": {"type": "string"}, "connection_id": {"type": ["string", "null"]},
     "answers_due_on": {"type": "string", "format": "date"},
+    "answered_at": {"type": ["string", "null"]}, "filled_by": {"type": ["string", "null"]},
+    "record_id": {"type": ["string", "null"], "description": "the final 附件4, signed by the team"},
+    "finished_at": {"type": ["string", "null"]},
     "notified": {"type": "array", "items": {"type": "string"}}}}
+CHECKLIST_ITEM = {"type": "object", "properties": {
+    "item": {"type": "integer"}, "self_result": {"type": ["string", "null"]}, "note": {"type": "string"},
+    "evidence": {"type": "array", "items": {"type": "string"}}, "result": {"type": ["string", "null"]},
+    "result_note": {"type": "string"}, "text": {"type": "string"}, "source": {"type": "string"},
+    "basis": {"type": ["string", "null"], "description": "what the agency's 附件3 says on the item"}}}
+FINDING = {"type": "object", "properties": {
+    "number": {"type": "integer"}, "item": {"type": ["integer", "null"]}, "issue": {"type": "string"},
+    "action": {"type": "string"}, "due": {"type": "string", "format": "date"},
+    "reply": {"type": ["string", "null"]}, "replied_at": {"type": ["string", "null"]},
+    "closed_at": {"type": ["string", "null"]}}}
+INCIDENT = {"type": "object", "properties": {
+    "record_id": {"type": "string"}, "agency": {"type": "string"}, "system": {"type": "string"},
+    "related_record": {"type": ["string", "null"]}, "discovered_at": {"type": "string"},
+    "level": {"type": "integer"}, "recorded_at": {"type": "string"}, "reported_at": {"type": ["string", "null"]},
+    "reported_how": {"type": ["string", "null"]}}}
+RESULT_VALUES = {"type": "string", "enum": ["conform", "nonconform", "na"]}
 QUERY_LOG_PARAMETERS = [
     {"name": "system", "in": "path", "required": True, "schema": {"type": "string"}},
     {"name": "month", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
@@ -251,6 +272,7 @@ def describe() -> dict:
                 "operationId": "listInspections",
                 "responses": {"200": _json({"type": "object", "properties": {"inspections": {
                     "type": "array", "items": INSPECTION}}}, "the audits"), **_errors(401, 403, 429, 503)}}},
+        **_oversight_paths(),
         "/due": {"get": {
             "summary": "What is due (months to sign off, explanations, quiet systems), overdue first",
             "operationId": "due",
@@ -261,7 +283,8 @@ def describe() -> dict:
             "responses": {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": {
                 "type": "object", "properties": {
                     "kind": {"type": "string", "enum": ["monthly-review", "explanation", "no-events", "renewal",
-                                                        "yearly-review", "audit-answers"]},
+                                                        "yearly-review", "audit-answers", "finding-reply",
+                                                        "purge", "incident-report"]},
                     "connection_id": {"type": ["string", "null"]}, "record_id": {"type": ["string", "null"]},
                     "due_on": {"type": "string", "format": "date"}, "title": {"type": "string"},
                     "agency": {"type": "string"}, "system": {"type": "string"}, "month": {"type": "string"}}}}}},
@@ -311,6 +334,69 @@ def describe() -> dict:
             "responses": {"Error": _json({"$ref": "#/components/schemas/Error"}, "an error with a stable code")},
             "schemas": {"Error": error_schema, "QueryEvent": _query_event_schema(), **schemas},
         },
+    }
+
+
+def _oversight_paths() -> dict:
+    """An audit's checklist work and the incident reports."""
+    audit = [{"name": "inspection_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    item = audit + [{"name": "item", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    number = audit + [{"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+    def body(properties: dict) -> dict:
+        return {"required": True, "content": {"application/json": {"schema": {"type": "object",
+                                                                              "properties": properties}}}}
+
+    def step(summary: str, operation: str, parameters: list, schema: dict, status: str = "200",
+             request: dict | None = None, method: str = "post") -> dict:
+        described: dict = {"summary": summary, "operationId": operation, "parameters": parameters,
+                           "responses": {status: _json(schema, summary), **_errors(400, 401, 403, 404, 429, 503)}}
+        if request is not None:
+            described["requestBody"] = body(request)
+        return {method: described}
+
+    return {
+        "/inspections/{inspection_id}": {"get": {
+            "summary": "One audit: the checklist prepared from the agency's 附件3, both columns, the findings",
+            "operationId": "getInspection", "parameters": audit,
+            "responses": {"200": _json({**INSPECTION, "properties": {
+                **INSPECTION["properties"], "prepared_from_requirements": {"type": "boolean"},
+                "items": {"type": "array", "items": CHECKLIST_ITEM},
+                "findings": {"type": "array", "items": FINDING}}}, "the audit"),
+                **_errors(401, 403, 404, 429, 503)}}},
+        "/inspections/{inspection_id}/items/{item}/answer": step(
+            "(the audited agency) Its answer to one item, with archived records as evidence, before the deadline",
+            "answerInspectionItem", item, CHECKLIST_ITEM, method="put", request={
+                "self_result": RESULT_VALUES, "note": {"type": "string"},
+                "evidence": {"type": "array", "items": {"type": "string"}}}),
+        "/inspections/{inspection_id}/answers": step(
+            "(the audited agency) Send the answers: every item answered, the 填表人 named (規範七(四)2)",
+            "sendInspectionAnswers", audit, INSPECTION,
+            request={"filled_by": {"type": "string"}, "filled_title": {"type": "string"}}),
+        "/inspections/{inspection_id}/items/{item}/result": step(
+            "(the team, from the audit day) Its result on one item", "judgeInspectionItem", item, CHECKLIST_ITEM,
+            method="put", request={"result": RESULT_VALUES, "note": {"type": "string"}}),
+        "/inspections/{inspection_id}/findings": step(
+            "(the team) A finding with its deadline", "addInspectionFinding", audit, FINDING, "201",
+            request={"item": {"type": "string"}, "issue": {"type": "string"}, "action": {"type": "string"},
+                     "due": {"type": "string", "description": "民國 or ISO date"}}),
+        "/inspections/{inspection_id}/finish": step(
+            "(the team) File the final 附件4, signed by the team's key, archived", "finishInspection", audit,
+            INSPECTION, "201"),
+        "/inspections/{inspection_id}/findings/{number}/reply": step(
+            "(the audited agency) Its reply (函復) to a finding", "replyInspectionFinding", number, FINDING,
+            request={"reply": {"type": "string"}}),
+        "/inspections/{inspection_id}/findings/{number}/close": step(
+            "(the team) Close a replied finding", "closeInspectionFinding", number, FINDING),
+        "/incidents": {"get": {
+            "summary": "Incidents reported (the caller's agency's; provider and admin: all), newest first",
+            "operationId": "listIncidents",
+            "responses": {"200": _json({"type": "object", "properties": {"incidents": {
+                "type": "array", "items": INCIDENT}}}, "the incidents"), **_errors(401, 403, 429, 503)}}},
+        "/incidents/{record_id}/acknowledge": step(
+            "(provider) The report is read (已收悉): its time recorded unless a mail reached the provider first",
+            "acknowledgeIncident", [{"name": "record_id", "in": "path", "required": True,
+                                     "schema": {"type": "string"}}], INCIDENT),
     }
 
 

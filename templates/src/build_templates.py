@@ -327,12 +327,77 @@ def build_disposition_certificate() -> None:
     doc.save(OUT / "disposition-certificate.docx")
 
 
+def build_purge_record() -> None:
+    doc = new_document(body_pt=12)
+    paragraph(doc, "{{ title }}", size=18, bold=True, align="center", space_after=10)
+    paragraph(doc, "依使用商工資料資通安全管理規範六(一)2(4)，介接終止後，資料使用單位應於一個月內刪除經由"
+                   "該介接取得之商工資料。本案清除情形記載如下。", first_line_cm=0.85, space_after=6)
+    no_split(label_value_table(doc, [
+        ("申請介接單位", "{{ applicant.name }}" + CODE.format(a="applicant")),
+        ("資料使用單位", "{{ user_unit.name }}" + CODE.format(a="user_unit")),
+        ("系統名稱", "{{ system_name }}"),
+        ("附件1（終止）紀錄編號", "{{ related_record }}"),
+        ("終止日期", "{{ terminated_on }}"),
+        ("應完成清除日期", "{{ due_on }}"),
+        ("清除之資料", "{{ data }}"),
+    ]))
+    paragraph(doc, "存放處所及清除方式", bold=True, space_before=8, space_after=2)
+    grid_table(doc, ["序號", "存放處所", "清除方式", "清除日期"],
+               _loop_rows("p", "places", ["{{ p.no }}", "{{ p.place }}", "{{ p.method }}", "{{ p.done_on }}"]),
+               [1.4, 6.4, 6.0, 2.8], size=10.5)
+    paragraph(doc, "", space_after=4)
+    no_split(label_value_table(doc, [
+        ("執行人", "{{ performed_by }}"), ("監督（見證）人", "{{ witnessed_by }}"),
+        ("完成日期", "{{ completed_on }}"), ("辦理時效", "{{ timeliness }}"), ("備註", "{{ note }}"),
+    ]))
+    paragraph(doc, "", space_after=6)
+    sign_off(doc, ["執行人", "監督（見證）人", "單位主管"])
+    stamp_room(doc)
+    page_number_footer(doc)
+    slim(doc)
+    doc.save(OUT / "purge-record.docx")
+
+
+def build_incident_report() -> None:
+    doc = new_document(body_pt=12)
+    paragraph(doc, "{{ title }}", size=18, bold=True, align="center", space_after=10)
+    paragraph(doc, "依使用商工資料資通安全管理規範六(六)4，資料使用單位發生資通安全事件，或商工資料有外洩、"
+                   "不當使用或遭竄改之虞時，應立即通報{{ provider_name }}。", first_line_cm=0.85, space_after=6)
+    no_split(label_value_table(doc, [
+        ("資料使用單位", "{{ user_unit.name }}" + CODE.format(a="user_unit")),
+        ("系統名稱", "{{ system_name }}"),
+        ("{%tr if related_record %}", ""),
+        ("附件1紀錄編號", "{{ related_record }}"),
+        ("{%tr endif %}", ""),
+        ("發現時間", "{{ discovered }}"),
+        ("事件等級", "{{ level }}"),
+        ("事件經過", "{{ summary }}"),
+        ("影響之商工資料", "{{ data_affected }}"),
+        ("已採取之措施", "{{ actions }}"),
+        ("填報人", "{{ reporter }}"),
+    ]))
+    paragraph(doc, "", space_after=6)
+    sign_off(doc, ["填報人", "單位主管", "資通安全長"])
+    stamp_room(doc)
+    page_number_footer(doc)
+    slim(doc)
+    doc.save(OUT / "incident-report.docx")
+
+
+BUILDERS = {
+    "disposition-certificate": build_disposition_certificate,
+    "annex1-interface": lambda: build_annex1("annex1-interface", "商工e網通異動資料介接申請單", copy=False),
+    "annex1-copy": lambda: build_annex1("annex1-copy", "商工e網通資料複製申請單", copy=True),
+    "annex2-agreement": build_annex2_agreement,
+    "annex3-requirements": build_annex3_requirements,
+    "annex4-audit-checklist": build_annex4_audit_checklist,
+    "annex5-query-log": build_annex5_query_log,
+    "purge-record": build_purge_record,
+    "incident-report": build_incident_report,
+}
+
 if __name__ == "__main__":
-    build_disposition_certificate()
-    build_annex1("annex1-interface", "商工e網通異動資料介接申請單", copy=False)
-    build_annex1("annex1-copy", "商工e網通資料複製申請單", copy=True)
-    build_annex2_agreement()
-    build_annex3_requirements()
-    build_annex4_audit_checklist()
-    build_annex5_query_log()
+    # python templates/src/build_templates.py [NAME ...]: the named templates (all without names).
+    for name in sys.argv[1:] or list(BUILDERS):
+        BUILDERS[name]()
     print("templates written to", OUT)

@@ -21,6 +21,7 @@ from forms_service.catalog import (
     NewQueryEvent,
     NewRecord,
     NewVersion,
+    Oversight,
     QueryEventLog,
     QueryFlagReview,
     QueryMonth,
@@ -93,7 +94,7 @@ def _public_methods(cls) -> set[str]:
 def test_every_public_method_of_the_sql_catalog_is_on_the_protocol_and_nothing_more():
     described = set()
     for protocol in (Catalog, RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, QueryEventLog, QueryReview,
-                     IdempotencyKeys):
+                     Oversight, IdempotencyKeys):
         described |= _public_methods(protocol)
     assert _public_methods(SqlCatalog) == described
 
@@ -135,7 +136,7 @@ def test_reads_return_frozen_values_not_database_rows(any_catalog):
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
-    assert current(any_catalog.engine) == "0015"
+    assert current(any_catalog.engine) == "0016"
 
 
 def test_the_migrations_match_the_models(any_catalog):
@@ -500,3 +501,53 @@ def test_audits_are_scheduled_and_listed_soonest_first(any_catalog):
     any_catalog.add_inspection(sooner)
     assert [i.id for i in any_catalog.inspections()] == ["insp_1", "insp_2"]
     assert any_catalog.inspections(agency="379010000A") == [later]
+
+
+def test_an_audits_work_is_kept_item_by_item_and_finding_by_finding(any_catalog):
+    from forms_service.catalog import Inspection, InspectionFinding, InspectionItem
+    from forms_service.errors import NotFound
+
+    audit = Inspection(id="insp_1", agency="379010000A", audit_on=date(2027, 3, 1), team="王稽核",
+                       scheduled_by="user:paul", scheduled_at=now())
+    any_catalog.add_inspection(audit)
+    assert any_catalog.inspection("insp_1") == audit and any_catalog.inspection("insp_x") is None
+    sent = dataclasses.replace(audit, answered_at=now(), answered_by="user:sara", filled_by="王小明",
+                               filled_title="主任")
+    any_catalog.update_inspection(sent)
+    assert any_catalog.inspection("insp_1") == sent
+    with pytest.raises(NotFound):
+        any_catalog.update_inspection(dataclasses.replace(audit, id="insp_x"))
+
+    second = InspectionItem("insp_1", 2, self_result="conform", evidence=("rec_a", "rec_b"), answered_by="user:sara",
+                            answered_at=now())
+    any_catalog.save_inspection_item(second)
+    any_catalog.save_inspection_item(InspectionItem("insp_1", 1, self_result="na"))
+    judged = dataclasses.replace(second, result="nonconform", result_note="缺", judged_by="user:paul",
+                                 judged_at=now())
+    any_catalog.save_inspection_item(judged)  # replaced, not added
+    assert any_catalog.inspection_items("insp_1") == [InspectionItem("insp_1", 1, self_result="na"), judged]
+    assert any_catalog.inspection_items("insp_x") == []
+
+    finding = InspectionFinding("insp_1", 1, "379010000A", 2, "未採VPN", "改採VPN", date(2027, 4, 30),
+                                "user:paul", now())
+    any_catalog.save_inspection_finding(finding)
+    replied = dataclasses.replace(finding, reply="已改善", replied_by="user:sara", replied_at=now())
+    any_catalog.save_inspection_finding(replied)
+    any_catalog.save_inspection_finding(dataclasses.replace(finding, number=2, item=None))
+    assert [f.number for f in any_catalog.inspection_findings(inspection_id="insp_1")] == [1, 2]
+    assert any_catalog.inspection_findings(agency="379010000A")[0] == replied
+    assert any_catalog.inspection_findings(agency="379000000A") == []
+
+
+def test_an_incidents_report_time_is_recorded_once(any_catalog):
+    from forms_service.catalog import Incident
+
+    older = Incident("rec_a", "379010000A", "稅務系統", "rec_app", now() - timedelta(days=2), 2, now())
+    newer = dataclasses.replace(older, record_id="rec_b", discovered_at=now(), agency="379000000A")
+    any_catalog.add_incident(older)
+    any_catalog.add_incident(newer)
+    assert [i.record_id for i in any_catalog.incidents()] == ["rec_b", "rec_a"]
+    assert any_catalog.set_incident_reported("rec_a", at=now(), how="mail: a@example.org") is True
+    assert any_catalog.set_incident_reported("rec_a", at=now() + timedelta(hours=1), how="page: paul") is False
+    [found] = any_catalog.incidents(agency="379010000A")
+    assert found.reported_how == "mail: a@example.org" and found.reported_at is not None

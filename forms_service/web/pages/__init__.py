@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from ...access import Actor, Role, sessions
 from ...errors import Forbidden, UnknownForm
 from ...forms import get_form
-from ...taiwan import format_roc_short
+from ...taiwan import TAIPEI, format_roc_short
 from ..auth import check_network
 from ..context import catalog, components
 
@@ -76,6 +76,7 @@ def _form_name(form_id: str) -> str:
 def _common() -> dict[str, Any]:
     return {"notice": current_app.config["FORMS_NOTICE"], "csrf_token": csrf_token, "actor": g.get("ui_actor"),
             "role_names": ROLE_NAMES, "roc": lambda d: format_roc_short(d) if d else "",
+            "taipei": lambda t: t.astimezone(TAIPEI) if t else t,  # a stored (UTC) time as Taipei's
             "status_names": STATUS_NAMES, "reason_names": REASON_NAMES, "form_name": _form_name,
             "provider_name": components().settings.provider_name,
             "require_purpose": components().settings.require_purpose}
@@ -96,4 +97,4 @@ def _require_sign_in() -> Response | None:
     return None
 
 
-from . import admin, connections, due, fill, provider, querylogs, records, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)
+from . import admin, connections, due, fill, oversight, provider, querylogs, records, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)

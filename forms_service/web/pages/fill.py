@@ -38,6 +38,7 @@ from ...forms.connection import value_at
 from ...forms.entries_csv import COLUMNS, Imported, read_entries
 from ...forms.profile import prefill
 from ...produce.producer import page_count
+from .. import oversight_steps
 from ..access import visible_record
 from ..auth import source_ip
 from ..context import catalog, components
@@ -50,7 +51,10 @@ APPLICATIONS = ("annex1-interface", "annex1-copy")
 # Fields the next form of the chain names differently: (form, its field) → the 附件1's field path.
 RENAMED = {("annex2-agreement", "party"): "applicant", ("annex2-agreement", "system_name"): "host.system_name",
            ("annex3-requirements", "system_name"): "host.system_name",
-           ("annex5-query-log", "system_name"): "host.system_name"}
+           ("annex5-query-log", "system_name"): "host.system_name",
+           ("purge-record", "system_name"): "host.system_name",
+           ("purge-record", "terminated_on"): "termination.effective_on",
+           ("incident-report", "system_name"): "host.system_name"}
 
 
 @dataclass
@@ -140,6 +144,7 @@ def post_form(form_id: str) -> Response | str:
         return render_template("fill.html", page=g.form_page)
     produced = service.producer.produce_validated(spec, form, caller=actor.agency or actor.id)
     stored = service.archive.submit(produced, actor, source_ip=source_ip())
+    oversight_steps.after_filing(spec, form, stored.record_id)
     if draft_id:
         catalog().delete_draft(draft_id)  # signed and archived: the draft has done its work
     return redirect(url_for("ui.record", record_id=stored.record_id), code=303)

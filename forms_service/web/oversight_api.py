@@ -1,0 +1,157 @@
+"""The JSON API of the provider's oversight (on the ``/api/v1`` blueprint): an audit's checklist
+worked through by the agency and the team, its findings, and incident reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+
+from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem, NewAuditEvent
+from ..connections import audit_work
+from ..connections.inspections import answers_due_on
+from ..errors import InputError
+from . import duty_steps
+from . import oversight_steps as steps
+from .api import bp
+from .auth import require_actor, source_ip
+from .body import json_body
+from .context import catalog
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise InputError("the body must be a JSON object", details={"field": "body"})
+    return body
+
+
+def inspection_json(inspection: Inspection) -> dict[str, Any]:
+    return {"id": inspection.id, "agency": inspection.agency, "audit_on": inspection.audit_on.isoformat(),
+            "team": inspection.team, "connection_id": inspection.connection_id or None,
+            "answers_due_on": answers_due_on(inspection).isoformat(),
+            "answered_at": _iso(inspection.answered_at), "filled_by": inspection.filled_by or None,
+            "record_id": inspection.record_id or None, "finished_at": _iso(inspection.finished_at)}
+
+
+def _item_json(item: InspectionItem) -> dict[str, Any]:
+    return {"item": item.item, "self_result": item.self_result or None, "note": item.self_note,
+            "evidence": list(item.evidence), "answered_at": _iso(item.answered_at),
+            "result": item.result or None, "result_note": item.result_note, "judged_at": _iso(item.judged_at)}
+
+
+def _finding_json(finding: InspectionFinding) -> dict[str, Any]:
+    return {"number": finding.number, "item": finding.item, "issue": finding.issue, "action": finding.action,
+            "due": finding.due_on.isoformat(), "reply": finding.reply or None, "replied_at": _iso(finding.replied_at),
+            "closed_at": _iso(finding.closed_at)}
+
+
+def _incident_json(incident: Incident) -> dict[str, Any]:
+    return {"record_id": incident.record_id, "agency": incident.agency, "system": incident.system,
+            "related_record": incident.related_record or None, "discovered_at": incident.discovered_at.isoformat(),
+            "level": incident.level, "recorded_at": incident.recorded_at.isoformat(),
+            "reported_at": _iso(incident.reported_at), "reported_how": incident.reported_how or None}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@bp.post("/inspections")
+def post_inspection():
+    """(provider) Schedule an audit of an agency (規範 七): ``{agency, audit_on, team, connection_id?}``;
+    at least a month ahead; the agency's staff are notified."""
+    actor = require_actor()
+    inspection, notified = duty_steps.schedule_inspection(actor, _object(json_body()))
+    return jsonify({**inspection_json(inspection), "notified": notified}), 201
+
+
+@bp.get("/inspections")
+def list_inspections():
+    """Scheduled audits: the caller's agency's (provider, admin: every agency's)."""
+    actor = require_actor()
+    return jsonify({"inspections": [inspection_json(i) for i in catalog().inspections(agency=actor.scope)]})
+
+
+@bp.get("/inspections/<inspection_id>")
+def get_inspection(inspection_id: str):
+    """One audit: its checklist prepared from the agency's 附件3 (both columns so far) and its findings."""
+    actor = require_actor()
+    inspection = steps.inspection_of(actor, inspection_id)
+    lines, from_requirements = audit_work.checklist(catalog(), inspection)
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="inspection.read",
+                                  source_ip=source_ip(), detail={"inspection": inspection_id}))
+    return jsonify({**inspection_json(inspection), "prepared_from_requirements": from_requirements,
+                    "items": [{**_item_json(line.work), "text": line.text, "source": line.source,
+                               "basis": line.basis or None} for line in lines],
+                    "findings": [_finding_json(f) for f in catalog().inspection_findings(inspection_id=inspection_id)]})
+
+
+@bp.put("/inspections/<inspection_id>/items/<item>/answer")
+def put_inspection_answer(inspection_id: str, item: str):
+    """(the audited agency) ``{self_result: conform|nonconform|na, note, evidence: [record ids]}``."""
+    actor = require_actor()
+    saved = steps.answer(actor, steps.inspection_of(actor, inspection_id), item, _object(json_body()))
+    return jsonify(_item_json(saved))
+
+
+@bp.post("/inspections/<inspection_id>/answers")
+def post_inspection_answers(inspection_id: str):
+    """(the audited agency) Send the answers: ``{filled_by, filled_title}``; every item answered, in time."""
+    actor = require_actor()
+    sent = steps.send_answers(actor, steps.inspection_of(actor, inspection_id), _object(json_body()))
+    return jsonify(inspection_json(sent))
+
+
+@bp.put("/inspections/<inspection_id>/items/<item>/result")
+def put_inspection_result(inspection_id: str, item: str):
+    """(the team, from the audit day) ``{result: conform|nonconform|na, note}``."""
+    actor = require_actor()
+    saved = steps.judge(actor, steps.inspection_of(actor, inspection_id), item, _object(json_body()))
+    return jsonify(_item_json(saved))
+
+
+@bp.post("/inspections/<inspection_id>/findings")
+def post_inspection_finding(inspection_id: str):
+    """(the team) ``{item?, issue, action, due}``: a finding with its deadline."""
+    actor = require_actor()
+    finding = steps.add_finding(actor, steps.inspection_of(actor, inspection_id), _object(json_body()))
+    return jsonify(_finding_json(finding)), 201
+
+
+@bp.post("/inspections/<inspection_id>/finish")
+def post_inspection_finish(inspection_id: str):
+    """(the team) File the final 附件4, signed by the team, archived; the audit names its record."""
+    actor = require_actor()
+    done = steps.finish(actor, steps.inspection_of(actor, inspection_id))
+    return jsonify(inspection_json(done)), 201
+
+
+@bp.post("/inspections/<inspection_id>/findings/<number>/reply")
+def post_finding_reply(inspection_id: str, number: str):
+    """(the audited agency) ``{reply}``: its reply (函復) to a finding."""
+    actor = require_actor()
+    found = steps.reply(actor, steps.inspection_of(actor, inspection_id), number, _object(json_body()))
+    return jsonify(_finding_json(found))
+
+
+@bp.post("/inspections/<inspection_id>/findings/<number>/close")
+def post_finding_close(inspection_id: str, number: str):
+    """(the team) Close a replied finding."""
+    actor = require_actor()
+    return jsonify(_finding_json(steps.close(actor, steps.inspection_of(actor, inspection_id), number)))
+
+
+@bp.get("/incidents")
+def list_incidents():
+    """Incidents reported (the caller's agency's; provider and admin: every agency's), newest first."""
+    actor = require_actor()
+    return jsonify({"incidents": [_incident_json(i) for i in catalog().incidents(agency=actor.scope)]})
+
+
+@bp.post("/incidents/<record_id>/acknowledge")
+def post_incident_acknowledge(record_id: str):
+    """(provider) The report is read (已收悉): its time recorded unless a mail reached the provider first."""
+    actor = require_actor()
+    return jsonify(_incident_json(steps.acknowledge(actor, record_id)))

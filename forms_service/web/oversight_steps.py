@@ -1,0 +1,141 @@
+"""The provider's oversight as the web layer runs it, for the API and the pages alike: an audit's
+checklist (the agency's answers, the team's results and findings, the signed final 附件4, replies
+and closing) and incident reports (recorded when the record is filed, sent to the provider at once)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+from ..access import Actor, Role
+from ..archive.related import check_related
+from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem
+from ..connections import audit_work, incidents
+from ..connections.timeline import connection
+from ..errors import InputError, SigningFailed
+from ..forms import FormSpec
+from ..forms.types import FormModel
+from ..notify.reminders import send_notice
+from ..produce.stamp import COUNTERSIGNER_BOX
+from ..taiwan import TAIPEI
+from .auth import source_ip
+from .context import catalog, components
+
+
+def today() -> date:
+    return components().clock.now().astimezone(TAIPEI).date()
+
+
+def inspection_of(actor: Actor, inspection_id: str) -> Inspection:
+    return audit_work.get_inspection(catalog(), inspection_id, agency=actor.scope)
+
+
+def _int(value: Any, field: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{field} must be a whole number", details={"field": field}) from None
+
+
+def answer(actor: Actor, inspection: Inspection, item: Any, body: dict[str, Any]) -> InspectionItem:
+    evidence = body.get("evidence") or []
+    if isinstance(evidence, str):
+        evidence = [evidence]
+    if not isinstance(evidence, list) or not all(isinstance(e, str) for e in evidence):
+        raise InputError("evidence is a list of record ids", details={"field": "evidence"})
+    return audit_work.answer_item(catalog(), actor, inspection, item=_int(item, "item"),
+                                  self_result=str(body.get("self_result", "")), note=str(body.get("note", "")),
+                                  evidence=evidence, today=today(), now=components().clock.now(),
+                                  audit=catalog().audit)
+
+
+def send_answers(actor: Actor, inspection: Inspection, body: dict[str, Any]) -> Inspection:
+    return audit_work.send_answers(catalog(), actor, inspection, filled_by=str(body.get("filled_by", "")),
+                                   filled_title=str(body.get("filled_title", "")), today=today(),
+                                   now=components().clock.now(), audit=catalog().audit)
+
+
+def judge(actor: Actor, inspection: Inspection, item: Any, body: dict[str, Any]) -> InspectionItem:
+    return audit_work.judge_item(catalog(), actor, inspection, item=_int(item, "item"),
+                                 result=str(body.get("result", "")), note=str(body.get("note", "")), today=today(),
+                                 now=components().clock.now(), audit=catalog().audit)
+
+
+def add_finding(actor: Actor, inspection: Inspection, body: dict[str, Any]) -> InspectionFinding:
+    return audit_work.add_finding(catalog(), actor, inspection, item=str(body.get("item", "") or ""),
+                                  issue=str(body.get("issue", "")), action=str(body.get("action", "")),
+                                  due_on=str(body.get("due", "")), today=today(), now=components().clock.now(),
+                                  audit=catalog().audit)
+
+
+def finish(actor: Actor, inspection: Inspection) -> Inspection:
+    """The final 附件4: validated, produced, signed by the agency's key and the team's (the provider's),
+    archived; the audit then names it."""
+    service = components()
+    countersigner = service.countersigner
+    if countersigner is None:
+        raise SigningFailed("no key of the audit team is configured (FORMS_PROVIDER_PKCS12)")
+    found = connection(catalog(), inspection.connection_id) if inspection.connection_id else None
+    related = found.current_application if found is not None and found.terminated_on is None else None
+    # The unit's 全銜 as its connection's forms spell it (they must agree), else its profile's.
+    parties = [found.user_unit, found.applicant] if found is not None else []
+    unit_name = next((p["name"] for p in parties if p.get("code") == inspection.agency and p.get("name")), "")
+    if not unit_name:
+        profile = catalog().agency_profile(inspection.agency)
+        unit_name = (profile.data.get("name", "") if profile else "") or inspection.agency
+
+    def file_checklist(data: dict[str, Any]) -> str:
+        spec, form = service.producer.validate("annex4-audit-checklist", data)
+        check_related(catalog(), spec, form, agency=None)
+        produced = service.producer.produce_validated(spec, form, caller=actor.agency or actor.id)
+        provider = service.settings.provider_name
+        signed = countersigner.sign(produced.pdf, field_name="AuditTeamSignature", reason=f"{provider}稽核小組查核",
+                                    location=provider, stamp_role="稽核小組", stamp_agency=provider,
+                                    stamp_box=COUNTERSIGNER_BOX)
+        produced = dataclasses.replace(produced, pdf=signed.pdf, signature_report=signed.report)
+        # The team files the audited agency's 附件4 (its record, under its 機關代碼): the steps above
+        # checked the team; the record and the audit log name the person (actor.id).
+        stored = service.archive.submit(produced, dataclasses.replace(actor, role=Role.ADMIN),
+                                        source_ip=source_ip())
+        return stored.record_id
+
+    return audit_work.finish(catalog(), actor, inspection, unit_name=unit_name, related_record=related,
+                             file_checklist=file_checklist, today=today(), now=service.clock.now(),
+                             audit=catalog().audit)
+
+
+def reply(actor: Actor, inspection: Inspection, number: Any, body: dict[str, Any]) -> InspectionFinding:
+    return audit_work.reply_finding(catalog(), actor, inspection, number=_int(number, "number"),
+                                    reply=str(body.get("reply", "")), now=components().clock.now(),
+                                    audit=catalog().audit)
+
+
+def close(actor: Actor, inspection: Inspection, number: Any) -> InspectionFinding:
+    return audit_work.close_finding(catalog(), actor, inspection, number=_int(number, "number"),
+                                    now=components().clock.now(), audit=catalog().audit)
+
+
+# --- incidents -------------------------------------------------------------------------------------
+
+def send_to_provider(subject: str, body: str) -> list[str]:
+    """The provider's people with an e-mail address, each sent the mail: the addresses that took it."""
+    mailer = components().mailer
+    if mailer is None:
+        return []
+    return send_notice(catalog(), mailer, agency=None, role="provider", subject=subject, body=body).sent
+
+
+def after_filing(spec: FormSpec, form: FormModel, record_id: str) -> Incident | None:
+    """What filing a record sets going: an incident report goes to the provider at once."""
+    if spec.form_id != "incident-report":
+        return None
+    service = components()
+    incident = incidents.record_incident(catalog(), record_id=record_id, form=form, now=service.clock.now())
+    sent = incidents.report(catalog(), incident, send=send_to_provider, unit_name=form.user_unit.name,
+                            provider_name=service.settings.provider_name, now=service.clock.now())
+    return dataclasses.replace(incident, reported_at=service.clock.now()) if sent else incident
+
+
+def acknowledge(actor: Actor, record_id: str) -> Incident:
+    return incidents.acknowledge(catalog(), actor, record_id, now=components().clock.now())

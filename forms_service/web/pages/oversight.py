@@ -1,0 +1,136 @@
+"""Pages of the provider's oversight: one audit's checklist — the agency answers its column with
+evidence before the deadline, the team records results and findings and files the signed 附件4,
+the agency replies to findings and the team closes them — and the incident reports (規範 六(六)4),
+which the provider marks read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ...access import Role
+from ...connections import audit_work
+from ...connections.inspections import answers_due_on
+from ...connections.timeline import today_in_taipei
+from ...forms.annex4_audit_checklist import RESULTS
+from ...forms.incident_report import LEVELS
+from .. import oversight_steps as steps
+from ..context import catalog, components
+from . import bp, check_csrf, signed_in
+
+
+def _page(inspection_id: str, **extra: Any) -> dict[str, Any]:
+    actor = signed_in()
+    inspection = steps.inspection_of(actor, inspection_id)
+    lines, from_requirements = audit_work.checklist(catalog(), inspection)
+    today = today_in_taipei(components().clock.now())
+    due = answers_due_on(inspection)
+    agency_side = actor.role is Role.ADMIN or (actor.role is Role.STAFF and actor.agency == inspection.agency)
+    team_side = actor.role in (Role.PROVIDER, Role.ADMIN)
+    return {"inspection": inspection, "lines": lines, "from_requirements": from_requirements, "today": today,
+            "answers_due_on": due, "results": RESULTS,
+            "may_answer": agency_side and today <= due and inspection.finished_at is None,
+            "may_judge": team_side and today >= inspection.audit_on and inspection.finished_at is None,
+            "agency_side": agency_side, "team_side": team_side,
+            "findings": catalog().inspection_findings(inspection_id=inspection.id),
+            "values": extra.pop("values", None) or {}, **extra}
+
+
+def _show(inspection_id: str, **extra: Any) -> str:
+    return render_template("inspection.html", page=_page(inspection_id, **extra))
+
+
+def _on_error(inspection_id: str) -> None:
+    """Errors come back on this page, with what was typed (web/errors.py renders ``g.error_page``)."""
+    g.error_page = "inspection.html"
+    g.inspection_page = _page(inspection_id, values=dict(request.form))
+
+
+@bp.get("/inspections/<inspection_id>")
+def inspection_page(inspection_id: str) -> str:
+    return _show(inspection_id, done=request.args.get("done", ""))
+
+
+@bp.post("/inspections/<inspection_id>/answers")
+def inspection_answers(inspection_id: str) -> Response:
+    """The agency's column: every item with an answer is saved; ``send`` also sends the answers."""
+    check_csrf()
+    actor = signed_in()
+    _on_error(inspection_id)
+    inspection = steps.inspection_of(actor, inspection_id)
+    for line in audit_work.checklist(catalog(), inspection)[0]:
+        result = request.form.get(f"item-{line.no}-result", "")
+        note = request.form.get(f"item-{line.no}-note", "")
+        evidence = request.form.get(f"item-{line.no}-evidence", "")
+        if result or note.strip() or evidence.strip():
+            steps.answer(actor, inspection, line.no, {"self_result": result, "note": note, "evidence": [evidence]})
+    if request.form.get("action") == "send":
+        steps.send_answers(actor, inspection, dict(request.form))
+        return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="sent"), code=303)
+    return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="saved"), code=303)
+
+
+@bp.post("/inspections/<inspection_id>/results")
+def inspection_results(inspection_id: str) -> Response:
+    """The team's column; ``finish`` also files the signed 附件4."""
+    check_csrf()
+    actor = signed_in()
+    _on_error(inspection_id)
+    inspection = steps.inspection_of(actor, inspection_id)
+    for line in audit_work.checklist(catalog(), inspection)[0]:
+        result = request.form.get(f"item-{line.no}-verdict", "")
+        if result:
+            steps.judge(actor, inspection, line.no, {"result": result,
+                                                     "note": request.form.get(f"item-{line.no}-verdict-note", "")})
+    if request.form.get("action") == "finish":
+        steps.finish(actor, steps.inspection_of(actor, inspection_id))
+        return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="finished"), code=303)
+    return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="judged"), code=303)
+
+
+@bp.post("/inspections/<inspection_id>/findings")
+def inspection_finding(inspection_id: str) -> Response:
+    check_csrf()
+    actor = signed_in()
+    _on_error(inspection_id)
+    steps.add_finding(actor, steps.inspection_of(actor, inspection_id), {
+        "item": request.form.get("finding-item", ""), "issue": request.form.get("finding-issue", ""),
+        "action": request.form.get("finding-action", ""), "due": request.form.get("finding-due", "")})
+    return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="finding"), code=303)
+
+
+@bp.post("/inspections/<inspection_id>/findings/<int:number>/reply")
+def inspection_finding_reply(inspection_id: str, number: int) -> Response:
+    check_csrf()
+    actor = signed_in()
+    _on_error(inspection_id)
+    steps.reply(actor, steps.inspection_of(actor, inspection_id), number,
+                {"reply": request.form.get(f"finding-{number}-reply", "")})
+    return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="replied"), code=303)
+
+
+@bp.post("/inspections/<inspection_id>/findings/<int:number>/close")
+def inspection_finding_close(inspection_id: str, number: int) -> Response:
+    check_csrf()
+    actor = signed_in()
+    _on_error(inspection_id)
+    steps.close(actor, steps.inspection_of(actor, inspection_id), number)
+    return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="closed"), code=303)
+
+
+# --- incidents -------------------------------------------------------------------------------------
+
+@bp.get("/incidents")
+def incidents_page() -> str:
+    actor = signed_in()
+    return render_template("incidents.html", incidents=catalog().incidents(agency=actor.scope), levels=LEVELS)
+
+
+@bp.post("/incidents/<record_id>/acknowledge")
+def incident_acknowledge(record_id: str) -> Response:
+    check_csrf()
+    actor = signed_in()
+    steps.acknowledge(actor, record_id)
+    return redirect(url_for("ui.incidents_page"), code=303)

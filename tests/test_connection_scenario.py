@@ -1,0 +1,227 @@
+"""One connection over its life, on a simulated clock, through the API: application → countersigned
+agreement → requirements → a monthly register → yearly self-reviews → the Ministry's audit (the
+checklist prepared from the 附件3, answered with evidence before the deadline, two findings, the
+team-signed 附件4, replies, closing) → renewal → termination → a late purge.  At each step the
+due list (the provider's view, across agencies) holds exactly what the regulation makes due, and
+every document ends up archived and linked to the connection.  Beside it: incidents reported to
+the provider at once, and the refusals (answers after the deadline, results before the audit day,
+a purge record naming no 終止)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from forms_service.access.tokens import create_token
+from forms_service.access.users import create_user
+from tests.conftest import load_example
+
+
+def at(day: str) -> datetime:
+    return datetime.fromisoformat(day + "T02:00:00+00:00")  # 10:00 in Taipei
+
+
+def bearer(catalog, agency: str, role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_token(catalog, agency=agency, role=role)}"}
+
+
+def test_two_years_of_one_connection(client, catalog, clock):
+    applicant = bearer(catalog, "379000000A", "staff")  # 臺北市政府財政局
+    unit = bearer(catalog, "379010000A", "staff")  # 臺北市稅捐稽徵處, the 資料使用單位
+    provider = bearer(catalog, "A15000000E", "provider")
+
+    def due() -> list[tuple[str, str]]:
+        return [(i["kind"], i["due_on"]) for i in client.get("/api/v1/due", headers=provider).json["items"]]
+
+    def post(form_id: str, data: dict, headers: dict) -> str:
+        answer = client.post(f"/api/v1/forms/{form_id}/records", json=data, headers=headers)
+        assert answer.status_code == 201, answer.json
+        return answer.json["record_id"]
+
+    # 2026: applied, agreed (countersigned: 使用中), requirements issued.
+    clock.at = at("2026-01-05")
+    root = post("annex1-interface", load_example("annex1-interface"), applicant)
+    assert due() == []
+    clock.at = at("2026-01-10")
+    agreement = post("annex2-agreement", {**load_example("annex2-agreement"), "related_record": root}, applicant)
+    assert client.post(f"/api/v1/records/{agreement}/countersign", headers=provider).status_code == 201
+    requirements = post("annex3-requirements", {**load_example("annex3-requirements"), "related_record": root},
+                        applicant)
+    assert client.get(f"/api/v1/connections/{root}", headers=unit).json["state"] == "active"
+    assert due() == []
+
+    # December: November's register filed; the first yearly self-review is due on 2027-01-01.
+    clock.at = at("2026-12-05")
+    register = post("annex5-query-log", {**load_example("annex5-query-log"), "related_record": root}, unit)
+    assert due() == [("yearly-review", "2027-01-01")]
+    clock.at = at("2026-12-15")
+    review = post("annex4-audit-checklist", {**load_example("annex4-audit-checklist"), "related_record": root}, unit)
+    assert due() == []
+
+    # 2027: the Ministry's audit on Thursday 2027-04-15; answers due 5 working days before —
+    # 2027-04-08, across 兒童節 and 清明節 (4/3–4/6 off).
+    clock.at = at("2027-03-01")
+    scheduled = client.post("/api/v1/inspections", headers=provider, json={
+        "agency": "379010000A", "audit_on": "116/04/15", "team": "陳稽核、李專員", "connection_id": root})
+    assert scheduled.status_code == 201, scheduled.json
+    audit_id = scheduled.json["id"]
+    assert due() == [("audit-answers", "2027-04-08")]
+    checklist = client.get(f"/api/v1/inspections/{audit_id}", headers=unit).json
+    assert checklist["prepared_from_requirements"] is True
+    assert "帳號閒置 90 日即停用" in checklist["items"][2]["basis"]  # item 3, from the 附件3
+    assert checklist["items"][20]["basis"].startswith("附件3：查核人員")  # item 21
+
+    clock.at = at("2027-04-01")
+    early = client.put(f"/api/v1/inspections/{audit_id}/items/6/result", headers=provider,
+                       json={"result": "conform"})
+    assert early.status_code == 400 and "稽核日" in early.json["error"]["message"]
+    elsewhere = post("annex3-requirements", {**load_example("annex3-requirements"),
+                                             "applicant": {"name": "新北市政府", "code": "382000000A"},
+                                             "user_unit": {"name": "新北市政府稅捐稽徵處", "code": "382010000A"}},
+                     bearer(catalog, "382000000A", "staff"))
+    wrong = client.put(f"/api/v1/inspections/{audit_id}/items/9/answer", headers=unit,
+                       json={"self_result": "conform", "evidence": [elsewhere]})
+    assert wrong.status_code == 400 and wrong.json["error"]["field"] == "item-9-evidence"
+    for item in range(1, 25):
+        evidence = {9: [register], 14: [review], 19: [requirements]}.get(item, [])
+        answered = client.put(f"/api/v1/inspections/{audit_id}/items/{item}/answer", headers=unit,
+                              json={"self_result": "na" if item == 13 else "conform", "evidence": evidence})
+        assert answered.status_code == 200, answered.json
+    sent = client.post(f"/api/v1/inspections/{audit_id}/answers", headers=unit,
+                       json={"filled_by": "王小明", "filled_title": "資訊室主任"})
+    assert sent.status_code == 200 and sent.json["answered_at"]
+    assert due() == []
+
+    clock.at = at("2027-04-09")  # a day after the deadline: the column is closed
+    late = client.put(f"/api/v1/inspections/{audit_id}/items/1/answer", headers=unit, json={"self_result": "na"})
+    assert late.status_code == 400 and "已逾期" in late.json["error"]["message"]
+    assert late.json["error"]["code"] == "input_invalid" or late.json["error"]["field"] == "items"
+
+    clock.at = at("2027-04-15")  # the audit day: the team's results, two findings, the signed 附件4
+    for item in range(1, 25):
+        verdict = {6: ("nonconform", "分機以一般網際網路連線"), 17: ("nonconform", "115年度未辦理弱點掃描"),
+                   13: ("na", "")}.get(item, ("conform", ""))
+        judged = client.put(f"/api/v1/inspections/{audit_id}/items/{item}/result", headers=provider,
+                            json={"result": verdict[0], "note": verdict[1]})
+        assert judged.status_code == 200, judged.json
+    unfinished = client.post(f"/api/v1/inspections/{audit_id}/finish", headers=provider)
+    assert unfinished.status_code == 422 and "items[5].result" in str(unfinished.json)  # 不符合 needs a finding
+    for item, issue, deadline in ((6, "未全面採VPN傳輸", "116/06/30"), (17, "未定期辦理弱點掃描", "116/07/31")):
+        found = client.post(f"/api/v1/inspections/{audit_id}/findings", headers=provider,
+                            json={"item": str(item), "issue": issue, "action": "限期改善並函復", "due": deadline})
+        assert found.status_code == 201, found.json
+    finished = client.post(f"/api/v1/inspections/{audit_id}/finish", headers=provider)
+    assert finished.status_code == 201, finished.json
+    final = finished.json["record_id"]
+    record = client.get(f"/api/v1/records/{final}", headers=unit).json
+    assert record["form_id"] == "annex4-audit-checklist" and record["input"]["related_record"] == root
+    assert record["input"]["filled_by"]["name"] == "王小明" and record["input"]["filled_on"] == "2027-04-01"
+    assert "佐證：" + register in record["input"]["items"][8]["note"]
+    assert sum(1 for r in record["versions"][0]["signature_report"] if r.get("kind") == "signature") == 2
+    assert due() == [("finding-reply", "2027-06-30"), ("finding-reply", "2027-07-31")]
+
+    clock.at = at("2027-07-05")  # the first deadline missed: overdue, listed first
+    items = client.get("/api/v1/due", headers=provider).json["items"]
+    assert [(i["kind"], i["due_on"]) for i in items] == [("finding-reply", "2027-06-30"),
+                                                         ("finding-reply", "2027-07-31")]
+    for number in (1, 2):
+        replied = client.post(f"/api/v1/inspections/{audit_id}/findings/{number}/reply", headers=unit,
+                              json={"reply": "已改善，北市稽資字第1163000001號函復"})
+        assert replied.status_code == 200, replied.json
+        closed = client.post(f"/api/v1/inspections/{audit_id}/findings/{number}/close", headers=provider)
+        assert closed.status_code == 200 and closed.json["closed_at"]
+    assert due() == []
+
+    # 2028: the team's 附件4 counts as the year's review: the next is due a year after it.
+    clock.at = at("2028-03-20")
+    assert due() == [("yearly-review", "2028-04-15")]
+    clock.at = at("2028-04-01")
+    second_review = post("annex4-audit-checklist", {
+        **load_example("annex4-audit-checklist"), "related_record": root, "audit_date": "117/04/01",
+        "period": {"start": "116/04/01", "end": "117/03/31"}, "filled_on": "117/03/25",
+        "findings": [{**f, "due": "117/06/30"} for f in load_example("annex4-audit-checklist")["findings"]]}, unit)
+    assert due() == []
+
+    clock.at = at("2028-10-05")  # the 使用期限 ends 2028-12-31: renew
+    assert due() == [("renewal", "2028-12-31")]
+    renewal = post("annex1-interface", {**load_example("annex1-interface"), "application_type": "renewal",
+                                        "related_record": root,
+                                        "period": {"start": "118/01/01", "end": "120/12/31"}}, applicant)
+    assert due() == []
+    assert client.get(f"/api/v1/connections/{root}", headers=unit).json["period"]["end"] == "2031-12-31"
+
+    # The agency stops using the data: 終止 from 2028-11-30; the purge is due a month later.
+    clock.at = at("2028-11-10")
+    ending = {key: value for key, value in load_example("annex1-interface").items()
+              if key in ("applicant", "host", "user_unit", "request_letter", "applied_on")}
+    termination = post("annex1-interface", {**ending, "application_type": "termination", "related_record": renewal,
+                                            "termination": {"effective_on": "117/11/30", "reason": "業務移撥"}},
+                       applicant)
+    assert due() == [("purge", "2028-12-30")]
+
+    clock.at = at("2029-01-05")  # missed: overdue, and the provider's people are reminded
+    assert due() == [("purge", "2028-12-30")]
+    assert client.get(f"/api/v1/connections/{root}", headers=unit).json["state"] == "terminated"
+    purge_input = {**load_example("purge-record"), "related_record": termination, "terminated_on": "117/11/30",
+                   "places": [{**p, "done_on": "118/01/04"} for p in load_example("purge-record")["places"]],
+                   "completed_on": "118/01/04"}
+    wrong_purge = client.post("/api/v1/forms/purge-record/records", headers=unit,
+                              json={**purge_input, "related_record": renewal})
+    assert wrong_purge.status_code == 422 and "終止 application" in str(wrong_purge.json)
+    purge = post("purge-record", purge_input, unit)
+    assert due() == []
+    found = client.get(f"/api/v1/connections/{root}", headers=unit).json
+    assert found["state"] == "purged" and found["purge_due_on"] == "2028-12-30"
+    assert found["late"] and "清除紀錄逾期" in found["late"][0] and "117/12/30" in found["late"][0]
+
+    # Every document archived, signed and linked to the one connection, in order.
+    assert [(r["record_id"], r["kind"]) for r in found["records"]] == [
+        (root, "application-new"), (agreement, "agreement"), (requirements, "requirements"),
+        (register, "register"), (review, "review"), (final, "review"), (second_review, "review"),
+        (renewal, "application-renewal"), (termination, "application-termination"), (purge, "purge")]
+    for member in found["records"]:
+        stored = client.get(f"/api/v1/records/{member['record_id']}", headers=provider).json
+        assert stored["versions"][0]["sha256"] and stored["versions"][0]["signature_report"]
+
+
+def test_an_incident_is_reported_to_the_provider_at_once(client, catalog, clock, fake_components):
+    from aiosmtpd.controller import Controller
+
+    from storage.seaweed import free_port
+    from tests.test_query_due import Inbox
+
+    unit = bearer(catalog, "379010000A", "staff")
+    provider = bearer(catalog, "A15000000E", "provider")
+    create_user(catalog, username="paul", password="correct horse battery", agency="A15000000E", role="provider",
+                email="paul@example.tw")
+    clock.at = at("2026-11-18")
+
+    # No mail server: the report is on the provider's page, and due until the provider has it.
+    first = client.post("/api/v1/forms/incident-report/records", headers=unit, json=load_example("incident-report"))
+    assert first.status_code == 201, first.json
+    [incident] = client.get("/api/v1/incidents", headers=provider).json["incidents"]
+    assert incident["reported_at"] is None and incident["discovered_at"].startswith("2026-11-18T01:40")
+    assert [(i["kind"], i["due_on"]) for i in client.get("/api/v1/due", headers=unit).json["items"]] == [
+        ("incident-report", "2026-11-18")]
+    assert client.post(f"/api/v1/incidents/{first.json['record_id']}/acknowledge", headers=unit).status_code == 403
+    read = client.post(f"/api/v1/incidents/{first.json['record_id']}/acknowledge", headers=provider)
+    assert read.status_code == 200 and read.json["reported_how"].startswith("page: ")
+    assert client.get("/api/v1/due", headers=unit).json["items"] == []
+
+    # With mail: sent at once to the provider's people, the time recorded.
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    try:
+        settings = dataclasses.replace(fake_components.settings, smtp_host="127.0.0.1", smtp_port=smtp.port,
+                                       smtp_from="forms@example.tw")
+        client.application.extensions["forms"] = dataclasses.replace(fake_components, settings=settings)
+        second = client.post("/api/v1/forms/incident-report/records", headers=unit,
+                             json={**load_example("incident-report"), "discovered_time": "15:05"})
+    finally:
+        smtp.stop()
+    assert second.status_code == 201, second.json
+    newest = client.get("/api/v1/incidents", headers=unit).json["incidents"][0]
+    assert newest["record_id"] == second.json["record_id"] and newest["reported_how"] == "mail: paul@example.tw"
+    assert "資通安全事件通報" in inbox.messages[0]["Subject"] and second.json["record_id"] in \
+        inbox.messages[0].get_content()

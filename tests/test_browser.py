@@ -447,9 +447,11 @@ def test_a_connection_page_shows_its_records_state_and_what_it_owes(page: Page, 
     shoot(page, "connection")
 
 
-def test_the_provider_schedules_an_audit_and_the_agency_sees_it_due(page: Page, site):
+def test_the_provider_schedules_an_audit_and_the_agency_answers_its_checklist(page: Page, site):
     """A date under a month ahead is refused beside its field; the audit scheduled, the audited
-    agency's due list holds its answers, due five working days before."""
+    agency's due list holds its answers, due five working days before; the agency answers its
+    column item by item — a 不符合 without a note, a record of no one's as evidence, each refused
+    beside its field — and sends it."""
     url, _ = site
     sign_in(page, url, "paul")
     page.get_by_role("link", name="稽核排程").click()
@@ -472,3 +474,29 @@ def test_the_provider_schedules_an_audit_and_the_agency_sees_it_due(page: Page, 
     expect(page.get_by_role("table")).to_contain_text("116/03/08")
     assert axe_violations(page) == []
     shoot(page, "due")
+
+    # The agency answers its column of the checklist: a 不符合 without a note comes back beside it.
+    page.get_by_role("link", name="稽核排程").click()
+    page.get_by_role("link", name="116/03/15").first.click()
+    expect(page.get_by_role("heading", name="116/03/15 稽核")).to_be_visible()
+    for item in range(1, 25):
+        page.locator(f"#item-{item}-result").check()  # 符合
+    page.get_by_role("group", name=re.compile("^6\\. 採VPN傳輸")).get_by_role("radio", name="不符合").check()
+    page.get_by_label("姓名（送出時必填）").fill("王小明")
+    page.get_by_label("職稱").fill("資訊室主任")
+    page.get_by_role("button", name="送出自評").click()
+    expect(page.locator("#item-6-note-error")).to_contain_text("請說明現況及改善規劃")
+    page.locator(".error-summary a").first.click()
+    expect(page.locator("#item-6-note")).to_be_focused()
+    expect(page.get_by_role("group", name=re.compile("^6\\. 採VPN傳輸")).get_by_role("radio", name="不符合")) \
+        .to_be_checked()  # what was typed is kept
+    page.locator("#item-6-note").fill("兩處分機仍以一般網際網路連線，預定 116/02 改採VPN。")
+    page.locator("#item-9-evidence").fill("rec_00000000000000000000000000000000")
+    page.get_by_role("button", name="送出自評").click()
+    expect(page.locator("#item-9-evidence-error")).to_contain_text("不存在或非受稽核機關之紀錄")
+    page.locator("#item-9-evidence").fill("")
+    page.get_by_role("button", name="送出自評").click()
+    expect(page.get_by_role("status")).to_contain_text("已送出自評")
+    expect(page.get_by_role("row", name=re.compile("^自評 已由"))).to_contain_text("王小明")
+    assert axe_violations(page) == []
+    shoot(page, "inspection-answers")

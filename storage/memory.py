@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .errors import IntegrityError, ObjectLocked, ObjectNotFound, StorageError, StoreUnavailable
+from .metadata import key_problem
 from .protocol import ObjectInfo, Retention, StoredObject
 
 SHA256_KEY = "sha256"
@@ -63,8 +64,9 @@ class MemoryObjectStore:
         digest = hashlib.sha256(data).hexdigest()
         names = {name.lower(): str(value) for name, value in metadata.items()}
         for name in names:
-            if not name.replace("-", "").isalnum() or not name.isascii():
-                raise StorageError(f"cannot store {key}: metadata key {name!r} must be ASCII letters, digits, dashes")
+            problem = key_problem(name)
+            if problem:
+                raise StorageError(f"cannot store {key}: {problem}")
         with self._lock:
             version = _Version(f"m{next(self._ids):08d}", bytes(data), content_type, {**names, SHA256_KEY: digest},
                                retention, legal_hold, self._now())

@@ -88,7 +88,11 @@ class S3ObjectStore:
         if len(data) > MAX_SINGLE_PUT:
             raise StorageError(f"cannot store {key}: {len(data)} bytes is more than one S3 PUT may carry")
         digest = hashlib.sha256(data).digest()
-        headers: dict[str, str | list[str] | tuple[str]] = {**meta.encode({**metadata, SHA256_KEY: digest.hex()})}
+        try:
+            encoded = meta.encode({**metadata, SHA256_KEY: digest.hex()})
+        except ValueError as err:
+            raise StorageError(f"cannot store {key}: {err}") from None
+        headers: dict[str, str | list[str] | tuple[str]] = {**encoded}
         # The server verifies this checksum: a corrupted upload is refused instead of stored.
         headers["x-amz-checksum-sha256"] = base64.b64encode(digest).decode()
         with self._translated(f"store {key}"):

@@ -10,6 +10,8 @@ a purge record naming no 終止)."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import io
 from datetime import datetime
 
 from forms_service.access.tokens import create_token
@@ -25,7 +27,7 @@ def bearer(catalog, agency: str, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {create_token(catalog, agency=agency, role=role)}"}
 
 
-def test_two_years_of_one_connection(client, catalog, clock):
+def test_two_years_of_one_connection(client, catalog, clock, memory_store):
     applicant = bearer(catalog, "379000000A", "staff")  # 臺北市政府財政局
     unit = bearer(catalog, "379010000A", "staff")  # 臺北市稅捐稽徵處, the 資料使用單位
     provider = bearer(catalog, "A15000000E", "provider")
@@ -87,6 +89,26 @@ def test_two_years_of_one_connection(client, catalog, clock):
         answered = client.put(f"/api/v1/inspections/{audit_id}/items/{item}/answer", headers=unit,
                               json={"self_result": "na" if item == 13 else "conform", "evidence": evidence})
         assert answered.status_code == 200, answered.json
+    # A file as evidence: archived under retention, cited in the item, read back as it was.
+    scan = b"%PDF-1.7 vulnerability scan report 2027-03\n"
+    empty = client.post(f"/api/v1/inspections/{audit_id}/items/17/files", headers=unit,
+                        data={"file": (io.BytesIO(b""), "empty.pdf")}, content_type="multipart/form-data")
+    assert empty.status_code == 400 and empty.json["error"]["field"] == "item-17-file"
+    uploaded = client.post(f"/api/v1/inspections/{audit_id}/items/17/files", headers=unit,
+                           data={"file": (io.BytesIO(scan), "弱點掃描報告.pdf", "application/pdf")},
+                           content_type="multipart/form-data")
+    assert uploaded.status_code == 201, uploaded.json
+    digest = hashlib.sha256(scan).hexdigest()
+    assert uploaded.json["evidence"] == [f"file:{digest}:弱點掃描報告.pdf"]
+    again = client.put(f"/api/v1/inspections/{audit_id}/items/17/answer", headers=unit,
+                       json={"self_result": "conform", "evidence": [register]})  # the file stays cited
+    assert again.json["evidence"] == [f"file:{digest}:弱點掃描報告.pdf", register]
+    [key] = [o.key for o in memory_store.list_versions("inspection-evidence/") if o.key.endswith(digest)]
+    stored_scan = memory_store.head(key)
+    assert stored_scan.retention is not None and stored_scan.retention.until.year >= 2028
+    read_back = client.get(f"/api/v1/inspections/{audit_id}/files/{digest}", headers=provider)
+    assert read_back.status_code == 200 and read_back.data == scan
+    assert client.get(f"/api/v1/inspections/{audit_id}/files/{'0' * 64}", headers=provider).status_code == 404
     sent = client.post(f"/api/v1/inspections/{audit_id}/answers", headers=unit,
                        json={"filled_by": "王小明", "filled_title": "資訊室主任"})
     assert sent.status_code == 200 and sent.json["answered_at"]
@@ -117,6 +139,7 @@ def test_two_years_of_one_connection(client, catalog, clock):
     assert record["form_id"] == "annex4-audit-checklist" and record["input"]["related_record"] == root
     assert record["input"]["filled_by"]["name"] == "王小明" and record["input"]["filled_on"] == "2027-04-01"
     assert "佐證：" + register in record["input"]["items"][8]["note"]
+    assert "檔案「弱點掃描報告.pdf」" in record["input"]["items"][16]["note"]
     assert sum(1 for r in record["versions"][0]["signature_report"] if r.get("kind") == "signature") == 2
     assert due() == [("finding-reply", "2027-06-30"), ("finding-reply", "2027-07-31")]
 

@@ -29,7 +29,7 @@ REGULATION = (Path(__file__).parent.parent / "docs" / "regulation" / "regulation
 GOLDEN = Path(__file__).parent / "golden"
 PROVIDER = "經濟部商業發展署"
 FORM_IDS = ["annex1-interface", "annex1-copy", "annex2-agreement", "annex3-requirements",
-            "annex4-audit-checklist", "annex5-query-log"]
+            "annex4-audit-checklist", "annex5-query-log", "purge-record", "incident-report"]
 
 # Word for word from the regulation (spacing and bracket width aside), with the clause each answers.
 QUOTES: dict[str, list[str]] = {
@@ -79,6 +79,8 @@ QUOTES: dict[str, list[str]] = {
     ],
 }
 QUOTES["annex1-copy"] = QUOTES["annex1-interface"]
+QUOTES["purge-record"] = ["申請終止該連線作業，並應於一個月內清除介接所得之商工資料"]  # 六(一)2(4)
+QUOTES["incident-report"] = ["若發生資料外洩或相關資安事件，應立即通知資料提供機關"]  # 六(六)4
 
 # Wording the regulation does not contain, which a form must not print as its duty.
 NOT_IN_THE_REGULATION: dict[str, list[str]] = {

@@ -38,6 +38,7 @@ from ..taiwan import TAIPEI, InvalidValue, add_months, format_roc_short, parse_d
 from .inspections import answers_due_on
 
 Audit = Callable[[NewAuditEvent], None]
+FILE_PREFIX = "file:"  # an uploaded file in an item's evidence (``evidence_files``)
 
 
 class AuditWorkCatalog(Oversight, RecordCatalog, Protocol):
@@ -116,7 +117,7 @@ def _roc(value: Any) -> str:
 
 # --- the agency's column ---------------------------------------------------------------------------
 
-def _check_agency_side(actor: Actor, inspection: Inspection, today: date) -> None:
+def check_agency_side(actor: Actor, inspection: Inspection, today: date) -> None:
     if actor.role not in (Role.STAFF, Role.ADMIN) or (actor.role is Role.STAFF and actor.agency != inspection.agency):
         raise Forbidden("the audited agency's staff answer its column of the checklist (規範七(四)2)")
     if inspection.finished_at is not None:
@@ -131,7 +132,7 @@ def _check_agency_side(actor: Actor, inspection: Inspection, today: date) -> Non
 def answer_item(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection, *, item: int, self_result: str,
                 note: str, evidence: list[str], today: date, now: datetime, audit: Audit) -> InspectionItem:
     """The agency's answer to one item, with references to its archived records as evidence."""
-    _check_agency_side(actor, inspection, today)
+    check_agency_side(actor, inspection, today)
     field = f"item-{item}"
     if item not in STANDARD_ITEMS:
         raise InputError(f"沒有第 {item} 項查核項目 (no standard item {item})", details={"field": "items"})
@@ -143,9 +144,11 @@ def answer_item(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection,
     if len(note) > 2000:
         raise InputError(f"第 {item} 項：說明至多 2000 字", details={"field": f"{field}-note"})
     references = _evidence(catalog, inspection, evidence, field=f"{field}-evidence")
+    before = saved_item(catalog, inspection, item)
+    files = tuple(e for e in before.evidence if e.startswith(FILE_PREFIX))  # uploaded files stay cited
     saved = catalog.save_inspection_item(dataclasses.replace(
-        _saved(catalog, inspection, item), self_result=self_result, self_note=note, evidence=references,
-        answered_by=actor.id, answered_at=now))
+        before, self_result=self_result, self_note=note, evidence=files + references, answered_by=actor.id,
+        answered_at=now))
     audit(NewAuditEvent(actor=actor.id, agency=inspection.agency, action="inspection.answer",
                         detail={"inspection": inspection.id, "item": item, "self_result": self_result,
                                 "evidence": list(references)}))
@@ -157,7 +160,7 @@ def _evidence(catalog: AuditWorkCatalog, inspection: Inspection, given: list[str
     ids: list[str] = []
     for value in given:
         for record_id in re.split(r"[\s,，、]+", value.strip()):
-            if record_id and record_id not in ids:
+            if record_id and record_id not in ids and not record_id.startswith(FILE_PREFIX):
                 ids.append(record_id)
     if len(ids) > 20:
         raise InputError("每項至多 20 筆佐證紀錄", details={"field": field})
@@ -170,7 +173,7 @@ def _evidence(catalog: AuditWorkCatalog, inspection: Inspection, given: list[str
     return tuple(ids)
 
 
-def _saved(catalog: AuditWorkCatalog, inspection: Inspection, item: int) -> InspectionItem:
+def saved_item(catalog: AuditWorkCatalog, inspection: Inspection, item: int) -> InspectionItem:
     return next((i for i in catalog.inspection_items(inspection.id) if i.item == item),
                 InspectionItem(inspection.id, item))
 
@@ -178,7 +181,7 @@ def _saved(catalog: AuditWorkCatalog, inspection: Inspection, item: int) -> Insp
 def send_answers(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection, *, filled_by: str,
                  filled_title: str, today: date, now: datetime, audit: Audit) -> Inspection:
     """The agency sends its column (七(四)2): every item answered, the 填表人 named, before the deadline."""
-    _check_agency_side(actor, inspection, today)
+    check_agency_side(actor, inspection, today)
     answered = {i.item for i in catalog.inspection_items(inspection.id) if i.self_result}
     missing = [n for n in STANDARD_ITEMS if n not in answered]
     if missing:
@@ -218,7 +221,7 @@ def judge_item(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection, 
     if result == "nonconform" and not note:
         raise InputError(f"第 {item} 項不符合：請說明", details={"field": f"item-{item}-verdict-note"})
     saved = catalog.save_inspection_item(dataclasses.replace(
-        _saved(catalog, inspection, item), result=result, result_note=note[:2000], judged_by=actor.id,
+        saved_item(catalog, inspection, item), result=result, result_note=note[:2000], judged_by=actor.id,
         judged_at=now))
     audit(NewAuditEvent(actor=actor.id, agency=inspection.agency, action="inspection.judge",
                         detail={"inspection": inspection.id, "item": item, "result": result}))
@@ -285,9 +288,18 @@ def checklist_input(catalog: AuditWorkCatalog, inspection: Inspection, *, unit_n
 
 
 def _note(item: InspectionItem) -> str:
+    cited = [_cited(e) for e in item.evidence]
     parts = [item.result_note, f"自評：{item.self_note}" if item.self_note else "",
-             f"佐證：{'、'.join(item.evidence)}" if item.evidence else ""]
+             f"佐證：{'、'.join(cited)}" if cited else ""]
     return "\n".join(p for p in parts if p)[:4000]
+
+
+def _cited(evidence: str) -> str:
+    """A record id as it is; an uploaded file as its name and the start of its SHA-256."""
+    if not evidence.startswith(FILE_PREFIX):
+        return evidence
+    sha256, _, name = evidence[len(FILE_PREFIX):].partition(":")
+    return f"檔案「{name}」（SHA-256 {sha256[:16]}…）"
 
 
 def finish(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection, *, unit_name: str,

@@ -37,7 +37,8 @@ from .templates import TemplateSource
 REFORMATTED_FIELDS = {
     "start", "end", "applied_on", "signed_on", "effective_on", "audit_date", "due", "reviewed_on",
     "return_or_destroy_by", "at", "month", "application_type", "result", "tls_version", "id",
-    "date", "approved_on", "filled_on", "exchange_methods", "self_result",
+    "date", "approved_on", "filled_on", "exchange_methods", "self_result", "terminated_on", "done_on",
+    "completed_on", "discovered_on",
 }
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
 
 from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem, NewAuditEvent
 from ..connections import audit_work
@@ -94,6 +94,22 @@ def put_inspection_answer(inspection_id: str, item: str):
     actor = require_actor()
     saved = steps.answer(actor, steps.inspection_of(actor, inspection_id), item, _object(json_body()))
     return jsonify(_item_json(saved))
+
+
+@bp.post("/inspections/<inspection_id>/items/<item>/files")
+def post_inspection_file(inspection_id: str, item: str):
+    """(the audited agency) A file as evidence (multipart field ``file``, at most 20 MB): archived under
+    retention until the audit day plus the log retention years, cited in the item's evidence."""
+    actor = require_actor()
+    saved = steps.upload(actor, steps.inspection_of(actor, inspection_id), item, request.files.get("file"))
+    return jsonify(_item_json(saved)), 201
+
+
+@bp.get("/inspections/<inspection_id>/files/<sha256>")
+def get_inspection_file(inspection_id: str, sha256: str):
+    """An evidence file of the audit, as uploaded (audited as ``inspection.evidence-read``)."""
+    actor = require_actor()
+    return steps.evidence_file(actor, steps.inspection_of(actor, inspection_id), sha256)
 
 
 @bp.post("/inspections/<inspection_id>/answers")

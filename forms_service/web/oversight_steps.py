@@ -7,11 +7,15 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from typing import Any
+from urllib.parse import quote
+
+from flask import Response
+from werkzeug.datastructures import FileStorage
 
 from ..access import Actor, Role
 from ..archive.related import check_related
 from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem
-from ..connections import audit_work, incidents
+from ..connections import audit_work, evidence_files, incidents
 from ..connections.timeline import connection
 from ..errors import InputError, SigningFailed
 from ..forms import FormSpec
@@ -103,6 +107,27 @@ def finish(actor: Actor, inspection: Inspection) -> Inspection:
     return audit_work.finish(catalog(), actor, inspection, unit_name=unit_name, related_record=related,
                              file_checklist=file_checklist, today=today(), now=service.clock.now(),
                              audit=catalog().audit)
+
+
+def upload(actor: Actor, inspection: Inspection, item: Any, upload: FileStorage | None) -> InspectionItem:
+    """An uploaded file, archived under retention and cited in the item's evidence."""
+    field = f"item-{item}-file"
+    if upload is None or not upload.filename:
+        raise InputError("請選擇要上傳的檔案 (send the file as multipart field 'file')", details={"field": field})
+    data = upload.stream.read(evidence_files.MAX_FILE_BYTES + 1)
+    service = components()
+    return evidence_files.upload(catalog(), service.require_archive()[0], actor, inspection, item=_int(item, "item"),
+                                 filename=upload.filename, content_type=upload.mimetype or "", data=data,
+                                 lock_mode=service.settings.lock_mode,
+                                 retention_years=service.settings.retention_years_logs, today=today(),
+                                 now=service.clock.now(), audit=catalog().audit)
+
+
+def evidence_file(actor: Actor, inspection: Inspection, sha256: str) -> Response:
+    data, name, content_type = evidence_files.read(catalog(), components().require_archive()[0], actor, inspection,
+                                                   sha256, source_ip=source_ip(), audit=catalog().audit)
+    return Response(data, mimetype=content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "X-Content-Type-Options": "nosniff"})
 
 
 def reply(actor: Actor, inspection: Inspection, number: Any, body: dict[str, Any]) -> InspectionFinding:

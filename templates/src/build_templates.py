@@ -330,8 +330,9 @@ def build_disposition_certificate() -> None:
 def build_purge_record() -> None:
     doc = new_document(body_pt=12)
     paragraph(doc, "{{ title }}", size=18, bold=True, align="center", space_after=10)
-    paragraph(doc, "依使用商工資料資通安全管理規範六(一)2(4)，介接終止後，資料使用單位應於一個月內刪除經由"
-                   "該介接取得之商工資料。本案清除情形記載如下。", first_line_cm=0.85, space_after=6)
+    paragraph(doc, "依使用商工資料資通安全管理規範六(一)2(4)，如已無使用需求，應即函文向資料提供機關申請終止該連線"
+                   "作業，並應於一個月內清除介接所得之商工資料。本案清除情形記載如下。", first_line_cm=0.85,
+              space_after=6)
     no_split(label_value_table(doc, [
         ("申請介接單位", "{{ applicant.name }}" + CODE.format(a="applicant")),
         ("資料使用單位", "{{ user_unit.name }}" + CODE.format(a="user_unit")),
@@ -361,8 +362,8 @@ def build_purge_record() -> None:
 def build_incident_report() -> None:
     doc = new_document(body_pt=12)
     paragraph(doc, "{{ title }}", size=18, bold=True, align="center", space_after=10)
-    paragraph(doc, "依使用商工資料資通安全管理規範六(六)4，資料使用單位發生資通安全事件，或商工資料有外洩、"
-                   "不當使用或遭竄改之虞時，應立即通報{{ provider_name }}。", first_line_cm=0.85, space_after=6)
+    paragraph(doc, "依使用商工資料資通安全管理規範六(六)4，若發生資料外洩或相關資安事件，應立即通知資料提供機關"
+                   "（{{ provider_name }}）。本事件紀錄如下。", first_line_cm=0.85, space_after=6)
     no_split(label_value_table(doc, [
         ("資料使用單位", "{{ user_unit.name }}" + CODE.format(a="user_unit")),
         ("系統名稱", "{{ system_name }}"),

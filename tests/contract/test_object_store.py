@@ -82,6 +82,14 @@ def test_unicode_metadata_round_trips(store):
     assert info.metadata["sha256"] == stored.sha256
 
 
+@pytest.mark.parametrize("name", ["content-type", "Cache-Control", "my key", "名稱"])
+def test_a_metadata_key_that_cannot_travel_as_user_metadata_is_refused(store, name):
+    # "content-type" would be sent as the object's own header (a second Content-Type, which S3
+    # then refuses as a bad signature); the others are not header names at all.
+    with pytest.raises(StorageError, match="metadata key"):
+        store.put(key(), b"x", content_type="application/pdf", metadata={name: "v"}, retention=soon())
+
+
 def test_retention_is_recorded_and_a_locked_version_cannot_be_deleted(store):
     k = key()
     retention = soon(days=3)

@@ -66,6 +66,9 @@ def inspection_answers(inspection_id: str) -> Response:
         evidence = request.form.get(f"item-{line.no}-evidence", "")
         if result or note.strip() or evidence.strip():
             steps.answer(actor, inspection, line.no, {"self_result": result, "note": note, "evidence": [evidence]})
+        upload = request.files.get(f"item-{line.no}-file")
+        if upload is not None and upload.filename:
+            steps.upload(actor, inspection, line.no, upload)
     if request.form.get("action") == "send":
         steps.send_answers(actor, inspection, dict(request.form))
         return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="sent"), code=303)
@@ -118,6 +121,12 @@ def inspection_finding_close(inspection_id: str, number: int) -> Response:
     _on_error(inspection_id)
     steps.close(actor, steps.inspection_of(actor, inspection_id), number)
     return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="closed"), code=303)
+
+
+@bp.get("/inspections/<inspection_id>/files/<sha256>")
+def inspection_file(inspection_id: str, sha256: str) -> Response:
+    actor = signed_in()
+    return steps.evidence_file(actor, steps.inspection_of(actor, inspection_id), sha256)
 
 
 # --- incidents -------------------------------------------------------------------------------------

@@ -1,0 +1,113 @@
+"""Files an audited agency uploads as evidence for an item of its checklist (規範 七(四)2: 備妥佐證),
+kept in the object store under Object Lock like the records: until the audit day plus the log
+retention years, so the evidence outlives neither the audit nor the 附件4 that cites it.
+
+A file is named in the item's evidence as ``file:<sha256>:<name>``; it is stored once per audit and
+content (``inspection-evidence/<agency>/<inspection>/<sha256>``), and reading it back checks the bytes
+against that hash.  Every upload and every read is in the audit log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from datetime import date, datetime, time, timedelta, timezone
+
+from storage import ObjectStore, Retention, StorageError
+
+from ..access import Actor
+from ..catalog import Inspection, InspectionItem, NewAuditEvent
+from ..errors import InputError, IntegrityFailed, NotFound, StorageFailed
+from ..forms.annex4_audit_checklist import STANDARD_ITEMS
+from .audit_work import FILE_PREFIX as PREFIX
+from .audit_work import Audit, AuditWorkCatalog, check_agency_side, saved_item
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILES_PER_ITEM = 10
+
+
+def file_key(inspection: Inspection, sha256: str) -> str:
+    return f"inspection-evidence/{inspection.agency}/{inspection.id}/{sha256}"
+
+
+def entry(sha256: str, name: str) -> str:
+    return f"{PREFIX}{sha256}:{name}"
+
+
+def parse_entry(value: str) -> tuple[str, str] | None:
+    """(sha256, name) of a file entry, None for a record id."""
+    if not value.startswith(PREFIX):
+        return None
+    sha256, _, name = value[len(PREFIX):].partition(":")
+    return sha256, name
+
+
+def clean_name(filename: str) -> str:
+    """The file's own name, without a path or control characters, at most 120 characters."""
+    name = re.split(r"[\\/]", filename or "")[-1]
+    name = re.sub(r"[\x00-\x1f\x7f:]", "", name).strip()
+    return name[-120:]
+
+
+def retain_until(inspection: Inspection, retention_years: int, now: datetime) -> datetime:
+    start = datetime.combine(inspection.audit_on, time(), timezone.utc)
+    return max(start + timedelta(days=366 * retention_years), now + timedelta(days=1))
+
+
+def upload(catalog: AuditWorkCatalog, store: ObjectStore, actor: Actor, inspection: Inspection, *, item: int,
+           filename: str, content_type: str, data: bytes, lock_mode: str, retention_years: int, today: date,
+           now: datetime, audit: Audit) -> InspectionItem:
+    """Store ``data`` under retention and cite it in the item's evidence."""
+    check_agency_side(actor, inspection, today)
+    field = f"item-{item}-file"
+    if item not in STANDARD_ITEMS:
+        raise InputError(f"沒有第 {item} 項查核項目 (no standard item {item})", details={"field": "items"})
+    name = clean_name(filename)
+    if not name:
+        raise InputError(f"第 {item} 項：上傳之檔案須有檔名", details={"field": field})
+    if not data:
+        raise InputError(f"第 {item} 項：檔案「{name}」是空的", details={"field": field})
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"第 {item} 項：檔案「{name}」超過 {MAX_FILE_BYTES // (1024 * 1024)} MB",
+                         details={"field": field})
+    saved = saved_item(catalog, inspection, item)
+    sha256 = hashlib.sha256(data).hexdigest()
+    files = [e for e in saved.evidence if parse_entry(e)]
+    if not any(parse_entry(e)[0] == sha256 for e in files):  # type: ignore[index]
+        if len(files) >= MAX_FILES_PER_ITEM:
+            raise InputError(f"第 {item} 項至多 {MAX_FILES_PER_ITEM} 個佐證檔案", details={"field": field})
+        retention = Retention(lock_mode, retain_until(inspection, retention_years, now))  # type: ignore[arg-type]
+        try:
+            store.put(file_key(inspection, sha256), data, content_type=content_type or "application/octet-stream",
+                      metadata={"filename": name, "inspection": inspection.id, "item": str(item),
+                                "uploaded-by": actor.id, "media-type": content_type or "application/octet-stream"},
+                      retention=retention)
+        except StorageError as err:
+            raise StorageFailed(f"the evidence file was not stored: {err}") from err
+        saved = catalog.save_inspection_item(dataclasses.replace(
+            saved, evidence=(*saved.evidence, entry(sha256, name)), answered_by=actor.id, answered_at=now))
+    audit(NewAuditEvent(actor=actor.id, agency=inspection.agency, action="inspection.evidence-upload",
+                        detail={"inspection": inspection.id, "item": item, "sha256": sha256, "size": len(data),
+                                "name": name}))
+    return saved
+
+
+def read(catalog: AuditWorkCatalog, store: ObjectStore, actor: Actor, inspection: Inspection, sha256: str, *,
+         source_ip: str, audit: Audit) -> tuple[bytes, str, str]:
+    """(bytes, file name, content type) of a file cited by the audit; ``NotFound`` for any other."""
+    cited = {parse_entry(e)[0]: parse_entry(e)[1]  # type: ignore[index]
+             for i in catalog.inspection_items(inspection.id) for e in i.evidence if parse_entry(e)}
+    if sha256 not in cited:
+        raise NotFound(f"no evidence file {sha256} of audit {inspection.id}")
+    key = file_key(inspection, sha256)
+    try:
+        info = store.head(key)
+        data = store.get(key)  # the store checks the bytes against the SHA-256 it recorded
+    except StorageError as err:
+        raise StorageFailed(f"the evidence file could not be read: {err}") from err
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise IntegrityFailed(f"the evidence file {sha256} of audit {inspection.id} does not match its name")
+    audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="inspection.evidence-read", source_ip=source_ip,
+                        detail={"inspection": inspection.id, "sha256": sha256}))
+    return data, cited[sha256], str(info.metadata.get("media-type", "") or "application/octet-stream")

@@ -248,3 +248,31 @@ def test_an_incident_is_reported_to_the_provider_at_once(client, catalog, clock,
     assert newest["record_id"] == second.json["record_id"] and newest["reported_how"] == "mail: paul@example.tw"
     assert "資通安全事件通報" in inbox.messages[0]["Subject"] and second.json["record_id"] in \
         inbox.messages[0].get_content()
+
+
+def test_the_provider_stops_a_connection_by_its_letter(client, catalog, clock):
+    applicant = bearer(catalog, "379000000A", "staff")
+    provider = bearer(catalog, "A15000000E", "provider")
+    clock.at = at("2026-02-02")
+    root = client.post("/api/v1/forms/annex1-interface/records", json=load_example("annex1-interface"),
+                       headers=applicant).json["record_id"]
+    stop = {"letter": "經商字第11500012340號", "letter_date": "115/02/02", "effective_on": "115/02/10",
+            "reason": "查核發現目的外利用"}
+    assert client.post(f"/api/v1/connections/{root}/termination", headers=applicant, json=stop).status_code == 403
+    bad = client.post(f"/api/v1/connections/{root}/termination", headers=provider, json={**stop, "letter": "12"})
+    assert bad.status_code == 400 and bad.json["error"]["field"] == "letter"
+    past = client.post(f"/api/v1/connections/{root}/termination", headers=provider,
+                       json={**stop, "effective_on": "115/01/31"})
+    assert past.status_code == 400 and past.json["error"]["field"] == "effective_on"
+    stopped = client.post(f"/api/v1/connections/{root}/termination", headers=provider, json=stop)
+    assert stopped.status_code == 201, stopped.json
+    record = client.get(f"/api/v1/records/{stopped.json['record_id']}", headers=applicant).json
+    assert record["connection_id"] == root and record["input"]["request_letter"]["number"] == stop["letter"]
+    assert record["input"]["termination"]["reason"] == "資料提供機關終止：查核發現目的外利用"
+    assert sum(1 for r in record["versions"][0]["signature_report"] if r.get("kind") == "signature") == 2
+    again = client.post(f"/api/v1/connections/{root}/termination", headers=provider, json=stop)
+    assert again.status_code == 400 and "already terminated" in again.json["error"]["message"]
+    assert [(i["kind"], i["due_on"]) for i in client.get("/api/v1/due", headers=provider).json["items"]] == [
+        ("purge", "2026-03-10")]
+    clock.at = at("2026-02-11")
+    assert client.get(f"/api/v1/connections/{root}", headers=applicant).json["state"] == "terminated"

@@ -181,3 +181,29 @@ def test_the_audit_page_puts_a_too_early_date_beside_its_field(client, catalog, 
     done = client.post("/inspections", data={"csrf": csrf, "agency": "379010000A", "audit_on": "116/02/15",
                                              "team": "王稽核"})
     assert done.status_code == 200 and "116/02/01" in done.data.decode()
+
+
+def test_the_provider_stops_a_connection_on_its_page_errors_beside_the_fields(client, catalog, clock):
+    staff = {"Authorization": f"Bearer {create_token(catalog, agency='379000000A', role='staff')}"}
+    clock.at = at("2026-02-02")
+    root = client.post("/api/v1/forms/annex1-interface/records", json=load_example("annex1-interface"),
+                       headers=staff).json["record_id"]
+    create_user(catalog, username="paul", password=PASSWORD, agency="A15000000E", role="provider")
+    login = client.get("/login").data.decode()
+    client.post("/login", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', login)[1], "username": "paul",
+                                "password": PASSWORD})
+    page = client.get(f"/connections/{root}").data.decode()
+    assert "終止連線（資料提供機關函文）" in page and 'for="letter"' in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+    form = {"csrf": csrf, "letter": "經商字第11500012340號", "letter_date": "115/02/02", "effective_on": "115/01/20",
+            "reason": "查核發現目的外利用"}
+    refused = client.post(f"/connections/{root}/termination", data=form)
+    html = refused.data.decode()
+    assert refused.status_code == 400 and 'id="effective_on-error"' in html and 'href="#effective_on"' in html
+    assert 'value="經商字第11500012340號"' in html  # what was typed is kept
+    done = client.post(f"/connections/{root}/termination", data={**form, "effective_on": "115/02/10"},
+                       follow_redirects=True)
+    assert done.status_code == 200 and "已終止連線" in done.data.decode()
+    assert "填寫清除紀錄" not in done.data.decode()  # the agency's staff file the purge record, not the provider
+    record_page = client.get(f"/records/{root}").data.decode()
+    assert f'href="/connections/{root}"' in record_page  # a record names its connection

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..archive.signatures import is_countersigned
-from ..catalog import RecordCatalog, RecordFilter
+from ..catalog import Record, RecordCatalog, RecordFilter
 from ..forms.purge_record import purge_due_on
 from ..taiwan import TAIPEI, format_roc_short
 
@@ -158,6 +158,21 @@ def connections(records: RecordCatalog, *, agency: str | None = None) -> list[Co
 
 def connection(records: RecordCatalog, connection_id: str, *, agency: str | None = None) -> Connection | None:
     return next((c for c in connections(records, agency=agency) if c.id == connection_id), None)
+
+
+def connection_id_of(records: RecordCatalog, record: Record) -> str | None:
+    """The connection ``record`` belongs to (its first 附件1's id), by following ``related_record``
+    back from it — a few reads, not the whole derivation; None for a record of no connection."""
+    current: Record | None = record
+    seen: set[str] = set()
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        data = current.input or {}
+        related = data.get("related_record")
+        if current.form_id in APPLICATIONS and (data.get("application_type") == "new" or not related):
+            return current.id
+        current = records.get_record(related) if related else None
+    return None
 
 
 def _root(item: _Found, by_id: dict[str, _Found]) -> str | None:

@@ -17,7 +17,7 @@ from ..archive.related import check_related
 from ..archive.report_text import verification_text
 from ..archive.signatures import countersign
 from ..catalog import NewAuditEvent, QueryFlagReview, Record, RecordFilter
-from ..connections.timeline import connection, connections, today_in_taipei
+from ..connections.timeline import connection, connection_id_of, connections, today_in_taipei
 from ..errors import Conflict, Forbidden, InputError, NotFound
 from ..forms import all_forms, get_form
 from ..querylog.events import ingest, parse_batch
@@ -305,7 +305,7 @@ def get_record(record_id: str):
         actor=actor.id, agency=actor.agency, action="record.read", record_id=record.id, source_ip=source_ip(),
         detail=purpose,
     ))
-    return jsonify(_record_json(record))
+    return jsonify({**_record_json(record), "connection_id": connection_id_of(catalog(), record)})
 
 
 @bp.get("/records/<record_id>/verification")

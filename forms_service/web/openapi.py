@@ -369,6 +369,19 @@ def _oversight_paths() -> dict:
             "answerInspectionItem", item, CHECKLIST_ITEM, method="put", request={
                 "self_result": RESULT_VALUES, "note": {"type": "string"},
                 "evidence": {"type": "array", "items": {"type": "string"}}}),
+        "/inspections/{inspection_id}/items/{item}/files": {"post": {
+            "summary": "(the audited agency) A file as evidence (at most 20 MB), archived under retention and cited",
+            "operationId": "uploadInspectionFile", "parameters": item,
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"], "properties": {
+                    "file": {"type": "string", "format": "binary"}}}}}},
+            "responses": {"201": _json(CHECKLIST_ITEM, "the item, citing the file"),
+                          **_errors(400, 401, 403, 404, 429, 503)}}},
+        "/inspections/{inspection_id}/files/{sha256}": {"get": {
+            "summary": "An evidence file of the audit, as uploaded (audited)", "operationId": "getInspectionFile",
+            "parameters": audit + [{"name": "sha256", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "the file", "content": {"application/octet-stream": {}}},
+                          **_errors(401, 403, 404, 429, 503)}}},
         "/inspections/{inspection_id}/answers": step(
             "(the audited agency) Send the answers: every item answered, the 填表人 named (規範七(四)2)",
             "sendInspectionAnswers", audit, INSPECTION,

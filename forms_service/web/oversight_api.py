@@ -159,6 +159,15 @@ def post_finding_close(inspection_id: str, number: str):
     return jsonify(_finding_json(steps.close(actor, steps.inspection_of(actor, inspection_id), number)))
 
 
+@bp.post("/connections/<connection_id>/termination")
+def post_connection_termination(connection_id: str):
+    """(provider) Stop a connection by the provider's letter: ``{letter, letter_date, effective_on, reason}``;
+    filed as its 終止 附件1, signed by the provider."""
+    actor = require_actor()
+    record_id = steps.stop_connection(actor, connection_id, _object(json_body()))
+    return jsonify({"record_id": record_id, "connection_id": connection_id}), 201
+
+
 @bp.get("/incidents")
 def list_incidents():
     """Incidents reported (the caller's agency's; provider and admin: every agency's), newest first."""

@@ -14,10 +14,10 @@ from werkzeug.datastructures import FileStorage
 
 from ..access import Actor, Role
 from ..archive.related import check_related
-from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem
-from ..connections import audit_work, evidence_files, incidents
+from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem, NewAuditEvent
+from ..connections import audit_work, evidence_files, incidents, termination
 from ..connections.timeline import connection
-from ..errors import InputError, SigningFailed
+from ..errors import InputError, NotFound, SigningFailed
 from ..forms import FormSpec
 from ..forms.types import FormModel
 from ..notify.reminders import send_notice
@@ -73,13 +73,32 @@ def add_finding(actor: Actor, inspection: Inspection, body: dict[str, Any]) -> I
                                   audit=catalog().audit)
 
 
-def finish(actor: Actor, inspection: Inspection) -> Inspection:
-    """The final 附件4: validated, produced, signed by the agency's key and the team's (the provider's),
-    archived; the audit then names it."""
+def file_signed_by_provider(actor: Actor, form_id: str, data: dict[str, Any], *, reason: str,
+                            stamp_role: str) -> str:
+    """A record the data provider files for an agency (the team's 附件4, the provider's stop of a
+    connection): validated and checked against its connection, produced and signed by the service's
+    key, then by the provider's; archived under the agency's 機關代碼.  Its record id."""
     service = components()
     countersigner = service.countersigner
     if countersigner is None:
-        raise SigningFailed("no key of the audit team is configured (FORMS_PROVIDER_PKCS12)")
+        raise SigningFailed("no key of the data provider is configured (FORMS_PROVIDER_PKCS12)")
+    spec, form = service.producer.validate(form_id, data)
+    check_related(catalog(), spec, form, agency=None)
+    produced = service.producer.produce_validated(spec, form, caller=actor.agency or actor.id)
+    provider = service.settings.provider_name
+    signed = countersigner.sign(produced.pdf, field_name="ProviderSignature", reason=f"{provider}{reason}",
+                                location=provider, stamp_role=stamp_role, stamp_agency=provider,
+                                stamp_box=COUNTERSIGNER_BOX)
+    produced = dataclasses.replace(produced, pdf=signed.pdf, signature_report=signed.report)
+    # The provider files the agency's record (under its 機關代碼): the step that calls this has
+    # checked the provider's role; the record and the audit log name the person (actor.id).
+    stored = service.archive.submit(produced, dataclasses.replace(actor, role=Role.ADMIN), source_ip=source_ip())
+    return stored.record_id
+
+
+def finish(actor: Actor, inspection: Inspection) -> Inspection:
+    """The final 附件4, signed by the team (the provider's key), archived; the audit then names it."""
+    service = components()
     found = connection(catalog(), inspection.connection_id) if inspection.connection_id else None
     related = found.current_application if found is not None and found.terminated_on is None else None
     # The unit's 全銜 as its connection's forms spell it (they must agree), else its profile's.
@@ -90,23 +109,41 @@ def finish(actor: Actor, inspection: Inspection) -> Inspection:
         unit_name = (profile.data.get("name", "") if profile else "") or inspection.agency
 
     def file_checklist(data: dict[str, Any]) -> str:
-        spec, form = service.producer.validate("annex4-audit-checklist", data)
-        check_related(catalog(), spec, form, agency=None)
-        produced = service.producer.produce_validated(spec, form, caller=actor.agency or actor.id)
-        provider = service.settings.provider_name
-        signed = countersigner.sign(produced.pdf, field_name="AuditTeamSignature", reason=f"{provider}稽核小組查核",
-                                    location=provider, stamp_role="稽核小組", stamp_agency=provider,
-                                    stamp_box=COUNTERSIGNER_BOX)
-        produced = dataclasses.replace(produced, pdf=signed.pdf, signature_report=signed.report)
-        # The team files the audited agency's 附件4 (its record, under its 機關代碼): the steps above
-        # checked the team; the record and the audit log name the person (actor.id).
-        stored = service.archive.submit(produced, dataclasses.replace(actor, role=Role.ADMIN),
-                                        source_ip=source_ip())
-        return stored.record_id
+        return file_signed_by_provider(actor, "annex4-audit-checklist", data, reason="稽核小組查核",
+                                       stamp_role="稽核小組")
 
     return audit_work.finish(catalog(), actor, inspection, unit_name=unit_name, related_record=related,
                              file_checklist=file_checklist, today=today(), now=service.clock.now(),
                              audit=catalog().audit)
+
+
+def stop_connection(actor: Actor, connection_id: str, body: dict[str, Any]) -> str:
+    """The provider ends a connection by its letter: the 終止 附件1 filed and signed; its record id."""
+    found = connection(catalog(), connection_id)
+    if found is None:
+        raise NotFound(f"no connection {connection_id}")
+    current = catalog().get_record(found.current_application)
+    data = termination.stop_input(
+        actor, found, dict(current.input or {}) if current else {}, letter=str(body.get("letter", "")),
+        letter_date=str(body.get("letter_date", "")), effective_on=str(body.get("effective_on", "")),
+        reason=str(body.get("reason", "")), today=today())
+    record_id = file_signed_by_provider(actor, current.form_id if current else "annex1-interface", data,
+                                        reason="終止連線", stamp_role="終止")
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=found.applicant.get("code", ""), action="connection.stop",
+                                  record_id=record_id, source_ip=source_ip(),
+                                  detail={"connection": connection_id,
+                                          "effective_on": data["termination"]["effective_on"],
+                                          "letter": data["request_letter"]["number"]}))
+    mailer = components().mailer
+    if mailer is not None:  # the agencies hear of it at once (their pages show it too)
+        ends = data["termination"]["effective_on"]
+        for agency in {found.applicant.get("code", ""), found.user_unit.get("code", "")} - {""}:
+            send_notice(catalog(), mailer, agency=agency, subject=f"商工資料介接終止通知：{found.system}",
+                        body=f"{components().settings.provider_name}以 {data['request_letter']['number']} 函終止 "
+                             f"{found.system} 之商工資料介接，終止日期 {ends}。依使用商工資料資通安全管理規範"
+                             "六(一)2(4)，請於終止後一個月內清除介接所得之商工資料，並於系統歸檔清除紀錄。\n\n"
+                             "此信由系統自動寄送，請勿回覆。\n")
+    return record_id
 
 
 def upload(actor: Actor, inspection: Inspection, item: Any, upload: FileStorage | None) -> InspectionItem:

@@ -4,7 +4,8 @@ provider's audits of agencies (規範 七), scheduled here and listed for the ag
 
 from __future__ import annotations
 
-from flask import g, render_template, request
+from flask import g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from ...catalog import NewAuditEvent
 from ...connections.due import due_of
@@ -13,7 +14,7 @@ from ...connections.timeline import KIND_NAMES, STATE_NAMES, connection, connect
 from ...errors import NotFound
 from ...notify.reminders import KIND_NAMES as DUE_NAMES
 from ...taiwan import normalize_agency_code
-from .. import duty_steps
+from .. import duty_steps, oversight_steps
 from ..auth import source_ip
 from ..context import catalog, components
 from . import bp, check_csrf, signed_in
@@ -37,9 +38,28 @@ def connection_page(connection_id: str) -> str:
         raise NotFound(f"找不到此介接案，或您無權檢視 (no connection {connection_id} that you may see)")
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="connection.read",
                                   source_ip=source_ip(), detail={"connection": connection_id, "via": "web"}))
+    return render_template("connection.html", page=_connection_page(connection_id, done=request.args.get("done")))
+
+
+def _connection_page(connection_id: str, **extra: object) -> dict[str, object]:
+    actor = signed_in()
+    found = connection(catalog(), connection_id, agency=actor.scope)
+    if found is None:
+        raise NotFound(f"找不到此介接案，或您無權檢視 (no connection {connection_id} that you may see)")
     today = today_in_taipei(components().clock.now())
-    return render_template("connection.html", connection=found, today=today, state_names=STATE_NAMES,
-                           kind_names=KIND_NAMES, due=due_of(found, today), due_names=DUE_NAMES)
+    return {"connection": found, "today": today, "state_names": STATE_NAMES, "kind_names": KIND_NAMES,
+            "due": due_of(found, today), "due_names": DUE_NAMES, **extra}
+
+
+@bp.post("/connections/<connection_id>/termination")
+def connection_stop(connection_id: str) -> Response:
+    """The provider stops the connection by its letter; errors come back beside their fields."""
+    check_csrf()
+    actor = signed_in()
+    g.error_page = "connection.html"
+    g.connection_page = _connection_page(connection_id, values=dict(request.form))
+    oversight_steps.stop_connection(actor, connection_id, dict(request.form))
+    return redirect(url_for("ui.connection_page", connection_id=connection_id, done="stopped"), code=303)
 
 
 # --- the provider's audits (規範 七) -------------------------------------------------------------

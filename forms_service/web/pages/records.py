@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from ...access import Role
 from ...archive import pick_version
 from ...catalog import NewAuditEvent, Record, RecordFilter, Version
+from ...connections.timeline import connection_id_of
 from ...errors import NotFound
 from ...forms import all_forms
 from ...taiwan import InvalidValue, normalize, taipei_day_range
@@ -89,7 +90,8 @@ def record(record_id: str) -> Response | str:
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.read", record_id=found.id,
                                   source_ip=source_ip(), detail=_purpose()))
     returned = returned_reason(found.id) if found.form_id == COUNTERSIGNED else ""
-    return render_template("record.html", record=found, purpose=_purpose(), returned=returned)
+    return render_template("record.html", record=found, purpose=_purpose(), returned=returned,
+                           connection_id=connection_id_of(catalog(), found))
 
 
 def _version(record_id: str, number: int) -> tuple[Record, Version]:

@@ -401,6 +401,14 @@ def _oversight_paths() -> dict:
             request={"reply": {"type": "string"}}),
         "/inspections/{inspection_id}/findings/{number}/close": step(
             "(the team) Close a replied finding", "closeInspectionFinding", number, FINDING),
+        "/connections/{connection_id}/termination": step(
+            "(provider) Stop a connection by the provider's letter: filed as its 終止 附件1, signed by the provider",
+            "stopConnection", [{"name": "connection_id", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+            {"type": "object", "properties": {"record_id": {"type": "string"}, "connection_id": {"type": "string"}}},
+            "201", request={"letter": {"type": "string", "description": "the provider's 函文 文號"},
+                            "letter_date": {"type": "string"}, "effective_on": {"type": "string"},
+                            "reason": {"type": "string"}}),
         "/incidents": {"get": {
             "summary": "Incidents reported (the caller's agency's; provider and admin: all), newest first",
             "operationId": "listIncidents",

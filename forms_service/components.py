@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,7 +31,7 @@ from signing import (
 from signing.demo_pki import DemoPkiFiles, DemoPkiServer, ensure_demo_pki
 from signing.detached import sign_detached
 from signing.validation import load_trust_roots
-from storage import ObjectLocked, ObjectStore, Retention, StorageError
+from storage import ObjectLocked, ObjectNotFound, ObjectStore, Retention, StorageError
 from storage.s3 import S3ObjectStore
 from storage.seaweed import EmbeddedSeaweedFS
 
@@ -454,17 +453,27 @@ def open_store(settings: Settings) -> tuple[EmbeddedSeaweedFS | None, ObjectStor
 
 
 def check_object_lock(store: ObjectStore, clock: Clock = SYSTEM_CLOCK) -> None:
-    """The start-up canary: write a locked object and try to delete it.
+    """The start-up canary: a locked object that must refuse deletion.
 
     Some S3 servers have shipped Object Lock bugs; evidence must never sit on a store that lets a
-    locked version go.  The canary (a few bytes, locked for one day) stays until its lock expires.
+    locked version go.  One canary a day (``canary/<date>``, a few bytes locked for a day): the first
+    start of the day writes it, every start tries to delete it — a refusal is the proof.
     """
     now = clock.now()
-    key = f"canary/{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    stored = store.put(key, b"object lock canary", content_type="text/plain", metadata={"purpose": "canary"},
-                       retention=Retention("GOVERNANCE", now + timedelta(days=1)))
+    key = f"canary/{now:%Y-%m-%d}"
+    version_id = None
     try:
-        store.delete(key, stored.version_id)
+        info = store.head(key)
+        if info.retention is not None and info.retention.until > now:
+            version_id = info.version_id
+    except ObjectNotFound:
+        pass
+    if version_id is None:
+        stored = store.put(key, b"object lock canary", content_type="text/plain", metadata={"purpose": "canary"},
+                           retention=Retention("GOVERNANCE", now + timedelta(days=1, hours=1)))
+        version_id = stored.version_id
+    try:
+        store.delete(key, version_id)
     except ObjectLocked:
         return
     raise StorageFailed(

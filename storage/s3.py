@@ -65,7 +65,13 @@ class S3ObjectStore:
     def ensure_ready(self) -> None:
         with self._translated("prepare bucket"):
             if not self._client.bucket_exists(self.bucket):
-                self._client.make_bucket(self.bucket, object_lock=True)
+                try:
+                    self._client.make_bucket(self.bucket, object_lock=True)
+                except S3Error as err:
+                    # Another instance starting at the same moment made it first: use it (its
+                    # Object Lock is checked below like any existing bucket's).
+                    if err.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                        raise
             try:
                 config = self._client.get_object_lock_config(self.bucket)
             except S3Error as err:

@@ -11,7 +11,7 @@ import logging
 
 import click
 
-from . import admin, archive, audit, evidence, produce, querylog, records, serve
+from . import admin, archive, audit, db, evidence, produce, querylog, records, serve
 from .base import Group
 
 
@@ -34,7 +34,7 @@ for command in (
     records.records, records.signatures, records.disposition,
     archive.archive, archive.catalog_group, archive.storage_group,
     evidence.export_group, audit.audit, admin.users, admin.tokens, admin.show_settings, querylog.query_events,
-    querylog.query_log, querylog.due,
+    querylog.query_log, querylog.due, db.db_group,
 ):
     main.add_command(command)
 

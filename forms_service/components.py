@@ -297,7 +297,7 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
         converter = pool
         if with_converter and converter is None:
             converter = LibreOfficePool(workers=workers or settings.converter_workers, start_in_background=True,
-                                        **settings.converter_options)
+                                        run_dir=settings.run_dir, **settings.converter_options)
             closers.append(converter.close)
         templates = open_templates(settings)
         preload_fonts(templates)
@@ -313,7 +313,10 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
         # One event loop, HTTP session and revocation cache for every signature of this process.
         loop = SigningLoop()
         closers.append(loop.close)
-        signing = SigningContext(tsa_url=tsa_url, trust_roots=tuple(roots), stamp_font=StampFont(kai) if kai else None,
+        stamp_font = StampFont(kai, work_dir=settings.run_dir) if kai else None
+        if stamp_font is not None:
+            closers.append(stamp_font.close)
+        signing = SigningContext(tsa_url=tsa_url, trust_roots=tuple(roots), stamp_font=stamp_font,
                                  loop=loop, revocation=RevocationCache())
         components = Components(settings, converter=converter, signer=signer, trust_roots=roots, templates=templates,
                                 signing=signing, level=level, provider_signer=provider_signer)

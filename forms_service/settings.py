@@ -150,6 +150,12 @@ class Settings:
         return {"timeout": self.conversion_timeout, "soffice": self.soffice_path, "uno_python": self.uno_python}
 
     @property
+    def run_dir(self) -> Path:
+        """This host's working files (LibreOffice profiles and pipes, font subsets): ``<data dir>/run``,
+        a folder per process, removed on stop and, after a crash, at the next start."""
+        return self.data_dir / "run"
+
+    @property
     def catalog_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'catalog.sqlite3'}"
 

@@ -10,8 +10,11 @@ lacks (a new agency's name), about half a second, once.
 from __future__ import annotations
 
 import io
+import os
+import shutil
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,13 +44,24 @@ class Stamp:
 
 
 class StampFont:
-    def __init__(self, font_path: str | Path, *, font_size: int = 9):
+    def __init__(self, font_path: str | Path, *, font_size: int = 9, work_dir: Path | None = None):
+        """``work_dir``: where the font subsets are written (a folder of this process inside it,
+        removed when the font is collected or the process exits); the system's temporary directory
+        without it."""
         self.font_path = Path(font_path)
         self.font_size = font_size
         self._chars: set[str] = set()
         self._subset_path: Path | None = None
-        self._dir = Path(tempfile.mkdtemp(prefix="forms-stamp-font-"))
+        if work_dir is not None:
+            work_dir.mkdir(parents=True, exist_ok=True)
+        prefix = f"stamp-{os.getpid()}-" if work_dir is not None else "forms-stamp-font-"
+        self._dir = Path(tempfile.mkdtemp(prefix=prefix, dir=work_dir))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Remove the subsets written (the font is not used after)."""
+        self._cleanup()
 
     def style(self, text: str) -> TextStampStyle:
         """A stamp style whose font covers ``text``."""

@@ -65,7 +65,8 @@ def render(form_id: str | None, input_file: Path | None, output: Path, batch_sou
     from ..convert.pool import LibreOfficePool
 
     # LibreOffice boots (~1 s) while the signing and archive code loads.
-    pool = LibreOfficePool(workers=1, start_in_background=True, **settings.converter_options)
+    pool = LibreOfficePool(workers=1, start_in_background=True, run_dir=settings.run_dir,
+                           **settings.converter_options)
     try:
         from ..components import open_templates
         from ..produce import validate_input

@@ -12,6 +12,7 @@ worker that dies mid-conversion is restarted and the document retried once.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import select
@@ -58,6 +59,7 @@ class Worker:
         self.uno_python = uno_python
         self.start_timeout = start_timeout
         self.process: subprocess.Popen | None = None
+        self._pipes: list[Path] = []
         self._buffer = b""
         self.conversions = 0
         self.restarts = -1
@@ -77,6 +79,7 @@ class Worker:
             "TMPDIR": str(self.root),
         }
         pipe_name = f"forms-{os.getpid()}-{self.index}-{uuid.uuid4().hex[:8]}"
+        self._pipes = office_pipes(profile, pipe_name)
         self.process = subprocess.Popen(
             [self.uno_python, str(WORKER_SCRIPT), self.soffice, str(profile), pipe_name],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -108,6 +111,7 @@ class Worker:
         for stream in (process.stdin, process.stdout):
             if stream:
                 stream.close()
+        _remove_pipes(self._pipes)  # a killed soffice leaves them behind
 
     def convert(self, src: Path, dst: Path, timeout: float, *, tagged: bool = True) -> int:
         assert self.process and self.process.stdin
@@ -142,6 +146,61 @@ class Worker:
         return json.loads(line)
 
 
+# LibreOffice makes its pipes here whatever TMPDIR says (the path is fixed in its OSL layer): ours,
+# named by the pool, and its single-instance pipe, named from the profile's URL.
+PIPE_DIR = Path("/tmp")
+
+
+def office_pipes(profile: Path, pipe_name: str | None = None) -> list[Path]:
+    """The pipes a soffice of ``profile`` leaves in PIPE_DIR when it is killed."""
+    uid = os.getuid()
+    # LibreOffice names its single-instance pipe by the MD5 of the profile URL in UTF-16, each
+    # byte in hex without padding.
+    digest = hashlib.md5(profile.resolve().as_uri().encode("utf-16-le"), usedforsecurity=False).digest()
+    names = [f"OSL_PIPE_{uid}_SingleOfficeIPC_" + "".join(f"{byte:x}" for byte in digest)]
+    if pipe_name:
+        names.append(f"OSL_PIPE_{uid}_{pipe_name}")
+    return [PIPE_DIR / name for name in names]
+
+
+def _remove_pipes(paths: list[Path]) -> None:
+    for path in paths:
+        try:
+            if path.is_socket():
+                path.unlink()
+        except OSError:
+            pass  # another user's, or gone already
+
+
+def sweep_stale_runs(run_dir: Path) -> list[Path]:
+    """Remove the folders of ``run_dir`` (``<prefix>-<pid>-…``) whose process is gone — left by a
+    crash or a kill — with their LibreOffice pipes; a live process's folder stays.  The folders removed."""
+    removed = []
+    for folder in run_dir.iterdir():
+        parts = folder.name.split("-")
+        if len(parts) < 3 or not parts[1].isdigit() or _alive(int(parts[1])):
+            continue
+        for worker in folder.glob("worker-*"):
+            _remove_pipes(office_pipes(worker / "profile"))
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    for pipe in PIPE_DIR.glob(f"OSL_PIPE_{os.getuid()}_forms-*"):  # the pool's own pipe names carry the pid
+        pid = pipe.name.split("_forms-", 1)[1].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            _remove_pipes([pipe])
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's: not ours to remove
+    return True
+
+
 class LibreOfficePool:
     """The ``Converter`` implementation used by the service: N warm workers, bounded waiting."""
 
@@ -153,12 +212,18 @@ class LibreOfficePool:
         soffice: str = "/usr/bin/soffice",
         uno_python: str = "/usr/bin/python3",
         work_dir: Path | None = None,
+        run_dir: Path | None = None,
         max_waiting: int | None = None,
         start_timeout: float = 60.0,
         start_in_background: bool = False,
     ):
         """``start_in_background``: return at once and let the workers start meanwhile (while the
-        caller starts its other parts); ``wait_started`` then says whether they did."""
+        caller starts its other parts); ``wait_started`` then says whether they did.
+
+        ``run_dir``: where the workers' profiles, temporary files and pipes live (the service's
+        ``<data dir>/run``), in a folder of this process removed on close; folders left by processes
+        that died without closing are removed here.  Without it (nor ``work_dir``): the system's
+        temporary directory."""
         for exe, what in ((soffice, "soffice"), (uno_python, "a Python with uno")):
             if not shutil.which(exe):
                 raise ServiceUnavailable(
@@ -166,7 +231,11 @@ class LibreOfficePool:
                 )
         self.timeout = timeout
         self._own_dir = work_dir is None
-        self.root = Path(work_dir or tempfile.mkdtemp(prefix="forms-lo-"))
+        if work_dir is None and run_dir is not None:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            sweep_stale_runs(run_dir)
+            work_dir = Path(tempfile.mkdtemp(prefix=f"lo-{os.getpid()}-", dir=run_dir))
+        self.root = Path(work_dir or tempfile.mkdtemp(prefix="forms-lo-")).absolute()
         self.root.mkdir(parents=True, exist_ok=True)
         self._workers = [
             Worker(i, self.root, soffice=soffice, uno_python=uno_python, start_timeout=start_timeout)

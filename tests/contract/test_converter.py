@@ -79,3 +79,51 @@ def test_a_conversion_over_the_time_limit_is_stopped_and_the_pool_recovers(compo
         pool.timeout = 30
         assert pool.convert(annex2_docx).startswith(b"%PDF-")
         assert pool.status()[0]["restarts"] >= 1
+
+
+def test_the_pool_leaves_nothing_behind_killed_or_stopped(components, annex2_docx, tmp_path):
+    """Profiles and temporary files in the run folder, removed on close; the pipes LibreOffice makes
+    in /tmp whatever TMPDIR says — ours and its single-instance one — removed when a worker is
+    killed and restarted, and on close."""
+    from forms_service.convert.pool import PIPE_DIR
+
+    def ours() -> set[str]:
+        return {p.name for p in PIPE_DIR.glob(f"OSL_PIPE_{os.getuid()}_*")}
+
+    before = ours()
+    run_dir = tmp_path / "run"
+    with LibreOfficePool(workers=1, run_dir=run_dir) as pool:
+        [folder] = list(run_dir.iterdir())
+        assert folder.name.startswith(f"lo-{os.getpid()}-")
+        os.killpg(pool.status()[0]["pid"], signal.SIGKILL)  # killed mid-life: restarted on the next document
+        assert pool.convert(annex2_docx).startswith(b"%PDF-")
+        assert len(ours() - before) <= 2  # only the running worker's pipes
+    assert list(run_dir.iterdir()) == []
+    assert ours() - before == set()
+
+
+def test_a_crashed_processs_run_folder_and_pipes_are_removed_at_the_next_start(components, tmp_path):
+    import socket
+
+    from forms_service.convert.pool import office_pipes, sweep_stale_runs
+
+    run_dir = tmp_path / "run"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = run_dir / f"lo-{dead.pid}-abcd1234"
+    (stale / "worker-0" / "profile").mkdir(parents=True)
+    alive = run_dir / f"lo-{os.getpid()}-efgh5678"
+    alive.mkdir()
+    pipes = office_pipes(stale / "worker-0" / "profile", f"forms-{dead.pid}-0-deadbeef")
+    sockets = []
+    for path in pipes:
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(path))
+        sockets.append(sock)
+    try:
+        assert sweep_stale_runs(run_dir) == [stale]
+        assert not stale.exists() and alive.exists()  # a live process's folder stays
+        assert [p.exists() for p in pipes] == [False, False]
+    finally:
+        for sock in sockets:
+            sock.close()

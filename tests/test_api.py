@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import time
 
 import pytest
 
@@ -114,10 +115,34 @@ def test_the_forms_list_and_schema_are_served(client):
             "signed_on", "extra_clauses"} <= set(schema["properties"])
 
 
-def test_healthz_reports_each_component(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert set(response.json["checks"]) == {"catalog", "store", "converter"}
+def test_readyz_reports_each_component_and_livez_only_that_the_process_answers(client):
+    for path in ("/readyz", "/healthz"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert set(response.json["checks"]) == {"catalog", "store", "converter", "signer", "tsa"}
+    assert client.get("/livez").json == {"ok": True}
+
+
+def test_readyz_names_the_part_that_is_down(fake_components):
+    from forms_service.catalog import SqlCatalog
+
+    dead = f"127.0.0.1:{free_port()}"
+    broken = {
+        "store": dataclasses.replace(fake_components, store=S3ObjectStore(
+            endpoint=dead, access_key="a", secret_key="b", bucket="records", timeout=1.0)),
+        "catalog": dataclasses.replace(fake_components, catalog=SqlCatalog(
+            f"postgresql+psycopg://postgres@{dead}/none?connect_timeout=2")),
+        "tsa": dataclasses.replace(fake_components, signing=dataclasses.replace(
+            fake_components.signing, tsa_url=f"http://{dead}/tsa")),
+    }
+    for part, components in broken.items():
+        client = create_app(components.settings, components=components).test_client()
+        started = time.monotonic()
+        response = client.get("/readyz")
+        assert response.status_code == 503 and response.json["error"]["message"] == f"not ready: {part}"
+        assert response.json["error"]["checks"][part]["ok"] is False
+        assert time.monotonic() - started < 10
+        assert client.get("/livez").status_code == 200  # alive all the same
 
 
 def test_store_down_is_a_503_fast_and_leaves_no_catalog_row(fake_components, catalog, example):

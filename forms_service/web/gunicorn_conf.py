@@ -29,8 +29,8 @@ LOCAL_SOCKET = _settings.data_dir.resolve() / "serve.sock"
 bind = [f"{_settings.host}:{_settings.port}", f"unix:{LOCAL_SOCKET}"]
 umask = 0o077  # the socket, like everything in the data directory, is the service user's alone
 worker_class = "gthread"
-workers = int(os.environ.get("FORMS_WEB_WORKERS") or os.cpu_count() or 2)
-threads = int(os.environ.get("FORMS_WEB_THREADS", "16"))
+workers = _settings.web_workers or os.cpu_count() or 2
+threads = _settings.web_threads
 # The machine's LibreOffice workers (FORMS_CONVERTER_WORKERS' default) shared among the web workers,
 # which read the variable when they start: forked from this process, they inherit it.
 os.environ.setdefault("FORMS_CONVERTER_WORKERS", str(max(1, _settings.converter_workers // workers)))

@@ -1,7 +1,16 @@
-"""``GET /healthz``: are the store, the catalog and the converter workers usable?  503 if not."""
+"""Probes for load balancers and orchestrators:
+
+- ``GET /livez``: the process answers (nothing else is touched), for restarting a hung process;
+- ``GET /readyz``: every part a request needs works — the catalog, the store, the converter
+  workers, the signer's key (a PKCS#11 token present) and the timestamp authority reachable — else
+  503 naming the parts that fail, for taking an instance out of rotation;
+- ``GET /healthz``: the same as ``/readyz`` (its older name).
+"""
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -13,9 +22,17 @@ from .context import components
 
 bp = Blueprint("health", __name__)
 
+TSA_TIMEOUT = 3.0  # seconds: a probe answers quickly or says which part is slow
 
+
+@bp.get("/livez")
+def livez() -> Response:
+    return jsonify({"ok": True})
+
+
+@bp.get("/readyz")
 @bp.get("/healthz")
-def healthz() -> Response:
+def readyz() -> Response:
     service = components()
     checks: dict[str, dict[str, Any]] = {}
     try:
@@ -31,7 +48,31 @@ def healthz() -> Response:
     status = getattr(service.converter, "status", None)
     workers = status() if status is not None else []
     checks["converter"] = {"ok": any(w["alive"] for w in workers) if workers else True, "workers": workers}
+    checks["signer"] = _signer(service)
+    checks["tsa"] = _tsa(service.signing.tsa_url)
     failed = sorted(name for name, check in checks.items() if not check["ok"])
     if failed:
-        raise ServiceUnavailable(f"not healthy: {', '.join(failed)}", details={"ok": False, "checks": checks})
+        raise ServiceUnavailable(f"not ready: {', '.join(failed)}", details={"ok": False, "checks": checks})
     return jsonify({"ok": True, "checks": checks})
+
+
+def _signer(service: Any) -> dict[str, Any]:
+    try:
+        service.document_signer.signer_name()  # opens the key (a PKCS#11 token must be present)
+        return {"ok": True}
+    except FormsError as err:
+        return {"ok": False, "error": err.message}
+
+
+def _tsa(url: str | None) -> dict[str, Any]:
+    """Reachable: it answers HTTP at all (a GET of a TSA's address is usually refused, which is fine)."""
+    if not url:
+        return {"ok": True, "configured": False}
+    try:
+        with urllib.request.urlopen(url, timeout=TSA_TIMEOUT):
+            pass
+    except urllib.error.HTTPError:
+        pass  # it answered
+    except (urllib.error.URLError, OSError) as err:
+        return {"ok": False, "error": f"{url}: {getattr(err, 'reason', err)}"}
+    return {"ok": True}

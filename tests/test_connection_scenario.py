@@ -276,3 +276,69 @@ def test_the_provider_stops_a_connection_by_its_letter(client, catalog, clock):
         ("purge", "2026-03-10")]
     clock.at = at("2026-02-11")
     assert client.get(f"/api/v1/connections/{root}", headers=applicant).json["state"] == "terminated"
+
+
+def _sign_in(client, catalog, username: str, agency: str, role: str) -> str:
+    import re
+
+    create_user(catalog, username=username, password="correct horse battery", agency=agency, role=role)
+    client.get("/logout")
+    login = client.get("/login").data.decode()
+    client.post("/login", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', login)[1], "username": username,
+                                "password": "correct horse battery"})
+    return re.search(r'name="csrf" value="([^"]+)"', client.get("/inspections").data.decode())[1]
+
+
+def test_the_team_works_its_column_on_the_audit_page(client, catalog, clock):
+    """The team's results (a 不符合 without a note refused beside it), a finding, the signed 附件4;
+    the agency's reply and the team's closing — through the pages."""
+    unit = bearer(catalog, "379010000A", "staff")
+    provider = bearer(catalog, "A15000000E", "provider")
+    clock.at = at("2027-03-01")
+    audit_id = client.post("/api/v1/inspections", headers=provider, json={
+        "agency": "379010000A", "audit_on": "116/04/15", "team": "陳稽核"}).json["id"]
+    for item in range(1, 25):
+        client.put(f"/api/v1/inspections/{audit_id}/items/{item}/answer", headers=unit, json={"self_result": "conform"})
+
+    clock.at = at("2027-04-15")
+    csrf = _sign_in(client, catalog, "paul", "A15000000E", "provider")
+    page = client.get(f"/inspections/{audit_id}").data.decode()
+    assert 'name="item-6-verdict"' in page and "完成稽核並簽章歸檔附件4" in page
+    verdicts = {f"item-{n}-verdict": "conform" for n in range(1, 25)}
+    refused = client.post(f"/inspections/{audit_id}/results", data={"csrf": csrf, **verdicts,
+                                                                    "item-6-verdict": "nonconform", "action": "save"})
+    assert refused.status_code == 400 and 'id="item-6-verdict-note-error"' in refused.data.decode()
+    assert 'value="nonconform" id="item-6-verdict-nonconform" checked' in refused.data.decode()  # kept
+    saved = client.post(f"/inspections/{audit_id}/results", data={
+        "csrf": csrf, **verdicts, "item-6-verdict": "nonconform", "item-6-verdict-note": "未採VPN", "action": "save"})
+    assert saved.status_code == 303
+    finding = client.post(f"/inspections/{audit_id}/findings", data={
+        "csrf": csrf, "finding-item": "6", "finding-issue": "未全面採VPN傳輸", "finding-action": "改採VPN",
+        "finding-due": "116/06/30"})
+    assert finding.status_code == 303
+    finished = client.post(f"/inspections/{audit_id}/results", data={"csrf": csrf, "action": "finish"},
+                           follow_redirects=True)
+    assert finished.status_code == 200 and "已完成稽核" in finished.data.decode()
+    record_id = client.get(f"/api/v1/inspections/{audit_id}", headers=provider).json["record_id"]
+    assert f'href="/records/{record_id}"' in finished.data.decode()
+
+    csrf = _sign_in(client, catalog, "sara", "379010000A", "staff")
+    replied = client.post(f"/inspections/{audit_id}/findings/1/reply",
+                          data={"csrf": csrf, "finding-1-reply": "已改採VPN，北市稽資字第1163000001號函復"},
+                          follow_redirects=True)
+    assert "已函復" in replied.data.decode()
+    csrf = _sign_in(client, catalog, "peter", "A15000000E", "provider")
+    closed = client.post(f"/inspections/{audit_id}/findings/1/close", data={"csrf": csrf}, follow_redirects=True)
+    assert "已結案" in closed.data.decode()
+
+
+def test_the_provider_acknowledges_an_incident_on_its_page(client, catalog, clock):
+    unit = bearer(catalog, "379010000A", "staff")
+    clock.at = at("2026-11-18")
+    record_id = client.post("/api/v1/forms/incident-report/records", headers=unit,
+                            json=load_example("incident-report")).json["record_id"]
+    csrf = _sign_in(client, catalog, "paul", "A15000000E", "provider")
+    page = client.get("/incidents").data.decode()
+    assert "尚未送達" in page and "確認收悉" in page and "115/11/18 09:40" in page  # Taipei time
+    done = client.post(f"/incidents/{record_id}/acknowledge", data={"csrf": csrf}, follow_redirects=True)
+    assert "頁面確認收悉" in done.data.decode() and "尚未送達" not in done.data.decode()

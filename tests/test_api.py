@@ -421,3 +421,17 @@ def test_a_source_network_open_to_all_is_a_422_naming_it(client, staff_token, ex
     response = client.post("/api/v1/forms/annex1-interface/records", json=data, headers=auth(staff_token))
     assert response.status_code == 422
     assert [e["path"] for e in response.json["error"]["errors"]] == ["security.source_ips[0]"]
+
+
+def test_a_request_id_is_answered_and_kept_in_the_audit_entries(client, catalog, staff_token, example):
+    given = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                        headers={**auth(staff_token), "X-Request-ID": "lb-7f3a.42"})
+    assert given.status_code == 201 and given.headers["X-Request-ID"] == "lb-7f3a.42"
+    record_id = given.json["record_id"]
+    read = client.get(f"/api/v1/records/{record_id}", headers={**auth(staff_token), "X-Request-ID": "bad id; drop"})
+    made_up = read.headers["X-Request-ID"]
+    assert len(made_up) == 32 and made_up != "bad id"  # not a plain token: a new one instead
+    entries = {e.action: e for e in catalog.audit_events(record_id=record_id)}
+    assert entries["record.create"].detail["request_id"] == "lb-7f3a.42"
+    assert entries["record.read"].detail["request_id"] == made_up
+    assert catalog.verify_audit_chain()[1] == ""  # the id is part of what the chain covers

@@ -6,6 +6,7 @@ Rows never leave this module: every read is mapped to frozen values inside its s
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import os
 import threading
@@ -18,6 +19,7 @@ from sqlalchemy import ColumnElement, create_engine, delete, event, func, or_, s
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
+from ..audit import request_ids
 from ..audit.chain import GENESIS, row_hash
 from ..errors import NotFound
 from . import mapping
@@ -739,6 +741,8 @@ class SqlCatalog:
 
     @does("write the audit event")
     def audit(self, event: NewAuditEvent) -> None:
+        # Tagged here, in the request's thread: the group is written by another.
+        event = dataclasses.replace(event, detail=request_ids.tagged(event.detail))
         self._audit_groups.write(event)  # durable when this returns, committed with its group
 
     def _write_audit_group(self, events: list[NewAuditEvent]) -> None:
@@ -911,7 +915,8 @@ def _audit_row(session: Session, event: NewAuditEvent) -> AuditEventRow:
     lock (PostgreSQL), so concurrent writers — threads or processes — chain one after another."""
     session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(count=AuditHeadRow.count + 1))
     previous = session.scalar(select(AuditHeadRow.hash).where(AuditHeadRow.id == 1)) or GENESIS
-    row = AuditEventRow(at=_now(), **mapping.shallow(event))
+    event = dataclasses.replace(event, detail=request_ids.tagged(event.detail))
+    row = AuditEventRow(at=_database_now(session), **mapping.shallow(event))
     row.prev_hash = previous
     row.hash = row_hash(previous, row)
     session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(hash=row.hash))
@@ -920,6 +925,17 @@ def _audit_row(session: Session, event: NewAuditEvent) -> AuditEventRow:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _database_now(session: Session) -> datetime:
+    """The time of an audit entry, from one clock: the database's (PostgreSQL's ``clock_timestamp()``,
+    read while the chain's head is locked, so times rise with ids whichever host writes); SQLite
+    is one host's file, whose clock is this one."""
+    if session.get_bind().dialect.name == "postgresql":
+        found = session.scalar(text("SELECT clock_timestamp()"))
+        if isinstance(found, datetime):
+            return found.astimezone(timezone.utc)
+    return _now()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -7,9 +7,10 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.wrappers import Response
 
+from ..audit import request_ids
 from ..components import Components, start_components
 from ..settings import Settings
 from . import api, errors, health, local, openapi, oversight_api, pages  # noqa: F401  (oversight_api adds to api.bp)
@@ -50,7 +51,9 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     app.register_blueprint(openapi.bp, url_prefix="/api/v1")
     app.register_blueprint(pages.bp)
     app.register_blueprint(local.bp, url_prefix="/local")
+    app.before_request(_begin_request_id)
     app.after_request(_secure_headers)
+    app.teardown_request(_end_request_id)
     if settings.proxy_hops:
         # Behind a reverse proxy the client's address is in X-Forwarded-For; trust only our hops.
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -71,7 +74,21 @@ def _generated_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def _begin_request_id() -> None:
+    """The request's id (the caller's X-Request-ID, or a new one): answered in the same header and
+    written into every audit entry the request makes."""
+    g.request_id, g.request_id_token = request_ids.begin(request.headers.get("X-Request-ID"))
+
+
+def _end_request_id(_error: BaseException | None) -> None:
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        request_ids.end(token)
+
+
 def _secure_headers(response: Response) -> Response:
+    if g.get("request_id"):
+        response.headers["X-Request-ID"] = g.request_id
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "no-referrer")

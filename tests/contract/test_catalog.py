@@ -551,3 +551,16 @@ def test_an_incidents_report_time_is_recorded_once(any_catalog):
     assert any_catalog.set_incident_reported("rec_a", at=now() + timedelta(hours=1), how="page: paul") is False
     [found] = any_catalog.incidents(agency="379010000A")
     assert found.reported_how == "mail: a@example.org" and found.reported_at is not None
+
+
+def test_audit_times_come_from_the_databases_clock(any_catalog, monkeypatch):
+    """On PostgreSQL, shared by instances, an entry's time is the database's — never a host's clock,
+    which may be off (here: a host that thinks it is 2001); SQLite is one host's file."""
+    from forms_service.catalog import sql
+
+    monkeypatch.setattr(sql, "_now", lambda: datetime(2001, 1, 1, tzinfo=timezone.utc))
+    any_catalog.audit(NewAuditEvent(actor="a", action="record.read"))
+    [entry] = any_catalog.audit_events(limit=1)
+    expected = 2001 if any_catalog.engine.dialect.name == "sqlite" else datetime.now(timezone.utc).year
+    assert entry.at.year == expected
+    assert any_catalog.verify_audit_chain()[1] == ""

@@ -288,6 +288,9 @@ def start_components(settings: Settings, *, with_archive: bool = True, with_conv
 
 def _start_components(settings: Settings, *, with_archive: bool, with_converter: bool,
                       workers: int | None, pool: LibreOfficePool | None) -> Components:
+    problems = settings.shared_deployment_problems()
+    if problems:
+        raise ConfigError("with FORMS_DATABASE_URL or FORMS_S3_ENDPOINT (shared by instances): " + "; ".join(problems))
     closers: list[Callable[[], None]] = []
     if pool is not None:
         closers.append(pool.close)

@@ -256,6 +256,26 @@ class Settings:
             if not Path(root).is_file():
                 raise ConfigError(f"FORMS_TRUST_ROOTS: no such file {root}")
 
+    def shared_deployment_problems(self) -> list[str]:
+        """What an instance sharing its database or store with others lacks, one sentence each.
+
+        Everything made per data directory differs between instances: the demo keys (a record signed
+        by one would not verify on another), the generated session key (a sign-in on one is unknown
+        to another), the demo PKI's roots.  The embedded default (SQLite and the embedded store in one
+        data directory) needs none of these."""
+        if not self.database_url and self.embedded_store:
+            return []
+        problems = []
+        if self.demo_signer:
+            problems.append("set FORMS_SIGNER_PKCS12 or FORMS_PKCS11_MODULE: instances sharing a database or "
+                            "store sign with one key (demo keys are made per data directory)")
+        if not self.secret_key:
+            problems.append("set FORMS_SECRET_KEY, the same on every instance: a sign-in on one must hold on "
+                            "the others")
+        if not self.trust_roots:
+            problems.append("set FORMS_TRUST_ROOTS: every instance verifies signatures against the same roots")
+        return problems
+
     def describe(self) -> list[tuple[str, str, str]]:
         """(environment variable, value, help) for each setting, secrets masked."""
         rows = []

@@ -58,3 +58,15 @@ def test_the_pages_notice_has_its_blanks_filled_and_a_setting_with_blanks_is_ref
     with pytest.raises(ConfigError, match="FORMS_NOTICE_TEXT"):
         Settings.load(environ={"FORMS_NOTICE_TEXT": "商工資料係為○○目的蒐集，僅供○○○作業之參考；"
                                                     "若有資料內容疑問時，可向登記主管機關洽詢。"})
+
+
+def test_instances_sharing_a_database_refuse_identities_made_per_data_directory(tmp_path):
+    from forms_service.components import start_components
+
+    shared = Settings.load(environ={"FORMS_DATA_DIR": str(tmp_path),
+                                    "FORMS_DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}"})
+    with pytest.raises(ConfigError) as caught:
+        start_components(shared, with_converter=False)
+    for name in ("FORMS_SIGNER_PKCS12", "FORMS_SECRET_KEY", "FORMS_TRUST_ROOTS"):
+        assert name in caught.value.message
+    assert Settings.load(environ={"FORMS_DATA_DIR": str(tmp_path)}).shared_deployment_problems() == []

@@ -93,8 +93,11 @@ class Components:
     def producer(self) -> Producer:
         if self.converter is None:
             raise ConversionFailed("these components were started without the converter")
+        from .observe.metrics import observe_stage
+
         return Producer(converter=self.converter, signer=self.document_signer, templates=self.templates,
-                        provider_name=self.settings.provider_name, parallel=self.settings.converter_workers)
+                        provider_name=self.settings.provider_name, parallel=self.settings.converter_workers,
+                        observe=observe_stage)
 
     @property
     def retention(self) -> RetentionPolicy:
@@ -105,7 +108,10 @@ class Components:
     @property
     def archive(self) -> Archive:
         store, catalog = self.require_archive()
-        return Archive(store=store, records=catalog, audit=catalog, retention=self.retention, clock=self.clock)
+        from .observe.metrics import observe_stage
+
+        return Archive(store=store, records=catalog, audit=catalog, retention=self.retention, clock=self.clock,
+                       observe=observe_stage)
 
     @property
     def session_policy(self) -> SessionPolicy:
@@ -299,8 +305,11 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
         # rest starts; they are waited for at the end, so a failure still stops start-up.
         converter = pool
         if with_converter and converter is None:
+            from .observe.metrics import converter_restarted
+
             converter = LibreOfficePool(workers=workers or settings.converter_workers, start_in_background=True,
-                                        run_dir=settings.run_dir, **settings.converter_options)
+                                        run_dir=settings.run_dir, on_restart=converter_restarted,
+                                        **settings.converter_options)
             closers.append(converter.close)
         templates = open_templates(settings)
         preload_fonts(templates)

@@ -15,6 +15,7 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from forms_service.access.tokens import hash_token
 from forms_service.catalog import NewAuditEvent, NewRecord, NewVersion, SqlCatalog
@@ -199,6 +200,14 @@ def test_serve_prints_its_url_and_a_demo_token_that_works_and_stops_cleanly_on_s
         assert missing.value.code == 404  # authenticated, and the record does not exist
         with urllib.request.urlopen(f"{url}/healthz", timeout=10) as health:
             assert json.load(health)["ok"] is True
+        for _ in range(6):  # spread over the web processes
+            urllib.request.urlopen(f"{url}/livez", timeout=10).close()
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as scraped:
+            families = {f.name: f for f in text_string_to_metric_families(scraped.read().decode())}
+        answered = {(s.labels["route"], s.labels["status"]): s.value for s in families["forms_http_requests"].samples
+                    if s.name == "forms_http_requests_total"}
+        assert answered[("/livez", "200")] == 6  # the web processes' samples added up
+        assert answered[("/api/v1/records/<record_id>", "404")] == 1
     finally:
         proc.send_signal(signal.SIGTERM)
         output = proc.communicate(timeout=30)[0]

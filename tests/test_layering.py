@@ -33,6 +33,7 @@ ALLOWED = {
     "querylog": {"catalog", "access", "forms"},
     "notify": {"catalog", "querylog"},
     "connections": {"catalog", "archive", "querylog", "access", "forms"},
+    "observe": set(),
 }
 EDGES = {"cli", "web"}
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -46,7 +48,8 @@ def version_key(form_id: str, record_id: str, number: int) -> str:
 
 class Archive:
     def __init__(self, *, store: ObjectStore, records: RecordCatalog, audit: AuditLog, retention: RetentionPolicy,
-                 clock: Clock):
+                 clock: Clock, observe: Callable[[str, float], None] | None = None):
+        self.observe = observe  # (stage, seconds): the service's metrics
         self.store = store
         self.records = records
         self.audit = audit
@@ -69,9 +72,12 @@ class Archive:
             input=form.model_dump(mode="json", by_alias=True), created_at=now, created_by=actor.id,
             subjects=tuple(sorted(spec.subjects(form))),
         )
+        started = time.perf_counter()
         version = self._put(record, 1, produced.pdf, self.retention.for_new_record(spec, form, now), actor,
                             pages=produced.pages, report=produced.signature_report, reason="created",
                             pdfa=produced.pdfa)
+        if self.observe is not None:
+            self.observe("store", time.perf_counter() - started)
         self.records.add_record(record, version, NewAuditEvent(
             actor=actor.id, agency=actor.agency, action="record.create", record_id=record.id, version=1,
             source_ip=source_ip, detail={"form_id": spec.form_id, "sha256": version.sha256},

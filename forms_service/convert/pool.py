@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -52,7 +53,9 @@ class ConversionResult:
 class Worker:
     """One ``uno_worker.py`` process (and its soffice) with a private profile directory."""
 
-    def __init__(self, index: int, root: Path, *, soffice: str, uno_python: str, start_timeout: float):
+    def __init__(self, index: int, root: Path, *, soffice: str, uno_python: str, start_timeout: float,
+                 on_restart: Callable[[], None] | None = None):
+        self.on_restart = on_restart
         self.index = index
         self.root = root / f"worker-{index}"
         self.soffice = soffice
@@ -71,6 +74,8 @@ class Worker:
     def start(self) -> None:
         self.stop()
         self.restarts += 1
+        if self.restarts > 0 and self.on_restart is not None:  # the first start is no restart
+            self.on_restart()
         profile = self.root / "profile"
         home = self.root / "home"
         home.mkdir(parents=True, exist_ok=True)
@@ -213,6 +218,7 @@ class LibreOfficePool:
         uno_python: str = "/usr/bin/python3",
         work_dir: Path | None = None,
         run_dir: Path | None = None,
+        on_restart: Callable[[], None] | None = None,
         max_waiting: int | None = None,
         start_timeout: float = 60.0,
         start_in_background: bool = False,
@@ -238,7 +244,8 @@ class LibreOfficePool:
         self.root = Path(work_dir or tempfile.mkdtemp(prefix="forms-lo-")).absolute()
         self.root.mkdir(parents=True, exist_ok=True)
         self._workers = [
-            Worker(i, self.root, soffice=soffice, uno_python=uno_python, start_timeout=start_timeout)
+            Worker(i, self.root, soffice=soffice, uno_python=uno_python, start_timeout=start_timeout,
+                   on_restart=on_restart)
             for i in range(workers)
         ]
         self._handout: FairHandout[Worker] = FairHandout()

@@ -4,6 +4,7 @@ HTTP answers in one place (``errors.py``); views reach the components through ``
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -77,6 +78,7 @@ def _generated_secret(settings: Settings) -> str:
 def _begin_request_id() -> None:
     """The request's id (the caller's X-Request-ID, or a new one): answered in the same header and
     written into every audit entry the request makes."""
+    g.request_started = time.perf_counter()
     g.request_id, g.request_id_token = request_ids.begin(request.headers.get("X-Request-ID"))
 
 
@@ -89,6 +91,14 @@ def _end_request_id(_error: BaseException | None) -> None:
 def _secure_headers(response: Response) -> Response:
     if g.get("request_id"):
         response.headers["X-Request-ID"] = g.request_id
+    if g.get("request_started") is not None:
+        # Imported here, in a web process: gunicorn's master loads this package before it sets the
+        # multi-process metrics folder, and prometheus_client chooses its storage when imported.
+        from ..observe import metrics
+
+        route = request.url_rule.rule if request.url_rule is not None else "(no route)"
+        metrics.observe_request(request.method, route, response.status_code,
+                                time.perf_counter() - g.request_started)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "no-referrer")

@@ -18,6 +18,7 @@ import ssl
 from typing import Any
 
 from forms_service.components import start_shared_services
+from forms_service.observe import prepare_folder
 from forms_service.settings import Settings
 
 _settings = Settings.load()
@@ -47,8 +48,16 @@ forwarded_allow_ips = ""
 
 
 def on_starting(server: Any) -> None:
-    """In the master, before any worker: the shared store and demo PKI (no-ops when not used)."""
+    """In the master, before any worker: the shared store and demo PKI (no-ops when not used), and
+    the folder where every web process writes its metrics (emptied: samples of a past run)."""
+    prepare_folder(_settings.run_dir / "metrics")
     server.forms_shared = start_shared_services(_settings)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from forms_service.observe.metrics import process_gone
+
+    process_gone(worker.pid)
 
 
 def on_exit(server: Any) -> None:

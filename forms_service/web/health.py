@@ -4,7 +4,8 @@
 - ``GET /readyz``: every part a request needs works — the catalog, the store, the converter
   workers, the signer's key (a PKCS#11 token present) and the timestamp authority reachable — else
   503 naming the parts that fail, for taking an instance out of rotation;
-- ``GET /healthz``: the same as ``/readyz`` (its older name).
+- ``GET /healthz``: the same as ``/readyz`` (its older name);
+- ``GET /metrics``: Prometheus's text format (``observe/metrics.py``), every web process's samples.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ TSA_TIMEOUT = 3.0  # seconds: a probe answers quickly or says which part is slow
 @bp.get("/livez")
 def livez() -> Response:
     return jsonify({"ok": True})
+
+
+@bp.get("/metrics")
+def prometheus_metrics() -> Response:
+    from ..observe.metrics import CONTENT_TYPE, exposition
+
+    return Response(exposition(), mimetype=None, content_type=CONTENT_TYPE)
 
 
 @bp.get("/readyz")

@@ -63,13 +63,20 @@ def test_a_zip_without_a_word_document_is_refused(converter):
 # --- the pool's own supervision ------------------------------------------------------------
 
 def test_a_killed_libreoffice_is_restarted_and_the_next_document_converts(components, annex2_docx):
+    from prometheus_client import REGISTRY
+
+    def restarts() -> float:
+        return REGISTRY.get_sample_value("forms_converter_restarts_total") or 0.0
+
     pool = components.converter
     assert isinstance(pool, LibreOfficePool)
+    before = restarts()
     for worker in pool.status():
         if worker["pid"] is not None:
             os.killpg(worker["pid"], signal.SIGKILL)
     pdf = pool.convert(annex2_docx)
     assert pdf.startswith(b"%PDF-")
+    assert restarts() >= before + 1  # counted for /metrics
 
 
 def test_a_conversion_over_the_time_limit_is_stopped_and_the_pool_recovers(components, annex2_docx, tmp_path):

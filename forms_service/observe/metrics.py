@@ -1,0 +1,49 @@
+"""The metrics and their exposition.  Labels are bounded: a route is its URL rule
+(``/api/v1/records/<record_id>``), never the path a client sent."""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import multiprocess as _multiprocess
+from prometheus_client.registry import REGISTRY
+
+from . import MULTIPROC_ENV
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+REQUESTS = Counter("forms_http_requests", "HTTP requests answered", ["method", "route", "status"])
+LATENCY = Histogram("forms_http_request_seconds", "time to answer an HTTP request", ["method", "route"],
+                    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180))
+STAGES = Histogram("forms_stage_seconds", "time of one production stage (render_convert, pdfa_check, sign, store)",
+                   ["stage"], buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180))
+RESTARTS = Counter("forms_converter_restarts", "LibreOffice workers restarted (killed, hung or crashed)")
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    REQUESTS.labels(method, route, str(status)).inc()
+    LATENCY.labels(method, route).observe(seconds)
+
+
+def observe_stage(stage: str, seconds: float) -> None:
+    STAGES.labels(stage).observe(seconds)
+
+
+def converter_restarted() -> None:
+    RESTARTS.inc()
+
+
+def exposition() -> bytes:
+    """Every process's samples (all of gunicorn's web processes when they share a metrics folder)."""
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        _multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+def process_gone(pid: int) -> None:
+    """A web process ended: its live gauges no longer count (gunicorn's child_exit)."""
+    if os.environ.get(MULTIPROC_ENV):
+        _multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]

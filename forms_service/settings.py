@@ -77,6 +77,7 @@ class Settings:
     converter_workers: int = _setting(2, "warm LibreOffice workers in the pool")
     web_workers: int = _setting(0, "web processes of serve / gunicorn; 0 = one per core")
     web_threads: int = _setting(16, "threads in each web process")
+    log_format: str = _setting("text", "text (for people) or json (one object per line, with the request id)")
     conversion_timeout: float = _setting(60.0, "seconds one conversion may take before its worker is killed")
     soffice_path: str = _setting("/usr/bin/soffice", "LibreOffice's soffice")
     uno_python: str = _setting("/usr/bin/python3", "a Python that can `import uno` (Debian python3-uno)")
@@ -229,6 +230,8 @@ class Settings:
             raise ConfigError("FORMS_RETENTION_YEARS_AUDIT must be at least 1")
         if self.retention_years_after_period < 0:
             raise ConfigError("FORMS_RETENTION_YEARS_AFTER_PERIOD cannot be negative")
+        if self.log_format not in ("text", "json"):
+            raise ConfigError(f"FORMS_LOG_FORMAT must be text or json, not {self.log_format!r}")
         if not 0 <= self.web_workers <= 64 or not 1 <= self.web_threads <= 256:
             raise ConfigError("FORMS_WEB_WORKERS must be 0–64 (0: one per core) and FORMS_WEB_THREADS 1–256")
         if not 1 <= self.converter_workers <= 16:

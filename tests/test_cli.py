@@ -267,3 +267,21 @@ def test_render_checks_a_related_record_in_its_data_directory(runner, tmp_path):
     result = runner("render", "annex2-agreement", write_json(tmp_path / "b.json", data), "-o", str(tmp_path / "o.pdf"))
     assert result.exit_code == 2 and "related_record" in result.stderr and "no record" in result.stderr
     assert not (tmp_path / "o.pdf").exists()
+
+
+@pytest.mark.integration
+def test_json_logs_carry_the_request_id(tmp_path):
+    env = cli_env(tmp_path / "data", FORMS_CONVERTER_WORKERS="1", FORMS_WEB_WORKERS="1", FORMS_LOG_FORMAT="json")
+    proc, url, _token = start_serve(env)
+    try:
+        request = urllib.request.Request(f"{url}/livez", headers={"X-Request-ID": "lb-json-1"})
+        with urllib.request.urlopen(request, timeout=10) as answered:
+            assert answered.headers["X-Request-ID"] == "lb-json-1"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=30)[0]
+    output += (tmp_path / "serve-stderr.log").read_text()
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    [access] = [line for line in lines if line.get("request_id") == "lb-json-1"]
+    assert access["path"] == "/livez" and access["status"] == 200 and access["method"] == "GET"
+    assert any(line["logger"].startswith("gunicorn") for line in lines)  # gunicorn's own lines too

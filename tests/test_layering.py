@@ -33,7 +33,7 @@ ALLOWED = {
     "querylog": {"catalog", "access", "forms"},
     "notify": {"catalog", "querylog"},
     "connections": {"catalog", "archive", "querylog", "access", "forms"},
-    "observe": set(),
+    "observe": {"audit"},
 }
 EDGES = {"cli", "web"}
 

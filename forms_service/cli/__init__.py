@@ -8,6 +8,7 @@ See ``base.py`` for exit statuses.
 from __future__ import annotations
 
 import logging
+import os
 
 import click
 
@@ -24,6 +25,10 @@ def main() -> None:
     Exit status: 0 done, 2 bad input (the message names the field), 1 a component failed.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if os.environ.get("FORMS_LOG_FORMAT", "").strip().lower() == "json":
+        from ..observe.logs import use_json_logs
+
+        use_json_logs()
     # pyHanko logs every untrusted or unverifiable path with a traceback; our reports say it better.
     for noisy in ("pyhanko", "pyhanko_certvalidator", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.ERROR)

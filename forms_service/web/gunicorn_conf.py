@@ -40,6 +40,8 @@ timeout = 180
 graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
+if _settings.log_format == "json":
+    logger_class = "forms_service.observe.logs.JsonAccessLogger"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
 limit_request_line = 8190
@@ -52,6 +54,13 @@ def on_starting(server: Any) -> None:
     the folder where every web process writes its metrics (emptied: samples of a past run)."""
     prepare_folder(_settings.run_dir / "metrics")
     server.forms_shared = start_shared_services(_settings)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    if _settings.log_format == "json":
+        from forms_service.observe.logs import use_json_logs
+
+        use_json_logs()
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -170,22 +170,23 @@ class Components:
         from .notify.reminders import send_reminders
         from .taiwan import TAIPEI
 
+        self.retry_incident_reports()  # hourly: an incident's report should not wait for the digest hour
         early = self.clock.now().astimezone(TAIPEI).hour < self.settings.reminder_hour
         if self.mailer is None or (early and not force):
             return None
-        self.retry_incident_reports()
         return send_reminders(self.require_archive()[1], self.mailer, self.due_items(), clock=self.clock)
 
     def retry_incident_reports(self) -> int:
-        """Send again each incident report the data provider does not have yet (規範 六(六)4)."""
+        """Send again each incident report the data provider does not have yet (規範 六(六)4), after
+        recording the incident of any archived report whose recording was interrupted."""
         from .connections.incidents import retry_reports
         from .notify.reminders import send_notice
 
         catalog, mailer = self.require_archive()[1], self.mailer
-        if mailer is None:
-            return 0
 
         def send(subject: str, body: str) -> list[str]:
+            if mailer is None:
+                return []  # on the provider's page only
             return send_notice(catalog, mailer, agency=None, role="provider", subject=subject, body=body).sent
 
         names = {}

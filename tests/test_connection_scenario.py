@@ -342,3 +342,20 @@ def test_the_provider_acknowledges_an_incident_on_its_page(client, catalog, cloc
     assert "尚未送達" in page and "確認收悉" in page and "115/11/18 09:40" in page  # Taipei time
     done = client.post(f"/incidents/{record_id}/acknowledge", data={"csrf": csrf}, follow_redirects=True)
     assert "頁面確認收悉" in done.data.decode() and "尚未送達" not in done.data.decode()
+
+
+def test_an_incident_whose_recording_was_interrupted_is_recovered_by_the_hourly_run(fake_components, catalog,
+                                                                                  clock):
+    """The record archived, then the service stopped before the incident was recorded: the next
+    hourly run records it, so it is due (and reported) like any other."""
+    from forms_service.access import Actor, Role
+
+    clock.at = at("2026-11-18")
+    unit = Actor(id="user:sara", agency="379010000A", role=Role.STAFF)
+    produced = fake_components.producer.produce("incident-report", load_example("incident-report"))
+    stored = fake_components.archive.submit(produced, unit)  # no after-filing step: as if interrupted
+    assert catalog.incidents() == []
+    fake_components.send_due_reminders()
+    [incident] = catalog.incidents()
+    assert incident.record_id == stored.record_id and incident.reported_at is None
+    assert [i.kind for i in fake_components.due_items()] == ["incident-report"]

@@ -5,7 +5,8 @@ Filing an ``incident-report`` record (signed and archived like any form) makes a
 the report goes to the provider's people at once — by mail, and on the provider's incidents page.
 The provider *has* the report when a mail to one of them was accepted, or when one of them marks
 it read (已收悉) on the page; that time is kept.  Until then ``incident-report`` is due (on the day
-of discovery) and the daily run tries the mail again.
+of discovery) and the daily run tries the mail again — first recording the incident of any archived
+report whose recording was interrupted.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from ..access import Actor, Role
-from ..catalog import Incident, NewAuditEvent, Oversight
+from ..catalog import Incident, NewAuditEvent, Oversight, RecordCatalog, RecordFilter
 from ..errors import Forbidden, NotFound
+from ..forms import get_form
 from ..querylog.due import DueItem
 from ..taiwan import TAIPEI, format_roc_short
 
@@ -24,7 +26,7 @@ from ..taiwan import TAIPEI, format_roc_short
 SendToProvider = Callable[[str, str], list[str]]
 
 
-class IncidentCatalog(Oversight, Protocol):
+class IncidentCatalog(Oversight, RecordCatalog, Protocol):
     def audit(self, event: NewAuditEvent) -> Any: ...
 
 
@@ -72,9 +74,24 @@ def acknowledge(catalog: IncidentCatalog, actor: Actor, record_id: str, *, now: 
     return next(i for i in catalog.incidents() if i.record_id == record_id)
 
 
+def recover_missing(catalog: IncidentCatalog, *, now: datetime) -> list[Incident]:
+    """Incidents of archived ``incident-report`` records that have none — the record was stored but
+    the service stopped before recording the incident — made now, so that their report still goes."""
+    known = {i.record_id for i in catalog.incidents()}
+    made = []
+    for record in catalog.find_records(RecordFilter(form_id="incident-report", limit=1000)):
+        if record.id in known:
+            continue
+        form = get_form("incident-report").validate(record.input)
+        made.append(record_incident(catalog, record_id=record.id, form=form, now=now))
+    return made
+
+
 def retry_reports(catalog: IncidentCatalog, *, send: SendToProvider | None, unit_names: dict[str, str],
                   provider_name: str, now: datetime) -> int:
-    """Send again every report the provider does not have yet; how many went."""
+    """Send again every report the provider does not have yet (recovering incidents whose recording
+    was interrupted); how many went."""
+    recover_missing(catalog, now=now)
     return sum(report(catalog, i, send=send, unit_name=unit_names.get(i.agency, i.agency),
                       provider_name=provider_name, now=now)
                for i in catalog.incidents() if i.reported_at is None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+from typing import Any
 
 from ..audit.seals import daily_sealer
 from ..clock import Periodic
@@ -23,7 +24,14 @@ sealer = daily_sealer(components.sealer).start()
 closer = Periodic("query-month-closer", components.close_due_query_months,
                   done=lambda month: f"closed {month.agency} / {month.system} / {month.month}: {month.count} events",
                   ).start()
-reminders = Periodic("due-reminders", lambda: [components.send_due_reminders()] if components.mailer else [],
+
+
+def _remind() -> list[Any]:
+    sent = components.send_due_reminders()  # also recovers interrupted incident reports, mail or not
+    return [sent] if components.mailer is not None else []
+
+
+reminders = Periodic("due-reminders", _remind,
                      done=lambda sent: "before the reminder hour" if sent is None else
                      f"reminders sent to {len(sent.sent)}, failed {len(sent.failed)}, without e-mail "
                      f"{len(sent.no_address)}").start()

@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -477,13 +477,7 @@ def check_object_lock(store: ObjectStore, clock: Clock = SYSTEM_CLOCK) -> None:
     """
     now = clock.now()
     key = f"canary/{now:%Y-%m-%d}"
-    version_id = None
-    try:
-        info = store.head(key)
-        if info.retention is not None and info.retention.until > now:
-            version_id = info.version_id
-    except ObjectNotFound:
-        pass
+    version_id = _locked_version(store, key, now)
     if version_id is None:
         stored = store.put(key, b"object lock canary", content_type="text/plain", metadata={"purpose": "canary"},
                            retention=Retention("GOVERNANCE", now + timedelta(days=1, hours=1)))
@@ -496,6 +490,15 @@ def check_object_lock(store: ObjectStore, clock: Clock = SYSTEM_CLOCK) -> None:
         f"the object store deleted a version under Object Lock ({key}): it does not enforce retention, "
         "so the service refuses to keep evidence there"
     )
+
+
+def _locked_version(store: ObjectStore, key: str, now: datetime) -> str | None:
+    """The version of ``key`` still under its lock, if there is one."""
+    try:
+        info = store.head(key)
+    except ObjectNotFound:
+        return None
+    return info.version_id if info.retention is not None and info.retention.until > now else None
 
 
 def secure_data_dir(settings: Settings) -> None:

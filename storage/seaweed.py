@@ -197,7 +197,7 @@ class EmbeddedSeaweedFS:
     @property
     def running(self) -> bool:
         if self._attached_pid is not None:
-            return _alive(self._attached_pid)
+            return process_alive(self._attached_pid)
         return self._process is not None and self._process.poll() is None
 
     @property
@@ -210,7 +210,7 @@ class EmbeddedSeaweedFS:
             pid, owner, port = int(info["pid"]), int(info["owner"]), int(info["s3"].rsplit(":", 1)[1])
         except (OSError, ValueError, KeyError):
             return False
-        if not (_alive(owner) and _alive(pid) and self._is_our_weed(pid)):
+        if not (process_alive(owner) and process_alive(pid) and self._is_our_weed(pid)):
             return False
         self.s3_port, self._attached_pid = port, pid
         return True
@@ -342,7 +342,8 @@ def _write_private(path: Path, text: str) -> None:
         fh.write(text)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one of another user's counts as alive: not ours to clean up)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -913,10 +913,18 @@ def _audit_row(session: Session, event: NewAuditEvent) -> AuditEventRow:
 
     The head row is updated *first*: that takes the database's write lock (SQLite) or the row's
     lock (PostgreSQL), so concurrent writers — threads or processes — chain one after another."""
-    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(count=AuditHeadRow.count + 1))
-    previous = session.scalar(select(AuditHeadRow.hash).where(AuditHeadRow.id == 1)) or GENESIS
+    bump = update(AuditHeadRow).where(AuditHeadRow.id == 1).values(count=AuditHeadRow.count + 1)
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip: the lock, the previous hash and the entry's time from the database's clock
+        # (``clock_timestamp()`` read under the lock, so times rise with ids whichever host writes).
+        previous, at = session.execute(bump.returning(AuditHeadRow.hash, func.clock_timestamp())).one()
+        at = at.astimezone(timezone.utc)
+    else:  # SQLite is one host's file, whose clock is this one
+        session.execute(bump)
+        previous, at = session.scalar(select(AuditHeadRow.hash).where(AuditHeadRow.id == 1)), _now()
+    previous = previous or GENESIS
     event = dataclasses.replace(event, detail=request_ids.tagged(event.detail))
-    row = AuditEventRow(at=_database_now(session), **mapping.shallow(event))
+    row = AuditEventRow(at=at, **mapping.shallow(event))
     row.prev_hash = previous
     row.hash = row_hash(previous, row)
     session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(hash=row.hash))
@@ -926,16 +934,6 @@ def _audit_row(session: Session, event: NewAuditEvent) -> AuditEventRow:
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
-
-def _database_now(session: Session) -> datetime:
-    """The time of an audit entry, from one clock: the database's (PostgreSQL's ``clock_timestamp()``,
-    read while the chain's head is locked, so times rise with ids whichever host writes); SQLite
-    is one host's file, whose clock is this one."""
-    if session.get_bind().dialect.name == "postgresql":
-        found = session.scalar(text("SELECT clock_timestamp()"))
-        if isinstance(found, datetime):
-            return found.astimezone(timezone.utc)
-    return _now()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

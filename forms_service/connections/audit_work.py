@@ -38,7 +38,25 @@ from ..taiwan import TAIPEI, InvalidValue, add_months, format_roc_short, parse_d
 from .inspections import answers_due_on
 
 Audit = Callable[[NewAuditEvent], None]
-FILE_PREFIX = "file:"  # an uploaded file in an item's evidence (``evidence_files``)
+FILE_PREFIX = "file:"  # an uploaded file in an item's evidence (``evidence_files``): file:<sha256>:<name>
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    sha256: str
+    name: str
+
+
+def file_entry(sha256: str, name: str) -> str:
+    return f"{FILE_PREFIX}{sha256}:{name}"
+
+
+def evidence_file(entry: str) -> EvidenceFile | None:
+    """The uploaded file an evidence entry names, None for a record id."""
+    if not entry.startswith(FILE_PREFIX):
+        return None
+    sha256, _, name = entry[len(FILE_PREFIX):].partition(":")
+    return EvidenceFile(sha256, name)
 
 
 class AuditWorkCatalog(Oversight, RecordCatalog, Protocol):
@@ -55,6 +73,16 @@ class ChecklistLine:
     source: str
     basis: str  # from the agency's 附件3 ("" when it says nothing particular)
     work: InspectionItem
+
+    @property
+    def records(self) -> list[str]:
+        """The archived records cited as evidence."""
+        return [e for e in self.work.evidence if evidence_file(e) is None]
+
+    @property
+    def files(self) -> list[EvidenceFile]:
+        """The uploaded files cited as evidence."""
+        return [f for f in map(evidence_file, self.work.evidence) if f is not None]
 
 
 def get_inspection(catalog: AuditWorkCatalog, inspection_id: str, *, agency: str | None) -> Inspection:
@@ -117,8 +145,17 @@ def _roc(value: Any) -> str:
 
 # --- the agency's column ---------------------------------------------------------------------------
 
+def check_item(item: int) -> None:
+    if item not in STANDARD_ITEMS:
+        raise InputError(f"沒有第 {item} 項查核項目 (no standard item {item})", details={"field": "items"})
+
+
+def is_audited_staff(actor: Actor, inspection: Inspection) -> bool:
+    return actor.role is Role.ADMIN or (actor.role is Role.STAFF and actor.agency == inspection.agency)
+
+
 def check_agency_side(actor: Actor, inspection: Inspection, today: date) -> None:
-    if actor.role not in (Role.STAFF, Role.ADMIN) or (actor.role is Role.STAFF and actor.agency != inspection.agency):
+    if not is_audited_staff(actor, inspection):
         raise Forbidden("the audited agency's staff answer its column of the checklist (規範七(四)2)")
     if inspection.finished_at is not None:
         raise InputError("本次稽核已完成，自評欄不得再修改 (the audit is finished)", details={"field": "items"})
@@ -134,8 +171,7 @@ def answer_item(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection,
     """The agency's answer to one item, with references to its archived records as evidence."""
     check_agency_side(actor, inspection, today)
     field = f"item-{item}"
-    if item not in STANDARD_ITEMS:
-        raise InputError(f"沒有第 {item} 項查核項目 (no standard item {item})", details={"field": "items"})
+    check_item(item)
     if self_result not in RESULTS:
         raise InputError(f"第 {item} 項：請選擇符合、不符合或不適用", details={"field": f"{field}-result"})
     note = note.strip()
@@ -145,7 +181,7 @@ def answer_item(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection,
         raise InputError(f"第 {item} 項：說明至多 2000 字", details={"field": f"{field}-note"})
     references = _evidence(catalog, inspection, evidence, field=f"{field}-evidence")
     before = saved_item(catalog, inspection, item)
-    files = tuple(e for e in before.evidence if e.startswith(FILE_PREFIX))  # uploaded files stay cited
+    files = tuple(e for e in before.evidence if evidence_file(e))  # uploaded files stay cited
     saved = catalog.save_inspection_item(dataclasses.replace(
         before, self_result=self_result, self_note=note, evidence=files + references, answered_by=actor.id,
         answered_at=now))
@@ -213,8 +249,7 @@ def _check_team(actor: Actor, inspection: Inspection, today: date) -> None:
 def judge_item(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection, *, item: int, result: str, note: str,
                today: date, now: datetime, audit: Audit) -> InspectionItem:
     _check_team(actor, inspection, today)
-    if item not in STANDARD_ITEMS:
-        raise InputError(f"沒有第 {item} 項查核項目 (no standard item {item})", details={"field": "items"})
+    check_item(item)
     if result not in RESULTS:
         raise InputError(f"第 {item} 項：請選擇查核結果", details={"field": f"item-{item}-verdict"})
     note = note.strip()
@@ -296,10 +331,8 @@ def _note(item: InspectionItem) -> str:
 
 def _cited(evidence: str) -> str:
     """A record id as it is; an uploaded file as its name and the start of its SHA-256."""
-    if not evidence.startswith(FILE_PREFIX):
-        return evidence
-    sha256, _, name = evidence[len(FILE_PREFIX):].partition(":")
-    return f"檔案「{name}」（SHA-256 {sha256[:16]}…）"
+    file = evidence_file(evidence)
+    return evidence if file is None else f"檔案「{file.name}」（SHA-256 {file.sha256[:16]}…）"
 
 
 def finish(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection, *, unit_name: str,
@@ -327,7 +360,7 @@ def _finding(catalog: AuditWorkCatalog, inspection: Inspection, number: int) -> 
 def reply_finding(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection, *, number: int, reply: str,
                   now: datetime, audit: Audit) -> InspectionFinding:
     """The agency's reply (函復) to a finding: what it improved, with its letter's 文號 when it has one."""
-    if actor.role not in (Role.STAFF, Role.ADMIN) or (actor.role is Role.STAFF and actor.agency != inspection.agency):
+    if not is_audited_staff(actor, inspection):
         raise Forbidden("the audited agency's staff reply to its findings")
     finding = _finding(catalog, inspection, number)
     if finding.closed_at is not None:

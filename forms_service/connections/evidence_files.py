@@ -19,9 +19,7 @@ from storage import ObjectStore, Retention, StorageError
 from ..access import Actor
 from ..catalog import Inspection, InspectionItem, NewAuditEvent
 from ..errors import InputError, IntegrityFailed, NotFound, StorageFailed
-from ..forms.annex4_audit_checklist import STANDARD_ITEMS
-from .audit_work import FILE_PREFIX as PREFIX
-from .audit_work import Audit, AuditWorkCatalog, check_agency_side, saved_item
+from .audit_work import Audit, AuditWorkCatalog, check_agency_side, check_item, evidence_file, file_entry, saved_item
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES_PER_ITEM = 10
@@ -29,18 +27,6 @@ MAX_FILES_PER_ITEM = 10
 
 def file_key(inspection: Inspection, sha256: str) -> str:
     return f"inspection-evidence/{inspection.agency}/{inspection.id}/{sha256}"
-
-
-def entry(sha256: str, name: str) -> str:
-    return f"{PREFIX}{sha256}:{name}"
-
-
-def parse_entry(value: str) -> tuple[str, str] | None:
-    """(sha256, name) of a file entry, None for a record id."""
-    if not value.startswith(PREFIX):
-        return None
-    sha256, _, name = value[len(PREFIX):].partition(":")
-    return sha256, name
 
 
 def clean_name(filename: str) -> str:
@@ -61,8 +47,7 @@ def upload(catalog: AuditWorkCatalog, store: ObjectStore, actor: Actor, inspecti
     """Store ``data`` under retention and cite it in the item's evidence."""
     check_agency_side(actor, inspection, today)
     field = f"item-{item}-file"
-    if item not in STANDARD_ITEMS:
-        raise InputError(f"沒有第 {item} 項查核項目 (no standard item {item})", details={"field": "items"})
+    check_item(item)
     name = clean_name(filename)
     if not name:
         raise InputError(f"第 {item} 項：上傳之檔案須有檔名", details={"field": field})
@@ -73,8 +58,8 @@ def upload(catalog: AuditWorkCatalog, store: ObjectStore, actor: Actor, inspecti
                          details={"field": field})
     saved = saved_item(catalog, inspection, item)
     sha256 = hashlib.sha256(data).hexdigest()
-    files = [e for e in saved.evidence if parse_entry(e)]
-    if not any(parse_entry(e)[0] == sha256 for e in files):  # type: ignore[index]
+    files = [f for f in map(evidence_file, saved.evidence) if f is not None]
+    if all(f.sha256 != sha256 for f in files):
         if len(files) >= MAX_FILES_PER_ITEM:
             raise InputError(f"第 {item} 項至多 {MAX_FILES_PER_ITEM} 個佐證檔案", details={"field": field})
         retention = Retention(lock_mode, retain_until(inspection, retention_years, now))  # type: ignore[arg-type]
@@ -86,7 +71,7 @@ def upload(catalog: AuditWorkCatalog, store: ObjectStore, actor: Actor, inspecti
         except StorageError as err:
             raise StorageFailed(f"the evidence file was not stored: {err}") from err
         saved = catalog.save_inspection_item(dataclasses.replace(
-            saved, evidence=(*saved.evidence, entry(sha256, name)), answered_by=actor.id, answered_at=now))
+            saved, evidence=(*saved.evidence, file_entry(sha256, name)), answered_by=actor.id, answered_at=now))
     audit(NewAuditEvent(actor=actor.id, agency=inspection.agency, action="inspection.evidence-upload",
                         detail={"inspection": inspection.id, "item": item, "sha256": sha256, "size": len(data),
                                 "name": name}))
@@ -96,8 +81,8 @@ def upload(catalog: AuditWorkCatalog, store: ObjectStore, actor: Actor, inspecti
 def read(catalog: AuditWorkCatalog, store: ObjectStore, actor: Actor, inspection: Inspection, sha256: str, *,
          source_ip: str, audit: Audit) -> tuple[bytes, str, str]:
     """(bytes, file name, content type) of a file cited by the audit; ``NotFound`` for any other."""
-    cited = {parse_entry(e)[0]: parse_entry(e)[1]  # type: ignore[index]
-             for i in catalog.inspection_items(inspection.id) for e in i.evidence if parse_entry(e)}
+    cited = {f.sha256: f.name for i in catalog.inspection_items(inspection.id)
+             for f in map(evidence_file, i.evidence) if f is not None}
     if sha256 not in cited:
         raise NotFound(f"no evidence file {sha256} of audit {inspection.id}")
     key = file_key(inspection, sha256)

@@ -11,6 +11,7 @@ report whose recording was interrupted.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -68,10 +69,12 @@ def acknowledge(catalog: IncidentCatalog, actor: Actor, record_id: str, *, now: 
     incident = next((i for i in catalog.incidents() if i.record_id == record_id), None)
     if incident is None:
         raise NotFound(f"no incident {record_id}")
-    if catalog.set_incident_reported(record_id, at=now, how=f"page: {actor.id}"):
-        catalog.audit(NewAuditEvent(actor=actor.id, agency=incident.agency, action="incident.acknowledge",
-                                    record_id=record_id))
-    return next(i for i in catalog.incidents() if i.record_id == record_id)
+    how = f"page: {actor.id}"
+    if not catalog.set_incident_reported(record_id, at=now, how=how):
+        return incident  # the provider had it already (a mail, or another's 收悉): that time stands
+    catalog.audit(NewAuditEvent(actor=actor.id, agency=incident.agency, action="incident.acknowledge",
+                                record_id=record_id))
+    return dataclasses.replace(incident, reported_at=now, reported_how=how)
 
 
 def recover_missing(catalog: IncidentCatalog, *, now: datetime) -> list[Incident]:

@@ -12,6 +12,7 @@ worker that dies mid-conversion is restarted and the document retried once.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -27,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+
+from storage.seaweed import process_alive
 
 from ..errors import ConversionFailed, ServiceUnavailable
 from .fair import FairHandout, HandoutTimeout
@@ -170,11 +173,9 @@ def office_pipes(profile: Path, pipe_name: str | None = None) -> list[Path]:
 
 def _remove_pipes(paths: list[Path]) -> None:
     for path in paths:
-        try:
+        with contextlib.suppress(OSError):  # another user's, or gone already
             if path.is_socket():
                 path.unlink()
-        except OSError:
-            pass  # another user's, or gone already
 
 
 def sweep_stale_runs(run_dir: Path) -> list[Path]:
@@ -183,7 +184,7 @@ def sweep_stale_runs(run_dir: Path) -> list[Path]:
     removed = []
     for folder in run_dir.iterdir():
         parts = folder.name.split("-")
-        if len(parts) < 3 or not parts[1].isdigit() or _alive(int(parts[1])):
+        if len(parts) < 3 or not parts[1].isdigit() or process_alive(int(parts[1])):
             continue
         for worker in folder.glob("worker-*"):
             _remove_pipes(office_pipes(worker / "profile"))
@@ -191,19 +192,9 @@ def sweep_stale_runs(run_dir: Path) -> list[Path]:
         removed.append(folder)
     for pipe in PIPE_DIR.glob(f"OSL_PIPE_{os.getuid()}_forms-*"):  # the pool's own pipe names carry the pid
         pid = pipe.name.split("_forms-", 1)[1].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             _remove_pipes([pipe])
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's: not ours to remove
-    return True
 
 
 class LibreOfficePool:

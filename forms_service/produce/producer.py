@@ -61,14 +61,10 @@ def validate_input(form_id: str, data: Any, templates: TemplateSource) -> tuple[
 StageObserver = Callable[[str, float], None]  # (stage, seconds): the service's metrics
 
 
-def _no_observer(stage: str, seconds: float) -> None:
-    pass
-
-
 class Producer:
     def __init__(self, *, converter: Converter, signer: DocumentSigner, templates: TemplateSource,
                  provider_name: str, parallel: int = 2, observe: StageObserver | None = None):
-        self.observe = observe or _no_observer
+        self.observe: StageObserver = observe or (lambda stage, seconds: None)
         self.converter = converter
         self.signer = signer
         self.templates = templates

@@ -27,7 +27,7 @@ from ..taiwan import InvalidValue, normalize, normalize_agency_code, parse_date,
 from . import duty_steps, oversight_steps
 from .access import pdf_download, visible_record
 from .auth import refuse, require_actor, retrieval_purpose, source_ip
-from .body import json_body
+from .body import json_body, json_object
 from .context import catalog, components
 
 bp = Blueprint("api", __name__)
@@ -156,7 +156,7 @@ def post_close_query_log(system: str, month: str):
 def put_query_log_reviewer(system: str):
     """Assign the system's 查核人員 (an administrator): ``{"username": …}``."""
     actor = require_actor()
-    body = _object(json_body())
+    body = json_object()
     assigned = duty_steps.assign(actor, _query_log_agency(actor), system, str(body.get("username", "")))
     return jsonify({"agency": assigned.agency, "system": assigned.system, "username": assigned.username})
 
@@ -165,7 +165,7 @@ def put_query_log_reviewer(system: str):
 def post_query_flag_request(system: str, month: str, event_id: str, kind: str):
     """The 查核人員 asks the querier of a flagged query for a 查調者說明: ``{"note": …}``."""
     actor = require_actor()
-    body = _object(json_body())
+    body = json_object()
     saved = duty_steps.request_explanation(actor, _query_log_agency(actor), system, month, event_id, kind,
                                                str(body.get("note", "")))
     return jsonify(_flag_review(saved))
@@ -175,7 +175,7 @@ def post_query_flag_request(system: str, month: str, event_id: str, kind: str):
 def post_query_flag_answer(system: str, month: str, event_id: str, kind: str):
     """The querier's 查調者說明 for a request about his own query: ``{"answer": …}``."""
     actor = require_actor()
-    body = _object(json_body())
+    body = json_object()
     saved = duty_steps.answer(actor, actor.agency, system, month, event_id, kind, str(body.get("answer", "")))
     return jsonify(_flag_review(saved))
 
@@ -184,7 +184,7 @@ def post_query_flag_answer(system: str, month: str, event_id: str, kind: str):
 def post_query_flag_decision(system: str, month: str, event_id: str, kind: str):
     """The 查核人員's verdict on a flag: ``{"verdict": "explained" | "violation", "note": …}``."""
     actor = require_actor()
-    body = _object(json_body())
+    body = json_object()
     saved = duty_steps.decide(actor, _query_log_agency(actor), system, month, event_id, kind,
                                   str(body.get("verdict", "")), str(body.get("note", "")))
     return jsonify(_flag_review(saved))
@@ -245,7 +245,7 @@ def post_review_query_log(system: str, month: str):
     """The 查核人員's sign-off of a closed month: the 附件5 of every event, signed and archived."""
     actor = require_actor()
     agency = _query_log_agency(actor)
-    record_id, entries = duty_steps.sign_off(actor, agency, system, month, _object(json_body()))
+    record_id, entries = duty_steps.sign_off(actor, agency, system, month, json_object())
     return jsonify({"record_id": record_id, "entries": entries,
                     "links": {"self": url_for("api.get_record", record_id=record_id)}}), 201
 
@@ -344,7 +344,7 @@ def post_countersign(record_id: str):
 def post_legal_hold(record_id: str):
     """(admin) ``{"hold": true|false, "reason": "…"}``."""
     actor = require_actor()
-    body = _object(json_body(required=False))
+    body = json_object(required=False)
     if not isinstance(body.get("hold"), bool):
         raise InputError("hold must be true or false", details={"field": "hold"})
     store, records = components().require_archive()
@@ -357,7 +357,7 @@ def post_legal_hold(record_id: str):
 def post_retention(record_id: str):
     """(admin) ``{"until": "2032-12-31" or 民國, "reason": "…"}`` — extend, never shorten."""
     actor = require_actor()
-    body = _object(json_body(required=False))
+    body = json_object(required=False)
     try:
         until = parse_date(body.get("until", ""))
     except InvalidValue as err:
@@ -400,13 +400,6 @@ def post_export():
         "Cache-Control": "private, no-store",
     })
 
-
-def _object(body: Any) -> dict[str, Any]:
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise InputError("the body must be a JSON object", details={"field": "body"})
-    return body
 
 
 def _version_number(requested: str | None) -> int | None:

@@ -35,6 +35,16 @@ def json_body(*, required: bool = True) -> Any:
         raise InputError(f"the body is not valid JSON: {err}", details={"field": "body"}) from None
 
 
+def json_object(*, required: bool = True) -> dict[str, Any]:
+    """The request's JSON body as an object ({} when absent and not ``required``); any other JSON is a 400."""
+    body = json_body(required=required)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise InputError("the body must be a JSON object", details={"field": "body"})
+    return body
+
+
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 

@@ -77,10 +77,10 @@ def _tsa(url: str | None) -> dict[str, Any]:
     if not url:
         return {"ok": True, "configured": False}
     try:
-        with urllib.request.urlopen(url, timeout=TSA_TIMEOUT):
-            pass
-    except urllib.error.HTTPError:
-        pass  # it answered
+        with urllib.request.urlopen(url, timeout=TSA_TIMEOUT) as answer:
+            status = answer.status
+    except urllib.error.HTTPError as refused:
+        status = refused.code  # it answered
     except (urllib.error.URLError, OSError) as err:
         return {"ok": False, "error": f"{url}: {getattr(err, 'reason', err)}"}
-    return {"ok": True}
+    return {"ok": True, "status": status}

@@ -10,21 +10,12 @@ from flask import jsonify, request
 from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem, NewAuditEvent
 from ..connections import audit_work
 from ..connections.inspections import answers_due_on
-from ..errors import InputError
 from . import duty_steps
 from . import oversight_steps as steps
 from .api import bp
 from .auth import require_actor, source_ip
-from .body import json_body
+from .body import json_object
 from .context import catalog
-
-
-def _object(body: Any) -> dict[str, Any]:
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise InputError("the body must be a JSON object", details={"field": "body"})
-    return body
 
 
 def inspection_json(inspection: Inspection) -> dict[str, Any]:
@@ -63,7 +54,7 @@ def post_inspection():
     """(provider) Schedule an audit of an agency (規範 七): ``{agency, audit_on, team, connection_id?}``;
     at least a month ahead; the agency's staff are notified."""
     actor = require_actor()
-    inspection, notified = duty_steps.schedule_inspection(actor, _object(json_body()))
+    inspection, notified = duty_steps.schedule_inspection(actor, json_object())
     return jsonify({**inspection_json(inspection), "notified": notified}), 201
 
 
@@ -92,7 +83,7 @@ def get_inspection(inspection_id: str):
 def put_inspection_answer(inspection_id: str, item: str):
     """(the audited agency) ``{self_result: conform|nonconform|na, note, evidence: [record ids]}``."""
     actor = require_actor()
-    saved = steps.answer(actor, steps.inspection_of(actor, inspection_id), item, _object(json_body()))
+    saved = steps.answer(actor, steps.inspection_of(actor, inspection_id), item, json_object())
     return jsonify(_item_json(saved))
 
 
@@ -116,7 +107,7 @@ def get_inspection_file(inspection_id: str, sha256: str):
 def post_inspection_answers(inspection_id: str):
     """(the audited agency) Send the answers: ``{filled_by, filled_title}``; every item answered, in time."""
     actor = require_actor()
-    sent = steps.send_answers(actor, steps.inspection_of(actor, inspection_id), _object(json_body()))
+    sent = steps.send_answers(actor, steps.inspection_of(actor, inspection_id), json_object())
     return jsonify(inspection_json(sent))
 
 
@@ -124,7 +115,7 @@ def post_inspection_answers(inspection_id: str):
 def put_inspection_result(inspection_id: str, item: str):
     """(the team, from the audit day) ``{result: conform|nonconform|na, note}``."""
     actor = require_actor()
-    saved = steps.judge(actor, steps.inspection_of(actor, inspection_id), item, _object(json_body()))
+    saved = steps.judge(actor, steps.inspection_of(actor, inspection_id), item, json_object())
     return jsonify(_item_json(saved))
 
 
@@ -132,7 +123,7 @@ def put_inspection_result(inspection_id: str, item: str):
 def post_inspection_finding(inspection_id: str):
     """(the team) ``{item?, issue, action, due}``: a finding with its deadline."""
     actor = require_actor()
-    finding = steps.add_finding(actor, steps.inspection_of(actor, inspection_id), _object(json_body()))
+    finding = steps.add_finding(actor, steps.inspection_of(actor, inspection_id), json_object())
     return jsonify(_finding_json(finding)), 201
 
 
@@ -148,7 +139,7 @@ def post_inspection_finish(inspection_id: str):
 def post_finding_reply(inspection_id: str, number: str):
     """(the audited agency) ``{reply}``: its reply (函復) to a finding."""
     actor = require_actor()
-    found = steps.reply(actor, steps.inspection_of(actor, inspection_id), number, _object(json_body()))
+    found = steps.reply(actor, steps.inspection_of(actor, inspection_id), number, json_object())
     return jsonify(_finding_json(found))
 
 
@@ -164,7 +155,7 @@ def post_connection_termination(connection_id: str):
     """(provider) Stop a connection by the provider's letter: ``{letter, letter_date, effective_on, reason}``;
     filed as its 終止 附件1, signed by the provider."""
     actor = require_actor()
-    record_id = steps.stop_connection(actor, connection_id, _object(json_body()))
+    record_id = steps.stop_connection(actor, connection_id, json_object())
     return jsonify({"record_id": record_id, "connection_id": connection_id}), 201
 
 

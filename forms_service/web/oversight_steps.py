@@ -16,19 +16,18 @@ from ..access import Actor, Role
 from ..archive.related import check_related
 from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem, NewAuditEvent
 from ..connections import audit_work, evidence_files, incidents, termination
-from ..connections.timeline import connection
+from ..connections.timeline import connection, today_in_taipei
 from ..errors import InputError, NotFound, SigningFailed
 from ..forms import FormSpec
 from ..forms.types import FormModel
 from ..notify.reminders import send_notice
 from ..produce.stamp import COUNTERSIGNER_BOX
-from ..taiwan import TAIPEI
 from .auth import source_ip
 from .context import catalog, components
 
 
 def today() -> date:
-    return components().clock.now().astimezone(TAIPEI).date()
+    return today_in_taipei(components().clock.now())
 
 
 def inspection_of(actor: Actor, inspection_id: str) -> Inspection:
@@ -188,15 +187,14 @@ def send_to_provider(subject: str, body: str) -> list[str]:
     return send_notice(catalog(), mailer, agency=None, role="provider", subject=subject, body=body).sent
 
 
-def after_filing(spec: FormSpec, form: FormModel, record_id: str) -> Incident | None:
+def after_filing(spec: FormSpec, form: FormModel, record_id: str) -> None:
     """What filing a record sets going: an incident report goes to the provider at once."""
     if spec.form_id != "incident-report":
-        return None
+        return
     service = components()
     incident = incidents.record_incident(catalog(), record_id=record_id, form=form, now=service.clock.now())
-    sent = incidents.report(catalog(), incident, send=send_to_provider, unit_name=form.user_unit.name,
-                            provider_name=service.settings.provider_name, now=service.clock.now())
-    return dataclasses.replace(incident, reported_at=service.clock.now()) if sent else incident
+    incidents.report(catalog(), incident, send=send_to_provider, unit_name=form.user_unit.name,
+                     provider_name=service.settings.provider_name, now=service.clock.now())
 
 
 def acknowledge(actor: Actor, record_id: str) -> Incident:

@@ -82,11 +82,6 @@ def _common() -> dict[str, Any]:
             "require_purpose": components().settings.require_purpose}
 
 
-@bp.app_template_test("startingwith")
-def _starts_with(value: Any, prefix: str) -> bool:
-    return str(value).startswith(prefix)
-
-
 @bp.before_request
 def _require_sign_in() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS:

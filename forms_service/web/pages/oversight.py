@@ -14,7 +14,7 @@ from ...access import Role
 from ...connections import audit_work
 from ...connections.inspections import answers_due_on
 from ...connections.timeline import today_in_taipei
-from ...forms.annex4_audit_checklist import RESULTS
+from ...forms.annex4_audit_checklist import RESULTS, STANDARD_ITEMS
 from ...forms.incident_report import LEVELS
 from .. import oversight_steps as steps
 from ..context import catalog, components
@@ -27,7 +27,7 @@ def _page(inspection_id: str, **extra: Any) -> dict[str, Any]:
     lines, from_requirements = audit_work.checklist(catalog(), inspection)
     today = today_in_taipei(components().clock.now())
     due = answers_due_on(inspection)
-    agency_side = actor.role is Role.ADMIN or (actor.role is Role.STAFF and actor.agency == inspection.agency)
+    agency_side = audit_work.is_audited_staff(actor, inspection)
     team_side = actor.role in (Role.PROVIDER, Role.ADMIN)
     return {"inspection": inspection, "lines": lines, "from_requirements": from_requirements, "today": today,
             "answers_due_on": due, "results": RESULTS,
@@ -60,15 +60,15 @@ def inspection_answers(inspection_id: str) -> Response:
     actor = signed_in()
     _on_error(inspection_id)
     inspection = steps.inspection_of(actor, inspection_id)
-    for line in audit_work.checklist(catalog(), inspection)[0]:
-        result = request.form.get(f"item-{line.no}-result", "")
-        note = request.form.get(f"item-{line.no}-note", "")
-        evidence = request.form.get(f"item-{line.no}-evidence", "")
+    for no in STANDARD_ITEMS:
+        result = request.form.get(f"item-{no}-result", "")
+        note = request.form.get(f"item-{no}-note", "")
+        evidence = request.form.get(f"item-{no}-evidence", "")
         if result or note.strip() or evidence.strip():
-            steps.answer(actor, inspection, line.no, {"self_result": result, "note": note, "evidence": [evidence]})
-        upload = request.files.get(f"item-{line.no}-file")
+            steps.answer(actor, inspection, no, {"self_result": result, "note": note, "evidence": [evidence]})
+        upload = request.files.get(f"item-{no}-file")
         if upload is not None and upload.filename:
-            steps.upload(actor, inspection, line.no, upload)
+            steps.upload(actor, inspection, no, upload)
     if request.form.get("action") == "send":
         steps.send_answers(actor, inspection, dict(request.form))
         return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="sent"), code=303)
@@ -82,11 +82,11 @@ def inspection_results(inspection_id: str) -> Response:
     actor = signed_in()
     _on_error(inspection_id)
     inspection = steps.inspection_of(actor, inspection_id)
-    for line in audit_work.checklist(catalog(), inspection)[0]:
-        result = request.form.get(f"item-{line.no}-verdict", "")
+    for no in STANDARD_ITEMS:
+        result = request.form.get(f"item-{no}-verdict", "")
         if result:
-            steps.judge(actor, inspection, line.no, {"result": result,
-                                                     "note": request.form.get(f"item-{line.no}-verdict-note", "")})
+            note = request.form.get(f"item-{no}-verdict-note", "")
+            steps.judge(actor, inspection, no, {"result": result, "note": note})
     if request.form.get("action") == "finish":
         steps.finish(actor, steps.inspection_of(actor, inspection_id))
         return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="finished"), code=303)

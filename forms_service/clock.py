@@ -9,11 +9,9 @@ Domain objects take a ``Clock`` instead: the service passes ``SYSTEM_CLOCK``, te
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 log = logging.getLogger(__name__)
 
@@ -59,35 +57,3 @@ def add_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years)
     except ValueError:  # 29 February
         return d.replace(year=d.year + years, day=28)
-
-
-class Periodic:
-    """A background thread running ``work`` now and then every ``interval`` seconds (sealing the audit
-    log's days, closing months of query events).  ``work`` returns what it did, each logged with
-    ``done``; a failure is logged and tried again at the next turn."""
-
-    def __init__(self, name: str, work: Callable[[], Iterable[Any]], *, done: Callable[[Any], str],
-                 interval: float = 3600.0):
-        self.name = name
-        self.work = work
-        self.done = done
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def start(self) -> Periodic:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                for item in self.work():
-                    log.info("%s: %s", self.name, self.done(item))
-            except Exception:
-                log.exception("%s failed; trying again in %.0f s", self.name, self.interval)
-            self._stop.wait(self.interval)

@@ -72,6 +72,7 @@ class Components:
     embedded_store: EmbeddedSeaweedFS | None = None
     clock: Clock = SYSTEM_CLOCK
     _closers: list[Callable[[], None]] = field(default_factory=list)
+    _jobs: Any = None
 
     # --- domain services, wired -----------------------------------------------------------------
 
@@ -209,6 +210,33 @@ class Components:
                                 retention_years=self.settings.retention_years_logs, clock=self.clock,
                                 close_days=self.settings.query_log_close_days,
                                 actor=Actor(id="service:query-log", agency="", role=Role.ADMIN), audit=catalog.audit)
+
+    def ensure_converter(self) -> Converter:
+        """The converter, started now if these components were started without it (the jobs
+        process starts LibreOffice only when a batch needs it)."""
+        if self.converter is None:
+            from .observe.metrics import converter_restarted
+
+            workers = max(1, min(self.settings.jobs_workers, self.settings.converter_workers))
+            pool = LibreOfficePool(workers=workers, run_dir=self.settings.run_dir, on_restart=converter_restarted,
+                                   **self.settings.converter_options)
+            self._closers.append(pool.close)
+            self.converter = pool
+        return self.converter
+
+    @property
+    def jobs(self) -> Any:
+        """The background jobs (``jobs.tasks.ServiceJobs``) on this instance's queue; they run
+        against these components when this process runs them (the jobs process, or a test)."""
+        if self._jobs is None:
+            from .jobs.engine import make_huey
+            from .jobs.runtime import JobRuntime
+            from .jobs.tasks import ServiceJobs
+
+            runtime: list[JobRuntime] = []
+            self._jobs = ServiceJobs(make_huey(self.settings), runtime=lambda: runtime[0])
+            runtime.append(JobRuntime(self, self._jobs))
+        return self._jobs
 
     def require_archive(self) -> tuple[ObjectStore, Catalog]:
         if self.store is None or self.catalog is None:

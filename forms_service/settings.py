@@ -78,6 +78,12 @@ class Settings:
     web_workers: int = _setting(0, "web processes of serve / gunicorn; 0 = one per core")
     web_threads: int = _setting(16, "threads in each web process")
     log_format: str = _setting("text", "text (for people) or json (one object per line, with the request id)")
+    # Background jobs (huey): batches, the hourly audit seal, closing months, reminder digests.
+    jobs_url: str = _setting("", "redis://… shared by instances; empty = a SQLite file in the data directory",
+                             secret=True)
+    jobs_workers: int = _setting(2, "threads of this instance's jobs process; 0 = run no jobs here")
+    jobs_lease_seconds: int = _setting(300, "seconds a batch entry stays with its worker before another may take it")
+    webhook_retry_seconds: int = _setting(30, "first wait before a failed completion call is tried again (doubling)")
     conversion_timeout: float = _setting(60.0, "seconds one conversion may take before its worker is killed")
     soffice_path: str = _setting("/usr/bin/soffice", "LibreOffice's soffice")
     uno_python: str = _setting("/usr/bin/python3", "a Python that can `import uno` (Debian python3-uno)")
@@ -232,6 +238,13 @@ class Settings:
             raise ConfigError("FORMS_RETENTION_YEARS_AFTER_PERIOD cannot be negative")
         if self.log_format not in ("text", "json"):
             raise ConfigError(f"FORMS_LOG_FORMAT must be text or json, not {self.log_format!r}")
+        if self.jobs_url and not self.jobs_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError("FORMS_JOBS_URL must be a Redis URL (redis://host:port/db), or empty for the "
+                              "embedded SQLite file")
+        if not 0 <= self.jobs_workers <= 64 or not 5 <= self.jobs_lease_seconds <= 86400:
+            raise ConfigError("FORMS_JOBS_WORKERS must be 0–64 and FORMS_JOBS_LEASE_SECONDS 5–86400")
+        if not 1 <= self.webhook_retry_seconds <= 3600:
+            raise ConfigError("FORMS_WEBHOOK_RETRY_SECONDS must be 1–3600")
         if not 0 <= self.web_workers <= 64 or not 1 <= self.web_threads <= 256:
             raise ConfigError("FORMS_WEB_WORKERS must be 0–64 (0: one per core) and FORMS_WEB_THREADS 1–256")
         if not 1 <= self.converter_workers <= 16:
@@ -277,6 +290,9 @@ class Settings:
                             "the others")
         if not self.trust_roots:
             problems.append("set FORMS_TRUST_ROOTS: every instance verifies signatures against the same roots")
+        if self.jobs_workers and not self.jobs_url:
+            problems.append("set FORMS_JOBS_URL (redis://…), the same on every instance: batches and the periodic "
+                            "jobs are shared by all of them (or FORMS_JOBS_WORKERS=0 on an instance that runs none)")
         return problems
 
     def describe(self) -> list[tuple[str, str, str]]:
@@ -301,7 +317,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _parse(f: dataclasses.Field, value: Any) -> Any:
     name = "FORMS_" + f.name.upper()
-    kind = type(f.default)
+    kind: type[Any] = type(f.default)
     try:
         if kind is bool:
             if isinstance(value, bool):

@@ -119,7 +119,7 @@ def test_readyz_reports_each_component_and_livez_only_that_the_process_answers(c
     for path in ("/readyz", "/healthz"):
         response = client.get(path)
         assert response.status_code == 200
-        assert set(response.json["checks"]) == {"catalog", "store", "converter", "signer", "tsa"}
+        assert set(response.json["checks"]) == {"catalog", "store", "converter", "signer", "tsa", "jobs"}
     assert client.get("/livez").json == {"ok": True}
 
 
@@ -134,6 +134,8 @@ def test_readyz_names_the_part_that_is_down(fake_components):
             f"postgresql+psycopg://postgres@{dead}/none?connect_timeout=2")),
         "tsa": dataclasses.replace(fake_components, signing=dataclasses.replace(
             fake_components.signing, tsa_url=f"http://{dead}/tsa")),
+        "jobs": dataclasses.replace(fake_components, _jobs=None, settings=dataclasses.replace(
+            fake_components.settings, jobs_url=f"redis://{dead}/0")),
     }
     for part, components in broken.items():
         client = create_app(components.settings, components=components).test_client()

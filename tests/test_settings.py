@@ -67,6 +67,6 @@ def test_instances_sharing_a_database_refuse_identities_made_per_data_directory(
                                     "FORMS_DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}"})
     with pytest.raises(ConfigError) as caught:
         start_components(shared, with_converter=False)
-    for name in ("FORMS_SIGNER_PKCS12", "FORMS_SECRET_KEY", "FORMS_TRUST_ROOTS"):
+    for name in ("FORMS_SIGNER_PKCS12", "FORMS_SECRET_KEY", "FORMS_TRUST_ROOTS", "FORMS_JOBS_URL"):
         assert name in caught.value.message
     assert Settings.load(environ={"FORMS_DATA_DIR": str(tmp_path)}).shared_deployment_problems() == []

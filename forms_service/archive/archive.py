@@ -27,7 +27,7 @@ from ..catalog import AuditLog, NewAuditEvent, NewRecord, NewVersion, Record, Re
 from ..clock import Clock
 from ..errors import IntegrityFailed, NotFound, StorageFailed
 from ..produce import Produced
-from .entry import record_entry, write_entry
+from .entry import read_entry, record_entry, write_entry
 from .filing import check_may_file
 from .retention import RetentionPolicy
 
@@ -56,8 +56,11 @@ class Archive:
         self.retention = retention
         self.clock = clock
 
-    def submit(self, produced: Produced, actor: Actor, *, source_ip: str = "") -> StoredVersion:
-        """Store a new record: its first version, then the catalog row and audit entry."""
+    def submit(self, produced: Produced, actor: Actor, *, source_ip: str = "", record_id: str = "") -> StoredVersion:
+        """Store a new record: its first version, then the catalog row and audit entry.
+
+        ``record_id``: the id fixed beforehand (a batch's entry, filed exactly once); a second
+        filing under the same id is refused by the catalog."""
         spec, form = produced.spec, produced.form
         check_may_file(actor, spec, form)
         owner = spec.owner(form)
@@ -65,7 +68,8 @@ class Archive:
         period = getattr(form, "period", None)
         user_unit = getattr(form, "user_unit", None)
         record = NewRecord(
-            id="rec_" + uuid.uuid4().hex, form_id=spec.form_id, agency_name=owner.name, agency_code=owner.code,
+            id=record_id or "rec_" + uuid.uuid4().hex, form_id=spec.form_id, agency_name=owner.name,
+            agency_code=owner.code,
             user_unit_name=user_unit.name if user_unit else "",
             title=f"{spec.annex} {spec.title}（{owner.name}）",
             period_start=period.start if period else None, period_end=period.end if period else None,
@@ -82,6 +86,27 @@ class Archive:
             actor=actor.id, agency=actor.agency, action="record.create", record_id=record.id, version=1,
             source_ip=source_ip, detail={"form_id": spec.form_id, "sha256": version.sha256},
         ))
+        return _stored(record.id, version)
+
+    def adopt(self, form_id: str, record_id: str, actor: Actor) -> StoredVersion | None:
+        """Catalogue a record whose first version a stopped process stored whole (the PDF and its
+        entry beside it) but did not catalogue; None when the store has no such entry.
+
+        A worker taking over a batch entry calls this first, so the document already signed and
+        locked in the store becomes the record rather than a second copy."""
+        entry_key = version_key(form_id, record_id, 1).removesuffix(".pdf") + ".json"
+        try:
+            stored = [o for o in self.store.list_versions(entry_key) if o.key == entry_key]
+            if not stored:
+                return None
+            newest = next((o for o in stored if o.is_latest), stored[-1])
+            record, version = read_entry(self.store.get(entry_key, newest.version_id), key=entry_key,
+                                         version_id=newest.version_id)
+        except StorageError as err:
+            raise StorageFailed(f"the store could not be read: {err}") from err
+        self.records.add_record(record, version, NewAuditEvent(
+            actor=actor.id, agency=actor.agency, action="record.create", record_id=record.id, version=1,
+            detail={"form_id": form_id, "sha256": version.sha256, "adopted": entry_key}))
         return _stored(record.id, version)
 
     def add_version(self, record: Record, pdf: bytes, report: list[dict[str, Any]], actor: Actor, *, reason: str,

@@ -28,7 +28,7 @@ from storage import ObjectStore, Retention, StorageError
 
 from ..access import LOCAL_OPERATOR, Actor
 from ..catalog import AuditEvent, AuditLog, AuditSeal, NewAuditEvent, NewAuditSeal
-from ..clock import Clock, Periodic
+from ..clock import Clock
 from ..errors import SigningFailed, StorageFailed
 from ..taiwan import TAIPEI
 from .chain import GENESIS, entry_hash
@@ -215,9 +215,3 @@ def _database_problems(log: AuditLog, where: str, lines: list[dict[str, Any]]) -
     for row_id in sorted(rows):
         problems.append(f"entry {row_id} is in the database but not in the {where}: inserted after sealing")
     return problems
-
-
-def daily_sealer(sealer: Sealer, *, interval: float = 3600.0) -> Periodic:
-    """Seal finished days in the background, hourly; failures are logged and retried."""
-    return Periodic("audit-sealer", sealer.seal_pending, interval=interval,
-                    done=lambda seal: f"sealed the audit log of {seal.day}: {seal.count} entries")

@@ -4,6 +4,7 @@ from .guard import CatalogUnavailable
 from .protocol import (
     AccessCatalog,
     AuditLog,
+    Batches,
     Catalog,
     IdempotencyKeys,
     Oversight,
@@ -18,6 +19,8 @@ from .values import (
     ApiToken,
     AuditEvent,
     AuditSeal,
+    Batch,
+    BatchEntry,
     Draft,
     IdempotencyKey,
     Incident,
@@ -44,7 +47,8 @@ from .values import (
 )
 
 __all__ = [
-    "AccessCatalog", "AgencyProfile", "ApiToken", "AuditEvent", "AuditLog", "AuditSeal", "Catalog",
+    "AccessCatalog", "AgencyProfile", "ApiToken", "AuditEvent", "AuditLog", "AuditSeal", "Batch", "BatchEntry",
+    "Batches", "Catalog",
     "CatalogUnavailable", "Draft", "IdempotencyKey", "IdempotencyKeys", "Incident", "Inspection", "InspectionFinding",
     "InspectionItem", "NewAuditEvent", "NewAuditSeal", "Oversight",
     "NewQueryEvent", "NewRecord", "NewTombstone", "NewVersion", "QueryEvent", "QueryEventLog", "QueryFlagReview",

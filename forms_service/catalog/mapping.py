@@ -10,6 +10,8 @@ from .models import (
     ApiTokenRow,
     AuditEventRow,
     AuditSealRow,
+    BatchEntryRow,
+    BatchRow,
     DraftRow,
     IdempotencyKeyRow,
     IncidentRow,
@@ -32,6 +34,8 @@ from .values import (
     ApiToken,
     AuditEvent,
     AuditSeal,
+    Batch,
+    BatchEntry,
     Draft,
     IdempotencyKey,
     Incident,
@@ -203,3 +207,11 @@ def inspection_finding(row: InspectionFindingRow) -> InspectionFinding:
 
 def incident(row: IncidentRow) -> Incident:
     return Incident(**{f.name: getattr(row, f.name) for f in fields(Incident)})
+
+
+def batch(row: BatchRow) -> Batch:
+    return Batch(**{f.name: getattr(row, f.name) for f in fields(Batch)})
+
+
+def batch_entry(row: BatchEntryRow) -> BatchEntry:
+    return BatchEntry(**{f.name: getattr(row, f.name) for f in fields(BatchEntry)})

@@ -473,3 +473,37 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class BatchRow(Base):
+    """A batch of documents asked for in one request (the background workers produce them)."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(40))
+    agency: Mapped[str] = mapped_column(String(20), index=True)
+    actor: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    webhook_url: Mapped[str] = mapped_column(String(2000), default="")
+    webhook_secret: Mapped[str] = mapped_column(String(100), default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class BatchEntryRow(Base):
+    """One input of a batch: its state, who holds it and until when, and the record it became."""
+
+    __tablename__ = "batch_entries"
+    __table_args__ = (Index("ix_batch_entries_state", "batch_id", "state"),)
+
+    batch_id: Mapped[str] = mapped_column(String(40), ForeignKey("batches.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    input: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[str] = mapped_column(String(40), default="")
+    problem: Mapped[dict] = mapped_column(JSON, default=dict)
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -6,6 +6,7 @@ Split by the callers they serve, so a function's signature says what it touches:
 - ``AuditLog``       the hash-chained audit log and its sealed days;
 - ``AccessCatalog``  API tokens and people who sign in;
 - ``IdempotencyKeys`` retried POSTs;
+- ``Batches``      many documents asked for at once, and what became of each;
 - ``Catalog``        all of them, plus the schema and health — what ``SqlCatalog`` implements.
 
 Every method returns frozen values (``catalog/values.py``) and raises ``CatalogUnavailable``
@@ -23,6 +24,8 @@ from .values import (
     ApiToken,
     AuditEvent,
     AuditSeal,
+    Batch,
+    BatchEntry,
     Draft,
     IdempotencyKey,
     Incident,
@@ -313,8 +316,40 @@ class IdempotencyKeys(Protocol):
 
 
 @runtime_checkable
+class Batches(Protocol):
+    """Batches and their entries: the background workers take entries one at a time under a lease,
+    so workers on several machines share a batch and an entry whose worker died is taken again."""
+
+    def add_batch(self, batch: Batch, entries: list[BatchEntry]) -> Batch: ...
+
+    def batch(self, batch_id: str) -> Batch | None: ...
+
+    def batch_entries(self, batch_id: str) -> list[BatchEntry]:
+        """The batch's entries, by number."""
+
+    def take_batch_entry(self, batch_id: str, *, worker: str, now: datetime,
+                         lease: timedelta) -> BatchEntry | None:
+        """Hand ``worker`` the lowest-numbered entry that is queued, or running with its lease
+        passed, marked running until ``now + lease`` (attempts + 1); None when there is none or the
+        batch is cancelled.  Two workers never hold the same entry at once."""
+
+    def end_batch_entry(self, entry: BatchEntry, *, now: datetime) -> bool:
+        """Write a running entry's end (``state`` done, refused or failed; ``record_id``,
+        ``problem``); False, changing nothing, when the entry has ended already."""
+
+    def cancel_batch(self, batch_id: str, *, now: datetime) -> int:
+        """Cancel the batch's queued entries (running ones finish); how many were cancelled."""
+
+    def finish_batch(self, batch_id: str, *, now: datetime) -> bool:
+        """Mark the batch finished when no entry is queued or running; True for exactly one caller."""
+
+    def unfinished_batches(self) -> list[Batch]:
+        """Batches with an entry still queued or running, oldest first."""
+
+
+@runtime_checkable
 class Catalog(RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, QueryEventLog, QueryReview, Oversight,
-              IdempotencyKeys, Protocol):
+              IdempotencyKeys, Batches, Protocol):
     """The whole catalog database."""
 
     def create_schema(self) -> None:

@@ -31,6 +31,8 @@ from .models import (
     AuditEventRow,
     AuditHeadRow,
     AuditSealRow,
+    BatchEntryRow,
+    BatchRow,
     DraftRow,
     IdempotencyKeyRow,
     IncidentRow,
@@ -55,6 +57,8 @@ from .values import (
     ApiToken,
     AuditEvent,
     AuditSeal,
+    Batch,
+    BatchEntry,
     Draft,
     IdempotencyKey,
     Incident,
@@ -528,6 +532,94 @@ class SqlCatalog:
             query = query.where(IncidentRow.agency == agency)
         with self._sessions() as s:
             return [mapping.incident(r) for r in s.scalars(query)]
+
+    # --- batches --------------------------------------------------------------------------------
+
+    @does("record the batch")
+    def add_batch(self, batch: Batch, entries: list[BatchEntry]) -> Batch:
+        with self._writing() as s:
+            s.add(BatchRow(**mapping.shallow(batch)))
+            s.flush()  # the batch before its entries (their foreign key)
+            s.add_all(BatchEntryRow(**{**mapping.shallow(e), "updated_at": e.updated_at or batch.created_at})
+                      for e in entries)
+        return batch
+
+    @does("read the batch")
+    def batch(self, batch_id: str) -> Batch | None:
+        with self._sessions() as s:
+            row = s.get(BatchRow, batch_id)
+            return mapping.batch(row) if row is not None else None
+
+    @does("read the batch's entries")
+    def batch_entries(self, batch_id: str) -> list[BatchEntry]:
+        with self._sessions() as s:
+            rows = s.scalars(select(BatchEntryRow).where(BatchEntryRow.batch_id == batch_id)
+                             .order_by(BatchEntryRow.number))
+            return [mapping.batch_entry(r) for r in rows]
+
+    @does("take a batch entry")
+    def take_batch_entry(self, batch_id: str, *, worker: str, now: datetime,
+                         lease: timedelta) -> BatchEntry | None:
+        takeable = or_(BatchEntryRow.state == "queued",
+                       (BatchEntryRow.state == "running") & (BatchEntryRow.lease_until < now))
+        for _ in range(20):  # another worker may take the entry we picked first: pick again
+            with self._writing() as s:
+                cancelled = s.scalar(select(BatchRow.cancelled_at).where(BatchRow.id == batch_id))
+                if cancelled is not None:
+                    return None
+                number = s.scalar(select(func.min(BatchEntryRow.number))
+                                  .where(BatchEntryRow.batch_id == batch_id, takeable))
+                if number is None:
+                    return None
+                # The state is checked again by the UPDATE itself: on PostgreSQL a concurrent taker's
+                # committed change is seen there, so only one of two racing workers gets a row.
+                taken = s.execute(update(BatchEntryRow)
+                                  .where(BatchEntryRow.batch_id == batch_id, BatchEntryRow.number == number, takeable)
+                                  .values(state="running", worker=worker[:200], lease_until=now + lease,
+                                          attempts=BatchEntryRow.attempts + 1, updated_at=now))
+                if getattr(taken, "rowcount", 0):
+                    row = s.scalars(select(BatchEntryRow).where(BatchEntryRow.batch_id == batch_id,
+                                                                BatchEntryRow.number == number)
+                                    .execution_options(populate_existing=True)).one()
+                    return mapping.batch_entry(row)
+        return None
+
+    @does("record the batch entry's end")
+    def end_batch_entry(self, entry: BatchEntry, *, now: datetime) -> bool:
+        with self._writing() as s:
+            done = s.execute(update(BatchEntryRow)
+                             .where(BatchEntryRow.batch_id == entry.batch_id, BatchEntryRow.number == entry.number,
+                                    BatchEntryRow.state == "running")
+                             .values(state=entry.state, record_id=entry.record_id, problem=entry.problem,
+                                     worker=entry.worker[:200], lease_until=None, updated_at=now))
+            return bool(getattr(done, "rowcount", 0))
+
+    @does("cancel the batch")
+    def cancel_batch(self, batch_id: str, *, now: datetime) -> int:
+        with self._writing() as s:
+            s.execute(update(BatchRow).where(BatchRow.id == batch_id, BatchRow.cancelled_at.is_(None))
+                      .values(cancelled_at=now))
+            done = s.execute(update(BatchEntryRow)
+                             .where(BatchEntryRow.batch_id == batch_id, BatchEntryRow.state == "queued")
+                             .values(state="cancelled", updated_at=now))
+            return int(getattr(done, "rowcount", 0) or 0)
+
+    @does("finish the batch")
+    def finish_batch(self, batch_id: str, *, now: datetime) -> bool:
+        open_entries = (select(BatchEntryRow.number)
+                        .where(BatchEntryRow.batch_id == batch_id, BatchEntryRow.state.in_(("queued", "running")))
+                        .exists())
+        with self._writing() as s:
+            done = s.execute(update(BatchRow)
+                             .where(BatchRow.id == batch_id, BatchRow.finished_at.is_(None), ~open_entries)
+                             .values(finished_at=now))
+            return bool(getattr(done, "rowcount", 0))
+
+    @does("list the unfinished batches")
+    def unfinished_batches(self) -> list[Batch]:
+        with self._sessions() as s:
+            rows = s.scalars(select(BatchRow).where(BatchRow.finished_at.is_(None)).order_by(BatchRow.created_at))
+            return [mapping.batch(r) for r in rows]
 
     @does("claim the reminder mail")
     def claim_mail(self, *, day: str, recipient: str, topic: str, now: datetime) -> bool:

@@ -385,3 +385,34 @@ class IdempotencyKey:
     request_hash: str
     state: str  # pending | done
     response: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Many documents of one form asked for in one request, produced by the background workers."""
+
+    id: str
+    form_id: str
+    agency: str  # the submitter's agency ("" for an administrator)
+    actor: dict[str, Any]  # who submitted it (id, agency, role): each record is filed as them
+    created_at: datetime
+    webhook_url: str = ""
+    webhook_secret: str = ""  # the HMAC key of its completion call, told to the submitter once
+    cancelled_at: datetime | None = None
+    finished_at: datetime | None = None  # when its last entry ended (done, refused, failed, cancelled)
+
+
+@dataclass(frozen=True)
+class BatchEntry:
+    """One input of a batch and what became of it."""
+
+    batch_id: str
+    number: int  # 1, 2, … in the order given
+    input: Any
+    state: str = "queued"  # queued, running, done, refused, failed, cancelled
+    record_id: str = ""
+    problem: dict[str, Any] = field(default_factory=dict)  # code, message, field (refused / failed)
+    worker: str = ""  # who holds it (running) or did it
+    lease_until: datetime | None = None  # a running entry whose lease passed may be taken again
+    attempts: int = 0
+    updated_at: datetime | None = None

@@ -12,7 +12,7 @@ import os
 
 import click
 
-from . import admin, archive, audit, db, evidence, produce, querylog, records, serve
+from . import admin, archive, audit, db, evidence, jobs, produce, querylog, records, serve
 from .base import Group
 
 
@@ -39,7 +39,7 @@ for command in (
     records.records, records.signatures, records.disposition,
     archive.archive, archive.catalog_group, archive.storage_group,
     evidence.export_group, audit.audit, admin.users, admin.tokens, admin.show_settings, querylog.query_events,
-    querylog.query_log, querylog.due, db.db_group,
+    querylog.query_log, querylog.due, db.db_group, jobs.jobs_group,
 ):
     main.add_command(command)
 

@@ -84,9 +84,9 @@ class Connection:
     def late(self) -> list[str]:
         """Sentences naming what this connection did after its deadline."""
         sentences = []
-        due, purged = self.purge_due_on, self.purged_at
-        if due is not None and purged is not None and purged.astimezone(TAIPEI).date() > due:
-            sentences.append(f"清除紀錄逾期：終止日期 {format_roc_short(self.terminated_on)} 後應於 "
+        due, purged, ended = self.purge_due_on, self.purged_at, self.terminated_on
+        if due is not None and purged is not None and ended is not None and purged.astimezone(TAIPEI).date() > due:
+            sentences.append(f"清除紀錄逾期：終止日期 {format_roc_short(ended)} 後應於 "
                              f"{format_roc_short(due)} 前完成清除並留存紀錄，於 "
                              f"{format_roc_short(purged.astimezone(TAIPEI).date())} 始歸檔（規範六(一)2(4)）")
         return sentences

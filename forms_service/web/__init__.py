@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from ..audit import request_ids
 from ..components import Components, start_components
 from ..settings import Settings
-from . import api, errors, health, local, openapi, oversight_api, pages  # noqa: F401  (oversight_api adds to api.bp)
+from . import api, batches_api, errors, health, local, openapi, oversight_api, pages  # noqa: F401  (*_api add to api.bp)
 
 
 def create_app(settings: Settings | None = None, *, components: Components | None = None,

@@ -50,10 +50,16 @@ forwarded_allow_ips = ""
 
 
 def on_starting(server: Any) -> None:
-    """In the master, before any worker: the shared store and demo PKI (no-ops when not used), and
-    the folder where every web process writes its metrics (emptied: samples of a past run)."""
+    """In the master, before any worker: the shared store and demo PKI (no-ops when not used), the
+    folder where every process writes its metrics (emptied: samples of a past run), and the jobs
+    process (batches, the hourly seal, month closing, digests) unless FORMS_JOBS_WORKERS is 0."""
     prepare_folder(_settings.run_dir / "metrics")
     server.forms_shared = start_shared_services(_settings)
+    server.forms_jobs = None
+    if _settings.jobs_workers:
+        from forms_service.jobs.process import JobsProcess
+
+        server.forms_jobs = JobsProcess(_settings).start()
 
 
 def post_fork(server: Any, worker: Any) -> None:
@@ -70,6 +76,9 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def on_exit(server: Any) -> None:
+    jobs = getattr(server, "forms_jobs", None)
+    if jobs is not None:
+        jobs.stop()
     shared = getattr(server, "forms_shared", None)
     if shared is not None:
         shared.close()

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 import urllib.error
 import urllib.request
 from typing import Any
@@ -23,6 +24,7 @@ from .context import components
 
 bp = Blueprint("health", __name__)
 
+log = logging.getLogger(__name__)
 TSA_TIMEOUT = 3.0  # seconds: a probe answers quickly or says which part is slow
 
 
@@ -33,8 +35,12 @@ def livez() -> Response:
 
 @bp.get("/metrics")
 def prometheus_metrics() -> Response:
-    from ..observe.metrics import CONTENT_TYPE, exposition
+    from ..observe.metrics import CONTENT_TYPE, exposition, queue_depth
 
+    try:
+        queue_depth(components().jobs.queue_depth())
+    except Exception as err:  # the queue unreachable: the other samples still answer (readyz names it)
+        log.warning("the job queue's depth could not be read: %s", err)
     return Response(exposition(), mimetype=None, content_type=CONTENT_TYPE)
 
 
@@ -58,6 +64,7 @@ def readyz() -> Response:
     checks["converter"] = {"ok": any(w["alive"] for w in workers) if workers else True, "workers": workers}
     checks["signer"] = _signer(service)
     checks["tsa"] = _tsa(service.signing.tsa_url)
+    checks["jobs"] = _jobs(service)
     failed = sorted(name for name, check in checks.items() if not check["ok"])
     if failed:
         raise ServiceUnavailable(f"not ready: {', '.join(failed)}", details={"ok": False, "checks": checks})
@@ -70,6 +77,14 @@ def _signer(service: Any) -> dict[str, Any]:
         return {"ok": True}
     except FormsError as err:
         return {"ok": False, "error": err.message}
+
+
+def _jobs(service: Any) -> dict[str, Any]:
+    """The job queue answers (Redis, or the SQLite file); how many jobs wait."""
+    try:
+        return {"ok": True, "queued": service.jobs.queue_depth()}
+    except Exception as err:  # redis-py and sqlite3 raise their own errors: the sentence is what counts
+        return {"ok": False, "error": f"the job queue did not answer: {err}"}
 
 
 def _tsa(url: str | None) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import threading
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
@@ -13,6 +14,7 @@ from sqlalchemy import create_engine, text
 from forms_service.catalog import (
     AccessCatalog,
     AuditLog,
+    Batches,
     Catalog,
     CatalogUnavailable,
     IdempotencyKeys,
@@ -94,7 +96,7 @@ def _public_methods(cls) -> set[str]:
 def test_every_public_method_of_the_sql_catalog_is_on_the_protocol_and_nothing_more():
     described = set()
     for protocol in (Catalog, RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, QueryEventLog, QueryReview,
-                     Oversight, IdempotencyKeys):
+                     Oversight, IdempotencyKeys, Batches):
         described |= _public_methods(protocol)
     assert _public_methods(SqlCatalog) == described
 
@@ -136,7 +138,7 @@ def test_reads_return_frozen_values_not_database_rows(any_catalog):
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
-    assert current(any_catalog.engine) == "0016"
+    assert current(any_catalog.engine) == "0017"
 
 
 def test_the_migrations_match_the_models(any_catalog):
@@ -564,3 +566,67 @@ def test_audit_times_come_from_the_databases_clock(any_catalog, monkeypatch):
     expected = 2001 if any_catalog.engine.dialect.name == "sqlite" else datetime.now(timezone.utc).year
     assert entry.at.year == expected
     assert any_catalog.verify_audit_chain()[1] == ""
+
+
+def _batch(any_catalog, entries: int = 3, **changes):
+    from forms_service.catalog import Batch, BatchEntry
+
+    batch = Batch(id="bat_" + uuid.uuid4().hex[:8], form_id="annex2-agreement", agency="379000000A",
+                  actor={"id": "token:1", "agency": "379000000A", "role": "clerk"}, created_at=now(), **changes)
+    any_catalog.add_batch(batch, [BatchEntry(batch.id, n, {"n": n, "名": "𡘙"}) for n in range(1, entries + 1)])
+    return batch
+
+
+def test_batch_entries_are_taken_in_order_once_and_again_after_their_lease(any_catalog):
+    batch = _batch(any_catalog, webhook_url="https://example.org/hook", webhook_secret="s")
+    assert any_catalog.batch(batch.id) == batch and any_catalog.batch("bat_none") is None
+    lease = timedelta(seconds=30)
+    first = any_catalog.take_batch_entry(batch.id, worker="a", now=now(), lease=lease)
+    second = any_catalog.take_batch_entry(batch.id, worker="b", now=now(), lease=timedelta(hours=1))
+    assert (first.number, first.state, first.attempts, first.input) == (1, "running", 1, {"n": 1, "名": "𡘙"})
+    assert (second.number, second.worker) == (2, "b")
+    # a's lease passes (its process died): the entry is taken again, by c, and a's late end is refused
+    later = now() + timedelta(seconds=31)
+    third = any_catalog.take_batch_entry(batch.id, worker="c", now=later, lease=lease)
+    assert (third.number, third.worker, third.attempts) == (1, "c", 2)
+    assert any_catalog.end_batch_entry(dataclasses.replace(third, state="done", record_id="rec_1"), now=later)
+    assert not any_catalog.end_batch_entry(dataclasses.replace(first, state="failed"), now=later)
+    assert any_catalog.take_batch_entry(batch.id, worker="c", now=later, lease=lease).number == 3
+    assert any_catalog.take_batch_entry(batch.id, worker="c", now=later, lease=lease) is None
+    assert [b.id for b in any_catalog.unfinished_batches()] == [batch.id]
+    assert any_catalog.finish_batch(batch.id, now=later) is False  # 2 and 3 still running
+    for entry in any_catalog.batch_entries(batch.id)[1:]:
+        any_catalog.end_batch_entry(dataclasses.replace(entry, state="refused", problem={"field": "x"}), now=later)
+    assert [(e.state, e.record_id) for e in any_catalog.batch_entries(batch.id)] == [
+        ("done", "rec_1"), ("refused", ""), ("refused", "")]
+    assert any_catalog.finish_batch(batch.id, now=later) is True
+    assert any_catalog.finish_batch(batch.id, now=later) is False  # once
+    assert any_catalog.batch(batch.id).finished_at is not None and any_catalog.unfinished_batches() == []
+
+
+def test_a_cancelled_batch_hands_out_nothing_more(any_catalog):
+    batch = _batch(any_catalog, entries=4)
+    running = any_catalog.take_batch_entry(batch.id, worker="a", now=now(), lease=timedelta(minutes=5))
+    assert any_catalog.cancel_batch(batch.id, now=now()) == 3
+    assert any_catalog.take_batch_entry(batch.id, worker="b", now=now(), lease=timedelta(minutes=5)) is None
+    assert [e.state for e in any_catalog.batch_entries(batch.id)] == ["running", "cancelled", "cancelled", "cancelled"]
+    assert any_catalog.finish_batch(batch.id, now=now()) is False
+    any_catalog.end_batch_entry(dataclasses.replace(running, state="done", record_id="rec_x"), now=now())
+    assert any_catalog.finish_batch(batch.id, now=now()) is True
+
+
+def test_racing_workers_never_take_the_same_entry(any_catalog):
+    batch = _batch(any_catalog, entries=40)
+    taken: list[int] = []
+
+    def work(worker: str) -> None:
+        while (entry := any_catalog.take_batch_entry(batch.id, worker=worker, now=now(),
+                                                     lease=timedelta(minutes=5))) is not None:
+            taken.append(entry.number)
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == list(range(1, 41))

@@ -1,0 +1,173 @@
+"""Batches: many inputs of one form, each checked when asked for, produced and filed by the jobs
+processes one entry at a time, exactly once.
+
+Exactly once, whatever dies when: an entry's record id is fixed by the batch and the entry's number
+(``record_id_for``), so a worker that takes over an entry whose holder died finds the record if it
+was filed, and two workers filing the same entry cannot both succeed (the catalog's primary key).
+A worker holds an entry under a lease; ``recover`` sets workers going again on batches whose
+entries wait with their lease passed (their worker's job was lost with its process).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..access import Actor
+from ..catalog import Batch, BatchEntry, Batches
+from ..errors import FormsError, InputError, NotFound, ServiceUnavailable, ValidationFailed
+
+MAX_ENTRIES = 10_000
+MAX_ATTEMPTS = 3  # an entry whose worker died this often (or that keeps failing) is given up
+ENDED = ("done", "refused", "failed", "cancelled")
+_RECORD_IDS = uuid.UUID("6f1d1c2e-4a8b-4f0e-9a57-3d0c2b1e9f11")
+
+
+def record_id_for(batch_id: str, number: int) -> str:
+    """The id the record of a batch's entry has, whichever worker files it and however often."""
+    return "rec_" + uuid.uuid5(_RECORD_IDS, f"{batch_id}/{number}").hex
+
+
+def problem_of(err: FormsError) -> dict[str, Any]:
+    """What the submitter sees of a refused or failed entry: the stable code, the sentence and,
+    for bad input, the fields."""
+    found: dict[str, Any] = {"code": err.code, "message": err.message}
+    if isinstance(err, ValidationFailed):
+        found["errors"] = [p.as_dict() for p in err.problems]
+        found["field"] = err.problems[0].path if err.problems else ""
+    elif "field" in err.details:
+        found["field"] = err.details["field"]
+    return found
+
+
+def submit(batches: Batches, actor: Actor, form_id: str, inputs: list[Any], *, check: Callable[[Any], None],
+           now: datetime, webhook_url: str = "") -> tuple[Batch, list[BatchEntry]]:
+    """Record a batch; each input is checked now (``check`` raises ``InputError`` naming the field)
+    and a refused one is recorded refused, so only good entries wait for a worker."""
+    if not inputs:
+        raise InputError("a batch needs at least one input", details={"field": "inputs"})
+    if len(inputs) > MAX_ENTRIES:
+        raise InputError(f"a batch takes at most {MAX_ENTRIES} inputs, not {len(inputs)}",
+                         details={"field": "inputs"})
+    batch = Batch(id="bat_" + uuid.uuid4().hex, form_id=form_id, agency=actor.agency,
+                  actor={"id": actor.id, "agency": actor.agency, "role": str(actor.role), "system": actor.system},
+                  created_at=now, webhook_url=webhook_url,
+                  webhook_secret=secrets.token_urlsafe(32) if webhook_url else "")
+    entries = []
+    for number, data in enumerate(inputs, start=1):
+        entry = BatchEntry(batch.id, number, data, updated_at=now)
+        try:
+            check(data)
+        except InputError as err:
+            entry = replace(entry, state="refused", problem=problem_of(err))
+        entries.append(entry)
+    batches.add_batch(batch, entries)
+    return batch, entries
+
+
+def actor_of(batch: Batch) -> Actor:
+    return Actor(id=batch.actor["id"], agency=batch.actor.get("agency", ""), role=batch.actor["role"],
+                 system=batch.actor.get("system", ""))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A batch as its submitter sees it."""
+
+    batch: Batch
+    entries: list[BatchEntry]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = Counter(e.state for e in self.entries)
+        return {state: found.get(state, 0) for state in ("queued", "running", *ENDED)}
+
+    @property
+    def state(self) -> str:
+        if self.batch.finished_at is not None:
+            return "cancelled" if self.batch.cancelled_at is not None else "finished"
+        if self.batch.cancelled_at is not None:
+            return "cancelling"
+        return "running" if any(e.attempts for e in self.entries) else "queued"  # a worker has begun
+
+    @property
+    def ended(self) -> int:
+        return sum(1 for e in self.entries if e.state in ENDED)
+
+
+def progress(batches: Batches, batch_id: str, *, agency: str | None) -> Progress:
+    """The batch (``agency``'s own when given), or ``NotFound``."""
+    batch = batches.batch(batch_id)
+    if batch is None or (agency is not None and batch.agency != agency):
+        raise NotFound(f"no batch {batch_id}", details={"batch_id": batch_id})
+    return Progress(batch, batches.batch_entries(batch_id))
+
+
+FileEntry = Callable[[Batch, BatchEntry, str], str]  # (batch, entry, record id) → the filed record's id
+
+
+def work(batches: Batches, batch_id: str, *, file_entry: FileEntry, worker: str, clock: Callable[[], datetime],
+         lease: timedelta, on_finished: Callable[[Batch], None], on_entry: Callable[[str], None] | None = None) -> int:
+    """Take the batch's entries one at a time until none is left; how many this worker ended.
+
+    An entry ends ``done`` (its record filed), ``refused`` (its input or the filer's right is
+    wrong: nothing filed) or ``failed`` (a fault ``MAX_ATTEMPTS`` times).  A fault short of that
+    leaves it held until its lease passes, when it is tried again — by whichever worker is first."""
+    batch = batches.batch(batch_id)
+    if batch is None:
+        return 0
+    ended = 0
+    while (entry := batches.take_batch_entry(batch_id, worker=worker, now=clock(), lease=lease)) is not None:
+        outcome = _attempt(batch, entry, file_entry, worker)
+        if outcome is None:
+            continue  # a fault: the entry waits for its lease to pass
+        batches.end_batch_entry(outcome, now=clock())
+        ended += 1
+        if on_entry is not None:
+            on_entry(outcome.state)
+    if batches.finish_batch(batch_id, now=clock()):
+        on_finished(batches.batch(batch_id) or batch)
+    return ended
+
+
+def _attempt(batch: Batch, entry: BatchEntry, file_entry: FileEntry, worker: str) -> BatchEntry | None:
+    ended = replace(entry, worker=worker)
+    if entry.attempts > MAX_ATTEMPTS:
+        return replace(ended, state="failed", problem={
+            "code": "gave_up", "message": f"given up after {MAX_ATTEMPTS} attempts (its worker stopped each time)"})
+    try:
+        record_id = file_entry(batch, entry, record_id_for(batch.id, entry.number))
+    except ServiceUnavailable as err:
+        if entry.attempts >= MAX_ATTEMPTS:
+            return replace(ended, state="failed", problem=problem_of(err))
+        return None
+    except FormsError as err:
+        return replace(ended, state="refused", problem=problem_of(err))
+    return replace(ended, state="done", record_id=record_id)
+
+
+def recover(batches: Batches, *, now: datetime, lease: timedelta, start_worker: Callable[[str], None],
+            on_finished: Callable[[Batch], None]) -> list[str]:
+    """Set a worker going on each batch that waits for one — an entry held past its lease, or
+    queued entries with nothing moving for a lease's time (their jobs were lost with a process) —
+    and finish batches whose last entry ended without the batch being marked.  Safe to run on
+    every instance at once: a superfluous worker finds nothing to take."""
+    started = []
+    for batch in batches.unfinished_batches():
+        entries = batches.batch_entries(batch.id)
+        if all(e.state in ENDED for e in entries):
+            if batches.finish_batch(batch.id, now=now):
+                on_finished(batches.batch(batch.id) or batch)
+            continue
+        last_move = max((e.updated_at for e in entries if e.updated_at is not None), default=batch.created_at)
+        held_past_lease = any(e.state == "running" and e.lease_until is not None and e.lease_until < now
+                              for e in entries)
+        if held_past_lease or (now - last_move > lease and batch.cancelled_at is None):
+            start_worker(batch.id)
+            started.append(batch.id)
+    return started

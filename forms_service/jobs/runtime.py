@@ -1,0 +1,123 @@
+"""What the jobs run against in the jobs process: the service's components (LibreOffice started
+at the first batch), the batch workers' filing of one entry, completion calls, the hourly work."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..access import Actor, Role
+from ..archive.filing import check_may_file
+from ..archive.related import check_related
+from ..catalog import Batch, BatchEntry, NewAuditEvent
+from ..errors import FormsError
+from . import batches, engine, webhooks
+
+if TYPE_CHECKING:
+    from ..components import Components
+    from .tasks import ServiceJobs
+
+log = logging.getLogger(__name__)
+SERVICE = Actor(id="service:jobs", agency="", role=Role.ADMIN)
+
+
+class JobRuntime:
+    def __init__(self, components: Components, jobs: ServiceJobs):
+        self.components = components
+        self.jobs = jobs
+        self._converter_lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return self.components.clock.now()
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.components.settings.jobs_lease_seconds)
+
+    # --- batches ---------------------------------------------------------------------------------
+
+    def work_batch(self, batch_id: str) -> int:
+        from ..observe.metrics import batch_entry_ended
+
+        catalog = self.components.require_archive()[1]
+        return batches.work(catalog, batch_id, file_entry=self.file_entry, worker=engine.worker_name(),
+                            clock=self.now, lease=self.lease, on_finished=self.batch_finished,
+                            on_entry=batch_entry_ended)
+
+    def file_entry(self, batch: Batch, entry: BatchEntry, record_id: str) -> str:
+        """Produce and file one entry as its submitter, under ``record_id`` — or find it filed."""
+        service = self._with_converter()
+        catalog = service.require_archive()[1]
+        actor = batches.actor_of(batch)
+        if catalog.get_record(record_id) is not None:
+            return record_id  # filed by a worker that stopped before it could say so
+        if entry.attempts > 1 and service.archive.adopt(batch.form_id, record_id, actor) is not None:
+            return record_id  # stored whole by a worker that stopped before cataloguing it
+        producer = service.producer
+        spec, form = producer.validate(batch.form_id, entry.input)
+        check_may_file(actor, spec, form)
+        check_related(catalog, spec, form, agency=None if actor.role is Role.ADMIN else actor.agency)
+        produced = producer.produce_validated(spec, form, caller=actor.agency or actor.id)
+        try:
+            service.archive.submit(produced, actor, record_id=record_id)
+        except FormsError:
+            if catalog.get_record(record_id) is not None:
+                return record_id  # another worker filed the same entry first
+            raise
+        return record_id
+
+    def _with_converter(self) -> Components:
+        with self._converter_lock:
+            self.components.ensure_converter()
+        return self.components
+
+    def batch_finished(self, batch: Batch) -> None:
+        catalog = self.components.require_archive()[1]
+        catalog.audit(NewAuditEvent(actor=SERVICE.id, agency=batch.agency, action="batch.finish",
+                                    detail={"batch_id": batch.id}))
+        if batch.webhook_url:
+            self.jobs.call_webhook(batch.id, 1)
+
+    def recover_batches(self) -> list[str]:
+        catalog = self.components.require_archive()[1]
+        started = batches.recover(catalog, now=self.now(), lease=self.lease,
+                                  start_worker=lambda batch_id: self.jobs.work_batch(batch_id),
+                                  on_finished=self.batch_finished)
+        for batch_id in started:
+            log.info("batch %s: a worker started again (its entries waited past their lease)", batch_id)
+        return started
+
+    def call_webhook(self, batch_id: str, attempt: int) -> webhooks.Delivery:
+        catalog = self.components.require_archive()[1]
+        found = batches.progress(catalog, batch_id, agency=None)
+        payload = {"event": "batch.finished", "batch_id": batch_id, "state": found.state, "counts": found.counts,
+                   "href": f"/api/v1/batches/{batch_id}", "attempt": attempt}
+        delivery = webhooks.deliver(found.batch.webhook_url, found.batch.webhook_secret, payload, attempt=attempt)
+        wait = None if delivery.ok else webhooks.next_wait(attempt, self.components.settings.webhook_retry_seconds)
+        catalog.audit(NewAuditEvent(actor=SERVICE.id, agency=found.batch.agency, action="batch.webhook", detail={
+            "batch_id": batch_id, "attempt": attempt, "status": delivery.status, "error": delivery.error,
+            "next_in_seconds": wait}))
+        if wait is not None:
+            self.jobs.call_webhook.schedule((batch_id, attempt + 1), delay=wait)
+        return delivery
+
+    # --- the hourly work -------------------------------------------------------------------------
+
+    def run_hourly(self, job: str) -> Any:
+        service = self.components
+        if job == "audit.seal":
+            done: Any = service.sealer.seal_pending()
+        elif job == "query-log.close":
+            done = service.close_due_query_months()
+        elif job == "reminders.send":
+            done = service.send_due_reminders()  # also recovers interrupted incident reports
+        else:
+            raise ValueError(f"no hourly job {job}")
+        log.info("%s: %s", job, done)
+        # Each run in the audit log: evidence that the duty ran, and once (one instance took the hour).
+        did = len(done) if isinstance(done, list) else (0 if done is None else 1)
+        service.require_archive()[1].audit(NewAuditEvent(actor=SERVICE.id, agency="", action="job.run",
+                                                         detail={"job": job, "did": did}))
+        return done

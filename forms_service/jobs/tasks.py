@@ -1,0 +1,73 @@
+"""The service's jobs, registered by name on one huey instance — the same in the processes that
+enqueue them (web) and the process that runs them (the jobs process).
+
+Periodic jobs are enqueued by every instance's scheduler; each takes its period's claim first
+(``engine.claim_period``), so the audit seal, the month closer and the digests run once an hour
+across all instances, and on start-up once (catching up a stopped hour) unless another did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from huey import Huey, crontab
+
+from . import engine
+
+if TYPE_CHECKING:
+    from .runtime import JobRuntime
+
+# job name → (crontab minute, what it is); each runs once an hour across instances.
+HOURLY = {"audit.seal": "2", "query-log.close": "4", "reminders.send": "6"}
+
+
+class ServiceJobs:
+    """Enqueue the service's jobs; in the jobs process, ``runtime`` runs them."""
+
+    def __init__(self, huey: Huey, runtime: Callable[[], JobRuntime]):
+        self.huey = huey
+        self._runtime = runtime
+
+        @huey.task(name="batch.work")
+        def work_batch(batch_id: str) -> None:
+            runtime().work_batch(batch_id)
+
+        @huey.task(name="batch.webhook")
+        def call_webhook(batch_id: str, attempt: int) -> None:
+            runtime().call_webhook(batch_id, attempt)
+
+        @huey.periodic_task(crontab(minute="*"), name="batches.recover")
+        def recover_batches() -> None:
+            runtime().recover_batches()
+
+        hourly: dict[str, Any] = {}
+        for job, minute in HOURLY.items():
+            hourly[job] = huey.periodic_task(crontab(minute=minute), name=job)(self._once(job))
+
+        self.work_batch = work_batch
+        self.call_webhook = call_webhook
+        self.recover = recover_batches
+        self.hourly = hourly
+
+    def _once(self, job: str) -> Callable[[], None]:
+        def run() -> None:
+            runtime = self._runtime()
+            if engine.claim_period(self.huey, job, engine.hour_of(runtime.now())):
+                runtime.run_hourly(job)
+        run.__name__ = job.replace(".", "_")
+        return run
+
+    def start_batch(self, batch_id: str, *, workers: int) -> None:
+        """Jobs for ``workers`` workers on the batch: they share its entries, on any instance."""
+        for _ in range(max(1, workers)):
+            self.work_batch(batch_id)
+
+    def catch_up(self) -> None:
+        """At start: the hourly jobs now, once per hour across instances (the claim)."""
+        for task in self.hourly.values():
+            task()
+        self.recover()
+
+    def queue_depth(self) -> int:
+        return int(self.huey.pending_count())

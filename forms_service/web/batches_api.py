@@ -1,0 +1,121 @@
+"""The JSON API of batches (on the ``/api/v1`` blueprint): many inputs of one form in one request,
+produced by the background workers of every instance; progress per entry, cancel, and a signed
+completion call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, url_for
+
+from ..access import Actor, Role
+from ..archive.filing import check_may_file
+from ..archive.related import check_related
+from ..catalog import BatchEntry, NewAuditEvent
+from ..errors import InputError
+from ..forms import get_form
+from ..jobs import batches, webhooks
+from .api import bp
+from .auth import require_actor, source_ip
+from .body import json_object
+from .context import catalog, components
+
+# Jobs set going per batch: enough for every worker thread of a few instances to take part; the
+# ones that find nothing left end at once.
+BATCH_WORKERS = 8
+# Filed on their own, never in a batch: an incident report goes to the provider at once.
+NOT_IN_BATCHES = {"incident-report"}
+
+
+@bp.post("/batches")
+def create_batch():
+    """Many inputs of one form: each checked now (a bad one is refused with its field), the rest
+    produced and filed in the background; 202 with where to follow it."""
+    actor = require_actor()
+    body = json_object()
+    form_id = body.get("form")
+    if not isinstance(form_id, str) or not form_id:
+        raise InputError("name the form of the batch: \"form\": \"<form id>\"", details={"field": "form"})
+    spec = get_form(form_id)
+    if spec.form_id in NOT_IN_BATCHES:
+        raise InputError(f"{spec.form_id} is filed on its own (POST /api/v1/forms/{spec.form_id}/records)",
+                         details={"field": "form"})
+    inputs = body.get("inputs")
+    if not isinstance(inputs, list):
+        raise InputError("\"inputs\" must be a list of form inputs", details={"field": "inputs"})
+    webhook = body.get("webhook") or ""
+    if not isinstance(webhook, str):
+        raise InputError("\"webhook\" must be a URL", details={"field": "webhook"})
+    if webhook:
+        webhooks.check_url(webhook)
+    service = components()
+    batch, entries = batches.submit(catalog(), actor, spec.form_id, inputs,
+                                    check=lambda data: _check(actor, spec.form_id, data),
+                                    now=service.clock.now(), webhook_url=webhook)
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="batch.create", source_ip=source_ip(),
+                                  detail={"batch_id": batch.id, "form_id": spec.form_id, "entries": len(entries),
+                                          "refused": sum(1 for e in entries if e.state == "refused")}))
+    queued = sum(1 for e in entries if e.state == "queued")
+    if queued:
+        service.jobs.start_batch(batch.id, workers=min(queued, BATCH_WORKERS))
+    else:
+        catalog().finish_batch(batch.id, now=service.clock.now())
+    found = batches.progress(catalog(), batch.id, agency=None)
+    answer = _batch_json(found)
+    if batch.webhook_secret:
+        answer["webhook_secret"] = batch.webhook_secret  # told once: the receiver checks signatures with it
+    response = jsonify(answer)
+    response.status_code = 202
+    response.headers["Location"] = answer["links"]["self"]
+    return response
+
+
+def _check(actor: Actor, form_id: str, data: Any) -> None:
+    spec, form = components().producer.validate(form_id, data)
+    check_may_file(actor, spec, form)
+    check_related(catalog(), spec, form, agency=None if actor.role is Role.ADMIN else actor.agency)
+
+
+@bp.get("/batches/<batch_id>")
+def get_batch(batch_id: str):
+    actor = require_actor()
+    return jsonify(_batch_json(batches.progress(catalog(), batch_id, agency=actor.scope)))
+
+
+@bp.post("/batches/<batch_id>/cancel")
+def cancel_batch(batch_id: str):
+    """Cancel the entries still waiting; those being produced finish."""
+    actor = require_actor()
+    batches.progress(catalog(), batch_id, agency=actor.scope)  # NotFound outside the caller's agency
+    now = components().clock.now()
+    cancelled = catalog().cancel_batch(batch_id, now=now)
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="batch.cancel", source_ip=source_ip(),
+                                  detail={"batch_id": batch_id, "cancelled": cancelled}))
+    catalog().finish_batch(batch_id, now=now)
+    return jsonify(_batch_json(batches.progress(catalog(), batch_id, agency=None)))
+
+
+def _batch_json(found: batches.Progress) -> dict[str, Any]:
+    batch = found.batch
+    total = len(found.entries)
+    return {
+        "id": batch.id, "form": batch.form_id, "state": found.state, "created_at": batch.created_at.isoformat(),
+        "cancelled_at": batch.cancelled_at.isoformat() if batch.cancelled_at else None,
+        "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
+        "total": total, "counts": found.counts, "progress": round(found.ended / total, 4) if total else 1.0,
+        "webhook": batch.webhook_url or None,
+        "entries": [_entry_json(e) for e in found.entries],
+        "links": {"self": url_for("api.get_batch", batch_id=batch.id),
+                  "cancel": url_for("api.cancel_batch", batch_id=batch.id)},
+    }
+
+
+def _entry_json(entry: BatchEntry) -> dict[str, Any]:
+    answer: dict[str, Any] = {"number": entry.number, "state": entry.state}
+    if entry.record_id:
+        answer["record_id"] = entry.record_id
+        answer["links"] = {"record": url_for("api.get_record", record_id=entry.record_id),
+                           "pdf": url_for("api.get_pdf", record_id=entry.record_id, version=1)}
+    if entry.problem:
+        answer["problem"] = entry.problem
+    return answer

@@ -1,0 +1,314 @@
+"""Several instances, one service: a private PostgreSQL, one SeaweedFS S3 server, one Redis (the job
+queue), two ``forms-service serve`` instances started at the same instant, and Debian's haproxy in
+front of them.
+
+- Started together on a new database, bucket and queue, five times: both come up every time, and
+  each hourly job ran once (one ``job.run`` audit entry each), not once per instance.
+- Through haproxy: a sign-in on one instance holds on the other; a batch of 200 附件2 is shared by
+  the jobs processes of both; one instance is SIGKILLed midway (with its processes, as when its
+  machine dies) and every entry is still filed exactly once; ``archive verify`` and ``audit verify``
+  are clean from either instance's configuration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.cookiejar
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from forms_service.access.tokens import create_token
+from forms_service.access.users import create_user
+from forms_service.catalog import SqlCatalog
+from forms_service.jobs.batches import record_id_for
+from signing.demo_pki import DemoPkiServer, ensure_demo_pki
+from storage.seaweed import EmbeddedSeaweedFS, free_port
+from tests.conftest import descendants, load_example
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+
+PASSWORD = "correct horse battery"
+ENTRIES = 200
+HOURLY_JOBS = ("audit.seal", "query-log.close", "reminders.send")
+
+
+@dataclass
+class Shared:
+    """What the instances share: database server, S3 server, Redis, keys."""
+
+    postgres: str
+    store: EmbeddedSeaweedFS
+    redis_url: str
+    env: dict[str, str]
+
+
+def _wait_port(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory, postgres_server):
+    if not (shutil.which("haproxy") or Path("/usr/sbin/haproxy").exists()) or not shutil.which("redis-server"):
+        pytest.fail("haproxy and redis-server are needed (./dev installs them)")
+    base = tmp_path_factory.mktemp("multi")
+    store = EmbeddedSeaweedFS(base / "s3", bucket="unused").start()
+    redis_port, redis_password = free_port(), secrets.token_hex(12)
+    redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no", "--requirepass", redis_password, "--databases", "16"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pki_files = ensure_demo_pki(base / "pki")
+    pki = DemoPkiServer(pki_files).start()
+    password_file = base / "p12-password"
+    password_file.write_bytes(pki_files.password)
+    creds = store.credentials
+    env = {
+        "FORMS_DATABASE_URL": "", "FORMS_S3_ENDPOINT": store.endpoint, "FORMS_S3_ACCESS_KEY": creds.access_key,
+        "FORMS_S3_SECRET_KEY": creds.secret_key, "FORMS_RETENTION_MODE": "GOVERNANCE",
+        "FORMS_SIGNER_PKCS12": str(pki_files.signer_p12), "FORMS_SIGNER_PKCS12_PASSWORD_FILE": str(password_file),
+        "FORMS_PROVIDER_PKCS12": str(pki_files.provider_p12),
+        "FORMS_PROVIDER_PKCS12_PASSWORD_FILE": str(password_file), "FORMS_TRUST_ROOTS": str(pki_files.root_pem),
+        "FORMS_TSA_URL": pki.tsa_url, "FORMS_SECRET_KEY": secrets.token_urlsafe(32),
+        "FORMS_WEB_WORKERS": "1", "FORMS_CONVERTER_WORKERS": "1", "FORMS_JOBS_WORKERS": "1",
+        "FORMS_JOBS_LEASE_SECONDS": "15",
+    }
+    try:
+        _wait_port(redis_port)
+        yield Shared(postgres_server, store, f"redis://:{redis_password}@127.0.0.1:{redis_port}", env)
+    finally:
+        redis.terminate()
+        redis.wait(10)
+        pki.stop()
+        store.stop()
+
+
+class Instance:
+    """One ``forms-service serve``, in its own session so it can be killed whole."""
+
+    def __init__(self, name: str, base: Path, env: dict[str, str]):
+        self.name = name
+        self.port = free_port()
+        self.data_dir = base / name
+        self.env = {**os.environ, **env, "FORMS_DATA_DIR": str(self.data_dir), "FORMS_PORT": str(self.port)}
+        base.mkdir(parents=True, exist_ok=True)
+        self.log = base / f"{name}.log"
+        self.process: subprocess.Popen | None = None
+        self.family: list[int] = []
+
+    def start(self) -> Instance:
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "forms_service.cli", "serve"], env=self.env,
+                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None and self.process.poll() is None, (
+                f"instance {self.name} stopped (exit {self.process.returncode}):\n" + self.log.read_text()[-4000:])
+            with contextlib.suppress(OSError, urllib.error.URLError):
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=5) as answer:
+                    if answer.status == 200:
+                        self.family = descendants(self.process.pid)
+                        return
+            time.sleep(0.3)
+        raise AssertionError(f"instance {self.name} not ready:\n" + self.log.read_text()[-4000:])
+
+    def jobs_pid(self) -> int:
+        for pid in descendants(self.process.pid):
+            with contextlib.suppress(OSError):
+                if b"forms_service.jobs" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    return pid
+        raise AssertionError(f"instance {self.name} has no jobs process")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._reap()
+
+    def kill(self) -> None:
+        """SIGKILL the instance's whole session, as when its machine dies."""
+        self.family = sorted(set(self.family) | set(descendants(self.process.pid)))
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self._reap()
+
+    def _reap(self) -> None:
+        for pid in self.family:  # LibreOffice may run in sessions of its own
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _new_database(postgres: str, name: str) -> str:
+    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return postgres.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _job_runs(database_url: str) -> Counter:
+    catalog = SqlCatalog(database_url)
+    try:
+        return Counter(e.detail.get("job") for e in catalog.audit_events(limit=10_000) if e.action == "job.run")
+    finally:
+        catalog.close()
+
+
+def _start_pair(shared: Shared, base: Path, trial: int) -> tuple[list[Instance], str]:
+    database = _new_database(shared.postgres, f"multi_{trial}_{secrets.token_hex(4)}")
+    env = {**shared.env, "FORMS_DATABASE_URL": database, "FORMS_S3_BUCKET": f"multi-{trial}",
+           "FORMS_JOBS_URL": f"{shared.redis_url}/{trial}"}
+    pair = [Instance(name, base / f"trial-{trial}", env) for name in ("a", "b")]
+    for instance in pair:  # the same instant, as far as two Popen calls allow
+        instance.start()
+    return pair, database
+
+
+def test_two_instances_share_the_work_through_haproxy(shared, tmp_path):
+    # --- five starts of two instances at the same instant on a new database, bucket and queue ---
+    pair: list[Instance] = []
+    for trial in range(1, 6):
+        pair, database = _start_pair(shared, tmp_path, trial)
+        try:
+            for instance in pair:
+                instance.wait_ready()
+            deadline = time.monotonic() + 60
+            while set(_job_runs(database)) != set(HOURLY_JOBS) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            time.sleep(2)  # a second run, had one been let through, would be there by now
+            assert _job_runs(database) == Counter(dict.fromkeys(HOURLY_JOBS, 1)), f"trial {trial}"
+        finally:
+            if trial < 5:
+                for instance in pair:
+                    instance.stop()
+    a, b = pair
+    haproxy_port = free_port()
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(f"""
+global
+    maxconn 256
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 120s
+    timeout server 120s
+    retries 3
+    option redispatch
+frontend service
+    bind 127.0.0.1:{haproxy_port}
+    default_backend instances
+backend instances
+    balance roundrobin
+    option httpchk GET /livez
+    http-response set-header X-Served-By %s
+    server a 127.0.0.1:{a.port} check inter 300ms fall 2 rise 2
+    server b 127.0.0.1:{b.port} check inter 300ms fall 2 rise 2
+""")
+    haproxy = subprocess.Popen([shutil.which("haproxy") or "/usr/sbin/haproxy", "-f", str(config), "-db"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    front = f"http://127.0.0.1:{haproxy_port}"
+    try:
+        _wait_port(haproxy_port)
+        time.sleep(1)  # both servers checked up
+        catalog = SqlCatalog(database)
+        try:
+            create_user(catalog, username="clerk", password=PASSWORD, agency="379000000A", role="clerk")
+            token = create_token(catalog, agency="379000000A", role="staff", label="multi")
+        finally:
+            catalog.close()
+
+        # --- a sign-in on one instance holds on the other ---
+        jar = http.cookiejar.CookieJar()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        with browser.open(f"{front}/login") as page:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.read().decode())[1]
+        form = urllib.parse.urlencode({"csrf": csrf, "username": "clerk", "password": PASSWORD}).encode()
+        with browser.open(f"{front}/login", data=form) as signed_in:
+            assert "/login" not in signed_in.url
+        served = Counter()
+        for _ in range(8):
+            with browser.open(f"{front}/records") as page:
+                assert page.status == 200 and "/login" not in page.url and 'action="/logout"' in page.read().decode()
+                served[page.headers["X-Served-By"]] += 1
+        assert set(served) == {"a", "b"}, served
+
+        # --- a batch of 200 附件2 on the jobs processes of both; one instance killed midway ---
+        def call(method: str, path: str, body: dict | None = None) -> dict:
+            request = urllib.request.Request(front + path, method=method, headers={
+                "Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                data=json.dumps(body).encode() if body is not None else None)
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                return json.loads(answer.read())
+
+        jobs_pids = {a.jobs_pid(): "a", b.jobs_pid(): "b"}
+        example = load_example("annex2-agreement")
+        batch = call("POST", "/api/v1/batches", {"form": "annex2-agreement", "inputs": [example] * ENTRIES})
+        href = batch["links"]["self"]
+        deadline = time.monotonic() + 600
+        killed = False
+        while time.monotonic() < deadline:
+            found = call("GET", href)
+            if not killed and found["counts"]["done"] >= 30:
+                a.kill()
+                killed = True
+            if found["finished_at"]:
+                break
+            time.sleep(1)
+        assert killed and found["finished_at"], found["counts"]
+        assert found["counts"]["done"] == ENTRIES, found["counts"]
+        assert [e["record_id"] for e in found["entries"]] == [record_id_for(batch["id"], n)
+                                                                for n in range(1, ENTRIES + 1)]
+        catalog = SqlCatalog(database)
+        try:
+            entries = catalog.batch_entries(batch["id"])
+            records = {r.id for r in catalog.find_records(_agency_filter())}
+        finally:
+            catalog.close()
+        assert records == {e.record_id for e in entries} and len(records) == ENTRIES  # exactly once
+        by_instance = Counter(jobs_pids.get(int(e.worker.rsplit(":", 1)[1]), "other") for e in entries)
+        assert by_instance["a"] > 0 and by_instance["b"] > 0 and by_instance["other"] == 0, by_instance
+
+        # --- the evidence verifies, from either instance's configuration ---
+        for instance in (a, b):
+            for command in (["archive", "verify"], ["audit", "verify"]):
+                done = subprocess.run([sys.executable, "-m", "forms_service.cli", *command], env=instance.env,
+                                      capture_output=True, text=True, timeout=300)
+                assert done.returncode == 0, (instance.name, command, done.stdout[-2000:], done.stderr[-2000:])
+    finally:
+        haproxy.terminate()
+        haproxy.wait(10)
+        for instance in pair:
+            instance.stop()
+
+
+def _agency_filter():
+    from forms_service.catalog import RecordFilter
+
+    return RecordFilter(agency="379000000A", limit=10 * ENTRIES)

@@ -83,6 +83,8 @@ class Settings:
                              secret=True)
     jobs_workers: int = _setting(2, "threads of this instance's jobs process; 0 = run no jobs here")
     jobs_lease_seconds: int = _setting(300, "seconds a batch entry stays with its worker before another may take it")
+    renew_within_days: int = _setting(180, "the daily job renews archive timestamps whose certificate expires "
+                                           "within this many days; 0 = no daily renewal")
     webhook_retry_seconds: int = _setting(30, "first wait before a failed completion call is tried again (doubling)")
     conversion_timeout: float = _setting(60.0, "seconds one conversion may take before its worker is killed")
     soffice_path: str = _setting("/usr/bin/soffice", "LibreOffice's soffice")
@@ -243,6 +245,8 @@ class Settings:
                               "embedded SQLite file")
         if not 0 <= self.jobs_workers <= 64 or not 5 <= self.jobs_lease_seconds <= 86400:
             raise ConfigError("FORMS_JOBS_WORKERS must be 0–64 and FORMS_JOBS_LEASE_SECONDS 5–86400")
+        if not 0 <= self.renew_within_days <= 3650:
+            raise ConfigError("FORMS_RENEW_WITHIN_DAYS must be 0–3650")
         if not 1 <= self.webhook_retry_seconds <= 3600:
             raise ConfigError("FORMS_WEBHOOK_RETRY_SECONDS must be 1–3600")
         if not 0 <= self.web_workers <= 64 or not 1 <= self.web_threads <= 256:

@@ -13,7 +13,7 @@ import json
 import signal
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -153,7 +153,7 @@ class Receiver(BaseHTTPRequestHandler):
     calls: list[tuple[dict, bytes]] = []
     answers: list[int] = []
 
-    def do_POST(self):  # noqa: N802 (http.server's name)
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Receiver.calls.append((dict(self.headers), body))
         self.send_response(Receiver.answers.pop(0) if Receiver.answers else 204)
@@ -201,19 +201,107 @@ def test_the_completion_calls_waits_double_and_stop():
 def test_an_hourly_job_runs_once_per_hour_whatever_the_number_of_schedulers(fake_components, monkeypatch):
     ran = []
     runtime = fake_components.jobs._runtime()
-    monkeypatch.setattr(runtime, "run_hourly", lambda job: ran.append(job))
+    monkeypatch.setattr(runtime, "run_periodic", lambda job: ran.append(job))
     for _ in range(3):  # three instances' schedulers enqueue the same hour's jobs
         for task in fake_components.jobs.hourly.values():
             task.call_local()
-    assert sorted(ran) == sorted(engine_jobs := ["audit.seal", "query-log.close", "reminders.send"]), engine_jobs
+    assert sorted(ran) == ["audit.seal", "query-log.close", "reminders.send", "signatures.renew"]
     fake_components.clock.advance(hours=1)
-    fake_components.jobs.hourly["audit.seal"].call_local()
-    assert ran.count("audit.seal") == 2
+    for task in fake_components.jobs.hourly.values():
+        task.call_local()
+    assert ran.count("audit.seal") == 2 and ran.count("signatures.renew") == 1  # daily: not again this day
 
 
 def test_a_period_is_claimed_once_and_old_claims_are_dropped(fake_components):
     huey = fake_components.jobs.huey
-    assert engine.claim_period(huey, "x", "2026-11-30T10") is True
-    assert engine.claim_period(huey, "x", "2026-11-30T10") is False
-    assert engine.claim_period(huey, "x", "2026-11-30T12") is True
-    assert engine.claim_period(huey, "x", "2026-11-30T10") is True  # dropped two hours on
+    ten = datetime(2026, 11, 30, 10, 5, tzinfo=timezone.utc)
+    assert engine.claim_period(huey, "x", ten) is True
+    assert engine.claim_period(huey, "x", ten + timedelta(minutes=50)) is False  # the same hour
+    assert engine.claim_period(huey, "x", ten + timedelta(hours=2)) is True
+    assert engine.claim_period(huey, "x", ten) is True  # its claim dropped two hours on
+    assert engine.claim_period(huey, "y", ten, engine.DAY) is True
+    assert engine.claim_period(huey, "y", ten + timedelta(hours=13), engine.DAY) is False  # the same UTC day
+
+
+def test_render_batch_submits_to_a_running_service_and_downloads_each_pdf(app, fake_components, staff_token,
+                                                                          example, runner, tmp_path):
+    from werkzeug.serving import make_server
+
+    source = tmp_path / "items"
+    source.mkdir()
+    good = example("annex2-agreement")
+    (source / "taipei.json").write_text(json.dumps(good, ensure_ascii=False), encoding="utf-8")
+    bad = copy.deepcopy(good)
+    bad["party"]["code"] = "12345678"
+    (source / "wrong.json").write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
+    (source / "broken.json").write_text("{not json", encoding="utf-8")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with consumer(fake_components):
+            result = runner("render", "annex2-agreement", "--batch", str(source), "-o", str(tmp_path / "out"),
+                            "--submit", f"http://127.0.0.1:{server.server_port}",
+                            env={"FORMS_API_TOKEN": staff_token})
+    finally:
+        server.shutdown()
+    assert result.exit_code == 2, result.output  # one refused
+    assert "3 item(s): 1 ok, 2 refused, 0 failed" in result.output
+    assert "wrong: refused: party" in result.output and "broken: refused" in result.output
+    assert (tmp_path / "out" / "taipei.pdf").read_bytes().startswith(b"%PDF")
+    assert not list((tmp_path / "out").glob("*.part"))
+
+
+def test_render_batch_submit_without_a_token_is_refused(runner, tmp_path):
+    source = tmp_path / "items.jsonl"
+    source.write_text("{}\n")
+    result = runner("render", "annex2-agreement", "--batch", str(source), "-o", str(tmp_path / "out"),
+                    "--submit", "http://127.0.0.1:9")
+    assert result.exit_code == 2 and "FORMS_API_TOKEN" in result.output
+
+
+def test_two_instances_sealing_the_same_hour_write_one_seal(fake_components, catalog, memory_store):
+    """Both instances' schedulers run the hourly seal at once: one takes the hour, one day's seal is
+    written once — one object in the store, one catalog entry."""
+    from forms_service.catalog import NewAuditEvent
+
+    for n in range(3):
+        catalog.audit(NewAuditEvent(actor="test", action="record.read", detail={"n": n}))
+    fake_components.clock.advance(days=2)  # those entries' day has ended
+    other = dataclasses.replace(fake_components, _jobs=None)  # a second instance on the same queue
+    barrier = threading.Barrier(2)
+
+    def seal(jobs) -> None:
+        barrier.wait()
+        jobs.hourly["audit.seal"].call_local()
+
+    threads = [threading.Thread(target=seal, args=(jobs,)) for jobs in (fake_components.jobs, other.jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seals = catalog.audit_seals()
+    assert len(seals) >= 1 and len({s.day for s in seals}) == len(seals)
+    assert len([o for o in memory_store.list_versions("audit/") if o.key.endswith(".jsonl")]) == len(seals)
+    runs = [e for e in catalog.audit_events() if e.action == "job.run" and e.detail["job"] == "audit.seal"]
+    assert len(runs) == 1
+
+
+@pytest.mark.integration
+def test_the_daily_job_renews_archive_timestamps_that_expire_soon(app_components, real_client, catalog, example,
+                                                                  tmp_path):
+    token = create_token(catalog, agency="379000000A", role="staff", label="renew")
+    created = real_client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
+                               headers=auth(token))
+    assert created.status_code == 201, created.json
+    record_id = created.json["record_id"]
+    quiet = dataclasses.replace(app_components, _jobs=None, settings=dataclasses.replace(
+        app_components.settings, data_dir=tmp_path / "queue-1"))  # each "day" a queue of its own
+    quiet.jobs.hourly["signatures.renew"].call_local()  # the demo TSA's certificate: 10 years, not within 180 days
+    assert len(catalog.get_record(record_id).versions) == 1
+    soon = dataclasses.replace(app_components, _jobs=None, settings=dataclasses.replace(
+        app_components.settings, renew_within_days=3650, data_dir=tmp_path / "queue-2"))
+    soon.jobs.hourly["signatures.renew"].call_local()
+    record = catalog.get_record(record_id)
+    assert [v.reason for v in record.versions][-1] == "archive timestamp renewed" and len(record.versions) == 2
+    runs = [e.detail for e in catalog.audit_events() if e.action == "job.run" and e.detail["job"] == "signatures.renew"]
+    assert sorted(r["did"] for r in runs) == [0, 1]

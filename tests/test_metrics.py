@@ -42,3 +42,24 @@ def test_requests_and_stages_are_counted(client, catalog):
     for stage in ("render_convert", "pdfa_check", "sign", "store"):
         assert grew("forms_stage_seconds_count", stage=stage) == 1, stage
     assert "forms_converter_restarts_total" in after
+
+
+def test_the_queue_depth_and_the_jobs_are_counted(client, catalog, fake_components):
+    from forms_service.observe.metrics import batch_entry_ended, job_ended, job_started
+
+    token = {"Authorization": f"Bearer {create_token(catalog, agency='379000000A', role='staff')}"}
+    assert scrape(client)["forms_jobs_queued"][()] == 0
+    created = client.post("/api/v1/batches", headers=token,
+                          json={"form": "annex2-agreement", "inputs": [load_example("annex2-agreement")] * 2})
+    assert created.status_code == 202
+    assert scrape(client)["forms_jobs_queued"][()] == 2  # one worker job per waiting entry, nobody runs them here
+    before = scrape(client)
+    job_started("batch.work")  # as the jobs process reports a job (huey's signals)
+    assert scrape(client)["forms_jobs_in_flight"][(("job", "batch.work"),)] == 1
+    job_ended("batch.work", "error")
+    batch_entry_ended("failed")
+    after = scrape(client)
+    assert after["forms_jobs_in_flight"][(("job", "batch.work"),)] == 0
+    key = (("job", "batch.work"), ("outcome", "error"))
+    assert after["forms_jobs_total"][key] - before.get("forms_jobs_total", {}).get(key, 0) == 1
+    assert after["forms_batch_entries_total"][(("state", "failed"),)] >= 1

@@ -29,7 +29,11 @@ if TYPE_CHECKING:
               help="where to write the signed PDF/A (with --batch: the directory for them)")
 @click.option("--batch", "batch_source", type=click.Path(exists=True, path_type=Path),
               help="many inputs: a directory of *.json files or a .jsonl file, one item each")
-def render(form_id: str | None, input_file: Path | None, output: Path, batch_source: Path | None) -> None:
+@click.option("--submit", "service_url", metavar="URL",
+              help="with --batch: file the items as records on the service at URL (its background workers "
+                   "produce and archive them) and download each PDF; the token is read from FORMS_API_TOKEN")
+def render(form_id: str | None, input_file: Path | None, output: Path, batch_source: Path | None,
+           service_url: str | None) -> None:
     """Fill FORM_ID from INPUT_FILE (JSON) into a signed PDF/A, without a server.
 
     INPUT_FILE may be - for standard input.  Invalid input exits with status 2 and names the field.
@@ -42,11 +46,23 @@ def render(form_id: str | None, input_file: Path | None, output: Path, batch_sou
     files, a .jsonl file's after their line numbers.  Bad items are refused with the field named
     and the others still produced.  Exit status 0 when every item was produced, 2 when any was
     refused, 1 when any failed.
+
+    \b
+    With --batch SOURCE --submit URL, the items are filed as records on the service at URL
+    (POST /api/v1/batches, one batch per form) by the workers of all its instances, and each
+    record's PDF is downloaded to OUTDIR/NAME.pdf as it is done.
     """
+    if service_url is not None and batch_source is None:
+        raise InputError("--submit goes with --batch SOURCE", details={"field": "--submit"})
     if batch_source is not None:
         if input_file is not None:
             raise InputError("give either INPUT_FILE or --batch SOURCE, not both")
-        render_batch(form_id, batch_source, output)
+        if service_url is not None:
+            from .submit import submit_batch
+
+            submit_batch(form_id, batch_source, output, service_url)
+        else:
+            render_batch(form_id, batch_source, output)
         return
     if form_id is None or input_file is None:
         raise InputError("render needs FORM_ID and INPUT_FILE (or --batch SOURCE): see --help")
@@ -158,7 +174,7 @@ def render_on_running_service(settings: Any, form_id: str, data: Any) -> tuple[b
 
 def render_batch(form_id: str | None, source: Path, out_dir: Path) -> None:
     from ..components import open_templates
-    from ..produce.batch import check_all, in_item_order, produce_ready, read_items, summary
+    from ..produce.batch import check_all, in_item_order, produce_ready, read_items
 
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: with --batch, -o names a directory")
@@ -180,7 +196,14 @@ def render_batch(form_id: str | None, source: Path, out_dir: Path) -> None:
                                   show_pos=True, show_eta=True) as bar:
             produced = produce_ready(checked.ready, components.producer, out_dir, parallel=workers,
                                      on_done=lambda _: bar.update(1))
-    outcomes = in_item_order(items, checked.refused + produced)
+    report_outcomes(in_item_order(items, checked.refused + produced), out_dir)
+
+
+def report_outcomes(outcomes: list[Any], out_dir: Path) -> None:
+    """Each item that was not produced, the summary, and the exit status: 1 when any failed, 2 when
+    any was refused, 0 when all were produced."""
+    from ..produce.batch import summary
+
     for outcome in outcomes:
         if outcome.status != "ok":
             click.echo(f"{outcome.name}: {outcome.status}: {outcome.detail}")

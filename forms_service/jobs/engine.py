@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from huey import Huey, RedisHuey, SqliteHuey
 
@@ -29,23 +29,22 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def hour_of(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H")
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 
 
-def claim_period(huey: Huey, job: str, period: str) -> bool:
-    """True for exactly one caller per (job, period) across every instance using this queue.
+def period_of(moment: datetime, length: timedelta) -> str:
+    """The hour (``2026-11-30T10``) or the day (``2026-11-30``, UTC) ``moment`` falls in."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H" if length == HOUR else "%Y-%m-%d")
+
+
+def claim_period(huey: Huey, job: str, moment: datetime, length: timedelta = HOUR) -> bool:
+    """True for exactly one caller per job and period (the hour or day of ``moment``) across every
+    instance using this queue.
 
     The claim is a key set only when absent (Redis HSETNX, SQLite INSERT OR IGNORE); the claim of
     the period before the last is dropped so the store does not grow."""
-    claimed = bool(huey.put_if_empty(f"once:{job}:{period}", worker_name().encode()))
+    claimed = bool(huey.put_if_empty(f"once:{job}:{period_of(moment, length)}", worker_name().encode()))
     if claimed:
-        huey.storage.delete_data(f"once:{job}:{_two_before(period)}")
+        huey.storage.delete_data(f"once:{job}:{period_of(moment - 2 * length, length)}")
     return claimed
-
-
-def _two_before(period: str) -> str:
-    from datetime import timedelta
-
-    moment = datetime.strptime(period, "%Y-%m-%dT%H").replace(tzinfo=timezone.utc)
-    return hour_of(moment - timedelta(hours=2))

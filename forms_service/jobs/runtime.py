@@ -103,21 +103,39 @@ class JobRuntime:
             self.jobs.call_webhook.schedule((batch_id, attempt + 1), delay=wait)
         return delivery
 
-    # --- the hourly work -------------------------------------------------------------------------
+    # --- the periodic work -----------------------------------------------------------------------
 
-    def run_hourly(self, job: str) -> Any:
+    def run_periodic(self, job: str) -> Any:
         service = self.components
-        if job == "audit.seal":
-            done: Any = service.sealer.seal_pending()
+        if job == "signatures.renew":
+            done: Any = self.renew_signatures()
+        elif job == "audit.seal":
+            done = service.sealer.seal_pending()
         elif job == "query-log.close":
             done = service.close_due_query_months()
         elif job == "reminders.send":
             done = service.send_due_reminders()  # also recovers interrupted incident reports
         else:
-            raise ValueError(f"no hourly job {job}")
+            raise ValueError(f"no periodic job {job}")
         log.info("%s: %s", job, done)
         # Each run in the audit log: evidence that the duty ran, and once (one instance took the hour).
         did = len(done) if isinstance(done, list) else (0 if done is None else 1)
         service.require_archive()[1].audit(NewAuditEvent(actor=SERVICE.id, agency="", action="job.run",
                                                          detail={"job": job, "did": did}))
         return done
+
+    def renew_signatures(self) -> list[str]:
+        """Records whose newest archive timestamp's certificate expires within
+        FORMS_RENEW_WITHIN_DAYS get a fresh one, as a new version (ids of the records renewed)."""
+        from ..archive.signatures import renew, timestamps_expiring
+
+        within = self.components.settings.renew_within_days
+        if not within:
+            return []
+        archive, catalog = self.components.archive, self.components.require_archive()[1]
+        renewed = []
+        for record, version, _ in list(timestamps_expiring(archive, catalog, within_days=within, now=self.now(),
+                                                           actor=SERVICE)):
+            renew(archive, self.components.document_signer, record, version, SERVICE)
+            renewed.append(record.id)
+        return renewed

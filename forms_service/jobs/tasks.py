@@ -2,13 +2,15 @@
 enqueue them (web) and the process that runs them (the jobs process).
 
 Periodic jobs are enqueued by every instance's scheduler; each takes its period's claim first
-(``engine.claim_period``), so the audit seal, the month closer and the digests run once an hour
-across all instances, and on start-up once (catching up a stopped hour) unless another did.
+(``engine.claim_period``), so the audit seal, the month closer and the digests run once an hour and
+the renewal of archive timestamps once a day across all instances, and on start-up once (catching
+up a stopped period) unless another did.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from huey import Huey, crontab
@@ -18,8 +20,10 @@ from . import engine
 if TYPE_CHECKING:
     from .runtime import JobRuntime
 
-# job name → (crontab minute, what it is); each runs once an hour across instances.
+# job name → its crontab minute; each runs once an hour across instances.
 HOURLY = {"audit.seal": "2", "query-log.close": "4", "reminders.send": "6"}
+# job name → (crontab hour, minute), UTC; each runs once a day across instances.
+DAILY = {"signatures.renew": ("18", "30")}  # 02:30 in Taipei, when the service is quiet
 
 
 class ServiceJobs:
@@ -43,18 +47,20 @@ class ServiceJobs:
 
         hourly: dict[str, Any] = {}
         for job, minute in HOURLY.items():
-            hourly[job] = huey.periodic_task(crontab(minute=minute), name=job)(self._once(job))
+            hourly[job] = huey.periodic_task(crontab(minute=minute), name=job)(self._once(job, engine.HOUR))
+        for job, (hour, minute) in DAILY.items():
+            hourly[job] = huey.periodic_task(crontab(hour=hour, minute=minute), name=job)(self._once(job, engine.DAY))
 
         self.work_batch = work_batch
         self.call_webhook = call_webhook
         self.recover = recover_batches
         self.hourly = hourly
 
-    def _once(self, job: str) -> Callable[[], None]:
+    def _once(self, job: str, period: timedelta) -> Callable[[], None]:
         def run() -> None:
             runtime = self._runtime()
-            if engine.claim_period(self.huey, job, engine.hour_of(runtime.now())):
-                runtime.run_hourly(job)
+            if engine.claim_period(self.huey, job, runtime.now(), period):
+                runtime.run_periodic(job)
         run.__name__ = job.replace(".", "_")
         return run
 
@@ -64,7 +70,7 @@ class ServiceJobs:
             self.work_batch(batch_id)
 
     def catch_up(self) -> None:
-        """At start: the hourly jobs now, once per hour across instances (the claim)."""
+        """At start: the periodic jobs now, once per period across instances (the claim)."""
         for task in self.hourly.values():
             task()
         self.recover()

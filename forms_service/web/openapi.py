@@ -273,6 +273,7 @@ def describe() -> dict:
                 "responses": {"200": _json({"type": "object", "properties": {"inspections": {
                     "type": "array", "items": INSPECTION}}}, "the audits"), **_errors(401, 403, 429, 503)}}},
         **_oversight_paths(),
+        **_batch_paths(),
         "/due": {"get": {
             "summary": "What is due (months to sign off, explanations, quiet systems), overdue first",
             "operationId": "due",
@@ -334,6 +335,52 @@ def describe() -> dict:
             "responses": {"Error": _json({"$ref": "#/components/schemas/Error"}, "an error with a stable code")},
             "schemas": {"Error": error_schema, "QueryEvent": _query_event_schema(), **schemas},
         },
+    }
+
+
+def _batch_paths() -> dict:
+    """Batches: many inputs of one form, produced by the background workers."""
+    batch_id = [{"name": "batch_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    entry = {"type": "object", "properties": {
+        "number": {"type": "integer"},
+        "state": {"type": "string", "enum": ["queued", "running", "done", "refused", "failed", "cancelled"]},
+        "record_id": {"type": "string"},
+        "links": {"type": "object", "properties": {"record": {"type": "string"}, "pdf": {"type": "string"}}},
+        "problem": {"type": "object", "description": "code, message and (for bad input) field and errors"}}}
+    batch = {"type": "object", "properties": {
+        "id": {"type": "string"}, "form": {"type": "string"},
+        "state": {"type": "string", "enum": ["queued", "running", "cancelling", "finished", "cancelled"]},
+        "created_at": {"type": "string"}, "cancelled_at": {"type": ["string", "null"]},
+        "finished_at": {"type": ["string", "null"]}, "total": {"type": "integer"},
+        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "progress": {"type": "number", "description": "the share of entries ended, 0–1"},
+        "webhook": {"type": ["string", "null"]},
+        "webhook_secret": {"type": "string", "description": "in the 202 answer only, when a webhook was given: "
+                                                            "the HMAC-SHA256 key of X-Forms-Signature"},
+        "entries": {"type": "array", "items": entry},
+        "links": {"type": "object", "properties": {"self": {"type": "string"}, "cancel": {"type": "string"}}}}}
+    return {
+        "/batches": {"post": {
+            "summary": "Many inputs of one form, produced and filed in the background (202 + Location)",
+            "description": "Each input is checked at once: a bad one is refused with its field and the rest are "
+                           "queued. Workers of every instance take the entries; each is filed exactly once. "
+                           "With a webhook (https, or http to this machine) the service POSTs the outcome when "
+                           "the batch ends, signed: X-Forms-Signature = sha256=HMAC(secret, "
+                           "X-Forms-Timestamp + '.' + body), tried again with doubling waits.",
+            "operationId": "createBatch",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["form", "inputs"], "properties": {
+                    "form": {"type": "string"}, "inputs": {"type": "array", "items": {"type": "object"}},
+                    "webhook": {"type": "string"}}}}}},
+            "responses": {"202": _json(batch, "the batch, queued"), **_errors(400, 401, 403, 404, 413, 429, 503)}}},
+        "/batches/{batch_id}": {"get": {
+            "summary": "A batch's progress: each entry's state, its record or its problem",
+            "operationId": "getBatch", "parameters": batch_id,
+            "responses": {"200": _json(batch, "the batch"), **_errors(401, 404, 429, 503)}}},
+        "/batches/{batch_id}/cancel": {"post": {
+            "summary": "Cancel the entries still waiting (those being produced finish)",
+            "operationId": "cancelBatch", "parameters": batch_id,
+            "responses": {"200": _json(batch, "the batch"), **_errors(401, 404, 429, 503)}}},
     }
 
 

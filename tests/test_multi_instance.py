@@ -55,6 +55,7 @@ class Shared:
 
     postgres: str
     store: EmbeddedSeaweedFS
+    redis: subprocess.Popen
     redis_url: str
     env: dict[str, str]
 
@@ -95,10 +96,11 @@ def shared(tmp_path_factory, postgres_server):
     }
     try:
         _wait_port(redis_port)
-        yield Shared(postgres_server, store, f"redis://:{redis_password}@127.0.0.1:{redis_port}", env)
+        yield Shared(postgres_server, store, redis, f"redis://:{redis_password}@127.0.0.1:{redis_port}", env)
     finally:
-        redis.terminate()
-        redis.wait(10)
+        if redis.poll() is None:
+            redis.terminate()
+            redis.wait(10)
         pki.stop()
         store.stop()
 
@@ -304,11 +306,28 @@ backend instances
                 done = subprocess.run([sys.executable, "-m", "forms_service.cli", *command], env=instance.env,
                                       capture_output=True, text=True, timeout=300)
                 assert done.returncode == 0, (instance.name, command, done.stdout[-2000:], done.stderr[-2000:])
+
+        # --- readiness names the shared part that is down: the queue, then the store ---
+        shared.redis.terminate()
+        shared.redis.wait(10)
+        assert _not_ready(b) == ["jobs"]
+        shared.store.stop()
+        assert _not_ready(b) == ["jobs", "store"]
     finally:
         haproxy.terminate()
         haproxy.wait(10)
         for instance in pair:
             instance.stop()
+
+
+def _not_ready(instance: Instance) -> list[str]:
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{instance.port}/readyz", timeout=30)
+    except urllib.error.HTTPError as err:
+        assert err.code == 503
+        checks = json.loads(err.read())["error"]["checks"]
+        return sorted(name for name, check in checks.items() if not check["ok"])
+    return []
 
 
 def _agency_filter():

@@ -305,3 +305,41 @@ def test_the_daily_job_renews_archive_timestamps_that_expire_soon(app_components
     assert [v.reason for v in record.versions][-1] == "archive timestamp renewed" and len(record.versions) == 2
     runs = [e.detail for e in catalog.audit_events() if e.action == "job.run" and e.detail["job"] == "signatures.renew"]
     assert sorted(r["did"] for r in runs) == [0, 1]
+
+
+def test_a_pdf_left_without_its_entry_is_set_aside_and_the_record_filed_anew(client, fake_components, staff_token,
+                                                                            example, catalog, memory_store,
+                                                                            monkeypatch):
+    """The worker stores the PDF and stops before the entry beside it (here: that put fails once).
+    The worker taking over files the record anew and records the lone PDF as set aside, so
+    ``archive verify`` finds nothing orphaned and says what it found."""
+    from storage import StorageError
+
+    fake_components.settings = dataclasses.replace(fake_components.settings, jobs_lease_seconds=5)
+    real_put = memory_store.put
+    failed = []
+
+    def put_fails_once_for_the_entry(key, data, **options):
+        if key.startswith("records/") and key.endswith(".json") and not failed:
+            failed.append(key)
+            raise StorageError("the store went away (test)")
+        return real_put(key, data, **options)
+
+    monkeypatch.setattr(memory_store, "put", put_fails_once_for_the_entry)
+    href = client.post("/api/v1/batches", headers=auth(staff_token),
+                       json={"form": "annex2-agreement", "inputs": [example("annex2-agreement")]}).headers["Location"]
+    with consumer(fake_components):
+        time.sleep(0.5)
+        fake_components.clock.advance(seconds=6)
+        fake_components.jobs.recover()
+        done = wait_finished(client, staff_token, href)
+    [entry] = done["entries"]
+    assert entry["state"] == "done" and failed
+    [record] = catalog.find_records(RecordFilter())
+    assert record.id == entry["record_id"]
+    [aside] = catalog.set_aside_objects()
+    assert aside.record_id == record.id and aside.key.endswith("/v1.pdf")
+    assert aside.version_id != record.versions[0].object_version
+    assert "record.set-aside" in [e.action for e in catalog.audit_events()]
+    report = verify_archive(catalog, memory_store)
+    assert report.ok and report.set_aside == 1 and report.checked == 1, report

@@ -23,9 +23,9 @@ from typing import Any, NoReturn
 from storage import IntegrityError, ObjectStore, Retention, StorageError
 
 from ..access import Actor
-from ..catalog import AuditLog, NewAuditEvent, NewRecord, NewVersion, Record, RecordCatalog, Version
+from ..catalog import AuditLog, NewAuditEvent, NewRecord, NewVersion, Record, RecordCatalog, SetAsideObject, Version
 from ..clock import Clock
-from ..errors import IntegrityFailed, NotFound, StorageFailed
+from ..errors import Conflict, FormsError, IntegrityFailed, NotFound, StorageFailed
 from ..produce import Produced
 from .entry import read_entry, record_entry, write_entry
 from .filing import check_may_file
@@ -82,32 +82,63 @@ class Archive:
                             pdfa=produced.pdfa)
         if self.observe is not None:
             self.observe("store", time.perf_counter() - started)
-        self.records.add_record(record, version, NewAuditEvent(
-            actor=actor.id, agency=actor.agency, action="record.create", record_id=record.id, version=1,
-            source_ip=source_ip, detail={"form_id": spec.form_id, "sha256": version.sha256},
-        ))
+        try:
+            self.records.add_record(record, version, NewAuditEvent(
+                actor=actor.id, agency=actor.agency, action="record.create", record_id=record.id, version=1,
+                source_ip=source_ip, detail={"form_id": spec.form_id, "sha256": version.sha256},
+            ))
+        except FormsError:
+            if record_id and self.records.get_record(record_id) is not None:
+                # Another worker filed this record first (its lease had passed): ours is no record's.
+                self._set_aside([(version.object_key, version.object_version),
+                                 (version.entry_object_key, version.entry_object_version)], record_id, actor,
+                                reason="filed by another worker first")
+                raise Conflict(f"record {record_id} was filed by another worker first") from None
+            raise
         return _stored(record.id, version)
 
-    def adopt(self, form_id: str, record_id: str, actor: Actor) -> StoredVersion | None:
-        """Catalogue a record whose first version a stopped process stored whole (the PDF and its
-        entry beside it) but did not catalogue; None when the store has no such entry.
-
-        A worker taking over a batch entry calls this first, so the document already signed and
-        locked in the store becomes the record rather than a second copy."""
-        entry_key = version_key(form_id, record_id, 1).removesuffix(".pdf") + ".json"
+    def take_over(self, form_id: str, record_id: str, actor: Actor) -> StoredVersion | None:
+        """Take over the filing of ``record_id`` that a stopped process began (a batch entry whose
+        worker died).  If it stored the first version whole — the PDF and its entry beside it — but
+        did not catalogue it, that signed, locked document becomes the record (returned) rather than
+        a second copy; every other object it left is set aside, recorded as no record's, so
+        ``archive verify`` tells it from one the catalog lost.  None: file the record anew."""
+        pdf_key = version_key(form_id, record_id, 1)
         try:
-            stored = [o for o in self.store.list_versions(entry_key) if o.key == entry_key]
-            if not stored:
-                return None
-            newest = next((o for o in stored if o.is_latest), stored[-1])
-            record, version = read_entry(self.store.get(entry_key, newest.version_id), key=entry_key,
-                                         version_id=newest.version_id)
+            left = list(self.store.list_versions(pdf_key.rsplit("/", 1)[0] + "/"))
+            whole = self._whole_first_version(left, pdf_key)
         except StorageError as err:
             raise StorageFailed(f"the store could not be read: {err}") from err
-        self.records.add_record(record, version, NewAuditEvent(
-            actor=actor.id, agency=actor.agency, action="record.create", record_id=record.id, version=1,
-            detail={"form_id": form_id, "sha256": version.sha256, "adopted": entry_key}))
-        return _stored(record.id, version)
+        adopted, keep = None, set()
+        if whole is not None:
+            record, version = whole
+            self.records.add_record(record, version, NewAuditEvent(
+                actor=actor.id, agency=actor.agency, action="record.create", record_id=record.id, version=1,
+                detail={"form_id": form_id, "sha256": version.sha256, "adopted": version.entry_object_key}))
+            adopted = _stored(record.id, version)
+            keep = {(version.object_key, version.object_version),
+                    (version.entry_object_key, version.entry_object_version)}
+        leftovers = [(o.key, o.version_id) for o in left if (o.key, o.version_id) not in keep]
+        if leftovers:
+            self._set_aside(leftovers, record_id, actor, reason="left by an interrupted filing")
+        return adopted
+
+    def _whole_first_version(self, left: list[Any], pdf_key: str) -> tuple[NewRecord, NewVersion] | None:
+        entry_key = pdf_key.removesuffix(".pdf") + ".json"
+        pdfs = {o.version_id for o in left if o.key == pdf_key}
+        for info in sorted((o for o in left if o.key == entry_key), key=lambda o: not o.is_latest):
+            record, version = read_entry(self.store.get(entry_key, info.version_id), key=entry_key,
+                                         version_id=info.version_id)
+            if version.object_version in pdfs:
+                return record, version
+        return None
+
+    def _set_aside(self, objects: list[tuple[str, str]], record_id: str, actor: Actor, *, reason: str) -> None:
+        now = self.clock.now()
+        self.records.set_aside(
+            [SetAsideObject(key, version_id, record_id, reason, now) for key, version_id in objects],
+            NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.set-aside", record_id=record_id,
+                          detail={"reason": reason, "objects": [f"{k} (version {v})" for k, v in objects]}))
 
     def add_version(self, record: Record, pdf: bytes, report: list[dict[str, Any]], actor: Actor, *, reason: str,
                     action: str, source_ip: str = "") -> StoredVersion:

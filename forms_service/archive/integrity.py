@@ -7,7 +7,8 @@ store's record objects to find any the catalog does not know.  It reports, by ke
 
 - ``missing``    — catalogued, but the store no longer has that version;
 - ``mismatched`` — the bytes read back are not the ones archived (or cannot be read intact);
-- ``orphaned``   — in the store, not in the catalog (e.g. the catalog write failed after the put).
+- ``orphaned``   — in the store, not in the catalog (e.g. the catalog write failed after the put);
+  an object a taken-over filing left behind is not an orphan: the catalog records it as set aside.
 
 Disaster recovery: every version has its catalog entry beside it (``entry.py``).  ``rebuild``
 reads them all into an empty catalog; ``repair`` adds only what the catalog lacks.  Each recreated
@@ -36,6 +37,7 @@ class ArchiveReport:
     missing: list[str] = field(default_factory=list)
     mismatched: list[str] = field(default_factory=list)
     orphaned: list[str] = field(default_factory=list)
+    set_aside: int = 0  # objects of interrupted filings, recorded as no record's (not orphans)
 
     @property
     def ok(self) -> bool:
@@ -64,6 +66,9 @@ def verify_archive(records: RecordCatalog, store: ObjectStore, *, progress: Prog
                 if hashlib.sha256(data).hexdigest() != version.sha256:
                     report.mismatched.append(f"{name}: sha256 differs from the catalogue's")
             progress()
+        for aside in records.set_aside_objects():
+            known.add((aside.key, aside.version_id))
+            report.set_aside += 1
         for info in store.list_versions("records/"):
             if (info.key, info.version_id) not in known:
                 report.orphaned.append(f"{info.key} (version {info.version_id})")

@@ -40,6 +40,7 @@ from .values import (
     Record,
     RecordFilter,
     RecordReference,
+    SetAsideObject,
     Tombstone,
     User,
     Version,
@@ -53,5 +54,5 @@ __all__ = [
     "InspectionItem", "NewAuditEvent", "NewAuditSeal", "Oversight",
     "NewQueryEvent", "NewRecord", "NewTombstone", "NewVersion", "QueryEvent", "QueryEventLog", "QueryFlagReview",
     "QueryMonth", "QueryReview", "QueryReviewer", "Record", "RecordCatalog", "RecordFilter", "RecordReference",
-    "SqlCatalog", "Tombstone", "User", "Version", "WebSession", "WorkCatalog",
+    "SetAsideObject", "SqlCatalog", "Tombstone", "User", "Version", "WebSession", "WorkCatalog",
 ]

@@ -25,6 +25,7 @@ from .models import (
     RecordRow,
     RecordSubjectRow,
     RevisionHashRow,
+    SetAsideObjectRow,
     TombstoneRow,
     UserRow,
     VersionRow,
@@ -51,6 +52,7 @@ from .values import (
     QueryMonth,
     QueryReviewer,
     Record,
+    SetAsideObject,
     Tombstone,
     User,
     Version,
@@ -207,6 +209,10 @@ def inspection_finding(row: InspectionFindingRow) -> InspectionFinding:
 
 def incident(row: IncidentRow) -> Incident:
     return Incident(**{f.name: getattr(row, f.name) for f in fields(Incident)})
+
+
+def set_aside_object(row: SetAsideObjectRow) -> SetAsideObject:
+    return SetAsideObject(**{f.name: getattr(row, f.name) for f in fields(SetAsideObject)})
 
 
 def batch(row: BatchRow) -> Batch:

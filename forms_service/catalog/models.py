@@ -475,6 +475,18 @@ class AuditHeadRow(Base):
     hash: Mapped[str] = mapped_column(String(64), default="")
 
 
+class SetAsideObjectRow(Base):
+    """An object version of an interrupted filing, known not to be a record's (see ``SetAsideObject``)."""
+
+    __tablename__ = "set_aside_objects"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    version_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(40), index=True)
+    reason: Mapped[str] = mapped_column(String(400))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class BatchRow(Base):
     """A batch of documents asked for in one request (the background workers produce them)."""
 

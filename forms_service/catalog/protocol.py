@@ -45,6 +45,7 @@ from .values import (
     Record,
     RecordFilter,
     RecordReference,
+    SetAsideObject,
     Tombstone,
     User,
     Version,
@@ -93,6 +94,11 @@ class RecordCatalog(Protocol):
     def add_record(self, record: NewRecord, version: NewVersion, event: NewAuditEvent) -> None: ...
 
     def add_version(self, record_id: str, version: NewVersion, event: NewAuditEvent) -> None: ...
+
+    def set_aside(self, objects: list[SetAsideObject], event: NewAuditEvent) -> None:
+        """Record object versions of an interrupted filing (known again: kept), with the audit entry."""
+
+    def set_aside_objects(self) -> list[SetAsideObject]: ...
 
     def get_record(self, record_id: str, *, agency: str | None = None) -> Record | None:
         """The record with its versions; ``agency`` (a 機關代碼) limits the search to that agency."""

@@ -48,6 +48,7 @@ from .models import (
     RecordSubjectRow,
     RevisionHashRow,
     SessionRow,
+    SetAsideObjectRow,
     TombstoneRow,
     UserRow,
     VersionRow,
@@ -78,6 +79,7 @@ from .values import (
     Record,
     RecordFilter,
     RecordReference,
+    SetAsideObject,
     Tombstone,
     User,
     Version,
@@ -137,6 +139,20 @@ class SqlCatalog:
             row.record_id = record_id
             s.add(row)
             s.add(_audit_row(s, event))
+
+    @does("record the objects set aside")
+    def set_aside(self, objects: list[SetAsideObject], event: NewAuditEvent) -> None:
+        with self._writing() as s:
+            known = {(r.key, r.version_id) for r in s.scalars(select(SetAsideObjectRow).where(
+                SetAsideObjectRow.record_id.in_({o.record_id for o in objects})))}
+            s.add_all(SetAsideObjectRow(**mapping.shallow(o)) for o in objects if (o.key, o.version_id) not in known)
+            s.add(_audit_row(s, event))
+
+    @does("list the objects set aside")
+    def set_aside_objects(self) -> list[SetAsideObject]:
+        with self._sessions() as s:
+            return [mapping.set_aside_object(r) for r in s.scalars(select(SetAsideObjectRow)
+                                                                   .order_by(SetAsideObjectRow.key))]
 
     @does("look up the hash")
     def find_version_by_hash(self, sha256: str) -> tuple[Version, bool] | None:

@@ -388,6 +388,19 @@ class IdempotencyKey:
 
 
 @dataclass(frozen=True)
+class SetAsideObject:
+    """An object version in the store that is no record's: left by a filing that was interrupted
+    (its process stopped) or beaten by another worker filing the same record.  Recorded, so that
+    ``archive verify`` tells it from an object the catalog lost."""
+
+    key: str
+    version_id: str
+    record_id: str
+    reason: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
 class Batch:
     """Many documents of one form asked for in one request, produced by the background workers."""
 

@@ -38,6 +38,8 @@ def archive_verify(repair: bool) -> None:
     for kind in ("missing", "mismatched", "orphaned"):
         for item in getattr(report, kind):
             click.echo(f"{kind}: {item}")
+    if report.set_aside:
+        click.echo(f"{report.set_aside} object(s) left by interrupted filings, recorded as no record's")
     click.echo(f"{report.checked} version(s) checked: "
                + ("all present and intact, no orphans" if report.ok else
                   f"{len(report.missing)} missing, {len(report.mismatched)} altered, {len(report.orphaned)} orphaned"))

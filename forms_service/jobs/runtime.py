@@ -53,7 +53,7 @@ class JobRuntime:
         actor = batches.actor_of(batch)
         if catalog.get_record(record_id) is not None:
             return record_id  # filed by a worker that stopped before it could say so
-        if entry.attempts > 1 and service.archive.adopt(batch.form_id, record_id, actor) is not None:
+        if entry.attempts > 1 and service.archive.take_over(batch.form_id, record_id, actor) is not None:
             return record_id  # stored whole by a worker that stopped before cataloguing it
         producer = service.producer
         spec, form = producer.validate(batch.form_id, entry.input)

@@ -568,6 +568,16 @@ def test_audit_times_come_from_the_databases_clock(any_catalog, monkeypatch):
     assert any_catalog.verify_audit_chain()[1] == ""
 
 
+def test_objects_set_aside_are_recorded_once_with_their_audit_entry(any_catalog):
+    from forms_service.catalog import SetAsideObject
+
+    left = [SetAsideObject("records/f/rec_1/v1.pdf", "v9", "rec_1", "left by an interrupted filing", now())]
+    any_catalog.set_aside(left, event("rec_1", "record.set-aside"))
+    any_catalog.set_aside(left, event("rec_1", "record.set-aside"))  # taken over twice: still one row
+    assert [(o.key, o.version_id) for o in any_catalog.set_aside_objects()] == [("records/f/rec_1/v1.pdf", "v9")]
+    assert [e.action for e in any_catalog.audit_events()] == ["record.set-aside"] * 2
+
+
 def _batch(any_catalog, entries: int = 3, **changes):
     from forms_service.catalog import Batch, BatchEntry
 

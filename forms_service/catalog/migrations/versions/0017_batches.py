@@ -1,4 +1,5 @@
-"""batches of documents produced by the background workers, and their entries
+"""batches of documents produced by the background workers, their entries, and the objects of
+interrupted filings set aside
 
 Revision ID: 0017
 Revises: 0016
@@ -46,9 +47,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('batch_id', 'number'),
     )
     op.create_index('ix_batch_entries_state', 'batch_entries', ['batch_id', 'state'], unique=False)
+    op.create_table(
+        'set_aside_objects',
+        sa.Column('key', sa.String(length=400), nullable=False),
+        sa.Column('version_id', sa.String(length=200), nullable=False),
+        sa.Column('record_id', sa.String(length=40), nullable=False),
+        sa.Column('reason', sa.String(length=400), nullable=False),
+        sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('key', 'version_id'),
+    )
+    op.create_index('ix_set_aside_objects_record_id', 'set_aside_objects', ['record_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_set_aside_objects_record_id', table_name='set_aside_objects')
+    op.drop_table('set_aside_objects')
     op.drop_index('ix_batch_entries_state', table_name='batch_entries')
     op.drop_table('batch_entries')
     op.drop_index('ix_batches_agency', table_name='batches')

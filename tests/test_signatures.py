@@ -68,6 +68,24 @@ def test_a_countersigned_agreement_has_two_valid_trusted_b_lta_signatures(counte
     assert signatures[0].modification_level in ("FORM_FILLING", "LTA_UPDATES")
 
 
+def test_a_b_lta_signature_takes_one_revision_for_itself_and_one_for_its_archive_timestamp(components):
+    """The document, the signature, then the validation data (the TSA's included, with no revision
+    of VRI entries after it) together with the document timestamp: one revision fewer for every
+    validation's modification analysis to walk."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import DocumentSecurityStore
+
+    produced = components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    reader = PdfFileReader(io.BytesIO(produced.pdf), strict=False)
+    assert reader.xrefs.total_revisions == 3
+    assert [(s.sig_object_type, s.signed_revision) for s in reader.embedded_signatures] == [
+        ("/Sig", 1), ("/DocTimeStamp", 2)]
+    dss = DocumentSecurityStore.read_dss(reader)
+    assert dss.ocsps or dss.crls
+    [signature, timestamp] = verify_pdf(produced.pdf, components.trust_roots).signatures
+    assert signature.level == "B-LTA" and signature.ok and timestamp.ok
+
+
 def test_poppler_sees_two_valid_signatures(countersigned, tmp_path):
     path = tmp_path / "c.pdf"
     path.write_bytes(countersigned[1])

@@ -32,7 +32,6 @@ from signing.demo_pki import DemoPkiFiles, DemoPkiServer, ensure_demo_pki
 from signing.detached import sign_detached
 from signing.validation import load_trust_roots
 from storage import ObjectLocked, ObjectNotFound, ObjectStore, Retention, StorageError
-from storage.s3 import S3ObjectStore
 from storage.seaweed import EmbeddedSeaweedFS
 
 from .access.sessions import SessionPolicy
@@ -342,6 +341,12 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
             closers.append(converter.close)
         templates = open_templates(settings)
         preload_fonts(templates)
+        if with_converter or pool is not None:  # documents will be produced: the glyph answers of earlier runs
+            from .produce.pdfa import load_readable_outlines, save_readable_outlines
+
+            outlines = settings.data_dir / "cache" / "readable-outlines.bin"
+            load_readable_outlines(outlines)
+            closers.append(lambda: save_readable_outlines(outlines))
         demo = None
         if settings.demo_signer:
             demo = DemoPkiServer(ensure_demo_pki(settings.data_dir / "pki")).start()
@@ -357,8 +362,9 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
         stamp_font = StampFont(kai, work_dir=settings.run_dir) if kai else None
         if stamp_font is not None:
             closers.append(stamp_font.close)
+        revocation = RevocationCache(folder=settings.data_dir / "cache" / "revocation")  # shared by this machine
         signing = SigningContext(tsa_url=tsa_url, trust_roots=tuple(roots), stamp_font=stamp_font,
-                                 loop=loop, revocation=RevocationCache())
+                                 loop=loop, revocation=revocation)
         components = Components(settings, converter=converter, signer=signer, trust_roots=roots, templates=templates,
                                 signing=signing, level=level, provider_signer=provider_signer)
         if with_archive:
@@ -482,6 +488,8 @@ def open_store(settings: Settings) -> tuple[EmbeddedSeaweedFS | None, ObjectStor
     else:
         endpoint, access, secret = settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key
         secure = settings.s3_secure
+    from storage.s3 import S3ObjectStore  # the minio SDK (~0.1 s) only where a store is opened
+
     store = S3ObjectStore(endpoint=endpoint, access_key=access, secret_key=secret, bucket=settings.s3_bucket,
                           secure=secure, region=settings.s3_region, timeout=settings.s3_timeout)
     try:

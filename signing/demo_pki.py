@@ -10,6 +10,7 @@ Every name says DEMO; the root is trusted only in demo mode.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -205,7 +206,13 @@ class DemoPkiServer:
             port = 0
         # Bound first: the certificates carry the port; the PKI's app is attached once they are made.
         server = make_server("127.0.0.1", port, app=_not_ready, threaded=True, request_handler=_QuietHandler)
-        port_file.write_text(json.dumps({"port": server.server_port, "owner": os.getpid()}))
+        # The exported keys and certificates depend on the configuration and the port alone: written
+        # again only when either changed (~0.13 s of a one-shot command's start).
+        exported = {"port": server.server_port, "config": hashlib.sha256(self.files.config.read_bytes()).hexdigest()}
+        current = state.get("exported") == exported and all(
+            f.exists() for f in (self.files.signer_p12, self.files.provider_p12, self.files.root_pem))
+        port_file.write_text(json.dumps({"port": server.server_port, "owner": os.getpid(),
+                                         "exported": state.get("exported") if current else None}))
         self.url = f"http://127.0.0.1:{server.server_port}"
         config = CertomancerConfig.from_file(str(self.files.config), external_url_prefix=self.url)
         arch = config.get_pki_arch(ArchLabel(ARCH))
@@ -213,9 +220,13 @@ class DemoPkiServer:
         server.app = self._animator
         self._arch = arch
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="demo-pki", daemon=True)
+        # A short poll: stopping waits for it, and a one-shot command stops the PKI on its way out.
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="demo-pki",
+                                        daemon=True)
         self._thread.start()
-        _export(self.files, arch)
+        if not current:
+            _export(self.files, arch)
+            port_file.write_text(json.dumps({"port": server.server_port, "owner": os.getpid(), "exported": exported}))
         return self
 
     def answer_as_of(self, moment: datetime | None) -> None:

@@ -8,14 +8,24 @@ valid until the earliest ``nextUpdate`` among them, less a margin, and never lon
 ``max_age``: it is never used stale, and a certificate revoked meanwhile is refused at the next
 refresh, at most ``max_age`` later.  One snapshot per signing certificate (the agency's key and the
 data provider's have their own chains).  Thread-safe; shared by every signature of a process.
+
+With a ``folder`` the snapshots are also kept on disk, so that the processes of one machine (web
+processes, the jobs process, a one-shot ``render``) fetch once per window between them; a snapshot
+read back is used under the same rule — never past its ``valid_until``.  The responses and CRLs are
+signed by their issuers and checked again at every validation; the folder is the data directory's.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import threading
+from base64 import b64decode, b64encode
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from asn1crypto import crl, ocsp, x509
 
@@ -38,9 +48,10 @@ def _utc_now() -> datetime:
 
 class RevocationCache:
     def __init__(self, *, margin: timedelta = MARGIN, max_age: timedelta = MAX_AGE,
-                 now: Callable[[], datetime] = _utc_now):
+                 now: Callable[[], datetime] = _utc_now, folder: Path | None = None):
         self.margin = margin
         self.max_age = max_age
+        self.folder = folder
         self._now = now
         self._snapshots: dict[str, RevocationSnapshot] = {}
         self._lock = threading.Lock()
@@ -50,6 +61,11 @@ class RevocationCache:
         """The signer's snapshot, unless there is none or it is past its ``valid_until``."""
         with self._lock:
             snapshot = self._snapshots.get(signer)
+        if snapshot is None and self.folder is not None:
+            snapshot = self._read(signer)
+            if snapshot is not None:
+                with self._lock:
+                    self._snapshots.setdefault(signer, snapshot)
         if snapshot is None or self._now() >= snapshot.valid_until:
             return None
         return snapshot
@@ -64,12 +80,46 @@ class RevocationCache:
         with self._lock:
             self._snapshots[signer] = snapshot
             self.refreshes += 1
+        if self.folder is not None:
+            self._write(signer, snapshot)
         return snapshot
 
     def forget(self, signer: str) -> None:
         """Drop the signer's snapshot: its next signature fetches afresh (after a refusal using it)."""
         with self._lock:
             self._snapshots.pop(signer, None)
+        if self.folder is not None:
+            self._path(signer).unlink(missing_ok=True)
+
+    def _path(self, signer: str) -> Path:
+        assert self.folder is not None
+        return self.folder / (hashlib.sha256(signer.encode()).hexdigest()[:32] + ".json")
+
+    def _write(self, signer: str, snapshot: RevocationSnapshot) -> None:
+        assert self.folder is not None
+        data = {"fetched_at": snapshot.fetched_at.isoformat(), "valid_until": snapshot.valid_until.isoformat(),
+                **{kind: [b64encode(item.dump()).decode() for item in items]
+                   for kind, items in (("ocsps", snapshot.ocsps), ("crls", snapshot.crls), ("certs", snapshot.certs))}}
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path = self._path(signer)
+            part = path.with_name(f"{path.name}.{os.getpid()}.part")
+            part.write_text(json.dumps(data))
+            part.replace(path)
+        except OSError:
+            pass  # the memory copy serves this process; others fetch for themselves
+
+    def _read(self, signer: str) -> RevocationSnapshot | None:
+        try:
+            data = json.loads(self._path(signer).read_text())
+            return RevocationSnapshot(
+                ocsps=tuple(ocsp.OCSPResponse.load(b64decode(v)) for v in data["ocsps"]),
+                crls=tuple(crl.CertificateList.load(b64decode(v)) for v in data["crls"]),
+                certs=tuple(x509.Certificate.load(b64decode(v)) for v in data["certs"]),
+                fetched_at=datetime.fromisoformat(data["fetched_at"]),
+                valid_until=datetime.fromisoformat(data["valid_until"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # none, or damaged: fetched afresh
 
 
 def _ocsp_next_update(response: ocsp.OCSPResponse) -> datetime | None:

@@ -44,3 +44,30 @@ def test_remembered_answers_agree_with_the_checker_for_good_and_bad_glyphs():
         assert answers(data, TrueTypeProgram.has_gid) == answers(data, checker)
     assert all(answers(good, TrueTypeProgram.has_gid))
     assert answers(bad, TrueTypeProgram.has_gid).count(False) == 1
+
+
+def test_answers_kept_on_disk_are_the_next_process_s_good_and_bad_alike(tmp_path):
+    from forms_service.produce.pdfa import _ReadableOutlines
+
+    checker = TrueTypeProgram.readable_outlines.original
+    calls = []
+
+    def counted(program, gid):
+        calls.append(gid)
+        return checker(program, gid)
+
+    good, bad = kai_subset("保存期限"), kai_subset("保存期限", truncate="存")
+    path = tmp_path / "cache" / "readable-outlines.bin"
+    first = _ReadableOutlines(counted)
+    expected = answers(good, first.has_gid) + answers(bad, first.has_gid)
+    first.save(path)
+    asked = len(calls)
+
+    later = _ReadableOutlines(counted)  # another process
+    later.load(path)
+    assert answers(good, later.has_gid) + answers(bad, later.has_gid) == expected and expected.count(False) == 1
+    assert len(calls) - asked < asked / 2  # the simple glyphs came from the file, the unreadable one too
+    path.write_bytes(path.read_bytes()[:-3])  # cut short: ignored, answered afresh
+    fresh = _ReadableOutlines(counted)
+    fresh.load(path)
+    assert fresh.known == {} and answers(bad, fresh.has_gid).count(False) == 1

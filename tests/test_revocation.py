@@ -8,6 +8,7 @@ of waiting.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -128,3 +129,27 @@ def test_the_cache_never_outlives_its_maximum_age():
     assert cache.current("another signer") is None
     cache.forget("signer")
     assert cache.current("signer") is None
+
+
+def test_a_snapshot_kept_on_disk_serves_another_process_only_inside_its_window(revoked, tmp_path):
+    """Processes of one machine (web processes, the jobs process, a one-shot render) share the
+    snapshot through the data directory, under the same rule: never past its valid_until."""
+    folder = tmp_path / "revocation"
+    first = RevocationCache(now=lambda: revoked.clock[0], folder=folder)
+    context = dataclasses.replace(revoked.context, revocation=first)
+    sign_pdf(blank_pdf(), revoked.signer, SignatureOptions(level=Level.B_LT), context)
+    kept = first.current(revoked.key)
+    assert kept is not None and len(list(folder.iterdir())) == 1
+
+    another = RevocationCache(now=lambda: revoked.clock[0], folder=folder)  # a new process
+    read = another.current(revoked.key)
+    assert read is not None and read.valid_until == kept.valid_until
+    assert [r.dump() for r in read.ocsps] == [r.dump() for r in kept.ocsps] and read.crls
+    sign_pdf(blank_pdf(), revoked.signer, SignatureOptions(level=Level.B_LT),
+             dataclasses.replace(revoked.context, revocation=another))
+    assert another.refreshes == 0  # used what the first fetched
+
+    late = RevocationCache(now=lambda: kept.valid_until, folder=folder)
+    assert late.current(revoked.key) is None  # past its window: fetched afresh, whoever kept it
+    next(folder.iterdir()).write_text("{damaged")
+    assert RevocationCache(now=lambda: revoked.clock[0], folder=folder).current(revoked.key) is None

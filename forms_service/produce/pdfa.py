@@ -11,8 +11,11 @@ archived record.
 from __future__ import annotations
 
 import gc
+import hashlib
 import io
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 import pikepdf
@@ -39,10 +42,36 @@ class _ReadableOutlines:
     """
 
     LIMIT = 50_000  # glyphs remembered; TW-Kai has ~14,000
+    RECORD = 17  # on disk: a 16-byte digest of the glyph's bytes, then 1 (readable) or 0
 
     def __init__(self, original: Any):
         self.original = original
-        self.known: dict[bytes, bool] = {}
+        self.known: dict[bytes, bool] = {}  # by the digest of the glyph's bytes
+        self.loaded = 0
+
+    def load(self, path: Path) -> None:
+        """Add the answers an earlier process kept in ``path`` (a one-shot command starts cold
+        otherwise: ~0.3 s of a form).  A damaged file is ignored: the answers are found again."""
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return
+        if len(data) % self.RECORD:
+            return
+        for start in range(0, min(len(data), self.LIMIT * self.RECORD), self.RECORD):
+            self.known.setdefault(data[start:start + 16], data[start + 16] == 1)
+        self.loaded = len(self.known)
+
+    def save(self, path: Path) -> None:
+        """Keep the answers for the next process, with those another process kept meanwhile."""
+        if len(self.known) <= self.loaded:
+            return
+        self.load(path)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        part = path.with_name(f"{path.name}.{os.getpid()}.part")
+        part.write_bytes(b"".join(digest + (b"\x01" if ok else b"\x00") for digest, ok in self.known.items()))
+        part.replace(path)  # whole or not at all, whoever writes last
+        self.loaded = len(self.known)
 
     def has_gid(self, program: Any, gid: int) -> bool:
         if program.is_cff or not 0 <= gid < program.num_glyphs:
@@ -52,11 +81,12 @@ class _ReadableOutlines:
         # Simple glyphs only: a positive contour count in the first two bytes.
         if not data or len(data) < 2 or int.from_bytes(data[:2], "big", signed=True) <= 0:
             return bool(self.original(program, gid))
-        readable = self.known.get(data)
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        readable = self.known.get(digest)
         if readable is None:
             readable = bool(self.original(program, gid))
             if len(self.known) < self.LIMIT:
-                self.known[data] = readable
+                self.known[digest] = readable
         return readable
 
 
@@ -70,6 +100,23 @@ def _remember_readable_outlines() -> None:
 
 
 _remember_readable_outlines()
+
+
+def _outlines() -> _ReadableOutlines:
+    from pikepdf.pdfa import _fontprogram
+
+    outlines: _ReadableOutlines = _fontprogram.TrueTypeProgram.readable_outlines  # type: ignore[attr-defined]
+    return outlines
+
+
+def load_readable_outlines(path: Path) -> None:
+    """The glyph answers kept by earlier processes (``components`` calls it at start)."""
+    _outlines().load(path)
+
+
+def save_readable_outlines(path: Path) -> None:
+    """Keep this process's glyph answers for the next one (``components`` calls it at close)."""
+    _outlines().save(path)
 
 
 def conform(pdf: bytes) -> tuple[bytes, dict[str, Any]]:

@@ -200,6 +200,7 @@ def test_the_completion_calls_waits_double_and_stop():
 
 def test_an_hourly_job_runs_once_per_hour_whatever_the_number_of_schedulers(fake_components, monkeypatch):
     ran = []
+    fake_components.clock.at = datetime(2026, 11, 30, 9, 30, tzinfo=timezone.utc)  # the next hour: the same UTC day
     runtime = fake_components.jobs._runtime()
     monkeypatch.setattr(runtime, "run_periodic", lambda job: ran.append(job))
     for _ in range(3):  # three instances' schedulers enqueue the same hour's jobs

@@ -174,19 +174,12 @@ def render_on_running_service(settings: Any, form_id: str, data: Any) -> tuple[b
 
 def render_batch(form_id: str | None, source: Path, out_dir: Path) -> None:
     from ..components import open_templates
-    from ..produce.batch import check_all, in_item_order, produce_ready, read_items
+    from ..produce.batch import check_all, in_item_order, produce_ready
 
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"{out_dir}: with --batch, -o names a directory")
     if form_id is not None:
         get_form(form_id)  # an unknown form id is refused before anything starts
+    items = batch_items(source, form_id, out_dir)
     settings = load_settings()
-    try:
-        items = read_items(source, form_id)
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"{source}: cannot read it ({err})") from err
-    if not items:
-        raise InputError(f"{source}: no items (a directory of *.json files or a .jsonl file)")
     checked = check_all(items, open_templates(settings))  # every input checked before LibreOffice starts
     produced = []
     if checked.ready:
@@ -197,6 +190,22 @@ def render_batch(form_id: str | None, source: Path, out_dir: Path) -> None:
             produced = produce_ready(checked.ready, components.producer, out_dir, parallel=workers,
                                      on_done=lambda _: bar.update(1))
     report_outcomes(in_item_order(items, checked.refused + produced), out_dir)
+
+
+def batch_items(source: Path, form_id: str | None, out_dir: Path) -> list[Any]:
+    """The items of ``--batch SOURCE``, refused with a sentence when there are none or they cannot
+    be read, or when ``-o`` is not a directory."""
+    from ..produce.batch import read_items
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: with --batch, -o names a directory")
+    try:
+        items = read_items(source, form_id)
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"{source}: cannot read it ({err})") from err
+    if not items:
+        raise InputError(f"{source}: no items (a directory of *.json files or a .jsonl file)")
+    return items
 
 
 def report_outcomes(outcomes: list[Any], out_dir: Path) -> None:

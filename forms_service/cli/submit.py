@@ -16,26 +16,19 @@ from typing import Any
 import click
 
 from ..errors import InputError, ServiceUnavailable
-from ..produce.batch import BatchItem, Outcome, in_item_order, read_items
+from ..produce.batch import BatchItem, Outcome, in_item_order
 
 TOKEN_ENV = "FORMS_API_TOKEN"
 POLL_SECONDS = 0.5
 
 
 def submit_batch(form_id: str | None, source: Path, out_dir: Path, service_url: str) -> None:
-    from .produce import report_outcomes
+    from .produce import batch_items, report_outcomes
 
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
         raise InputError(f"--submit needs the service's API token in {TOKEN_ENV}", details={"field": TOKEN_ENV})
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"{out_dir}: with --batch, -o names a directory")
-    try:
-        items = read_items(source, form_id)
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"{source}: cannot read it ({err})") from err
-    if not items:
-        raise InputError(f"{source}: no items (a directory of *.json files or a .jsonl file)")
+    items = batch_items(source, form_id, out_dir)
     api = _Api(service_url.rstrip("/"), token)
     outcomes = [Outcome(item.name, "refused", item.problem) for item in items if item.problem]
     by_form: dict[str, list[BatchItem]] = {}

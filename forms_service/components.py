@@ -226,7 +226,8 @@ class Components:
     @property
     def jobs(self) -> Any:
         """The background jobs (``jobs.tasks.ServiceJobs``) on this instance's queue; they run
-        against these components when this process runs them (the jobs process, or a test)."""
+        against these components when this process runs them (the web process holding the jobs lock,
+        ``jobs run``, or a test)."""
         if self._jobs is None:
             from .jobs.engine import make_huey
             from .jobs.runtime import JobRuntime

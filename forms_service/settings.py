@@ -81,7 +81,7 @@ class Settings:
     # Background jobs (huey): batches, the hourly audit seal, closing months, reminder digests.
     jobs_url: str = _setting("", "redis://… shared by instances; empty = a SQLite file in the data directory",
                              secret=True)
-    jobs_workers: int = _setting(2, "threads of this instance's jobs process; 0 = run no jobs here")
+    jobs_workers: int = _setting(2, "threads running this instance's background jobs; 0 = run no jobs here")
     jobs_lease_seconds: int = _setting(300, "seconds a batch entry stays with its worker before another may take it")
     renew_within_days: int = _setting(180, "the daily job renews archive timestamps whose certificate expires "
                                            "within this many days; 0 = no daily renewal")

@@ -30,7 +30,7 @@ def auth(token: str) -> dict:
 
 @contextlib.contextmanager
 def consumer(components, workers: int = 1):
-    """The components' jobs run by a huey consumer in this process (as the jobs process does)."""
+    """The components' jobs run by a huey consumer in this process (as the web process holding the jobs lock does)."""
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     running = components.jobs.huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
                                                    initial_delay=0.02, backoff=1.2, max_delay=0.2)

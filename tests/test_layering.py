@@ -35,7 +35,7 @@ ALLOWED = {
     "connections": {"catalog", "archive", "querylog", "access", "forms"},
     "observe": {"audit"},
 }
-EDGES = {"cli", "web", "jobs"}  # jobs: the jobs process wires the components to the domain, as web does
+EDGES = {"cli", "web", "jobs"}  # jobs: where jobs run, it wires the components to the domain, as web does
 
 
 def _imports(path: Path) -> list[str]:

@@ -54,7 +54,7 @@ def test_the_queue_depth_and_the_jobs_are_counted(client, catalog, fake_componen
     assert created.status_code == 202
     assert scrape(client)["forms_jobs_queued"][()] == 2  # one worker job per waiting entry, nobody runs them here
     before = scrape(client)
-    job_started("batch.work")  # as the jobs process reports a job (huey's signals)
+    job_started("batch.work")  # as the process running jobs reports one (huey's signals)
     assert scrape(client)["forms_jobs_in_flight"][(("job", "batch.work"),)] == 1
     job_ended("batch.work", "error")
     batch_entry_ended("failed")

@@ -132,7 +132,7 @@ def test_the_cache_never_outlives_its_maximum_age():
 
 
 def test_a_snapshot_kept_on_disk_serves_another_process_only_inside_its_window(revoked, tmp_path):
-    """Processes of one machine (web processes, the jobs process, a one-shot render) share the
+    """Processes of one machine (web processes, ``jobs run``, a one-shot render) share the
     snapshot through the data directory, under the same rule: never past its valid_until."""
     folder = tmp_path / "revocation"
     first = RevocationCache(now=lambda: revoked.clock[0], folder=folder)

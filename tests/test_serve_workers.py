@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -116,3 +117,36 @@ def test_the_local_routes_do_not_exist_over_tcp(served):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == 404
+
+
+def test_one_web_process_runs_the_jobs_and_another_takes_over_when_it_dies(served):
+    lock = served.data / "run" / "jobs.lock"
+
+    def holder(other_than: int = 0, timeout: float = 30) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = lock.read_text().strip() if lock.exists() else ""
+            if text and int(text) != other_than and Path(f"/proc/{text}").exists():
+                return int(text)
+            time.sleep(0.2)
+        raise AssertionError("no web process took the jobs")
+
+    def batch_done() -> dict:
+        status, created = served.call("POST", "/api/v1/batches",
+                                      {"form": "annex2-agreement", "inputs": [load_example("annex2-agreement")]})
+        assert status == 202
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            found = served.call("GET", created["links"]["self"])[1]
+            if found["finished_at"]:
+                return found
+            time.sleep(0.3)
+        raise AssertionError(f"the batch did not finish: {found['counts']}")
+
+    first = holder()
+    assert batch_done()["counts"]["done"] == 1
+    os.kill(first, signal.SIGKILL)
+    second = holder(other_than=first)
+    done = batch_done()
+    assert done["counts"]["done"] == 1
+    assert second != first

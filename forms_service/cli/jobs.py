@@ -10,8 +10,8 @@ from .base import load_settings
 @click.group("jobs")
 def jobs_group() -> None:
     """Background jobs (batches, the hourly audit seal, month closing, digests) on the queue of
-    FORMS_JOBS_URL (Redis) or of the data directory (SQLite).  ``serve`` runs them itself unless
-    FORMS_JOBS_WORKERS is 0."""
+    FORMS_JOBS_URL (Redis) or of the data directory (SQLite).  ``serve`` runs them in one of its
+    web processes unless FORMS_JOBS_WORKERS is 0."""
 
 
 @jobs_group.command("run")

@@ -42,7 +42,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
             os.environ[name] = str(value)
     settings = load_settings()
     tls_context(settings)  # a certificate that cannot be loaded stops here, with its setting named
-    click.echo("starting: " + ", ".join(["web workers", "LibreOffice workers", "signer", "jobs process",
+    click.echo("starting: " + ", ".join(["web workers", "LibreOffice workers", "signer", "background jobs",
                                          *(["embedded object store"] if settings.embedded_store else [])]),
                err=True)
     ServiceServer(settings).run()

@@ -2,8 +2,8 @@
 events, the reminder digests and completion calls (webhooks).
 
 The queue is a SQLite file in the data directory by default and Redis (``FORMS_JOBS_URL``) when
-instances share the work.  Web processes only enqueue; each instance's jobs process (started by
-``serve``'s master, or ``forms-service jobs run``) runs the jobs.  What must hold whatever the
+instances share the work.  Web processes enqueue; in each instance one of them also runs the jobs
+(``process.JobsInWebProcess``), or ``forms-service jobs run`` does on a machine of its own.  What must hold whatever the
 engine does — an entry done exactly once, a periodic job once per period — is held by the catalog
 (leases, a record id fixed per entry) and by one claim per period in the queue's storage.
 """

@@ -1,111 +1,127 @@
-"""The jobs process of an instance: a huey consumer with ``FORMS_JOBS_WORKERS`` threads running the
-service's jobs against its own components.  ``serve``'s master starts it (``JobsProcess``) and
-stops it; ``forms-service jobs run`` runs it in the foreground where jobs run on other machines
-than the web.
+"""Where an instance's jobs run.
+
+Under ``serve`` (and the packaged gunicorn configuration) one of the instance's web processes runs
+them, on its warm components — no process of its own to start or to fit in memory: each web
+process tries a lock in the data directory's run folder, the one holding it runs a huey consumer
+of ``FORMS_JOBS_WORKERS`` threads, and when it ends (or dies: the kernel frees the lock) another
+takes over within seconds.  ``forms-service jobs run`` runs a consumer in the foreground instead,
+for machines that run jobs but serve no web requests.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
-import signal
-import subprocess
-import sys
 import threading
-import time
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..settings import Settings
 
+if TYPE_CHECKING:
+    from ..components import Components
+
 log = logging.getLogger(__name__)
+TAKE_OVER_SECONDS = 2.0  # how often a web process without the lock tries it
 
 
-def run_consumer(settings: Settings, *, exit_with_parent: bool = False) -> None:
-    """Run jobs until SIGTERM / SIGINT (huey's consumer: SIGINT lets running jobs finish)."""
+def _report_to_metrics(huey: Any) -> None:
     from huey import signals
 
-    from ..components import start_components
     from ..observe.metrics import job_ended, job_started
 
-    if exit_with_parent:
-        _exit_with_parent()
+    @huey.signal(signals.SIGNAL_EXECUTING)
+    def _started(signal_name: str, task: Any, *args: Any) -> None:
+        job_started(task.name)
+
+    @huey.signal(signals.SIGNAL_COMPLETE, signals.SIGNAL_ERROR)
+    def _ended(signal_name: str, task: Any, *args: Any) -> None:
+        job_ended(task.name, signal_name)
+
+
+def _consumer(components: Components) -> Any:
+    return components.jobs.huey.create_consumer(
+        workers=max(1, components.settings.jobs_workers), worker_type="thread", periodic=True,
+        initial_delay=0.05, backoff=1.5, max_delay=1.0, check_worker_health=True)
+
+
+def run_consumer(settings: Settings) -> None:
+    """Run jobs in the foreground until SIGTERM / SIGINT (huey's consumer: SIGINT lets running
+    jobs finish)."""
+    from ..components import start_components
+
     components = start_components(settings, with_converter=False)  # LibreOffice at the first batch
     try:
-        jobs = components.jobs
-
-        @jobs.huey.signal(signals.SIGNAL_EXECUTING)
-        def _started(signal_name: str, task: Any, *args: Any) -> None:
-            job_started(task.name)
-
-        @jobs.huey.signal(signals.SIGNAL_COMPLETE, signals.SIGNAL_ERROR)
-        def _ended(signal_name: str, task: Any, *args: Any) -> None:
-            job_ended(task.name, signal_name)
-
-        consumer = jobs.huey.create_consumer(workers=max(1, settings.jobs_workers), worker_type="thread",
-                                             periodic=True, initial_delay=0.05, backoff=1.5, max_delay=1.0,
-                                             check_worker_health=True)
-        jobs.catch_up()
-        log.info("jobs process %d ready: %d workers on %s", os.getpid(), settings.jobs_workers,
+        _report_to_metrics(components.jobs.huey)
+        consumer = _consumer(components)
+        components.jobs.catch_up()
+        log.info("jobs running in process %d: %d threads on %s", os.getpid(), settings.jobs_workers,
                  "Redis" if settings.jobs_url else "the SQLite queue")
         consumer.run()
     finally:
         components.close()
 
 
-def _exit_with_parent() -> None:
-    """A jobs process whose master is gone (killed with its machine) stops at once, as the machine
-    would: the entries it held are taken over when their lease passes."""
-    parent = os.getppid()
+class JobsInWebProcess:
+    """The instance's consumer, in whichever of its web processes holds the jobs lock."""
 
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-class JobsProcess:
-    """The jobs process, owned by gunicorn's master: started, restarted if it dies, stopped."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self._process: subprocess.Popen[bytes] | None = None
+    def __init__(self, components: Components, lock_path: Path):
+        self.components = components
+        self.lock_path = lock_path
+        self._lock_file: Any = None
+        self._consumer: Any = None
         self._stopping = threading.Event()
-        self._watcher = threading.Thread(target=self._supervise, name="jobs-process", daemon=True)
+        self._thread = threading.Thread(target=self._take_when_free, name="jobs-lock", daemon=True)
 
-    def start(self) -> JobsProcess:
-        self._spawn()
-        self._watcher.start()
+    def start(self) -> JobsInWebProcess:
+        self.lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._thread.start()
         return self
 
-    def _spawn(self) -> None:
-        self._process = subprocess.Popen([sys.executable, "-m", "forms_service.jobs", "--exit-with-parent"],
-                                         env=os.environ.copy())
-
-    def _supervise(self) -> None:
-        while not self._stopping.is_set():
-            process = self._process
-            if process is not None and process.poll() is not None:
-                if self._stopping.is_set():
-                    return
-                log.error("the jobs process %d stopped (exit %s); starting it again", process.pid, process.returncode)
-                time.sleep(1)
-                self._spawn()
-            self._stopping.wait(1)
-
     @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+    def running(self) -> bool:
+        return self._consumer is not None
 
-    def stop(self, timeout: float = 20) -> None:
-        self._stopping.set()
-        process = self._process
-        if process is None or process.poll() is not None:
+    def _take_when_free(self) -> None:
+        while not self._stopping.is_set():
+            lock_file = open(self.lock_path, "a")  # noqa: SIM115 (held for the life of the consumer)
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                lock_file.close()
+                self._stopping.wait(TAKE_OVER_SECONDS)
+                continue
+            os.ftruncate(lock_file.fileno(), 0)
+            os.write(lock_file.fileno(), str(os.getpid()).encode())  # who holds it, for people and tests
+            self._lock_file = lock_file
+            self._run()
             return
-        process.send_signal(signal.SIGINT)  # let running jobs finish
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+
+    def _run(self) -> None:
+        huey = self.components.jobs.huey
+        _report_to_metrics(huey)
+        consumer = _consumer(self.components)
+        # huey's Consumer.start() also takes over the process's signal handlers, which belong to
+        # gunicorn here: its scheduler and worker threads are started without it (huey 2.5).
+        consumer.scheduler.start()
+        for _, thread in consumer.worker_threads:
+            thread.start()
+        self._consumer = consumer
+        self.components.jobs.catch_up()
+        logging.getLogger("gunicorn.error").info(
+            "jobs running in web process %d: %d threads on %s", os.getpid(), self.components.settings.jobs_workers,
+            "Redis" if self.components.settings.jobs_url else "SQLite")
+
+    def stop(self) -> None:
+        """Let running jobs finish, then free the lock for another web process."""
+        self._stopping.set()
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            consumer.stop(graceful=True)
+        if self._lock_file is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None

@@ -1,5 +1,6 @@
-"""What the jobs run against in the jobs process: the service's components (LibreOffice started
-at the first batch), the batch workers' filing of one entry, completion calls, the hourly work."""
+"""What the jobs run against where they run (a web process, or ``jobs run``): the service's
+components (LibreOffice started at the first batch where it is not running), the batch workers'
+filing of one entry, completion calls, the periodic work."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The service's jobs, registered by name on one huey instance — the same in the processes that
-enqueue them (web) and the process that runs them (the jobs process).
+enqueue them and the one that runs them (a web process holding the jobs lock, or ``jobs run``).
 
 Periodic jobs are enqueued by every instance's scheduler; each takes its period's claim first
 (``engine.claim_period``), so the audit seal, the month closer and the digests run once an hour and
@@ -27,7 +27,7 @@ DAILY = {"signatures.renew": ("18", "30")}  # 02:30 in Taipei, when the service 
 
 
 class ServiceJobs:
-    """Enqueue the service's jobs; in the jobs process, ``runtime`` runs them."""
+    """Enqueue the service's jobs; where they are run, ``runtime`` runs them."""
 
     def __init__(self, huey: Huey, runtime: Callable[[], JobRuntime]):
         self.huey = huey

@@ -50,16 +50,28 @@ forwarded_allow_ips = ""
 
 
 def on_starting(server: Any) -> None:
-    """In the master, before any worker: the shared store and demo PKI (no-ops when not used), the
-    folder where every process writes its metrics (emptied: samples of a past run), and the jobs
-    process (batches, the hourly seal, month closing, digests) unless FORMS_JOBS_WORKERS is 0."""
+    """In the master, before any worker: the shared store and demo PKI (no-ops when not used), and
+    the folder where every process writes its metrics (emptied: samples of a past run)."""
     prepare_folder(_settings.run_dir / "metrics")
     server.forms_shared = start_shared_services(_settings)
-    server.forms_jobs = None
-    if _settings.jobs_workers:
-        from forms_service.jobs.process import JobsProcess
 
-        server.forms_jobs = JobsProcess(_settings).start()
+
+def post_worker_init(worker: Any) -> None:
+    """Each web process offers to run the instance's jobs (batches, the hourly seal, month closing,
+    digests, renewals); the one that takes the lock does, the others take over if it ends —
+    unless FORMS_JOBS_WORKERS is 0."""
+    if _settings.jobs_workers:
+        from forms_service.jobs.process import JobsInWebProcess
+        from forms_service.web.wsgi import components
+
+        worker.forms_jobs = JobsInWebProcess(components, _settings.run_dir / "jobs.lock").start()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """In the web process that ends: running jobs finish and the jobs lock is freed for another."""
+    jobs = getattr(worker, "forms_jobs", None)
+    if jobs is not None:
+        jobs.stop()
 
 
 def post_fork(server: Any, worker: Any) -> None:
@@ -76,9 +88,6 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def on_exit(server: Any) -> None:
-    jobs = getattr(server, "forms_jobs", None)
-    if jobs is not None:
-        jobs.stop()
     shared = getattr(server, "forms_shared", None)
     if shared is not None:
         shared.close()

@@ -2,8 +2,8 @@
 
 Each worker process starts its own components (LibreOffice workers, signer, catalog connection)
 from FORMS_* settings.  Background work — batches, sealing finished audit days, closing months of
-query events, reminder digests — runs in the instance's jobs process (``forms_service.jobs``), which
-the master starts beside the web processes.
+query events, reminder digests, renewals — runs in whichever web process holds the instance's jobs
+lock (``forms_service.jobs.process``; gunicorn's ``post_worker_init`` offers each of them).
 """
 
 from __future__ import annotations

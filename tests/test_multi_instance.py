@@ -29,11 +29,13 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import date, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text, update
 
 from forms_service.access.tokens import create_token
 from forms_service.access.users import create_user
@@ -180,8 +182,35 @@ def _job_runs(database_url: str) -> Counter:
         catalog.close()
 
 
+def _log_begun_yesterday(database_url: str) -> date:
+    """A catalog whose audit log began yesterday (Taipei): one entry, moved back a day with its hash
+    and the chain's head made again — so the instances have a finished day to seal."""
+    from forms_service.audit.chain import GENESIS, row_hash
+    from forms_service.catalog import NewAuditEvent
+    from forms_service.catalog.models import AuditEventRow, AuditHeadRow
+    from forms_service.taiwan import TAIPEI
+
+    catalog = SqlCatalog(database_url)
+    try:
+        catalog.create_schema()
+        catalog.audit(NewAuditEvent(actor="test", action="record.read", detail={"day": "yesterday"}))
+        with catalog.engine.begin() as connection:
+            row = connection.execute(select(AuditEventRow)).one()
+            moved = row._mapping["at"] - timedelta(days=1)
+            yesterday = moved.astimezone(TAIPEI).date()
+            entry = SimpleNamespace(**{**row._mapping, "at": moved})
+            digest = row_hash(GENESIS, entry)
+            connection.execute(update(AuditEventRow).where(AuditEventRow.id == row.id).values(at=moved, hash=digest))
+            connection.execute(update(AuditHeadRow).values(hash=digest))
+        assert catalog.verify_audit_chain()[1] == ""
+        return yesterday
+    finally:
+        catalog.close()
+
+
 def _start_pair(shared: Shared, base: Path, trial: int) -> tuple[list[Instance], str]:
     database = _new_database(shared.postgres, f"multi_{trial}_{secrets.token_hex(4)}")
+    _log_begun_yesterday(database)
     env = {**shared.env, "FORMS_DATABASE_URL": database, "FORMS_S3_BUCKET": f"multi-{trial}",
            "FORMS_JOBS_URL": f"{shared.redis_url}/{trial}"}
     pair = [Instance(name, base / f"trial-{trial}", env) for name in ("a", "b")]
@@ -205,6 +234,16 @@ def test_two_instances_share_the_work_through_haproxy(shared, tmp_path):
             runs = _job_runs(database)
             assert {job for job, _ in runs} == set(PERIODIC_JOBS), f"trial {trial}: {runs}"
             assert set(runs.values()) == {1}, f"trial {trial}: a job ran twice in one period: {runs}"
+            # yesterday sealed once, by one of the two: one catalog entry, one object in the store
+            catalog = SqlCatalog(database)
+            try:
+                [seal] = catalog.audit_seals()
+            finally:
+                catalog.close()
+            stored = list(_store(shared, f"multi-{trial}").list_versions("audit/segments/"))
+            segments = [(o.key, o.version_id) for o in stored if o.key.endswith(".jsonl")]
+            assert segments == [(seal.object_key, seal.object_version)], trial
+            assert [o.key for o in stored if o.key.endswith(".p7s")] == [seal.object_key + ".p7s"], trial  # signed once
         finally:
             if trial < 5:
                 for instance in pair:
@@ -301,10 +340,11 @@ backend instances
 
         # --- the evidence verifies, from either instance's configuration ---
         for instance in (a, b):
-            for command in (["archive", "verify"], ["audit", "verify"]):
+            for command in (["archive", "verify"], ["audit", "verify", "--sealed"]):
                 done = subprocess.run([sys.executable, "-m", "forms_service.cli", *command], env=instance.env,
                                       capture_output=True, text=True, timeout=300)
                 assert done.returncode == 0, (instance.name, command, done.stdout[-2000:], done.stderr[-2000:])
+                assert command[0] == "archive" or "sealed days: 1," in done.stdout, done.stdout  # yesterday's
 
         # --- readiness names the shared part that is down: the queue, then the store ---
         shared.redis.terminate()
@@ -317,6 +357,14 @@ backend instances
         haproxy.wait(10)
         for instance in pair:
             instance.stop()
+
+
+def _store(shared: Shared, bucket: str) -> Any:
+    from storage.s3 import S3ObjectStore
+
+    creds = shared.store.credentials
+    return S3ObjectStore(endpoint=shared.store.endpoint, access_key=creds.access_key, secret_key=creds.secret_key,
+                         bucket=bucket)
 
 
 def _not_ready(instance: Instance) -> list[str]:

@@ -147,6 +147,20 @@ def test_readyz_names_the_part_that_is_down(fake_components):
         assert client.get("/livez").status_code == 200  # alive all the same
 
 
+class _ConverterWithNoWorkerAlive:
+    """A converter pool whose workers are all down (as ``LibreOfficePool.status`` reports them)."""
+
+    def status(self) -> list[dict]:
+        return [{"worker": 0, "alive": False, "restarts": 3}, {"worker": 1, "alive": False, "restarts": 3}]
+
+
+def test_readyz_names_a_converter_with_no_worker_alive(fake_components):
+    components = dataclasses.replace(fake_components, converter=_ConverterWithNoWorkerAlive())
+    response = create_app(components.settings, components=components).test_client().get("/readyz")
+    assert response.status_code == 503 and response.json["error"]["message"] == "not ready: converter"
+    assert [w["alive"] for w in response.json["error"]["checks"]["converter"]["workers"]] == [False, False]
+
+
 def test_store_down_is_a_503_fast_and_leaves_no_catalog_row(fake_components, catalog, example):
     dead = S3ObjectStore(endpoint=f"127.0.0.1:{free_port()}", access_key="a", secret_key="b",
                          bucket="records", timeout=1.0)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from signing import (
     Level,
@@ -34,12 +34,6 @@ from signing.validation import load_trust_roots
 from storage import ObjectLocked, ObjectNotFound, ObjectStore, Retention, StorageError
 from storage.seaweed import EmbeddedSeaweedFS
 
-from .access.sessions import SessionPolicy
-from .archive import Archive, RetentionPolicy, Verifier
-from .archive.disposition import Disposition
-from .archive.evidence import EvidenceExporter
-from .audit.seals import Sealer
-from .catalog import Catalog, SqlCatalog
 from .clock import SYSTEM_CLOCK, Clock
 from .convert import Converter, LibreOfficePool
 from .errors import ConfigError, ConversionFailed, StorageFailed
@@ -49,6 +43,14 @@ from .produce.glyphs import coverage, font_file, template_faces
 from .produce.template_check import check_agency_templates
 from .produce.templates import TemplateSource
 from .settings import Settings
+
+if TYPE_CHECKING:  # imported where used: a one-shot `render` needs neither the catalog nor the archive
+    from .access.sessions import SessionPolicy
+    from .archive import Archive, RetentionPolicy, Verifier
+    from .archive.disposition import Disposition
+    from .archive.evidence import EvidenceExporter
+    from .audit.seals import Sealer
+    from .catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +103,16 @@ class Components:
 
     @property
     def retention(self) -> RetentionPolicy:
+        from .archive import RetentionPolicy
+
         s = self.settings
         return RetentionPolicy(s.lock_mode, years_after_period=s.retention_years_after_period,
                                years_logs=s.retention_years_logs)
 
     @property
     def archive(self) -> Archive:
+        from .archive import Archive
+
         store, catalog = self.require_archive()
         from .observe.metrics import observe_stage
 
@@ -115,20 +121,28 @@ class Components:
 
     @property
     def session_policy(self) -> SessionPolicy:
+        from .access.sessions import SessionPolicy
+
         return SessionPolicy(hours=self.settings.session_hours, idle_minutes=self.settings.session_idle_minutes)
 
     @property
     def verifier(self) -> Verifier:
+        from .archive import Verifier
+
         return Verifier(trust_roots=self.trust_roots, revocation_mode=self.settings.revocation_mode)
 
     @property
     def disposition(self) -> Disposition:
+        from .archive.disposition import Disposition
+
         store, catalog = self.require_archive()
         return Disposition(store=store, records=catalog, converter=self.converter, signer=self.document_signer,
                            lock_mode=self.settings.lock_mode, clock=self.clock)
 
     @property
     def sealer(self) -> Sealer:
+        from .audit.seals import Sealer
+
         store, catalog = self.require_archive()
         return Sealer(log=catalog, store=store, sign=self.sign_detached, lock_mode=self.settings.lock_mode,
                       retention_years=self.settings.retention_years_audit, trust_roots=self.trust_roots,
@@ -136,6 +150,8 @@ class Components:
 
     @property
     def exporter(self) -> EvidenceExporter:
+        from .archive.evidence import EvidenceExporter
+
         _, catalog = self.require_archive()
         return EvidenceExporter(archive=self.archive, verifier=self.verifier, sign=self.sign_detached,
                                 audit=catalog, clock=self.clock)
@@ -547,6 +563,8 @@ def secure_data_dir(settings: Settings) -> None:
 
 
 def open_catalog(settings: Settings) -> Catalog:
+    from .catalog import SqlCatalog
+
     secure_data_dir(settings)
     catalog = SqlCatalog(settings.catalog_url)
     catalog.create_schema()

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from ..access import Actor, Role
-from ..catalog import NewAuditEvent
 from ..errors import InputError
 from .base import catalog_only, load_settings
 
@@ -60,6 +59,8 @@ def import_events(csv_file: Path, agency: str, system: str) -> None:
                 line = batch[item.index][0]
                 refused += [f"line {line}: {p.path or '(row)'}: {p.message}" for p in item.problems]
             bar.update(len(batch))
+        from ..catalog import NewAuditEvent
+
         catalog.audit(NewAuditEvent(actor=operator.id, agency=agency, action="query-events.import", detail={
             "system": operator.system, "file": csv_file.name, "accepted": accepted, "duplicates": duplicates,
             "refused_rows": len({m.split(":")[0] for m in refused})}))

@@ -344,3 +344,50 @@ def test_a_pdf_left_without_its_entry_is_set_aside_and_the_record_filed_anew(cli
     assert "record.set-aside" in [e.action for e in catalog.audit_events()]
     report = verify_archive(catalog, memory_store)
     assert report.ok and report.set_aside == 1 and report.checked == 1, report
+
+
+def test_a_fault_pauses_the_batch_instead_of_spending_every_entry_on_it(client, fake_components, staff_token,
+                                                                       example, catalog, memory_store, monkeypatch):
+    """The store is down: the first entry fails to be stored, the batch pauses for a lease's time
+    and its three workers stop, so the other entries are not tried against the same fault; the
+    submitter sees why; once the pause is over the batch goes on."""
+    from storage import StorageError
+
+    fake_components.settings = dataclasses.replace(fake_components.settings, jobs_lease_seconds=5)
+    real_put = memory_store.put
+    down = [True]
+
+    def put(key, data, **options):
+        if down[0] and key.startswith("records/"):
+            raise StorageError("the store is down (test)")
+        return real_put(key, data, **options)
+
+    monkeypatch.setattr(memory_store, "put", put)
+    inputs = [example("annex2-agreement")] * 3
+    href = client.post("/api/v1/batches", headers=auth(staff_token),
+                       json={"form": "annex2-agreement", "inputs": inputs}).headers["Location"]
+    batch_id = href.rsplit("/", 1)[1]
+    with consumer(fake_components):
+        deadline = time.monotonic() + 30
+        while catalog.batch(batch_id).paused_until is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        deadline = time.monotonic() + 10
+        while fake_components.jobs.queue_depth() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the batch's other two worker jobs run and find it paused
+        time.sleep(0.3)
+        states = [(e.state, e.attempts) for e in catalog.batch_entries(batch_id)]
+        assert states == [("running", 1), ("queued", 0), ("queued", 0)], states
+        paused = client.get(href, headers=auth(staff_token)).json["paused"]
+        assert paused["code"] == "storage_unavailable" and "the store is down" in paused["message"], paused
+        started = []
+        assert batches.recover(catalog, now=fake_components.clock.now() + timedelta(seconds=4),
+                               lease=timedelta(seconds=5), start_workers=lambda *a: started.append(a),
+                               on_finished=lambda batch: None) == []  # not while paused
+        down[0] = False
+        fake_components.clock.advance(seconds=6)
+        fake_components.jobs.recover()
+        done = wait_finished(client, staff_token, href)
+    assert done["counts"]["done"] == 3 and done["paused"] is None
+    assert len(catalog.find_records(RecordFilter())) == 3
+    report = verify_archive(catalog, memory_store)
+    assert report.ok, report

@@ -501,6 +501,8 @@ class BatchRow(Base):
     webhook_secret: Mapped[str] = mapped_column(String(100), default="")
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    paused_because: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class BatchEntryRow(Base):

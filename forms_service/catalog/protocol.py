@@ -337,7 +337,11 @@ class Batches(Protocol):
                          lease: timedelta) -> BatchEntry | None:
         """Hand ``worker`` the lowest-numbered entry that is queued, or running with its lease
         passed, marked running until ``now + lease`` (attempts + 1); None when there is none or the
-        batch is cancelled.  Two workers never hold the same entry at once."""
+        batch is paused past ``now``.  A cancelled batch hands out only entries running past their
+        lease (begun before the cancel).  Two workers never hold the same entry at once."""
+
+    def pause_batch(self, batch_id: str, *, until: datetime, because: dict[str, Any]) -> None:
+        """Hand out no entry of the batch before ``until`` (a fault met; ``because`` says which)."""
 
     def end_batch_entry(self, entry: BatchEntry, *, now: datetime) -> bool:
         """Write a running entry's end (``state`` done, refused or failed; ``record_id``,

@@ -576,13 +576,16 @@ class SqlCatalog:
     @does("take a batch entry")
     def take_batch_entry(self, batch_id: str, *, worker: str, now: datetime,
                          lease: timedelta) -> BatchEntry | None:
-        takeable = or_(BatchEntryRow.state == "queued",
-                       (BatchEntryRow.state == "running") & (BatchEntryRow.lease_until < now))
+        stale = (BatchEntryRow.state == "running") & (BatchEntryRow.lease_until < now)
         for _ in range(20):  # another worker may take the entry we picked first: pick again
             with self._writing() as s:
-                cancelled = s.scalar(select(BatchRow.cancelled_at).where(BatchRow.id == batch_id))
-                if cancelled is not None:
+                cancelled, paused_until = s.execute(select(BatchRow.cancelled_at, BatchRow.paused_until)
+                                                    .where(BatchRow.id == batch_id)).one_or_none() or (None, None)
+                if paused_until is not None and paused_until > now:
                     return None
+                # A cancelled batch hands out no queued entry, but an entry whose worker died while
+                # producing it is still finished (its record may be filed already).
+                takeable = stale if cancelled is not None else or_(BatchEntryRow.state == "queued", stale)
                 number = s.scalar(select(func.min(BatchEntryRow.number))
                                   .where(BatchEntryRow.batch_id == batch_id, takeable))
                 if number is None:
@@ -599,6 +602,12 @@ class SqlCatalog:
                                     .execution_options(populate_existing=True)).one()
                     return mapping.batch_entry(row)
         return None
+
+    @does("pause the batch")
+    def pause_batch(self, batch_id: str, *, until: datetime, because: dict[str, Any]) -> None:
+        with self._writing() as s:
+            s.execute(update(BatchRow).where(BatchRow.id == batch_id)
+                      .values(paused_until=until, paused_because=because))
 
     @does("record the batch entry's end")
     def end_batch_entry(self, entry: BatchEntry, *, now: datetime) -> bool:

@@ -413,6 +413,10 @@ class Batch:
     webhook_secret: str = ""  # the HMAC key of its completion call, told to the submitter once
     cancelled_at: datetime | None = None
     finished_at: datetime | None = None  # when its last entry ended (done, refused, failed, cancelled)
+    # A fault (the store or the TSA down) pauses the whole batch for a lease's time, so its entries
+    # are not spent one after another on the same fault; why, for the submitter to see.
+    paused_until: datetime | None = None
+    paused_because: dict[str, Any] | None = None  # code, message
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ from ..errors import FormsError, InputError, NotFound, ServiceUnavailable, Valid
 
 MAX_ENTRIES = 10_000
 MAX_ATTEMPTS = 3  # an entry whose worker died this often (or that keeps failing) is given up
+# Jobs set going per batch: enough for every worker thread of a few instances to take part; the
+# ones that find nothing left end at once.
+WORKERS_PER_BATCH = 8
 ENDED = ("done", "refused", "failed", "cancelled")
 _RECORD_IDS = uuid.UUID("6f1d1c2e-4a8b-4f0e-9a57-3d0c2b1e9f11")
 
@@ -95,6 +98,13 @@ class Progress:
             return "cancelling"
         return "running" if any(e.attempts for e in self.entries) else "queued"  # a worker has begun
 
+    def paused(self, now: datetime) -> dict[str, Any] | None:
+        """Until when a fault holds the unfinished batch, and which fault; None when none does."""
+        batch = self.batch
+        if batch.finished_at is not None or batch.paused_until is None or batch.paused_until <= now:
+            return None
+        return {"until": batch.paused_until.isoformat(), **(batch.paused_because or {})}
+
     @property
     def ended(self) -> int:
         return sum(1 for e in self.entries if e.state in ENDED)
@@ -117,15 +127,18 @@ def work(batches: Batches, batch_id: str, *, file_entry: FileEntry, worker: str,
 
     An entry ends ``done`` (its record filed), ``refused`` (its input or the filer's right is
     wrong: nothing filed) or ``failed`` (a fault ``MAX_ATTEMPTS`` times).  A fault short of that
-    leaves it held until its lease passes, when it is tried again — by whichever worker is first."""
+    (the store or the TSA down) pauses the batch for a lease's time and stops this worker: the
+    batch's other workers stop at their next entry, the entry met is held until its lease passes,
+    and ``recover`` sets workers going again — no entry's attempts are spent on the same fault."""
     batch = batches.batch(batch_id)
     if batch is None:
         return 0
     ended = 0
     while (entry := batches.take_batch_entry(batch_id, worker=worker, now=clock(), lease=lease)) is not None:
         outcome = _attempt(batch, entry, file_entry, worker)
-        if outcome is None:
-            continue  # a fault: the entry waits for its lease to pass
+        if isinstance(outcome, ServiceUnavailable):
+            batches.pause_batch(batch_id, until=clock() + lease, because=problem_of(outcome))
+            return ended
         batches.end_batch_entry(outcome, now=clock())
         ended += 1
         if on_entry is not None:
@@ -135,7 +148,8 @@ def work(batches: Batches, batch_id: str, *, file_entry: FileEntry, worker: str,
     return ended
 
 
-def _attempt(batch: Batch, entry: BatchEntry, file_entry: FileEntry, worker: str) -> BatchEntry | None:
+def _attempt(batch: Batch, entry: BatchEntry, file_entry: FileEntry, worker: str) -> BatchEntry | ServiceUnavailable:
+    """The entry ended, or the fault that keeps it from ending now."""
     ended = replace(entry, worker=worker)
     if entry.attempts > MAX_ATTEMPTS:
         return replace(ended, state="failed", problem={
@@ -145,18 +159,19 @@ def _attempt(batch: Batch, entry: BatchEntry, file_entry: FileEntry, worker: str
     except ServiceUnavailable as err:
         if entry.attempts >= MAX_ATTEMPTS:
             return replace(ended, state="failed", problem=problem_of(err))
-        return None
+        return err
     except FormsError as err:
         return replace(ended, state="refused", problem=problem_of(err))
     return replace(ended, state="done", record_id=record_id)
 
 
-def recover(batches: Batches, *, now: datetime, lease: timedelta, start_worker: Callable[[str], None],
+def recover(batches: Batches, *, now: datetime, lease: timedelta, start_workers: Callable[[str, int], None],
             on_finished: Callable[[Batch], None]) -> list[str]:
-    """Set a worker going on each batch that waits for one — an entry held past its lease, or
-    queued entries with nothing moving for a lease's time (their jobs were lost with a process) —
-    and finish batches whose last entry ended without the batch being marked.  Safe to run on
-    every instance at once: a superfluous worker finds nothing to take."""
+    """Set workers going on each batch that waits for them — an entry held past its lease (its
+    worker died, or a fault paused the batch and the pause is over), or queued entries with nothing
+    moving for a lease's time (their jobs were lost with a process) — and finish batches whose last
+    entry ended without the batch being marked.  Safe to run on every instance at once: a
+    superfluous worker finds nothing to take."""
     started = []
     for batch in batches.unfinished_batches():
         entries = batches.batch_entries(batch.id)
@@ -164,10 +179,13 @@ def recover(batches: Batches, *, now: datetime, lease: timedelta, start_worker: 
             if batches.finish_batch(batch.id, now=now):
                 on_finished(batches.batch(batch.id) or batch)
             continue
+        if batch.paused_until is not None and batch.paused_until > now:
+            continue  # a fault holds it: its workers are set going once the pause is over
         last_move = max((e.updated_at for e in entries if e.updated_at is not None), default=batch.created_at)
         held_past_lease = any(e.state == "running" and e.lease_until is not None and e.lease_until < now
                               for e in entries)
         if held_past_lease or (now - last_move > lease and batch.cancelled_at is None):
-            start_worker(batch.id)
+            waiting = sum(1 for e in entries if e.state in ("queued", "running"))
+            start_workers(batch.id, min(waiting, WORKERS_PER_BATCH))
             started.append(batch.id)
     return started

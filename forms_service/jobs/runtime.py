@@ -84,7 +84,7 @@ class JobRuntime:
     def recover_batches(self) -> list[str]:
         catalog = self.components.require_archive()[1]
         started = batches.recover(catalog, now=self.now(), lease=self.lease,
-                                  start_worker=lambda batch_id: self.jobs.work_batch(batch_id),
+                                  start_workers=lambda batch_id, count: self.jobs.start_batch(batch_id, workers=count),
                                   on_finished=self.batch_finished)
         for batch_id in started:
             log.info("batch %s: a worker started again (its entries waited past their lease)", batch_id)

@@ -4,6 +4,7 @@ completion call."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import jsonify, url_for
@@ -20,9 +21,6 @@ from .auth import require_actor, source_ip
 from .body import json_object
 from .context import catalog, components
 
-# Jobs set going per batch: enough for every worker thread of a few instances to take part; the
-# ones that find nothing left end at once.
-BATCH_WORKERS = 8
 # Filed on their own, never in a batch: an incident report goes to the provider at once.
 NOT_IN_BATCHES = {"incident-report"}
 
@@ -57,11 +55,11 @@ def create_batch():
                                           "refused": sum(1 for e in entries if e.state == "refused")}))
     queued = sum(1 for e in entries if e.state == "queued")
     if queued:
-        service.jobs.start_batch(batch.id, workers=min(queued, BATCH_WORKERS))
+        service.jobs.start_batch(batch.id, workers=min(queued, batches.WORKERS_PER_BATCH))
     else:
         catalog().finish_batch(batch.id, now=service.clock.now())
     found = batches.progress(catalog(), batch.id, agency=None)
-    answer = _batch_json(found)
+    answer = _batch_json(found, now=service.clock.now())
     if batch.webhook_secret:
         answer["webhook_secret"] = batch.webhook_secret  # told once: the receiver checks signatures with it
     response = jsonify(answer)
@@ -79,7 +77,7 @@ def _check(actor: Actor, form_id: str, data: Any) -> None:
 @bp.get("/batches/<batch_id>")
 def get_batch(batch_id: str):
     actor = require_actor()
-    return jsonify(_batch_json(batches.progress(catalog(), batch_id, agency=actor.scope)))
+    return jsonify(_batch_json(batches.progress(catalog(), batch_id, agency=actor.scope), now=components().clock.now()))
 
 
 @bp.post("/batches/<batch_id>/cancel")
@@ -92,10 +90,10 @@ def cancel_batch(batch_id: str):
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="batch.cancel", source_ip=source_ip(),
                                   detail={"batch_id": batch_id, "cancelled": cancelled}))
     catalog().finish_batch(batch_id, now=now)
-    return jsonify(_batch_json(batches.progress(catalog(), batch_id, agency=None)))
+    return jsonify(_batch_json(batches.progress(catalog(), batch_id, agency=None), now=now))
 
 
-def _batch_json(found: batches.Progress) -> dict[str, Any]:
+def _batch_json(found: batches.Progress, *, now: datetime) -> dict[str, Any]:
     batch = found.batch
     total = len(found.entries)
     return {
@@ -103,6 +101,7 @@ def _batch_json(found: batches.Progress) -> dict[str, Any]:
         "cancelled_at": batch.cancelled_at.isoformat() if batch.cancelled_at else None,
         "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
         "total": total, "counts": found.counts, "progress": round(found.ended / total, 4) if total else 1.0,
+        "paused": found.paused(now),
         "webhook": batch.webhook_url or None,
         "entries": [_entry_json(e) for e in found.entries],
         "links": {"self": url_for("api.get_batch", batch_id=batch.id),

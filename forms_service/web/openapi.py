@@ -354,6 +354,9 @@ def _batch_paths() -> dict:
         "finished_at": {"type": ["string", "null"]}, "total": {"type": "integer"},
         "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
         "progress": {"type": "number", "description": "the share of entries ended, 0–1"},
+        "paused": {"type": ["object", "null"], "description": "while a fault (the store or the TSA down) holds "
+                                                              "the batch: until (when workers try again), code, "
+                                                              "message"},
         "webhook": {"type": ["string", "null"]},
         "webhook_secret": {"type": "string", "description": "in the 202 answer only, when a webhook was given: "
                                                             "the HMAC-SHA256 key of X-Forms-Signature"},

@@ -138,7 +138,7 @@ def test_reads_return_frozen_values_not_database_rows(any_catalog):
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
-    assert current(any_catalog.engine) == "0017"
+    assert current(any_catalog.engine) == "0018"
 
 
 def test_the_migrations_match_the_models(any_catalog):
@@ -614,6 +614,21 @@ def test_batch_entries_are_taken_in_order_once_and_again_after_their_lease(any_c
     assert any_catalog.batch(batch.id).finished_at is not None and any_catalog.unfinished_batches() == []
 
 
+def test_a_paused_batch_hands_out_nothing_until_the_pause_is_over(any_catalog):
+    batch, moment = _batch(any_catalog, entries=2), now()
+    first = any_catalog.take_batch_entry(batch.id, worker="a", now=moment, lease=timedelta(minutes=5))
+    because = {"code": "storage_unavailable", "message": "the store is down"}
+    any_catalog.pause_batch(batch.id, until=moment + timedelta(minutes=5), because=because)
+    assert (any_catalog.batch(batch.id).paused_until, any_catalog.batch(batch.id).paused_because) == \
+        (moment + timedelta(minutes=5), because)
+    for at in (moment, moment + timedelta(minutes=4, seconds=59)):
+        assert any_catalog.take_batch_entry(batch.id, worker="b", now=at, lease=timedelta(minutes=5)) is None
+    later = moment + timedelta(minutes=5, seconds=1)
+    again = any_catalog.take_batch_entry(batch.id, worker="b", now=later, lease=timedelta(minutes=5))
+    assert (again.number, again.attempts) == (first.number, 2)  # the entry the fault was met on, first
+    assert any_catalog.take_batch_entry(batch.id, worker="c", now=later, lease=timedelta(minutes=5)).number == 2
+
+
 def test_a_cancelled_batch_hands_out_nothing_more(any_catalog):
     batch = _batch(any_catalog, entries=4)
     running = any_catalog.take_batch_entry(batch.id, worker="a", now=now(), lease=timedelta(minutes=5))
@@ -621,8 +636,13 @@ def test_a_cancelled_batch_hands_out_nothing_more(any_catalog):
     assert any_catalog.take_batch_entry(batch.id, worker="b", now=now(), lease=timedelta(minutes=5)) is None
     assert [e.state for e in any_catalog.batch_entries(batch.id)] == ["running", "cancelled", "cancelled", "cancelled"]
     assert any_catalog.finish_batch(batch.id, now=now()) is False
-    any_catalog.end_batch_entry(dataclasses.replace(running, state="done", record_id="rec_x"), now=now())
-    assert any_catalog.finish_batch(batch.id, now=now()) is True
+    # its worker died: the entry begun before the cancel is handed out again once its lease passes
+    later = now() + timedelta(minutes=6)
+    again = any_catalog.take_batch_entry(batch.id, worker="c", now=later, lease=timedelta(minutes=5))
+    assert (again.number, again.attempts) == (running.number, 2)
+    any_catalog.end_batch_entry(dataclasses.replace(again, state="done", record_id="rec_x"), now=later)
+    assert any_catalog.take_batch_entry(batch.id, worker="c", now=later, lease=timedelta(minutes=5)) is None
+    assert any_catalog.finish_batch(batch.id, now=later) is True
 
 
 def test_racing_workers_never_take_the_same_entry(any_catalog):

@@ -43,6 +43,15 @@ def consumer(components, workers: int = 1):
         running.stop(graceful=True)
 
 
+def wait_paused(catalog, href: str, timeout: float = 30) -> None:
+    """Until the batch's worker has met the fault and paused it (before the test moves the clock on)."""
+    batch_id = href.rsplit("/", 1)[1]
+    deadline = time.monotonic() + timeout
+    while catalog.batch(batch_id).paused_until is None:
+        assert time.monotonic() < deadline, "the fault was not met"
+        time.sleep(0.05)
+
+
 def wait_finished(client, token: str, href: str, timeout: float = 60) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -110,7 +119,11 @@ def test_a_cancelled_batch_produces_nothing_more(client, fake_components, staff_
     assert cancelled.status_code == 200 and cancelled.json["state"] == "cancelled"
     assert cancelled.json["counts"]["cancelled"] == 3
     with consumer(fake_components):
-        time.sleep(0.5)  # its queued jobs run and find nothing to take
+        deadline = time.monotonic() + 30
+        while fake_components.jobs.queue_depth() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # its queued jobs run and find nothing to take
+    assert fake_components.jobs.queue_depth() == 0
     assert catalog.find_records(RecordFilter()) == []
     assert "batch.cancel" in [e.action for e in catalog.audit_events()]
 
@@ -134,7 +147,7 @@ def test_an_entry_whose_worker_stopped_after_storing_it_is_filed_once(client, fa
     href = client.post("/api/v1/batches", headers=auth(staff_token),
                        json={"form": "annex2-agreement", "inputs": [example("annex2-agreement")]}).headers["Location"]
     with consumer(fake_components):
-        time.sleep(0.5)
+        wait_paused(catalog, href)
         [entry] = catalog.batch_entries(href.rsplit("/", 1)[1])
         assert entry.state == "running" and entry.attempts == 1  # held, its lease not yet passed
         fake_components.clock.advance(seconds=6)
@@ -330,7 +343,7 @@ def test_a_pdf_left_without_its_entry_is_set_aside_and_the_record_filed_anew(cli
     href = client.post("/api/v1/batches", headers=auth(staff_token),
                        json={"form": "annex2-agreement", "inputs": [example("annex2-agreement")]}).headers["Location"]
     with consumer(fake_components):
-        time.sleep(0.5)
+        wait_paused(catalog, href)
         fake_components.clock.advance(seconds=6)
         fake_components.jobs.recover()
         done = wait_finished(client, staff_token, href)
@@ -368,9 +381,7 @@ def test_a_fault_pauses_the_batch_instead_of_spending_every_entry_on_it(client, 
                        json={"form": "annex2-agreement", "inputs": inputs}).headers["Location"]
     batch_id = href.rsplit("/", 1)[1]
     with consumer(fake_components):
-        deadline = time.monotonic() + 30
-        while catalog.batch(batch_id).paused_until is None and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_paused(catalog, href)
         deadline = time.monotonic() + 10
         while fake_components.jobs.queue_depth() and time.monotonic() < deadline:
             time.sleep(0.05)  # the batch's other two worker jobs run and find it paused

@@ -310,3 +310,45 @@ def test_a_transplanted_signature_timestamp_is_reported(components, annex2_pdf):
     verification = verify_pdf(_with_timestamp_of(genuine, donor), components.trust_roots)
     assert not verification.ok
     assert any("timestamp does not validate" in p for p in verification.problems), verification.problems
+
+
+def test_the_check_after_signing_analyses_changes_for_the_first_signature_of_a_kind(components, monkeypatch):
+    """The modification analysis runs on the first signature of each field and level in the
+    process; later ones leave it out (their report says so) and a full verification runs it."""
+    from forms_service.produce import signer as signer_module
+
+    monkeypatch.setattr(signer_module, "SHAPES_ANALYSED", set())
+    example = load_example("annex2-agreement")
+    first = components.producer.produce("annex2-agreement", example)
+    second = components.producer.produce("annex2-agreement", example)
+    assert [r["modification_level"] for r in first.signature_report] == ["LTA_UPDATES", "NONE"]
+    assert [r["modification_level"] for r in second.signature_report] == ["NOT_ANALYSED", "NOT_ANALYSED"]
+    verification = verify_pdf(second.pdf, components.trust_roots)
+    assert verification.ok and [s.modification_level for s in verification.signatures] == ["LTA_UPDATES", "NONE"]
+
+
+def test_a_first_signature_followed_by_a_change_pyhanko_refuses_is_not_kept(components, monkeypatch):
+    """Were the signing code to write something after the signature that pyHanko's analysis
+    refuses, the first document of that kind fails and nothing is kept; any later one would be
+    caught by every verification."""
+    from forms_service.produce import signer as signer_module
+
+    real_sign = signer_module.sign_pdf
+
+    def sign_then_change_the_catalog(pdf, *args, **kwargs):
+        writer = IncrementalPdfFileWriter(io.BytesIO(real_sign(pdf, *args, **kwargs)), strict=False)
+        writer.root["/OpenAction"] = generic.ArrayObject([generic.NameObject("/Fit")])
+        writer.update_root()
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    monkeypatch.setattr(signer_module, "sign_pdf", sign_then_change_the_catalog)
+    monkeypatch.setattr(signer_module, "SHAPES_ANALYSED", set())
+    example = load_example("annex2-agreement")
+    with pytest.raises(SigningFailed, match="modified after this signature"):
+        components.producer.produce("annex2-agreement", example)
+    assert not signer_module.SHAPES_ANALYSED, "a refused shape is analysed again next time"
+    signer_module.SHAPES_ANALYSED.add(("Signature1", components.level))  # as if a good one had passed
+    produced = components.producer.produce("annex2-agreement", example)
+    assert not verify_pdf(produced.pdf, components.trust_roots).ok

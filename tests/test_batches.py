@@ -18,9 +18,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from forms_service.access import LOCAL_OPERATOR
 from forms_service.access.tokens import create_token
-from forms_service.archive.integrity import verify_archive
+from forms_service.archive.integrity import rebuild, verify_archive
 from forms_service.catalog import CatalogUnavailable, RecordFilter
+from forms_service.catalog.sql import SqlCatalog
+from forms_service.errors import Conflict
 from forms_service.jobs import batches, engine, webhooks
 
 
@@ -323,7 +326,7 @@ def test_the_daily_job_renews_archive_timestamps_that_expire_soon(app_components
 
 def test_a_pdf_left_without_its_entry_is_set_aside_and_the_record_filed_anew(client, fake_components, staff_token,
                                                                             example, catalog, memory_store,
-                                                                            monkeypatch):
+                                                                            monkeypatch, tmp_path):
     """The worker stores the PDF and stops before the entry beside it (here: that put fails once).
     The worker taking over files the record anew and records the lone PDF as set aside, so
     ``archive verify`` finds nothing orphaned and says what it found."""
@@ -357,6 +360,35 @@ def test_a_pdf_left_without_its_entry_is_set_aside_and_the_record_filed_anew(cli
     assert "record.set-aside" in [e.action for e in catalog.audit_events()]
     report = verify_archive(catalog, memory_store)
     assert report.ok and report.set_aside == 1 and report.checked == 1, report
+    # the store alone says what was set aside: a catalog rebuilt from it finds no orphan either
+    rebuilt = SqlCatalog(f"sqlite:///{tmp_path / 'rebuilt.sqlite3'}")
+    rebuilt.create_schema()
+    assert (rebuild(rebuilt, memory_store, LOCAL_OPERATOR).set_aside, len(rebuilt.all_versions())) == (1, 1)
+    assert [(a.key, a.version_id, a.record_id) for a in rebuilt.set_aside_objects()] == \
+        [(aside.key, aside.version_id, aside.record_id)]
+    report = verify_archive(rebuilt, memory_store)
+    assert report.ok and report.set_aside == 1 and report.checked == 1, report
+
+
+def test_a_filing_that_lost_the_race_is_set_aside_and_a_rebuilt_catalog_knows_it(fake_components, catalog,
+                                                                                   memory_store, example, tmp_path):
+    """Two workers file the same batch entry (the first's lease had passed): the second is refused
+    and its PDF and entry are set aside — in the catalog and, for a rebuild, in the store."""
+    produced = fake_components.producer.produce("annex2-agreement", example("annex2-agreement"))
+    first = fake_components.archive.submit(produced, LOCAL_OPERATOR, record_id="rec_" + "1" * 32)
+    again = fake_components.producer.produce("annex2-agreement", example("annex2-agreement"))
+    with pytest.raises(Conflict, match="filed by another worker first"):
+        fake_components.archive.submit(again, LOCAL_OPERATOR, record_id=first.record_id)
+    assert len(catalog.set_aside_objects()) == 2
+    assert verify_archive(catalog, memory_store).ok
+    rebuilt = SqlCatalog(f"sqlite:///{tmp_path / 'rebuilt.sqlite3'}")
+    rebuilt.create_schema()
+    report = rebuild(rebuilt, memory_store, LOCAL_OPERATOR)
+    assert (report.records, report.versions, report.set_aside, report.skipped) == (1, 1, 2, [])
+    [version] = rebuilt.all_versions()
+    assert (version.object_version, version.sha256) == (first.object_version, produced.sha256)
+    checked = verify_archive(rebuilt, memory_store)
+    assert checked.ok and checked.set_aside == 2, checked
 
 
 def test_a_fault_pauses_the_batch_instead_of_spending_every_entry_on_it(client, fake_components, staff_token,

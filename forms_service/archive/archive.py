@@ -27,7 +27,7 @@ from ..catalog import AuditLog, NewAuditEvent, NewRecord, NewVersion, Record, Re
 from ..clock import Clock
 from ..errors import Conflict, FormsError, IntegrityFailed, NotFound, StorageFailed
 from ..produce import Produced
-from .entry import read_entry, record_entry, write_entry
+from .entry import read_entry, record_entry, set_aside_note_key, write_entry, write_set_aside
 from .filing import check_may_file
 from .retention import RetentionPolicy
 
@@ -134,11 +134,19 @@ class Archive:
         return None
 
     def _set_aside(self, objects: list[tuple[str, str]], record_id: str, actor: Actor, *, reason: str) -> None:
+        """Record ``objects`` (all in one record's folder) as no record's: a note beside them in the
+        store first, for a catalog rebuilt from the store alone, then the catalog's rows."""
         now = self.clock.now()
-        self.records.set_aside(
-            [SetAsideObject(key, version_id, record_id, reason, now) for key, version_id in objects],
-            NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.set-aside", record_id=record_id,
-                          detail={"reason": reason, "objects": [f"{k} (version {v})" for k, v in objects]}))
+        aside = [SetAsideObject(key, version_id, record_id, reason, now) for key, version_id in objects]
+        note = set_aside_note_key(objects[0][0].rsplit("/", 1)[0], uuid.uuid4().hex)
+        try:
+            self.store.put(note, write_set_aside(aside), content_type="application/json",
+                           metadata={"record-id": record_id})
+        except StorageError as err:
+            raise StorageFailed(f"the note of objects set aside could not be stored: {err}") from err
+        self.records.set_aside(aside, NewAuditEvent(
+            actor=actor.id, agency=actor.agency, action="record.set-aside", record_id=record_id,
+            detail={"reason": reason, "objects": [f"{k} (version {v})" for k, v in objects], "note": note}))
 
     def add_version(self, record: Record, pdf: bytes, report: list[dict[str, Any]], actor: Actor, *, reason: str,
                     action: str, source_ip: str = "") -> StoredVersion:

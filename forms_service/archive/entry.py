@@ -1,8 +1,11 @@
-"""The catalog entry written beside each stored PDF (``v<N>.json``) — its writer and its reader.
+"""The catalog entry written beside each stored PDF (``v<N>.json``) — its writer and its reader —
+and the note of objects set aside (``set-aside-<id>.json``) beside them.
 
 The entry holds everything the catalog row holds, under the same retention as the PDF, so the
-catalog can be recreated from the store alone (``integrity.rebuild``).  Its format is read back
-years later: add fields, never rename or drop one.
+catalog can be recreated from the store alone (``integrity.rebuild``).  The note says which object
+versions in its folder are no record's (an interrupted filing's, or one beaten by another worker),
+so a rebuilt catalog neither takes them for records nor reports them as orphans.  Both formats are
+read back years later: add fields, never rename or drop one.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
-from ..catalog import NewRecord, NewVersion, Record
+from ..catalog import NewRecord, NewVersion, Record, SetAsideObject
 
 # Fields of a version that say where its entry is: known only after the entry is stored.
 _DERIVED = ("entry_object_key", "entry_object_version")
@@ -45,6 +48,27 @@ def read_entry(data: bytes, *, key: str, version_id: str) -> tuple[NewRecord, Ne
         pdfa=v.get("pdfa", {}),
     )
     return record, version
+
+
+SET_ASIDE_PREFIX = "set-aside-"
+
+
+def set_aside_note_key(folder: str, note_id: str) -> str:
+    return f"{folder}/{SET_ASIDE_PREFIX}{note_id}.json"
+
+
+def is_set_aside_note(key: str) -> bool:
+    return key.rsplit("/", 1)[-1].startswith(SET_ASIDE_PREFIX) and key.endswith(".json")
+
+
+def write_set_aside(objects: list[SetAsideObject]) -> bytes:
+    return json.dumps({"set_aside": [_plain(o) for o in objects]}, ensure_ascii=False, indent=1).encode()
+
+
+def read_set_aside(data: bytes) -> list[SetAsideObject]:
+    return [SetAsideObject(key=o["key"], version_id=o["version_id"], record_id=o["record_id"], reason=o["reason"],
+                           recorded_at=datetime.fromisoformat(o["recorded_at"]))
+            for o in json.loads(data)["set_aside"]]
 
 
 def record_entry(record: Record) -> NewRecord:

@@ -10,9 +10,9 @@ store's record objects to find any the catalog does not know.  It reports, by ke
 - ``orphaned``   — in the store, not in the catalog (e.g. the catalog write failed after the put);
   an object a taken-over filing left behind is not an orphan: the catalog records it as set aside.
 
-Disaster recovery: every version has its catalog entry beside it (``entry.py``).  ``rebuild``
-reads them all into an empty catalog; ``repair`` adds only what the catalog lacks.  Each recreated
-row gets an audit entry saying so.
+Disaster recovery: every version has its catalog entry beside it (``entry.py``), and objects set
+aside have a note beside them.  ``rebuild`` reads them all into an empty catalog; ``repair`` adds
+only what the catalog lacks.  Each recreated row gets an audit entry saying so.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from storage import IntegrityError, ObjectNotFound, ObjectStore, StorageError
 
 from ..access import Actor
-from ..catalog import NewAuditEvent, NewRecord, NewVersion, RecordCatalog
+from ..catalog import NewAuditEvent, NewRecord, NewVersion, RecordCatalog, SetAsideObject
 from ..errors import InputError, StorageFailed
-from .entry import read_entry
+from .entry import is_set_aside_note, read_entry, read_set_aside
 
 Progress = Callable[[], None]
 
@@ -70,7 +70,8 @@ def verify_archive(records: RecordCatalog, store: ObjectStore, *, progress: Prog
             known.add((aside.key, aside.version_id))
             report.set_aside += 1
         for info in store.list_versions("records/"):
-            if (info.key, info.version_id) not in known:
+            # a note of objects set aside holds no evidence; the objects it names are known above
+            if (info.key, info.version_id) not in known and not is_set_aside_note(info.key):
                 report.orphaned.append(f"{info.key} (version {info.version_id})")
     except StorageError as err:
         raise StorageFailed(f"the store could not be listed: {err}") from err
@@ -81,21 +82,30 @@ def verify_archive(records: RecordCatalog, store: ObjectStore, *, progress: Prog
 class RebuildReport:
     records: int = 0
     versions: int = 0
+    set_aside: int = 0  # objects recorded anew as no record's, from the notes beside them
     skipped: list[str] = field(default_factory=list)
 
 
-def read_entries(store: ObjectStore) -> dict[str, list[tuple[NewRecord, NewVersion]]]:
-    """Every catalog entry in the store, by record id, in version order."""
+def read_store(store: ObjectStore) -> tuple[dict[str, list[tuple[NewRecord, NewVersion]]], list[SetAsideObject]]:
+    """Every catalog entry in the store, by record id, in version order — but for the entries set
+    aside — and the objects set aside."""
     entries: dict[str, list[tuple[NewRecord, NewVersion]]] = {}
+    aside: list[SetAsideObject] = []
     try:
-        for info in [o for o in store.list_versions("records/") if o.key.endswith(".json")]:
+        listed = [o for o in store.list_versions("records/") if o.key.endswith(".json")]
+        for info in [o for o in listed if is_set_aside_note(o.key)]:
+            aside += read_set_aside(store.get(info.key, info.version_id))
+        no_records = {(o.key, o.version_id) for o in aside}
+        for info in listed:
+            if is_set_aside_note(info.key) or (info.key, info.version_id) in no_records:
+                continue
             record, version = read_entry(store.get(info.key, info.version_id), key=info.key, version_id=info.version_id)
             entries.setdefault(record.id, []).append((record, version))
     except StorageError as err:
         raise StorageFailed(f"the store could not be read: {err}") from err
     for versions in entries.values():
         versions.sort(key=lambda pair: pair[1].number)
-    return entries
+    return entries, aside
 
 
 def rebuild(records: RecordCatalog, store: ObjectStore, actor: Actor, *,
@@ -115,7 +125,8 @@ def repair(records: RecordCatalog, store: ObjectStore, actor: Actor) -> RebuildR
 def _import(records: RecordCatalog, store: ObjectStore, actor: Actor, progress: Progress, *,
             known: set[tuple[str, int]]) -> RebuildReport:
     report = RebuildReport()
-    for record_id, versions in read_entries(store).items():
+    entries, aside = read_store(store)
+    for record_id, versions in entries.items():
         have_record = any(rid == record_id for rid, _ in known)
         for record, version in versions:
             if (record_id, version.number) in known:
@@ -133,4 +144,12 @@ def _import(records: RecordCatalog, store: ObjectStore, actor: Actor, progress: 
                 records.add_version(record_id, version, event)
             report.versions += 1
             progress()
+    already = {(o.key, o.version_id) for o in records.set_aside_objects()}
+    for record_id in sorted({o.record_id for o in aside}):
+        found = [o for o in aside if o.record_id == record_id and (o.key, o.version_id) not in already]
+        if found:
+            records.set_aside(found, NewAuditEvent(
+                actor=actor.id, agency=actor.agency, action="record.set-aside", record_id=record_id,
+                detail={"reason": "recreated from the notes in the store", "objects": len(found)}))
+            report.set_aside += len(found)
     return report

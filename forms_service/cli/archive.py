@@ -60,7 +60,8 @@ def catalog_rebuild() -> None:
         store, records = components.require_archive()
         with click.progressbar(length=0, label="reading the store", file=sys.stderr) as bar:
             report = rebuild(records, store, LOCAL_OPERATOR, progress=lambda: bar.update(1))
-    click.echo(f"catalog rebuilt: {report.records} record(s), {report.versions} version(s)")
+    click.echo(f"catalog rebuilt: {report.records} record(s), {report.versions} version(s)"
+               + (f", {report.set_aside} object(s) set aside by interrupted filings" if report.set_aside else ""))
     for skipped in report.skipped:
         click.echo(f"skipped: {skipped}")
     sys.exit(1 if report.skipped else 0)

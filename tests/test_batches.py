@@ -434,3 +434,76 @@ def test_a_fault_pauses_the_batch_instead_of_spending_every_entry_on_it(client, 
     assert len(catalog.find_records(RecordFilter())) == 3
     report = verify_archive(catalog, memory_store)
     assert report.ok, report
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+
+def _sign_in(client, catalog, username: str, agency: str, role: str) -> None:
+    from forms_service.access.users import create_user
+    from tests.test_web_pages import PASSWORD, sign_in
+
+    create_user(catalog, username=username, password=PASSWORD, agency=agency, role=role)
+    assert sign_in(client, username).status_code == 302
+
+
+def test_the_batch_pages_show_each_entry_s_outcome_to_its_agency_only(client, app, fake_components, staff_token,
+                                                                      example, catalog):
+    good = example("annex2-agreement")
+    bad = copy.deepcopy(good)
+    bad["party"]["code"] = "12345678"
+    href = client.post("/api/v1/batches", headers=auth(staff_token),
+                       json={"form": "annex2-agreement", "inputs": [good, bad]}).headers["Location"]
+    batch_id = href.rsplit("/", 1)[1]
+    with consumer(fake_components):
+        wait_finished(client, staff_token, href)
+    [record] = catalog.find_records(RecordFilter())
+
+    _sign_in(client, catalog, "sara", "379000000A", "staff")
+    listed = client.get("/batches").data.decode()
+    assert f"/batches/{batch_id}" in listed and "1／2 筆已歸檔" in listed and "已完成" in listed
+    page = client.get(f"/batches/{batch_id}").data.decode()
+    assert "第 2 筆" in page and "party.code" in page and "輸入有誤" in page
+    assert f'href="/records/{record.id}"' in page
+    assert "取消尚未製作之項目" not in page  # finished: nothing left to cancel
+
+    other = app.test_client()
+    _sign_in(other, catalog, "bob", "387000000A", "clerk")
+    assert batch_id not in other.get("/batches").data.decode()
+    assert other.get(f"/batches/{batch_id}").status_code == 404
+
+
+def test_staff_cancel_a_batch_on_its_page_and_a_clerk_may_not(client, app, staff_token, example, catalog):
+    from tests.test_web_pages import csrf
+
+    inputs = [example("annex2-agreement")] * 3
+    href = client.post("/api/v1/batches", headers=auth(staff_token),
+                       json={"form": "annex2-agreement", "inputs": inputs}).headers["Location"]
+    batch_id = href.rsplit("/", 1)[1]
+    clerk = app.test_client()
+    _sign_in(clerk, catalog, "alice", "379000000A", "clerk")
+    assert "取消尚未製作之項目" not in clerk.get(f"/batches/{batch_id}").data.decode()
+    token = csrf(clerk, f"/batches/{batch_id}")
+    assert clerk.post(f"/batches/{batch_id}/cancel", data={"csrf": token}).status_code == 403
+
+    _sign_in(client, catalog, "sara", "379000000A", "staff")
+    token = csrf(client, f"/batches/{batch_id}")
+    assert client.post(f"/batches/{batch_id}/cancel", data={}).status_code == 400  # no CSRF token
+    answer = client.post(f"/batches/{batch_id}/cancel", data={"csrf": token})
+    assert answer.status_code == 303 and answer.headers["Location"].endswith(f"/batches/{batch_id}")
+    page = client.get(f"/batches/{batch_id}").data.decode()
+    assert "已取消 3 筆" in page and "取消尚未製作之項目" not in page
+    assert [e.detail["cancelled"] for e in catalog.audit_events() if e.action == "batch.cancel"] == [3]
+
+
+def test_a_paused_batch_says_why_and_until_when_on_its_page(client, fake_components, staff_token, example, catalog):
+    href = client.post("/api/v1/batches", headers=auth(staff_token),
+                       json={"form": "annex2-agreement", "inputs": [example("annex2-agreement")]}).headers["Location"]
+    batch_id = href.rsplit("/", 1)[1]
+    until = fake_components.clock.now() + timedelta(minutes=5)
+    catalog.pause_batch(batch_id, until=until, because={"code": "storage_unavailable",
+                                                        "message": "the object store is not reachable"})
+    _sign_in(client, catalog, "sara", "379000000A", "staff")
+    page = client.get(f"/batches/{batch_id}").data.decode()
+    taipei = until.astimezone(timezone(timedelta(hours=8)))
+    assert "暫停中" in page and "the object store is not reachable" in page and taipei.strftime("%H:%M") in page

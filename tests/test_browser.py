@@ -503,3 +503,35 @@ def test_the_provider_schedules_an_audit_and_the_agency_answers_its_checklist(pa
     expect(page.get_by_role("row", name=re.compile("^自評 已由"))).to_contain_text("王小明")
     assert axe_violations(page) == []
     shoot(page, "inspection-answers")
+
+
+def test_staff_follow_a_batch_from_their_business_system_to_its_records(page: Page, site):
+    """A batch of three 附件2: one filed, one refused naming the field, one waiting — its page says
+    which, links the record and offers to cancel what waits."""
+    from forms_service.catalog import Batch, BatchEntry
+
+    url, stored = site
+    served = _SITE_COMPONENTS[url]
+    batch = Batch(id="bat_" + "b" * 32, form_id="annex2-agreement", agency="379000000A",
+                  actor={"id": "token:稅務系統", "agency": "379000000A", "role": "system"},
+                  created_at=served.clock.now())
+    refused = {"code": "validation_failed", "message": "輸入有誤", "field": "party.code",
+               "errors": [{"path": "party.code", "message": "統一編號 12345678 檢查碼不符", "code": "business_id"}]}
+    served.catalog.add_batch(batch, [
+        BatchEntry(batch.id, 1, {}, state="done", record_id=stored.record_id, attempts=1),
+        BatchEntry(batch.id, 2, {}, state="refused", problem=refused),
+        BatchEntry(batch.id, 3, {}),
+    ])
+    sign_in(page, url, "sara")
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="批次").click()
+    expect(page.get_by_role("heading", name="批次", exact=True)).to_be_visible()
+    assert axe_violations(page) == []
+    shoot(page, "batches")
+    page.get_by_role("link", name="附件2 商工資料使用安全約定書").first.click()
+    expect(page.get_by_role("heading", name=re.compile("批次：附件2"))).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("第 2 筆"))).to_contain_text("統一編號 12345678 檢查碼不符")
+    expect(page.get_by_role("link", name=stored.record_id)).to_be_visible()
+    assert axe_violations(page) == []
+    shoot(page, "batch")
+    page.get_by_role("button", name="取消尚未製作之項目").click()
+    expect(page.get_by_role("row", name=re.compile("各狀態筆數"))).to_contain_text("已取消 1 筆")

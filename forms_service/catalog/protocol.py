@@ -356,6 +356,9 @@ class Batches(Protocol):
     def unfinished_batches(self) -> list[Batch]:
         """Batches with an entry still queued or running, oldest first."""
 
+    def recent_batches(self, *, agency: str | None, limit: int = 50) -> list[tuple[Batch, dict[str, int]]]:
+        """The newest batches (of one agency when given) with their entries counted by state."""
+
 
 @runtime_checkable
 class Catalog(RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, QueryEventLog, QueryReview, Oversight,

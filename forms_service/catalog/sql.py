@@ -646,6 +646,21 @@ class SqlCatalog:
             rows = s.scalars(select(BatchRow).where(BatchRow.finished_at.is_(None)).order_by(BatchRow.created_at))
             return [mapping.batch(r) for r in rows]
 
+    @does("list the batches")
+    def recent_batches(self, *, agency: str | None, limit: int = 50) -> list[tuple[Batch, dict[str, int]]]:
+        query = select(BatchRow).order_by(BatchRow.created_at.desc(), BatchRow.id).limit(limit)
+        if agency is not None:
+            query = query.where(BatchRow.agency == agency)
+        with self._sessions() as s:
+            found = [mapping.batch(r) for r in s.scalars(query)]
+            counts: dict[str, dict[str, int]] = {b.id: {} for b in found}
+            rows = s.execute(select(BatchEntryRow.batch_id, BatchEntryRow.state, func.count())
+                             .where(BatchEntryRow.batch_id.in_(counts))
+                             .group_by(BatchEntryRow.batch_id, BatchEntryRow.state))
+            for batch_id, state, count in rows:
+                counts[batch_id][state] = count
+            return [(b, counts[b.id]) for b in found]
+
     @does("claim the reminder mail")
     def claim_mail(self, *, day: str, recipient: str, topic: str, now: datetime) -> bool:
         try:

@@ -78,6 +78,16 @@ def actor_of(batch: Batch) -> Actor:
                  system=batch.actor.get("system", ""))
 
 
+def state_of(batch: Batch, counts: dict[str, int]) -> str:
+    """queued, running (a worker has begun), cancelling, finished or cancelled."""
+    if batch.finished_at is not None:
+        return "cancelled" if batch.cancelled_at is not None else "finished"
+    if batch.cancelled_at is not None:
+        return "cancelling"
+    begun = sum(counts.get(state, 0) for state in ("running", "done", "failed"))
+    return "running" if begun else "queued"
+
+
 @dataclass(frozen=True)
 class Progress:
     """A batch as its submitter sees it."""
@@ -92,11 +102,7 @@ class Progress:
 
     @property
     def state(self) -> str:
-        if self.batch.finished_at is not None:
-            return "cancelled" if self.batch.cancelled_at is not None else "finished"
-        if self.batch.cancelled_at is not None:
-            return "cancelling"
-        return "running" if any(e.attempts for e in self.entries) else "queued"  # a worker has begun
+        return state_of(self.batch, self.counts)
 
     def paused(self, now: datetime) -> dict[str, Any] | None:
         """Until when a fault holds the unfinished batch, and which fault; None when none does."""

@@ -581,8 +581,9 @@ def test_objects_set_aside_are_recorded_once_with_their_audit_entry(any_catalog)
 def _batch(any_catalog, entries: int = 3, **changes):
     from forms_service.catalog import Batch, BatchEntry
 
-    batch = Batch(id="bat_" + uuid.uuid4().hex[:8], form_id="annex2-agreement", agency="379000000A",
-                  actor={"id": "token:1", "agency": "379000000A", "role": "clerk"}, created_at=now(), **changes)
+    fields = {"form_id": "annex2-agreement", "agency": "379000000A", "created_at": now(),
+              "actor": {"id": "token:1", "agency": "379000000A", "role": "clerk"}, **changes}
+    batch = Batch(id="bat_" + uuid.uuid4().hex[:8], **fields)
     any_catalog.add_batch(batch, [BatchEntry(batch.id, n, {"n": n, "名": "𡘙"}) for n in range(1, entries + 1)])
     return batch
 
@@ -612,6 +613,19 @@ def test_batch_entries_are_taken_in_order_once_and_again_after_their_lease(any_c
     assert any_catalog.finish_batch(batch.id, now=later) is True
     assert any_catalog.finish_batch(batch.id, now=later) is False  # once
     assert any_catalog.batch(batch.id).finished_at is not None and any_catalog.unfinished_batches() == []
+
+
+def test_recent_batches_are_newest_first_per_agency_with_their_entries_counted(any_catalog):
+    moment = now()
+    older = _batch(any_catalog, entries=3, created_at=moment - timedelta(hours=1))
+    newer = _batch(any_catalog, entries=2, created_at=moment)
+    other = _batch(any_catalog, entries=1, agency="387000000A", created_at=moment - timedelta(minutes=1))
+    any_catalog.take_batch_entry(older.id, worker="a", now=now(), lease=timedelta(minutes=5))
+    found = any_catalog.recent_batches(agency="379000000A")
+    assert [(b.id, counts) for b, counts in found] == [(newer.id, {"queued": 2}),
+                                                      (older.id, {"queued": 2, "running": 1})]
+    assert [b.id for b, _ in any_catalog.recent_batches(agency=None)] == [newer.id, other.id, older.id]
+    assert [b.id for b, _ in any_catalog.recent_batches(agency=None, limit=1)] == [newer.id]
 
 
 def test_a_paused_batch_hands_out_nothing_until_the_pause_is_over(any_catalog):

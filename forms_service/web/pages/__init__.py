@@ -97,4 +97,4 @@ def _require_sign_in() -> Response | None:
     return None
 
 
-from . import admin, connections, due, fill, oversight, provider, querylogs, records, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)
+from . import admin, batches, connections, due, fill, oversight, provider, querylogs, records, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)

@@ -1,0 +1,66 @@
+"""Batches as pages: what the agency's business systems (or the CLI's ``render --batch --submit``)
+asked for in one request, and what became of each input — filed records, inputs refused with the
+field named, faults — with a cancel for what still waits.  The same data as ``/api/v1/batches``."""
+
+from __future__ import annotations
+
+from flask import render_template, url_for
+from werkzeug.wrappers import Response
+
+from ...access import Actor, Role
+from ...catalog import NewAuditEvent
+from ...errors import Forbidden
+from ...jobs import batches
+from ..auth import source_ip
+from ..context import catalog, components
+from . import bp, check_csrf, signed_in
+
+# Who sees the agency's batches (their records are the agency's), and who may cancel one.
+READERS = (Role.STAFF, Role.CLERK, Role.AUDITOR, Role.ADMIN)
+CANCELLERS = (Role.STAFF, Role.ADMIN)
+# Entries listed on a batch's page beyond those refused or failed: a long batch's done entries
+# are counted, and the first of them linked.
+DONE_SHOWN = 200
+STATE_NAMES = {"queued": "等待中", "running": "製作中", "done": "已歸檔", "refused": "輸入有誤", "failed": "失敗",
+               "cancelled": "已取消", "cancelling": "取消中", "finished": "已完成"}
+
+
+def _reader() -> Actor:
+    actor = signed_in()
+    if actor.role not in READERS:
+        raise Forbidden(f"角色 {actor.role} 無法檢視批次 (the role {actor.role} has no batches)")
+    return actor
+
+
+@bp.get("/batches")
+def batches_page() -> str:
+    actor = _reader()
+    return render_template("batches.html", found=catalog().recent_batches(agency=actor.scope),
+                           state_of=batches.state_of, state_names=STATE_NAMES)
+
+
+@bp.get("/batches/<batch_id>")
+def batch_page(batch_id: str) -> str:
+    actor = _reader()
+    found = batches.progress(catalog(), batch_id, agency=actor.scope)  # NotFound outside the agency
+    problems = [e for e in found.entries if e.state in ("refused", "failed")]
+    done = [e for e in found.entries if e.state == "done"]
+    return render_template("batch.html", found=found, problems=problems, done=done[:DONE_SHOWN],
+                           done_total=len(done), paused=found.paused(components().clock.now()),
+                           may_cancel=actor.role in CANCELLERS and found.batch.finished_at is None
+                           and found.batch.cancelled_at is None, state_names=STATE_NAMES)
+
+
+@bp.post("/batches/<batch_id>/cancel")
+def cancel_batch_page(batch_id: str) -> Response:
+    check_csrf()
+    actor = _reader()
+    if actor.role not in CANCELLERS:
+        raise Forbidden(f"角色 {actor.role} 無法取消批次 (the role {actor.role} may not cancel a batch)")
+    batches.progress(catalog(), batch_id, agency=actor.scope)  # NotFound outside the agency
+    now = components().clock.now()
+    cancelled = catalog().cancel_batch(batch_id, now=now)
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="batch.cancel", source_ip=source_ip(),
+                                  detail={"batch_id": batch_id, "cancelled": cancelled}))
+    catalog().finish_batch(batch_id, now=now)
+    return Response(status=303, headers={"Location": url_for("ui.batch_page", batch_id=batch_id)})

@@ -505,14 +505,17 @@ def test_the_provider_schedules_an_audit_and_the_agency_answers_its_checklist(pa
     shoot(page, "inspection-answers")
 
 
-def test_staff_follow_a_batch_from_their_business_system_to_its_records(page: Page, site):
+def test_staff_follow_a_batch_from_their_business_system_to_its_records(sized_page, site):
     """A batch of three 附件2: one filed, one refused naming the field, one waiting — its page says
     which, links the record and offers to cancel what waits."""
+    import uuid
+
     from forms_service.catalog import Batch, BatchEntry
 
+    page, size = sized_page
     url, stored = site
     served = _SITE_COMPONENTS[url]
-    batch = Batch(id="bat_" + "b" * 32, form_id="annex2-agreement", agency="379000000A",
+    batch = Batch(id="bat_" + uuid.uuid4().hex, form_id="annex2-agreement", agency="379000000A",
                   actor={"id": "token:稅務系統", "agency": "379000000A", "role": "system"},
                   created_at=served.clock.now())
     refused = {"code": "validation_failed", "message": "輸入有誤", "field": "party.code",
@@ -526,12 +529,13 @@ def test_staff_follow_a_batch_from_their_business_system_to_its_records(page: Pa
     page.get_by_role("navigation", name="主選單").get_by_role("link", name="批次").click()
     expect(page.get_by_role("heading", name="批次", exact=True)).to_be_visible()
     assert axe_violations(page) == []
-    shoot(page, "batches")
+    shoot(page, "batches" + size)
     page.get_by_role("link", name="附件2 商工資料使用安全約定書").first.click()
     expect(page.get_by_role("heading", name=re.compile("批次：附件2"))).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("第 2 筆"))).to_contain_text("統一編號 12345678 檢查碼不符")
     expect(page.get_by_role("link", name=stored.record_id)).to_be_visible()
     assert axe_violations(page) == []
-    shoot(page, "batch")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    shoot(page, "batch" + size)
     page.get_by_role("button", name="取消尚未製作之項目").click()
     expect(page.get_by_role("row", name=re.compile("各狀態筆數"))).to_contain_text("已取消 1 筆")

@@ -350,7 +350,7 @@ def test_every_page_post_without_its_csrf_token_is_refused(client, staff, admin,
     sign_in(client, "ada")
     values = {"form_id": "annex2-agreement", "record_id": agreements_for_csrf, "draft_id": "drf_x",
               "code": "379000000A", "system": "稅務資料整合查詢系統", "month": "2026-11", "inspection_id": "insp_x",
-              "number": 1, "connection_id": "rec_x"}
+              "number": 1, "connection_id": "rec_x", "batch_id": "bat_x"}
     routes = [rule for rule in client.application.url_map.iter_rules()
               if rule.endpoint.startswith("ui.") and "POST" in rule.methods and rule.endpoint != "ui.login"]
     assert len(routes) >= 8  # forms, drafts, countersign, profiles, users, tokens, query logs, sign-out

@@ -101,6 +101,18 @@ def test_the_verify_command_accepts_the_archived_file(countersigned, components,
     assert result.stdout.startswith("VALID") and result.stdout.count("PAdES B-LTA") == 2
 
 
+def test_verify_where_there_is_no_archive_checks_the_signatures_and_creates_nothing(countersigned, tmp_path):
+    """A file from elsewhere, in a folder with no data directory: its signatures are checked (the
+    demo root of another installation is not trusted here) and no catalog is created."""
+    path = tmp_path / "c.pdf"
+    path.write_bytes(countersigned[1])
+    empty = tmp_path / "elsewhere"
+    result = run_cli(["verify", str(path)], empty)
+    assert result.returncode == 1 and result.stdout.startswith("NOT VALID"), result.stdout + result.stderr
+    assert "trusted: yes / yes / NO" in result.stdout and "alembic" not in result.stderr
+    assert not (empty / "catalog.sqlite3").exists()
+
+
 def _appended_page(pdf: bytes) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     writer.insert_page(generic.DictionaryObject({

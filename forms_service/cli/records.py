@@ -29,8 +29,12 @@ def verify(pdf_file: Path, as_json: bool) -> None:
 
     settings = load_settings()
     verifier = Verifier(trust_roots=verification_roots(settings), revocation_mode=settings.revocation_mode)
-    with catalog_only(settings) as catalog:
-        verification, problems = verifier.verify_file(pdf_file.read_bytes(), catalog)
+    if not settings.database_url and not (settings.data_dir / "catalog.sqlite3").exists():
+        # No archive here: the signatures alone (a verify creates no catalog where there was none).
+        verification, problems = verifier.verify_file(pdf_file.read_bytes(), None)
+    else:
+        with catalog_only(settings) as catalog:
+            verification, problems = verifier.verify_file(pdf_file.read_bytes(), catalog)
     report = {**verification.as_dict(), "record_id": None, "version": None}
     report["problems"] += problems
     report["ok"] = verification.ok and not problems

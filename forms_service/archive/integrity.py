@@ -145,11 +145,13 @@ def _import(records: RecordCatalog, store: ObjectStore, actor: Actor, progress: 
             report.versions += 1
             progress()
     already = {(o.key, o.version_id) for o in records.set_aside_objects()}
-    for record_id in sorted({o.record_id for o in aside}):
-        found = [o for o in aside if o.record_id == record_id and (o.key, o.version_id) not in already]
-        if found:
-            records.set_aside(found, NewAuditEvent(
-                actor=actor.id, agency=actor.agency, action="record.set-aside", record_id=record_id,
-                detail={"reason": "recreated from the notes in the store", "objects": len(found)}))
-            report.set_aside += len(found)
+    missing: dict[str, list[SetAsideObject]] = {}
+    for o in aside:
+        if (o.key, o.version_id) not in already:
+            missing.setdefault(o.record_id, []).append(o)
+    for record_id, found in sorted(missing.items()):
+        records.set_aside(found, NewAuditEvent(
+            actor=actor.id, agency=actor.agency, action="record.set-aside", record_id=record_id,
+            detail={"reason": "recreated from the notes in the store", "objects": len(found)}))
+        report.set_aside += len(found)
     return report

@@ -331,7 +331,8 @@ class Batches(Protocol):
     def batch(self, batch_id: str) -> Batch | None: ...
 
     def batch_entries(self, batch_id: str) -> list[BatchEntry]:
-        """The batch's entries, by number."""
+        """The batch's entries, by number, without their inputs (``input`` None): what became of
+        each; a worker gets an entry's input from ``take_batch_entry``."""
 
     def take_batch_entry(self, batch_id: str, *, worker: str, now: datetime,
                          lease: timedelta) -> BatchEntry | None:

@@ -425,7 +425,7 @@ class BatchEntry:
 
     batch_id: str
     number: int  # 1, 2, … in the order given
-    input: Any
+    input: Any  # None where read without it (``batch_entries``)
     state: str = "queued"  # queued, running, done, refused, failed, cancelled
     record_id: str = ""
     problem: dict[str, Any] = field(default_factory=dict)  # code, message, field (refused / failed)

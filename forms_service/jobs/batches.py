@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..access import Actor
-from ..catalog import Batch, BatchEntry, Batches
+from ..catalog import Batch, BatchEntry, Batches, NewAuditEvent
 from ..errors import FormsError, InputError, NotFound, ServiceUnavailable, ValidationFailed
 
 MAX_ENTRIES = 10_000
@@ -122,6 +122,18 @@ def progress(batches: Batches, batch_id: str, *, agency: str | None) -> Progress
     if batch is None or (agency is not None and batch.agency != agency):
         raise NotFound(f"no batch {batch_id}", details={"batch_id": batch_id})
     return Progress(batch, batches.batch_entries(batch_id))
+
+
+def cancel(catalog: Batches, actor: Actor, batch_id: str, *, audit: Callable[[NewAuditEvent], None], now: datetime,
+           source_ip: str = "") -> Progress:
+    """Cancel the entries of the batch (the actor's agency's) still waiting — those being produced
+    finish — audited; the batch as it stands after."""
+    progress(catalog, batch_id, agency=actor.scope)  # NotFound outside the actor's agency
+    cancelled = catalog.cancel_batch(batch_id, now=now)
+    audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="batch.cancel", source_ip=source_ip,
+                        detail={"batch_id": batch_id, "cancelled": cancelled}))
+    catalog.finish_batch(batch_id, now=now)
+    return progress(catalog, batch_id, agency=None)
 
 
 FileEntry = Callable[[Batch, BatchEntry, str], str]  # (batch, entry, record id) → the filed record's id

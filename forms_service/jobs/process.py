@@ -47,6 +47,11 @@ def _consumer(components: Components) -> Any:
         initial_delay=0.05, backoff=1.5, max_delay=1.0, check_worker_health=True)
 
 
+def _running(settings: Settings, where: str) -> str:
+    queue = "Redis" if settings.jobs_url else "the SQLite queue"
+    return f"jobs running in {where} {os.getpid()}: {settings.jobs_workers} threads on {queue}"
+
+
 def run_consumer(settings: Settings) -> None:
     """Run jobs in the foreground until SIGTERM / SIGINT (huey's consumer: SIGINT lets running
     jobs finish)."""
@@ -57,8 +62,7 @@ def run_consumer(settings: Settings) -> None:
         _report_to_metrics(components.jobs.huey)
         consumer = _consumer(components)
         components.jobs.catch_up()
-        log.info("jobs running in process %d: %d threads on %s", os.getpid(), settings.jobs_workers,
-                 "Redis" if settings.jobs_url else "the SQLite queue")
+        log.info(_running(settings, "process"))
         consumer.run()
     finally:
         components.close()
@@ -110,9 +114,7 @@ class JobsInWebProcess:
             thread.start()
         self._consumer = consumer
         self.components.jobs.catch_up()
-        logging.getLogger("gunicorn.error").info(
-            "jobs running in web process %d: %d threads on %s", os.getpid(), self.components.settings.jobs_workers,
-            "Redis" if self.components.settings.jobs_url else "SQLite")
+        logging.getLogger("gunicorn.error").info(_running(self.components.settings, "web process"))
 
     def stop(self) -> None:
         """Let running jobs finish, then free the lock for another web process."""

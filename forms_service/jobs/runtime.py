@@ -4,6 +4,7 @@ filing of one entry, completion calls, the periodic work."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from datetime import datetime, timedelta
@@ -13,7 +14,7 @@ from ..access import Actor, Role
 from ..archive.filing import check_may_file
 from ..archive.related import check_related
 from ..catalog import Batch, BatchEntry, NewAuditEvent
-from ..errors import FormsError
+from ..errors import Conflict
 from . import batches, engine, webhooks
 
 if TYPE_CHECKING:
@@ -61,12 +62,9 @@ class JobRuntime:
         check_may_file(actor, spec, form)
         check_related(catalog, spec, form, agency=None if actor.role is Role.ADMIN else actor.agency)
         produced = producer.produce_validated(spec, form, caller=actor.agency or actor.id)
-        try:
+        # Conflict: another worker filed the same entry first (ours was set aside) — the entry is done.
+        with contextlib.suppress(Conflict):
             service.archive.submit(produced, actor, record_id=record_id)
-        except FormsError:
-            if catalog.get_record(record_id) is not None:
-                return record_id  # another worker filed the same entry first
-            raise
         return record_id
 
     def _with_converter(self) -> Components:

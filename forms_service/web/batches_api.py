@@ -84,13 +84,9 @@ def get_batch(batch_id: str):
 def cancel_batch(batch_id: str):
     """Cancel the entries still waiting; those being produced finish."""
     actor = require_actor()
-    batches.progress(catalog(), batch_id, agency=actor.scope)  # NotFound outside the caller's agency
     now = components().clock.now()
-    cancelled = catalog().cancel_batch(batch_id, now=now)
-    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="batch.cancel", source_ip=source_ip(),
-                                  detail={"batch_id": batch_id, "cancelled": cancelled}))
-    catalog().finish_batch(batch_id, now=now)
-    return jsonify(_batch_json(batches.progress(catalog(), batch_id, agency=None), now=now))
+    found = batches.cancel(catalog(), actor, batch_id, audit=catalog().audit, now=now, source_ip=source_ip())
+    return jsonify(_batch_json(found, now=now))
 
 
 def _batch_json(found: batches.Progress, *, now: datetime) -> dict[str, Any]:

@@ -610,6 +610,7 @@ def test_batch_entries_are_taken_in_order_once_and_again_after_their_lease(any_c
         any_catalog.end_batch_entry(dataclasses.replace(entry, state="refused", problem={"field": "x"}), now=later)
     assert [(e.state, e.record_id) for e in any_catalog.batch_entries(batch.id)] == [
         ("done", "rec_1"), ("refused", ""), ("refused", "")]
+    assert [e.input for e in any_catalog.batch_entries(batch.id)] == [None, None, None]  # read without them
     assert any_catalog.finish_batch(batch.id, now=later) is True
     assert any_catalog.finish_batch(batch.id, now=later) is False  # once
     assert any_catalog.batch(batch.id).finished_at is not None and any_catalog.unfinished_batches() == []

@@ -8,7 +8,6 @@ from flask import render_template, url_for
 from werkzeug.wrappers import Response
 
 from ...access import Actor, Role
-from ...catalog import NewAuditEvent
 from ...errors import Forbidden
 from ...jobs import batches
 from ..auth import source_ip
@@ -57,10 +56,6 @@ def cancel_batch_page(batch_id: str) -> Response:
     actor = _reader()
     if actor.role not in CANCELLERS:
         raise Forbidden(f"角色 {actor.role} 無法取消批次 (the role {actor.role} may not cancel a batch)")
-    batches.progress(catalog(), batch_id, agency=actor.scope)  # NotFound outside the agency
-    now = components().clock.now()
-    cancelled = catalog().cancel_batch(batch_id, now=now)
-    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="batch.cancel", source_ip=source_ip(),
-                                  detail={"batch_id": batch_id, "cancelled": cancelled}))
-    catalog().finish_batch(batch_id, now=now)
+    batches.cancel(catalog(), actor, batch_id, audit=catalog().audit, now=components().clock.now(),
+                   source_ip=source_ip())
     return Response(status=303, headers={"Location": url_for("ui.batch_page", batch_id=batch_id)})

@@ -4,6 +4,7 @@ Never imports Flask or ``forms_service``.  Providers only open and close keys or
 the pyHanko ``Signer`` they hand out is used as it is.
 """
 
+from . import hex_strings
 from .errors import SignerUnavailable, SigningError, ValidationError
 from .loop import SigningLoop
 from .pades import Level, SignatureOptions, SigningContext, add_document_timestamp, sign_pdf
@@ -11,6 +12,8 @@ from .providers import Pkcs11Provider, Pkcs12Provider, SignerProvider
 from .revocation import RevocationCache, RevocationSnapshot
 from .stamp import Stamp, StampFont
 from .validation import SignatureReport, Verification, validate_pdf, verify_pdf
+
+hex_strings.install()  # every PDF this package reads, reads a signature's /Contents in one pass
 
 __all__ = [
     "Level", "Pkcs11Provider", "Stamp", "StampFont", "Pkcs12Provider", "SignatureOptions", "SignatureReport",

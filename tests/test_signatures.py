@@ -364,3 +364,44 @@ def test_a_first_signature_followed_by_a_change_pyhanko_refuses_is_not_kept(comp
     signer_module.SHAPES_ANALYSED.add(("Signature1", components.level))  # as if a good one had passed
     produced = components.producer.produce("annex2-agreement", example)
     assert not verify_pdf(produced.pdf, components.trust_roots).ok
+
+
+def test_stamps_of_one_signer_share_one_font_program_holding_every_glyph_they_show(components, annex2_pdf, tmp_path):
+    """The stamp's font program is compiled once for stamps differing only in digits (their time),
+    and each document's program holds every glyph its stamp shows, with the widths it declares."""
+    import dataclasses
+
+    import pikepdf
+    from fontTools.ttLib import TTFont
+
+    from forms_service.produce.pdfa import write
+    from signing import Stamp, StampFont
+
+    font = StampFont(components.signing.stamp_font.font_path, work_dir=tmp_path)
+    context = dataclasses.replace(components.signing, stamp_font=font)
+    signer = components.signer.signer()
+    times = ("時間：中華民國115年12月1日 09:05", "時間：中華民國116年3月27日 18:47")
+    unsigned = write(annex2_pdf)
+    stamps = [Stamp(("簽署人：王小明", line)) for line in times]
+    signed = [sign_pdf(unsigned, signer, SignatureOptions(level=Level.B_B, stamp=s), context) for s in stamps]
+    assert len(font._programs) == 1
+    for pdf in signed:
+        # (pikepdf's PDF/A checker does not judge documents with forms, signed ones among them:
+        # the font rules it would apply to the stamp — every glyph shown is in the program, with
+        # the width declared — are checked here.)
+        assert verify_pdf(pdf, components.trust_roots).ok
+        with pikepdf.open(io.BytesIO(pdf)) as document:
+            widget = next(a for page in document.pages for a in page.get("/Annots", []) if a.get("/FT") == "/Sig")
+            cidfont = next(d for x in _xobjects(widget.AP.N) for f in _fonts(x) for d in f.get("/DescendantFonts", []))
+            program = TTFont(io.BytesIO(cidfont.FontDescriptor.FontFile2.read_bytes()))
+            widths = cidfont.W
+            shown = {}
+            for start, run in zip(widths[::2], widths[1::2], strict=True):
+                shown.update({int(start) + i: int(w) for i, w in enumerate(run)})
+        glyf, hmtx, order = program["glyf"], program["hmtx"], program.getGlyphOrder()
+        assert len(shown) >= len(set("簽署人：王小明時間中華民國年月日")), shown
+        for gid, width in shown.items():
+            name = order[gid]
+            assert glyf[name].numberOfContours != 0 or name in ("space", "uni3000"), name
+            assert hmtx[name][0] == width
+    font.close()

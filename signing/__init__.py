@@ -4,7 +4,7 @@ Never imports Flask or ``forms_service``.  Providers only open and close keys or
 the pyHanko ``Signer`` they hand out is used as it is.
 """
 
-from . import hex_strings
+from . import hex_strings, name_prep
 from .errors import SignerUnavailable, SigningError, ValidationError
 from .loop import SigningLoop
 from .pades import Level, SignatureOptions, SigningContext, add_document_timestamp, sign_pdf
@@ -14,6 +14,7 @@ from .stamp import Stamp, StampFont
 from .validation import SignatureReport, Verification, validate_pdf, verify_pdf
 
 hex_strings.install()  # every PDF this package reads, reads a signature's /Contents in one pass
+name_prep.install()  # certificate names prepared for comparison once per process
 
 __all__ = [
     "Level", "Pkcs11Provider", "Stamp", "StampFont", "Pkcs12Provider", "SignatureOptions", "SignatureReport",

@@ -57,6 +57,14 @@ logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_CachedDataIsMean
 
 NETWORK_TIMEOUT = 5.0  # seconds for the TSA, OCSP and CRL: a fault must come back fast
 
+# With a ``SigningLoop``, one timestamp client per TSA, renewed hourly.  pyHanko sizes a document
+# timestamp's reserved space from a sample token its client fetches once and keeps: a client made
+# for each signature asked the TSA for a sample at every B-LTA document (a third request beside
+# the signature's and the archive timestamps).  The reserve is the sample's size and half again;
+# a token that outgrows it (a TSA grown a longer chain within the hour) is retried with a new
+# client, so a new sample.
+TIMESTAMPER_LIFETIME = 3600.0
+
 
 class Level(StrEnum):
     B_B = "B-B"
@@ -112,9 +120,20 @@ class SigningContext:
     def make_timestamper(self, session: aiohttp.ClientSession) -> TimeStamper | None:
         if self.timestamper is not None:
             return self.timestamper
-        if self.tsa_url:
-            return HTTPTimeStamper(self.tsa_url, timeout=NETWORK_TIMEOUT, session=session)
-        return None
+        if not self.tsa_url:
+            return None
+        if self.loop is None:
+            return self._new_timestamper(session)
+        return self.loop.keep(("timestamper", self.tsa_url), session, self._new_timestamper,
+                              lifetime=TIMESTAMPER_LIFETIME)
+
+    def forget_timestamper(self) -> None:
+        """The next ``make_timestamper`` makes a new client (which fetches a new sample token)."""
+        if self.loop is not None:
+            self.loop.forget(("timestamper", self.tsa_url))
+
+    def _new_timestamper(self, session: aiohttp.ClientSession) -> HTTPTimeStamper:
+        return HTTPTimeStamper(self.tsa_url, timeout=NETWORK_TIMEOUT, session=session)
 
     def validation_context(self, session: aiohttp.ClientSession,
                            snapshot: RevocationSnapshot | None = None) -> ValidationContext:
@@ -179,6 +198,11 @@ def sign_pdf(pdf: bytes, signer: Signer, options: SignatureOptions = SignatureOp
         except PyHankoSigningError as err:
             if "larger than expected" not in str(err):
                 raise
+            # Sized by measuring (a dry run), and the archive timestamp by a new sample token.
+            if session is not None:
+                context.forget_timestamper()
+                pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=context.make_timestamper(session),
+                                               **extra)
             signed = await _sign(pdf, pdf_signer, None, params)
         if validation_context is not None and snapshot is None and context.revocation is not None:
             context.revocation.store(cache_key, validation_context.ocsps, validation_context.crls,

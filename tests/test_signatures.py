@@ -405,3 +405,50 @@ def test_stamps_of_one_signer_share_one_font_program_holding_every_glyph_they_sh
             assert glyf[name].numberOfContours != 0 or name in ("space", "uni3000"), name
             assert hmtx[name][0] == width
     font.close()
+
+
+def test_a_b_lta_signature_asks_the_tsa_twice_once_its_client_holds_a_sample(components, annex2_pdf, monkeypatch):
+    """The signature timestamp and the archive timestamp: the sample token pyHanko sizes the archive
+    timestamp's space with is fetched by the first signature of the process's client only."""
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    asked = []
+    original = HTTPTimeStamper.async_timestamp
+
+    async def counted(self, *args, **kwargs):
+        asked.append(self)
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(HTTPTimeStamper, "async_timestamp", counted)
+    signer, options = components.signer.signer(), SignatureOptions(level=Level.B_LTA)
+    sign_pdf(annex2_pdf, signer, options, components.signing)
+    asked.clear()
+    for _ in range(2):
+        assert verify_pdf(sign_pdf(annex2_pdf, signer, options, components.signing), components.trust_roots).ok
+    assert len(asked) == 4 and len(set(asked)) == 1
+
+
+def test_an_archive_timestamp_outgrowing_its_sample_is_made_again_with_a_new_sample(components, annex2_pdf):
+    """A kept sample token smaller than the TSA's tokens now (a TSA with a longer chain since): the
+    space reserved is too small, and the signature is made again with a new client and sample."""
+    from asn1crypto import cms
+    from pyhanko.sign import DEFAULT_MD
+
+    signer, options = components.signer.signer(), SignatureOptions(level=Level.B_LTA)
+    sign_pdf(annex2_pdf, signer, options, components.signing)
+    kept = components.signing.loop.run(lambda session: _async(components.signing.make_timestamper(session)),
+                                       timeout=5)
+    sample = kept._dummy_response_cache[DEFAULT_MD]
+    shrunk = cms.ContentInfo.load(sample.dump())
+    shrunk["content"]["certificates"] = []  # a third of the size: the reserve falls short
+    kept._dummy_response_cache[DEFAULT_MD] = shrunk
+
+    signed = sign_pdf(annex2_pdf, signer, options, components.signing)
+    assert verify_pdf(signed, components.trust_roots).ok
+    renewed = components.signing.loop.run(lambda session: _async(components.signing.make_timestamper(session)),
+                                          timeout=5)
+    assert renewed is not kept and renewed._dummy_response_cache[DEFAULT_MD].dump() != shrunk.dump()
+
+
+async def _async(value):
+    return value

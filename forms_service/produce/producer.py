@@ -22,6 +22,7 @@ from ..forms.types import FormModel
 from . import pdfa
 from .chunked import balanced_chunk_size, produce_chunked
 from .glyphs import check_values, template_faces
+from .memory import release_now_and_then
 from .pdfa_checks import PARALLEL_CHECK_PAGES, checks
 from .render import render_docx
 from .signer import DocumentSigner
@@ -84,6 +85,12 @@ class Producer:
         A long document's PDF/A check runs in another process while the same bytes are signed:
         each takes seconds at hundreds of pages, and the signature is returned only once the check
         has passed (a failure leaves nothing but the error)."""
+        try:
+            return self._produce(spec, form, caller)
+        finally:
+            release_now_and_then()
+
+    def _produce(self, spec: FormSpec, form: FormModel, caller: str) -> Produced:
         started = time.perf_counter()
         pdf = pdfa.write(self._convert(spec, form, caller))
         self.observe("render_convert", time.perf_counter() - started)

@@ -23,7 +23,7 @@ from . import pdfa
 from .chunked import balanced_chunk_size, produce_chunked
 from .glyphs import check_values, template_faces
 from .memory import release_now_and_then
-from .pdfa_checks import PARALLEL_CHECK_PAGES, checks
+from .pdfa_checks import LONG_DOCUMENT_PAGES, checks
 from .render import render_docx
 from .signer import DocumentSigner
 from .templates import TemplateSource
@@ -82,9 +82,10 @@ class Producer:
     def produce_validated(self, spec: FormSpec, form: FormModel, *, caller: str = "") -> Produced:
         """The signed PDF; ``caller`` (who asked) takes its turn at the converter with the others.
 
-        A long document's PDF/A check runs in another process while the same bytes are signed:
-        each takes seconds at hundreds of pages, and the signature is returned only once the check
-        has passed (a failure leaves nothing but the error)."""
+        The PDF/A check runs in the checker process while the same bytes are signed when that
+        process is running (a web process starts it) or the document is long (seconds of checking
+        at hundreds of pages); the signature is returned only once the check has passed (a failure
+        leaves nothing but the error).  Otherwise it runs here, before signing."""
         try:
             return self._produce(spec, form, caller)
         finally:
@@ -104,17 +105,20 @@ class Producer:
             self.observe("sign", time.perf_counter() - began)
             return signed
 
-        if pages < PARALLEL_CHECK_PAGES:
+        if pages < LONG_DOCUMENT_PAGES and not checks.running:
             began = time.perf_counter()
             pdfa_verdict = pdfa.check(pdf)
             self.observe("pdfa_check", time.perf_counter() - began)
             signed = sign()
         else:
+            began, finished = time.perf_counter(), []
             checking = checks.submit(pdf)
+            checking.add_done_callback(lambda _: finished.append(time.perf_counter()))  # the check's own time
             try:
                 signed = sign()
             finally:
                 pdfa_verdict = checking.result()  # raises ConversionFailed: nothing is returned
+            self.observe("pdfa_check", (finished[0] if finished else time.perf_counter()) - began)
         return Produced(spec, form, signed.pdf, hashlib.sha256(signed.pdf).hexdigest(), pages, signed.report,
                         pdfa_verdict)
 

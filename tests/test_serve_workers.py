@@ -91,6 +91,35 @@ def test_two_web_processes_share_the_masters_store_and_a_dead_one_is_replaced(se
     assert json.loads((data / "seaweedfs" / "endpoint.json").read_text()) == endpoint  # the same store
 
 
+def _children(pid: int) -> list[tuple[int, str]]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == pid:
+                found.append((int(entry.name), command))
+    return found
+
+
+def test_each_web_process_checks_pdfa_in_a_checker_process_of_its_own(served):
+    web = [pid for pid, command in _children(served.proc.pid) if "forms_service.cli serve" in command]
+    assert len(web) == 2
+    deadline = time.monotonic() + 30  # started in the background as each web process starts
+    while True:
+        checkers = {pid: [c for c, command in _children(pid) if "forms_service.produce.pdfa_checks" in command]
+                    for pid in web}
+        if all(len(found) == 1 for found in checkers.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert all(len(found) == 1 for found in checkers.values()), checkers
+    status, _ = served.call("POST", "/api/v1/forms/annex2-agreement/records", load_example("annex2-agreement"))
+    assert status == 201
+
+
 def test_render_beside_a_running_serve_uses_its_warm_workers(served, tmp_path):
     source, out = tmp_path / "a2.json", tmp_path / "a2.pdf"
     source.write_text(json.dumps(load_example("annex2-agreement"), ensure_ascii=False), encoding="utf-8")

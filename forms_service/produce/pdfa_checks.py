@@ -8,8 +8,8 @@ warm with its glyph cache) checks while the caller signs.  A web process starts 
 (``LONG_DOCUMENT_PAGES``) and checks a form in place rather than wait ~0.4 s for a process.  A
 document that comes while the checker is busy is checked in place.  The process speaks a
 length-prefixed protocol on its stdin and stdout (a plain child: no multiprocessing, which would
-re-import the web server's main module).  A checker that dies or
-answers garbage is a clear error for that document — never a pass — and is started again next time.
+re-import the web server's main module).  A checker that dies or answers garbage is a clear error
+for that document — never a pass — and is started again next time.
 """
 
 from __future__ import annotations

@@ -101,3 +101,25 @@ def test_every_form_publishes_a_json_schema_from_its_model():
         schema = spec.json_schema()
         assert schema["$id"].endswith(spec.form_id)
         assert "properties" in schema and schema["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("form_id", [spec.form_id for spec in all_forms()])
+def test_a_template_patched_once_fills_as_docxtpl_patching_it_every_time(form_id, monkeypatch):
+    from docxtpl import DocxTemplate
+
+    from forms_service.produce import render
+    from tests.conftest import load_example
+
+    spec = get_form(form_id)
+    context = spec.context(spec.validate(load_example(form_id)), RenderOptions(provider_name="經濟部商業發展署"))
+    template = packaged_template(spec.template)
+
+    def parts(docx: bytes) -> dict[str, bytes]:
+        with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+            return {name: archive.read(name) for name in archive.namelist() if name.startswith("word/")}
+
+    monkeypatch.setattr(render._PatchingOnceTemplate, "_patched", {})
+    first, again = render_docx(template, context), render_docx(template, context)  # patched, then kept
+    assert render._PatchingOnceTemplate._patched
+    monkeypatch.setattr(render, "_PatchingOnceTemplate", DocxTemplate)  # docxtpl's own, every time
+    assert parts(first) == parts(again) == parts(render_docx(template, context))

@@ -90,6 +90,28 @@ def test_a_batch_is_produced_entry_by_entry_with_bad_inputs_refused_by_field(cli
     assert actions.count("record.create") == 2 and "batch.create" in actions and "batch.finish" in actions
 
 
+def test_a_batch_is_followed_window_by_window_with_every_entry_counted(client, staff_token, example):
+    good, bad = example("annex2-agreement"), {"party": {}}
+    href = client.post("/api/v1/batches", headers=auth(staff_token),
+                       json={"form": "annex2-agreement", "inputs": [good, bad, good, bad, good]}).headers["Location"]
+    window = client.get(href + "?from=2&limit=2", headers=auth(staff_token)).json
+    assert [(e["number"], e["state"]) for e in window["entries"]] == [(2, "refused"), (3, "queued")]
+    assert window["total"] == 5 and window["counts"]["queued"] == 3 and window["counts"]["refused"] == 2
+    assert window["links"]["next"] == f"{href}?limit=2&from=4"
+    last = client.get(window["links"]["next"], headers=auth(staff_token)).json
+    assert [e["number"] for e in last["entries"]] == [4, 5] and "next" not in last["links"]
+    assert len(client.get(href, headers=auth(staff_token)).json["entries"]) == 5  # without limit: every entry
+
+
+@pytest.mark.parametrize("query, field", [("limit=0", "limit"), ("limit=1001", "limit"), ("from=-1", "from"),
+                                          ("from=x", "from")])
+def test_a_bad_window_is_a_400_naming_the_parameter(client, staff_token, example, query, field):
+    href = client.post("/api/v1/batches", headers=auth(staff_token),
+                       json={"form": "annex2-agreement", "inputs": [example("annex2-agreement")]}).headers["Location"]
+    answer = client.get(f"{href}?{query}", headers=auth(staff_token))
+    assert answer.status_code == 400 and answer.json["error"]["field"] == field, answer.json
+
+
 @pytest.mark.parametrize("body, field", [
     ({"form": "no-such-form", "inputs": [{}]}, "form"),
     ({"form": "incident-report", "inputs": [{}]}, "form"),
@@ -240,14 +262,20 @@ def test_a_period_is_claimed_once_and_old_claims_are_dropped(fake_components):
     assert engine.claim_period(huey, "y", ten + timedelta(hours=13), engine.DAY) is False  # the same UTC day
 
 
+@pytest.mark.parametrize("window", [500, 1], ids=["one-look", "window-of-one"])
 def test_render_batch_submits_to_a_running_service_and_downloads_each_pdf(app, fake_components, staff_token,
-                                                                          example, runner, tmp_path):
+                                                                          example, runner, tmp_path, window,
+                                                                          monkeypatch):
+    from forms_service.cli import submit
+
+    monkeypatch.setattr(submit, "WINDOW", window)  # the window follows the first entry not ended yet
     from werkzeug.serving import make_server
 
     source = tmp_path / "items"
     source.mkdir()
     good = example("annex2-agreement")
     (source / "taipei.json").write_text(json.dumps(good, ensure_ascii=False), encoding="utf-8")
+    (source / "tainan.json").write_text(json.dumps(good, ensure_ascii=False), encoding="utf-8")
     bad = copy.deepcopy(good)
     bad["party"]["code"] = "12345678"
     (source / "wrong.json").write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
@@ -262,9 +290,10 @@ def test_render_batch_submits_to_a_running_service_and_downloads_each_pdf(app, f
     finally:
         server.shutdown()
     assert result.exit_code == 2, result.output  # one refused
-    assert "3 item(s): 1 ok, 2 refused, 0 failed" in result.output
+    assert "4 item(s): 2 ok, 2 refused, 0 failed" in result.output
     assert "wrong: refused: party" in result.output and "broken: refused" in result.output
     assert (tmp_path / "out" / "taipei.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "out" / "tainan.pdf").read_bytes().startswith(b"%PDF")
     assert not list((tmp_path / "out").glob("*.part"))
 
 

@@ -330,9 +330,13 @@ class Batches(Protocol):
 
     def batch(self, batch_id: str) -> Batch | None: ...
 
-    def batch_entries(self, batch_id: str) -> list[BatchEntry]:
+    def batch_entries(self, batch_id: str, *, from_number: int = 1, limit: int | None = None) -> list[BatchEntry]:
         """The batch's entries, by number, without their inputs (``input`` None): what became of
-        each; a worker gets an entry's input from ``take_batch_entry``."""
+        each; a worker gets an entry's input from ``take_batch_entry``.  From ``from_number`` on, at
+        most ``limit`` of them when given (a window, for following a large batch)."""
+
+    def batch_entry_counts(self, batch_id: str) -> dict[str, int]:
+        """The batch's entries counted by state (states with none left out)."""
 
     def take_batch_entry(self, batch_id: str, *, worker: str, now: datetime,
                          lease: timedelta) -> BatchEntry | None:

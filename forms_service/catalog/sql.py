@@ -567,14 +567,21 @@ class SqlCatalog:
             return mapping.batch(row) if row is not None else None
 
     @does("read the batch's entries")
-    def batch_entries(self, batch_id: str) -> list[BatchEntry]:
+    def batch_entries(self, batch_id: str, *, from_number: int = 1, limit: int | None = None) -> list[BatchEntry]:
         # Every column but the input: recovery reads the entries of each unfinished batch every
         # minute, and a batch of 10,000 inputs would be megabytes of JSON each time.
         columns = [getattr(BatchEntryRow, f.name) for f in dataclasses.fields(BatchEntry) if f.name != "input"]
+        query = (select(*columns).where(BatchEntryRow.batch_id == batch_id, BatchEntryRow.number >= from_number)
+                 .order_by(BatchEntryRow.number).limit(limit))
         with self._sessions() as s:
-            rows = s.execute(select(*columns).where(BatchEntryRow.batch_id == batch_id)
-                             .order_by(BatchEntryRow.number))
-            return [BatchEntry(input=None, **row._asdict()) for row in rows]
+            return [BatchEntry(input=None, **row._asdict()) for row in s.execute(query)]
+
+    @does("count the batch's entries")
+    def batch_entry_counts(self, batch_id: str) -> dict[str, int]:
+        with self._sessions() as s:
+            rows = s.execute(select(BatchEntryRow.state, func.count()).where(BatchEntryRow.batch_id == batch_id)
+                             .group_by(BatchEntryRow.state))
+            return {str(state): int(count) for state, count in rows}
 
     @does("take a batch entry")
     def take_batch_entry(self, batch_id: str, *, worker: str, now: datetime,

@@ -30,7 +30,7 @@ def jobs_run() -> None:
 def jobs_status() -> None:
     """How many jobs wait, and the batches not finished yet."""
     from ..components import open_catalog
-    from ..jobs.batches import Progress
+    from ..jobs.batches import progress
     from ..jobs.engine import make_huey
 
     settings = load_settings()
@@ -39,8 +39,8 @@ def jobs_status() -> None:
     catalog = open_catalog(settings)
     try:
         for batch in catalog.unfinished_batches():
-            found = Progress(batch, catalog.batch_entries(batch.id))
+            found = progress(catalog, batch.id, agency=None, limit=0)  # counted, no entry read
             counts = ", ".join(f"{state} {n}" for state, n in found.counts.items() if n)
-            click.echo(f"{batch.id}  {batch.form_id}  {found.state}  {found.ended}/{len(found.entries)}  ({counts})")
+            click.echo(f"{batch.id}  {batch.form_id}  {found.state}  {found.ended}/{found.total}  ({counts})")
     finally:
         catalog.close()

@@ -20,6 +20,9 @@ from ..produce.batch import BatchItem, Outcome, in_item_order
 
 TOKEN_ENV = "FORMS_API_TOKEN"
 POLL_SECONDS = 0.5
+# Entries asked for at each look, from the first not ended yet: workers take entries in order, so
+# the ones that end lie there; a 10,000-entry batch is not read whole twice a second.
+WINDOW = 500
 
 
 def submit_batch(form_id: str | None, source: Path, out_dir: Path, service_url: str) -> None:
@@ -47,19 +50,25 @@ def _one_batch(api: _Api, form: str, items: list[BatchItem], out_dir: Path, *, o
     created = api.call("POST", "/api/v1/batches", {"form": form, "inputs": [item.data for item in items]})
     href = created["links"]["self"]
     outcomes: dict[int, Outcome] = {}
-    found = created
+    found, first_open = created, 1
     while True:
         for entry in found["entries"]:
             number = entry["number"]
-            if number in outcomes or entry["state"] in ("queued", "running"):
+            waiting = entry["state"] in ("queued", "running") and not found["finished_at"]
+            if number in outcomes or waiting:
                 continue
             item = items[number - 1]
             outcomes[number] = _outcome(api, item, entry, out_dir)
             on_ended()
-        if found["finished_at"]:
+        while first_open in outcomes:
+            first_open += 1
+        if first_open > len(items):
             return list(outcomes.values())
-        time.sleep(POLL_SECONDS)
-        found = api.call("GET", href)
+        if found["finished_at"] and not found["entries"]:  # the service lists fewer entries than were sent
+            raise ServiceUnavailable(f"{href}: the finished batch lists no entry from {first_open} on")
+        if not found["finished_at"]:  # once finished, every entry has ended: the windows follow at once
+            time.sleep(POLL_SECONDS)
+        found = api.call("GET", f"{href}?from={first_open}&limit={WINDOW}")
 
 
 def _outcome(api: _Api, item: BatchItem, entry: dict[str, Any], out_dir: Path) -> Outcome:

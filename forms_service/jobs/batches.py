@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -90,15 +89,20 @@ def state_of(batch: Batch, counts: dict[str, int]) -> str:
 
 @dataclass(frozen=True)
 class Progress:
-    """A batch as its submitter sees it."""
+    """A batch as its submitter sees it: every entry counted by state, and the entries asked for
+    (all of them, or a window of them by number)."""
 
     batch: Batch
     entries: list[BatchEntry]
+    by_state: dict[str, int]
 
     @property
     def counts(self) -> dict[str, int]:
-        found = Counter(e.state for e in self.entries)
-        return {state: found.get(state, 0) for state in ("queued", "running", *ENDED)}
+        return {state: self.by_state.get(state, 0) for state in ("queued", "running", *ENDED)}
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
 
     @property
     def state(self) -> str:
@@ -113,15 +117,18 @@ class Progress:
 
     @property
     def ended(self) -> int:
-        return sum(1 for e in self.entries if e.state in ENDED)
+        return sum(self.by_state.get(state, 0) for state in ENDED)
 
 
-def progress(batches: Batches, batch_id: str, *, agency: str | None) -> Progress:
-    """The batch (``agency``'s own when given), or ``NotFound``."""
+def progress(batches: Batches, batch_id: str, *, agency: str | None, from_number: int = 1,
+             limit: int | None = None) -> Progress:
+    """The batch (``agency``'s own when given), or ``NotFound``; its entries from ``from_number``
+    on, at most ``limit`` of them when given."""
     batch = batches.batch(batch_id)
     if batch is None or (agency is not None and batch.agency != agency):
         raise NotFound(f"no batch {batch_id}", details={"batch_id": batch_id})
-    return Progress(batch, batches.batch_entries(batch_id))
+    return Progress(batch, batches.batch_entries(batch_id, from_number=from_number, limit=limit),
+                    batches.batch_entry_counts(batch_id))
 
 
 def cancel(catalog: Batches, actor: Actor, batch_id: str, *, audit: Callable[[NewAuditEvent], None], now: datetime,

@@ -90,7 +90,7 @@ class JobRuntime:
 
     def call_webhook(self, batch_id: str, attempt: int) -> webhooks.Delivery:
         catalog = self.components.require_archive()[1]
-        found = batches.progress(catalog, batch_id, agency=None)
+        found = batches.progress(catalog, batch_id, agency=None, limit=0)  # counted: no entry is sent
         payload = {"event": "batch.finished", "batch_id": batch_id, "state": found.state, "counts": found.counts,
                    "href": f"/api/v1/batches/{batch_id}", "attempt": attempt}
         delivery = webhooks.deliver(found.batch.webhook_url, found.batch.webhook_secret, payload, attempt=attempt)

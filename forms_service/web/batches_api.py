@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import jsonify, url_for
+from flask import jsonify, request, url_for
 
 from ..access import Actor, Role
 from ..archive.filing import check_may_file
@@ -74,10 +74,30 @@ def _check(actor: Actor, form_id: str, data: Any) -> None:
     check_related(catalog(), spec, form, agency=None if actor.role is Role.ADMIN else actor.agency)
 
 
+# The most entries one answer holds when ``limit`` is given: a window to follow a large batch by.
+MAX_ENTRIES_PER_ANSWER = 1000
+
+
 @bp.get("/batches/<batch_id>")
 def get_batch(batch_id: str):
+    """The batch with every entry, or with ``?from=N&limit=M`` the entries numbered from N on, at
+    most M of them (and a ``next`` link while there are more): a 10,000-entry batch is followed
+    window by window instead of whole at every look."""
     actor = require_actor()
-    return jsonify(_batch_json(batches.progress(catalog(), batch_id, agency=actor.scope), now=components().clock.now()))
+    from_number = _whole_number("from", default=1)
+    limit = _whole_number("limit", default=None, most=MAX_ENTRIES_PER_ANSWER)
+    found = batches.progress(catalog(), batch_id, agency=actor.scope, from_number=from_number, limit=limit)
+    return jsonify(_batch_json(found, now=components().clock.now(), window=limit is not None))
+
+
+def _whole_number(name: str, *, default: int | None, most: int | None = None) -> int | None:
+    given = request.args.get(name)
+    if given is None:
+        return default
+    if not given.isdigit() or int(given) < 1 or (most is not None and int(given) > most):
+        upper = f" and at most {most}" if most is not None else ""
+        raise InputError(f"{name} must be a whole number from 1{upper}", details={"field": name})
+    return int(given)
 
 
 @bp.post("/batches/<batch_id>/cancel")
@@ -89,9 +109,14 @@ def cancel_batch(batch_id: str):
     return jsonify(_batch_json(found, now=now))
 
 
-def _batch_json(found: batches.Progress, *, now: datetime) -> dict[str, Any]:
+def _batch_json(found: batches.Progress, *, now: datetime, window: bool = False) -> dict[str, Any]:
     batch = found.batch
-    total = len(found.entries)
+    total = found.total
+    links = {"self": url_for("api.get_batch", batch_id=batch.id),
+             "cancel": url_for("api.cancel_batch", batch_id=batch.id)}
+    if window and found.entries and found.entries[-1].number < total:
+        links["next"] = url_for("api.get_batch", batch_id=batch.id, limit=len(found.entries),
+                                **{"from": found.entries[-1].number + 1})
     return {
         "id": batch.id, "form": batch.form_id, "state": found.state, "created_at": batch.created_at.isoformat(),
         "cancelled_at": batch.cancelled_at.isoformat() if batch.cancelled_at else None,
@@ -100,8 +125,7 @@ def _batch_json(found: batches.Progress, *, now: datetime) -> dict[str, Any]:
         "paused": found.paused(now),
         "webhook": batch.webhook_url or None,
         "entries": [_entry_json(e) for e in found.entries],
-        "links": {"self": url_for("api.get_batch", batch_id=batch.id),
-                  "cancel": url_for("api.cancel_batch", batch_id=batch.id)},
+        "links": links,
     }
 
 

@@ -361,7 +361,9 @@ def _batch_paths() -> dict:
         "webhook_secret": {"type": "string", "description": "in the 202 answer only, when a webhook was given: "
                                                             "the HMAC-SHA256 key of X-Forms-Signature"},
         "entries": {"type": "array", "items": entry},
-        "links": {"type": "object", "properties": {"self": {"type": "string"}, "cancel": {"type": "string"}}}}}
+        "links": {"type": "object", "properties": {
+            "self": {"type": "string"}, "cancel": {"type": "string"},
+            "next": {"type": "string", "description": "with limit, while entries follow: the next window"}}}}}
     return {
         "/batches": {"post": {
             "summary": "Many inputs of one form, produced and filed in the background (202 + Location)",
@@ -378,7 +380,13 @@ def _batch_paths() -> dict:
             "responses": {"202": _json(batch, "the batch, queued"), **_errors(400, 401, 403, 404, 413, 429, 503)}}},
         "/batches/{batch_id}": {"get": {
             "summary": "A batch's progress: each entry's state, its record or its problem",
-            "operationId": "getBatch", "parameters": batch_id,
+            "description": "total, counts and progress always count every entry; entries holds all of them, "
+                           "or with limit a window of them by number from 'from' on (follow links.next).",
+            "operationId": "getBatch", "parameters": batch_id + [
+                {"name": "from", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1},
+                 "description": "the first entry number of the window"},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                 "description": "at most this many entries (without it: every entry)"}],
             "responses": {"200": _json(batch, "the batch"), **_errors(401, 404, 429, 503)}}},
         "/batches/{batch_id}/cancel": {"post": {
             "summary": "Cancel the entries still waiting (those being produced finish)",

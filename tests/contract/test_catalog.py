@@ -616,6 +616,17 @@ def test_batch_entries_are_taken_in_order_once_and_again_after_their_lease(any_c
     assert any_catalog.batch(batch.id).finished_at is not None and any_catalog.unfinished_batches() == []
 
 
+def test_a_batch_is_read_in_windows_of_its_entries_and_counted_by_state(any_catalog):
+    batch = _batch(any_catalog, entries=5)
+    any_catalog.take_batch_entry(batch.id, worker="a", now=now(), lease=timedelta(minutes=5))
+    assert [e.number for e in any_catalog.batch_entries(batch.id, from_number=2, limit=2)] == [2, 3]
+    assert [e.number for e in any_catalog.batch_entries(batch.id, from_number=4)] == [4, 5]
+    assert any_catalog.batch_entries(batch.id, from_number=6, limit=2) == []
+    assert any_catalog.batch_entries(batch.id, limit=0) == []
+    assert any_catalog.batch_entry_counts(batch.id) == {"queued": 4, "running": 1}
+    assert any_catalog.batch_entry_counts("bat_none") == {}
+
+
 def test_recent_batches_are_newest_first_per_agency_with_their_entries_counted(any_catalog):
     moment = now()
     older = _batch(any_catalog, entries=3, created_at=moment - timedelta(hours=1))

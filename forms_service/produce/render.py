@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -61,6 +62,17 @@ def make_safe(value: Any) -> Any:
     return value
 
 
+def _kept(cache: dict[str, Any], source: str, make: Callable[[str], Any]) -> Any:
+    """``make(source)``, made once per source; at most a few hundred sources are kept (agency
+    templates come and go)."""
+    made = cache.get(source)
+    if made is None:
+        if len(cache) > 256:
+            cache.clear()
+        made = cache[source] = make(source)
+    return made
+
+
 class _CompilingOnceEnvironment(ImmutableSandboxedEnvironment):
     """docxtpl compiles each XML part with ``from_string`` on every render — a third of the
     rendering time.  The patched XML of a template never changes, so compile it once."""
@@ -72,12 +84,7 @@ class _CompilingOnceEnvironment(ImmutableSandboxedEnvironment):
     def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:
         if globals or template_class or not isinstance(source, str):
             return super().from_string(source, globals, template_class)
-        compiled = self._compiled.get(source)
-        if compiled is None:
-            if len(self._compiled) > 256:  # agency templates come and go; stay bounded
-                self._compiled.clear()
-            compiled = self._compiled[source] = super().from_string(source)
-        return compiled
+        return _kept(self._compiled, source, super().from_string)
 
 
 class _PatchingOnceTemplate(DocxTemplate):
@@ -85,15 +92,10 @@ class _PatchingOnceTemplate(DocxTemplate):
     Jinja sees it (``patch_xml``: ~40% of rendering a form) on every render; the result depends on
     the part's XML alone (the method reads nothing else), so it is kept per XML."""
 
-    _patched: ClassVar[dict[str, str]] = {}  # the process's, shared by every render
+    _patched: ClassVar[dict[str, Any]] = {}  # the process's, shared by every render
 
     def patch_xml(self, src_xml: str) -> str:
-        patched = self._patched.get(src_xml)
-        if patched is None:
-            if len(self._patched) > 256:  # agency templates come and go; stay bounded
-                self._patched.clear()
-            patched = self._patched[src_xml] = super().patch_xml(src_xml)
-        return patched
+        return str(_kept(self._patched, src_xml, super().patch_xml))
 
 
 # StrictUndefined: a placeholder the context lacks is an error, not a silently blank field.

@@ -167,8 +167,13 @@ class Settings:
         return self.data_dir / "run"
 
     @property
+    def embedded_catalog(self) -> Path:
+        """The SQLite file of the catalog when FORMS_DATABASE_URL names none."""
+        return self.data_dir.resolve() / "catalog.sqlite3"
+
+    @property
     def catalog_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'catalog.sqlite3'}"
+        return self.database_url or f"sqlite:///{self.embedded_catalog}"
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

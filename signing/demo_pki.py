@@ -82,8 +82,8 @@ def _keep_certificates_encoded(arch: Any) -> None:
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:  # one line per OCSP/TSA request is noise
-        pass
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        """Quiet: one line per OCSP or TSA request is noise."""
 KEYS = ("root", "interm", "signer", "provider", "tsa", "ocsp")
 
 

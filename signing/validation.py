@@ -63,7 +63,7 @@ class SignatureReport:
     @property
     def ok(self) -> bool:
         return (self.intact and self.valid and self.trusted and not self.problem
-                and (self.modification_level in ACCEPTABLE_CHANGES or self.modification_level == NOT_ANALYSED))
+                and self.modification_level in {*ACCEPTABLE_CHANGES, NOT_ANALYSED})
 
     def as_dict(self) -> dict:
         # Shallow on purpose: dataclasses.asdict deep-copies, and copying the datetimes pyHanko

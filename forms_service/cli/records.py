@@ -29,7 +29,7 @@ def verify(pdf_file: Path, as_json: bool) -> None:
 
     settings = load_settings()
     verifier = Verifier(trust_roots=verification_roots(settings), revocation_mode=settings.revocation_mode)
-    if not settings.database_url and not (settings.data_dir / "catalog.sqlite3").exists():
+    if not settings.database_url and not settings.embedded_catalog.exists():
         # No archive here: the signatures alone (a verify creates no catalog where there was none).
         verification, problems = verifier.verify_file(pdf_file.read_bytes(), None)
     else:

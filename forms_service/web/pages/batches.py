@@ -45,7 +45,7 @@ def batch_page(batch_id: str) -> str:
     problems = [e for e in found.entries if e.state in ("refused", "failed")]
     done = [e for e in found.entries if e.state == "done"]
     return render_template("batch.html", found=found, problems=problems, done=done[:DONE_SHOWN],
-                           done_total=len(done), paused=found.paused(components().clock.now()),
+                           done_total=found.counts["done"], paused=found.paused(components().clock.now()),
                            may_cancel=actor.role in CANCELLERS and found.batch.finished_at is None
                            and found.batch.cancelled_at is None, state_names=STATE_NAMES)
 

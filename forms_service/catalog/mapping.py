@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import fields
 from typing import Any
 
@@ -92,29 +93,38 @@ def seal_row(seal: NewAuditSeal) -> AuditSealRow:
 
 # --- rows → values ---------------------------------------------------------------------------
 
-def version(row: VersionRow) -> Version:
+def version(row: VersionRow | Any, revision_hashes: Iterable[str] | None = None) -> Version:
+    """From an ORM row (its revisions loaded), or from a Core row of the versions table with its
+    ``revision_hashes`` read beside it."""
+    if revision_hashes is None:
+        revision_hashes = (h.sha256 for h in row.revisions)
     return Version(
         record_id=row.record_id, number=row.number, object_key=row.object_key, object_version=row.object_version,
         sha256=row.sha256, size=row.size, pages=row.pages, signatures=row.signatures,
         signature_report=list(row.signature_report or []), retention_mode=row.retention_mode,
         retain_until=row.retain_until, legal_hold=bool(row.legal_hold), reason=row.reason,
-        created_at=row.created_at, revision_hashes=tuple(h.sha256 for h in row.revisions),
+        created_at=row.created_at, revision_hashes=tuple(revision_hashes),
         entry_object_key=row.entry_object_key, entry_object_version=row.entry_object_version,
         pdfa=dict(row.pdfa or {}),
     )
 
 
-def record(row: RecordRow) -> Record:
+def record(row: RecordRow | Any, versions: Iterable[Version] | None = None,
+           subjects: Iterable[str] | None = None) -> Record:
+    """From an ORM row (versions and subjects loaded), or from a Core row of the records table with
+    its ``versions`` and ``subjects`` read beside it."""
     return Record(
         id=row.id, form_id=row.form_id, agency_name=row.agency_name, agency_code=row.agency_code,
         user_unit_name=row.user_unit_name, title=row.title, status=row.status, period_start=row.period_start,
         period_end=row.period_end, input=dict(row.input or {}), created_at=row.created_at,
-        created_by=row.created_by, subjects=tuple(sorted(s.ubn for s in row.subjects)),
-        versions=tuple(version(v) for v in row.versions),
+        created_by=row.created_by,
+        subjects=tuple(sorted(subjects if subjects is not None else (s.ubn for s in row.subjects))),
+        versions=tuple(versions if versions is not None else (version(v) for v in row.versions)),
     )
 
 
-def token(row: ApiTokenRow) -> ApiToken:
+def token(row: ApiTokenRow | Any) -> ApiToken:
+    """From an ORM row or a Core row of the tokens table (the same names)."""
     return ApiToken(id=row.id, prefix=row.prefix, agency=row.agency, role=row.role, label=row.label,
                     allowed_networks=row.allowed_networks or "", created_at=row.created_at,
                     revoked_at=row.revoked_at, expires_at=row.expires_at, system=row.system or "",

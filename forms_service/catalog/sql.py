@@ -15,12 +15,12 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, create_engine, delete, event, func, or_, select, text, update
+from sqlalchemy import ColumnElement, bindparam, create_engine, delete, event, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from ..audit import request_ids
-from ..audit.chain import GENESIS, row_hash
+from ..audit.chain import GENESIS, entry_hash, row_hash
 from ..errors import NotFound
 from . import mapping
 from .groups import GroupCommitter
@@ -183,17 +183,25 @@ class SqlCatalog:
 
     @does("read the record")
     def get_record(self, record_id: str, *, agency: str | None = None) -> Record | None:
-        with self._sessions() as s:
-            # Versions and their revisions joined (a few rows: every retrieval starts here); the
-            # subjects in a second query — joined, a 附件5 of 10,000 統一編號 would repeat the record's
-            # row (its whole input) 10,000 times.
-            query = select(RecordRow).options(
-                joinedload(RecordRow.versions).joinedload(VersionRow.revisions), selectinload(RecordRow.subjects),
-            ).where(RecordRow.id == record_id)
-            if agency is not None:
-                query = query.where(_agency_clause(agency))
-            row = s.scalars(query).unique().first()
-            return mapping.record(row) if row is not None else None
+        # Every retrieval starts here, so it is read with SQL expressions rather than ORM objects
+        # (0.6 ms instead of 1.3 for a 附件2): the record; its versions with their revisions
+        # joined (a few rows); its subjects apart — joined, a 附件5 of 10,000 統一編號 would repeat
+        # the versions 10,000 times.
+        query = select(_RECORDS).where(_RECORDS.c.id == record_id)
+        if agency is not None:
+            query = query.where(_agency_clause(agency))
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+            if row is None:
+                return None
+            versions: dict[int, tuple[Any, list[str]]] = {}
+            for version_row in connection.execute(_VERSIONS_OF_RECORD, {"record_id": record_id}):
+                hashes = versions.setdefault(version_row.number, (version_row, []))[1]
+                if version_row.revision is not None:
+                    hashes.append(version_row.revision)
+            subjects = connection.scalars(_SUBJECTS_OF_RECORD, {"record_id": record_id}).all()
+        return mapping.record(row, versions=[mapping.version(v, hashes) for v, hashes in versions.values()],
+                              subjects=subjects)
 
     @does("search the records")
     def find_records(self, query: RecordFilter) -> list[Record]:
@@ -293,11 +301,12 @@ class SqlCatalog:
 
     @does("check the token")
     def token_by_hash(self, token_hash: str, *, now: datetime) -> ApiToken | None:
-        with self._sessions() as s:
-            row = s.scalars(select(ApiTokenRow).where(
+        # Every API request asks: read as a plain row, not an ORM object (0.2 ms instead of 0.4).
+        with self.engine.connect() as connection:
+            row = connection.execute(select(ApiTokenRow.__table__).where(
                 ApiTokenRow.token_hash == token_hash, ApiTokenRow.revoked_at.is_(None),
                 or_(ApiTokenRow.expires_at.is_(None), ApiTokenRow.expires_at > now))).first()
-            return mapping.token(row) if row is not None else None
+        return mapping.token(row) if row is not None else None
 
     @does("list the tokens")
     def tokens(self) -> list[ApiToken]:
@@ -882,9 +891,9 @@ class SqlCatalog:
 
     def _write_audit_group(self, events: list[NewAuditEvent]) -> None:
         with self._writing() as s:
-            for event in events:
-                s.add(_audit_row(s, event))
-                s.flush()  # in order: each entry's id follows the one it is chained to
+            # One statement for the group, its rows inserted in order: each entry's id follows the
+            # one it is chained to.
+            s.execute(insert(AuditEventRow), _audit_entries(s, events))
 
     @does("read the audit log")
     def audit_events(self, *, record_id: str | None = None, limit: int = 100) -> list[AuditEvent]:
@@ -1049,19 +1058,37 @@ def _entry_counts(s: Session, batch_ids: list[str]) -> dict[str, dict[str, int]]
     return counts
 
 
+_RECORDS, _VERSIONS = RecordRow.__table__, VersionRow.__table__
+_REVISIONS, _SUBJECTS = RevisionHashRow.__table__, RecordSubjectRow.__table__
+_VERSIONS_OF_RECORD = (
+    select(_VERSIONS, _REVISIONS.c.sha256.label("revision"))
+    .outerjoin(_REVISIONS, _REVISIONS.c.version_id == _VERSIONS.c.id)
+    .where(_VERSIONS.c.record_id == bindparam("record_id"))
+    .order_by(_VERSIONS.c.number, _REVISIONS.c.id)
+)
+_SUBJECTS_OF_RECORD = select(_SUBJECTS.c.ubn).where(_SUBJECTS.c.record_id == bindparam("record_id"))
+
+
 def _agency_clause(agency: str) -> ColumnElement[bool]:
     # The code only: a name is free text that anyone filing a form could set to another's code.
     return RecordRow.agency_code == agency
 
 
 def _audit_row(session: Session, event: NewAuditEvent) -> AuditEventRow:
-    """The next entry of the hash chain, in ``session``'s transaction.
+    """The next entry of the hash chain, in ``session``'s transaction (added by the caller)."""
+    return AuditEventRow(**_audit_entries(session, [event])[0])
+
+
+def _audit_entries(session: Session, events: list[NewAuditEvent]) -> list[dict[str, Any]]:
+    """The next entries of the hash chain, each chained to the one before, as column values to be
+    inserted in this order in ``session``'s transaction.
 
     The head row is updated *first*: that takes the database's write lock (SQLite) or the row's
-    lock (PostgreSQL), so concurrent writers — threads or processes — chain one after another."""
-    bump = update(AuditHeadRow).where(AuditHeadRow.id == 1).values(count=AuditHeadRow.count + 1)
+    lock (PostgreSQL), so concurrent writers — threads or processes — chain one after another.  The
+    head is moved once for all of ``events``, which are written together at one time."""
+    bump = update(AuditHeadRow).where(AuditHeadRow.id == 1).values(count=AuditHeadRow.count + len(events))
     if session.get_bind().dialect.name == "postgresql":
-        # One round trip: the lock, the previous hash and the entry's time from the database's clock
+        # One round trip: the lock, the previous hash and the entries' time from the database's clock
         # (``clock_timestamp()`` read under the lock, so times rise with ids whichever host writes).
         previous, at = session.execute(bump.returning(AuditHeadRow.hash, func.clock_timestamp())).one()
         at = at.astimezone(timezone.utc)
@@ -1069,12 +1096,14 @@ def _audit_row(session: Session, event: NewAuditEvent) -> AuditEventRow:
         session.execute(bump)
         previous, at = session.scalar(select(AuditHeadRow.hash).where(AuditHeadRow.id == 1)), _now()
     previous = previous or GENESIS
-    event = dataclasses.replace(event, detail=request_ids.tagged(event.detail))
-    row = AuditEventRow(at=at, **mapping.shallow(event))
-    row.prev_hash = previous
-    row.hash = row_hash(previous, row)
-    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(hash=row.hash))
-    return row
+    entries = []
+    for new_event in events:
+        entry = {**mapping.shallow(new_event), "at": at, "detail": request_ids.tagged(new_event.detail)}
+        entry["prev_hash"], entry["hash"] = previous, entry_hash(previous, **entry)
+        previous = entry["hash"]
+        entries.append(entry)
+    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(hash=previous))
+    return entries
 
 
 def _now() -> datetime:

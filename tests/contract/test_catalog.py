@@ -161,6 +161,23 @@ def test_a_record_its_version_and_its_audit_event_are_written_together(any_catal
     assert [e.action for e in any_catalog.audit_events(record_id="rec_1")] == ["record.create"]
 
 
+def test_a_record_is_read_whole_its_versions_in_order_with_their_revisions_and_subjects(any_catalog):
+    from dataclasses import replace
+
+    any_catalog.add_record(replace(record("rec_1"), subjects=("24536806", "03795904")),
+                           version(1, hashes=("b" * 64, "c" * 64)), event("rec_1"))
+    any_catalog.add_version("rec_1", version(2, sha="9" * 64), event("rec_1", "record.countersign"))
+    any_catalog.add_record(record("rec_2"), version(1, sha="8" * 64, hashes=("d" * 64,)), event("rec_2"))
+    stored = any_catalog.get_record("rec_1")
+    assert [(v.number, v.sha256, v.revision_hashes) for v in stored.versions] == [
+        (1, "a" * 64, ("b" * 64, "c" * 64)), (2, "9" * 64, ())]
+    assert stored.subjects == ("03795904", "24536806")
+    assert stored.versions[0].signature_report == [{"kind": "signature", "ok": True}]
+    assert stored.versions[0].retain_until.tzinfo is not None and stored.period_end == date(2028, 12, 31)
+    assert any_catalog.get_record("rec_2").subjects == ()
+    assert any_catalog.get_record("rec_3") is None
+
+
 def test_a_failed_write_leaves_nothing(any_catalog):
     any_catalog.add_record(record("rec_1"), version(), event("rec_1"))
     with pytest.raises(ServiceUnavailable):
@@ -273,13 +290,23 @@ def test_concurrent_audit_writes_keep_one_unbroken_chain(any_catalog):
     import threading
 
     _fill_log(any_catalog, 1)
-    threads = [threading.Thread(target=lambda: [any_catalog.audit(NewAuditEvent(actor="t", action="record.read"))
-                                                for _ in range(10)]) for _ in range(4)]
+    start = threading.Barrier(16)
+
+    def writer(n: int) -> None:
+        start.wait()
+        for i in range(10):
+            any_catalog.audit(NewAuditEvent(actor=f"t{n}", action="record.read", detail={"i": i}))
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(16)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert any_catalog.verify_audit_chain() == (41, "")
+    assert any_catalog.verify_audit_chain() == (161, "")
+    # Groups of several entries were written, each entry still chained in id order.
+    assert any_catalog._audit_groups.groups < 160
+    events = any_catalog.audit_events(limit=200)
+    assert sorted(e.detail["i"] for e in events if e.actor == "t3") == list(range(10))
 
 
 def test_refusals_are_counted_per_address_action_and_time(any_catalog):

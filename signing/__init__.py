@@ -4,7 +4,7 @@ Never imports Flask or ``forms_service``.  Providers only open and close keys or
 the pyHanko ``Signer`` they hand out is used as it is.
 """
 
-from . import hex_strings, name_prep
+from . import asn1_dump, hex_strings, name_prep
 from .errors import SignerUnavailable, SigningError, ValidationError
 from .loop import SigningLoop
 from .pades import Level, SignatureOptions, SigningContext, add_document_timestamp, sign_pdf
@@ -15,6 +15,7 @@ from .validation import SignatureReport, Verification, validate_pdf, verify_pdf
 
 hex_strings.install()  # every PDF this package reads, reads a signature's /Contents in one pass
 name_prep.install()  # certificate names prepared for comparison once per process
+asn1_dump.install()  # a built CMS, timestamp or OCSP request encoded once, not once per level above it
 
 __all__ = [
     "Level", "Pkcs11Provider", "Stamp", "StampFont", "Pkcs12Provider", "SignatureOptions", "SignatureReport",

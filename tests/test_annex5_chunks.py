@@ -7,6 +7,7 @@ import re
 import pytest
 
 from forms_service.produce.chunked import balanced_chunk_size
+from forms_service.produce.pdf_worker import pdf_worker
 from signing import verify_pdf
 from tests.conftest import load_example, pdftotext, squeeze
 
@@ -16,7 +17,19 @@ def long_register(components):
     data = load_example("annex5-query-log")
     base = data["entries"]
     data["entries"] = [dict(base[i % len(base)], note=f"R{i + 1}") for i in range(700)]
-    return components.producer.produce("annex5-query-log", data)
+    ask = pdf_worker._ask
+    pdf_worker._ask = lambda task, *rest: WORKER_TASKS.append(task) or ask(task, *rest)  # type: ignore[method-assign]
+    try:
+        return components.producer.produce("annex5-query-log", data)
+    finally:
+        del pdf_worker._ask  # the class's own again
+
+
+WORKER_TASKS: list[str] = []  # what the PDF worker process was asked while the register was made
+
+
+def test_the_chunks_are_assembled_in_the_pdf_worker_process(long_register):
+    assert WORKER_TASKS.count("merge") == WORKER_TASKS.count("number") == 1
 
 
 def test_chunks_are_balanced_across_workers():

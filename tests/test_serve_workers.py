@@ -110,7 +110,7 @@ def test_each_web_process_checks_pdfa_in_a_checker_process_of_its_own(served):
     assert len(web) == 2
     deadline = time.monotonic() + 30  # started in the background as each web process starts
     while True:
-        checkers = {pid: [c for c, command in _children(pid) if "forms_service.produce.pdfa_checks" in command]
+        checkers = {pid: [c for c, command in _children(pid) if "forms_service.produce.pdf_worker" in command]
                     for pid in web}
         if all(len(found) == 1 for found in checkers.values()) or time.monotonic() > deadline:
             break

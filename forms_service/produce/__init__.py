@@ -4,7 +4,7 @@
 ``templates``, ``glyphs``, ``chunked`` and ``template_check`` serve the rendering.
 
 The names below are imported when first asked for: the PDF/A checker process
-(``pdfa_checks``) imports this package and needs none of them (pyHanko, docxtpl — ~40 MB).
+(``pdf_worker``) imports this package and needs none of them (pyHanko, docxtpl — ~40 MB).
 """
 
 from __future__ import annotations

@@ -12,24 +12,23 @@ overlay that LibreOffice makes from the same template's footer (same fonts, same
 from __future__ import annotations
 
 import io
-import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-import pikepdf
 from docx import Document
 from docx.enum.text import WD_BREAK
 
 from ..convert import Converter
-from ..errors import ConversionFailed
+from . import assembly
 from .render import render_docx
 
 
 def produce_chunked(template: bytes, contexts: Iterable[dict[str, Any]], converter: Converter, *,
-                    parallel: int = 2, caller: str = "") -> tuple[bytes, int]:
-    """The merged, page-numbered PDF of all chunks, and its page count."""
+                    parallel: int = 2, caller: str = "", assemble: Assembler = assembly.assemble) -> tuple[bytes, int]:
+    """The merged, page-numbered PDF of all chunks, and its page count.  ``assemble`` merges the
+    chunks and lays the numbers over (in place by default; the producer hands it to its PDF worker
+    process)."""
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="chunk") as pool:
         futures: list[Future[bytes]] = []
         for context in contexts:
@@ -37,17 +36,18 @@ def produce_chunked(template: bytes, contexts: Iterable[dict[str, Any]], convert
             # converted while the next chunk renders; untagged, as merging drops structure trees
             futures.append(pool.submit(converter.convert, docx, tagged=False, caller=caller))
         pdfs = [f.result() for f in futures]
-    with merge(pdfs) as merged:
-        pages = len(merged.pages)
-        numbers_pdf = converter.convert(numbering_docx(template, pages), tagged=False, caller=caller)
-        with pikepdf.open(io.BytesIO(numbers_pdf)) as overlay:
-            if len(overlay.pages) != pages:
-                raise ConversionFailed(f"the page-number overlay has {len(overlay.pages)} pages, the document {pages}")
-            for page, numbers in zip(merged.pages, overlay.pages, strict=True):
-                page.add_overlay(numbers, rect=None)
-            out = io.BytesIO()
-            merged.save(out)
-    return out.getvalue(), pages
+    counted: list[int] = []
+
+    def numbers_for(pages: int) -> bytes:
+        counted.append(pages)
+        return converter.convert(numbering_docx(template, pages), tagged=False, caller=caller)
+
+    pdf = assemble(pdfs, numbers_for)
+    return pdf, counted[0]
+
+
+# (chunks, numbers_for(pages) → page-number overlay) → the one document
+Assembler = Callable[[list[bytes], Callable[[int], bytes]], bytes]
 
 
 def balanced_chunk_size(rows: int, *, workers: int, max_rows: int) -> int:
@@ -58,36 +58,6 @@ def balanced_chunk_size(rows: int, *, workers: int, max_rows: int) -> int:
     per_round = max(1, workers) * max_rows
     chunks = max(1, workers) * -(-rows // per_round)
     return -(-rows // chunks)
-
-
-def merge(pdfs: list[bytes]) -> pikepdf.Pdf:
-    """One document from the chunks, keeping the first chunk's PDF/A metadata and output intent."""
-    # qpdf reads a file directly; through a Python file object every read is a callback, which
-    # made opening LibreOffice's object-rich chunks twice as slow.
-    with tempfile.TemporaryDirectory(prefix="forms-merge-") as tmp:
-        paths = []
-        for index, pdf in enumerate(pdfs):
-            path = Path(tmp) / f"{index}.pdf"
-            path.write_bytes(pdf)
-            paths.append(path)
-        merged = pikepdf.open(paths[0])
-        for path in paths[1:]:
-            with pikepdf.open(path) as part:
-                merged.pages.extend(part.pages)
-        merged = _detached(merged)
-    # Each chunk had its own structure tree; merged, it would describe only the first chunk.
-    for key in ("/StructTreeRoot", "/MarkInfo"):
-        if key in merged.Root:
-            del merged.Root[key]
-    return merged
-
-
-def _detached(pdf: pikepdf.Pdf) -> pikepdf.Pdf:
-    """The same document held in memory, so the temporary files can go."""
-    buffer = io.BytesIO()
-    pdf.save(buffer)
-    pdf.close()
-    return pikepdf.open(buffer)
 
 
 def numbering_docx(template: bytes, pages: int) -> bytes:

@@ -23,7 +23,7 @@ from . import pdfa
 from .chunked import balanced_chunk_size, produce_chunked
 from .glyphs import check_values, template_faces
 from .memory import release_now_and_then
-from .pdfa_checks import LONG_DOCUMENT_PAGES, checks
+from .pdf_worker import LONG_DOCUMENT_PAGES, pdf_worker
 from .render import render_docx
 from .signer import DocumentSigner
 from .templates import TemplateSource
@@ -105,14 +105,14 @@ class Producer:
             self.observe("sign", time.perf_counter() - began)
             return signed
 
-        if pages < LONG_DOCUMENT_PAGES and not checks.running:
+        if pages < LONG_DOCUMENT_PAGES and not pdf_worker.running:
             began = time.perf_counter()
             pdfa_verdict = pdfa.check(pdf)
             self.observe("pdfa_check", time.perf_counter() - began)
             signed = sign()
         else:
             began, finished = time.perf_counter(), []
-            checking = checks.submit(pdf)
+            checking = pdf_worker.submit(pdf)
             checking.add_done_callback(lambda _: finished.append(time.perf_counter()))  # the check's own time
             try:
                 signed = sign()
@@ -132,7 +132,9 @@ class Producer:
             rows = balanced_chunk_size(spec.row_count(form), workers=self.parallel, max_rows=MAX_ROWS_PER_CHUNK)
             chunks = spec.chunk_contexts(form, self.options, rows)
             if len(chunks) > 1:
-                pdf, _ = produce_chunked(template, chunks, self.converter, parallel=self.parallel, caller=caller)
+                # merged in the PDF worker process: seconds of qpdf that would hold this one's GIL
+                pdf, _ = produce_chunked(template, chunks, self.converter, parallel=self.parallel, caller=caller,
+                                         assemble=pdf_worker.assemble)
                 return pdf
         return self.converter.convert(render_docx(template, spec.context(form, self.options)), caller=caller)
 

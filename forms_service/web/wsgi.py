@@ -13,14 +13,14 @@ import logging
 import os
 
 from ..components import start_components
-from ..produce.pdfa_checks import checks
+from ..produce.pdf_worker import pdf_worker
 from ..settings import Settings
 from . import create_app
 
 settings = Settings.load()
 components = start_components(settings)
 atexit.register(components.close)
-checks.warm()  # every document's PDF/A check beside its signature, in a process of its own
+pdf_worker.warm()  # every document's PDF/A check beside its signature, in a process of its own
 app = create_app(settings, components=components)
 # gunicorn's own log: operators (and the tests) see when a worker can serve.
 logging.getLogger("gunicorn.error").info("Forms Service ready in worker %d", os.getpid())

@@ -25,6 +25,7 @@ again next time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import struct
@@ -110,7 +111,9 @@ class PdfWorker:
             try:
                 numbers = numbers_for(int(merged["pages"]))
             except BaseException:
-                self._ask("forget", [], what)  # the merged document is not needed any more
+                # The merged document is not needed any more; the overlay's error is the one told.
+                with contextlib.suppress(ConversionFailed):
+                    self._ask("forget", [], what)
                 raise
             _, parts = self._ask("number", [numbers], what)
         finally:

@@ -72,6 +72,8 @@ class Components:
     catalog: Catalog | None = None
     embedded_store: EmbeddedSeaweedFS | None = None
     clock: Clock = SYSTEM_CLOCK
+    # The converters the instance's other web processes lend (``lend_converter``): none until then.
+    lent_converters: Callable[[], list[Converter]] = list
     _closers: list[Callable[[], None]] = field(default_factory=list)
     _jobs: Any = None
 
@@ -99,7 +101,20 @@ class Components:
 
         return Producer(converter=self.converter, signer=self.document_signer, templates=self.templates,
                         provider_name=self.settings.provider_name, parallel=self.settings.converter_workers,
-                        observe=observe_stage)
+                        observe=observe_stage, lent_converters=self.lent_converters)
+
+    def lend_converter(self) -> None:
+        """Lend this process's converter to the instance's other web processes, and borrow theirs
+        for long documents (``convert/lending.py``); stopped with the components."""
+        from .convert.lending import ConverterLending
+        from .observe.metrics import converter_lent
+
+        if self.converter is None:
+            return
+        lending = ConverterLending(self.converter, self.settings.run_dir / "converters",
+                                   timeout=self.settings.conversion_timeout + 30, on_lent=converter_lent).start()
+        self.lent_converters = lending.lent_converters
+        self._closers.append(lending.close)
 
     @property
     def retention(self) -> RetentionPolicy:

@@ -105,7 +105,7 @@ def _children(pid: int) -> list[tuple[int, str]]:
     return found
 
 
-def test_each_web_process_checks_pdfa_in_a_checker_process_of_its_own(served):
+def test_each_web_process_has_a_pdf_worker_process_of_its_own(served):
     web = [pid for pid, command in _children(served.proc.pid) if "forms_service.cli serve" in command]
     assert len(web) == 2
     deadline = time.monotonic() + 30  # started in the background as each web process starts
@@ -118,6 +118,23 @@ def test_each_web_process_checks_pdfa_in_a_checker_process_of_its_own(served):
     assert all(len(found) == 1 for found in checkers.values()), checkers
     status, _ = served.call("POST", "/api/v1/forms/annex2-agreement/records", load_example("annex2-agreement"))
     assert status == 201
+
+
+def test_each_web_process_lends_its_converter_and_a_long_register_is_made_on_both(served):
+    web = sorted(pid for pid, command in _children(served.proc.pid) if "forms_service.cli serve" in command)
+    folder = served.data / "run" / "converters"
+    assert set(web) <= {int(path.stem) for path in folder.glob("*.sock")}
+    data = load_example("annex5-query-log")
+    base = data["entries"]
+    data["entries"] = [dict(base[i % len(base)], note=f"R{i + 1}") for i in range(700)]
+    status, body = served.call("POST", "/api/v1/forms/annex5-query-log/records", data)
+    assert status == 201, body
+    with urllib.request.urlopen(served.url + "/metrics", timeout=30) as response:
+        metrics = response.read().decode()
+    lent = [line for line in metrics.splitlines() if line.startswith('forms_converter_lent_total{outcome="ok"}')]
+    assert lent and float(lent[0].split()[-1]) >= 1, lent  # chunks the other web process converted
+    # The socket of the web process killed above went when its converter was last looked for.
+    assert sorted(int(path.stem) for path in folder.glob("*.sock")) == web
 
 
 def test_render_beside_a_running_serve_uses_its_warm_workers(served, tmp_path):

@@ -19,6 +19,8 @@ LATENCY = Histogram("forms_http_request_seconds", "time to answer an HTTP reques
 STAGES = Histogram("forms_stage_seconds", "time of one production stage (render_convert, pdfa_check, sign, store)",
                    ["stage"], buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180))
 RESTARTS = Counter("forms_converter_restarts", "LibreOffice workers restarted (killed, hung or crashed)")
+LENT = Counter("forms_converter_lent", "long documents' chunks converted for another web process, by outcome",
+               ["outcome"])
 JOBS_IN_FLIGHT = Gauge("forms_jobs_in_flight", "background jobs running now", ["job"], multiprocess_mode="livesum")
 JOBS = Counter("forms_jobs", "background jobs ended, by outcome (complete, error)", ["job", "outcome"])
 BATCH_ENTRIES = Counter("forms_batch_entries", "batch entries ended, by state (done, refused, failed)", ["state"])
@@ -37,6 +39,10 @@ def observe_stage(stage: str, seconds: float) -> None:
 
 def converter_restarted() -> None:
     RESTARTS.inc()
+
+
+def converter_lent(outcome: str) -> None:
+    LENT.labels(outcome).inc()
 
 
 def job_started(job: str) -> None:

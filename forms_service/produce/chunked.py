@@ -12,37 +12,78 @@ overlay that LibreOffice makes from the same template's footer (same fonts, same
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from docx import Document
 from docx.enum.text import WD_BREAK
 
 from ..convert import Converter
+from ..convert.lending import Unreachable
 from . import assembly
 from .render import render_docx
 
 
 def produce_chunked(template: bytes, contexts: Iterable[dict[str, Any]], converter: Converter, *,
-                    parallel: int = 2, caller: str = "", assemble: Assembler = assembly.assemble) -> tuple[bytes, int]:
-    """The merged, page-numbered PDF of all chunks, and its page count.  ``assemble`` merges the
-    chunks and lays the numbers over (in place by default; the producer hands it to its PDF worker
-    process)."""
-    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="chunk") as pool:
-        futures: list[Future[bytes]] = []
-        for context in contexts:
-            docx = render_docx(template, {**context, "page_numbers": False})
-            # converted while the next chunk renders; untagged, as merging drops structure trees
-            futures.append(pool.submit(converter.convert, docx, tagged=False, caller=caller))
-        pdfs = [f.result() for f in futures]
+                    parallel: int = 2, caller: str = "", assemble: Assembler = assembly.assemble,
+                    lent: Sequence[Converter] = ()) -> tuple[bytes, int]:
+    """The merged, page-numbered PDF of all chunks, and its page count.
+
+    Chunks are converted by ``parallel`` callers of ``converter`` and one of each ``lent``
+    converter (other web processes', ``convert/lending.py``), each taking the next chunk when it is
+    free, while the next chunks render.  A chunk a lent converter could not take is converted here.
+    ``assemble`` merges the chunks and lays the numbers over (in place by default; the producer
+    hands it to its PDF worker process)."""
+    chunks: queue.SimpleQueue[tuple[int, bytes] | None] = queue.SimpleQueue()
+    pdfs: dict[int, bytes] = {}
+    failures: list[BaseException] = []
+
+    def convert_chunks(on: Converter) -> None:
+        while (item := chunks.get()) is not None:
+            index, docx = item
+            if failures:
+                continue  # one chunk failed: the document fails, the rest need no converting
+            try:
+                # untagged, as merging drops structure trees
+                pdfs[index] = on.convert(docx, tagged=False, caller=caller)
+            except Unreachable:
+                chunks.put(item)  # for another converter, or for here after the others
+                return
+            except BaseException as err:  # the document's error, raised below
+                failures.append(err)
+        chunks.put(None)  # the end, for the next converter to see too
+
+    converters = [converter] * max(1, parallel) + list(lent)
+    threads = [threading.Thread(target=convert_chunks, args=(on,), name="chunk", daemon=True) for on in converters]
+    for thread in threads:
+        thread.start()
+    count = 0
+    try:
+        for index, context in enumerate(contexts):
+            chunks.put((index, render_docx(template, {**context, "page_numbers": False})))
+            count = index + 1
+    except BaseException as err:  # the chunks already queued need no converting
+        failures.append(err)
+        raise
+    finally:
+        chunks.put(None)
+        for thread in threads:
+            thread.join()
+    # Chunks put back by a lender that went away after the converters here had finished.
+    while not chunks.empty():
+        if (item := chunks.get_nowait()) is not None and not failures:
+            pdfs[item[0]] = converter.convert(item[1], tagged=False, caller=caller)
+    if failures:
+        raise failures[0]
     counted: list[int] = []
 
     def numbers_for(pages: int) -> bytes:
         counted.append(pages)
         return converter.convert(numbering_docx(template, pages), tagged=False, caller=caller)
 
-    pdf = assemble(pdfs, numbers_for)
+    pdf = assemble([pdfs[index] for index in range(count)], numbers_for)
     return pdf, counted[0]
 
 

@@ -26,46 +26,20 @@ again next time.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import IO, Any
 
+from ..convert.frames import receive, send
 from ..errors import ConversionFailed, FormsError
 
 # From this many pages a document's check starts the worker process if it is not running.
 LONG_DOCUMENT_PAGES = 40
-_HEADER = struct.Struct(">Q")
 log = logging.getLogger(__name__)
-
-
-def _send(stream: IO[bytes], message: dict[str, Any], parts: Sequence[bytes] = ()) -> None:
-    for data in (json.dumps({**message, "parts": len(parts)}).encode(), *parts):
-        stream.write(_HEADER.pack(len(data)) + data)
-    stream.flush()
-
-
-def _receive(stream: IO[bytes]) -> tuple[dict[str, Any], list[bytes]]:
-    message = json.loads(_frame(stream))
-    if not isinstance(message, dict):
-        raise ValueError("not a message")
-    return message, [_frame(stream) for _ in range(int(message.get("parts", 0)))]
-
-
-def _frame(stream: IO[bytes]) -> bytes:
-    header = stream.read(_HEADER.size)
-    if len(header) != _HEADER.size:
-        raise EOFError("the PDF worker process closed its output")
-    size = _HEADER.unpack(header)[0]
-    data = stream.read(size)
-    if len(data) != size:
-        raise EOFError("the PDF worker process stopped mid-answer")
-    return data
 
 
 class PdfWorker:
@@ -127,8 +101,8 @@ class PdfWorker:
         try:
             process = self._started()
             assert process.stdin is not None and process.stdout is not None
-            _send(process.stdin, {"task": task}, parts)
-            answer, answer_parts = _receive(process.stdout)
+            send(process.stdin, {"task": task}, parts)
+            answer, answer_parts = receive(process.stdout)
         except (OSError, EOFError, ValueError) as err:
             self._stop()
             raise ConversionFailed(f"the PDF worker process stopped before {what} was done: {err}") from err
@@ -181,7 +155,7 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     kept = None  # the merged document between "merge" and "number"
     while True:
         try:
-            request, parts = _receive(stdin)
+            request, parts = receive(stdin)
         except EOFError:
             return
         answer_parts: list[bytes] = []
@@ -220,7 +194,7 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
             answer = {"ok": False, "error": err.message}
         except Exception as err:  # the worker must answer; the caller refuses the document
             answer = {"ok": False, "error": f"the PDF worker failed: {type(err).__name__}: {err}"}
-        _send(stdout, answer, answer_parts)
+        send(stdout, answer, answer_parts)
         release_now_and_then()  # after the answer: a 600-page document leaves hundreds of MB freed
 
 

@@ -64,9 +64,12 @@ StageObserver = Callable[[str, float], None]  # (stage, seconds): the service's 
 
 class Producer:
     def __init__(self, *, converter: Converter, signer: DocumentSigner, templates: TemplateSource,
-                 provider_name: str, parallel: int = 2, observe: StageObserver | None = None):
+                 provider_name: str, parallel: int = 2, observe: StageObserver | None = None,
+                 lent_converters: Callable[[], list[Converter]] = list):
         self.observe: StageObserver = observe or (lambda stage, seconds: None)
         self.converter = converter
+        # Other web processes' converters, which a long document's chunks also go to (convert/lending.py).
+        self.lent_converters = lent_converters
         self.signer = signer
         self.templates = templates
         self.options = RenderOptions(provider_name=provider_name)
@@ -129,12 +132,14 @@ class Producer:
     def _convert(self, spec: FormSpec, form: FormModel, caller: str) -> bytes:
         template = self.templates.load(spec)
         if spec.chunk_contexts is not None:
-            rows = balanced_chunk_size(spec.row_count(form), workers=self.parallel, max_rows=MAX_ROWS_PER_CHUNK)
+            lent = self.lent_converters()
+            rows = balanced_chunk_size(spec.row_count(form), workers=self.parallel + len(lent),
+                                       max_rows=MAX_ROWS_PER_CHUNK)
             chunks = spec.chunk_contexts(form, self.options, rows)
             if len(chunks) > 1:
                 # merged in the PDF worker process: seconds of qpdf that would hold this one's GIL
                 pdf, _ = produce_chunked(template, chunks, self.converter, parallel=self.parallel, caller=caller,
-                                         assemble=pdf_worker.assemble)
+                                         assemble=pdf_worker.assemble, lent=lent)
                 return pdf
         return self.converter.convert(render_docx(template, spec.context(form, self.options)), caller=caller)
 

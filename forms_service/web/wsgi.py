@@ -21,6 +21,7 @@ settings = Settings.load()
 components = start_components(settings)
 atexit.register(components.close)
 pdf_worker.warm()  # every document's PDF/A check beside its signature, in a process of its own
+components.lend_converter()  # a long document's chunks convert on every web process's LibreOffice
 app = create_app(settings, components=components)
 # gunicorn's own log: operators (and the tests) see when a worker can serve.
 logging.getLogger("gunicorn.error").info("Forms Service ready in worker %d", os.getpid())

@@ -1,11 +1,14 @@
 """附件5 at size: seconds per 1,000 entries at 1k, 5k and 10k, against one-table conversion.
 
     .venv/bin/python bench/bench_annex5.py [--sizes 1000 5000 10000] [--baseline 1000]
+                                           [--api 1000 1000 1000 10000]
 
 End to end: validate → render in chunks → convert in parallel on the pool's two workers → merge
 → number pages → sign.  Baseline, in the same run: the same 1,000 rows rendered as one table and
 converted by one LibreOffice (what the form would cost without chunking).  Also prints the other
-forms' per-document medians.
+forms' per-document medians.  With ``--api``, also the registers of those sizes posted to
+``forms-service serve`` on the embedded default (two web processes, one LibreOffice each, which
+lend each other their converter for a long document's chunks): signed and archived, answered 201.
 """
 
 from __future__ import annotations
@@ -39,7 +42,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
     parser.add_argument("--baseline", type=int, default=1000, help="rows of the one-table baseline")
     parser.add_argument("--repeat", type=int, default=10, help="documents per other form")
+    parser.add_argument("--api", type=int, nargs="*", default=[], metavar="SIZE",
+                        help="also post registers of these sizes through the API of forms-service serve")
     args = parser.parse_args()
+    if args.api:
+        through_api(args.api)
 
     with tempfile.TemporaryDirectory(prefix="forms-bench-") as tmp:
         settings = Settings.load(environ={}, data_dir=Path(tmp), converter_workers=2, conversion_timeout=600)
@@ -81,6 +88,47 @@ def main() -> None:
                     producer.produce(form_id, data)
                     times.append(time.perf_counter() - started)
                 print(f"  {form_id:24s} {statistics.median(times) * 1000:6.0f} ms")
+
+
+def through_api(sizes: list[int]) -> None:
+    import http.client
+    import json
+    import os
+    import signal
+    import subprocess
+
+    from bench.bench_retrieval import wait_for
+    from storage.seaweed import free_port
+
+    with tempfile.TemporaryDirectory(prefix="forms-bench-api-") as tmp:
+        data_dir, port = Path(tmp) / "data", free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "forms_service.cli", "serve", "--port", str(port)],
+                                env={**os.environ, "FORMS_DATA_DIR": str(data_dir)},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(port, proc)
+            token = (data_dir / "demo-token").read_text().strip()
+
+            def post(entries: int) -> float:
+                body = json.dumps(register(entries)).encode()
+                started = time.perf_counter()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+                connection.request("POST", "/api/v1/forms/annex5-query-log/records", body=body,
+                                   headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                response = connection.getresponse()
+                answer = response.read()
+                if response.status != 201:
+                    raise SystemExit(f"POST failed: {response.status} {answer[:300]!r}")
+                return time.perf_counter() - started
+
+            post(300), post(300)  # warm-up: both web processes, their converters and PDF workers
+            print("附件5 through the API of forms-service serve (signed B-LTA, archived, 201)")
+            for size in sizes:
+                seconds = post(size)
+                print(f"  {size:6d} entries  {seconds:6.1f} s  {seconds / size * 1000:5.2f} s per 1,000")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(60)
 
 
 if __name__ == "__main__":

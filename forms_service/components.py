@@ -111,8 +111,13 @@ class Components:
 
         if self.converter is None:
             return
-        lending = ConverterLending(self.converter, self.settings.run_dir / "converters",
-                                   timeout=self.settings.conversion_timeout + 30, on_lent=converter_lent).start()
+        try:
+            lending = ConverterLending(self.converter, self.settings.run_dir / "converters",
+                                       timeout=self.settings.conversion_timeout + 30, on_lent=converter_lent).start()
+        except OSError as err:  # a data directory whose path is too long for a Unix socket, say
+            log.warning("this web process does not lend its converter (long documents convert on its "
+                        "own workers only): %s", err)
+            return
         self.lent_converters = lending.lent_converters
         self._closers.append(lending.close)
 

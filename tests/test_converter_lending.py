@@ -44,12 +44,19 @@ class Counting:
 
 @pytest.fixture(scope="module")
 def fake():
+    """The borrower's converter.  The lender has its own: the fake is made for one caller at a time
+    (its font subset is rewritten as new characters come), and the two convert at once here."""
+    return FakeConverter()
+
+
+@pytest.fixture(scope="module")
+def lenders_fake():
     return FakeConverter()
 
 
 @pytest.fixture
-def lender(tmp_path, fake):
-    lent = Counting(fake)
+def lender(tmp_path, lenders_fake):
+    lent = Counting(lenders_fake)
     lending = ConverterLending(lent, tmp_path / "converters", timeout=30).start()
     yield lending, lent
     lending.close()
@@ -61,10 +68,10 @@ def a_docx() -> bytes:
     return render_docx(packaged_template(spec.template), spec.context(form, RenderOptions(provider_name="經濟部")))
 
 
-def test_a_borrowed_document_is_converted_by_the_lenders_pool_as_another_caller(lender, fake):
+def test_a_borrowed_document_is_converted_by_the_lenders_pool_as_another_caller(lender, lenders_fake):
     lending, lent = lender
     pdf = LentConverter(lending.path, timeout=30).convert(a_docx(), tagged=False, caller="someone")
-    assert pdf == fake.convert(a_docx())
+    assert pdf == lenders_fake.convert(a_docx())
     assert lent.callers == [LENT_TO]
 
 

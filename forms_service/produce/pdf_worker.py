@@ -74,7 +74,7 @@ class PdfWorker:
 
     def assemble(self, pdfs: list[bytes], numbers_for: Callable[[int], bytes]) -> bytes:
         """``assembly.assemble`` with the merge and the writing in the worker process (in place
-        when it is busy); ``numbers_for`` runs here, between the two."""
+        when it is busy); ``numbers_for`` runs here while the worker joins the chunks."""
         if not self._busy.acquire(blocking=False):
             from .assembly import assemble
 
@@ -148,11 +148,13 @@ pdf_worker = PdfWorker()
 def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     """The worker process: a task in, ``{"ok", …}`` or ``{"ok": false, "error"}`` and parts out,
     until stdin closes.  Tasks: ``check`` (a written PDF → its verdict); ``merge`` (chunks → their
-    page count; the merged document is kept for ``number``); ``number`` (the page-number overlay →
-    the document written); ``forget`` (the kept document dropped)."""
+    page count, answered before they are joined; the joined document is kept for ``number``);
+    ``number`` (the page-number overlay → the document written); ``forget`` (the kept document
+    dropped)."""
     from .memory import release_now_and_then
 
-    kept = None  # the merged document between "merge" and "number"
+    kept: Any = None  # the merged document between "merge" and "number"
+    kept_error = ""  # or why it could not be made
     while True:
         try:
             request, parts = receive(stdin)
@@ -166,28 +168,31 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
                 from . import pdfa
 
                 answer["verdict"] = pdfa.check(parts[0])
-            elif task == "merge":
-                from .assembly import merge
-
+            elif task in ("merge", "forget"):
                 if kept is not None:
                     kept.close()
-                kept = None  # a failed merge keeps nothing
-                kept = merge(parts)
-                answer["pages"] = len(kept.pages)
+                kept, kept_error = None, ""
+                if task == "merge":
+                    from .assembly import Merge
+
+                    merging = Merge(parts)
+                    # The page count now: the caller makes the overlay while the chunks are joined.
+                    send(stdout, {"ok": True, "pages": merging.pages})
+                    try:
+                        kept = merging.joined()
+                    except Exception as err:  # told at "number"
+                        kept_error = f"the chunks could not be merged: {type(err).__name__}: {err}"
+                    continue
             elif task == "number":
                 from .assembly import numbered
 
                 if kept is None:
-                    raise ConversionFailed("the PDF worker has no merged document to number")
+                    raise ConversionFailed(kept_error or "the PDF worker has no merged document to number")
                 try:
                     answer_parts = [numbered(kept, parts[0])]
                 finally:
                     kept.close()
                     kept = None
-            elif task == "forget":
-                if kept is not None:
-                    kept.close()
-                kept = None
             else:
                 answer = {"ok": False, "error": f"the PDF worker has no task {task!r}"}
         except FormsError as err:

@@ -25,6 +25,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from storage.seaweed import process_alive
+
 from ..errors import ConversionFailed
 from . import frames
 from .protocol import Converter
@@ -111,9 +113,9 @@ class ConverterLending:
         that ended without closing theirs — killed — are removed on the way)."""
         found: list[Converter] = []
         for path in sorted(self.folder.glob("*.sock")):
-            if path == self.path:
+            if path == self.path or not path.stem.isdigit():
                 continue
-            if not _alive(path.stem):
+            if not process_alive(int(path.stem)):
                 with contextlib.suppress(OSError):
                     path.unlink()
                 continue
@@ -127,16 +129,6 @@ class ConverterLending:
             server.server_close()
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
-
-
-def _alive(pid_text: str) -> bool:
-    try:
-        os.kill(int(pid_text), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:  # another user's process of that number: not ours
-        return False
-    return True
 
 
 __all__ = ["LENT_TO", "ConverterLending", "LentConverter", "Unreachable"]

@@ -91,12 +91,12 @@ def main() -> None:
 
 
 def through_api(sizes: list[int]) -> None:
-    import http.client
     import json
     import os
     import signal
     import subprocess
 
+    from bench.bench_api import post as post_record
     from bench.bench_retrieval import wait_for
     from storage.seaweed import free_port
 
@@ -110,16 +110,8 @@ def through_api(sizes: list[int]) -> None:
             token = (data_dir / "demo-token").read_text().strip()
 
             def post(entries: int) -> float:
-                body = json.dumps(register(entries)).encode()
-                started = time.perf_counter()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-                connection.request("POST", "/api/v1/forms/annex5-query-log/records", body=body,
-                                   headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-                response = connection.getresponse()
-                answer = response.read()
-                if response.status != 201:
-                    raise SystemExit(f"POST failed: {response.status} {answer[:300]!r}")
-                return time.perf_counter() - started
+                return post_record(port, token, form_id="annex5-query-log", body=json.dumps(register(entries)).encode(),
+                                   timeout=600)
 
             post(300), post(300)  # warm-up: both web processes, their converters and PDF workers
             print("附件5 through the API of forms-service serve (signed B-LTA, archived, 201)")

@@ -39,6 +39,7 @@ _PORT_NAMES = (
     "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
     "filer.port.grpc", "s3.port", "s3.port.grpc", "admin.port", "admin.port.grpc",
 )
+START_ATTEMPTS = 3  # a start that fails is tried again on new ports, this many times in all
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,21 @@ class EmbeddedSeaweedFS:
         creds = self._load_or_create_credentials()
         identities = self.directory / "identities.json"
         _write_private(identities, json.dumps(_identities(creds, self.bucket), indent=2))
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                self._start_on_new_ports(identities)
+                break
+            except StoreUnavailable as err:
+                # Ports found free can be taken before the server binds them (by another program,
+                # or by a client's own connection to a port not yet listened on): new ones.
+                if attempt == START_ATTEMPTS:
+                    raise
+                log.warning("the embedded object store did not start on its ports (%s); trying new ones", err)
+        self._supervisor = threading.Thread(target=self._supervise, name="seaweedfs-supervisor", daemon=True)
+        self._supervisor.start()
+        return self
+
+    def _start_on_new_ports(self, identities: Path) -> None:
         # `weed mini` re-applies the flags it saved last time; ours must win, with new ports.
         (self.directory / "data" / "mini.options").unlink(missing_ok=True)
         ports = {name: free_port() for name in _PORT_NAMES}
@@ -130,9 +146,6 @@ class EmbeddedSeaweedFS:
         except BaseException:
             self.stop()
             raise
-        self._supervisor = threading.Thread(target=self._supervise, name="seaweedfs-supervisor", daemon=True)
-        self._supervisor.start()
-        return self
 
     def _launch(self) -> None:
         env = {**os.environ, "TMPDIR": str(self.directory / "tmp")}

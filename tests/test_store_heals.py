@@ -62,3 +62,29 @@ def test_a_killed_store_comes_back_and_keeps_every_acknowledged_object(tmp_path)
             assert store.get(key, version) == data
     finally:
         embedded.stop()
+
+
+def test_a_start_that_fails_on_its_ports_is_tried_again_on_new_ones(tmp_path, monkeypatch):
+    """Ports found free can be taken before the server binds them: the first start fails (here on
+    purpose, at its configuration), the next one runs on other ports and serves."""
+    attempts: list[dict[str, int]] = []
+    configure = EmbeddedSeaweedFS._configure_fsync
+
+    def first_fails(self, attempts_left: int = 10) -> None:
+        attempts.append(dict(self.ports))
+        if len(attempts) == 1:
+            raise StoreUnavailable("the embedded store refused its fsync configuration: (on purpose)")
+        configure(self)
+
+    monkeypatch.setattr(EmbeddedSeaweedFS, "_configure_fsync", first_fails)
+    embedded = EmbeddedSeaweedFS(tmp_path / "store", bucket="forms-records").start()
+    try:
+        assert len(attempts) == 2 and attempts[0]["s3.port"] != attempts[1]["s3.port"]
+        creds = embedded.credentials
+        store = S3ObjectStore(endpoint=embedded.endpoint, access_key=creds.access_key, secret_key=creds.secret_key,
+                              bucket="forms-records", timeout=2.0)
+        store.ensure_ready()
+        stored = store.put("records/x.pdf", b"%PDF-", content_type="application/pdf", metadata={})
+        assert store.get(stored.key, stored.version_id) == b"%PDF-"
+    finally:
+        embedded.stop()

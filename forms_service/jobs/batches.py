@@ -123,12 +123,12 @@ class Progress:
 def progress(batches: Batches, batch_id: str, *, agency: str | None, from_number: int = 1,
              limit: int | None = None) -> Progress:
     """The batch (``agency``'s own when given), or ``NotFound``; its entries from ``from_number``
-    on, at most ``limit`` of them when given."""
+    on, at most ``limit`` of them when given (none read for 0: counts only)."""
     batch = batches.batch(batch_id)
     if batch is None or (agency is not None and batch.agency != agency):
         raise NotFound(f"no batch {batch_id}", details={"batch_id": batch_id})
-    return Progress(batch, batches.batch_entries(batch_id, from_number=from_number, limit=limit),
-                    batches.batch_entry_counts(batch_id))
+    entries = [] if limit == 0 else batches.batch_entries(batch_id, from_number=from_number, limit=limit)
+    return Progress(batch, entries, batches.batch_entry_counts(batch_id))
 
 
 def cancel(catalog: Batches, actor: Actor, batch_id: str, *, audit: Callable[[NewAuditEvent], None], now: datetime,

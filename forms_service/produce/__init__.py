@@ -1,9 +1,9 @@
 """Making a signed PDF from a form's JSON: validate → render (docxtpl) → convert (PDF/A) → sign.
 
 ``Producer`` runs the steps; ``DocumentSigner`` signs with one key and checks the signature;
-``templates``, ``glyphs``, ``chunked`` and ``template_check`` serve the rendering.
+``templates``, ``glyphs``, ``chunked``, ``assembly`` and ``template_check`` serve the rendering.
 
-The names below are imported when first asked for: the PDF/A checker process
+The names below are imported when first asked for: the PDF worker process
 (``pdf_worker``) imports this package and needs none of them (pyHanko, docxtpl — ~40 MB).
 """
 

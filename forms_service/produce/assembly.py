@@ -4,7 +4,7 @@ Pure pikepdf (qpdf), bytes in and bytes out, so that it can run in the PDF worke
 (``pdf_worker``): merging and writing a 600-page 附件5 is ~4 s of qpdf, work a web process
 would otherwise do between its requests.  Opening the chunks tells how many pages the overlay
 must have; the overlay is made by LibreOffice (``numbers_for``) from the template's footer — in
-the worker's case while the chunks are being joined.
+the worker's case while the worker holds the opened chunks.
 """
 
 from __future__ import annotations
@@ -22,32 +22,18 @@ from ..errors import ConversionFailed
 def assemble(pdfs: list[bytes], numbers_for: Callable[[int], bytes]) -> bytes:
     """The chunks in order as one PDF, each page overlaid with its page of ``numbers_for(pages)``
     (the page-number overlay, made for the document's page count)."""
-    merging = Merge(pdfs)
-    numbers = numbers_for(merging.pages)
-    with merging.joined() as merged:
-        return numbered(merged, numbers)
-
-
-def numbered(merged: pikepdf.Pdf, numbers_pdf: bytes) -> bytes:
-    """``merged`` written with each page overlaid by its page of ``numbers_pdf``."""
-    with pikepdf.open(io.BytesIO(numbers_pdf)) as overlay:
-        if len(overlay.pages) != len(merged.pages):
-            raise ConversionFailed(
-                f"the page-number overlay has {len(overlay.pages)} pages, the document {len(merged.pages)}")
-        for page, numbers in zip(merged.pages, overlay.pages, strict=True):
-            page.add_overlay(numbers, rect=None)
-        out = io.BytesIO()
-        merged.save(out)
-    return out.getvalue()
+    with Merge(pdfs) as merging:
+        return merging.numbered(numbers_for(merging.pages))
 
 
 class Merge:
-    """A merge in two steps: the chunks opened, which tells the page count (so the page-number
-    overlay can be made meanwhile), then joined into one document."""
+    """A long document's chunks opened, which tells the page count (so that the page-number
+    overlay can be made), then joined, numbered and written by ``numbered``."""
 
     def __init__(self, pdfs: list[bytes]):
         # qpdf reads a file directly; through a Python file object every read is a callback, which
-        # made opening LibreOffice's object-rich chunks twice as slow.
+        # made opening LibreOffice's object-rich chunks twice as slow.  The files stay until
+        # ``close``: the joined document reads its pages from them when it is written.
         self._folder = tempfile.TemporaryDirectory(prefix="forms-merge-")
         self._parts: list[pikepdf.Pdf] = []
         try:
@@ -60,20 +46,25 @@ class Merge:
             raise
         self.pages = sum(len(part.pages) for part in self._parts)
 
-    def joined(self) -> pikepdf.Pdf:
-        """One document from the chunks, keeping the first chunk's PDF/A metadata and output intent."""
-        try:
-            merged = self._parts[0]
+    def numbered(self, numbers_pdf: bytes) -> bytes:
+        """The chunks joined into the first one (keeping its PDF/A metadata and output intent),
+        each page overlaid by its page of ``numbers_pdf``, written."""
+        merged = self._parts[0]
+        with pikepdf.open(io.BytesIO(numbers_pdf)) as overlay:
+            if len(overlay.pages) != self.pages:
+                raise ConversionFailed(
+                    f"the page-number overlay has {len(overlay.pages)} pages, the document {self.pages}")
             for part in self._parts[1:]:
                 merged.pages.extend(part.pages)
-            merged = _detached(merged)
-        finally:
-            self.close()
-        # Each chunk had its own structure tree; merged, it would describe only the first chunk.
-        for key in ("/StructTreeRoot", "/MarkInfo"):
-            if key in merged.Root:
-                del merged.Root[key]
-        return merged
+            # Each chunk had its own structure tree; merged, it would describe only the first chunk.
+            for key in ("/StructTreeRoot", "/MarkInfo"):
+                if key in merged.Root:
+                    del merged.Root[key]
+            for page, numbers in zip(merged.pages, overlay.pages, strict=True):
+                page.add_overlay(numbers, rect=None)
+            out = io.BytesIO()
+            merged.save(out)
+        return out.getvalue()
 
     def close(self) -> None:
         for part in self._parts:
@@ -81,10 +72,8 @@ class Merge:
         self._parts = []
         self._folder.cleanup()
 
+    def __enter__(self) -> Merge:
+        return self
 
-def _detached(pdf: pikepdf.Pdf) -> pikepdf.Pdf:
-    """The same document held in memory, so the temporary files can go."""
-    buffer = io.BytesIO()
-    pdf.save(buffer)
-    pdf.close()
-    return pikepdf.open(buffer)
+    def __exit__(self, *exc: object) -> None:
+        self.close()

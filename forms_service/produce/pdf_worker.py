@@ -73,8 +73,8 @@ class PdfWorker:
         future.set_result(answer["verdict"])
 
     def assemble(self, pdfs: list[bytes], numbers_for: Callable[[int], bytes]) -> bytes:
-        """``assembly.assemble`` with the merge and the writing in the worker process (in place
-        when it is busy); ``numbers_for`` runs here while the worker joins the chunks."""
+        """``assembly.assemble`` with the chunks opened, joined and written in the worker process
+        (in place when it is busy); ``numbers_for`` runs here, between the two."""
         if not self._busy.acquire(blocking=False):
             from .assembly import assemble
 
@@ -85,7 +85,7 @@ class PdfWorker:
             try:
                 numbers = numbers_for(int(merged["pages"]))
             except BaseException:
-                # The merged document is not needed any more; the overlay's error is the one told.
+                # The opened chunks are not needed any more; the overlay's error is the one told.
                 with contextlib.suppress(ConversionFailed):
                     self._ask("forget", [], what)
                 raise
@@ -148,13 +148,11 @@ pdf_worker = PdfWorker()
 def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     """The worker process: a task in, ``{"ok", …}`` or ``{"ok": false, "error"}`` and parts out,
     until stdin closes.  Tasks: ``check`` (a written PDF → its verdict); ``merge`` (chunks → their
-    page count, answered before they are joined; the joined document is kept for ``number``);
-    ``number`` (the page-number overlay → the document written); ``forget`` (the kept document
-    dropped)."""
+    page count; the opened chunks are kept for ``number``); ``number`` (the page-number overlay →
+    the chunks joined, numbered and written); ``forget`` (the kept chunks dropped)."""
     from .memory import release_now_and_then
 
-    kept: Any = None  # the merged document between "merge" and "number"
-    kept_error = ""  # or why it could not be made
+    kept: Any = None  # the opened chunks (an ``assembly.Merge``) between "merge" and "number"
     while True:
         try:
             request, parts = receive(stdin)
@@ -171,25 +169,17 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
             elif task in ("merge", "forget"):
                 if kept is not None:
                     kept.close()
-                kept, kept_error = None, ""
+                kept = None
                 if task == "merge":
                     from .assembly import Merge
 
-                    merging = Merge(parts)
-                    # The page count now: the caller makes the overlay while the chunks are joined.
-                    send(stdout, {"ok": True, "pages": merging.pages})
-                    try:
-                        kept = merging.joined()
-                    except Exception as err:  # told at "number"
-                        kept_error = f"the chunks could not be merged: {type(err).__name__}: {err}"
-                    continue
+                    kept = Merge(parts)
+                    answer["pages"] = kept.pages
             elif task == "number":
-                from .assembly import numbered
-
                 if kept is None:
-                    raise ConversionFailed(kept_error or "the PDF worker has no merged document to number")
+                    raise ConversionFailed("the PDF worker has no merged document to number")
                 try:
-                    answer_parts = [numbered(kept, parts[0])]
+                    answer_parts = [kept.numbered(parts[0])]
                 finally:
                     kept.close()
                     kept = None

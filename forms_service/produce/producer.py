@@ -85,7 +85,7 @@ class Producer:
     def produce_validated(self, spec: FormSpec, form: FormModel, *, caller: str = "") -> Produced:
         """The signed PDF; ``caller`` (who asked) takes its turn at the converter with the others.
 
-        The PDF/A check runs in the checker process while the same bytes are signed when that
+        The PDF/A check runs in the PDF worker process while the same bytes are signed when that
         process is running (a web process starts it) or the document is long (seconds of checking
         at hundreds of pages); the signature is returned only once the check has passed (a failure
         leaves nothing but the error).  Otherwise it runs here, before signing."""

@@ -27,7 +27,7 @@ from ..taiwan import InvalidValue, normalize, normalize_agency_code, parse_date,
 from . import duty_steps, oversight_steps
 from .access import pdf_download, visible_record
 from .auth import refuse, require_actor, retrieval_purpose, source_ip
-from .body import json_body, json_object
+from .body import int_arg, json_body, json_object
 from .context import catalog, components
 
 bp = Blueprint("api", __name__)
@@ -271,7 +271,7 @@ def search_records():
     query = RecordFilter(
         agency=agency, form_id=args.get("form") or None, subject=normalize(args.get("subject") or "") or None,
         created_from=created_from, created_until=created_until,
-        limit=_int_arg("limit", 50, 1, 200), offset=_int_arg("offset", 0, 0, 10**9),
+        limit=int_arg("limit", 50, 1, 200), offset=int_arg("offset", 0, 0, 10**9),
     )
     records = catalog().find_records(query)
     catalog().audit(NewAuditEvent(
@@ -281,19 +281,6 @@ def search_records():
     return jsonify({"records": [
         {k: v for k, v in _record_json(r).items() if k not in ("input",)} for r in records
     ], "limit": query.limit, "offset": query.offset})
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    text = request.args.get(name)
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError(f"{name} must be a whole number", details={"field": name}) from None
-    if not low <= value <= high:
-        raise InputError(f"{name} must be between {low} and {high}", details={"field": name})
-    return value
 
 
 @bp.get("/records/<record_id>")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 
 from ..access import Actor, Role
 from ..archive.filing import check_may_file
@@ -18,7 +18,7 @@ from ..forms import get_form
 from ..jobs import batches, webhooks
 from .api import bp
 from .auth import require_actor, source_ip
-from .body import json_object
+from .body import int_arg, json_object
 from .context import catalog, components
 
 # Filed on their own, never in a batch: an incident report goes to the provider at once.
@@ -84,20 +84,10 @@ def get_batch(batch_id: str):
     most M of them (and a ``next`` link while there are more): a 10,000-entry batch is followed
     window by window instead of whole at every look."""
     actor = require_actor()
-    from_number = _whole_number("from", default=1)
-    limit = _whole_number("limit", default=None, most=MAX_ENTRIES_PER_ANSWER)
+    from_number = int_arg("from", 1, 1, 10**9)
+    limit = int_arg("limit", None, 1, MAX_ENTRIES_PER_ANSWER)
     found = batches.progress(catalog(), batch_id, agency=actor.scope, from_number=from_number, limit=limit)
     return jsonify(_batch_json(found, now=components().clock.now(), window=limit is not None))
-
-
-def _whole_number(name: str, *, default: int | None, most: int | None = None) -> int | None:
-    given = request.args.get(name)
-    if given is None:
-        return default
-    if not given.isdigit() or int(given) < 1 or (most is not None and int(given) > most):
-        upper = f" and at most {most}" if most is not None else ""
-        raise InputError(f"{name} must be a whole number from 1{upper}", details={"field": name})
-    return int(given)
 
 
 @bp.post("/batches/<batch_id>/cancel")

@@ -1,4 +1,5 @@
-"""Reading a request's JSON body: malformed, too deep or not JSON at all is a 400 naming it.
+"""Reading what a request sends: its JSON body — malformed, too deep or not JSON at all is a 400
+naming it — and its whole-number query arguments (``int_arg``).
 
 Python's JSON reader recurses: ``[[[[…`` a hundred thousand deep raised ``RecursionError`` (a 500).
 No form nests more than a few levels, so the body is refused beyond ``MAX_DEPTH`` — counted
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, overload
 
 from flask import request
 
@@ -59,3 +60,26 @@ def _depth(raw: bytes) -> int:
         else:
             depth -= 1
     return deepest
+
+
+@overload
+def int_arg(name: str, default: int, low: int, high: int) -> int: ...
+
+
+@overload
+def int_arg(name: str, default: None, low: int, high: int) -> int | None: ...
+
+
+def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    """The query argument ``name`` as a whole number from ``low`` to ``high`` (``default`` when
+    absent); anything else is a 400 naming it."""
+    text = request.args.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"{name} must be a whole number", details={"field": name}) from None
+    if not low <= value <= high:
+        raise InputError(f"{name} must be between {low} and {high}", details={"field": name})
+    return value

@@ -187,7 +187,7 @@ class Components:
     def due_items(self, *, agency: str | None = None, within: int | None = None) -> list[Any]:
         """What is due now (``connections/due.py``: the monthly query check's and the connections'),
         overdue first."""
-        from .connections.due import all_due
+        from .notify.due import all_due
         from .taiwan import TAIPEI
 
         s = self.settings
@@ -199,6 +199,22 @@ class Components:
     def mailer(self) -> Any:
         """The SMTP mailer of FORMS_SMTP_*; None without FORMS_SMTP_HOST (no mail is sent)."""
         return mailer_of(self.settings)
+
+    @property
+    def notifier(self) -> Callable[[str | None, str, str], None]:
+        """``notify(agency, subject, body)``: a notice mailed now to the agency's staff (None: the data
+        provider's people) with an address; nothing without FORMS_SMTP_HOST (pages show it anyway)."""
+        from .notify.reminders import send_notice
+
+        mailer, catalog = self.mailer, self.catalog
+
+        def notify(agency: str | None, subject: str, body: str) -> None:
+            if mailer is None or catalog is None:
+                return
+            send_notice(catalog, mailer, agency=agency, role="staff" if agency else "provider", subject=subject,
+                        body=body)
+
+        return notify
 
     def send_due_reminders(self, *, force: bool = False) -> Any:
         """Today's reminder digests, once a day from FORMS_REMINDER_HOUR (Taipei) on; None without SMTP

@@ -1,4 +1,4 @@
-"""Taiwan-specific values: 民國 dates, 統一編號, 身分證／居留證號, 機關代碼, 文號.
+"""Taiwan-specific values: 民國 dates, 統一編號, 身分證／居留證號, 機關代碼, 文號; accounts as compared.
 
 Pure functions with no dependencies, so they can be tested exhaustively (``tests/test_taiwan.py``,
 with the vectors of docs/forms.md and property-based tests).
@@ -35,6 +35,13 @@ def normalize(text: str) -> str:
     """An identifier or date as typed, in its normal form: NFKC (full-width digits, letters and
     brackets become ASCII), surrounding space removed."""
     return unicodedata.normalize("NFKC", text).strip()
+
+
+def account_key(account: str) -> str:
+    """An account (a business system's, a user name) as it is compared: NFKC, trimmed and case-folded,
+    so ``TP-Carol``, ``tp-carol`` and full-width ｢ＴＰ－ｃａｒｏｌ｣ are one person.  Never used for
+    names (NFKC would change CJK compatibility ideographs)."""
+    return unicodedata.normalize("NFKC", account or "").strip().casefold()
 
 
 def chinese_number(text: str) -> int:

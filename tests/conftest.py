@@ -319,3 +319,33 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "zh-TW", "accept_downloads": True}
+
+
+def bearer(catalog, agency: str, role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_token(catalog, agency=agency, role=role)}"}
+
+
+def agree_connection(client, catalog, root: str, *, applicant: str = "379000000A", unit: str = "379010000A",
+                     agreement: dict | None = None) -> None:
+    """Make the connection ``root`` agreed: its 附件2 filed by the 申請介接單位 and countersigned by the
+    data provider, and the 資料使用單位 acknowledging it — as its parties would."""
+    filed = client.post("/api/v1/forms/annex2-agreement/records", headers=bearer(catalog, applicant, "staff"),
+                        json={**(agreement or load_example("annex2-agreement")), "related_record": root})
+    assert filed.status_code == 201, filed.json
+    provider = bearer(catalog, "A15000000E", "provider")
+    assert client.post(f"/api/v1/records/{filed.json['record_id']}/countersign", headers=provider).status_code == 201
+    if unit != applicant:
+        acknowledged = client.post(f"/api/v1/connections/{root}/acknowledge", headers=bearer(catalog, unit, "staff"))
+        assert acknowledged.status_code == 200, acknowledged.json
+        assert acknowledged.json["agreed"] is True
+
+
+def agreed_connection(client, catalog, application: dict | None = None) -> str:
+    """The example 附件1 filed by its 申請介接單位 and agreed (``agree_connection``): its id."""
+    data = application or load_example("annex1-interface")
+    applicant = data["applicant"]["code"]
+    filed = client.post("/api/v1/forms/annex1-interface/records", json=data,
+                        headers=bearer(catalog, applicant, "staff"))
+    assert filed.status_code == 201, filed.json
+    agree_connection(client, catalog, filed.json["record_id"], applicant=applicant, unit=data["user_unit"]["code"])
+    return filed.json["record_id"]

@@ -49,6 +49,9 @@ def test_two_years_of_one_connection(client, catalog, clock, memory_store):
     assert client.post(f"/api/v1/records/{agreement}/countersign", headers=provider).status_code == 201
     requirements = post("annex3-requirements", {**load_example("annex3-requirements"), "related_record": root},
                         applicant)
+    # Countersigned, but the 資料使用單位 has not taken part yet: not in use.
+    assert client.get(f"/api/v1/connections/{root}", headers=unit).json["state"] == "applied"
+    assert client.post(f"/api/v1/connections/{root}/acknowledge", headers=unit).status_code == 200
     assert client.get(f"/api/v1/connections/{root}", headers=unit).json["state"] == "active"
     assert due() == []
 
@@ -256,6 +259,11 @@ def test_the_provider_stops_a_connection_by_its_letter(client, catalog, clock):
     clock.at = at("2026-02-02")
     root = client.post("/api/v1/forms/annex1-interface/records", json=load_example("annex1-interface"),
                        headers=applicant).json["record_id"]
+    agreement = client.post("/api/v1/forms/annex2-agreement/records", headers=applicant,
+                            json={**load_example("annex2-agreement"), "related_record": root}).json["record_id"]
+    assert client.post(f"/api/v1/records/{agreement}/countersign", headers=provider).status_code == 201
+    unit = bearer(catalog, "379010000A", "staff")
+    assert client.post(f"/api/v1/connections/{root}/acknowledge", headers=unit).json["agreed"] is True
     stop = {"letter": "經商字第11500012340號", "letter_date": "115/02/02", "effective_on": "115/02/10",
             "reason": "查核發現目的外利用"}
     assert client.post(f"/api/v1/connections/{root}/termination", headers=applicant, json=stop).status_code == 403

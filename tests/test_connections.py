@@ -10,6 +10,7 @@ from datetime import datetime
 
 from forms_service.access.tokens import create_token
 from forms_service.access.users import create_user
+from forms_service.connections.tokens import create_system_token
 from forms_service.taiwan import add_months
 from tests.conftest import load_example
 
@@ -25,6 +26,16 @@ def _due(client, token):
             if i["kind"] in ("renewal", "yearly-review")]
 
 
+def agree(client, catalog, root: str, applicant: dict) -> None:
+    """The connection's 附件2 filed and countersigned, and the 資料使用單位 acknowledging it."""
+    provider = {"Authorization": f"Bearer {create_token(catalog, agency='A15000000E', role='provider')}"}
+    unit = {"Authorization": f"Bearer {create_token(catalog, agency='379010000A', role='staff')}"}
+    agreement = client.post("/api/v1/forms/annex2-agreement/records", headers=applicant,
+                            json={**load_example("annex2-agreement"), "related_record": root}).json["record_id"]
+    assert client.post(f"/api/v1/records/{agreement}/countersign", headers=provider).status_code == 201
+    assert client.post(f"/api/v1/connections/{root}/acknowledge", headers=unit).json["agreed"] is True
+
+
 def test_a_connection_over_its_life(client, catalog, clock, fake_components):
     staff = {"Authorization": f"Bearer {create_token(catalog, agency='379000000A', role='staff')}"}
     provider = {"Authorization": f"Bearer {create_token(catalog, agency='A15000000E', role='provider')}"}
@@ -38,13 +49,16 @@ def test_a_connection_over_its_life(client, catalog, clock, fake_components):
     agreement = client.post("/api/v1/forms/annex2-agreement/records", headers=staff,
                             json={**load_example("annex2-agreement"), "related_record": root}).json["record_id"]
     assert client.post(f"/api/v1/records/{agreement}/countersign", headers=provider).status_code == 201
+    assert client.get(f"/api/v1/connections/{root}", headers=staff).json["state"] == "applied"
+    unit_staff = {"Authorization": f"Bearer {create_token(catalog, agency='379010000A', role='staff')}"}
+    acknowledged = client.post(f"/api/v1/connections/{root}/acknowledge", headers=unit_staff)
+    assert acknowledged.status_code == 200 and acknowledged.json["agreed"] is True
     assert client.get(f"/api/v1/connections/{root}", headers=staff).json["state"] == "active"
     assert _due(client, staff) == []  # nothing owed yet
 
     clock.at = at("2026-12-10")  # the first yearly review is due 12 months after the period began
     assert _due(client, staff) == [("yearly-review", "2027-01-01")]
     clock.at = at("2026-12-15")
-    unit_staff = {"Authorization": f"Bearer {create_token(catalog, agency='379010000A', role='staff')}"}
     review = client.post("/api/v1/forms/annex4-audit-checklist/records", headers=unit_staff,
                          json={**load_example("annex4-audit-checklist"), "related_record": root})
     assert review.status_code == 201, review.json
@@ -70,7 +84,7 @@ def test_a_connection_over_its_life(client, catalog, clock, fake_components):
     assert found["records"][1]["countersigned"] is True
 
     system = load_example("annex1-interface")["host"]["system_name"]
-    feed = {"Authorization": f"Bearer {create_token(catalog, agency='379010000A', role='system', system=system)}"}
+    feed = {"Authorization": f"Bearer {create_system_token(catalog, agency='379010000A', connection_id=root)}"}
     event = {"system": system, "user": {"name": "王小明", "account": "tp-wang"},
              "subject": {"business_id": "22099131"}, "purpose": "營業稅籍查核", "case_no": "案1"}
     posted = client.post("/api/v1/query-events", headers=feed, json=[
@@ -92,12 +106,13 @@ def test_the_connection_page_shows_its_timeline_and_what_it_owes(client, catalog
     clock.at = at("2028-10-05")
     root = client.post("/api/v1/forms/annex1-interface/records", json=load_example("annex1-interface"),
                        headers=staff).json["record_id"]
+    agree(client, catalog, root, staff)
     create_user(catalog, username="sara", password=PASSWORD, agency="379000000A", role="staff")
     login = client.get("/login").data.decode()
     client.post("/login", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', login)[1], "username": "sara",
                                 "password": PASSWORD})
     listed = client.get("/connections").data.decode()
-    assert "稅務資料整合查詢系統" in listed and "申請中" in listed
+    assert "稅務資料整合查詢系統" in listed and "使用中" in listed
     page = client.get(f"/connections/{root}").data.decode()
     assert "附件1 新申請" in page and "使用期限" in page and "117/12/31" in page
     assert "請申請續用或終止" in page  # the renewal, within 90 days

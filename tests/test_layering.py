@@ -30,9 +30,9 @@ ALLOWED = {
     "access": {"catalog"},
     "produce": {"convert", "forms"},
     "archive": {"produce", "convert", "forms", "catalog", "access"},
-    "querylog": {"catalog", "access", "forms"},
-    "notify": {"catalog", "querylog"},
-    "connections": {"catalog", "archive", "querylog", "access", "forms"},
+    "querylog": {"catalog", "access", "forms", "connections"},
+    "notify": {"catalog", "querylog", "connections"},
+    "connections": {"catalog", "archive", "access", "forms"},
     "observe": {"audit"},
 }
 EDGES = {"cli", "web", "jobs"}  # jobs: where jobs run, it wires the components to the domain, as web does

@@ -95,12 +95,12 @@ def test_purposes_that_need_no_case_are_a_setting(purposes, flagged):
 
 def test_the_month_answers_through_the_api(client, catalog, staff_token, example):
     from forms_service.access.tokens import create_token
+    from forms_service.connections.tokens import create_system_token
+    from tests.conftest import agreed_connection
 
-    application = client.post("/api/v1/forms/annex1-interface/records", json=example("annex1-interface"),
-                              headers={"Authorization": f"Bearer {staff_token}"})
-    assert application.status_code == 201
+    root = agreed_connection(client, catalog)
     system = example("annex1-interface")["host"]["system_name"]
-    token = create_token(catalog, agency="379010000A", role="system", system=system)
+    token = create_system_token(catalog, agency="379010000A", connection_id=root)
     posted = [{"event_id": "e1", "at": "2026-11-03T10:00:00+08:00", "system": system,
                "user": {"name": "王小明", "account": "tp-wang"}, "subject": {"business_id": "22099131"},
                "purpose": "營業稅籍查核", "case_no": "案1"},
@@ -111,7 +111,7 @@ def test_the_month_answers_through_the_api(client, catalog, staff_token, example
                        headers={"Authorization": f"Bearer {token}"}).json["accepted"] == 2
     clerk = create_token(catalog, agency="379010000A", role="clerk")
     month = client.get(f"/api/v1/query-logs/{system}/2026-11", headers={"Authorization": f"Bearer {clerk}"}).json
-    assert month["count"] == 2 and month["connection"] == application.json["record_id"]
+    assert month["count"] == 2 and month["connection"] == root
     assert {(f["event_id"], f["kind"]) for f in month["flags"]} == {("e2", "off-hours"), ("e2", "unapproved-user")}
 
 

@@ -29,7 +29,8 @@ def event(n: int, **changes) -> dict:
 
 @pytest.fixture
 def system_token(catalog):
-    return create_token(catalog, agency="379010000A", role="system", system=SYSTEM)
+    # bound to a connection the catalog does not know: its events are checked against none
+    return create_token(catalog, agency="379010000A", role="system", system=SYSTEM, connection_id="rec_unknown")
 
 
 def test_a_batch_is_stored_once_whatever_the_retries(client, catalog, system_token):
@@ -73,9 +74,13 @@ def test_a_system_token_names_its_system_and_people_are_not_systems(catalog):
     from forms_service.access.users import create_user
 
     with pytest.raises(InputError, match="--system"):
-        create_token(catalog, agency="379010000A", role="system")
+        create_token(catalog, agency="379010000A", role="system", connection_id="rec_x")
+    with pytest.raises(InputError, match="--connection"):
+        create_token(catalog, agency="379010000A", role="system", system=SYSTEM)
     with pytest.raises(InputError, match="--system"):
         create_token(catalog, agency="379010000A", role="clerk", system=SYSTEM)
+    with pytest.raises(InputError, match="--connection"):
+        create_token(catalog, agency="379010000A", role="clerk", connection_id="rec_x")
     with pytest.raises(InputError, match="not a person"):
         create_user(catalog, username="bot", password="correct horse battery", agency="379010000A", role="system")
 

@@ -13,17 +13,17 @@ import pytest
 
 from forms_service.access.tokens import create_token
 from forms_service.access.users import create_user
+from forms_service.connections.tokens import create_system_token
+from tests.conftest import agreed_connection
 
 PASSWORD = "correct horse battery"
 
 
 def _month_of_events(client, catalog, example, clock, *, extra_users=()):
     """A 附件1, three of its users' queries in 2026-11 (tp-lee is no 使用者), the clock past the month."""
-    staff = create_token(catalog, agency="379000000A", role="staff")
-    application = client.post("/api/v1/forms/annex1-interface/records", json=example("annex1-interface"),
-                              headers={"Authorization": f"Bearer {staff}"}).json["record_id"]
+    application = agreed_connection(client, catalog)
     system = example("annex1-interface")["host"]["system_name"]
-    token = create_token(catalog, agency="379010000A", role="system", system=system)
+    token = create_system_token(catalog, agency="379010000A", connection_id=application)
     users = [{"name": "王小明", "account": "tp-wang"}, {"name": "林𡘙華", "account": "tp-lin"},
              {"name": "李小華", "account": "tp-lee"}, *extra_users]
     events = [{"event_id": f"e{n}", "at": f"2026-11-0{n + 2}T10:00:00+08:00", "system": system, "user": user,

@@ -31,6 +31,7 @@ class Actor:
     role: Role
     allowed_networks: str = ""  # a token's own CIDRs (comma-separated); empty = its role's
     system: str = ""  # the business system a ``system`` token speaks for
+    connection_id: str = ""  # the connection (介接案) a ``system`` token is bound to
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "role", Role(self.role))  # a stored "clerk" becomes Role.CLERK

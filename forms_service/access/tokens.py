@@ -31,11 +31,13 @@ def hash_token(token: str) -> str:
 
 def create_token(catalog: AccessCatalog, *, agency: str, role: Role | str, label: str = "",
                  allow: tuple[str, ...] = (), expires_at: datetime | None = None, system: str = "",
-                 username: str = "") -> str:
+                 username: str = "", connection_id: str = "") -> str:
     """A new token (returned once, stored hashed); ``allow`` limits it to these CIDRs, and it stops
     working at ``expires_at`` (None: never — only for tokens revoked otherwise, like the demo's).
-    A token of role ``system`` is one business system's, named by ``system``.  A person's own token
-    (``username``) acts as that person: his agency and role, refused while he is locked."""
+    A token of role ``system`` is one business system's, named by ``system``, bound to the connection
+    (介接案) ``connection_id`` whose rules its events are checked against (``connections.tokens``
+    checks the binding before calling this).  A person's own token (``username``) acts as that
+    person: his agency and role, refused while he is locked."""
     if username:
         user = catalog.user(username)
         if user is None:
@@ -54,6 +56,11 @@ def create_token(catalog: AccessCatalog, *, agency: str, role: Role | str, label
                          details={"field": "system"})
     if role is not Role.SYSTEM and system:
         raise InputError("--system goes only with --role system", details={"field": "system"})
+    if role is Role.SYSTEM and not connection_id:
+        raise InputError("--connection: a token of role system is bound to the connection (介接案) its system "
+                         "reports for", details={"field": "connection"})
+    if role is not Role.SYSTEM and connection_id:
+        raise InputError("--connection goes only with --role system", details={"field": "connection"})
     try:
         networks = parse_networks(allow, where="--allow")
     except ValueError as err:
@@ -61,7 +68,7 @@ def create_token(catalog: AccessCatalog, *, agency: str, role: Role | str, label
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     catalog.add_token(hash_token(token), prefix=token[:10], agency=agency, role=role, label=label,
                       allowed_networks=",".join(str(n) for n in networks), expires_at=expires_at,
-                      system=system[:200], username=username)
+                      system=system[:200], username=username, connection_id=connection_id)
     return token
 
 
@@ -89,4 +96,4 @@ def actor_for_token(catalog: AccessCatalog, token: str | None, *, now: datetime)
         return Actor(id=f"user:{user.username}", agency=user.agency, role=Role(user.role),
                      allowed_networks=row.allowed_networks)
     return Actor(id=f"token:{row.id}:{row.prefix}", agency=row.agency, role=Role(row.role),
-                 allowed_networks=row.allowed_networks, system=row.system)
+                 allowed_networks=row.allowed_networks, system=row.system, connection_id=row.connection_id)

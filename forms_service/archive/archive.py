@@ -26,6 +26,7 @@ from ..access import Actor
 from ..catalog import AuditLog, NewAuditEvent, NewRecord, NewVersion, Record, RecordCatalog, SetAsideObject, Version
 from ..clock import Clock
 from ..errors import Conflict, FormsError, IntegrityFailed, NotFound, StorageFailed
+from ..forms.connection import starts_connection, unit_and_system
 from ..produce import Produced
 from .entry import read_entry, record_entry, set_aside_note_key, write_entry, write_set_aside
 from .filing import check_may_file
@@ -67,14 +68,18 @@ class Archive:
         now = self.clock.now()
         period = getattr(form, "period", None)
         user_unit = getattr(form, "user_unit", None)
+        data = form.model_dump(mode="json", by_alias=True)
+        record_id = record_id or "rec_" + uuid.uuid4().hex
+        unit_code, system_name = unit_and_system(data)
         record = NewRecord(
-            id=record_id or "rec_" + uuid.uuid4().hex, form_id=spec.form_id, agency_name=owner.name,
+            id=record_id, form_id=spec.form_id, agency_name=owner.name,
             agency_code=owner.code,
             user_unit_name=user_unit.name if user_unit else "",
             title=f"{spec.annex} {spec.title}（{owner.name}）",
             period_start=period.start if period else None, period_end=period.end if period else None,
-            input=form.model_dump(mode="json", by_alias=True), created_at=now, created_by=actor.id,
-            subjects=tuple(sorted(spec.subjects(form))),
+            input=data, created_at=now, created_by=actor.id,
+            subjects=tuple(sorted(spec.subjects(form))), user_unit_code=unit_code[:20], system_name=system_name[:200],
+            connection_id=self._connection_of(record_id, spec.form_id, data),
         )
         started = time.perf_counter()
         version = self._put(record, 1, produced.pdf, self.retention.for_new_record(spec, form, now), actor,
@@ -96,6 +101,15 @@ class Archive:
                 raise Conflict(f"record {record_id} was filed by another worker first") from None
             raise
         return _stored(record.id, version)
+
+    def _connection_of(self, record_id: str, form_id: str, data: dict[str, Any]) -> str:
+        """The connection a new record joins: its own id for a connection's first 附件1, else the
+        connection of the record it names ("" for a record of no connection)."""
+        if starts_connection(form_id, data):
+            return record_id
+        related = data.get("related_record")
+        found = self.records.get_record(related) if related else None
+        return found.connection_id if found is not None else ""
 
     def take_over(self, form_id: str, record_id: str, actor: Actor) -> StoredVersion | None:
         """Take over the filing of ``record_id`` that a stopped process began (a batch entry whose

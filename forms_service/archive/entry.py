@@ -37,6 +37,9 @@ def read_entry(data: bytes, *, key: str, version_id: str) -> tuple[NewRecord, Ne
         user_unit_name=r["user_unit_name"], title=r["title"], period_start=_date(r.get("period_start")),
         period_end=_date(r.get("period_end")), input=r["input"], created_at=datetime.fromisoformat(r["created_at"]),
         created_by=r["created_by"], subjects=tuple(r.get("subjects", ())),
+        # Entries written before connections were indexed lack these: ``integrity.rebuild`` derives them.
+        connection_id=r.get("connection_id", ""), user_unit_code=r.get("user_unit_code", ""),
+        system_name=r.get("system_name", ""),
     )
     version = NewVersion(
         number=v["number"], object_key=v["object_key"], object_version=v["object_version"], sha256=v["sha256"],
@@ -77,7 +80,8 @@ def record_entry(record: Record) -> NewRecord:
         id=record.id, form_id=record.form_id, agency_name=record.agency_name, agency_code=record.agency_code,
         user_unit_name=record.user_unit_name, title=record.title, period_start=record.period_start,
         period_end=record.period_end, input=record.input, created_at=record.created_at,
-        created_by=record.created_by, subjects=record.subjects,
+        created_by=record.created_by, subjects=record.subjects, connection_id=record.connection_id,
+        user_unit_code=record.user_unit_code, system_name=record.system_name,
     )
 
 

@@ -17,6 +17,7 @@ only what the catalog lacks.  Each recreated row gets an audit entry saying so.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from storage import IntegrityError, ObjectNotFound, ObjectStore, StorageError
 from ..access import Actor
 from ..catalog import NewAuditEvent, NewRecord, NewVersion, RecordCatalog, SetAsideObject
 from ..errors import InputError, StorageFailed
+from ..forms.connection import starts_connection, unit_and_system
 from .entry import is_set_aside_note, read_entry, read_set_aside
 
 Progress = Callable[[], None]
@@ -108,6 +110,36 @@ def read_store(store: ObjectStore) -> tuple[dict[str, list[tuple[NewRecord, NewV
     return entries, aside
 
 
+def _with_connections(entries: dict[str, list[tuple[NewRecord, NewVersion]]],
+                      records: RecordCatalog) -> dict[str, list[tuple[NewRecord, NewVersion]]]:
+    """Entries written before connections were indexed name none: each record's connection (its
+    first 附件1, found by following ``related_record`` back through the store's entries or the
+    catalog), 資料使用單位 and system, derived from its input as filing derives them."""
+    firsts = {record_id: versions[0][0] for record_id, versions in entries.items() if versions}
+
+    def connection_of(record: NewRecord, seen: set[str]) -> str:
+        if record.connection_id or starts_connection(record.form_id, record.input):
+            return record.connection_id or record.id
+        related = record.input.get("related_record")
+        if not related or related in seen:
+            return ""
+        if related in firsts:
+            return connection_of(firsts[related], seen | {record.id})
+        known = records.get_record(related)
+        return known.connection_id if known is not None else ""
+
+    fixed: dict[str, list[tuple[NewRecord, NewVersion]]] = {}
+    for record_id, versions in entries.items():
+        if not versions or (versions[0][0].connection_id and versions[0][0].user_unit_code):
+            fixed[record_id] = versions
+            continue
+        unit, system = unit_and_system(versions[0][0].input)
+        changes = {"connection_id": connection_of(versions[0][0], set()), "user_unit_code": unit[:20],
+                   "system_name": system[:200]}
+        fixed[record_id] = [(dataclasses.replace(record, **changes), version) for record, version in versions]
+    return fixed
+
+
 def rebuild(records: RecordCatalog, store: ObjectStore, actor: Actor, *,
             progress: Progress = lambda: None) -> RebuildReport:
     """Fill an *empty* catalog from the store."""
@@ -126,6 +158,7 @@ def _import(records: RecordCatalog, store: ObjectStore, actor: Actor, progress: 
             known: set[tuple[str, int]]) -> RebuildReport:
     report = RebuildReport()
     entries, aside = read_store(store)
+    entries = _with_connections(entries, records)
     for record_id, versions in entries.items():
         have_record = any(rid == record_id for rid, _ in known)
         for record, version in versions:

@@ -21,6 +21,8 @@ from .values import (
     AuditSeal,
     Batch,
     BatchEntry,
+    ConnectionAck,
+    ConnectionMember,
     Draft,
     IdempotencyKey,
     Incident,
@@ -39,7 +41,6 @@ from .values import (
     QueryReviewer,
     Record,
     RecordFilter,
-    RecordReference,
     SetAsideObject,
     Tombstone,
     User,
@@ -49,10 +50,10 @@ from .values import (
 
 __all__ = [
     "AccessCatalog", "AgencyProfile", "ApiToken", "AuditEvent", "AuditLog", "AuditSeal", "Batch", "BatchEntry",
-    "Batches", "Catalog",
+    "Batches", "Catalog", "ConnectionAck", "ConnectionMember",
     "CatalogUnavailable", "Draft", "IdempotencyKey", "IdempotencyKeys", "Incident", "Inspection", "InspectionFinding",
     "InspectionItem", "NewAuditEvent", "NewAuditSeal", "Oversight",
     "NewQueryEvent", "NewRecord", "NewTombstone", "NewVersion", "QueryEvent", "QueryEventLog", "QueryFlagReview",
-    "QueryMonth", "QueryReview", "QueryReviewer", "Record", "RecordCatalog", "RecordFilter", "RecordReference",
+    "QueryMonth", "QueryReview", "QueryReviewer", "Record", "RecordCatalog", "RecordFilter",
     "SetAsideObject", "SqlCatalog", "Tombstone", "User", "Version", "WebSession", "WorkCatalog",
 ]

@@ -117,7 +117,8 @@ def record(row: RecordRow | Any, versions: Iterable[Version] | None = None,
         id=row.id, form_id=row.form_id, agency_name=row.agency_name, agency_code=row.agency_code,
         user_unit_name=row.user_unit_name, title=row.title, status=row.status, period_start=row.period_start,
         period_end=row.period_end, input=dict(row.input or {}), created_at=row.created_at,
-        created_by=row.created_by,
+        created_by=row.created_by, connection_id=row.connection_id or "", user_unit_code=row.user_unit_code or "",
+        system_name=row.system_name or "",
         subjects=tuple(sorted(subjects if subjects is not None else (s.ubn for s in row.subjects))),
         versions=tuple(versions if versions is not None else (version(v) for v in row.versions)),
     )
@@ -128,7 +129,7 @@ def token(row: ApiTokenRow | Any) -> ApiToken:
     return ApiToken(id=row.id, prefix=row.prefix, agency=row.agency, role=row.role, label=row.label,
                     allowed_networks=row.allowed_networks or "", created_at=row.created_at,
                     revoked_at=row.revoked_at, expires_at=row.expires_at, system=row.system or "",
-                    username=row.username or "")
+                    username=row.username or "", connection_id=row.connection_id or "")
 
 
 def draft(row: DraftRow) -> Draft:

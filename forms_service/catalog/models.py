@@ -61,6 +61,11 @@ class RecordRow(Base):
     input: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(80), default="")
+    # The connection (介接案) the record belongs to — its first 附件1's id — and the 資料使用單位 and
+    # system it names: a connection's records, and a system's connections, by index.
+    connection_id: Mapped[str] = mapped_column(String(40), default="", server_default="", index=True)
+    user_unit_code: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    system_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     versions: Mapped[list[VersionRow]] = relationship(
         back_populates="record", order_by="VersionRow.number", cascade="all, delete-orphan"
@@ -71,6 +76,7 @@ class RecordRow(Base):
         Index("ix_records_agency_form_created", "agency_name", "form_id", "created_at"),
         Index("ix_records_agency_code", "agency_code"),
         Index("ix_records_code_form_created", "agency_code", "form_id", "created_at"),
+        Index("ix_records_unit_system", "user_unit_code", "system_name"),
     )
 
 
@@ -149,6 +155,21 @@ class ApiTokenRow(Base):
     system: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # A person's own token: it acts as that user (role and agency from the user, refused when locked).
     username: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    # A system token's connection (介接案): its events are checked against that connection only.
+    connection_id: Mapped[str] = mapped_column(String(40), default="", server_default="")
+
+
+class ConnectionAckRow(Base):
+    """A 資料使用單位's acknowledgement of a connection another agency applied for naming it."""
+
+    __tablename__ = "connection_acks"
+    __table_args__ = (UniqueConstraint("connection_id", "agency", name="uq_connection_ack"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    connection_id: Mapped[str] = mapped_column(String(40))
+    agency: Mapped[str] = mapped_column(String(20))
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class SessionRow(Base):

@@ -26,6 +26,8 @@ from .values import (
     AuditSeal,
     Batch,
     BatchEntry,
+    ConnectionAck,
+    ConnectionMember,
     Draft,
     IdempotencyKey,
     Incident,
@@ -44,7 +46,6 @@ from .values import (
     QueryReviewer,
     Record,
     RecordFilter,
-    RecordReference,
     SetAsideObject,
     Tombstone,
     User,
@@ -106,9 +107,19 @@ class RecordCatalog(Protocol):
     def find_records(self, query: RecordFilter) -> list[Record]:
         """Newest first, scoped and filtered by ``query``."""
 
-    def record_references(self, *, form_id: str, limit: int = 5000) -> list[RecordReference]:
-        """The newest records of a form, newest first, each with the record its input names as
-        ``related_record`` — without reading the inputs."""
+    def connection_ids(self, *, agency: str | None = None, user_unit: str | None = None,
+                       system: str | None = None) -> list[str]:
+        """The connections (ids of their first 附件1) that ``agency`` applied for or is the 資料使用單位
+        of, or whose 資料使用單位 and system are ``user_unit`` and ``system``; newest first."""
+
+    def connection_members(self, connection_ids: list[str]) -> list[ConnectionMember]:
+        """The records of these connections (disposed ones left out), oldest first: applications
+        with their input, others without."""
+
+    def add_connection_ack(self, ack: ConnectionAck, event: NewAuditEvent) -> bool:
+        """Record a 資料使用單位's acknowledgement with its audit entry; False if it acknowledged before."""
+
+    def connection_acks(self, connection_ids: list[str]) -> list[ConnectionAck]: ...
 
     def find_version_by_hash(self, sha256: str) -> tuple[Version, bool] | None:
         """The version whose file, or one of whose earlier revisions, has this sha256; the flag
@@ -145,7 +156,7 @@ class AccessCatalog(Protocol):
 
     def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
                   allowed_networks: str = "", expires_at: datetime | None = None, system: str = "",
-                  username: str = "") -> ApiToken: ...
+                  username: str = "", connection_id: str = "") -> ApiToken: ...
 
     def token_by_hash(self, token_hash: str, *, now: datetime) -> ApiToken | None:
         """The token with this sha256, unless revoked or expired at ``now``."""

@@ -33,6 +33,7 @@ from .models import (
     AuditSealRow,
     BatchEntryRow,
     BatchRow,
+    ConnectionAckRow,
     DraftRow,
     IdempotencyKeyRow,
     IncidentRow,
@@ -60,6 +61,8 @@ from .values import (
     AuditSeal,
     Batch,
     BatchEntry,
+    ConnectionAck,
+    ConnectionMember,
     Draft,
     IdempotencyKey,
     Incident,
@@ -78,7 +81,6 @@ from .values import (
     QueryReviewer,
     Record,
     RecordFilter,
-    RecordReference,
     SetAsideObject,
     Tombstone,
     User,
@@ -221,14 +223,64 @@ class SqlCatalog:
             q = q.order_by(RecordRow.created_at.desc(), RecordRow.id).limit(query.limit).offset(query.offset)
             return [mapping.record(r) for r in s.scalars(q)]
 
-    @does("list the records' references")
-    def record_references(self, *, form_id: str, limit: int = 5000) -> list[RecordReference]:
-        related = RecordRow.input["related_record"].as_string()
-        query = select(RecordRow.id, RecordRow.form_id, RecordRow.created_at, RecordRow.title, related).where(
-            RecordRow.form_id == form_id).order_by(RecordRow.created_at.desc(), RecordRow.id).limit(limit)
+    @does("find the connections")
+    def connection_ids(self, *, agency: str | None = None, user_unit: str | None = None,
+                       system: str | None = None) -> list[str]:
+        roots = select(RecordRow.id).where(RecordRow.connection_id == RecordRow.id)
+        if agency is not None:
+            roots = roots.where(or_(RecordRow.agency_code == agency, RecordRow.user_unit_code == agency))
+        if user_unit is not None:
+            roots = roots.where(RecordRow.user_unit_code == user_unit)
+        if system is not None:
+            roots = roots.where(RecordRow.system_name == system)
         with self._sessions() as s:
-            return [RecordReference(id=i, form_id=f, created_at=at, title=t, related_record=r or None)
-                    for i, f, at, t, r in s.execute(query)]
+            return list(s.scalars(roots.order_by(RecordRow.created_at.desc(), RecordRow.id)))
+
+    @does("read the connections' records")
+    def connection_members(self, connection_ids: list[str]) -> list[ConnectionMember]:
+        if not connection_ids:
+            return []
+        related = RecordRow.input["related_record"].as_string()
+        countersigned = select(VersionRow.id).where(VersionRow.record_id == RecordRow.id,
+                                                    VersionRow.reason == "countersigned").exists()
+        found: list[ConnectionMember] = []
+        with self._sessions() as s:
+            for start in range(0, len(connection_ids), 500):  # bound parameters per statement
+                ids = connection_ids[start:start + 500]
+                rows = s.execute(select(RecordRow.id, RecordRow.form_id, RecordRow.connection_id,
+                                        RecordRow.agency_code, RecordRow.created_at, RecordRow.title, related,
+                                        countersigned.label("countersigned"))
+                                 .where(RecordRow.connection_id.in_(ids), RecordRow.status != "disposed"))
+                members = list(rows)
+                applications = [m.id for m in members if m.form_id in _APPLICATION_FORMS]
+                inputs: dict[str, Any] = {}
+                if applications:  # dict(result) would take the result for a mapping (it has keys())
+                    inputs.update((i, data) for i, data in s.execute(
+                        select(RecordRow.id, RecordRow.input).where(RecordRow.id.in_(applications))))
+                found += [ConnectionMember(id=m.id, form_id=m.form_id, connection_id=m.connection_id,
+                                           agency_code=m.agency_code, created_at=m.created_at, title=m.title,
+                                           related_record=m[6] or None, input=dict(inputs.get(m.id) or {}),
+                                           countersigned=bool(m.countersigned)) for m in members]
+        return sorted(found, key=lambda m: (m.created_at, m.id))
+
+    @does("record the acknowledgement")
+    def add_connection_ack(self, ack: ConnectionAck, event: NewAuditEvent) -> bool:
+        try:
+            with self._writing() as s:
+                s.add(ConnectionAckRow(**mapping.shallow(ack)))
+                s.add(_audit_row(s, event))
+            return True
+        except IntegrityError:
+            return False  # acknowledged before
+
+    @does("read the acknowledgements")
+    def connection_acks(self, connection_ids: list[str]) -> list[ConnectionAck]:
+        if not connection_ids:
+            return []
+        with self._sessions() as s:
+            rows = s.scalars(select(ConnectionAckRow).where(ConnectionAckRow.connection_id.in_(connection_ids))
+                             .order_by(ConnectionAckRow.at))
+            return [ConnectionAck(connection_id=r.connection_id, agency=r.agency, by=r.by, at=r.at) for r in rows]
 
     @does("record the lock change")
     def update_version_lock(self, record_id: str, number: int, event: NewAuditEvent, *,
@@ -290,11 +342,11 @@ class SqlCatalog:
     @does("store the token")
     def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
                   allowed_networks: str = "", expires_at: datetime | None = None, system: str = "",
-                  username: str = "") -> ApiToken:
+                  username: str = "", connection_id: str = "") -> ApiToken:
         with self._writing() as s:
             row = ApiTokenRow(token_hash=token_hash, prefix=prefix, agency=agency, role=role, label=label,
                               allowed_networks=allowed_networks, created_at=_now(), expires_at=expires_at,
-                              system=system, username=username)
+                              system=system, username=username, connection_id=connection_id)
             s.add(row)
             s.flush()
             return mapping.token(row)
@@ -1059,6 +1111,7 @@ def _entry_counts(s: Session, batch_ids: list[str]) -> dict[str, dict[str, int]]
 
 
 _RECORDS, _VERSIONS = RecordRow.__table__, VersionRow.__table__
+_APPLICATION_FORMS = ("annex1-interface", "annex1-copy")
 _REVISIONS, _SUBJECTS = RevisionHashRow.__table__, RecordSubjectRow.__table__
 _VERSIONS_OF_RECORD = (
     select(_VERSIONS, _REVISIONS.c.sha256.label("revision"))

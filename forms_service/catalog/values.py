@@ -28,6 +28,12 @@ class NewRecord:
     created_at: datetime
     created_by: str
     subjects: tuple[str, ...] = ()  # 統一編號 the record is about
+    # The connection (介接案) the record belongs to: the id of its first 附件1 ("" for none), and the
+    # 資料使用單位 and system the record names — indexed, so a connection's records and a system's
+    # connection are found by query, whatever the archive's size.
+    connection_id: str = ""
+    user_unit_code: str = ""
+    system_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,16 @@ class RecordFilter:
     offset: int = 0
 
 
+@dataclass(frozen=True)
+class ConnectionAck:
+    """A 資料使用單位 saying that a connection naming it is its own (規範 六(一)2: the parties agree)."""
+
+    connection_id: str
+    agency: str
+    by: str
+    at: datetime
+
+
 # --- read ------------------------------------------------------------------------------------
 
 
@@ -133,15 +149,20 @@ class Record(NewRecord):
 
 
 @dataclass(frozen=True)
-class RecordReference:
-    """A record as its connection needs it: when, what, and the record its input names as its
-    ``related_record`` — read without the input itself (a 附件5's runs to megabytes)."""
+class ConnectionMember:
+    """A record of a connection as the connection reads it: a 附件1 with its input (its terms make
+    the connection), other forms without theirs (a 附件5's runs to megabytes); whether the data
+    provider countersigned it (a 附件2); the agency it was filed for (its owner's 機關代碼)."""
 
     id: str
     form_id: str
+    connection_id: str
+    agency_code: str
     created_at: datetime
     title: str
     related_record: str | None
+    input: dict[str, Any]
+    countersigned: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,6 +178,7 @@ class ApiToken:
     expires_at: datetime | None = None
     system: str = ""
     username: str = ""  # a person's own token acts as that user
+    connection_id: str = ""  # a system token's connection (介接案): its events are checked against it
 
 
 @dataclass(frozen=True)

@@ -126,20 +126,30 @@ def tokens() -> None:
 @click.option("--allow", multiple=True, metavar="CIDR",
               help="only from this network (repeatable); default: the role's FORMS_ROLE_NETWORKS, or anywhere")
 @click.option("--days", type=click.IntRange(1, 3650), help="days the token works (default FORMS_TOKEN_DAYS)")
-@click.option("--system", default="", help="with --role system: the business system whose query events it posts")
+@click.option("--connection", "connection_id", default="",
+              help="with --role system: the connection (介接案) whose system's query events it posts; it must be "
+                   "agreed, and --agency its 資料使用單位")
+@click.option("--system", default="", help="with --role system: the connection's system name (checked, optional)")
 def tokens_create(agency: str, role: str, username: str, label: str, allow: tuple[str, ...], days: int | None,
-                  system: str) -> None:
+                  connection_id: str, system: str) -> None:
     """Create a token and print it (it is stored hashed and cannot be shown again).  Give --agency
-    and --role, or --user for a person's own token."""
+    and --role, or --user for a person's own token; a business system's token (--role system) is
+    bound to its connection (--connection)."""
     from ..access.tokens import create_token
+    from ..connections.tokens import create_system_token
 
     settings = load_settings()
     expires_at = datetime.now(timezone.utc) + timedelta(days=days or settings.token_days)
     with catalog_only(settings) as catalog:
         if not agency and not username:
             raise click.UsageError("give --agency (with --role), or --user")
-        click.echo(create_token(catalog, agency=agency, role=role, label=label, allow=allow, expires_at=expires_at,
-                                system=system, username=username))
+        if role == str(Role.SYSTEM) and not username:
+            token = create_system_token(catalog, agency=agency, connection_id=connection_id, system=system,
+                                        label=label, allow=allow, expires_at=expires_at)
+        else:
+            token = create_token(catalog, agency=agency, role=role, label=label, allow=allow, expires_at=expires_at,
+                                 system=system, username=username, connection_id=connection_id)
+        click.echo(token)
     click.echo(f"valid until {expires_at:%Y-%m-%d %H:%M} UTC", err=True)
 
 

@@ -100,12 +100,16 @@ def _check_related_locally(settings: Settings, spec: FormSpec, form: FormModel) 
     """A form naming an earlier record is checked against it in this data directory's catalog."""
     if not getattr(form, "related_record", None):
         return
+    from ..access import LOCAL_OPERATOR
     from ..archive.related import check_related
+    from ..clock import SYSTEM_CLOCK
     from ..components import open_catalog
+    from ..taiwan import TAIPEI
 
     catalog = open_catalog(settings)
     try:
-        check_related(catalog, spec, form, agency=None)  # the operator of this data directory
+        # the operator of this data directory
+        check_related(catalog, spec, form, actor=LOCAL_OPERATOR, today=SYSTEM_CLOCK.now().astimezone(TAIPEI).date())
     finally:
         catalog.close()
 

@@ -146,7 +146,7 @@ def due(agency: str, within: int | None, as_json: bool, mail: bool) -> None:
     from datetime import datetime, timezone
 
     from ..access.tokens import require_agency_code
-    from ..connections.due import all_due
+    from ..notify.due import all_due
     from ..taiwan import TAIPEI
 
     settings = load_settings()

@@ -8,65 +8,56 @@
 - ``purge``: a terminated connection (its 終止 application filed) has no purge record (清除紀錄) —
   due a month after the 終止日期 (六(一)2(4)), the 資料使用單位's to do.
 
-A terminated connection owes nothing else.  The audits' items (``audit-answers``, ``finding-reply``)
-are in ``inspections``, the incidents' (``incident-report``) in ``incidents``.
+A terminated connection owes nothing else; a connection not yet agreed (``timeline``) owes nothing.
+The audits' items (``audit-answers``, ``finding-reply``) are in ``inspections``, the incidents'
+(``incident-report``) in ``incidents``, the monthly query check's in ``querylog.due``; the whole
+list, across duties, is ``notify.due.all_due``.  ``DueItem`` is the shape they share.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Protocol
+from typing import Any
 
-from ..querylog.due import DueCatalog, DueItem, query_log_due, sort_due
 from ..taiwan import add_months, format_roc_short
-from .incidents import IncidentCatalog, incident_due
-from .inspections import InspectionCatalog, inspection_due
-from .timeline import Connection, connections
-
-
-class AllDueCatalog(DueCatalog, InspectionCatalog, IncidentCatalog, Protocol):
-    """What the whole due list reads."""
-
+from .timeline import Connection
 
 RENEWAL_NOTICE_DAYS = 90
 REVIEW_NOTICE_DAYS = 30
 
 
-def all_due(catalog: AllDueCatalog, *, today: date, close_days: int, review_days: int, explain_days: int,
-            agency: str | None = None, within: int | None = None) -> list[DueItem]:
-    """Everything due on ``today`` — the monthly query check's, the connections', the audits' and the
-    incidents' —
-    overdue first; a connection's and an audit's items are for the agency's staff, and whatever is
-    overdue also for the data provider's people."""
+@dataclass(frozen=True)
+class DueItem:
+    kind: str
+    agency: str
+    due_on: date
+    title: str
+    system: str = ""
+    month: str = ""
+    connection_id: str | None = None
+    record_id: str | None = None
+    remind: tuple[str, ...] = ()  # user names of the people this is for
 
-    found = connections(catalog, agency=agency)
-    root_of = {member.record_id: c.id for c in found for member in c.members}
-    # The query check names the 附件1 whose rules apply; the item belongs to that 附件1's connection.
-    items = [dataclasses.replace(i, connection_id=root_of.get(i.connection_id or "", i.connection_id))
-             for i in query_log_due(catalog, today=today, close_days=close_days, review_days=review_days,
-                                    explain_days=explain_days, agency=agency, within=within)]
-    staff: dict[str, tuple[str, ...]] = {}
-    providers: tuple[str, ...] = ()
-    for user in catalog.users():
-        if user.role == "staff":
-            staff[user.agency] = (*staff.get(user.agency, ()), user.username)
-        elif user.role == "provider":
-            providers += (user.username,)
-    owed = [item for connection in found for item in due_of(connection, today)]
-    owed += inspection_due(catalog, today=today, agency=agency)
-    # An incident names the 附件1 it concerns; the item belongs to that 附件1's connection.
-    owed += [dataclasses.replace(i, connection_id=root_of.get(i.connection_id or "", i.connection_id))
-             for i in incident_due(catalog, agency=agency)]
-    for item in owed:
-        if within is None or item.due_on <= today + timedelta(days=within):
-            items.append(dataclasses.replace(item, remind=staff.get(item.agency, ())))
-    # The provider hears of what is overdue, at every agency (its digest across agencies).
-    items = [dataclasses.replace(i, remind=(*i.remind, *providers)) if i.overdue(today) else i for i in items]
-    return sort_due(items, today)
+    def overdue(self, today: date) -> bool:
+        return self.due_on < today
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "connection_id": self.connection_id, "record_id": self.record_id,
+                "due_on": self.due_on.isoformat(), "title": self.title, "agency": self.agency,
+                "system": self.system, "month": self.month}
+
+
+def sort_due(items: list[DueItem], today: date) -> list[DueItem]:
+    """Overdue first, then by date."""
+    return sorted(items, key=lambda i: (not i.overdue(today), i.due_on, i.kind, i.system))
 
 
 def due_of(found: Connection, today: date) -> list[DueItem]:
+    """What an agreed connection owes; one its parties have not agreed to owes nothing yet (a 附件1
+    naming another agency puts nothing on that agency's list)."""
+    if not found.agreed:
+        return []
     state = found.state(today)
     agency = found.applicant.get("code", "")
     if found.terminated_on is not None:

@@ -20,8 +20,8 @@ from ..access import Actor, Role
 from ..catalog import Incident, NewAuditEvent, Oversight, RecordCatalog, RecordFilter
 from ..errors import Forbidden, NotFound
 from ..forms import get_form
-from ..querylog.due import DueItem
 from ..taiwan import TAIPEI, format_roc_short
+from .due import DueItem
 
 # What sends the report: (subject, body) → the addresses that accepted it.
 SendToProvider = Callable[[str, str], list[str]]

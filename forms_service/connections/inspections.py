@@ -21,7 +21,6 @@ from typing import Protocol
 from ..access import Actor, Role
 from ..catalog import Inspection, InspectionFinding, NewAuditEvent, RecordCatalog, RecordFilter
 from ..errors import Forbidden, InputError
-from ..querylog.due import DueItem
 from ..taiwan import (
     InvalidValue,
     add_months,
@@ -31,6 +30,7 @@ from ..taiwan import (
     parse_date,
     working_days_before,
 )
+from .due import DueItem
 
 NOTICE_MONTHS = 1  # 七(二)
 ANSWER_WORKING_DAYS = 5  # 七(四)2

@@ -19,8 +19,10 @@ from .timeline import Connection
 
 
 def stop_input(actor: Actor, found: Connection, current: dict[str, Any], *, letter: str, letter_date: str,
-               effective_on: str, reason: str, today: date) -> dict[str, Any]:
-    """The 終止 附件1 of the provider's stop, or ``InputError`` naming the field."""
+               effective_on: str, reason: str, today: date, backdate: bool = False) -> dict[str, Any]:
+    """The 終止 附件1 of the provider's stop, or ``InputError`` naming the field.  Its 終止日期 is today
+    or later, unless the provider says it ends earlier (``backdate``): the queries after it are
+    then refused from that day on."""
     if actor.role not in (Role.PROVIDER, Role.ADMIN):
         raise Forbidden("the data provider stops a connection; an agency applies for its termination (附件1 終止)")
     if found.termination is not None:
@@ -37,8 +39,8 @@ def stop_input(actor: Actor, found: Connection, current: dict[str, Any], *, lett
         ends = parse_date(effective_on)
     except InvalidValue as err:
         raise InputError(f"終止日期：{err}", details={"field": "effective_on"}) from None
-    if ends < today:
-        raise InputError("終止日期不得早於今日 (the end cannot be in the past)", details={"field": "effective_on"})
+    if ends < today and not backdate:
+        raise InputError("終止日期早於今日：若確要追溯終止，請勾選「追溯終止」", details={"field": "effective_on"})
     if dated > today:
         raise InputError("函文日期不得晚於今日", details={"field": "letter_date"})
     reason = reason.strip()

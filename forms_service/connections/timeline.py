@@ -1,32 +1,35 @@
-"""A connection read from its records: the first 附件1 (新申請) roots it, and every record that names
-a record of it (``related_record``: a 變更/續用/終止 附件1 naming the one before, a 附件2–5 naming its
-附件1) belongs to it.  The records are the evidence and the links are inside them, so the connection
-is derived from them, never kept beside them: nothing can be half-written, and a rebuilt catalog
-gives the same connections.
+"""A connection (介接案) read from its records: the first 附件1 (新申請) roots it, and every record that
+names a record of it (``related_record``: a 變更/續用/終止 附件1 naming the one before, a 附件2–5 naming
+its 附件1) belongs to it.  Each record carries its connection's id from the moment it is filed
+(``Record.connection_id``, indexed), so a connection's records, an agency's connections and a
+system's connection are found by query — correct whatever the archive's size.  The records are the
+evidence and the links are inside them, so the connection is derived from them, never kept beside
+them: nothing can be half-written, and a rebuilt catalog gives the same connections.
 
-Its state (規範 六(一)2): 申請中 until the provider has countersigned a 附件2, then 使用中; 到期 once
-the 使用期限 of its current 附件1 (the newest 新申請, 變更 or 續用) has passed; 終止 from a 終止
-application's 終止日期; 已清除 once its purge record (清除紀錄) is filed — due a month after the
-終止日期 (六(一)2(4)), and marked late when filed after that.
+Its parties (規範 六(一)2): the 申請介接單位 (who applied, and files its 附件1–3), the 資料使用單位 (who
+uses the data, and files its 附件4–5) and the data provider.  A connection is **agreed** once the
+provider has countersigned its 附件2 *and* the 資料使用單位 has taken part — it applied itself, filed
+a record of the connection, or acknowledged it on its page.  Only an agreed connection governs a
+system's query log, its flags and its duties: a 附件1 one agency files naming another changes
+nothing for that other agency until it and the provider take part.
+
+Its state: 申請中 until agreed, then 使用中; 到期 once the 使用期限 of its current 附件1 (the newest
+新申請, 變更 or 續用) has passed; 終止 from a 終止 application's 終止日期; 已清除 once its purge record
+(清除紀錄) is filed — due a month after the 終止日期 (六(一)2(4)), and marked late when filed after that.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from ..archive.signatures import is_countersigned
-from ..catalog import Record, RecordCatalog, RecordFilter
+from ..catalog import ConnectionAck, ConnectionMember, Record
 from ..forms.purge_record import purge_due_on
 from ..taiwan import TAIPEI, format_roc_short
 
 APPLICATIONS = ("annex1-interface", "annex1-copy")
-MEMBER_FORMS = ("annex2-agreement", "annex3-requirements", "annex4-audit-checklist", "annex5-query-log",
-                "purge-record", "incident-report")
-SEARCHED = 5000  # newest records looked at per form
 STATE_NAMES = {"applied": "申請中", "active": "使用中", "expired": "到期", "terminated": "終止", "purged": "已清除"}
 KIND_NAMES = {
     "application-new": "附件1 新申請", "application-change": "附件1 變更", "application-renewal": "附件1 續用",
@@ -36,6 +39,20 @@ KIND_NAMES = {
 _FORM_KINDS = {"annex2-agreement": "agreement", "annex3-requirements": "requirements",
                "annex4-audit-checklist": "review", "annex5-query-log": "register", "purge-record": "purge",
                "incident-report": "incident"}
+
+
+_FORM_ORDER = {form_id: rank for rank, form_id in enumerate(APPLICATIONS + tuple(_FORM_KINDS))}
+
+
+class ConnectionRecords(Protocol):
+    """What reading connections asks of the catalog (``RecordCatalog`` has it)."""
+
+    def connection_ids(self, *, agency: str | None = None, user_unit: str | None = None,
+                       system: str | None = None) -> list[str]: ...
+
+    def connection_members(self, connection_ids: list[str]) -> list[ConnectionMember]: ...
+
+    def connection_acks(self, connection_ids: list[str]) -> list[ConnectionAck]: ...
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,7 @@ class Member:
     created_at: datetime
     title: str
     countersigned: bool = False
+    agency_code: str = ""  # the agency it was filed for
 
     def as_dict(self) -> dict[str, Any]:
         return {"record_id": self.record_id, "form_id": self.form_id, "kind": self.kind,
@@ -67,10 +85,24 @@ class Connection:
     current_application: str  # the record id of the 附件1 whose terms hold now
     termination: str | None  # the record id of its 終止 application, once filed
     members: tuple[Member, ...]  # oldest first
+    users: tuple[dict[str, Any], ...] = ()  # the 使用者 of its current 附件1
+    acknowledged_at: datetime | None = None  # the 資料使用單位's acknowledgement on its page, if any
 
     @property
     def countersigned(self) -> bool:
         return any(m.kind == "agreement" and m.countersigned for m in self.members)
+
+    @property
+    def unit_took_part(self) -> bool:
+        """The 資料使用單位 is a party that knows it: it applied, filed a record of it, or acknowledged it."""
+        unit = self.user_unit.get("code", "")
+        return bool(unit) and (self.acknowledged_at is not None or any(m.agency_code == unit for m in self.members))
+
+    @property
+    def agreed(self) -> bool:
+        """Approved by the provider (its 附件2 countersigned) and known to the 資料使用單位: only then
+        does it govern the system's query log and duties."""
+        return self.countersigned and self.unit_took_part
 
     @property
     def purge_due_on(self) -> date | None:
@@ -98,7 +130,7 @@ class Connection:
             return "terminated"
         if self.period_end is not None and self.period_end < today:
             return "expired"
-        return "active" if self.countersigned else "applied"
+        return "active" if self.agreed else "applied"
 
     def involves(self, agency: str) -> bool:
         return agency in (self.applicant.get("code"), self.user_unit.get("code"))
@@ -110,108 +142,84 @@ class Connection:
         return {"id": self.id, "applicant": self.applicant, "user_unit": self.user_unit, "system": self.system,
                 "period": {"start": _iso(self.period_start), "end": _iso(self.period_end)},
                 "terminated_on": _iso(self.terminated_on), "state": self.state(today),
-                "current_application": self.current_application,
+                "approved": self.countersigned, "user_unit_took_part": self.unit_took_part,
+                "agreed": self.agreed, "current_application": self.current_application,
                 "purge_due_on": _iso(self.purge_due_on), "late": self.late(),
                 "records": [m.as_dict() for m in self.members]}
 
 
-@dataclass(frozen=True)
-class _Found:
-    """A record as the derivation reads it: applications whole, other forms by reference."""
-
-    id: str
-    form_id: str
-    created_at: datetime
-    title: str
-    related: str | None
-    input: dict[str, Any]  # an application's (others: empty)
-    countersigned: bool = False
+def connections(records: ConnectionRecords, *, agency: str | None = None) -> list[Connection]:
+    """Every connection (that ``agency`` applied for or is the 資料使用單位 of, when given), newest first."""
+    return _read(records, records.connection_ids(agency=agency))
 
 
-def connections(records: RecordCatalog, *, agency: str | None = None) -> list[Connection]:
-    """Every connection (that ``agency`` applied for or uses, when given), newest first.
-
-    Applications are read whole (their terms make the connection); a 附件2 with its versions (its
-    countersignature); the other forms by reference only — a 附件5's input runs to megabytes."""
-    found: list[_Found] = []
-    for form_id in APPLICATIONS + ("annex2-agreement",):
-        for record in records.find_records(RecordFilter(form_id=form_id, limit=SEARCHED)):
-            countersigned = form_id == "annex2-agreement" and record.latest is not None and \
-                is_countersigned(record.latest)
-            found.append(_Found(record.id, form_id, record.created_at, record.title,
-                                record.input.get("related_record"),
-                                record.input if form_id in APPLICATIONS else {}, countersigned))
-    for form_id in MEMBER_FORMS[1:]:
-        found += [_Found(r.id, r.form_id, r.created_at, r.title, r.related_record, {})
-                  for r in records.record_references(form_id=form_id, limit=SEARCHED)]
-    by_id = {f.id: f for f in found}
-    groups: dict[str, list[_Found]] = defaultdict(list)
-    for item in found:
-        root = _root(item, by_id)
-        if root is not None:
-            groups[root].append(item)
-    built = [_build(root, groups[root]) for root in groups]
-    if agency is not None:
-        built = [c for c in built if c.involves(agency)]
-    return sorted(built, key=lambda c: c.members[0].created_at, reverse=True)
+def connection(records: ConnectionRecords, connection_id: str, *, agency: str | None = None) -> Connection | None:
+    """The connection (when ``agency``, given, is one of its parties), or None."""
+    found = _read(records, [connection_id])
+    if not found or (agency is not None and not found[0].involves(agency)):
+        return None
+    return found[0]
 
 
-def connection(records: RecordCatalog, connection_id: str, *, agency: str | None = None) -> Connection | None:
-    return next((c for c in connections(records, agency=agency) if c.id == connection_id), None)
+def governing_connection(records: ConnectionRecords, *, agency: str, system: str) -> Connection | None:
+    """The agreed connection whose 資料使用單位 is ``agency`` and whose system is ``system`` — the newest
+    when several were agreed over the years — which the system's query log is checked against; None
+    when there is none.  Connections nobody agreed to are never it, whoever filed them."""
+    return next((c for c in _read(records, records.connection_ids(user_unit=agency, system=system)) if c.agreed),
+                None)
 
 
-def connection_id_of(records: RecordCatalog, record: Record) -> str | None:
-    """The connection ``record`` belongs to (its first 附件1's id), by following ``related_record``
-    back from it — a few reads, not the whole derivation; None for a record of no connection."""
-    current: Record | None = record
-    seen: set[str] = set()
-    while current is not None and current.id not in seen:
-        seen.add(current.id)
-        data = current.input or {}
-        related = data.get("related_record")
-        if current.form_id in APPLICATIONS and (data.get("application_type") == "new" or not related):
-            return current.id
-        current = records.get_record(related) if related else None
-    return None
+def connection_id_of(record: Record) -> str | None:
+    """The connection ``record`` belongs to (its first 附件1's id); None for a record of no connection."""
+    return record.connection_id or None
 
 
-def _root(item: _Found, by_id: dict[str, _Found]) -> str | None:
-    seen: set[str] = set()
-    current: _Found | None = item
-    while current is not None and current.id not in seen:
-        seen.add(current.id)
-        if current.form_id in APPLICATIONS and (current.input.get("application_type") == "new"
-                                                or not current.related):
-            return current.id
-        current = by_id.get(current.related) if current.related else None
-    return None
+def _read(records: ConnectionRecords, ids: list[str]) -> list[Connection]:
+    if not ids:
+        return []
+    groups: dict[str, list[ConnectionMember]] = defaultdict(list)
+    for member in records.connection_members(ids):
+        groups[member.connection_id].append(member)
+    acks: dict[str, ConnectionAck] = {}
+    for ack in records.connection_acks(ids):
+        acks.setdefault(ack.connection_id, ack)
+    built = []
+    for connection_id in ids:  # newest first, as the ids are
+        members = groups.get(connection_id)
+        root = next((m for m in members or () if m.id == connection_id), None)
+        if root is None:  # disposed, or not a connection's first 附件1
+            continue
+        built.append(_build(root, members or [], acks.get(connection_id)))
+    return built
 
 
-def _build(root_id: str, members: Iterable[_Found]) -> Connection:
-    ordered = sorted(members, key=lambda r: r.created_at)
-    root = next(r for r in ordered if r.id == root_id)
+def _build(root: ConnectionMember, members: list[ConnectionMember], ack: ConnectionAck | None) -> Connection:
+    # Records filed at the same moment (a test's clock, a batch) keep the forms' order.
+    ordered = sorted(members, key=lambda r: (r.created_at, _FORM_ORDER.get(r.form_id, 99), r.id))
     applications = [r for r in ordered if r.form_id in APPLICATIONS]
     current = [r for r in applications if r.input.get("application_type") != "termination"][-1]
     ended = [r for r in applications if r.input.get("application_type") == "termination"
              and r.created_at >= current.created_at]
     period = current.input.get("period") or {}
     host = root.input.get("host") or {}
+    user_unit = _party(root.input.get("user_unit"))
     return Connection(
-        id=root_id, applicant=_party(root.input.get("applicant")), user_unit=_party(root.input.get("user_unit")),
+        id=root.id, applicant=_party(root.input.get("applicant")), user_unit=user_unit,
         system=host.get("system_name", "") or root.input.get("system_name", ""),
         period_start=_date(period.get("start")), period_end=_date(period.get("end")),
         terminated_on=_date((ended[-1].input.get("termination") or {}).get("effective_on")) if ended else None,
         current_application=current.id, termination=ended[-1].id if ended else None,
-        members=tuple(_member(r) for r in ordered),
+        members=tuple(_member(r) for r in ordered), users=tuple(current.input.get("users") or ()),
+        acknowledged_at=ack.at if ack is not None and ack.agency == user_unit["code"] else None,
     )
 
 
-def _member(item: _Found) -> Member:
+def _member(item: ConnectionMember) -> Member:
     if item.form_id in APPLICATIONS:
         kind = f"application-{item.input.get('application_type') or 'new'}"
     else:
-        kind = _FORM_KINDS[item.form_id]
-    return Member(item.id, item.form_id, kind, item.created_at, item.title, item.countersigned)
+        kind = _FORM_KINDS.get(item.form_id, item.form_id)
+    return Member(item.id, item.form_id, kind, item.created_at, item.title, item.countersigned, item.agency_code)
 
 
 def _party(value: Any) -> dict[str, str]:

@@ -43,6 +43,20 @@ _SAME_VALUES = {
 }
 
 
+def starts_connection(form_id: str, data: dict[str, Any]) -> bool:
+    """Whether a record of this input is a connection's first 附件1 (a 新申請, or a 附件1 naming no
+    earlier one): its own id is then the connection's."""
+    return form_id in APPLICATIONS and (data.get("application_type") == "new" or not data.get("related_record"))
+
+
+def unit_and_system(data: dict[str, Any]) -> tuple[str, str]:
+    """The 資料使用單位's 機關代碼 and the system a form's input names ("" where it names none)."""
+    host = data.get("host") or {}
+    system = host.get("system_name", "") if isinstance(host, dict) else ""
+    return (str((data.get("user_unit") or {}).get("code", "") or ""),
+            str(system or data.get("system_name", "") or ""))
+
+
 def related_problems(form_id: str, data: dict[str, Any], related_form_id: str,
                      related: dict[str, Any]) -> list[FieldProblem]:
     """What in ``data`` (a validated input of ``form_id``, as JSON) disagrees with ``related``."""

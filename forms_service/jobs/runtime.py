@@ -15,6 +15,7 @@ from ..archive.filing import check_may_file
 from ..archive.related import check_related
 from ..catalog import Batch, BatchEntry, NewAuditEvent
 from ..errors import Conflict
+from ..taiwan import TAIPEI
 from . import batches, engine, webhooks
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ class JobRuntime:
         producer = service.producer
         spec, form = producer.validate(batch.form_id, entry.input)
         check_may_file(actor, spec, form)
-        check_related(catalog, spec, form, agency=None if actor.role is Role.ADMIN else actor.agency)
+        check_related(catalog, spec, form, actor=actor, today=service.clock.now().astimezone(TAIPEI).date())
         produced = producer.produce_validated(spec, form, caller=actor.agency or actor.id)
         # Conflict: another worker filed the same entry first (ours was set aside) — the entry is done.
         with contextlib.suppress(Conflict):

@@ -14,8 +14,8 @@ from typing import Protocol
 
 from ..catalog import AccessCatalog, QueryReview
 from ..clock import Clock
+from ..connections.due import DueItem
 from ..errors import MailFailed
-from ..querylog.due import DueItem
 from ..taiwan import TAIPEI, format_roc_short
 
 TOPIC = "due-digest"

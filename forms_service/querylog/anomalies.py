@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from ..catalog import QueryEvent
-from ..taiwan import TAIPEI, format_roc_short, is_working_day
+from ..taiwan import TAIPEI, account_key, format_roc_short, is_working_day
 
 KINDS = ("off-hours", "unapproved-user", "outside-period", "volume", "repeat", "no-case")
 
@@ -46,13 +46,15 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Connection:
-    """What the connection's current 附件1 says (until connections are their own records)."""
+    """What the connection's current 附件1 says, for the flags."""
 
-    users: frozenset[str]  # approved 使用者: accounts (or names where the 附件1 gives no account)
+    # approved 使用者: accounts as compared (``account_key``), or names where the 附件1 gives none
+    users: frozenset[str]
     period_start: date | None = None
     period_end: date | None = None
     terminated_on: date | None = None
-    record_id: str = ""
+    record_id: str = ""  # the current 附件1
+    connection_id: str = ""  # its first 附件1
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,8 @@ def _event_flags(event: QueryEvent, connection: Connection | None, thresholds: T
                           f"{thresholds.office_end:%H:%M}）外之 {when} 查詢"))
     if connection is not None:
         user = event.data.get("user", {})
-        if user.get("account") not in connection.users and user.get("name") not in connection.users:
+        if account_key(str(user.get("account", ""))) not in connection.users and \
+                user.get("name") not in connection.users:
             flags.append(Flag(event.event_id, "unapproved-user",
                               f"{_who(event)} 非附件1（{connection.record_id}）所列之使用者"))
         day = at.date()

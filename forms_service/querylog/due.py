@@ -9,45 +9,25 @@
   查核人員, who checks the feed, or closes and signs the month off as one without queries).
 
 Each item has the shape the due list of every duty shares: ``{kind, connection_id, record_id,
-due_on, title}``; ``connection_id`` is the 附件1 the system's queries are checked against.
+due_on, title}``; ``connection_id`` is the agreed connection the system's queries are checked against.
 """
 
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from ..catalog import AccessCatalog, QueryEventLog, QueryReview, Record, RecordCatalog
-from .month import applications, connection_of, month_bounds
+from ..catalog import AccessCatalog, QueryEventLog, QueryReview, RecordCatalog
+from ..connections.due import DueItem, sort_due
+from ..taiwan import account_key
+from .month import connection_of, month_bounds
 
 MONTHS_BACK = 3  # finished months looked at; older ones are overdue items of earlier lists or signed
 
 
 class DueCatalog(QueryReview, QueryEventLog, AccessCatalog, RecordCatalog, Protocol):
     """What the due list reads."""
-
-
-@dataclass(frozen=True)
-class DueItem:
-    kind: str
-    agency: str
-    due_on: date
-    title: str
-    system: str = ""
-    month: str = ""
-    connection_id: str | None = None
-    record_id: str | None = None
-    remind: tuple[str, ...] = ()  # user names of the people this is for
-
-    def overdue(self, today: date) -> bool:
-        return self.due_on < today
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "connection_id": self.connection_id, "record_id": self.record_id,
-                "due_on": self.due_on.isoformat(), "title": self.title, "agency": self.agency,
-                "system": self.system, "month": self.month}
 
 
 def finished_months(today: date, count: int = MONTHS_BACK) -> list[str]:
@@ -77,14 +57,11 @@ def query_log_due(catalog: DueCatalog, *, today: date, close_days: int, review_d
                for month in months + [finished_months(today, MONTHS_BACK + 1)[-1]]}
     items: list[DueItem] = []
     connections: dict[tuple[str, str], str | None] = {}
-    read: list[Record] | None = None
 
     def connection(key: tuple[str, str]) -> str | None:
-        nonlocal read
-        if key not in connections:
-            read = applications(catalog) if read is None else read  # once, whatever the number of systems
-            found = connection_of(catalog, agency=key[0], system=key[1], among=read)
-            connections[key] = found.record_id if found else None
+        if key not in connections:  # one indexed lookup per system
+            found = connection_of(catalog, agency=key[0], system=key[1])
+            connections[key] = found.connection_id if found else None
         return connections[key]
 
     for index, month in enumerate(months):
@@ -123,10 +100,6 @@ def query_log_due(catalog: DueCatalog, *, today: date, close_days: int, review_d
     return sort_due(items, today)
 
 
-def sort_due(items: list[DueItem], today: date) -> list[DueItem]:
-    """Overdue first, then by date."""
-    return sorted(items, key=lambda i: (not i.overdue(today), i.due_on, i.kind, i.system))
-
-
 def _people_with_account(catalog: AccessCatalog, agency: str, account: str) -> tuple[str, ...]:
-    return tuple(u.username for u in catalog.users() if u.agency == agency and u.account == account)
+    key = account_key(account)
+    return tuple(u.username for u in catalog.users() if u.agency == agency and account_key(u.account) == key)

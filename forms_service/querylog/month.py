@@ -1,21 +1,24 @@
 """One month of one system's query events, as the 查核人員 sees it: how many, and what is flagged.
 
-The connection's rules come from its newest 附件1 (the 資料使用單位 and system named there): its
-使用者, its 使用期限, and whether a 終止 ended it.  Until connections are records of their own, that
-附件1 is found among the stored applications.
+The rules come from the system's connection — the agreed connection whose 資料使用單位 and system
+these are (``connections.timeline.governing_connection``), or the one a system token is bound to:
+the 使用者 of its current 附件1, its 使用期限, and whether a 終止 ended it.  A 附件1 nobody agreed to
+(one agency naming another's system, say) never governs another agency's month.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any, Protocol
 
-from ..catalog import QueryEvent, QueryEventLog, Record, RecordCatalog, RecordFilter
+from ..catalog import QueryEvent, QueryEventLog
+from ..connections.timeline import Connection as Agreed
+from ..connections.timeline import ConnectionRecords, connection, governing_connection
 from ..errors import InputError
 from ..forms.annex5_query_log import month_bounds as register_month_bounds
-from ..taiwan import InvalidValue, parse_date
+from ..taiwan import InvalidValue, account_key, parse_date
 from .anomalies import Connection, Flag, Thresholds, flag_month
 
 APPLICATIONS = ("annex1-interface", "annex1-copy")
@@ -50,35 +53,25 @@ def thresholds_from(settings: QueryLogSettings) -> Thresholds:
     )
 
 
-def applications(records: RecordCatalog) -> list[Record]:
-    """The newest 附件1 records (SEARCHED of each kind), read once for any number of systems."""
-    found = []
-    for form_id in APPLICATIONS:
-        found += records.find_records(RecordFilter(form_id=form_id, limit=SEARCHED))
-    return found
-
-
-def connection_of(records: RecordCatalog, *, agency: str, system: str,
-                  among: list[Record] | None = None) -> Connection | None:
-    """What the newest 附件1 naming ``agency`` as 資料使用單位 and ``system`` says (None: no such 附件1);
-    ``among``: the applications already read (``applications``), when asking for many systems."""
-    ours = [r for r in (among if among is not None else applications(records))
-            if (r.input.get("user_unit") or {}).get("code") == agency
-            and (r.input.get("host") or {}).get("system_name") == system]
-    ours.sort(key=lambda r: r.created_at, reverse=True)
-    full = next((r for r in ours if r.input.get("application_type") != "termination"), None)
-    if full is None:
+def rules_of(found: Agreed | None) -> Connection | None:
+    """What the flags read of a connection: its 使用者, 使用期限 and 終止日期."""
+    if found is None:
         return None
-    ended = next((r for r in ours if r.input.get("application_type") == "termination"
-                  and r.created_at > full.created_at), None)
-    users = frozenset(u.get("account") or u.get("name") for u in full.input.get("users") or [])
-    period = full.input.get("period") or {}
-    return Connection(
-        users=frozenset(u for u in users if u), record_id=full.id,
-        period_start=date.fromisoformat(period["start"]) if period.get("start") else None,
-        period_end=date.fromisoformat(period["end"]) if period.get("end") else None,
-        terminated_on=date.fromisoformat(ended.input["termination"]["effective_on"]) if ended else None,
-    )
+    users = frozenset(account_key(u["account"]) if u.get("account") else u.get("name") for u in found.users)
+    return Connection(users=frozenset(u for u in users if u), record_id=found.current_application,
+                      period_start=found.period_start, period_end=found.period_end,
+                      terminated_on=found.terminated_on, connection_id=found.id)
+
+
+def connection_of(records: ConnectionRecords, *, agency: str, system: str,
+                  bound_to: str = "") -> Connection | None:
+    """The rules of ``system``'s connection: the connection a system token is ``bound_to`` when it
+    is that agency's and system's and agreed, else the system's agreed connection; None without one."""
+    if bound_to:
+        found = connection(records, bound_to, agency=agency)
+        if found is not None and found.agreed and found.user_unit.get("code") == agency and found.system == system:
+            return rules_of(found)
+    return rules_of(governing_connection(records, agency=agency, system=system))
 
 
 @dataclass(frozen=True)
@@ -105,7 +98,7 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     return register_month_bounds(month)
 
 
-def month_of_queries(log: QueryEventLog, records: RecordCatalog, *, agency: str, system: str, month: str,
+def month_of_queries(log: QueryEventLog, records: ConnectionRecords, *, agency: str, system: str, month: str,
                      thresholds: Thresholds) -> MonthOfQueries:
     start, end = month_bounds(month)
     events = log.query_events(agency=agency, system=system, start=start, end=end)

@@ -28,7 +28,7 @@ from ..catalog import (
     User,
 )
 from ..errors import Conflict, Forbidden, InputError, NotFound
-from ..taiwan import TAIPEI
+from ..taiwan import TAIPEI, account_key
 from .anomalies import Flag
 from .month import MonthOfQueries, month_bounds
 
@@ -76,19 +76,27 @@ def person(catalog: AccessCatalog, actor: Actor) -> User | None:
     return catalog.user(actor.id.removeprefix("user:"))
 
 
+def own_requests(catalog: ReviewCatalog, user: User, *, system: str | None = None,
+                 month: str | None = None) -> list[QueryFlagReview]:
+    """The flags about ``user``'s own queries (his account as compared: ``account_key``) in his agency."""
+    key = account_key(user.account)
+    return [r for r in catalog.query_flag_reviews(agency=user.agency, system=system, month=month)
+            if account_key(r.querier_account) == key]
+
+
 def queriers(events: Iterable[QueryEvent]) -> tuple[set[str], set[str]]:
-    """The accounts and the names of the people who queried."""
+    """The accounts (as compared: ``account_key``) and the names of the people who queried."""
     accounts, names = set(), set()
     for event in events:
         user = event.data.get("user", {})
-        accounts.add(str(user.get("account", "")))
+        accounts.add(account_key(str(user.get("account", ""))))
         names.add(str(user.get("name", "")))
     return accounts - {""}, names - {""}
 
 
 def queried(user: User, events: Iterable[QueryEvent]) -> bool:
     accounts, names = queriers(events)
-    return user.account in accounts or bool(user.full_name and user.full_name in names)
+    return account_key(user.account) in accounts or bool(user.full_name and user.full_name in names)
 
 
 def unsigned_recent_events(log: QueryEventLog, *, agency: str, system: str, now: datetime) -> list[QueryEvent]:
@@ -209,8 +217,7 @@ def answer_request(catalog: ReviewCatalog, actor: Actor, *, agency: str, system:
                    kind: str, answer: str, now: datetime, audit: Callable[[NewAuditEvent], None]) -> QueryFlagReview:
     """The querier's 查調者說明 for one request about his own query."""
     user = person(catalog, actor)
-    mine = catalog.query_flag_reviews(agency=agency, system=system, month=month,
-                                      querier_account=user.account if user else "\0")
+    mine = own_requests(catalog, user, system=system, month=month) if user is not None else []
     review = next((r for r in mine if r.event_id == event_id and r.kind == kind), None)
     if user is None or user.agency != agency or review is None:
         raise NotFound("no request for an explanation of your query with this id")  # others' stay unseen

@@ -17,6 +17,7 @@ from ..archive.related import check_related
 from ..archive.report_text import verification_text
 from ..archive.signatures import countersign
 from ..catalog import NewAuditEvent, QueryFlagReview, Record, RecordFilter
+from ..connections.parties import acknowledge
 from ..connections.timeline import connection, connection_id_of, connections, today_in_taipei
 from ..errors import Conflict, Forbidden, InputError, NotFound
 from ..forms import all_forms, get_form
@@ -56,7 +57,7 @@ def create_record(form_id: str):
     producer = service.producer
     spec, form = producer.validate(spec.form_id, data)
     check_may_file(actor, spec, form)
-    check_related(catalog(), spec, form, agency=None if actor.role is Role.ADMIN else actor.agency)
+    check_related(catalog(), spec, form, actor=actor, today=today_in_taipei(service.clock.now()))
     key = request.headers.get("Idempotency-Key", "").strip()
     if key:
         replay = _idempotent_replay(actor, key, form_id, data)
@@ -113,7 +114,7 @@ def post_query_events():
     if actor.role is not Role.SYSTEM:
         raise Forbidden("query events are posted with a business system's token (role system)")
     items = parse_batch(request.get_data(cache=False), request.content_type or "")
-    connection = connection_of(catalog(), agency=actor.agency, system=actor.system)
+    connection = connection_of(catalog(), agency=actor.agency, system=actor.system, bound_to=actor.connection_id)
     result = ingest(catalog(), actor, items, clock=components().clock,
                     terminated_on=connection.terminated_on if connection else None)
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="query-events.post",
@@ -212,6 +213,17 @@ def get_connection(connection_id: str):
     return jsonify(found.as_dict(today_in_taipei(components().clock.now())))
 
 
+@bp.post("/connections/<connection_id>/acknowledge")
+def acknowledge_connection(connection_id: str):
+    """The 資料使用單位 says a connection another agency applied for naming it is its own (規範 六(一)2:
+    the parties agree); until then the connection governs none of its queries or duties."""
+    actor = require_actor()
+    service = components()
+    found = acknowledge(catalog(), actor, connection_id, now=service.clock.now(), notify=service.notifier,
+                        source_ip=source_ip())
+    return jsonify(found.as_dict(today_in_taipei(components().clock.now())))
+
+
 @bp.get("/due")
 def get_due():
     """What is due, overdue first: ``agency`` (provider and admin; others see their own), ``within`` (days)."""
@@ -292,7 +304,7 @@ def get_record(record_id: str):
         actor=actor.id, agency=actor.agency, action="record.read", record_id=record.id, source_ip=source_ip(),
         detail=purpose,
     ))
-    return jsonify({**_record_json(record), "connection_id": connection_id_of(catalog(), record)})
+    return jsonify({**_record_json(record), "connection_id": connection_id_of(record)})
 
 
 @bp.get("/records/<record_id>/verification")

@@ -60,7 +60,7 @@ def my_requests(actor: Actor) -> list[QueryFlagReview]:
     user = reviewing.person(catalog(), actor)
     if user is None:
         return []
-    found = catalog().query_flag_reviews(agency=user.agency, querier_account=user.account)
+    found = reviewing.own_requests(catalog(), user)
     return sorted(found, key=lambda r: (r.state != "requested", r.month, r.event_id))
 
 
@@ -93,7 +93,7 @@ def sign_off(actor: Actor, agency: str, system: str, month_: str, review: dict[s
     data = register_input(catalog(), found, unit_name=unit_name, review=review,
                           reviews={(f.flag.event_id, f.flag.kind): f.review for f in flags if f.review is not None})
     spec, form = service.producer.validate("annex5-query-log", data)
-    check_related(catalog(), spec, form, agency=None if actor.role is Role.ADMIN else actor.agency)
+    check_related(catalog(), spec, form, actor=actor, today=service.clock.now().astimezone(TAIPEI).date())
     produced = service.producer.produce_validated(spec, form, caller=actor.agency or actor.id)
     # The assigned 查核人員 files this one register whatever his role (an auditor otherwise only reads):
     # the review step has checked him; the record and the audit log name him (actor.id).

@@ -13,9 +13,11 @@ import socket
 
 from flask import Blueprint, Response, request
 
+from ..access import LOCAL_OPERATOR
 from ..archive.related import check_related
 from ..errors import NotFound
 from ..forms import get_form
+from ..taiwan import TAIPEI
 from .body import json_body
 from .context import components
 
@@ -37,7 +39,9 @@ def render(form_id: str) -> Response:
     producer = service.producer
     spec, form = producer.validate(spec.form_id, json_body())
     if service.catalog is not None:
-        check_related(service.catalog, spec, form, agency=None)  # the operator of this data directory
+        # the operator of this data directory
+        check_related(service.catalog, spec, form, actor=LOCAL_OPERATOR,
+                      today=service.clock.now().astimezone(TAIPEI).date())
     produced = producer.produce_validated(spec, form, caller="local")
     return Response(produced.pdf, mimetype="application/pdf", headers={
         "X-Pages": str(produced.pages), "X-Content-SHA256": produced.sha256,

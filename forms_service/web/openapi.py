@@ -38,6 +38,10 @@ CONNECTION = {"type": "object", "properties": {
                                                 "end": {"type": ["string", "null"]}}},
     "terminated_on": {"type": ["string", "null"]}, "current_application": {"type": "string"},
     "state": {"type": "string", "enum": ["applied", "active", "expired", "terminated", "purged"]},
+    "approved": {"type": "boolean", "description": "the data provider countersigned its 附件2"},
+    "user_unit_took_part": {"type": "boolean",
+                            "description": "the 資料使用單位 applied, filed a record of it, or acknowledged it"},
+    "agreed": {"type": "boolean", "description": "both: only then does it govern the system's query log"},
     "purge_due_on": {"type": ["string", "null"], "format": "date"},
     "late": {"type": "array", "items": {"type": "string"}, "description": "what was done after its deadline"},
     "records": {"type": "array", "items": {"type": "object", "properties": {
@@ -257,6 +261,12 @@ def describe() -> dict:
             "parameters": [{"name": "connection_id", "in": "path", "required": True, "schema": {"type": "string"},
                             "description": "the record id of its first 附件1"}],
             "responses": {"200": _json(CONNECTION, "the connection"), **_errors(401, 403, 404, 429, 503)}}},
+        "/connections/{connection_id}/acknowledge": {"post": {
+            "summary": "(the 資料使用單位's staff) Acknowledge a connection another agency applied for naming you",
+            "operationId": "acknowledgeConnection",
+            "parameters": [{"name": "connection_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": _json(CONNECTION, "the connection, acknowledged"),
+                          **_errors(401, 403, 404, 429, 503)}}},
         "/inspections": {
             "post": {
                 "summary": "(provider) Schedule an audit of an agency (規範 七), at least a month ahead",
@@ -466,7 +476,8 @@ def _oversight_paths() -> dict:
             {"type": "object", "properties": {"record_id": {"type": "string"}, "connection_id": {"type": "string"}}},
             "201", request={"letter": {"type": "string", "description": "the provider's 函文 文號"},
                             "letter_date": {"type": "string"}, "effective_on": {"type": "string"},
-                            "reason": {"type": "string"}}),
+                            "reason": {"type": "string"},
+                            "backdate": {"type": "boolean", "description": "an 終止日期 before today, on purpose"}}),
         "/incidents": {"get": {
             "summary": "Incidents reported (the caller's agency's; provider and admin: all), newest first",
             "operationId": "listIncidents",

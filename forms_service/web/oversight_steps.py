@@ -16,6 +16,7 @@ from ..access import Actor, Role
 from ..archive.related import check_related
 from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem, NewAuditEvent
 from ..connections import audit_work, evidence_files, incidents, termination
+from ..connections.parties import tell_of_termination
 from ..connections.timeline import connection, today_in_taipei
 from ..errors import InputError, NotFound, SigningFailed
 from ..forms import FormSpec
@@ -82,7 +83,7 @@ def file_signed_by_provider(actor: Actor, form_id: str, data: dict[str, Any], *,
     if countersigner is None:
         raise SigningFailed("no key of the data provider is configured (FORMS_PROVIDER_PKCS12)")
     spec, form = service.producer.validate(form_id, data)
-    check_related(catalog(), spec, form, agency=None)
+    check_related(catalog(), spec, form, actor=actor, today=today())
     produced = service.producer.produce_validated(spec, form, caller=actor.agency or actor.id)
     provider = service.settings.provider_name
     signed = countersigner.sign(produced.pdf, field_name="ProviderSignature", reason=f"{provider}{reason}",
@@ -125,7 +126,8 @@ def stop_connection(actor: Actor, connection_id: str, body: dict[str, Any]) -> s
     data = termination.stop_input(
         actor, found, dict(current.input or {}) if current else {}, letter=str(body.get("letter", "")),
         letter_date=str(body.get("letter_date", "")), effective_on=str(body.get("effective_on", "")),
-        reason=str(body.get("reason", "")), today=today())
+        reason=str(body.get("reason", "")), today=today(),
+        backdate=str(body.get("backdate", "")).lower() in ("1", "true", "on", "yes"))
     record_id = file_signed_by_provider(actor, current.form_id if current else "annex1-interface", data,
                                         reason="終止連線", stamp_role="終止")
     catalog().audit(NewAuditEvent(actor=actor.id, agency=found.applicant.get("code", ""), action="connection.stop",
@@ -133,15 +135,10 @@ def stop_connection(actor: Actor, connection_id: str, body: dict[str, Any]) -> s
                                   detail={"connection": connection_id,
                                           "effective_on": data["termination"]["effective_on"],
                                           "letter": data["request_letter"]["number"]}))
-    mailer = components().mailer
-    if mailer is not None:  # the agencies hear of it at once (their pages show it too)
-        ends = data["termination"]["effective_on"]
-        for agency in {found.applicant.get("code", ""), found.user_unit.get("code", "")} - {""}:
-            send_notice(catalog(), mailer, agency=agency, subject=f"商工資料介接終止通知：{found.system}",
-                        body=f"{components().settings.provider_name}以 {data['request_letter']['number']} 函終止 "
-                             f"{found.system} 之商工資料介接，終止日期 {ends}。依使用商工資料資通安全管理規範"
-                             "六(一)2(4)，請於終止後一個月內清除介接所得之商工資料，並於系統歸檔清除紀錄。\n\n"
-                             "此信由系統自動寄送，請勿回覆。\n")
+    # the agencies hear of it at once (their pages show it too)
+    tell_of_termination(found, effective_on=data["termination"]["effective_on"],
+                        letter=data["request_letter"]["number"], by_provider=True,
+                        provider_name=components().settings.provider_name, notify=components().notifier)
     return record_id
 
 
@@ -188,10 +185,19 @@ def send_to_provider(subject: str, body: str) -> list[str]:
 
 
 def after_filing(spec: FormSpec, form: FormModel, record_id: str) -> None:
-    """What filing a record sets going: an incident report goes to the provider at once."""
+    """What filing a record sets going: an incident report goes to the provider at once; the other
+    parties of a connection hear of an agency's 終止."""
+    service = components()
+    data = form.model_dump(mode="json")
+    if data.get("application_type") == "termination":
+        record = catalog().get_record(record_id)
+        found = connection(catalog(), record.connection_id) if record is not None and record.connection_id else None
+        if found is not None:
+            tell_of_termination(found, effective_on=data["termination"]["effective_on"],
+                                letter=(data.get("request_letter") or {}).get("number", ""), by_provider=False,
+                                provider_name=service.settings.provider_name, notify=service.notifier)
     if spec.form_id != "incident-report":
         return
-    service = components()
     incident = incidents.record_incident(catalog(), record_id=record_id, form=form, now=service.clock.now())
     incidents.report(catalog(), incident, send=send_to_provider, unit_name=form.user_unit.name,
                      provider_name=service.settings.provider_name, now=service.clock.now())

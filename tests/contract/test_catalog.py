@@ -138,7 +138,7 @@ def test_reads_return_frozen_values_not_database_rows(any_catalog):
 
 
 def test_the_schema_is_at_the_latest_migration(any_catalog):
-    assert current(any_catalog.engine) == "0018"
+    assert current(any_catalog.engine) == "0019"
 
 
 def test_the_migrations_match_the_models(any_catalog):
@@ -507,17 +507,50 @@ def test_a_user_has_a_name_mail_and_business_system_account(any_catalog):
     assert (user.full_name, user.email, user.account) == ("王小明", "wang@example.tw", "W0123")
 
 
-def test_a_forms_records_are_referenced_without_their_inputs(any_catalog):
-    first = dataclasses.replace(record("rec_a"), input={"party": {"name": "x"}, "related_record": "rec_app"},
-                                created_at=now() - timedelta(hours=1))
-    second = dataclasses.replace(record("rec_b"), input={"party": {"name": "x"}})
-    other = dataclasses.replace(record("rec_c"), form_id="annex3-requirements", input={"related_record": "rec_app"})
-    for new in (first, second, other):
+def test_connections_are_found_by_their_parties_and_read_with_their_records(any_catalog):
+    """GIVEN two connections (their first 附件1) and records of one of them, one countersigned
+    WHEN they are found by agency, by 資料使用單位 and system, and read
+    THEN each query finds exactly its own, newest first; applications come with their input, the
+    others without it; the countersignature is seen."""
+    def member(record_id, form_id, connection_id, *, unit="379010000A", system="稅務系統", ago=0, code="379000000A",
+               data=None):
+        return dataclasses.replace(record(record_id, code=code), form_id=form_id, connection_id=connection_id,
+                                   user_unit_code=unit, system_name=system, created_at=now() - timedelta(hours=ago),
+                                   input=data or {"related_record": "x", "entries": ["big"]})
+
+    first = member("rec_app1", "annex1-interface", "rec_app1", ago=5, data={"application_type": "new"})
+    second = member("rec_app2", "annex1-copy", "rec_app2", unit="382010000A", system="地價系統", ago=4,
+                    code="382000000A", data={"application_type": "new"})
+    agreement = member("rec_agr", "annex2-agreement", "rec_app1", ago=3)
+    register = member("rec_reg", "annex5-query-log", "rec_app1", ago=2, code="379010000A")
+    loose = member("rec_loose", "annex2-agreement", "", ago=1)
+    for new in (first, second, agreement, register, loose):
         any_catalog.add_record(new, version(sha=new.id[-1] * 64), event(new.id))
-    found = any_catalog.record_references(form_id="annex2-agreement")
-    assert [(r.id, r.related_record) for r in found] == [("rec_b", None), ("rec_a", "rec_app")]  # newest first
-    assert found[1].title == first.title and found[1].created_at.tzinfo is not None
-    assert [r.id for r in any_catalog.record_references(form_id="annex2-agreement", limit=1)] == ["rec_b"]
+    any_catalog.add_version("rec_agr", dataclasses.replace(version(2, sha="c" * 64), reason="countersigned"),
+                            event("rec_agr"))
+
+    assert any_catalog.connection_ids() == ["rec_app2", "rec_app1"]
+    assert any_catalog.connection_ids(agency="379010000A") == ["rec_app1"]
+    assert any_catalog.connection_ids(agency="382000000A") == ["rec_app2"]
+    assert any_catalog.connection_ids(user_unit="379010000A", system="稅務系統") == ["rec_app1"]
+    assert any_catalog.connection_ids(user_unit="379010000A", system="地價系統") == []
+    members = any_catalog.connection_members(["rec_app1"])
+    assert [(m.id, m.countersigned) for m in members] == [("rec_app1", False), ("rec_agr", True), ("rec_reg", False)]
+    assert members[0].input == {"application_type": "new"} and members[2].input == {}
+    assert members[1].related_record == "x" and members[2].agency_code == "379010000A"
+    assert any_catalog.connection_members([]) == []
+
+
+def test_a_user_units_acknowledgement_is_kept_once_with_its_audit_entry(any_catalog):
+    from forms_service.catalog import ConnectionAck
+
+    ack = ConnectionAck(connection_id="rec_app1", agency="379010000A", by="user:wang", at=now())
+    assert any_catalog.add_connection_ack(ack, event("rec_app1"))
+    assert not any_catalog.add_connection_ack(dataclasses.replace(ack, by="user:lee"), event("rec_app1"))
+    [kept] = any_catalog.connection_acks(["rec_app1", "rec_other"])
+    assert (kept.agency, kept.by) == ("379010000A", "user:wang") and kept.at.tzinfo is not None
+    assert any_catalog.connection_acks(["rec_other"]) == []
+    assert any_catalog.verify_audit_chain()[1] == ""
 
 
 def test_audits_are_scheduled_and_listed_soonest_first(any_catalog):

@@ -23,6 +23,7 @@ from ...access import Actor, Role
 from ...access.tokens import create_token, revoke
 from ...access.users import create_user, lock, set_details, set_password, set_role, unlock
 from ...catalog import NewAuditEvent
+from ...connections.tokens import create_system_token
 from ...errors import Forbidden, InputError, ValidationFailed
 from ...forms.profile import AgencyProfile
 from ...forms.spec import problems_from
@@ -184,9 +185,14 @@ def token_change() -> str:
         given = request.form.get("days", "").strip()
         days = int(given) if given.isdigit() and 0 < int(given) <= 3660 else service.settings.token_days
         expires_at = service.clock.now() + timedelta(days=days)
-        shown = create_token(catalog(), agency=request.form.get("agency", ""), role=request.form.get("role", ""),
-                             label=request.form.get("label", "").strip()[:100], expires_at=expires_at,
-                             system=request.form.get("system", ""))
+        label = request.form.get("label", "").strip()[:100]
+        if request.form.get("role", "") == Role.SYSTEM:
+            shown = create_system_token(catalog(), agency=request.form.get("agency", ""), label=label,
+                                        connection_id=request.form.get("connection", ""),
+                                        system=request.form.get("system", ""), expires_at=expires_at)
+        else:
+            shown = create_token(catalog(), agency=request.form.get("agency", ""), role=request.form.get("role", ""),
+                                 label=label, expires_at=expires_at)
         _audit(actor, "token.create", prefix=shown[:10], role=request.form.get("role", ""),
                agency=request.form.get("agency", ""))
     elif action == "revoke":

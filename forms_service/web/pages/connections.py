@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from ...catalog import NewAuditEvent
 from ...connections.due import due_of
 from ...connections.inspections import answers_due_on
+from ...connections.parties import acknowledge
 from ...connections.timeline import KIND_NAMES, STATE_NAMES, connection, connections, today_in_taipei
 from ...errors import NotFound
 from ...notify.reminders import KIND_NAMES as DUE_NAMES
@@ -60,6 +61,17 @@ def connection_stop(connection_id: str) -> Response:
     g.connection_page = _connection_page(connection_id, values=dict(request.form))
     oversight_steps.stop_connection(actor, connection_id, dict(request.form))
     return redirect(url_for("ui.connection_page", connection_id=connection_id, done="stopped"), code=303)
+
+
+@bp.post("/connections/<connection_id>/acknowledge")
+def connection_acknowledge(connection_id: str) -> Response:
+    """The 資料使用單位's staff acknowledge the connection as theirs."""
+    check_csrf()
+    actor = signed_in()
+    service = components()
+    acknowledge(catalog(), actor, connection_id, now=service.clock.now(), notify=service.notifier,
+                source_ip=source_ip())
+    return redirect(url_for("ui.connection_page", connection_id=connection_id, done="acknowledged"), code=303)
 
 
 # --- the provider's audits (規範 七) -------------------------------------------------------------

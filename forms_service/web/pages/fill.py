@@ -38,6 +38,7 @@ from ...forms.connection import value_at
 from ...forms.entries_csv import COLUMNS, Imported, read_entries
 from ...forms.profile import prefill
 from ...produce.producer import page_count
+from ...taiwan import TAIPEI
 from .. import oversight_steps
 from ..access import visible_record
 from ..auth import source_ip
@@ -134,7 +135,7 @@ def post_form(form_id: str) -> Response | str:
     service = components()
     spec, form = service.producer.validate(spec.form_id, values)
     check_may_file(actor, spec, form)
-    check_related(catalog(), spec, form, agency=None if actor.role is Role.ADMIN else actor.agency)
+    check_related(catalog(), spec, form, actor=actor, today=service.clock.now().astimezone(TAIPEI).date())
     if action == "preview":
         pdf = service.producer.preview(spec, form, caller=actor.agency or actor.id)
         g.form_page.preview_pages = page_count(pdf)

@@ -91,7 +91,7 @@ def record(record_id: str) -> Response | str:
                                   source_ip=source_ip(), detail=_purpose()))
     returned = returned_reason(found.id) if found.form_id == COUNTERSIGNED else ""
     return render_template("record.html", record=found, purpose=_purpose(), returned=returned,
-                           connection_id=connection_id_of(catalog(), found))
+                           connection_id=connection_id_of(found))
 
 
 def _version(record_id: str, number: int) -> tuple[Record, Version]:

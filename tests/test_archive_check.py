@@ -115,3 +115,33 @@ def test_the_command_exits_0_on_a_clean_archive(runner):
     result = runner("archive", "verify")
     assert result.exit_code == 0, result.output
     assert "0 version(s) checked: all present and intact" in result.output
+
+
+def test_entries_written_before_connections_were_indexed_are_rebuilt_into_their_connections(
+        fake_components, memory_store, tmp_path):
+    """GIVEN a 附件1 and the 附件2 naming it, their stored entries as older versions wrote them (no
+    connection, 資料使用單位 or system) WHEN the catalog is rebuilt from the store THEN each record is
+    in the 附件1's connection, with the 資料使用單位 and system its input names."""
+    import json
+
+    application = fake_components.archive.submit(
+        fake_components.producer.produce("annex1-interface", load_example("annex1-interface")), LOCAL_OPERATOR)
+    agreement = fake_components.archive.submit(fake_components.producer.produce(
+        "annex2-agreement", {**load_example("annex2-agreement"), "related_record": application.record_id}),
+        LOCAL_OPERATOR)
+    for version in fake_components.catalog.all_versions():
+        entry = json.loads(memory_store.get(version.entry_object_key, version.entry_object_version))
+        for name in ("connection_id", "user_unit_code", "system_name"):
+            entry["record"].pop(name)
+        memory_store.delete_unchecked(version.entry_object_key, version.entry_object_version)
+        memory_store.put_unchecked(version.entry_object_key, json.dumps(entry, ensure_ascii=False).encode(),
+                                   metadata={})
+    rebuilt = SqlCatalog(f"sqlite:///{tmp_path / 'rebuilt.sqlite3'}")
+    rebuilt.create_schema()
+    assert rebuild(rebuilt, memory_store, LOCAL_OPERATOR).records == 2
+    system = load_example("annex1-interface")["host"]["system_name"]
+    for record_id in (application.record_id, agreement.record_id):
+        found = rebuilt.get_record(record_id)
+        assert (found.connection_id, found.user_unit_code) == (application.record_id, "379010000A")
+    assert rebuilt.get_record(application.record_id).system_name == system
+    assert rebuilt.connection_ids(user_unit="379010000A", system=system) == [application.record_id]

@@ -184,3 +184,41 @@ def test_a_system_token_is_bound_to_an_agreed_connection_of_its_agency(client, c
     [made] = [t for t in catalog.tokens() if t.prefix == token[:10]]
     assert (made.connection_id, made.system, made.role) == (applied, SYSTEM, "system")
     assert dataclasses.asdict(made)["agency"] == UNIT
+
+
+def test_the_migration_puts_each_existing_record_in_its_connection(tmp_path):
+    """Records filed before connections were indexed: the migration follows ``related_record`` back
+    to each one's first 附件1 and reads the 資料使用單位 and system from its input."""
+    import json
+    import sqlite3
+
+    from alembic import command
+
+    from forms_service.catalog import SqlCatalog
+    from forms_service.catalog.migrate import _config
+
+    path = tmp_path / "catalog.sqlite3"
+    catalog = SqlCatalog(f"sqlite:///{path}")
+    with catalog.engine.begin() as connection:
+        command.upgrade(_config(connection), "0018")
+    application = load_example("annex1-interface")
+    rows = [("rec_app", "annex1-interface", application),
+            ("rec_agr", "annex2-agreement", {"related_record": "rec_app", "user_unit": {"code": UNIT}}),
+            ("rec_renew", "annex1-interface", {**application, "application_type": "renewal",
+                                               "related_record": "rec_app"}),
+            ("rec_reg", "annex5-query-log", {"related_record": "rec_renew", "system_name": SYSTEM,
+                                             "user_unit": {"code": UNIT}}),
+            ("rec_alone", "annex3-requirements", {"system_name": "其他系統"})]
+    with sqlite3.connect(path) as db:
+        for record_id, form_id, data in rows:
+            db.execute("INSERT INTO records (id, form_id, agency_name, agency_code, user_unit_name, title, status,"
+                       " input, created_at, created_by) VALUES (?, ?, 'x', '379000000A', '', 't', 'active', ?,"
+                       " '2026-11-01 00:00:00.000000', 'x')", (record_id, form_id, json.dumps(data)))
+    catalog.create_schema()
+    found = {r: catalog.get_record(r) for r, _, _ in rows}
+    assert {r: f.connection_id for r, f in found.items()} == {
+        "rec_app": "rec_app", "rec_agr": "rec_app", "rec_renew": "rec_app", "rec_reg": "rec_app", "rec_alone": ""}
+    assert (found["rec_app"].user_unit_code, found["rec_app"].system_name) == (UNIT, SYSTEM)
+    assert (found["rec_reg"].user_unit_code, found["rec_reg"].system_name) == (UNIT, SYSTEM)
+    assert catalog.connection_ids(user_unit=UNIT, system=SYSTEM) == ["rec_app"]
+    catalog.close()

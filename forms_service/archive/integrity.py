@@ -134,9 +134,9 @@ def _with_connections(entries: dict[str, list[tuple[NewRecord, NewVersion]]],
             fixed[record_id] = versions
             continue
         unit, system = unit_and_system(versions[0][0].input)
-        changes = {"connection_id": connection_of(versions[0][0], set()), "user_unit_code": unit[:20],
-                   "system_name": system[:200]}
-        fixed[record_id] = [(dataclasses.replace(record, **changes), version) for record, version in versions]
+        connection_id = connection_of(versions[0][0], set())
+        fixed[record_id] = [(dataclasses.replace(record, connection_id=connection_id, user_unit_code=unit[:20],
+                                                 system_name=system[:200]), version) for record, version in versions]
     return fixed
 
 

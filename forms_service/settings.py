@@ -86,6 +86,9 @@ class Settings:
     renew_within_days: int = _setting(180, "the daily job renews archive timestamps whose certificate expires "
                                            "within this many days; 0 = no daily renewal")
     webhook_retry_seconds: int = _setting(30, "first wait before a failed completion call is tried again (doubling)")
+    outbound_allow: str = _setting("", "networks (10.0.0.0/8) or address:port pairs (127.0.0.1:8443) a URL given "
+                                       "to the service (a completion call) may reach although not on the internet; "
+                                       "empty = outside addresses only")
     conversion_timeout: float = _setting(60.0, "seconds one conversion may take before its worker is killed")
     soffice_path: str = _setting("/usr/bin/soffice", "LibreOffice's soffice")
     uno_python: str = _setting("/usr/bin/python3", "a Python that can `import uno` (Debian python3-uno)")
@@ -150,6 +153,12 @@ class Settings:
         from .access.roles import Role
 
         return parse_role_networks(self.role_networks, [str(role) for role in Role])
+
+    @functools.cached_property
+    def outbound_allowed(self) -> Any:
+        from .access.outbound import OutboundAllow
+
+        return OutboundAllow.parse(self.outbound_allow)
 
     @property
     def demo_signer(self) -> bool:
@@ -230,6 +239,10 @@ class Settings:
             _ = self.networks_by_role  # parsed now, so a bad value stops start-up
         except ValueError as err:
             raise ConfigError(f"FORMS_ROLE_NETWORKS: {err}") from None
+        try:
+            _ = self.outbound_allowed
+        except ValueError as err:
+            raise ConfigError(f"FORMS_OUTBOUND_ALLOW: {err}") from None
         if self.session_hours <= 0 or self.session_idle_minutes <= 0 or self.token_days < 1:
             raise ConfigError("FORMS_SESSION_HOURS, FORMS_SESSION_IDLE_MINUTES and FORMS_TOKEN_DAYS must be positive")
         if self.auth_failure_limit < 1 or self.auth_failure_window < 1:

@@ -208,6 +208,8 @@ def test_the_completion_call_is_signed_and_tried_again_until_it_is_taken(client,
     Receiver.calls, Receiver.answers = [], [503]
     monkeypatch.setattr(webhooks, "next_wait", lambda attempt, first: 0.2 if attempt < 3 else None)
     url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    # a receiver beside the service: allowed by name (address and port), as FORMS_OUTBOUND_ALLOW does
+    fake_components.settings = fake_components.settings.replace(outbound_allow=f"127.0.0.1:{server.server_address[1]}")
     try:
         answer = client.post("/api/v1/batches", headers=auth(staff_token),
                              json={"form": "annex2-agreement", "inputs": [example("annex2-agreement")], "webhook": url})

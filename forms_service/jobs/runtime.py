@@ -94,7 +94,8 @@ class JobRuntime:
         found = batches.progress(catalog, batch_id, agency=None, limit=0)  # counted: no entry is sent
         payload = {"event": "batch.finished", "batch_id": batch_id, "state": found.state, "counts": found.counts,
                    "href": f"/api/v1/batches/{batch_id}", "attempt": attempt}
-        delivery = webhooks.deliver(found.batch.webhook_url, found.batch.webhook_secret, payload, attempt=attempt)
+        delivery = webhooks.deliver(found.batch.webhook_url, found.batch.webhook_secret, payload, attempt=attempt,
+                                    allow=self.components.settings.outbound_allowed)
         wait = None if delivery.ok else webhooks.next_wait(attempt, self.components.settings.webhook_retry_seconds)
         catalog.audit(NewAuditEvent(actor=SERVICE.id, agency=found.batch.agency, action="batch.webhook", detail={
             "batch_id": batch_id, "attempt": attempt, "status": delivery.status, "error": delivery.error,

@@ -9,40 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from ..errors import InputError
+from ..access import outbound
+from ..access.outbound import OutboundAllow, OutboundRefused
 
 MAX_ATTEMPTS = 8  # with a 30 s first wait: the last try about an hour after the batch ended
 TIMEOUT_SECONDS = 10
 
 
-def check_url(url: str) -> str:
-    """An https URL, or http to this machine (a receiver beside the service); else ``InputError``."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InputError("the webhook must be an https:// URL", details={"field": "webhook"})
-    if parts.scheme == "http" and not _loopback(parts.hostname):
-        raise InputError("the webhook must use https:// (http:// only to this machine)", details={"field": "webhook"})
-    if len(url) > 2000:
-        raise InputError("the webhook URL may be at most 2,000 characters", details={"field": "webhook"})
+def check_url(url: str, allow: OutboundAllow) -> str:
+    """The URL, if the service may call it (``access.outbound``: an outside address, https); else
+    ``InputError`` naming the field ``webhook``."""
+    outbound.check(url, allow, field="webhook")
     return url
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -60,20 +43,24 @@ class Delivery:
         return 200 <= self.status < 300
 
 
-def deliver(url: str, secret: str, payload: dict[str, Any], *, attempt: int) -> Delivery:
+def deliver(url: str, secret: str, payload: dict[str, Any], *, attempt: int, allow: OutboundAllow) -> Delivery:
+    """One call, to an address checked again now; a redirect is the receiver's answer, not followed."""
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "forms-service-webhook",
-        "X-Forms-Timestamp": timestamp, "X-Forms-Signature": signature(secret, timestamp, body),
-        "X-Forms-Delivery-Attempt": str(attempt)})
+    headers = {"Content-Type": "application/json", "User-Agent": "forms-service-webhook",
+               "X-Forms-Timestamp": timestamp, "X-Forms-Signature": signature(secret, timestamp, body),
+               "X-Forms-Delivery-Attempt": str(attempt)}
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:
-            return Delivery(attempt, answer.status)
-    except urllib.error.HTTPError as err:
-        return Delivery(attempt, err.code, f"the receiver answered {err.code}")
-    except (urllib.error.URLError, OSError) as err:
-        return Delivery(attempt, 0, f"the receiver could not be reached: {getattr(err, 'reason', err)}")
+        status = outbound.post(url, body, headers, allow, timeout=TIMEOUT_SECONDS)
+    except OutboundRefused as err:
+        return Delivery(attempt, 0, f"the URL is not called: {err.message}")
+    except OSError as err:
+        return Delivery(attempt, 0, f"the receiver could not be reached: {err}")
+    if 300 <= status < 400:
+        return Delivery(attempt, status, f"the receiver answered {status}: redirects are not followed")
+    if not 200 <= status < 300:
+        return Delivery(attempt, status, f"the receiver answered {status}")
+    return Delivery(attempt, status)
 
 
 def next_wait(attempt: int, first_wait: float) -> float | None:

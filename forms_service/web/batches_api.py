@@ -45,9 +45,9 @@ def create_batch():
     webhook = body.get("webhook") or ""
     if not isinstance(webhook, str):
         raise InputError("\"webhook\" must be a URL", details={"field": "webhook"})
-    if webhook:
-        webhooks.check_url(webhook)
     service = components()
+    if webhook:
+        webhooks.check_url(webhook, service.settings.outbound_allowed)
     batch, entries = batches.submit(catalog(), actor, spec.form_id, inputs,
                                     check=lambda data: _check(actor, spec.form_id, data),
                                     now=service.clock.now(), webhook_url=webhook)

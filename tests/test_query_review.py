@@ -204,3 +204,20 @@ def test_a_person_token_stops_with_its_person(client, catalog, clock):
     assert client.get("/api/v1/my-queries", headers=as_["lee"]).status_code == 401
     assert client.get("/api/v1/records", headers=as_["wang"]).status_code == 403  # a querier reads nothing else
     json.dumps(as_)  # the headers are plain data
+
+
+def test_a_reviewer_whose_account_the_system_spells_otherwise_is_refused_his_own_queries(client, catalog, example,
+                                                                                          clock):
+    """The business system reports 陳美玲's queries under ``ＴＰ－Ｍｅｉ`` (and her nickname) while her
+    account is ``tp-mei``: she is still their querier — refused as their 查核人員."""
+    _, system = _month_of_events(client, catalog, example, clock,
+                                 extra_users=[{"name": "阿玲", "account": "ＴＰ－Ｍｅｉ "}])
+    as_ = _people(catalog)
+    assigned = client.put(f"/api/v1/query-logs/{system}/reviewer?agency=379010000A", headers=as_["root"],
+                          json={"username": "mei"})
+    assert assigned.status_code == 400 and assigned.json["error"]["field"] == "username", assigned.json
+    catalog.assign_query_reviewer(agency="379010000A", system=system, username="mei", by="t", now=clock.now())
+    assert client.post(f"/api/v1/query-logs/{system}/2026-11/close", headers=as_["mei"]).status_code == 201
+    refused = client.post(f"/api/v1/query-logs/{system}/2026-11/review", json={"result": "abnormal",
+                          "explanation": "x"}, headers=as_["mei"])
+    assert refused.status_code == 403 and "查核人員不得查核自己的查詢" in refused.json["error"]["message"]

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import FieldProblem
+from ..taiwan import account_key
 
 APPLICATIONS = ("annex1-interface", "annex1-copy")
 
@@ -93,7 +94,7 @@ def _party_problems(form_id: str, data: dict[str, Any], related: dict[str, Any])
 
 
 def _user_key(user: dict[str, Any]) -> tuple[str, str, str]:
-    return user.get("name", ""), user.get("account", ""), user.get("business_scope", "")
+    return user.get("name", ""), account_key(user.get("account", "")), user.get("business_scope", "")
 
 
 def _user_problems(users: list[dict[str, Any]], approved: list[dict[str, Any]]) -> list[FieldProblem]:
@@ -116,14 +117,14 @@ def _querier_problems(data: dict[str, Any], approved: list[dict[str, Any]]) -> l
     """A query by someone the 附件1 did not approve is an anomaly; a 無異常 review cannot pass it."""
     if (data.get("review") or {}).get("result") != "normal":
         return []
-    accounts = {u.get("account") for u in approved if u.get("account")}
+    accounts = {account_key(u["account"]) for u in approved if u.get("account")}
     names = {u.get("name") for u in approved}
     problems: list[FieldProblem] = []
     reported: set[tuple[str, str]] = set()
     for index, entry in enumerate(data.get("entries") or []):
         user = entry.get("user") or {}
         key = (user.get("name", ""), user.get("account", ""))
-        approved_user = user.get("account") in accounts if user.get("account") else user.get("name") in names
+        approved_user = account_key(user["account"]) in accounts if user.get("account") else user.get("name") in names
         if not approved_user and key not in reported:
             reported.add(key)
             problems.append(FieldProblem(

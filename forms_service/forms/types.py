@@ -245,8 +245,9 @@ def labels(choices: dict[Any, str]) -> dict[str, Any]:
 
 
 def same_person(a: Person, b: Person) -> bool:
-    """Same person if the account, the e-mail or the name (with the title when both have one) match."""
-    if a.account and a.account == b.account:
+    """Same person if the account (as compared: ``account_key``), the e-mail or the name (with the
+    title when both have one) match."""
+    if a.account and taiwan.account_key(a.account) == taiwan.account_key(b.account):
         return True
     if a.email and a.email.lower() == b.email.lower():
         return True

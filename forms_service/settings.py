@@ -52,6 +52,8 @@ class Settings:
     token_days: int = _setting(365, "days a new API token works unless `tokens create --days` says otherwise")
     auth_failure_limit: int = _setting(10, "failed sign-ins or bad tokens from one address before it must wait")
     auth_failure_window: int = _setting(300, "seconds over which those failures are counted (and the wait)")
+    metrics_networks: str = _setting("127.0.0.0/8,::1/128", "networks that may read /metrics without a token "
+                                     "(an administrator's token reads it from anywhere)")
     proxy_hops: int = _setting(0, "reverse proxies in front of the service whose X-Forwarded-For is trusted")
     tls_certificate: str = _setting("", "PEM certificate (chain) to serve HTTPS; with FORMS_TLS_KEY")
     tls_key: str = _setting("", "PEM private key of that certificate", secret=True)
@@ -155,6 +157,12 @@ class Settings:
         return parse_role_networks(self.role_networks, [str(role) for role in Role])
 
     @functools.cached_property
+    def metrics_network_list(self) -> tuple:
+        from .access.networks import parse_networks
+
+        return parse_networks(self.metrics_networks, where="FORMS_METRICS_NETWORKS")
+
+    @functools.cached_property
     def outbound_allowed(self) -> Any:
         from .access.outbound import OutboundAllow
 
@@ -239,6 +247,10 @@ class Settings:
             _ = self.networks_by_role  # parsed now, so a bad value stops start-up
         except ValueError as err:
             raise ConfigError(f"FORMS_ROLE_NETWORKS: {err}") from None
+        try:
+            _ = self.metrics_network_list
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
         try:
             _ = self.outbound_allowed
         except ValueError as err:

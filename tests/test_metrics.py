@@ -63,3 +63,41 @@ def test_the_queue_depth_and_the_jobs_are_counted(client, catalog, fake_componen
     key = (("job", "batch.work"), ("outcome", "error"))
     assert after["forms_jobs_total"][key] - before.get("forms_jobs_total", {}).get(key, 0) == 1
     assert after["forms_batch_entries_total"][(("state", "failed"),)] >= 1
+
+
+def test_made_up_methods_add_no_series(client):
+    """2,000 requests with invented HTTP methods leave /metrics the same size: every unknown method
+    is ``other``, every unmatched path ``(no route)``."""
+    client.open("/api/v1/records/rec_x", method="INVENTED0")  # the one series they all share
+    client.get("/metrics")
+    before = client.get("/metrics").data
+    for n in range(2000):
+        client.open(f"/api/v1/records/rec_{n}", method=f"M{n:05d}")
+    after = client.get("/metrics").data
+    series = {line.rsplit(" ", 1)[0] for line in after.decode().splitlines() if not line.startswith("#")}
+    assert series == {line.rsplit(" ", 1)[0] for line in before.decode().splitlines() if not line.startswith("#")}
+    assert abs(len(after) - len(before)) < 200  # the counts' digits, nothing more
+    assert not any("M0" in s or "rec_" in s for s in series)
+    other = scrape(client)["forms_http_requests_total"]
+    assert sum(v for k, v in other.items() if ("method", "other") in k) >= 2001
+
+
+def test_metrics_are_for_the_monitoring_hosts_or_an_administrator(client, catalog):
+    outside = {"REMOTE_ADDR": "203.0.113.9"}
+    assert client.get("/metrics", environ_base=outside).status_code == 403
+    staff = {"Authorization": f"Bearer {create_token(catalog, agency='379000000A', role='staff')}"}
+    assert client.get("/metrics", environ_base=outside, headers=staff).status_code == 403
+    admin = {"Authorization": f"Bearer {create_token(catalog, agency='379000000A', role='admin')}"}
+    assert client.get("/metrics", environ_base=outside, headers=admin).status_code == 200
+    assert client.get("/metrics").status_code == 200  # from loopback, the default FORMS_METRICS_NETWORKS
+
+
+def test_readiness_shows_worker_process_ids_only_to_an_administrator(client, catalog, fake_components):
+    fake_components.converter.status = lambda: [{"worker": 0, "alive": True, "pid": 4242}]
+    try:
+        plain = client.get("/readyz").json["checks"]["converter"]["workers"]
+        admin = {"Authorization": f"Bearer {create_token(catalog, agency='379000000A', role='admin')}"}
+        shown = client.get("/readyz", headers=admin).json["checks"]["converter"]["workers"]
+    finally:
+        del fake_components.converter.status
+    assert plain == [{"worker": 0, "alive": True}] and shown[0]["pid"] == 4242

@@ -1,5 +1,6 @@
 """The metrics and their exposition.  Labels are bounded: a route is its URL rule
-(``/api/v1/records/<record_id>``), never the path a client sent."""
+(``/api/v1/records/<record_id>``), never the path a client sent; a method is one of HTTP's own, any
+other a client invents is ``other`` — so no request can add series."""
 
 from __future__ import annotations
 
@@ -28,7 +29,12 @@ QUEUE_DEPTH = Gauge("forms_jobs_queued", "jobs waiting in the queue (read at eac
                     multiprocess_mode="mostrecent")
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    """``route``: the URL rule that answered, or ``(no route)``; never what the client sent."""
+    method = method if method in METHODS else "other"
     REQUESTS.labels(method, route, str(status)).inc()
     LATENCY.labels(method, route).observe(seconds)
 

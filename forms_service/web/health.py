@@ -5,7 +5,11 @@
   workers, the signer's key (a PKCS#11 token present) and the timestamp authority reachable — else
   503 naming the parts that fail, for taking an instance out of rotation;
 - ``GET /healthz``: the same as ``/readyz`` (its older name);
-- ``GET /metrics``: Prometheus's text format (``observe/metrics.py``), every web process's samples.
+- ``GET /metrics``: Prometheus's text format (``observe/metrics.py``), every web process's samples —
+  to callers from FORMS_METRICS_NETWORKS (loopback by default) or with an administrator's token.
+
+What the probes say is the service's state, never its internals: LibreOffice workers' process ids
+are shown only to an administrator's token.
 """
 
 from __future__ import annotations
@@ -19,8 +23,12 @@ from flask import Blueprint, Response, jsonify
 
 from storage import StorageError
 
-from ..errors import FormsError, ServiceUnavailable
-from .context import components
+from ..access import Role
+from ..access.networks import address_allowed
+from ..access.tokens import actor_for_token
+from ..errors import Forbidden, FormsError, ServiceUnavailable
+from .auth import bearer_token, source_ip
+from .context import catalog, components
 
 bp = Blueprint("health", __name__)
 
@@ -37,6 +45,9 @@ def livez() -> Response:
 def prometheus_metrics() -> Response:
     from ..observe.metrics import CONTENT_TYPE, exposition, queue_depth
 
+    if not address_allowed(source_ip(), components().settings.metrics_network_list) and not _administrator():
+        raise Forbidden("the metrics are for the monitoring hosts (FORMS_METRICS_NETWORKS) or an administrator's "
+                        "token")
     try:
         queue_depth(components().jobs.queue_depth())
     except Exception as err:  # the queue unreachable: the other samples still answer (readyz names it)
@@ -61,6 +72,8 @@ def readyz() -> Response:
         checks["store"] = {"ok": False, "error": str(err)}
     status = getattr(service.converter, "status", None)
     workers = status() if status is not None else []
+    if not _administrator():
+        workers = [{k: v for k, v in w.items() if k != "pid"} for w in workers]
     checks["converter"] = {"ok": any(w["alive"] for w in workers) if workers else True, "workers": workers}
     checks["signer"] = _signer(service)
     checks["tsa"] = _tsa(service.signing.tsa_url)
@@ -69,6 +82,17 @@ def readyz() -> Response:
     if failed:
         raise ServiceUnavailable(f"not ready: {', '.join(failed)}", details={"ok": False, "checks": checks})
     return jsonify({"ok": True, "checks": checks})
+
+
+def _administrator() -> bool:
+    """The request carries a valid administrator's token (a probe asks for none: no error otherwise)."""
+    token = bearer_token()
+    if token is None:
+        return False
+    try:
+        return actor_for_token(catalog(), token, now=components().clock.now()).role is Role.ADMIN
+    except FormsError:
+        return False
 
 
 def _signer(service: Any) -> dict[str, Any]:

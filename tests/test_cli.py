@@ -56,7 +56,8 @@ def test_render_with_invalid_input_exits_2_naming_the_field_and_writes_nothing(r
     assert not out.exists() and not list(tmp_path.glob("out.pdf*"))
 
 
-@pytest.mark.parametrize("content,message", [("{not json", "not valid JSON"), ("[]", "JSON object")])
+@pytest.mark.parametrize("content,message", [("{not json", "not valid JSON"), ("[]", "JSON object"),
+                                             ("[" * 50_000 + "]" * 50_000, "nests 50000 levels deep")])
 def test_render_with_malformed_json_exits_2(runner, tmp_path, content, message):
     bad = tmp_path / "bad.json"
     bad.write_text(content)

@@ -103,6 +103,7 @@ def test_a_compression_bomb_is_refused_before_it_is_expanded(exported):
     (b'{"files": "all of them"}', "has no list of files"),
     (b'{"files": [{"path": "x"}]}', "files[0] needs a path and a sha256"),
     (b'{"files": [7]}', "files[0] needs a path and a sha256"),
+    (b"[" * 200_000 + b"]" * 200_000, "nested deeper than any manifest"),
 ])
 def test_a_malformed_manifest_is_not_valid_with_a_sentence(exported, manifest, sentence):
     components, data, _ = exported

@@ -231,6 +231,10 @@ def test_a_json_file_fills_the_page(client, staff):
                                                              "json_file": (io.BytesIO(b"[1, 2]"), "in.json")},
                       content_type="multipart/form-data")
     assert bad.status_code == 400 and "JSON 檔案須為一個物件" in bad.data.decode()
+    deep = client.post("/forms/annex3-requirements/new", data={
+        "csrf": csrf(client, "/forms"), "action": "load-json",
+        "json_file": (io.BytesIO(b"[" * 100_000 + b"]" * 100_000), "deep.json")}, content_type="multipart/form-data")
+    assert deep.status_code == 400 and "巢狀達 100000 層" in deep.data.decode()
 
 
 def test_a_preview_shows_the_unsigned_pages_and_stores_nothing(client, staff, catalog):

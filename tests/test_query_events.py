@@ -107,3 +107,11 @@ def test_the_csv_import_stores_each_event_once_and_names_refused_lines(runner, t
     catalog.close()
     assert len(stored) == 20 and stored[0].at.utcoffset() is not None
     assert stored[0].data["at"].endswith("+08:00")  # a time without an offset is Taipei time
+
+
+def test_a_deeply_nested_batch_is_a_400_naming_the_body(client, system_token):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for content_type in ("application/json", "application/x-ndjson"):
+        answer = client.post("/api/v1/query-events", data=deep, headers={**auth(system_token),
+                                                                        "Content-Type": content_type})
+        assert answer.status_code == 400 and answer.json["error"]["field"] == "body"

@@ -68,7 +68,7 @@ def test_a_body_nested_too_deep_is_a_400_naming_it(client, staff_token, depth):
     response = client.post("/api/v1/forms/annex2-agreement/records", data=body,
                            headers={**auth(staff_token), "Content-Type": "application/json"})
     assert response.status_code == 400
-    assert response.json["error"]["field"] == "body" and "nests" in response.json["error"]["message"]
+    assert response.json["error"]["field"] == "body" and "巢狀" in response.json["error"]["message"]
 
 
 def test_brackets_inside_strings_do_not_count(client, staff_token):

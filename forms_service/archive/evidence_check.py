@@ -25,6 +25,8 @@ from typing import Any
 from signing import SigningError
 from signing.detached import verify_detached
 
+from .. import json_input
+
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.p7s"
 
@@ -117,9 +119,11 @@ def _listed_files(manifest_bytes: bytes) -> tuple[dict[str, str], list[str]]:
     """The manifest's ``files`` as {path: sha256}, or the sentence saying what is wrong with it."""
     if len(manifest_bytes) > MAX_MANIFEST_BYTES:
         return {}, [f"{MANIFEST}: too large to be a manifest"]
+    if json_input.depth(manifest_bytes) > json_input.MAX_DEPTH:
+        return {}, [f"{MANIFEST}: nested deeper than any manifest ({json_input.MAX_DEPTH} levels)"]
     try:
         manifest = json.loads(manifest_bytes)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
         return {}, [f"{MANIFEST}: not JSON ({err})"]
     files = manifest.get("files") if isinstance(manifest, dict) else None
     if not isinstance(files, list):

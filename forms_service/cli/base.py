@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .. import json_input
 from ..errors import FormsError, InputError, ValidationFailed
 from ..settings import Settings
 
@@ -79,6 +80,9 @@ def read_json(path: Path) -> Any:
         raise InputError(f"{path}: cannot read it ({err.strerror})") from err
     except UnicodeDecodeError as err:
         raise InputError(f"{path}: not UTF-8 text") from err
+    nested = json_input.depth(text)
+    if nested > json_input.MAX_DEPTH:
+        raise InputError(f"{path}: the JSON nests {nested} levels deep; a form has at most {json_input.MAX_DEPTH}")
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import json_input
 from ..errors import FormsError, InputError, ValidationFailed
 from ..forms import FormSpec
 from ..forms.types import FormModel
@@ -70,6 +71,9 @@ def _unique(items: list[BatchItem]) -> Iterator[BatchItem]:
 
 
 def _parse(text: str, where: str) -> Any:
+    nested = json_input.depth(text)
+    if nested > json_input.MAX_DEPTH:
+        return _Unreadable(f"{where}: the JSON nests {nested} levels deep; a form has at most {json_input.MAX_DEPTH}")
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:

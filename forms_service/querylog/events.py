@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from .. import json_input
 from ..access import Actor
 from ..catalog import NewQueryEvent, QueryEventLog
 from ..clock import Clock
@@ -91,6 +92,10 @@ def parse_batch(body: bytes, content_type: str) -> list[Any]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("the body is not UTF-8") from None
+    nested = json_input.depth(text)
+    if nested > json_input.MAX_DEPTH:
+        raise InputError(f"the body nests {nested} levels deep; an event has at most {json_input.MAX_DEPTH}",
+                         details={"field": "body"})
     if "ndjson" in content_type or "jsonlines" in content_type:
         items: list[Any] = []
         for number, line in enumerate(text.splitlines(), 1):

@@ -28,6 +28,7 @@ from typing import Any
 from flask import g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from ... import json_input
 from ...access import Actor, Role
 from ...archive.filing import check_may_file
 from ...archive.related import check_related
@@ -218,9 +219,9 @@ def _uploaded_json() -> dict[str, Any]:
     if len(data) > MAX_UPLOAD:
         raise InputError("JSON 檔案過大 (at most 2 MiB)")
     try:
-        value = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(f"檔案不是有效的 JSON (not valid JSON: {err})") from None
+        value = json_input.loads(data.decode("utf-8-sig"), what="檔案", field="json_file")
+    except UnicodeDecodeError:
+        raise InputError("檔案不是 UTF-8 文字：請以 UTF-8 儲存後再載入", details={"field": "json_file"}) from None
     if not isinstance(value, dict):
         raise InputError("JSON 檔案須為一個物件 (the file must hold one JSON object)")
     return value

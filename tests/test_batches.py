@@ -140,6 +140,12 @@ def test_a_cancelled_batch_produces_nothing_more(client, fake_components, staff_
     inputs = [example("annex2-agreement")] * 3
     href = client.post("/api/v1/batches", headers=auth(staff_token),
                        json={"form": "annex2-agreement", "inputs": inputs}).headers["Location"]
+    # Its readers and the data provider see it but may not withdraw it: only those who may file for it.
+    for agency, role, status in (("379000000A", "clerk", 403), ("379000000A", "auditor", 403),
+                                 ("A15000000E", "provider", 403), ("379010000A", "staff", 404)):
+        other = create_token(catalog, agency=agency, role=role, label=role)
+        assert client.post(href + "/cancel", headers=auth(other)).status_code == status, role
+    assert "batch.cancel" not in [e.action for e in catalog.audit_events()]
     cancelled = client.post(href + "/cancel", headers=auth(staff_token))
     assert cancelled.status_code == 200 and cancelled.json["state"] == "cancelled"
     assert cancelled.json["counts"]["cancelled"] == 3

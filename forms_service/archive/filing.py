@@ -16,6 +16,13 @@ from ..forms.types import FormModel
 READ_ONLY = (Role.CLERK, Role.AUDITOR)
 
 
+def may_file_for(actor: Actor, agency: str) -> bool:
+    """Whether ``actor`` may file (and so withdraw what is being filed) for the agency ``agency``."""
+    if actor.role in READ_ONLY:
+        return False
+    return actor.role is Role.ADMIN or (bool(agency) and agency == actor.agency)
+
+
 def check_may_file(actor: Actor, spec: FormSpec, form: FormModel) -> None:
     """Raise ``Forbidden`` naming the owner's code field unless ``actor`` may file this form."""
     if actor.role in READ_ONLY:

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..access import Actor
+from ..archive.filing import may_file_for
 from ..catalog import Batch, BatchEntry, Batches, NewAuditEvent
-from ..errors import FormsError, InputError, NotFound, ServiceUnavailable, ValidationFailed
+from ..errors import Forbidden, FormsError, InputError, NotFound, ServiceUnavailable, ValidationFailed
 
 MAX_ENTRIES = 10_000
 MAX_ATTEMPTS = 3  # an entry whose worker died this often (or that keeps failing) is given up
@@ -134,8 +135,11 @@ def progress(batches: Batches, batch_id: str, *, agency: str | None, from_number
 def cancel(catalog: Batches, actor: Actor, batch_id: str, *, audit: Callable[[NewAuditEvent], None], now: datetime,
            source_ip: str = "") -> Progress:
     """Cancel the entries of the batch (the actor's agency's) still waiting — those being produced
-    finish — audited; the batch as it stands after."""
-    progress(catalog, batch_id, agency=actor.scope)  # NotFound outside the actor's agency
+    finish — audited; the batch as it stands after.  Only those who may file for the batch's agency
+    may withdraw it (its staff, an administrator): not its readers, nor the data provider."""
+    found = progress(catalog, batch_id, agency=actor.scope)  # NotFound outside the actor's agency
+    if not may_file_for(actor, found.batch.agency):
+        raise Forbidden("只有可為此機關填報表單的人員（承辦人或系統管理者）可以取消批次")
     cancelled = catalog.cancel_batch(batch_id, now=now)
     audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="batch.cancel", source_ip=source_ip,
                         detail={"batch_id": batch_id, "cancelled": cancelled}))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import unicodedata
 from datetime import date, datetime, time, timedelta, timezone
 
 from storage import ObjectStore, Retention, StorageError
@@ -30,10 +31,12 @@ def file_key(inspection: Inspection, sha256: str) -> str:
 
 
 def clean_name(filename: str) -> str:
-    """The file's own name, without a path or control characters, at most 120 characters."""
+    """The file's own name, without a path, control characters or format characters (Unicode Cc
+    and Cf: the bidi overrides that make ``a‮gpj.exe`` read ``aexe.jpg``, zero-width marks), at
+    most 120 characters."""
     name = re.split(r"[\\/]", filename or "")[-1]
-    name = re.sub(r"[\x00-\x1f\x7f:]", "", name).strip()
-    return name[-120:]
+    name = "".join(c for c in name if c != ":" and unicodedata.category(c) not in ("Cc", "Cf"))
+    return name.strip()[-120:]
 
 
 def retain_until(inspection: Inspection, retention_years: int, now: datetime) -> datetime:
@@ -95,4 +98,5 @@ def read(catalog: AuditWorkCatalog, store: ObjectStore, actor: Actor, inspection
         raise IntegrityFailed(f"the evidence file {sha256} of audit {inspection.id} does not match its name")
     audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="inspection.evidence-read", source_ip=source_ip,
                         detail={"inspection": inspection.id, "sha256": sha256}))
-    return data, cited[sha256], str(info.metadata.get("media-type", "") or "application/octet-stream")
+    # cleaned again: a name cited before format characters were stripped is shown without them too
+    return data, clean_name(cited[sha256]), str(info.metadata.get("media-type", "") or "application/octet-stream")

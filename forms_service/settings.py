@@ -126,6 +126,8 @@ class Settings:
                                                    "(empty: every query needs one)")
     query_log_extra_working_days: str = _setting("", "make-up working days (補行上班) the holiday calendar lacks, "
                                                      "comma-separated dates")
+    query_event_window_days: int = _setting(400, "days back a reported query may lie (a later one than tomorrow is "
+                                                 "refused too): a system's wrong clock is caught, not kept")
     query_log_review_days: int = _setting(15, "days after a month ends by which its 查核人員 signs its 附件5 off")
     query_log_explain_days: int = _setting(7, "days a querier has to answer a request for a 查調者說明")
 
@@ -275,6 +277,8 @@ class Settings:
                               "embedded SQLite file")
         if not 0 <= self.jobs_workers <= 64 or not 5 <= self.jobs_lease_seconds <= 86400:
             raise ConfigError("FORMS_JOBS_WORKERS must be 0–64 and FORMS_JOBS_LEASE_SECONDS 5–86400")
+        if not 1 <= self.query_event_window_days <= 3660:
+            raise ConfigError("FORMS_QUERY_EVENT_WINDOW_DAYS must be 1–3660")
         if not 0 <= self.renew_within_days <= 3650:
             raise ConfigError("FORMS_RENEW_WITHIN_DAYS must be 0–3650")
         if not 1 <= self.webhook_retry_seconds <= 3600:

@@ -41,6 +41,7 @@ def test_an_application_naming_another_agency_changes_nothing_of_its_until_it_an
     clock.at = at("2026-10-01")
     real = agreed_connection(client, catalog)  # B's connection (applied by 財政局), agreed by B and the provider
     feed = {"Authorization": f"Bearer {create_system_token(catalog, agency=UNIT, connection_id=real)}"}
+    clock.at = at("2026-11-20")
     assert client.post("/api/v1/query-events", headers=feed, json=events("tp-wang")).json["accepted"] == 1
     unit_clerk = bearer(catalog, UNIT, "clerk")
     unit_staff = bearer(catalog, UNIT, "staff")
@@ -105,6 +106,7 @@ def test_hundreds_of_applications_of_one_agency_blind_no_other_agencys_check(cli
     clock.at = at("2026-10-01")
     real = agreed_connection(client, catalog)
     feed = {"Authorization": f"Bearer {create_system_token(catalog, agency=UNIT, connection_id=real)}"}
+    clock.at = at("2026-11-20")
     assert client.post("/api/v1/query-events", headers=feed, json=events("tp-wang", "tp-stranger")).json[
         "accepted"] == 2
     clerk = bearer(catalog, UNIT, "clerk")
@@ -222,3 +224,15 @@ def test_the_migration_puts_each_existing_record_in_its_connection(tmp_path):
     assert (found["rec_reg"].user_unit_code, found["rec_reg"].system_name) == (UNIT, SYSTEM)
     assert catalog.connection_ids(user_unit=UNIT, system=SYSTEM) == ["rec_app"]
     catalog.close()
+
+
+def test_a_month_is_closed_by_hand_only_for_a_system_of_an_agreed_connection_of_that_agency(client, catalog, clock,
+                                                                                            memory_store):
+    clock.at = at("2026-12-10")
+    staff = bearer(catalog, UNIT, "staff")
+    for system in ("任意系統", SYSTEM):  # none agreed yet: neither a made-up name nor the applied-for system
+        refused = client.post(f"/api/v1/query-logs/{system}/2026-11/close", headers=staff)
+        assert refused.status_code == 400 and refused.json["error"]["field"] == "system"
+    assert list(memory_store.list_versions("query-logs/")) == []
+    agreed_connection(client, catalog)
+    assert client.post(f"/api/v1/query-logs/{SYSTEM}/2026-11/close", headers=staff).status_code == 201

@@ -115,3 +115,18 @@ def test_a_deeply_nested_batch_is_a_400_naming_the_body(client, system_token):
         answer = client.post("/api/v1/query-events", data=deep, headers={**auth(system_token),
                                                                         "Content-Type": content_type})
         assert answer.status_code == 400 and answer.json["error"]["field"] == "body"
+
+
+def test_a_query_of_1999_or_2099_is_refused_naming_its_time(client, system_token, clock):
+    from datetime import datetime, timezone
+
+    clock.at = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+    batch = [event(1, at="1999-11-03T09:15:00+08:00"), event(2, at="2099-11-03T09:15:00+08:00"),
+             event(3, at="2026-11-21T09:15:00+08:00"),  # tomorrow in Taipei: a clock running ahead, taken
+             event(4, at="2026-11-22T12:00:00+08:00"),  # later than tomorrow: refused
+             event(5, at="2025-11-03T09:15:00+08:00")]  # within the window (400 days): taken
+    answer = client.post("/api/v1/query-events", json=batch, headers=auth(system_token)).json
+    assert answer["accepted"] == 2
+    assert {r["event_id"]: r["errors"][0]["code"] for r in answer["refused"]} == {
+        "ev-1": "outside_window", "ev-2": "outside_window", "ev-4": "outside_window"}
+    assert "88/11/03" in answer["refused"][0]["errors"][0]["message"]

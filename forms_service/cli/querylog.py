@@ -45,13 +45,15 @@ def import_events(csv_file: Path, agency: str, system: str) -> None:
     operator = Actor(id="cli:local", agency=agency, role=Role.SYSTEM, system=system.strip())
     accepted = duplicates = 0
     refused: list[str] = []
-    with catalog_only(load_settings()) as catalog, click.progressbar(
+    settings = load_settings()
+    with catalog_only(settings) as catalog, click.progressbar(
             length=len(rows), label=f"{csv_file.name} → {agency} / {system}", file=sys.stderr,
     ) as bar:
         connection = connection_of(catalog, agency=agency, system=system.strip())
         for start in range(0, len(rows), BATCH):
             batch = rows[start:start + BATCH]
             result = ingest(catalog, operator, [event for _, event in batch], clock=SystemClock(),
+                            window_days=settings.query_event_window_days,
                             terminated_on=connection.terminated_on if connection else None)
             accepted += len(result.accepted)
             duplicates += len(result.duplicates)
@@ -86,15 +88,17 @@ def close(agency: str, system: str, month: str) -> None:
     signature, under retention) and the month takes no more events."""
     from ..access import LOCAL_OPERATOR
     from ..access.tokens import require_agency_code
-    from ..querylog.close import close_month
+    from ..querylog.close import close_month_by_hand
     from .base import started
 
     agency = require_agency_code(agency)
     with started(load_settings()) as components:
         store, catalog = components.require_archive()
-        closed = close_month(catalog, store, sign=components.sign_detached, lock_mode=components.settings.lock_mode,
-                             retention_years=components.settings.retention_years_logs, clock=components.clock,
-                             agency=agency, system=system, month=month, actor=LOCAL_OPERATOR, audit=catalog.audit)
+        closed = close_month_by_hand(catalog, catalog, store, sign=components.sign_detached,
+                                     lock_mode=components.settings.lock_mode,
+                                     retention_years=components.settings.retention_years_logs, clock=components.clock,
+                                     agency=agency, system=system, month=month, actor=LOCAL_OPERATOR,
+                                     audit=catalog.audit)
     click.echo(f"{agency} / {system} / {month}: {closed.count} event(s) sealed as {closed.object_key} "
                f"(sha256 {closed.sha256})")
 

@@ -22,10 +22,11 @@ from storage import ObjectStore, Retention, StorageError
 from ..access import Actor
 from ..catalog import NewAuditEvent, QueryEvent, QueryEventLog, QueryFlagReview, QueryMonth, RecordCatalog
 from ..clock import Clock
+from ..connections.timeline import ConnectionRecords
 from ..errors import Conflict, InputError, SigningFailed, StorageFailed
 from ..taiwan import TAIPEI
 from .anomalies import KIND_NAMES, Flag
-from .month import MonthOfQueries, month_bounds
+from .month import MonthOfQueries, connection_of, month_bounds
 
 FORMAT = "forms-service-query-month/1"
 
@@ -76,6 +77,16 @@ def close_month(log: QueryEventLog, store: ObjectStore, *, sign: Callable[[bytes
     audit(NewAuditEvent(actor=actor.id, agency=agency, action="query-log.close",
                         detail={"system": system, "month": month, "events": len(events), "sha256": closed.sha256}))
     return closed
+
+
+def close_month_by_hand(log: QueryEventLog, records: ConnectionRecords, store: ObjectStore, *, agency: str,
+                        system: str, **close: Any) -> QueryMonth:
+    """A person closes a month: only a system of an agreed connection whose 資料使用單位 is ``agency``
+    (any other name would be sealed, empty, as if it had reported nothing)."""
+    if connection_of(records, agency=agency, system=system) is None:
+        raise InputError(f"「{system}」不是本機關已經同意之介接案的系統：只能關閉本機關介接案系統的查詢月份",
+                         details={"field": "system"})
+    return close_month(log, store, agency=agency, system=system, **close)
 
 
 def months_due(now: datetime, close_days: int, *, looking_back: int = 3) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -24,7 +24,7 @@ from ..clock import Clock
 from ..errors import FieldProblem, InputError
 from ..forms.spec import problems_from
 from ..forms.types import FormModel, IpAddress, OneLine, OptionalLine, OptionalUbn
-from ..taiwan import TAIPEI
+from ..taiwan import TAIPEI, format_roc_short
 
 MAX_BATCH = 5_000  # events in one request (a month of a busy system is posted in many)
 
@@ -164,6 +164,26 @@ def _in_open_months(log: QueryEventLog, events: list[tuple[int, NewQueryEvent]],
     return kept, late
 
 
+FUTURE_SKEW = timedelta(days=1)  # a business system's clock may run ahead, never by more
+
+
+def _within_window(events: list[tuple[int, NewQueryEvent]], *, now: datetime,
+                   window_days: int) -> tuple[list[tuple[int, NewQueryEvent]], list[Refused]]:
+    """A query happened in the last ``window_days`` (FORMS_QUERY_EVENT_WINDOW_DAYS) and not after
+    tomorrow: one of 1999 or 2099 is a system's error, not a query to keep a year."""
+    earliest, latest = now - timedelta(days=window_days), now + FUTURE_SKEW
+    kept, refused = [], []
+    for index, event in events:
+        if earliest <= event.at <= latest:
+            kept.append((index, event))
+        else:
+            when = event.at.astimezone(TAIPEI)
+            refused.append(Refused(index, event.event_id, [FieldProblem(
+                "at", f"查詢時間 {format_roc_short(when.date())} {when:%H:%M} 不在可收受的期間（{window_days} 日內，"
+                      "且不晚於明日）：請確認業務系統的時鐘與時區", "outside_window")]))
+    return kept, refused
+
+
 def _before_termination(events: list[tuple[int, NewQueryEvent]],
                         terminated_on: date | None) -> tuple[list[tuple[int, NewQueryEvent]], list[Refused]]:
     """A terminated connection takes no queries dated after its 終止日期 (規範 六(一)2(4))."""
@@ -180,15 +200,17 @@ def _before_termination(events: list[tuple[int, NewQueryEvent]],
     return kept, refused
 
 
-def ingest(log: QueryEventLog, actor: Actor, items: list[Any], *, clock: Clock,
+def ingest(log: QueryEventLog, actor: Actor, items: list[Any], *, clock: Clock, window_days: int,
            system: str | None = None, terminated_on: date | None = None) -> Ingested:
     """Check and store a batch for ``actor``'s agency and system (``system`` for an operator's import);
-    ``terminated_on``: the 終止日期 of the system's connection, after which nothing is taken."""
+    ``window_days``: how far back a query may lie; ``terminated_on``: the 終止日期 of the system's
+    connection, after which nothing is taken."""
     source = system if system is not None else actor.system
     good, refused = check_events(items, agency=actor.agency, system=source)
+    good, outside = _within_window(good, now=clock.now(), window_days=window_days)
     good, ended = _before_termination(good, terminated_on)
     good, late = _in_open_months(log, good, agency=actor.agency, system=source)
-    refused = sorted(refused + ended + late, key=lambda r: r.index)
+    refused = sorted(refused + outside + ended + late, key=lambda r: r.index)
     new = log.add_query_events(good, by=actor.id, now=clock.now())
     result = Ingested(refused=refused)
     for event in good:

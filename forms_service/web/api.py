@@ -116,6 +116,7 @@ def post_query_events():
     items = parse_batch(request.get_data(cache=False), request.content_type or "")
     connection = connection_of(catalog(), agency=actor.agency, system=actor.system, bound_to=actor.connection_id)
     result = ingest(catalog(), actor, items, clock=components().clock,
+                    window_days=components().settings.query_event_window_days,
                     terminated_on=connection.terminated_on if connection else None)
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="query-events.post",
                                   source_ip=source_ip(), detail={"system": actor.system, **{

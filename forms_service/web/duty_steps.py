@@ -14,7 +14,7 @@ from ..connections import inspections
 from ..errors import Forbidden, InputError
 from ..notify.reminders import send_notice
 from ..querylog import review as reviewing
-from ..querylog.close import close_month, register_input
+from ..querylog.close import close_month_by_hand, register_input
 from ..querylog.month import MonthOfQueries, month_of_queries, thresholds_from
 from ..taiwan import TAIPEI, format_roc_long
 from .auth import source_ip
@@ -30,7 +30,7 @@ def close(actor: Actor, agency: str, system: str, month_: str) -> QueryMonth:
     if actor.role not in (Role.STAFF, Role.AUDITOR, Role.ADMIN):
         raise Forbidden("a month is closed by the agency's staff, its 查核人員 or an administrator")
     service = components()
-    return close_month(catalog(), service.require_archive()[0], sign=service.sign_detached,
+    return close_month_by_hand(catalog(), catalog(), service.require_archive()[0], sign=service.sign_detached,
                        lock_mode=service.settings.lock_mode, retention_years=service.settings.retention_years_logs,
                        clock=service.clock, agency=agency, system=system, month=month_, actor=actor,
                        audit=catalog().audit)

@@ -165,3 +165,39 @@ def test_a_hostile_agency_template_stops_start_up(tmp_path):
     with pytest.raises(ConfigError, match="unsafe_template"):
         open_templates(Settings.load(environ={}, template_dir=str(tmp_path)))
     assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("tag, sentence", [
+    ("{% include 'word/document.xml' %}", "one document"),
+    ("{% import 'macros' as m %}", "one document"),
+    ("{% for i in range(10**9) %}x{% endfor %}", "a template may"),
+    ("{% for i in range(0, 100000) %}x{% endfor %}", "may count to 10,000"),
+    ("{{ 'A' * 10**8 }}", "may build 100,000"),
+    ("{{ ['x'] * 10**7 }}", "may build 100,000"),
+    ("{{ 'A'|center(10**8) }}", "may ask for 100,000"),
+    ("{{ 'A'.ljust(10**8) }}", "may ask for 100,000"),
+    ("{{ 2 ** 100000 }}", "power of 64"),
+])
+def test_a_template_that_would_take_the_machine_is_a_report_line_in_a_moment(runner, tmp_path, tag, sentence):
+    """Each is one line of the report (exit 1), found at once — never a traceback, nor seconds of CPU
+    and a gigabyte of memory (``'A' * 10**8`` took 15 s and 1.4 GB)."""
+    import time
+
+    template = tmp_path / "agreement.docx"
+    template.write_bytes(edited(GOOD, "{{ party.name }}", tag + "{{ party.name }}"))
+    started = time.monotonic()
+    result = runner("templates", "check", str(template), "--form", "annex2-agreement")
+    assert time.monotonic() - started < 10
+    assert result.exit_code == 1 and sentence in result.stdout, result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_limited_check_stops_a_template_that_outgrows_its_memory(monkeypatch):
+    """The child process's memory is bounded: what the sandbox's own limits let through is stopped
+    there, reported in a sentence, and the command's process is untouched."""
+    from forms_service.produce import template_check
+
+    monkeypatch.setattr(template_check, "CHECK_MEMORY", 64 << 20)
+    monkeypatch.setattr(template_check, "_check", lambda *a: [b"x" * (512 << 20)])
+    [problem] = template_check.check_template_limited(GOOD, SPEC, provider_name="經濟部商業司")
+    assert problem.kind == "broken_template" and "memory" in problem.message

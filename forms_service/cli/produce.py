@@ -266,9 +266,10 @@ def templates() -> None:
 def templates_check(docx: Path, form_id: str) -> None:
     """Check DOCX as FORM_ID's template: unknown or split placeholders, required fields it never
     prints, fonts that resolve to no installed face.  Exit 1 if anything is found."""
-    from ..produce.template_check import check_template
+    from ..produce.template_check import check_template_limited
 
-    problems = check_template(docx.read_bytes(), get_form(form_id), provider_name=load_settings().provider_name)
+    problems = check_template_limited(docx.read_bytes(), get_form(form_id),
+                                      provider_name=load_settings().provider_name)
     for problem in problems:
         click.echo(f"{docx.name}: {problem}")
     if problems:

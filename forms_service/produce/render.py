@@ -2,7 +2,11 @@
 
 Templates may come from an agency (FORMS_TEMPLATE_DIR), so they are data, not code: they render in
 Jinja's ``ImmutableSandboxedEnvironment``, where ``{{ cycler.__init__.__globals__.os… }}`` and its
-kind raise ``SecurityError`` instead of running.
+kind raise ``SecurityError`` instead of running.  Within it, a template is one document and a
+modest one: ``{% include %}``/``{% import %}``/``{% extends %}`` name nothing, ``range`` stops at
+``MAX_RANGE``, and ``*`` and ``**`` may not build a value beyond ``MAX_VALUE`` (``'A' * 10**8``
+took 15 s and 1.4 GB) — each an ``UnsafeTemplate``.  (``templates check`` also runs under memory
+and CPU limits: ``template_check.check_template_limited``.)
 
 docxtpl's defaults destroy content: without autoescape ``A&B`` prints ``A`` and a ``<`` cut a
 table; control characters corrupt runs even when escaped; and after rendering docxtpl rewrites
@@ -22,8 +26,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.exceptions import SecurityError
+from jinja2 import BaseLoader, StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError, TemplateNotFound
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -73,13 +77,70 @@ def _kept(cache: dict[str, Any], source: str, make: Callable[[str], Any]) -> Any
     return made
 
 
+MAX_RANGE = 10_000  # items ``range`` may yield (Jinja's sandbox allows 100,000)
+MAX_VALUE = 100_000  # characters or items a ``*`` may build; digits a ``**`` may
+
+
+class _OneDocument(BaseLoader):
+    """No template names another: ``{% include %}`` and its kind are refused with a sentence."""
+
+    def get_source(self, environment: Any, template: str) -> Any:
+        raise TemplateNotFound(f"{template} (a template is one document: include, import and extends name nothing)")
+
+
+def _range(*args: int) -> range:
+    found = range(*args)
+    if len(found) > MAX_RANGE:
+        raise SecurityError(f"range() of {len(found):,} items: a template may count to {MAX_RANGE:,}")
+    return found
+
+
+def _check_sizes(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_VALUE:
+            raise SecurityError(f"a size of {value:,}: a template may ask for {MAX_VALUE:,}")
+
+
+def _bounded(function: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        _check_sizes(args, kwargs)
+        return function(*args, **kwargs)
+
+    for marker in ("jinja_pass_arg",):  # pass_context / pass_environment still apply
+        if hasattr(function, marker):
+            setattr(call, marker, getattr(function, marker))
+    return call
+
+
 class _CompilingOnceEnvironment(ImmutableSandboxedEnvironment):
     """docxtpl compiles each XML part with ``from_string`` on every render — a third of the
-    rendering time.  The patched XML of a template never changes, so compile it once."""
+    rendering time.  The patched XML of a template never changes, so compile it once.  The
+    sandbox's limits on size (``MAX_RANGE``, ``MAX_VALUE``) are set here too."""
+
+    intercepted_binops = frozenset({"*", "**"})
 
     def __init__(self, **options: Any):
-        super().__init__(**options)
+        super().__init__(loader=_OneDocument(), **options)
+        self.globals["range"] = _range
+        # A size given to a filter or method (center(10**8), "x".ljust(…)) is bounded like "*"'s.
+        self.filters = {name: _bounded(f) for name, f in self.filters.items()}
         self._compiled: dict[str, Any] = {}
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _check_sizes(args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            sizes = [len(v) for v in (left, right) if isinstance(v, (str, list, tuple))]
+            times = [v for v in (left, right) if isinstance(v, int)]
+            if sizes and times and sizes[0] * max(times[0], 0) > MAX_VALUE:
+                raise SecurityError(f"a value of {sizes[0] * times[0]:,} characters or items: a template may "
+                                    f"build {MAX_VALUE:,}")
+        elif operator == "**" and isinstance(left, (int, float)) and isinstance(right, (int, float)) \
+                and abs(right) > 64 and abs(left) > 1:
+            raise SecurityError(f"{left} ** {right}: a template may raise to a power of 64 at most")
+        return super().call_binop(context, operator, left, right)
 
     def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:
         if globals or template_class or not isinstance(source, str):
@@ -99,7 +160,7 @@ class _PatchingOnceTemplate(DocxTemplate):
 
 
 # StrictUndefined: a placeholder the context lacks is an error, not a silently blank field.
-_ENVIRONMENT = _CompilingOnceEnvironment(autoescape=True, undefined=StrictUndefined)
+TEMPLATES_ENVIRONMENT = _CompilingOnceEnvironment(autoescape=True, undefined=StrictUndefined)
 
 
 def render_docx(template: Path | bytes, context: dict[str, Any]) -> bytes:
@@ -108,7 +169,7 @@ def render_docx(template: Path | bytes, context: dict[str, Any]) -> bytes:
     context = {"page_numbers": True, **context}
     name = template.name if isinstance(template, Path) else "the template"
     try:
-        doc.render(make_safe(context), jinja_env=_ENVIRONMENT, autoescape=True)
+        doc.render(make_safe(context), jinja_env=TEMPLATES_ENVIRONMENT, autoescape=True)
     except SecurityError as err:
         raise UnsafeTemplate(f"{name} is unsafe and was not filled: {err}") from err
     except TemplateError as err:

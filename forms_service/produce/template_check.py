@@ -30,7 +30,7 @@ from jinja2 import TemplateError
 from ..errors import ConfigError, FormsError
 from ..forms import FormSpec, RenderOptions, example_input
 from .glyphs import aliases, font_file, template_faces
-from .render import TemplateFailed, UnsafeTemplate, render_docx
+from .render import TEMPLATES_ENVIRONMENT, TemplateFailed, UnsafeTemplate, render_docx
 from .templates import TemplateSource
 
 # Input fields printed in another spelling than given (dates, codes turned into labels or boxes).
@@ -53,6 +53,66 @@ class TemplateProblem:
 
 
 def check_template(docx: bytes, spec: FormSpec, *, provider_name: str) -> list[TemplateProblem]:
+    """Every problem of ``docx`` as ``spec``'s template, each a sentence — never an exception."""
+    try:
+        return _check(docx, spec, provider_name)
+    except FormsError as err:
+        return [TemplateProblem("broken_template", err.message)]
+    except MemoryError:
+        return [TemplateProblem("broken_template", "filling the template needs more memory than a form may")]
+    except (OverflowError, RecursionError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as err:
+        return [TemplateProblem("broken_template", f"the template cannot be filled: {type(err).__name__}: {err}")]
+
+
+CHECK_SECONDS = 30  # CPU seconds a limited check may take
+CHECK_MEMORY = 1 << 30  # bytes of memory a limited check may add to its process
+
+
+def check_template_limited(docx: bytes, spec: FormSpec, *, provider_name: str) -> list[TemplateProblem]:
+    """``check_template`` in a child process held to ``CHECK_SECONDS`` of CPU and ``CHECK_MEMORY`` more
+    memory (a template is an agency's file: filling it must not take the machine).  For a one-shot
+    command: the child is forked."""
+    import multiprocessing
+    import resource
+
+    def child(send: Any) -> None:
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        used = _address_space()
+        limit = used + CHECK_MEMORY if used else CHECK_MEMORY * 4
+        resource.setrlimit(resource.RLIMIT_AS, (min(limit, hard) if hard > 0 else limit, hard))
+        resource.setrlimit(resource.RLIMIT_CPU, (CHECK_SECONDS, CHECK_SECONDS + 5))
+        found = check_template(docx, spec, provider_name=provider_name)
+        send.send([(p.kind, p.message) for p in found])
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=child, args=(send,), daemon=True)
+    process.start()
+    send.close()
+    answered = receive.poll(CHECK_SECONDS * 2)
+    found = receive.recv() if answered else None
+    process.join(5)
+    if process.is_alive():
+        process.kill()
+        process.join()
+    if found is None:
+        return [TemplateProblem("broken_template", f"filling the template took more than {CHECK_SECONDS} s of CPU "
+                                                   "or more memory than a form may; it was stopped")]
+    return [TemplateProblem(kind, message) for kind, message in found]
+
+
+def _address_space() -> int:
+    """This process's virtual memory in bytes (0 where /proc does not say)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            import os
+
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def _check(docx: bytes, spec: FormSpec, provider_name: str) -> list[TemplateProblem]:
     try:
         Document(io.BytesIO(docx))
     except Exception as err:  # python-docx raises several types for non-documents
@@ -63,7 +123,9 @@ def check_template(docx: bytes, spec: FormSpec, *, provider_name: str) -> list[T
     context = spec.context(form, RenderOptions(provider_name))
     known = set(context) | {"page_numbers"}
     try:
-        undeclared = DocxTemplate(io.BytesIO(docx)).get_undeclared_template_variables()
+        # parsed in the sandbox: docxtpl's own environment folds constants such as 2 ** 10**7 as it parses
+        undeclared = DocxTemplate(io.BytesIO(docx)).get_undeclared_template_variables(
+            jinja_env=TEMPLATES_ENVIRONMENT)
     except TemplateError as err:
         return problems + [TemplateProblem("broken_template", f"the template cannot be parsed: {err}")]
     for name in sorted(undeclared - known):
@@ -162,10 +224,7 @@ def check_agency_templates(source: TemplateSource, specs: Iterable[FormSpec], *,
         path = source.custom_path(spec)
         if path is None:
             continue
-        try:
-            problems = check_template(path.read_bytes(), spec, provider_name=provider_name)
-        except FormsError as err:
-            problems = [TemplateProblem("broken_template", err.message)]
+        problems = check_template(path.read_bytes(), spec, provider_name=provider_name)
         report += [f"  {path.name}: {p}" for p in problems]
     if report:
         raise ConfigError("FORMS_TEMPLATE_DIR holds templates that cannot be used:\n" + "\n".join(report))

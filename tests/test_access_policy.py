@@ -85,7 +85,7 @@ def test_failed_sign_ins_count_towards_the_same_brake(fake_components, catalog):
         assert client.post("/login", data={"csrf": csrf, "username": name, "password": "x" * 12}).status_code == 401
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").data.decode())[1]
     response = client.post("/login", data={"csrf": csrf, "username": "third", "password": "x" * 12})
-    assert response.status_code == 429 and "too many" in response.data.decode()
+    assert response.status_code == 429 and "次數過多" in response.data.decode()
 
 
 def test_behind_a_proxy_the_forwarded_address_is_logged(fake_components, catalog):

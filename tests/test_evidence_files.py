@@ -40,3 +40,23 @@ def test_an_uploaded_evidence_file_is_cited_and_served_under_its_clean_name(clie
     served = client.get(f"/api/v1/inspections/{audit_id}/files/{digest}", headers=provider)
     assert "agpj.exe" in served.headers["Content-Disposition"] and "%E2%80%AE" not in served.headers[
         "Content-Disposition"]
+
+
+def test_evidence_files_up_to_20_mib_are_taken_and_larger_ones_refused_by_name(client, catalog, clock):
+    """A form's JSON is capped at 8 MiB; an evidence file at 20 MiB (a vendor's report), as the README says."""
+    from datetime import datetime
+
+    provider = bearer(catalog, "A15000000E", "provider")
+    unit = bearer(catalog, "379010000A", "staff")
+    clock.at = datetime.fromisoformat("2027-03-01T02:00:00+00:00")
+    audit_id = client.post("/api/v1/inspections", headers=provider, json={
+        "agency": "379010000A", "audit_on": "116/04/15", "team": "陳稽核"}).json["id"]
+
+    def upload(size: int):
+        return client.post(f"/api/v1/inspections/{audit_id}/items/17/files", headers=unit,
+                           data={"file": (io.BytesIO(b"%PDF" + b"0" * (size - 4)), "report.pdf", "application/pdf")},
+                           content_type="multipart/form-data")
+
+    assert upload(12 << 20).status_code == 201
+    too_big = upload((20 << 20) + 1)
+    assert too_big.status_code == 400 and "超過 20 MB" in too_big.json["error"]["message"]

@@ -50,7 +50,7 @@ def test_five_wrong_passwords_from_one_address_stop_that_address_not_the_account
     for _ in range(5):
         assert sign_in(client, "alice", "wrong password!!").status_code == 401
     braked = sign_in(client, "alice")  # even the right password, from this address
-    assert braked.status_code == 429 and "too many wrong passwords for this account" in braked.data.decode()
+    assert braked.status_code == 429 and "此帳號自本網路位址輸錯密碼的次數過多" in braked.data.decode()
     elsewhere = client.post("/login", data={"csrf": csrf(client), "username": "alice", "password": PASSWORD},
                             environ_base={"REMOTE_ADDR": "10.7.7.7"})
     assert elsewhere.status_code == 302  # the account itself was not locked by a stranger's guesses

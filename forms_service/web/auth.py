@@ -64,13 +64,15 @@ def check_attempts(*, account: str | None = None) -> None:
     Counted from the audit log, so every worker process (and a restart) sees the same count."""
     settings = components().settings
     since = components().clock.now() - timedelta(seconds=settings.auth_failure_window)
-    wait = f"try again in {max(1, settings.auth_failure_window // 60)} minute(s)"
+    minutes = max(1, settings.auth_failure_window // 60)
     if catalog().refusals_from(source_ip(), since=since, actions=AUTH_ACTIONS) >= settings.auth_failure_limit:
-        raise TooManyAttempts(f"too many failed sign-ins or invalid tokens from {source_ip()}: {wait}",
-                              retry_after=settings.auth_failure_window)
+        # Everyone behind one address counts here: an office behind NAT shares it, so say so.
+        raise TooManyAttempts(f"此網路位址（{source_ip()}）近 {minutes} 分鐘內登入失敗或權杖無效的次數過多，"
+                              f"請 {minutes} 分鐘後再試。同一網路（例如經同一對外位址上網的機關）其他人的錯誤也會計入；"
+                              "若持續發生，請洽系統管理者。", retry_after=settings.auth_failure_window)
     if account is not None and catalog().refusals_from(
             source_ip(), since=since, actions=("login",), actor=f"user:{account}") >= ACCOUNT_GUESSES:
-        raise TooManyAttempts(f"too many wrong passwords for this account from {source_ip()}: {wait}",
+        raise TooManyAttempts(f"此帳號自本網路位址輸錯密碼的次數過多，請 {minutes} 分鐘後再試；其他帳號不受影響。",
                               retry_after=settings.auth_failure_window)
 
 

@@ -438,7 +438,7 @@ def _oversight_paths() -> dict:
                 "self_result": RESULT_VALUES, "note": {"type": "string"},
                 "evidence": {"type": "array", "items": {"type": "string"}}}),
         "/inspections/{inspection_id}/items/{item}/files": {"post": {
-            "summary": "(the audited agency) A file as evidence (at most 20 MB), archived under retention and cited",
+            "summary": "(the audited agency) A file as evidence (at most 20 MiB), archived under retention and cited",
             "operationId": "uploadInspectionFile", "parameters": item,
             "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                 "type": "object", "required": ["file"], "properties": {

@@ -9,6 +9,7 @@ from flask import jsonify, request
 
 from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem, NewAuditEvent
 from ..connections import audit_work
+from ..connections.evidence_files import MAX_REQUEST_BYTES
 from ..connections.inspections import answers_due_on
 from . import duty_steps
 from . import oversight_steps as steps
@@ -89,8 +90,9 @@ def put_inspection_answer(inspection_id: str, item: str):
 
 @bp.post("/inspections/<inspection_id>/items/<item>/files")
 def post_inspection_file(inspection_id: str, item: str):
-    """(the audited agency) A file as evidence (multipart field ``file``, at most 20 MB): archived under
+    """(the audited agency) A file as evidence (multipart field ``file``, at most 20 MiB): archived under
     retention until the audit day plus the log retention years, cited in the item's evidence."""
+    request.max_content_length = MAX_REQUEST_BYTES  # files are larger than any form's JSON (8 MiB)
     actor = require_actor()
     saved = steps.upload(actor, steps.inspection_of(actor, inspection_id), item, request.files.get("file"))
     return jsonify(_item_json(saved)), 201

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from ...access import Role
 from ...connections import audit_work
+from ...connections.evidence_files import MAX_REQUEST_BYTES
 from ...connections.inspections import answers_due_on
 from ...connections.timeline import today_in_taipei
 from ...forms.annex4_audit_checklist import RESULTS, STANDARD_ITEMS
@@ -56,6 +57,7 @@ def inspection_page(inspection_id: str) -> str:
 @bp.post("/inspections/<inspection_id>/answers")
 def inspection_answers(inspection_id: str) -> Response:
     """The agency's column: every item with an answer is saved; ``send`` also sends the answers."""
+    request.max_content_length = MAX_REQUEST_BYTES  # the items' files: larger than any form (8 MiB)
     check_csrf()
     actor = signed_in()
     _on_error(inspection_id)

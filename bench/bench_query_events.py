@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_retrieval import wait_for  # noqa: E402
+from bench.connections import system_token  # noqa: E402
 from storage.seaweed import free_port  # noqa: E402
 
 SYSTEM = "稅務資料整合查詢系統"
@@ -74,10 +75,7 @@ def main() -> None:
                                     env=env, stdout=log, stderr=log)
             try:
                 wait_for(port, proc)
-                made = subprocess.run([sys.executable, "-m", "forms_service.cli", "tokens", "create", "--agency",
-                                       "379010000A", "--role", "system", "--system", SYSTEM],
-                                      env=env, capture_output=True, text=True, check=True)
-                token = made.stdout.strip()
+                token = system_token(port, env, SYSTEM)
                 post(port, token, events(10_000_000, args.batch, "warm"))
                 batches = [events(n, min(args.batch, args.events - n)) for n in range(0, args.events, args.batch)]
                 elapsed, accepted, _ = run(port, token, batches, args.clients)

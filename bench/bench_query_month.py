@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_retrieval import wait_for  # noqa: E402
+from bench.connections import system_token  # noqa: E402
 from forms_service.taiwan import is_valid_ubn, is_working_day  # noqa: E402
 from storage.seaweed import free_port  # noqa: E402
 
@@ -124,8 +125,7 @@ def main() -> None:
             try:
                 wait_for(port, proc)
                 api = Api(port)
-                busy = cli(env, "tokens", "create", "--agency", AGENCY, "--role", "system", "--system", BUSY)
-                quiet = cli(env, "tokens", "create", "--agency", AGENCY, "--role", "system", "--system", QUIET)
+                busy, quiet = system_token(port, env, BUSY), system_token(port, env, QUIET)
                 cli(env, "users", "create", "--username", "mei", "--agency", AGENCY, "--role", "auditor",
                     "--password", "correct horse battery", "--name", "陳美玲", "--account", "tp-mei")
                 mei = cli(env, "tokens", "create", "--user", "mei")

@@ -186,6 +186,28 @@ def _application(site, components) -> str:
         LOCAL_OPERATOR).record_id
 
 
+def _agreed_application(site, components) -> str:
+    """A 附件1 of sara's agency whose connection is agreed: its 附件2 countersigned by the provider and
+    acknowledged by its 資料使用單位."""
+    from datetime import datetime, timezone
+
+    from forms_service.access import LOCAL_OPERATOR, Actor, Role
+    from forms_service.archive.signatures import countersign
+    from forms_service.catalog import ConnectionAck, NewAuditEvent
+
+    url, _ = site
+    served = _SITE_COMPONENTS[url]
+    root = _application(site, components)
+    agreement = served.archive.submit(served.producer.produce(
+        "annex2-agreement", {**load_example("annex2-agreement"), "related_record": root}), LOCAL_OPERATOR).record_id
+    countersign(served.archive, served.countersigner, agreement, Actor("user:paul", "A15000000E", Role.PROVIDER),
+                provider_name=served.settings.provider_name)
+    served.catalog.add_connection_ack(
+        ConnectionAck(connection_id=root, agency="379010000A", by="user:lin", at=datetime.now(timezone.utc)),
+        NewAuditEvent(actor="user:lin", action="connection.acknowledge", record_id=root))
+    return root
+
+
 def test_the_provider_reviews_and_countersigns_an_agreement(page: Page, site):
     """The agency-signed 附件2 → 「會簽」 after the confirmation → version 2 with two valid signatures."""
     url, stored = site
@@ -364,13 +386,13 @@ def test_a_month_is_reviewed_from_flag_to_explanation_to_signed_register(page: P
     """Events of October posted by the system's token; an administrator assigns the 查核人員; she
     closes the month, sees the flagged query first and asks its querier for a 查調者說明; he answers
     on his own page; she judges the flag and signs off → the 附件5 record, signed."""
-    from forms_service.access.tokens import create_token
+    from forms_service.connections.tokens import create_system_token
 
     url, _ = site
-    _application(site, components)  # the connection's 附件1: its 使用者 are tp-wang and tp-lin
+    root = _agreed_application(site, components)  # the connection's 附件1: its 使用者 are tp-wang and tp-lin
     served = _SITE_COMPONENTS[url]
     system = load_example("annex1-interface")["host"]["system_name"]
-    token = create_token(served.catalog, agency="379010000A", role="system", system=system)
+    token = create_system_token(served.catalog, agency="379010000A", connection_id=root)
     events = [{"event_id": f"oct-{n}", "at": f"2026-10-{n + 5:02d}T10:00:00+08:00", "system": system,
                "user": {"name": name, "account": account}, "subject": {"business_id": "22099131"},
                "purpose": "營業稅籍查核", "case_no": f"案{n}"}

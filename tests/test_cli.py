@@ -7,6 +7,7 @@ needed; ``serve`` and a full render run as real processes.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -216,6 +217,28 @@ def test_serve_prints_its_url_and_a_demo_token_that_works_and_stops_cleanly_on_s
     assert token not in output and "fst_" not in output
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True).stdout
     assert leftovers.strip() == ""
+    # A quiet console: the service's own lines, no library's INFO lines nor warnings.
+    logged = (tmp_path / "serve-stderr.log").read_text()
+    assert "Forms Service ready in worker" in logged
+    assert not [line for line in logged.splitlines() if NOISE.search(line)], logged
+
+
+# A library's INFO or DEBUG line, or a warning, as they would reach a console.
+NOISE = re.compile(r" (INFO|DEBUG) (?!(forms_service|signing|storage)\b)|\[INFO\]|Warning|warnings\.warn")
+
+
+@pytest.mark.integration  # each command is a process of its own, as a person runs it
+@pytest.mark.parametrize("args", [("due", "--within", "1"), ("forms", "example", "annex2-agreement"),
+                                  ("tokens", "list"), ("settings",), ("audit", "verify")])
+def test_a_command_shows_only_its_own_lines(tmp_path, args):
+    done = subprocess.run(CLI + list(args), capture_output=True, text=True, env=cli_env(tmp_path / "data"),
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert not NOISE.search(done.stderr + done.stdout), done.stderr
+    verbose = subprocess.run(CLI + ["-v", *args], capture_output=True, text=True, env=cli_env(tmp_path / "more"),
+                             timeout=120)
+    if args[0] in ("due", "tokens", "audit"):  # they open (and migrate) a catalog: -v shows alembic's lines
+        assert "INFO alembic" in verbose.stderr
 
 
 @pytest.mark.integration

@@ -7,31 +7,32 @@ See ``base.py`` for exit statuses.
 
 from __future__ import annotations
 
-import logging
 import os
 
-import click
+from ..observe.console import hide_library_warnings
 
-from . import admin, archive, audit, db, evidence, jobs, produce, querylog, records, serve
-from .base import Group
+hide_library_warnings()  # before the command modules import pyHanko and the like
+
+import click  # noqa: E402
+
+from . import admin, archive, audit, db, evidence, jobs, produce, querylog, records, serve  # noqa: E402
+from .base import Group  # noqa: E402
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="forms-service")
-def main() -> None:
+@click.option("-v", "--verbose", count=True, help="more lines: -v libraries' too, -vv debugging detail")
+def main(verbose: int) -> None:
     """Fill, convert to PDF/A, sign and archive the forms of 使用商工資料資通安全管理規範.
 
     Settings come from FORMS_* environment variables (see `forms-service settings`).
     Exit status: 0 done, 2 bad input (the message names the field), 1 a component failed.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if os.environ.get("FORMS_LOG_FORMAT", "").strip().lower() == "json":
-        from ..observe.logs import use_json_logs
+    from ..observe.console import quiet_console
 
-        use_json_logs()
-    # pyHanko logs every untrusted or unverifiable path with a traceback; our reports say it better.
-    for noisy in ("pyhanko", "pyhanko_certvalidator", "fontTools"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    quiet_console(verbose, json_lines=os.environ.get("FORMS_LOG_FORMAT", "").strip().lower() == "json")
+    if verbose:
+        os.environ["FORMS_VERBOSE"] = str(verbose)  # for serve's web processes and gunicorn
 
 
 for command in (

@@ -18,11 +18,8 @@ def jobs_group() -> None:
 def jobs_run() -> None:
     """Run jobs in the foreground with FORMS_JOBS_WORKERS threads, until Ctrl-C (running jobs
     finish first) — for machines that run jobs but serve no web requests."""
-    import logging
-
     from ..jobs.process import run_consumer
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run_consumer(load_settings())
 
 

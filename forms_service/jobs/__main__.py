@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
+from ..observe.console import quiet_console
 from ..settings import Settings
 from .process import run_consumer
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_console()
     run_consumer(Settings.load())

@@ -114,7 +114,7 @@ class JobsInWebProcess:
             thread.start()
         self._consumer = consumer
         self.components.jobs.catch_up()
-        logging.getLogger("gunicorn.error").info(_running(self.components.settings, "web process"))
+        log.info(_running(self.components.settings, "web process"))
 
     def stop(self) -> None:
         """Let running jobs finish, then free the lock for another web process."""

@@ -118,7 +118,8 @@ class JobRuntime:
             done = service.send_due_reminders()  # also recovers interrupted incident reports
         else:
             raise ValueError(f"no periodic job {job}")
-        log.info("%s: %s", job, done)
+        if done:  # a line only when the job did something
+            log.info("%s: %s", job, done)
         # Each run in the audit log: evidence that the duty ran, and once (one instance took the hour).
         did = len(done) if isinstance(done, list) else (0 if done is None else 1)
         service.require_archive()[1].audit(NewAuditEvent(actor=SERVICE.id, agency="", action="job.run",

@@ -1,6 +1,7 @@
 """Log lines as JSON objects, one per line, for log collectors (``FORMS_LOG_FORMAT=json``): the
 service's own lines and gunicorn's access lines, each with the request's id (``X-Request-ID``) when
-it was written while serving one — the same id the audit entries carry."""
+it was written while serving one — the same id the audit entries carry.  (What a console shows by
+default: ``console.py``.)"""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def use_json_logs() -> None:
     root.setLevel(logging.INFO)
 
 
-class JsonAccessLogger(GunicornLogger):  # type: ignore[misc]  # gunicorn is untyped
+class JsonAccessLogger(GunicornLogger):
     """gunicorn's logger with JSON lines: access lines name the request's id (from the response's
     ``X-Request-ID``, which the service always sets)."""
 

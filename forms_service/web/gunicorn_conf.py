@@ -42,6 +42,11 @@ timeout = 180
 graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
+# gunicorn's own lines (starting, listening, booting workers) only from WARNING: the service says
+# what it does in lines of its own; FORMS_VERBOSE (``forms-service -v serve``) shows them all.
+loglevel = "info" if os.environ.get("FORMS_VERBOSE") else "warning"
+# gunicorn 25+ opens a control socket in $HOME by default: nothing outside the data directory.
+control_socket_disable = True
 if _settings.log_format == "json":
     logger_class = "forms_service.observe.logs.JsonAccessLogger"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
@@ -93,10 +98,10 @@ def worker_exit(server: Any, worker: Any) -> None:
 
 
 def post_fork(server: Any, worker: Any) -> None:
-    if _settings.log_format == "json":
-        from forms_service.observe.logs import use_json_logs
+    """The web process's own lines on standard error (libraries' only from WARNING)."""
+    from forms_service.observe.console import quiet_console
 
-        use_json_logs()
+    quiet_console(1 if os.environ.get("FORMS_VERBOSE") else 0, json_lines=_settings.log_format == "json")
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -23,5 +23,5 @@ atexit.register(components.close)
 pdf_worker.warm()  # every document's PDF/A check beside its signature, in a process of its own
 components.lend_converter()  # a long document's chunks convert on every web process's LibreOffice
 app = create_app(settings, components=components)
-# gunicorn's own log: operators (and the tests) see when a worker can serve.
-logging.getLogger("gunicorn.error").info("Forms Service ready in worker %d", os.getpid())
+# operators (and the tests) see when a web process can serve
+logging.getLogger(__name__).info("Forms Service ready in worker %d", os.getpid())

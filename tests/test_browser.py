@@ -517,7 +517,7 @@ def test_the_provider_schedules_an_audit_and_the_agency_answers_its_checklist(pa
     page.get_by_role("button", name="送出自評").click()
     expect(page.locator("#item-9-evidence-error")).to_contain_text("不存在或非受稽核機關之紀錄")
     page.locator("#item-9-evidence").fill("")
-    page.get_by_label("上傳佐證檔案（至多 20 MB，典藏並鎖定保存）").nth(16).set_input_files(files=[{
+    page.get_by_label("上傳佐證檔案（每個檔案至多 20 MB，典藏並鎖定保存）").nth(16).set_input_files(files=[{
         "name": "弱點掃描報告.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 scan report\n"}])
     page.get_by_role("button", name="送出自評").click()
     expect(page.get_by_role("status")).to_contain_text("已送出自評")

@@ -9,7 +9,7 @@ import pytest
 
 from forms_service.catalog import NewAuditEvent
 from forms_service.catalog.groups import GroupCommitter
-from forms_service.catalog.guard import CatalogUnavailable
+from forms_service.db.guard import CatalogUnavailable
 
 
 def test_concurrent_entries_are_grouped_and_every_one_is_chained(catalog):

@@ -26,8 +26,9 @@ SHARED_MODULES = {"__init__.py", "settings.py", "errors.py", "components.py", "t
 ALLOWED = {
     "forms": set(),
     "convert": set(),
-    "audit": {"catalog", "access"},  # audit.chain itself imports nothing (the catalog uses it)
-    "catalog": {"audit"},
+    "db": set(),  # the database every concern's repository shares: engine, base, guard, migrations
+    "audit": {"catalog", "access", "db"},  # audit.chain itself imports nothing; audit.store only db
+    "catalog": {"audit", "db"},
     "access": {"catalog"},
     "produce": {"convert", "forms"},
     "archive": {"produce", "convert", "forms", "catalog", "access"},

@@ -1,6 +1,6 @@
 """The catalog: which records exist, their versions in the object store, tokens, users and the audit log."""
 
-from .guard import CatalogUnavailable
+from ..db.guard import CatalogUnavailable
 from .protocol import (
     AccessCatalog,
     AuditLog,

@@ -3,45 +3,13 @@ PostgreSQL.  Only ``catalog/`` sees these rows; everyone else gets the frozen va
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    TypeDecorator,
-    UniqueConstraint,
-)
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None:
-            if value.tzinfo is None:
-                raise ValueError("the catalog stores timezone-aware datetimes only")
-            value = value.astimezone(timezone.utc)
-        return value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value
-
-
-class Base(DeclarativeBase):
-    pass
+from ..audit.store import AuditEventRow, AuditHeadRow, AuditSealRow  # noqa: F401 (the one metadata)
+from ..db.base import Base, UtcDateTime
 
 
 class RecordRow(Base):
@@ -222,52 +190,6 @@ class IdempotencyKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("actor", "key", name="uq_idempotency_actor_key"),)
-
-
-class AuditEventRow(Base):
-    """Who did what to which record, when and from where; written in the same transaction as the act."""
-
-    __tablename__ = "audit_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
-    actor: Mapped[str] = mapped_column(String(80))
-    agency: Mapped[str] = mapped_column(String(300), default="")
-    action: Mapped[str] = mapped_column(String(40))
-    outcome: Mapped[str] = mapped_column(String(20), default="ok")
-    record_id: Mapped[str] = mapped_column(String(40), default="", index=True)
-    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    source_ip: Mapped[str] = mapped_column(String(64), default="")
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
-    # Hash chain: each entry's hash covers its content and the previous entry's hash, so editing,
-    # deleting or reordering any entry breaks the chain from there on (``audit verify``).
-    prev_hash: Mapped[str] = mapped_column(String(64), default="")
-    hash: Mapped[str] = mapped_column(String(64), default="")
-
-    # Rate limiting counts an address's recent refusals.
-    __table_args__ = (Index("ix_audit_events_source_ip_at", "source_ip", "at"),)
-
-
-class AuditSealRow(Base):
-    """A sealed day of the audit log: its entries written to the object store as JSON Lines with a
-    detached signature, under retention, so the trail outlives the database."""
-
-    __tablename__ = "audit_seals"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    day: Mapped[date] = mapped_column(Date, unique=True)  # Taipei calendar day
-    first_id: Mapped[int] = mapped_column(Integer)
-    last_id: Mapped[int] = mapped_column(Integer)
-    count: Mapped[int] = mapped_column(Integer)
-    prev_hash: Mapped[str] = mapped_column(String(64))  # the chain hash before the first entry
-    last_hash: Mapped[str] = mapped_column(String(64))
-    object_key: Mapped[str] = mapped_column(String(300))
-    object_version: Mapped[str] = mapped_column(String(200))
-    sha256: Mapped[str] = mapped_column(String(64))
-    signature_key: Mapped[str] = mapped_column(String(300))
-    signature_version: Mapped[str] = mapped_column(String(200))
-    retain_until: Mapped[datetime] = mapped_column(UtcDateTime())
-    sealed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class UserRow(Base):
@@ -483,17 +405,6 @@ class MailSentRow(Base):
     recipient: Mapped[str] = mapped_column(String(200))
     topic: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
-
-
-class AuditHeadRow(Base):
-    """The newest hash of the audit chain, one row; updated first in every audit write so that
-    writers (threads, processes, both backends) take their turn."""
-
-    __tablename__ = "audit_head"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)
-    hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 class SetAsideObjectRow(Base):

@@ -7,30 +7,24 @@ Rows never leave this module: every read is mapped to frozen values inside its s
 from __future__ import annotations
 
 import dataclasses
-import fcntl
-import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, create_engine, delete, event, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, selectinload
 
 from ..audit import request_ids
-from ..audit.chain import GENESIS, entry_hash, row_hash
+from ..audit.chain import GENESIS, row_hash
+from ..audit.store import AuditEventRow, AuditHeadRow, AuditSealRow, audit_row, chain_entries
+from ..db.database import Database
+from ..db.guard import does, translating_database_errors
 from ..errors import NotFound
 from . import mapping
 from .groups import GroupCommitter
-from .guard import does, translating_database_errors
 from .models import (
     AgencyProfileRow,
     ApiTokenRow,
-    AuditEventRow,
-    AuditHeadRow,
-    AuditSealRow,
     BatchEntryRow,
     BatchRow,
     ConnectionAckRow,
@@ -91,32 +85,13 @@ from .values import (
 
 @translating_database_errors
 class SqlCatalog:
-    def __init__(self, url: str, *, echo: bool = False):
-        self.url = url
-        kwargs: dict[str, Any] = {"echo": echo}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
-        else:
-            kwargs["pool_pre_ping"] = True
-        self.engine = create_engine(url, **kwargs)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer at a time and makes the others sleep and retry, which under load
-        # adds seconds to the slowest requests; writers queue here instead — threads and, for a
-        # database file, processes (a server's web workers) too.
-        self._write_lock = _SqliteWriteLock(self.engine.url.database) if url.startswith("sqlite") else None
+    def __init__(self, url: str, *, echo: bool = False, database: Database | None = None):
+        self.db = database or Database(url, echo=echo)
+        self.url = self.db.url
+        self.engine = self.db.engine
+        self._sessions = self.db.sessions
+        self._writing = self.db.writing
         self._audit_groups = GroupCommitter(self._write_audit_group)
-
-    @contextmanager
-    def _writing(self) -> Iterator[Session]:
-        """A write transaction (for SQLite, one thread of this process at a time)."""
-        if self._write_lock is None:
-            with self._sessions.begin() as session:
-                yield session
-            return
-        with self._write_lock, self._sessions.begin() as session:
-            yield session
 
     @does("migrate the catalog")
     def create_schema(self) -> None:
@@ -132,7 +107,7 @@ class SqlCatalog:
             row = mapping.record_row(record)
             row.versions.append(mapping.version_row(version))
             s.add(row)
-            s.add(_audit_row(s, event))
+            s.add(audit_row(s, event))
 
     @does("write the version")
     def add_version(self, record_id: str, version: NewVersion, event: NewAuditEvent) -> None:
@@ -140,7 +115,7 @@ class SqlCatalog:
             row = mapping.version_row(version)
             row.record_id = record_id
             s.add(row)
-            s.add(_audit_row(s, event))
+            s.add(audit_row(s, event))
 
     @does("record the objects set aside")
     def set_aside(self, objects: list[SetAsideObject], event: NewAuditEvent) -> None:
@@ -148,7 +123,7 @@ class SqlCatalog:
             known = {(r.key, r.version_id) for r in s.scalars(select(SetAsideObjectRow).where(
                 SetAsideObjectRow.record_id.in_({o.record_id for o in objects})))}
             s.add_all(SetAsideObjectRow(**mapping.shallow(o)) for o in objects if (o.key, o.version_id) not in known)
-            s.add(_audit_row(s, event))
+            s.add(audit_row(s, event))
 
     @does("list the objects set aside")
     def set_aside_objects(self) -> list[SetAsideObject]:
@@ -268,7 +243,7 @@ class SqlCatalog:
         try:
             with self._writing() as s:
                 s.add(ConnectionAckRow(**mapping.shallow(ack)))
-                s.add(_audit_row(s, event))
+                s.add(audit_row(s, event))
             return True
         except IntegrityError:
             return False  # acknowledged before
@@ -293,7 +268,7 @@ class SqlCatalog:
         with self._writing() as s:
             s.execute(update(VersionRow).where(VersionRow.record_id == record_id, VersionRow.number == number)
                       .values(**values))
-            s.add(_audit_row(s, event))
+            s.add(audit_row(s, event))
 
     # --- disposition --------------------------------------------------------------------------
 
@@ -316,7 +291,7 @@ class SqlCatalog:
             s.add(mapping.tombstone_row(tombstone))
             s.execute(update(RecordRow).where(RecordRow.id == tombstone.record_id)
                       .values(status="disposal-requested"))
-            s.add(_audit_row(s, event))
+            s.add(audit_row(s, event))
 
     @does("read the tombstone")
     def tombstone(self, record_id: str) -> Tombstone | None:
@@ -335,7 +310,7 @@ class SqlCatalog:
             s.execute(delete(RevisionHashRow).where(RevisionHashRow.version_id.in_(version_ids)))
             s.execute(delete(VersionRow).where(VersionRow.record_id == record_id))
             s.execute(update(RecordRow).where(RecordRow.id == record_id).values(status="disposed", input={}))
-            s.add(_audit_row(s, event))
+            s.add(audit_row(s, event))
 
     # --- tokens and users ---------------------------------------------------------------------
 
@@ -945,7 +920,7 @@ class SqlCatalog:
         with self._writing() as s:
             # One statement for the group, its rows inserted in order: each entry's id follows the
             # one it is chained to.
-            s.execute(insert(AuditEventRow), _audit_entries(s, events))
+            s.execute(insert(AuditEventRow), chain_entries(s, events))
 
     @does("read the audit log")
     def audit_events(self, *, record_id: str | None = None, limit: int = 100) -> list[AuditEvent]:
@@ -1019,7 +994,7 @@ class SqlCatalog:
             with self._writing() as s:
                 s.add(mapping.seal_row(seal))
                 s.flush()
-                s.add(_audit_row(s, event))
+                s.add(audit_row(s, event))
         except IntegrityError:
             return False  # another process sealed that day first
         return True
@@ -1035,44 +1010,6 @@ class SqlCatalog:
     def close(self) -> None:
         self._audit_groups.close()
         self.engine.dispose()
-
-
-class _SqliteWriteLock:
-    """One SQLite writer at a time: a thread lock, then an flock on ``<database>.write-lock``.
-
-    Waiting in the kernel, a writer starts the moment the previous one commits; SQLite's own busy
-    handler sleeps in growing steps (up to 100 ms) while another process writes.
-    """
-
-    def __init__(self, database: str | None):
-        self._threads = threading.Lock()
-        self._path = f"{database}.write-lock" if database and database != ":memory:" else None
-        self._fd: int | None = None
-        self._pid = 0
-
-    def __enter__(self) -> None:
-        self._threads.acquire()
-        try:
-            fd = self._file()
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-        except BaseException:
-            self._threads.release()
-            raise
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-        finally:
-            self._threads.release()
-
-    def _file(self) -> int | None:
-        if self._path is None:
-            return None
-        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
-            self._fd, self._pid = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
-        return self._fd
 
 
 def _by_source(events: list[NewQueryEvent]) -> dict[tuple[str, str], list[NewQueryEvent]]:
@@ -1127,46 +1064,5 @@ def _agency_clause(agency: str) -> ColumnElement[bool]:
     return RecordRow.agency_code == agency
 
 
-def _audit_row(session: Session, event: NewAuditEvent) -> AuditEventRow:
-    """The next entry of the hash chain, in ``session``'s transaction (added by the caller)."""
-    return AuditEventRow(**_audit_entries(session, [event])[0])
-
-
-def _audit_entries(session: Session, events: list[NewAuditEvent]) -> list[dict[str, Any]]:
-    """The next entries of the hash chain, each chained to the one before, as column values to be
-    inserted in this order in ``session``'s transaction.
-
-    The head row is updated *first*: that takes the database's write lock (SQLite) or the row's
-    lock (PostgreSQL), so concurrent writers — threads or processes — chain one after another.  The
-    head is moved once for all of ``events``, which are written together at one time."""
-    bump = update(AuditHeadRow).where(AuditHeadRow.id == 1).values(count=AuditHeadRow.count + len(events))
-    if session.get_bind().dialect.name == "postgresql":
-        # One round trip: the lock, the previous hash and the entries' time from the database's clock
-        # (``clock_timestamp()`` read under the lock, so times rise with ids whichever host writes).
-        previous, at = session.execute(bump.returning(AuditHeadRow.hash, func.clock_timestamp())).one()
-        at = at.astimezone(timezone.utc)
-    else:  # SQLite is one host's file, whose clock is this one
-        session.execute(bump)
-        previous, at = session.scalar(select(AuditHeadRow.hash).where(AuditHeadRow.id == 1)), _now()
-    previous = previous or GENESIS
-    entries = []
-    for new_event in events:
-        entry = {**mapping.shallow(new_event), "at": at, "detail": request_ids.tagged(new_event.detail)}
-        entry["prev_hash"], entry["hash"] = previous, entry_hash(previous, **entry)
-        previous = entry["hash"]
-        entries.append(entry)
-    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(hash=previous))
-    return entries
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()

@@ -19,9 +19,13 @@ import os
 import ssl
 from typing import Any
 
-from forms_service.components import start_shared_services
-from forms_service.observe import prepare_folder
-from forms_service.settings import Settings
+from forms_service.observe.console import hide_library_warnings
+
+hide_library_warnings()  # before the service's modules import pyHanko
+
+from forms_service.components import start_shared_services  # noqa: E402
+from forms_service.observe import prepare_folder  # noqa: E402
+from forms_service.settings import Settings  # noqa: E402
 
 _settings = Settings.load()
 

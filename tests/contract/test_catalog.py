@@ -108,7 +108,7 @@ def test_every_public_method_translates_database_errors():
 
 
 def test_a_method_that_forgets_the_translation_is_refused_at_definition():
-    from forms_service.catalog.guard import translating_database_errors
+    from forms_service.db.guard import translating_database_errors
 
     with pytest.raises(TypeError, match="reads_rows"):
         @translating_database_errors
@@ -618,9 +618,9 @@ def test_an_incidents_report_time_is_recorded_once(any_catalog):
 def test_audit_times_come_from_the_databases_clock(any_catalog, monkeypatch):
     """On PostgreSQL, shared by instances, an entry's time is the database's — never a host's clock,
     which may be off (here: a host that thinks it is 2001); SQLite is one host's file."""
-    from forms_service.catalog import sql
+    from forms_service.audit import store
 
-    monkeypatch.setattr(sql, "_now", lambda: datetime(2001, 1, 1, tzinfo=timezone.utc))
+    monkeypatch.setattr(store, "_now", lambda: datetime(2001, 1, 1, tzinfo=timezone.utc))
     any_catalog.audit(NewAuditEvent(actor="a", action="record.read"))
     [entry] = any_catalog.audit_events(limit=1)
     expected = 2001 if any_catalog.engine.dialect.name == "sqlite" else datetime.now(timezone.utc).year

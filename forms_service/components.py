@@ -30,6 +30,7 @@ from signing import (
 )
 from signing.demo_pki import DemoPkiFiles, DemoPkiServer, ensure_demo_pki
 from signing.detached import sign_detached
+from signing.softhsm import SoftHsmPool
 from signing.validation import load_trust_roots
 from storage import ObjectLocked, ObjectNotFound, ObjectStore, Retention, StorageError
 from storage.seaweed import EmbeddedSeaweedFS
@@ -71,6 +72,7 @@ class Components:
     store: ObjectStore | None = None
     catalog: Catalog | None = None
     embedded_store: EmbeddedSeaweedFS | None = None
+    demo_pki: DemoPkiServer | None = None  # demo mode: the demo PKI, its TSA and its cards
     clock: Clock = SYSTEM_CLOCK
     # The converters the instance's other web processes lend (``lend_converter``): none until then.
     lent_converters: Callable[[], list[Converter]] = list
@@ -337,13 +339,20 @@ def start_shared_services(settings: Settings) -> SharedServices:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if settings.demo_signer:
-                shared.pki = DemoPkiServer(ensure_demo_pki(settings.data_dir / "pki")).start()
+                shared.pki = DemoPkiServer(ensure_demo_pki(settings.data_dir / "pki"),
+                                           pool=demo_card_pool(settings)).start()
             if settings.embedded_store:
                 shared.store = EmbeddedSeaweedFS(settings.data_dir / "seaweedfs", bucket=settings.s3_bucket).start()
         except BaseException:
             shared.close()
             raise
     return shared
+
+
+def demo_card_pool(settings: Settings) -> SoftHsmPool:
+    """The demo cards' SoftHSM2 tokens: this process's SoftHSM2 configuration (``SOFTHSM2_CONF``, set to
+    the data directory's when unset), made before anything here loads the module."""
+    return SoftHsmPool.for_process(settings.data_dir / "pki" / "softhsm" / "softhsm2.conf").ensure()
 
 
 def mailer_of(settings: Settings) -> Any:
@@ -402,7 +411,7 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
             closers.append(lambda: save_readable_outlines(outlines))
         demo = None
         if settings.demo_signer:
-            demo = DemoPkiServer(ensure_demo_pki(settings.data_dir / "pki")).start()
+            demo = DemoPkiServer(ensure_demo_pki(settings.data_dir / "pki"), pool=demo_card_pool(settings)).start()
             closers.append(demo.stop)
         signer, provider_signer, roots = open_signers(settings, demo)
         closers.append(signer.close)
@@ -419,7 +428,7 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
         signing = SigningContext(tsa_url=tsa_url, trust_roots=tuple(roots), stamp_font=stamp_font,
                                  loop=loop, revocation=revocation)
         components = Components(settings, converter=converter, signer=signer, trust_roots=roots, templates=templates,
-                                signing=signing, level=level, provider_signer=provider_signer)
+                                signing=signing, level=level, provider_signer=provider_signer, demo_pki=demo)
         if with_archive:
             components.embedded_store, components.store = open_store(settings)
             if components.embedded_store is not None:

@@ -76,19 +76,19 @@ class DemoCards:
     def ensure_cas(self, base_url: str) -> None:
         """The DEMO GCA and MOICA (keys and certificates under the demo root), made once; their
         certificates name ``base_url``'s CRL of the root, so they are made again when it moves."""
-        root_key = serialization.load_pem_private_key((self.directory / "keys" / "root.key.pem").read_bytes(), None)
+        root_key = _rsa_key(self.directory / "keys" / "root.key.pem")
         root = x509.load_pem_x509_certificate((self.directory / "demo-root.pem").read_bytes())
         for ca, name in CA_NAMES.items():
             key_file, cert_file = self.directory / "keys" / f"{ca}.key.pem", self.directory / f"{ca}.der"
             if not key_file.exists():
                 key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-                _write_private(key_file, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                _write_private(key_file, key.private_bytes(serialization.Encoding.PEM,
+                                                           serialization.PrivateFormat.PKCS8,
                                                            serialization.NoEncryption()))
             crl = f"{base_url}/demo/crls/root/latest.crl"
             if cert_file.exists() and _crl_url(x509.load_der_x509_certificate(cert_file.read_bytes())) == crl:
                 continue
-            ca_key = serialization.load_pem_private_key(key_file.read_bytes(), None)
-            assert isinstance(ca_key, rsa.RSAPrivateKey)
+            ca_key = _rsa_key(key_file)
             now = datetime.now(timezone.utc) - timedelta(days=1)
             cert = (x509.CertificateBuilder()
                     .subject_name(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "TW"),
@@ -102,9 +102,9 @@ class DemoCards:
                                    critical=True)
                     .add_extension(_crl_points(crl), critical=False)
                     .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-                    .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root.public_key()),  # type: ignore[arg-type]
+                    .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
                                    critical=False)
-                    .sign(root_key, hashes.SHA256()))  # type: ignore[arg-type]
+                    .sign(root_key, hashes.SHA256()))
             cert_file.write_bytes(cert.public_bytes(serialization.Encoding.DER))
 
     def ca_certificate(self, ca: str) -> bytes:
@@ -112,12 +112,12 @@ class DemoCards:
 
     def crl(self, ca: str) -> bytes:
         """The CA's CRL, signed now, listing its revoked cards (the demo PKI serves it)."""
-        key = serialization.load_pem_private_key((self.directory / "keys" / f"{ca}.key.pem").read_bytes(), None)
+        key = _rsa_key(self.directory / "keys" / f"{ca}.key.pem")
         issuer = x509.load_der_x509_certificate(self.ca_certificate(ca))
         now = datetime.now(timezone.utc) - timedelta(minutes=1)
         builder = (x509.CertificateRevocationListBuilder().issuer_name(issuer.subject)
                    .last_update(now).next_update(now + timedelta(days=1))
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()),  # type: ignore[arg-type]
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()),
                                   critical=False)
                    .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False))
         with self._cards() as cards:
@@ -127,7 +127,7 @@ class DemoCards:
                     builder = builder.add_revoked_certificate(
                         x509.RevokedCertificateBuilder().serial_number(certificate.serial_number)
                         .revocation_date(datetime.fromisoformat(card["revoked_at"])).build())
-        return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)  # type: ignore[arg-type]
+        return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
     # --- cards ---------------------------------------------------------------------------------
 
@@ -215,7 +215,7 @@ class DemoCards:
         return der
 
     def _certificate(self, card: dict[str, Any], ca: str, public_key: rsa.RSAPublicKey, base_url: str) -> bytes:
-        key = serialization.load_pem_private_key((self.directory / "keys" / f"{ca}.key.pem").read_bytes(), None)
+        key = _rsa_key(self.directory / "keys" / f"{ca}.key.pem")
         issuer = x509.load_der_x509_certificate(self.ca_certificate(ca))
         if card["kind"] == "agency":
             # As a 機關憑證: the agency's name, and its 機關代碼 where a GCA certificate can carry it.
@@ -231,11 +231,12 @@ class DemoCards:
         cert = (x509.CertificateBuilder().subject_name(x509.Name(subject)).issuer_name(issuer.subject)
                 .public_key(public_key).serial_number(x509.random_serial_number())
                 .not_valid_before(now).not_valid_after(now + timedelta(days=3 * 365))
-                .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+                .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+                               critical=True)
                 .add_extension(_crl_points(self._crl_address(base_url, ca)), critical=False)
-                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()),  # type: ignore[arg-type]
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()),
                                critical=False)
-                .sign(key, hashes.SHA256()))  # type: ignore[arg-type]
+                .sign(key, hashes.SHA256()))
         return cert.public_bytes(serialization.Encoding.DER)
 
     @staticmethod
@@ -274,6 +275,12 @@ def _crl_url(cert: x509.Certificate) -> str:
         for name in point.full_name or ():
             return str(name.value)
     return ""
+
+
+def _rsa_key(path: Path) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), None)
+    assert isinstance(key, rsa.RSAPrivateKey)  # the demo PKI's keys are RSA
+    return key
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -30,6 +30,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from .demo_cards import CA_NAMES, DemoCards
+from .softhsm import SoftHsmPool
+
 ARCH = "demo"
 
 
@@ -194,10 +197,13 @@ def ensure_demo_pki(directory: Path, *, agency: str = "Forms Service DEMO Agency
 
 
 class DemoPkiServer:
-    """Serves the demo PKI's TSA, OCSP and CRLs on 127.0.0.1 and exports the signer's PKCS#12."""
+    """Serves the demo PKI's TSA, OCSP and CRLs on 127.0.0.1 and exports the signer's PKCS#12; with
+    ``pool``, also its cards (``demo_cards``): the CRLs of its DEMO GCA and MOICA, and the cards'
+    certificates made again when the address moves."""
 
-    def __init__(self, files: DemoPkiFiles):
+    def __init__(self, files: DemoPkiFiles, *, pool: SoftHsmPool | None = None):
         self.files = files
+        self.cards = DemoCards(files.directory, pool) if pool is not None else None
         self._server: BaseWSGIServer | None = None
         self._animator: Animator | None = None
         self._thread: threading.Thread | None = None
@@ -215,6 +221,8 @@ class DemoPkiServer:
             self.url = f"http://127.0.0.1:{port}"
             config = CertomancerConfig.from_file(str(self.files.config), external_url_prefix=self.url)
             self._arch = config.get_pki_arch(ArchLabel(ARCH))
+            if self.cards is not None:
+                self.cards.refresh(self.url)
             return self
         if not _free(port):  # the port of last time is taken: certificates get the new URL
             port = 0
@@ -232,7 +240,7 @@ class DemoPkiServer:
         arch = config.get_pki_arch(ArchLabel(ARCH))
         _keep_certificates_encoded(arch)
         self._animator = Animator(AnimatorArchStore(config.pki_archs), with_web_ui=False, allow_time_override=False)
-        server.app = self._animator
+        server.app = self._app
         self._arch = arch
         self._server = server
         # A short poll: stopping waits for it, and a one-shot command stops the PKI on its way out.
@@ -242,7 +250,23 @@ class DemoPkiServer:
         if not current:
             _export(self.files, arch)
             port_file.write_text(json.dumps({"port": server.server_port, "owner": os.getpid(), "exported": exported}))
+        if self.cards is not None:
+            self.cards.refresh(self.url)
         return self
+
+    def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """The cards' CRLs (``/demo-cards/<ca>.crl``, made at each request from the cards' list),
+        everything else certomancer's."""
+        path = str(environ.get("PATH_INFO", ""))
+        if self.cards is not None and path.startswith("/demo-cards/") and path.endswith(".crl"):
+            ca = path.removeprefix("/demo-cards/").removesuffix(".crl")
+            if ca in CA_NAMES:
+                body = self.cards.crl(ca)
+                start_response("200 OK", [("Content-Type", "application/pkix-crl"),
+                                          ("Content-Length", str(len(body)))])
+                return [body]
+        assert self._animator is not None
+        return self._animator(environ, start_response)
 
     def answer_as_of(self, moment: datetime | None) -> None:
         """Answer OCSP, CRL and timestamp requests as of ``moment`` (``None``: the real time), as

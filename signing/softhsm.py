@@ -76,6 +76,7 @@ class SoftHsmPool:
                 self._run("softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin",
                           secrets.token_hex(8), "--pin", pin)
                 tokens.append({"label": label, "pin": pin, "owner": ""})
+        _show_new_tokens()
         return self
 
     def claim(self, owner: str) -> PoolToken:
@@ -114,3 +115,14 @@ class SoftHsmPool:
         done = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "SOFTHSM2_CONF": str(self.conf)})
         if done.returncode != 0:
             raise SignerUnavailable(f"{args[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
+
+
+def _show_new_tokens() -> None:
+    """A process that loaded the module before the pool was made sees its tokens only once the module
+    is initialised again (which ends its sessions: the pool is made before any are open)."""
+    import sys
+
+    if "pkcs11" in sys.modules and str(os.environ.get("SOFTHSM2_CONF", "")):
+        import pkcs11
+
+        pkcs11.lib(MODULE).reinitialize()

@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,14 @@ from storage.memory import MemoryObjectStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The PKCS#11 module reads SOFTHSM2_CONF once per process: every SoftHSM2 token of this test run —
+# the demo cards, the signer-provider contract's token — is in one directory (and its pool), as the
+# service's processes share one (``signing/softhsm.py``).  Set before anything can load the module;
+# the tokens are made when a test first needs them.
+os.environ.setdefault("SOFTHSM2_CONF", str(Path(tempfile.mkdtemp(prefix="forms-softhsm-")) / "softhsm2.conf"))
+
 # Fixtures that start or reach a real component: a test using one is an integration test.
-REAL_FIXTURES = {"components", "postgres_server", "softhsm_token", "browser", "page", "context"}
+REAL_FIXTURES = {"components", "postgres_server", "softhsm_token", "softhsm_pool", "browser", "page", "context"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -172,6 +179,14 @@ def components(settings) -> Iterator[Components]:
     started = start_components(settings)
     yield started
     started.close()
+
+
+@pytest.fixture(scope="session")
+def softhsm_pool():
+    """The test run's pool of blank SoftHSM2 tokens (made on first use)."""
+    from signing.softhsm import SoftHsmPool
+
+    return SoftHsmPool(Path(os.environ["SOFTHSM2_CONF"])).ensure()
 
 
 @pytest.fixture(scope="session")

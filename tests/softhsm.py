@@ -1,5 +1,8 @@
 """A SoftHSM2 token for tests, with a key generated *on the token* and a certificate for it
-issued by the demo PKI's issuing CA — the same shape as an agency's GCA smart card."""
+issued by the demo PKI's issuing CA — the same shape as an agency's GCA smart card.
+
+The token is one of the test session's pool (``signing/softhsm.py``): a process sees only the
+tokens of its one SoftHSM2 configuration, made before it loaded the module."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
-MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+from signing.softhsm import MODULE, SoftHsmPool
 
 
 @dataclass(frozen=True)
@@ -25,16 +28,13 @@ class Token:
     conf: Path
 
 
-def make_token(directory: Path, *, demo_pki_dir: Path, crl_url: str, label: str = "forms-test") -> Token:
+def make_token(directory: Path, *, demo_pki_dir: Path, crl_url: str, pool: SoftHsmPool,
+               owner: str = "forms-test") -> Token:
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "tokens").mkdir(exist_ok=True)
-    conf = directory / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {directory / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
-    pin = "246810"
+    token = pool.claim(owner)
+    env = {**os.environ, "SOFTHSM2_CONF": str(pool.conf)}
     run = lambda *args: subprocess.run(args, check=True, capture_output=True, env=env)  # noqa: E731
-    run("softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", "13579", "--pin", pin)
-    tool = ["pkcs11-tool", "--module", MODULE, "--token-label", label, "--login", "--pin", pin]
+    tool = ["pkcs11-tool", "--module", MODULE, "--token-label", token.label, "--login", "--pin", token.pin]
     run(*tool, "--keypairgen", "--key-type", "rsa:2048", "--label", "agency", "--id", "01")
     run(*tool, "--read-object", "--type", "pubkey", "--label", "agency", "-o", str(directory / "pub.der"))
     public_key = serialization.load_der_public_key((directory / "pub.der").read_bytes())
@@ -62,5 +62,4 @@ def make_token(directory: Path, *, demo_pki_dir: Path, crl_url: str, label: str 
     # Cards carry their issuing CA's certificate too; the signer pulls it from the token.
     run(*tool, "--write-object", str(demo_pki_dir / "interm.der"), "--type", "cert", "--label", "issuing-ca", "--id",
         "02")
-    os.environ["SOFTHSM2_CONF"] = str(conf)  # the module reads it when pyHanko loads it in this process
-    return Token(MODULE, label, "agency", pin, conf)
+    return Token(MODULE, token.label, "agency", token.pin, pool.conf)

@@ -15,7 +15,7 @@ from alembic import command
 from forms_service.access.tokens import create_token, hash_token
 from forms_service.access.users import create_user
 from forms_service.catalog import NewAuditEvent, RecordFilter, SqlCatalog
-from forms_service.catalog.migrate import _config
+from forms_service.db.migrate import _config
 from forms_service.errors import InputError
 from tests.conftest import load_example
 

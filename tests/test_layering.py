@@ -36,7 +36,11 @@ ALLOWED = {
     "notify": {"catalog", "querylog", "connections"},
     "connections": {"catalog", "archive", "access", "forms"},
     "observe": {"audit"},
+    "signers": {"db", "audit", "catalog", "access"},
 }
+# The migration environment loads every concern's rows into the one metadata: it is the one
+# module of db/ that imports concerns.
+MIGRATION_ENVIRONMENT = PACKAGE / "db" / "migrations" / "env.py"
 EDGES = {"cli", "web", "jobs"}  # jobs: where jobs run, it wires the components to the domain, as web does
 
 
@@ -72,6 +76,8 @@ def test_each_concern_imports_only_the_concerns_below_it(concern):
     allowed = ALLOWED[concern] | {concern}
     offenders = []
     for path in (PACKAGE / concern).rglob("*.py"):
+        if path == MIGRATION_ENVIRONMENT:
+            continue
         for name in _imports(path):
             parts = name.split(".")
             shared = f"{parts[1]}.py" in SHARED_MODULES - {"components.py", "settings.py"} if len(parts) > 1 else True

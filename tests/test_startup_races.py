@@ -14,15 +14,15 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import create_engine, text
 
-from forms_service.catalog.migrate import current, head
 from forms_service.clock import FixedClock
 from forms_service.components import check_object_lock
+from forms_service.db.migrate import current, head
 from storage.memory import MemoryObjectStore
 
 MIGRATE = """
 import sys
 from sqlalchemy import create_engine
-from forms_service.catalog.migrate import upgrade
+from forms_service.db.migrate import upgrade
 engine = create_engine(sys.argv[1])
 sys.stdin.readline()  # all start together
 upgrade(engine)

@@ -95,7 +95,7 @@ class SqlCatalog:
 
     @does("migrate the catalog")
     def create_schema(self) -> None:
-        from .migrate import upgrade
+        from ..db.migrate import upgrade
 
         upgrade(self.engine)
 

@@ -16,8 +16,8 @@ def db_group() -> None:
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Bring the catalog to this release's schema (waits while another instance migrates)."""
-    from ..catalog.migrate import current, head
     from ..components import open_catalog
+    from ..db.migrate import current, head
 
     settings = load_settings()
     catalog = open_catalog(settings)
@@ -35,7 +35,7 @@ def db_current() -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from ..catalog import CatalogUnavailable
-    from ..catalog.migrate import current, head
+    from ..db.migrate import current, head
 
     settings = load_settings()
     engine = create_engine(settings.catalog_url)

@@ -25,11 +25,12 @@ def demo_dir(components):
 
 
 @pytest.fixture(scope="session")
-def softhsm_token(tmp_path_factory, demo_dir, components):
+def softhsm_token(tmp_path_factory, demo_dir, components, softhsm_pool):
     from tests.softhsm import make_token
 
     crl_url = components.signing.tsa_url.rsplit("/tsa/", 1)[0] + "/crls/interm/latest.crl"
-    return make_token(tmp_path_factory.mktemp("softhsm"), demo_pki_dir=demo_dir, crl_url=crl_url)
+    return make_token(tmp_path_factory.mktemp("softhsm"), demo_pki_dir=demo_dir, crl_url=crl_url,
+                      pool=softhsm_pool)
 
 
 @pytest.fixture(params=["pkcs12", "pkcs11-softhsm"])

@@ -1,8 +1,11 @@
-"""Alembic environment: migrations run on the connection the catalog hands over."""
+"""Alembic environment: migrations run on the connection the service hands over, against the one
+metadata of every concern's rows (so this script, unlike the rest of ``db/``, imports them all)."""
 
 from alembic import context
 
-from forms_service.catalog.models import Base, UtcDateTime
+import forms_service.catalog.models
+import forms_service.signers.store  # noqa: F401 — the signers' rows
+from forms_service.db.base import Base, UtcDateTime
 
 
 def render_item(kind, obj, autogen_context):

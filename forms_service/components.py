@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # imported where used: a one-shot `render` needs neither the 
     from .archive.evidence import EvidenceExporter
     from .audit.seals import Sealer
     from .catalog import Catalog
+    from .signers.registry import SignerRegistry
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class Components:
     lent_converters: Callable[[], list[Converter]] = list
     _closers: list[Callable[[], None]] = field(default_factory=list)
     _jobs: Any = None
+    _signers: Any = None
 
     # --- domain services, wired -----------------------------------------------------------------
 
@@ -94,6 +96,33 @@ class Components:
             return None
         return DocumentSigner(provider=self.provider_signer, context=self.signing, level=self.level,
                               trust_roots=self.trust_roots, clock=self.clock)
+
+    @property
+    def signers(self) -> SignerRegistry:
+        """The keys each party signs with here (``signers/``): one registry per process, which keeps
+        each key it opened; in demo mode an agency gets its DEMO 機關憑證 card on its first document."""
+        if self._signers is None:
+            from .signers.registry import SignerRegistry
+            from .signers.store import SqlSigners
+
+            catalog = self.require_archive()[1]
+            demo = self.demo_pki.cards if self.demo_pki is not None else None
+            issuer, secrets = None, None
+            if demo is not None:
+                cards, url = demo, self.demo_pki.url if self.demo_pki is not None else ""
+
+                def issuer(code: str, name: str) -> tuple[str, str, str, str]:
+                    card = cards.agency_card(code, name, base_url=url)
+                    return card.module, card.token_label, card.key_label, f"demo:{card.token_label}"
+
+                def secrets(label: str) -> str:
+                    return next(t.pin for t in cards.pool.tokens() if t.label == label)
+
+            self._signers = SignerRegistry(SqlSigners(catalog.db), trust_roots=self.trust_roots, clock=self.clock,
+                                           demo_secrets=secrets, demo_issuer=issuer)
+            self._closers.append(self._signers.close)
+        registry: SignerRegistry = self._signers
+        return registry
 
     @property
     def producer(self) -> Producer:

@@ -147,9 +147,15 @@ class Pkcs11Provider:
         if not Path(self.module).is_file():
             raise SignerUnavailable(f"the PKCS#11 module {self.module} does not exist")
         try:
-            session = open_pkcs11_session(
-                self.module, token_criteria=TokenCriteria(label=self.token_label), user_pin=self._pin,
-            )
+            try:
+                session = open_pkcs11_session(
+                    self.module, token_criteria=TokenCriteria(label=self.token_label), user_pin=self._pin,
+                )
+            except pkcs11.exceptions.UserAlreadyLoggedIn:
+                # PKCS#11 logs a process in per token, not per session: another provider of this
+                # process holds a session on the same token, and a new session shares its login.
+                session = open_pkcs11_session(self.module, token_criteria=TokenCriteria(label=self.token_label),
+                                              user_pin=None)
         except pkcs11.exceptions.PinIncorrect as err:
             raise SignerUnavailable(f"the token {self.token_label!r} refused the PIN") from err
         except pkcs11.exceptions.PinLocked as err:

@@ -256,3 +256,27 @@ def _timestamp_report(sig: EmbeddedPdfSignature, trust_roots: list[x509.Certific
         revocation="soft-fail", coverage=status.coverage.name if status.coverage else "unknown",
         modification_level=_modification_level(status, analyse_changes),
     )
+
+
+def chain_problem(certificate: x509.Certificate, trust_roots: list[x509.Certificate], *,
+                  intermediates: Iterable[x509.Certificate] = (), moment: datetime | None = None) -> str:
+    """Why ``certificate`` does not chain to one of ``trust_roots`` (or is not valid at ``moment``,
+    now by default); "" when it does.  Revocation is not checked here: a signature checks it."""
+    import asyncio
+
+    from pyhanko_certvalidator import CertificateValidator
+    from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
+    from pyhanko_certvalidator.errors import ValidationError as PathError
+
+    kwargs: dict[str, Any] = {"trust_roots": list(trust_roots), "allow_fetching": False, "revocation_mode": "soft-fail",
+                              "other_certs": list(intermediates)}
+    if moment is not None:
+        kwargs["moment"] = moment
+    validator = CertificateValidator(certificate, validation_context=ValidationContext(**kwargs))
+    try:
+        outside_event_loop(lambda: asyncio.run(validator.async_validate_path()))
+    except PathBuildingError:
+        return "its certificate does not chain to a trusted root"
+    except (PathValidationError, PathError) as err:
+        return f"its certificate is not valid: {err}"
+    return ""

@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
+from ..db.database import Database
 from .values import (
     AgencyProfile,
     ApiToken,
@@ -380,6 +381,8 @@ class Batches(Protocol):
 class Catalog(RecordCatalog, AuditLog, AccessCatalog, WorkCatalog, QueryEventLog, QueryReview, Oversight,
               IdempotencyKeys, Batches, Protocol):
     """The whole catalog database."""
+
+    db: Database  # the database it writes to, which other concerns' repositories share
 
     def create_schema(self) -> None:
         """Bring the database to the current schema (Alembic migrations)."""

@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from forms_service.catalog import (
     AccessCatalog,
@@ -36,25 +36,6 @@ from forms_service.catalog import (
 from forms_service.db.migrate import current, head
 from forms_service.errors import ServiceUnavailable
 from storage.seaweed import free_port
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def any_catalog(request, tmp_path):
-    """A fresh catalog on each backend: SQLite in a file, or a new database on the private cluster."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
-    else:
-        server = request.getfixturevalue("postgres_server")
-        name = f"catalog_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = server.rsplit("/", 1)[0] + f"/{name}"
-    catalog = SqlCatalog(url)
-    catalog.create_schema()
-    yield catalog
-    catalog.close()
 
 
 def dead_catalog() -> SqlCatalog:
@@ -279,7 +260,6 @@ def test_an_untouched_audit_log_verifies(any_catalog):
     ("DELETE FROM audit_events WHERE id = 5", "newest entries were removed"),
 ], ids=["edited", "deleted", "reordered", "truncated"])
 def test_a_tampered_audit_log_fails_and_names_the_first_broken_entry(any_catalog, tamper, expected):
-    from sqlalchemy import text
 
     _fill_log(any_catalog)
     with any_catalog.engine.begin() as connection:

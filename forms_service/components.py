@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # imported where used: a one-shot `render` needs neither the 
     from .archive.evidence import EvidenceExporter
     from .audit.seals import Sealer
     from .catalog import Catalog
+    from .filing.service import FilingService
     from .signers.registry import SignerRegistry
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,9 @@ class Components:
     _closers: list[Callable[[], None]] = field(default_factory=list)
     _jobs: Any = None
     _signers: Any = None
+    # Where an agency without a key gets one on its first document, when not from the demo cards
+    # (the unit tests' software keys): (code, name) → the key's place, as ``SignerRegistry`` takes it.
+    demo_key_issuer: Callable[[str, str], dict[str, str]] | None = None
 
     # --- domain services, wired -----------------------------------------------------------------
 
@@ -105,15 +109,17 @@ class Components:
             from .signers.registry import SignerRegistry
             from .signers.store import SqlSigners
 
-            catalog = self.require_archive()[1]
+            catalog = self.require_catalog()
             demo = self.demo_pki.cards if self.demo_pki is not None else None
-            issuer, secrets = None, None
+            issuer: Callable[[str, str], dict[str, str]] | None = self.demo_key_issuer
+            secrets = None
             if demo is not None:
                 cards, url = demo, self.demo_pki.url if self.demo_pki is not None else ""
 
-                def issuer(code: str, name: str) -> tuple[str, str, str, str]:
+                def issuer(code: str, name: str) -> dict[str, str]:
                     card = cards.agency_card(code, name, base_url=url)
-                    return card.module, card.token_label, card.key_label, f"demo:{card.token_label}"
+                    return {"kind": "pkcs11", "module": card.module, "token_label": card.token_label,
+                            "key_label": card.key_label, "secret_source": f"demo:{card.token_label}"}
 
                 def secrets(label: str) -> str:
                     return next(t.pin for t in cards.pool.tokens() if t.label == label)
@@ -123,6 +129,31 @@ class Components:
             self._closers.append(self._signers.close)
         registry: SignerRegistry = self._signers
         return registry
+
+    @property
+    def filing(self) -> FilingService:
+        """Filing forms (``filing/``): the API, the pages, batches and duties call it alike."""
+        from .filing.after import after_effects
+        from .filing.service import FilingService
+        from .taiwan import TAIPEI
+
+        catalog = self.require_catalog()
+        return FilingService(
+            records=catalog, producer=lambda: self.producer, archive=lambda: self.archive, signers=self.signers,
+            document_signer=self.document_signer, today=lambda: self.clock.now().astimezone(TAIPEI).date(),
+            provider_name=self.settings.provider_name, provider_key=lambda: self.provider_signer,
+            after_filing=after_effects(catalog, notify=self.notifier, send_to_provider=self.provider_mail,
+                                       provider_name=self.settings.provider_name, now=self.clock.now))
+
+    def provider_mail(self, subject: str, body: str) -> list[str]:
+        """A notice mailed now to each of the data provider's people with an address; the addresses
+        that took it (none without FORMS_SMTP_HOST)."""
+        from .notify.reminders import send_notice
+
+        mailer, catalog = self.mailer, self.catalog
+        if mailer is None or catalog is None:
+            return []
+        return send_notice(catalog, mailer, agency=None, role="provider", subject=subject, body=body).sent
 
     @property
     def producer(self) -> Producer:
@@ -321,6 +352,11 @@ class Components:
             runtime.append(JobRuntime(self, self._jobs))
         return self._jobs
 
+    def require_catalog(self) -> Catalog:
+        if self.catalog is None:
+            raise StorageFailed("these components were started without a catalog")
+        return self.catalog
+
     def require_archive(self) -> tuple[ObjectStore, Catalog]:
         if self.store is None or self.catalog is None:
             raise StorageFailed("these components were started without a store and catalog")
@@ -396,11 +432,13 @@ def mailer_of(settings: Settings) -> Any:
 
 
 def start_components(settings: Settings, *, with_archive: bool = True, with_converter: bool = True,
-                     workers: int | None = None, pool: LibreOfficePool | None = None) -> Components:
+                     workers: int | None = None, pool: LibreOfficePool | None = None,
+                     with_catalog: bool = False) -> Components:
     """Start everything the settings describe; on any failure, stop what was started and raise.
 
     ``pool``: LibreOffice workers already starting (a one-shot command starts them before it loads
-    the rest of its code); the components own it from here on.
+    the rest of its code); the components own it from here on.  ``with_catalog``: the catalog
+    without the object store (a command that signs but keeps nothing needs the agencies' keys).
 
     Processes sharing a data directory (gunicorn workers, a command beside ``serve``) start one at
     a time, so the first creates the demo PKI and the embedded store and the others use them."""
@@ -408,11 +446,11 @@ def start_components(settings: Settings, *, with_archive: bool = True, with_conv
     with open(settings.data_dir / ".start.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _start_components(settings, with_archive=with_archive, with_converter=with_converter, workers=workers,
-                                 pool=pool)
+                                 pool=pool, with_catalog=with_catalog)
 
 
 def _start_components(settings: Settings, *, with_archive: bool, with_converter: bool,
-                      workers: int | None, pool: LibreOfficePool | None) -> Components:
+                      workers: int | None, pool: LibreOfficePool | None, with_catalog: bool) -> Components:
     problems = settings.shared_deployment_problems()
     if problems:
         raise ConfigError("with FORMS_DATABASE_URL or FORMS_S3_ENDPOINT (shared by instances): " + "; ".join(problems))
@@ -462,6 +500,7 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
             components.embedded_store, components.store = open_store(settings)
             if components.embedded_store is not None:
                 closers.append(components.embedded_store.stop)
+        if with_archive or with_catalog:
             components.catalog = open_catalog(settings)
             closers.append(components.catalog.close)
         if converter is not None:

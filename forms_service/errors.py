@@ -88,6 +88,13 @@ class TooManyAttempts(FormsError):
         self.retry_after = retry_after
 
 
+class SignatureRequired(FormsError):
+    """A document cannot be signed now without a person: its next signature block is a person's
+    (or its agency has no key registered) — he signs it with his own card."""
+
+    code = "signature_required"
+
+
 class Conflict(FormsError):
     """The request clashes with the state of a resource (e.g. a reused Idempotency-Key)."""
 

@@ -186,11 +186,10 @@ def sign_pdf(pdf: bytes, signer: Signer, options: SignatureOptions = SignatureOp
         extra: dict[str, Any] = {}
         params = None
         if options.stamp is not None and context.stamp_font is not None:
-            extra = {
-                "stamp_style": context.stamp_font.style(options.stamp.text),
-                "new_field_spec": fields.SigFieldSpec(options.field_name, on_page=options.stamp.page,
-                                                      box=options.stamp.box),
-            }
+            extra = {"stamp_style": context.stamp_font.style(options.stamp.text)}
+            if options.stamp.box is not None:  # else: the field of that name the document has
+                extra["new_field_spec"] = fields.SigFieldSpec(options.field_name, on_page=options.stamp.page,
+                                                              box=options.stamp.box)
             params = {"stamp": options.stamp.text}
         pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper, **extra)
         try:

@@ -43,10 +43,11 @@ BASE_CHARS = set("0123456789:：/-()（）年月日時分秒中華民國簽署�
 
 @dataclass(frozen=True)
 class Stamp:
-    """A visible stamp: its lines of text and where it goes (PDF points, page -1 = the last)."""
+    """A visible stamp: its lines of text and where it goes (PDF points, page -1 = the last); with no
+    ``box``, inside the document's signature field of that name (made before: ``fields``)."""
 
     lines: tuple[str, ...]
-    box: tuple[int, int, int, int] = (330, 60, 560, 130)
+    box: tuple[int, int, int, int] | None = (330, 60, 560, 130)
     page: int = -1
 
     @property

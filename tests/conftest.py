@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from forms_service.access import LOCAL_OPERATOR
 from forms_service.access.tokens import create_token
 from forms_service.catalog import SqlCatalog
 from forms_service.clock import FixedClock
@@ -118,8 +119,17 @@ def catalog(tmp_path) -> Iterator[SqlCatalog]:
     catalog.close()
 
 
+@pytest.fixture(scope="session")
+def agency_keys(demo_keys, tmp_path_factory):
+    """Each agency's software key, made on its first document (``tests/agency_keys.py``)."""
+    from tests.agency_keys import software_key_issuer
+
+    return software_key_issuer(demo_keys.directory, tmp_path_factory.mktemp("agency-keys"))
+
+
 @pytest.fixture
-def fake_components(tmp_path, demo_keys, fake_converter, stamp_font, memory_store, catalog, clock) -> Components:
+def fake_components(tmp_path, demo_keys, agency_keys, fake_converter, stamp_font, memory_store, catalog,
+                    clock) -> Components:
     """Everything a request needs, without a server: fast."""
     settings = Settings.load(environ={}, data_dir=tmp_path / "data", converter_workers=2)
     roots = load_trust_roots([str(demo_keys.root_pem)])
@@ -128,7 +138,7 @@ def fake_components(tmp_path, demo_keys, fake_converter, stamp_font, memory_stor
         signer=Pkcs12Provider(demo_keys.signer_p12, password=demo_keys.password),
         provider_signer=Pkcs12Provider(demo_keys.provider_p12, password=demo_keys.password),
         signing=SigningContext(trust_roots=tuple(roots), stamp_font=stamp_font), level=Level.B_B,
-        store=memory_store, catalog=catalog, clock=clock,
+        store=memory_store, catalog=catalog, clock=clock, demo_key_issuer=agency_keys,
     )
 
 
@@ -244,6 +254,12 @@ def example():
 
 def load_example(form_id: str) -> dict:
     return example_input(form_id)
+
+
+def signed_form(components, form_id: str, data: dict, *, caller: str = ""):
+    """The document filing would produce for the local operator: signed by the form's agency with
+    its key, kept nowhere (a test archives it with ``archive.submit`` when it needs a record)."""
+    return components.filing.produce_form(LOCAL_OPERATOR, form_id, data, caller=caller)
 
 
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:

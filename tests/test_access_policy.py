@@ -14,7 +14,7 @@ from forms_service.access.users import create_user
 from forms_service.errors import ConfigError, InputError
 from forms_service.settings import Settings
 from forms_service.web import create_app
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 
 PASSWORD = "correct horse battery"
 INSIDE, OUTSIDE = "10.1.2.3", "192.0.2.50"
@@ -31,7 +31,7 @@ def auth(token):
 
 @pytest.fixture
 def stored(fake_components):
-    produced = fake_components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    produced = signed_form(fake_components, "annex2-agreement", load_example("annex2-agreement"))
     return fake_components.archive.submit(produced, LOCAL_OPERATOR)
 
 

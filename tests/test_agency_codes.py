@@ -17,7 +17,7 @@ from forms_service.access.users import create_user
 from forms_service.catalog import NewAuditEvent, RecordFilter, SqlCatalog
 from forms_service.db.migrate import _config
 from forms_service.errors import InputError
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 
 TAIPEI_FINANCE, TAIPEI_TAX, TAICHUNG = "379000000A", "379010000A", "387000000A"
 
@@ -82,7 +82,7 @@ def test_the_command_refuses_a_token_for_a_name(runner):
 def test_scopes_match_the_code_never_the_name(fake_components):
     """A record whose *name* is another agency's code stays that agency's own."""
     stored = fake_components.archive.submit(
-        fake_components.producer.produce("annex2-agreement", _with_party(TAIPEI_TAX, TAIPEI_FINANCE)),
+        signed_form(fake_components, "annex2-agreement", _with_party(TAIPEI_TAX, TAIPEI_FINANCE)),
         _admin())
     catalog = fake_components.catalog
     assert catalog.get_record(stored.record_id, agency=TAIPEI_TAX) is None

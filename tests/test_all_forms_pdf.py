@@ -16,14 +16,14 @@ import pytest
 
 from forms_service.produce.template_check import printed_values
 from signing import verify_pdf
-from tests.conftest import load_example, pdffonts, pdftotext, squeeze
+from tests.conftest import load_example, pdffonts, pdftotext, signed_form, squeeze
 
 GOLDEN = Path(__file__).parent / "golden"
 FORM_IDS = ["annex1-interface", "annex1-copy", "annex2-agreement", "annex3-requirements",
             "annex4-audit-checklist", "annex5-query-log", "purge-record", "incident-report"]
 @pytest.fixture(scope="module")
 def produced(components):
-    return {form_id: components.producer.produce(form_id, load_example(form_id)) for form_id in FORM_IDS}
+    return {form_id: signed_form(components, form_id, load_example(form_id)) for form_id in FORM_IDS}
 
 
 @pytest.mark.parametrize("form_id", FORM_IDS)

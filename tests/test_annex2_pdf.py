@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from signing import verify_pdf
-from tests.conftest import pdffonts, pdftotext, squeeze
+from tests.conftest import pdffonts, pdftotext, signed_form, squeeze
 
 HOSTILE = {
     "party.name": "A&B <c> \"q\" 'x' 財政局",
@@ -26,7 +26,7 @@ def produced(components, request):
     data["user_unit"]["name"] = HOSTILE["user_unit.name"]
     data["representative"]["name"] = HOSTILE["representative.name"]
     data["purpose"] = HOSTILE["purpose"]
-    return components.producer.produce("annex2-agreement", data)
+    return signed_form(components, "annex2-agreement", data)
 
 
 def test_the_text_holds_every_input_value_literally(produced):

@@ -9,7 +9,7 @@ import pytest
 from forms_service.produce.chunked import balanced_chunk_size
 from forms_service.produce.pdf_worker import pdf_worker
 from signing import verify_pdf
-from tests.conftest import load_example, pdftotext, squeeze
+from tests.conftest import load_example, pdftotext, signed_form, squeeze
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def long_register(components):
     ask = pdf_worker._ask
     pdf_worker._ask = lambda task, *rest: WORKER_TASKS.append(task) or ask(task, *rest)  # type: ignore[method-assign]
     try:
-        return components.producer.produce("annex5-query-log", data)
+        return signed_form(components, "annex5-query-log", data)
     finally:
         del pdf_worker._ask  # the class's own again
 

@@ -194,8 +194,11 @@ class _AbsentToken:
         pass
 
 
-def test_a_signing_failure_is_a_503_and_stores_nothing(fake_components, memory_store, catalog, example):
-    broken = dataclasses.replace(fake_components, signer=_AbsentToken())
+def test_a_signing_failure_is_a_503_and_stores_nothing(fake_components, memory_store, catalog, example,
+                                                        monkeypatch):
+    """The agency's key is registered but its token is not in the reader."""
+    broken = dataclasses.replace(fake_components)
+    monkeypatch.setattr(broken.signers, "agency_key", lambda code, name: (None, _AbsentToken()))
     client = create_app(broken.settings, components=broken).test_client()
     token = create_token(catalog, agency="379000000A", role="staff")
     response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),

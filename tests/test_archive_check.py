@@ -19,14 +19,14 @@ from forms_service.archive.signatures import countersign
 from forms_service.catalog import RecordFilter, SqlCatalog
 from forms_service.catalog.models import RecordRow, RecordSubjectRow, RevisionHashRow, VersionRow
 from storage.s3 import S3ObjectStore
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 
 PROVIDER = Actor("p", "315000000H", Role.PROVIDER)
 
 
 @pytest.fixture
 def archived(fake_components):
-    produced = fake_components.producer.produce("annex3-requirements", load_example("annex3-requirements"))
+    produced = signed_form(fake_components, "annex3-requirements", load_example("annex3-requirements"))
     fake_components.archive.submit(produced, LOCAL_OPERATOR)
     return fake_components
 
@@ -78,10 +78,10 @@ def _rows(catalog) -> list:
 
 def _rebuild_equal(components, tmp_path) -> None:
     first = components.archive.submit(
-        components.producer.produce("annex2-agreement", load_example("annex2-agreement")), LOCAL_OPERATOR)
+        signed_form(components, "annex2-agreement", load_example("annex2-agreement")), LOCAL_OPERATOR)
     countersign(components.archive, components.countersigner, first.record_id, PROVIDER,
                 provider_name=components.settings.provider_name)
-    components.archive.submit(components.producer.produce("annex4-audit-checklist",
+    components.archive.submit(signed_form(components, "annex4-audit-checklist",
                                                           load_example("annex4-audit-checklist")), LOCAL_OPERATOR)
     rebuilt = SqlCatalog(f"sqlite:///{tmp_path / 'rebuilt.sqlite3'}")
     rebuilt.create_schema()
@@ -125,8 +125,8 @@ def test_entries_written_before_connections_were_indexed_are_rebuilt_into_their_
     import json
 
     application = fake_components.archive.submit(
-        fake_components.producer.produce("annex1-interface", load_example("annex1-interface")), LOCAL_OPERATOR)
-    agreement = fake_components.archive.submit(fake_components.producer.produce(
+        signed_form(fake_components, "annex1-interface", load_example("annex1-interface")), LOCAL_OPERATOR)
+    agreement = fake_components.archive.submit(fake_components.filing.produce_form(LOCAL_OPERATOR,
         "annex2-agreement", {**load_example("annex2-agreement"), "related_record": application.record_id}),
         LOCAL_OPERATOR)
     for version in fake_components.catalog.all_versions():

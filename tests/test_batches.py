@@ -25,6 +25,7 @@ from forms_service.catalog import CatalogUnavailable, RecordFilter
 from forms_service.catalog.sql import SqlCatalog
 from forms_service.errors import Conflict
 from forms_service.jobs import batches, engine, webhooks
+from tests.conftest import signed_form
 
 
 def auth(token: str) -> dict:
@@ -411,9 +412,9 @@ def test_a_filing_that_lost_the_race_is_set_aside_and_a_rebuilt_catalog_knows_it
                                                                                    memory_store, example, tmp_path):
     """Two workers file the same batch entry (the first's lease had passed): the second is refused
     and its PDF and entry are set aside — in the catalog and, for a rebuild, in the store."""
-    produced = fake_components.producer.produce("annex2-agreement", example("annex2-agreement"))
+    produced = signed_form(fake_components, "annex2-agreement", example("annex2-agreement"))
     first = fake_components.archive.submit(produced, LOCAL_OPERATOR, record_id="rec_" + "1" * 32)
-    again = fake_components.producer.produce("annex2-agreement", example("annex2-agreement"))
+    again = signed_form(fake_components, "annex2-agreement", example("annex2-agreement"))
     with pytest.raises(Conflict, match="filed by another worker first"):
         fake_components.archive.submit(again, LOCAL_OPERATOR, record_id=first.record_id)
     assert len(catalog.set_aside_objects()) == 2

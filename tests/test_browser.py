@@ -17,7 +17,7 @@ from forms_service.access import LOCAL_OPERATOR
 from forms_service.access.users import create_user
 from forms_service.catalog import SqlCatalog
 from forms_service.web import create_app
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 
 PASSWORD = "correct horse battery"
 NOTICE = "若有資料內容疑問時，可向登記主管機關洽詢。"
@@ -50,7 +50,7 @@ def site(components, tmp_path_factory):
     catalog.set_agency_profile("379010000A", {"name": "臺北市稅捐稽徵處", "address": "臺北市中正區北平東路7之2號",
                                               "system_name": "稅務資料整合查詢系統"}, by="test",
                                now=served.clock.now())
-    stored = served.archive.submit(served.producer.produce("annex2-agreement", load_example("annex2-agreement")),
+    stored = served.archive.submit(signed_form(served, "annex2-agreement", load_example("annex2-agreement")),
                                    LOCAL_OPERATOR)
     server = make_server("127.0.0.1", 0, create_app(served.settings, components=served), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -182,7 +182,7 @@ def _application(site, components) -> str:
 
     url, stored = site
     return _SITE_COMPONENTS[url].archive.submit(
-        _SITE_COMPONENTS[url].producer.produce("annex1-interface", load_example("annex1-interface")),
+        signed_form(_SITE_COMPONENTS[url], "annex1-interface", load_example("annex1-interface")),
         LOCAL_OPERATOR).record_id
 
 
@@ -198,7 +198,7 @@ def _agreed_application(site, components) -> str:
     url, _ = site
     served = _SITE_COMPONENTS[url]
     root = _application(site, components)
-    agreement = served.archive.submit(served.producer.produce(
+    agreement = served.archive.submit(served.filing.produce_form(LOCAL_OPERATOR,
         "annex2-agreement", {**load_example("annex2-agreement"), "related_record": root}), LOCAL_OPERATOR).record_id
     countersign(served.archive, served.countersigner, agreement, Actor("user:paul", "A15000000E", Role.PROVIDER),
                 provider_name=served.settings.provider_name)
@@ -368,7 +368,7 @@ def test_staff_fill_a_register_from_their_profile_fix_a_wrong_business_id_and_si
 def test_the_provider_returns_an_agreement_and_the_agency_reads_why(page: Page, site):
     url, _ = site
     agreement = _SITE_COMPONENTS[url].archive.submit(
-        _SITE_COMPONENTS[url].producer.produce("annex2-agreement", load_example("annex2-agreement")),
+        signed_form(_SITE_COMPONENTS[url], "annex2-agreement", load_example("annex2-agreement")),
         LOCAL_OPERATOR).record_id
     sign_in(page, url, "paul")
     page.goto(f"{url}/countersign/{agreement}")

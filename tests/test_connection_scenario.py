@@ -16,7 +16,7 @@ from datetime import datetime
 
 from forms_service.access.tokens import create_token
 from forms_service.access.users import create_user
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 
 
 def at(day: str) -> datetime:
@@ -143,7 +143,9 @@ def test_two_years_of_one_connection(client, catalog, clock, memory_store):
     assert record["input"]["filled_by"]["name"] == "王小明" and record["input"]["filled_on"] == "2027-04-01"
     assert "佐證：" + register in record["input"]["items"][8]["note"]
     assert "檔案「弱點掃描報告.pdf」" in record["input"]["items"][16]["note"]
-    assert sum(1 for r in record["versions"][0]["signature_report"] if r.get("kind") == "signature") == 2
+    # the audit's record is the provider's alone: signed in its 稽核小組 block, never in the unit's
+    assert [r["field"] for r in record["versions"][0]["signature_report"] if r.get("kind") == "signature"] == [
+        "team"]
     assert due() == [("finding-reply", "2027-06-30"), ("finding-reply", "2027-07-31")]
 
     clock.at = at("2027-07-05")  # the first deadline missed: overdue, listed first
@@ -277,7 +279,9 @@ def test_the_provider_stops_a_connection_by_its_letter(client, catalog, clock):
     record = client.get(f"/api/v1/records/{stopped.json['record_id']}", headers=applicant).json
     assert record["connection_id"] == root and record["input"]["request_letter"]["number"] == stop["letter"]
     assert record["input"]["termination"]["reason"] == "資料提供機關終止：查核發現目的外利用"
-    assert sum(1 for r in record["versions"][0]["signature_report"] if r.get("kind") == "signature") == 2
+    # the provider's 終止 is signed in its own block only: no agency signs a stop it did not ask for
+    assert [r["field"] for r in record["versions"][0]["signature_report"] if r.get("kind") == "signature"] == [
+        "provider"]
     again = client.post(f"/api/v1/connections/{root}/termination", headers=provider, json=stop)
     assert again.status_code == 400 and "already terminated" in again.json["error"]["message"]
     assert [(i["kind"], i["due_on"]) for i in client.get("/api/v1/due", headers=provider).json["items"]] == [
@@ -360,7 +364,7 @@ def test_an_incident_whose_recording_was_interrupted_is_recovered_by_the_hourly_
 
     clock.at = at("2026-11-18")
     unit = Actor(id="user:sara", agency="379010000A", role=Role.STAFF)
-    produced = fake_components.producer.produce("incident-report", load_example("incident-report"))
+    produced = signed_form(fake_components, "incident-report", load_example("incident-report"))
     stored = fake_components.archive.submit(produced, unit)  # no after-filing step: as if interrupted
     assert catalog.incidents() == []
     fake_components.send_due_reminders()

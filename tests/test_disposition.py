@@ -16,7 +16,7 @@ from forms_service.archive.holds import set_legal_hold
 from forms_service.errors import Conflict, Forbidden
 from signing import verify_pdf
 from storage import ObjectNotFound
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 
 ALICE = Actor("admin:alice", "", Role.ADMIN)
 BOB = Actor("admin:bob", "", Role.ADMIN)
@@ -25,7 +25,7 @@ BOB = Actor("admin:bob", "", Role.ADMIN)
 @pytest.fixture
 def expired(fake_components, clock):
     """A 附件4 record whose retention (a year at least) has run out on the test's clock."""
-    produced = fake_components.producer.produce("annex4-audit-checklist", load_example("annex4-audit-checklist"))
+    produced = signed_form(fake_components, "annex4-audit-checklist", load_example("annex4-audit-checklist"))
     stored = fake_components.archive.submit(produced, LOCAL_OPERATOR)
     record = fake_components.catalog.get_record(stored.record_id)
     clock.at = max(v.retain_until for v in record.versions if v.retain_until)
@@ -62,7 +62,7 @@ def test_a_record_on_legal_hold_is_not_due_and_cannot_be_requested(fake_componen
 
 
 def test_a_record_under_retention_cannot_be_disposed_of(fake_components):
-    produced = fake_components.producer.produce("annex3-requirements", load_example("annex3-requirements"))
+    produced = signed_form(fake_components, "annex3-requirements", load_example("annex3-requirements"))
     stored = fake_components.archive.submit(produced, LOCAL_OPERATOR)
     assert fake_components.disposition.due() == []
     with pytest.raises(Conflict, match="retention"):
@@ -95,7 +95,7 @@ def test_the_real_store_refuses_to_delete_a_version_under_retention(app_componen
     """The store enforces what the catalog says: a disposal against a version still locked in
     SeaweedFS fails and deletes nothing, even if the catalog were wrong about its date."""
     stored = app_components.archive.submit(
-        app_components.producer.produce("annex3-requirements", load_example("annex3-requirements")), LOCAL_OPERATOR)
+        signed_form(app_components, "annex3-requirements", load_example("annex3-requirements")), LOCAL_OPERATOR)
     with pytest.raises(Conflict, match="retention"):
         app_components.disposition.request(stored.record_id, ALICE, reason="x")
     from storage import ObjectLocked
@@ -110,7 +110,7 @@ def test_the_certificate_of_destruction_is_converted_by_libreoffice_and_signed_a
     """The real converter and the demo PKI's B-LTA signature on the certificate; the versions live
     in the memory store so that their retention can run out on the test's clock."""
     archived = dataclasses.replace(app_components, store=memory_store, clock=clock)
-    produced = archived.producer.produce("annex4-audit-checklist", load_example("annex4-audit-checklist"))
+    produced = signed_form(archived, "annex4-audit-checklist", load_example("annex4-audit-checklist"))
     stored = archived.archive.submit(produced, LOCAL_OPERATOR)
     clock.advance(days=3 * 366)
     archived.disposition.request(stored.record_id, ALICE, reason="保存期限屆滿")

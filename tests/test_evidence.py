@@ -16,7 +16,7 @@ from forms_service.access import LOCAL_OPERATOR, Actor, Role
 from forms_service.access.tokens import create_token
 from forms_service.archive.evidence_check import check_export
 from forms_service.archive.signatures import countersign
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 
 PROVIDER = Actor(id="test:provider", agency="315000000H", role=Role.PROVIDER)
 
@@ -24,13 +24,13 @@ PROVIDER = Actor(id="test:provider", agency="315000000H", role=Role.PROVIDER)
 @pytest.fixture
 def two_records(app_components):
     """An annex2 record (agency 379000000A) countersigned into two versions, and one of another agency."""
-    produced = app_components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    produced = signed_form(app_components, "annex2-agreement", load_example("annex2-agreement"))
     first = app_components.archive.submit(produced, LOCAL_OPERATOR)
     countersign(app_components.archive, app_components.countersigner, first.record_id, PROVIDER,
                 provider_name=app_components.settings.provider_name)
     other_input = load_example("annex3-requirements")
     other_input["applicant"] = {"name": "臺中市政府", "code": "387000000A"}
-    other = app_components.archive.submit(app_components.producer.produce("annex3-requirements", other_input),
+    other = app_components.archive.submit(signed_form(app_components, "annex3-requirements", other_input),
                                           LOCAL_OPERATOR)
     return app_components.catalog.get_record(first.record_id), app_components.catalog.get_record(other.record_id)
 

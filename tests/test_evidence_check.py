@@ -16,12 +16,12 @@ import pytest
 from forms_service.access import LOCAL_OPERATOR
 from forms_service.archive.evidence_check import check_export
 from signing.detached import sign_detached
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 
 
 @pytest.fixture
 def exported(fake_components):
-    produced = fake_components.producer.produce("annex3-requirements", load_example("annex3-requirements"))
+    produced = signed_form(fake_components, "annex3-requirements", load_example("annex3-requirements"))
     stored = fake_components.archive.submit(produced, LOCAL_OPERATOR)
     record = fake_components.catalog.get_record(stored.record_id)
     export = fake_components.exporter.export([record], LOCAL_OPERATOR, purpose={"purpose": "稽核"})
@@ -132,7 +132,7 @@ def test_a_signature_file_that_is_not_cms_is_not_valid(exported):
 
 
 def test_a_purpose_cannot_write_lines_of_its_own_into_the_readable_manifest(fake_components):
-    produced = fake_components.producer.produce("annex3-requirements", load_example("annex3-requirements"))
+    produced = signed_form(fake_components, "annex3-requirements", load_example("annex3-requirements"))
     stored = fake_components.archive.submit(produced, LOCAL_OPERATOR)
     record = fake_components.catalog.get_record(stored.record_id)
     purpose = "稽核\n  v9  sha256 0000  驗證通過 valid"

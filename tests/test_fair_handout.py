@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from forms_service.convert.fair import FairHandout, HandoutTimeout
+from tests.conftest import signed_form
 
 
 def test_a_freed_worker_goes_to_the_next_caller_in_turn_not_to_whoever_asks_again_first():
@@ -79,7 +80,7 @@ def test_a_long_register_does_not_keep_the_pool_from_another_agencys_form(compon
                                 kwargs={"caller": "379010000A"})
     long_job.start()
     started.wait(60)  # the register's chunks hold the workers now
-    watched.producer.produce("annex2-agreement", load_example("annex2-agreement"), caller="387000000A")
+    signed_form(watched, "annex2-agreement", load_example("annex2-agreement"), caller="387000000A")
     chunks_before = finished.index("387000000A")
     long_job.join(120)
     assert finished.count("379010000A") > chunks_before + 2  # most of the register came after

@@ -14,7 +14,7 @@ from forms_service.access.users import create_user
 from forms_service.catalog import RecordFilter
 from forms_service.forms import get_form
 from forms_service.web.pages.fields import build, parse
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 from tests.test_web_pages import PASSWORD, csrf
 from tests.test_web_pages import sign_in as sign_in_as
 
@@ -134,7 +134,7 @@ def test_filing_for_another_agency_is_refused_beside_the_code(client, staff, cat
 
 def test_a_new_agreement_starts_from_its_application(client, staff, fake_components):
     application = fake_components.archive.submit(
-        fake_components.producer.produce("annex1-interface", load_example("annex1-interface")), LOCAL_OPERATOR)
+        signed_form(fake_components, "annex1-interface", load_example("annex1-interface")), LOCAL_OPERATOR)
     sign_in(client, "sara")
     page = client.get(f"/forms/annex2-agreement/new?from={application.record_id}").data.decode()
     assert f'value="{application.record_id}"' in page  # the connection is named
@@ -148,7 +148,7 @@ def test_a_new_agreement_starts_from_its_application(client, staff, fake_compone
 
 def test_another_agencys_record_cannot_be_a_starting_point(client, staff, fake_components):
     data = {**load_example("annex1-interface"), "applicant": {"name": "臺南市政府", "code": "395000000A"}}
-    other = fake_components.archive.submit(fake_components.producer.produce("annex1-interface", data), LOCAL_OPERATOR)
+    other = fake_components.archive.submit(signed_form(fake_components, "annex1-interface", data), LOCAL_OPERATOR)
     sign_in(client, "sara")
     assert client.get(f"/forms/annex2-agreement/new?from={other.record_id}").status_code == 404
 
@@ -366,13 +366,13 @@ def test_every_page_post_without_its_csrf_token_is_refused(client, staff, admin,
 
 @pytest.fixture
 def agreements_for_csrf(fake_components):
-    produced = fake_components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    produced = signed_form(fake_components, "annex2-agreement", load_example("annex2-agreement"))
     return fake_components.archive.submit(produced, LOCAL_OPERATOR).record_id
 
 
 def test_an_application_leads_to_its_change_or_termination(client, staff, fake_components):
     application = fake_components.archive.submit(
-        fake_components.producer.produce("annex1-interface", load_example("annex1-interface")), LOCAL_OPERATOR)
+        signed_form(fake_components, "annex1-interface", load_example("annex1-interface")), LOCAL_OPERATOR)
     sign_in(client, "sara")
     change = client.get(f"/forms/annex1-interface/new?from={application.record_id}&type=change").data.decode()
     assert 'value="change" checked' in change and 'name="period.start" value="115/01/01"' in change  # same period

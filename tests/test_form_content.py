@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from forms_service.forms import RenderOptions, get_form
+from forms_service.forms.signatures import signing_order
 from forms_service.produce.render import render_docx
 from forms_service.produce.templates import packaged_template
 from tests.conftest import load_example
@@ -99,7 +100,9 @@ def filled_lines(form_id: str, data: dict) -> list[str]:
     """The filled template's text, a line per paragraph (table cells are paragraphs too)."""
     spec = get_form(form_id)
     form = spec.validate(data)
-    docx = render_docx(packaged_template(spec.template), spec.context(form, RenderOptions(PROVIDER)))
+    order = tuple(b.id for b in signing_order(form_id))  # the default: the agency's block, the provider's
+    options = RenderOptions(PROVIDER, signature_blocks=order)
+    docx = render_docx(packaged_template(spec.template), {**spec.context(form, options), "signature_blocks": order})
     xml = zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml").decode()
     lines = []
     for paragraph in re.findall(r"<w:p[ >].*?</w:p>", xml, flags=re.DOTALL):

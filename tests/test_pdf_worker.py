@@ -19,7 +19,7 @@ import pytest
 from forms_service.errors import ConversionFailed
 from forms_service.produce import assembly, pdfa
 from forms_service.produce.pdf_worker import pdf_worker
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 
 
 def _not_pdfa() -> bytes:
@@ -60,7 +60,7 @@ def _sent_to_the_checker(components, monkeypatch) -> list[int]:
     sent: list[int] = []
     submit = pdf_worker.submit
     monkeypatch.setattr(pdf_worker, "submit", lambda written: sent.append(len(written)) or submit(written))
-    produced = components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    produced = signed_form(components, "annex2-agreement", load_example("annex2-agreement"))
     assert produced.pdfa["verdict"] == "pass"
     return sent
 
@@ -85,7 +85,7 @@ def test_a_form_the_warm_checker_refuses_is_an_error_though_signed_meanwhile(com
     bad = _not_pdfa()
     monkeypatch.setattr(pdfa, "write", lambda converted: bad)  # what the producer checks and signs
     with pytest.raises(ConversionFailed, match="not PDF/A-2b"):
-        components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+        signed_form(components, "annex2-agreement", load_example("annex2-agreement"))
 
 
 def _blank(pages: int) -> bytes:

@@ -7,7 +7,7 @@ import pytest
 
 from forms_service.access import LOCAL_OPERATOR
 from forms_service.access.users import create_user
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 from tests.test_web_pages import PASSWORD, csrf, sign_in
 
 
@@ -23,7 +23,7 @@ def agreements(fake_components, clock):
     other = {**load_example("annex2-agreement"), "party": {"name": "臺南市政府", "code": "395000000A"}}
     filed = []
     for data in (load_example("annex2-agreement"), other):
-        produced = fake_components.producer.produce("annex2-agreement", data)
+        produced = signed_form(fake_components, "annex2-agreement", data)
         filed.append(fake_components.archive.submit(produced, LOCAL_OPERATOR).record_id)
         clock.advance(days=1)
     return filed

@@ -7,7 +7,7 @@ import pytest
 
 from forms_service.access import LOCAL_OPERATOR
 from forms_service.access.tokens import create_token
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 
 
 def auth(token: str) -> dict[str, str]:
@@ -16,7 +16,7 @@ def auth(token: str) -> dict[str, str]:
 
 @pytest.fixture
 def record_id(fake_components):
-    produced = fake_components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    produced = signed_form(fake_components, "annex2-agreement", load_example("annex2-agreement"))
     return fake_components.archive.submit(produced, LOCAL_OPERATOR).record_id
 
 

@@ -14,7 +14,7 @@ from forms_service.errors import Forbidden, InputError
 from forms_service.forms import get_form
 from forms_service.settings import Settings
 from storage import ObjectLocked
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 
 
 def auth(token):
@@ -52,7 +52,7 @@ def test_production_locks_in_compliance_mode_and_the_demo_in_governance():
 
 
 def store_record(components):
-    produced = components.producer.produce("annex3-requirements", load_example("annex3-requirements"))
+    produced = signed_form(components, "annex3-requirements", load_example("annex3-requirements"))
     stored = components.archive.submit(produced, LOCAL_OPERATOR)
     return components.catalog.get_record(stored.record_id)
 

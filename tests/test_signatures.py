@@ -21,7 +21,7 @@ from forms_service.access.tokens import create_token
 from forms_service.archive.signatures import countersign, renew, timestamps_expiring
 from forms_service.errors import SigningFailed
 from signing import Level, SignatureOptions, SigningContext, SigningError, sign_pdf, verify_pdf
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 
 PROVIDER = Actor(id="test:provider", agency="315000000H", role=Role.PROVIDER)
 
@@ -43,7 +43,7 @@ def auth(token):
 @pytest.fixture(scope="module")
 def countersigned(components):
     """An annex2 record in the session archive, signed by the agency and countersigned."""
-    produced = components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    produced = signed_form(components, "annex2-agreement", load_example("annex2-agreement"))
     first = components.archive.submit(produced, LOCAL_OPERATOR)
     second = countersigned_by_provider(components, first.record_id)
     record = components.catalog.get_record(first.record_id)
@@ -75,7 +75,7 @@ def test_a_b_lta_signature_takes_one_revision_for_itself_and_one_for_its_archive
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import DocumentSecurityStore
 
-    produced = components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    produced = signed_form(components, "annex2-agreement", load_example("annex2-agreement"))
     reader = PdfFileReader(io.BytesIO(produced.pdf), strict=False)
     assert reader.xrefs.total_revisions == 3
     assert [(s.sig_object_type, s.signed_revision) for s in reader.embedded_signatures] == [
@@ -188,7 +188,7 @@ def test_the_verification_endpoint_reports_each_signature_and_the_archive_check(
 
 
 def test_renewal_adds_a_document_timestamp_as_a_new_version(components):
-    produced = components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    produced = signed_form(components, "annex2-agreement", load_example("annex2-agreement"))
     stored = components.archive.submit(produced, LOCAL_OPERATOR)
     def expiring(days):
         return timestamps_expiring(components.archive, components.catalog, within_days=days,
@@ -242,14 +242,14 @@ def test_a_signing_fault_in_the_pipeline_stores_nothing(components, catalog):
                                                                     trust_roots=components.signing.trust_roots),
                                  catalog=catalog, _closers=[])
     with pytest.raises(SigningFailed):
-        broken.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+        signed_form(broken, "annex2-agreement", load_example("annex2-agreement"))
     assert catalog.latest_versions() == []
 
 
 def test_the_signature_has_a_visible_stamp_in_tw_kai_with_the_roc_date(components):
     import pikepdf
 
-    produced = components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    produced = signed_form(components, "annex2-agreement", load_example("annex2-agreement"))
     with pikepdf.open(io.BytesIO(produced.pdf)) as pdf:
         widgets = [a for page in pdf.pages for a in page.get("/Annots", []) if a.get("/T") == "Signature1"]
         assert len(widgets) == 1
@@ -331,8 +331,8 @@ def test_the_check_after_signing_analyses_changes_for_the_first_signature_of_a_k
 
     monkeypatch.setattr(signer_module, "SHAPES_ANALYSED", set())
     example = load_example("annex2-agreement")
-    first = components.producer.produce("annex2-agreement", example)
-    second = components.producer.produce("annex2-agreement", example)
+    first = signed_form(components, "annex2-agreement", example)
+    second = signed_form(components, "annex2-agreement", example)
     assert [r["modification_level"] for r in first.signature_report] == ["LTA_UPDATES", "NONE"]
     assert [r["modification_level"] for r in second.signature_report] == ["NOT_ANALYSED", "NOT_ANALYSED"]
     verification = verify_pdf(second.pdf, components.trust_roots)
@@ -359,10 +359,10 @@ def test_a_first_signature_followed_by_a_change_pyhanko_refuses_is_not_kept(comp
     monkeypatch.setattr(signer_module, "SHAPES_ANALYSED", set())
     example = load_example("annex2-agreement")
     with pytest.raises(SigningFailed, match="modified after this signature"):
-        components.producer.produce("annex2-agreement", example)
+        signed_form(components, "annex2-agreement", example)
     assert not signer_module.SHAPES_ANALYSED, "a refused shape is analysed again next time"
     signer_module.SHAPES_ANALYSED.add(("Signature1", components.level))  # as if a good one had passed
-    produced = components.producer.produce("annex2-agreement", example)
+    produced = signed_form(components, "annex2-agreement", example)
     assert not verify_pdf(produced.pdf, components.trust_roots).ok
 
 

@@ -10,7 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from forms_service.access import LOCAL_OPERATOR
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def s3(components):
 
 @pytest.fixture(scope="module")
 def stored(components):
-    produced = components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    produced = signed_form(components, "annex2-agreement", load_example("annex2-agreement"))
     return components.archive.submit(produced, LOCAL_OPERATOR)
 
 

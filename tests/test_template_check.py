@@ -14,6 +14,7 @@ from forms_service.forms import get_form
 from forms_service.produce.template_check import check_template
 from forms_service.produce.templates import packaged_template
 from forms_service.settings import Settings
+from tests.conftest import signed_form
 
 SPEC = get_form("annex2-agreement")
 GOOD = packaged_template(SPEC.template)
@@ -128,7 +129,7 @@ def test_a_good_agency_template_replaces_the_packaged_one(tmp_path, components):
                                                             "商工資料使用安全約定書（本局版）"))
     templates = open_templates(Settings.load(environ={}, template_dir=str(tmp_path)))
     custom = dataclasses.replace(components, templates=templates, _closers=[])
-    produced = custom.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    produced = signed_form(custom, "annex2-agreement", load_example("annex2-agreement"))
     assert "商工資料使用安全約定書（本局版）" in squeeze(pdftotext(produced.pdf))
 
 

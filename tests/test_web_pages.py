@@ -10,7 +10,7 @@ import pytest
 
 from forms_service.access import LOCAL_OPERATOR
 from forms_service.access.users import create_user
-from tests.conftest import load_example
+from tests.conftest import load_example, signed_form
 
 PASSWORD = "correct horse battery"
 
@@ -23,7 +23,7 @@ def people(catalog):
 
 @pytest.fixture
 def stored(fake_components):
-    produced = fake_components.producer.produce("annex2-agreement", load_example("annex2-agreement"))
+    produced = signed_form(fake_components, "annex2-agreement", load_example("annex2-agreement"))
     return fake_components.archive.submit(produced, LOCAL_OPERATOR)
 
 

@@ -79,7 +79,7 @@ class Archive:
             period_start=period.start if period else None, period_end=period.end if period else None,
             input=data, created_at=now, created_by=actor.id,
             subjects=tuple(sorted(spec.subjects(form))), user_unit_code=unit_code[:20], system_name=system_name[:200],
-            connection_id=self._connection_of(record_id, spec.form_id, data),
+            connection_id=self._connection_of(record_id, spec.form_id, data), signing_order=produced.signing_order,
         )
         started = time.perf_counter()
         version = self._put(record, 1, produced.pdf, self.retention.for_new_record(spec, form, now), actor,

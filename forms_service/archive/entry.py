@@ -39,7 +39,7 @@ def read_entry(data: bytes, *, key: str, version_id: str) -> tuple[NewRecord, Ne
         created_by=r["created_by"], subjects=tuple(r.get("subjects", ())),
         # Entries written before connections were indexed lack these: ``integrity.rebuild`` derives them.
         connection_id=r.get("connection_id", ""), user_unit_code=r.get("user_unit_code", ""),
-        system_name=r.get("system_name", ""),
+        system_name=r.get("system_name", ""), signing_order=tuple(r.get("signing_order", ())),
     )
     version = NewVersion(
         number=v["number"], object_key=v["object_key"], object_version=v["object_version"], sha256=v["sha256"],
@@ -81,7 +81,7 @@ def record_entry(record: Record) -> NewRecord:
         user_unit_name=record.user_unit_name, title=record.title, period_start=record.period_start,
         period_end=record.period_end, input=record.input, created_at=record.created_at,
         created_by=record.created_by, subjects=record.subjects, connection_id=record.connection_id,
-        user_unit_code=record.user_unit_code, system_name=record.system_name,
+        user_unit_code=record.user_unit_code, system_name=record.system_name, signing_order=record.signing_order,
     )
 
 

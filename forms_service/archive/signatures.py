@@ -33,17 +33,29 @@ def countersign(archive: Archive, countersigner: DocumentSigner | None, record_i
     latest = record.versions[-1]
     if is_countersigned(latest):
         raise InputError(f"record {record_id} is already countersigned (version {latest.number})")
+    if record.signing_order and "provider" in record.signing_order:
+        # The provider's block of the signing order: its turn once every block before it is signed.
+        signed_blocks = {r.get("field") for r in latest.signature_report if r.get("kind") == "signature"}
+        waiting = [b for b in record.signing_order[:record.signing_order.index("provider")] if b not in signed_blocks]
+        if waiting:
+            raise InputError(f"record {record_id} waits for the signature of {waiting[0]} before the provider's",
+                             details={"field": "record"})
+        field, box = "provider", None
+    else:  # a record filed before signing orders: the provider's stamp beside the agency's
+        field, box = "ProviderSignature", COUNTERSIGNER_BOX
     pdf = archive.read(latest, actor=actor, source_ip=source_ip)
-    signed = countersigner.sign(pdf, field_name="ProviderSignature", reason=f"{provider_name}審核同意",
+    signed = countersigner.sign(pdf, field_name=field, reason=f"{provider_name}審核同意",
                                 location=provider_name, stamp_role="審核", stamp_agency=provider_name,
-                                stamp_box=COUNTERSIGNER_BOX)
+                                stamp_box=box)
     return archive.add_version(record, signed.pdf, signed.report, actor, reason="countersigned",
                                action="record.countersign", source_ip=source_ip)
 
 
 def is_countersigned(version: Version) -> bool:
-    """Whether ``version`` carries a second signature (the data provider's) besides the agency's."""
-    return sum(1 for r in version.signature_report if r.get("kind") == "signature") >= 2
+    """Whether ``version`` carries the data provider's signature (in its block, or, on a record filed
+    before signing orders, beside the agency's)."""
+    fields = [r.get("field") for r in version.signature_report if r.get("kind") == "signature"]
+    return "provider" in fields or "ProviderSignature" in fields
 
 
 def timestamps_expiring(archive: Archive, records: RecordCatalog, *, within_days: int, now: datetime,

@@ -34,6 +34,8 @@ class RecordRow(Base):
     connection_id: Mapped[str] = mapped_column(String(40), default="", server_default="", index=True)
     user_unit_code: Mapped[str] = mapped_column(String(20), default="", server_default="")
     system_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The signature blocks its document is signed in, in order (forms/signatures.py); [] before them.
+    signing_order: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     versions: Mapped[list[VersionRow]] = relationship(
         back_populates="record", order_by="VersionRow.number", cascade="all, delete-orphan"

@@ -34,6 +34,9 @@ class NewRecord:
     connection_id: str = ""
     user_unit_code: str = ""
     system_name: str = ""
+    # The signature blocks of its document, in the order they are signed (``forms.signatures``):
+    # the signatures of the latest version say which are signed, the first other one is next.
+    signing_order: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ hide_library_warnings()  # before the command modules import pyHanko and the lik
 
 import click  # noqa: E402
 
-from . import admin, archive, audit, db, evidence, jobs, produce, querylog, records, serve  # noqa: E402
+from . import admin, archive, audit, db, evidence, jobs, produce, querylog, records, serve, signers  # noqa: E402
 from .base import Group  # noqa: E402
 
 
@@ -40,7 +40,7 @@ for command in (
     records.records, records.signatures, records.disposition,
     archive.archive, archive.catalog_group, archive.storage_group,
     evidence.export_group, audit.audit, admin.users, admin.tokens, admin.show_settings, querylog.query_events,
-    querylog.query_log, querylog.due, db.db_group, jobs.jobs_group,
+    querylog.query_log, querylog.due, db.db_group, jobs.jobs_group, signers.signers_group, signers.demo_group,
 ):
     main.add_command(command)
 

@@ -63,13 +63,13 @@ def catalog_only(settings: Settings | None = None) -> Iterator[Catalog]:
 
 @contextmanager
 def started(settings: Settings | None = None, *, converter: bool = False, workers: int | None = None,
-            archive: bool = True, pool: LibreOfficePool | None = None) -> Iterator[Components]:
+            archive: bool = True, pool: LibreOfficePool | None = None, catalog: bool = False) -> Iterator[Components]:
     """The components a command needs, stopped when it ends (a running ``serve``'s store and demo
     PKI are shared, not started twice); ``pool``: LibreOffice workers the command already started."""
     from ..components import start_components
 
     with start_components(settings or load_settings(), with_archive=archive, with_converter=converter,
-                          workers=workers, pool=pool) as components:
+                          workers=workers, pool=pool, with_catalog=catalog) as components:
         yield components
 
 

@@ -84,12 +84,13 @@ def render(form_id: str | None, input_file: Path | None, output: Path, batch_sou
     pool = LibreOfficePool(workers=1, start_in_background=True, run_dir=settings.run_dir,
                            **settings.converter_options)
     try:
+        from ..access import LOCAL_OPERATOR
         from ..components import open_templates
         from ..produce import validate_input
 
         spec, form = validate_input(form_id, data, open_templates(settings))  # characters the fonts lack
-        with started(settings, archive=False, converter=True, pool=pool) as components:
-            produced = components.producer.produce_validated(spec, form)
+        with started(settings, archive=False, catalog=True, converter=True, pool=pool) as components:
+            produced = components.filing.produce(LOCAL_OPERATOR, spec, form)  # signed with the agency's key
     finally:
         pool.close()
     _write_whole(output, produced.pdf)
@@ -177,6 +178,7 @@ def render_on_running_service(settings: Any, form_id: str, data: Any) -> tuple[b
 
 
 def render_batch(form_id: str | None, source: Path, out_dir: Path) -> None:
+    from ..access import LOCAL_OPERATOR
     from ..components import open_templates
     from ..produce.batch import check_all, in_item_order, produce_ready
 
@@ -188,10 +190,12 @@ def render_batch(form_id: str | None, source: Path, out_dir: Path) -> None:
     produced = []
     if checked.ready:
         workers = settings.converter_workers
-        with started(settings, archive=False, converter=True, workers=workers) as components, \
+        with started(settings, archive=False, catalog=True, converter=True, workers=workers) as components, \
                 click.progressbar(length=len(checked.ready), label="rendering", file=sys.stderr,
                                   show_pos=True, show_eta=True) as bar:
-            produced = produce_ready(checked.ready, components.producer, out_dir, parallel=workers,
+            filing = components.filing
+            produced = produce_ready(checked.ready, lambda spec, form: filing.produce(LOCAL_OPERATOR, spec, form),
+                                     out_dir, parallel=workers,
                                      on_done=lambda _: bar.update(1))
     report_outcomes(in_item_order(items, checked.refused + produced), out_dir)
 

@@ -41,6 +41,7 @@ CHARS_PER_LINE = 46  # full-width characters across A4 between the margins at 10
 LINES_PER_PAGE = (A4[1] - 2 * MARGIN) // LEADING
 
 _PARAGRAPH = re.compile(r"<w:p[ >].*?</w:p>|<w:p/>", re.DOTALL)
+_BOOKMARK = re.compile(r'<w:bookmarkStart [^>]*w:name="([^"]+)"')
 _TEXT_OR_BREAK = re.compile(r"<w:t(?: [^>]*)?>(.*?)</w:t>|<w:br w:type=\"page\"/>|<w:tab/>", re.DOTALL)
 PAGE_BREAK = "\f"
 
@@ -75,6 +76,7 @@ class FakeConverter:
     def _write(self, lines: list[str]) -> bytes:
         writer = PdfFileWriter()
         printable = self._printable()
+        lines, marks = _bookmarks(lines)
         lines = ["".join(c for c in line if c in printable or c == PAGE_BREAK) for line in lines]
         chars = set("".join(lines)) - {PAGE_BREAK}
         box = None
@@ -89,6 +91,7 @@ class FakeConverter:
         # pikepdf adds the sRGB output intent and the PDF/A identification, and validates the result:
         # the fake's documents are real PDF/A-2b, which the producer checks like LibreOffice's.
         with pikepdf.open(io.BytesIO(written.getvalue())) as document:
+            _destinations(document, lines, marks)
             out = io.BytesIO()
             pdfa.save(document, out, "2b", repair=True)
         return out.getvalue()
@@ -111,7 +114,7 @@ def docx_text(docx: bytes) -> list[str]:
         xml = zf.read("word/document.xml").decode("utf-8")
     lines: list[str] = []
     for paragraph in _PARAGRAPH.findall(xml):
-        text = ""
+        text = "".join(f"\x01{name}\x02" for name in _BOOKMARK.findall(paragraph))
         for match in _TEXT_OR_BREAK.finditer(paragraph):
             token = match.group(0)
             if token.startswith("<w:br"):
@@ -124,6 +127,44 @@ def docx_text(docx: bytes) -> list[str]:
                 text += unescape(match.group(1))
         lines.append(text)
     return lines
+
+
+_MARK = re.compile(r"\x01([^\x02]*)\x02")
+
+
+def _bookmarks(lines: list[str]) -> tuple[list[str], dict[int, list[str]]]:
+    """The lines without their bookmark marks, and the bookmarks' names by line index."""
+    marks: dict[int, list[str]] = {}
+    clean = []
+    for index, line in enumerate(lines):
+        names = _MARK.findall(line)
+        if names:
+            marks[index] = names
+        clean.append(_MARK.sub("", line))
+    return clean, marks
+
+
+def _destinations(document: pikepdf.Pdf, lines: list[str], marks: dict[int, list[str]]) -> None:
+    """Each bookmark as a named destination at its line, as LibreOffice exports them."""
+    if not marks:
+        return
+    page, row, where = 0, 0, {}
+    for index, line in enumerate(lines):
+        if line == PAGE_BREAK or row >= LINES_PER_PAGE:
+            page, row = page + 1, 0
+        if index in marks:
+            where[index] = (page, row)
+        if line != PAGE_BREAK:
+            row += 1
+    dests = pikepdf.Dictionary()
+    for index, names in marks.items():
+        page_index, line_row = where[index]
+        page_index = min(page_index, len(document.pages) - 1)
+        top = A4[1] - MARGIN - line_row * LEADING
+        for name in names:
+            dests[pikepdf.Name("/" + name)] = pikepdf.Array([document.pages[page_index].obj, pikepdf.Name.XYZ,
+                                                            MARGIN, top, 0])
+    document.Root.Dests = dests
 
 
 def _wrap(paragraphs: list[str]) -> list[str]:

@@ -67,7 +67,9 @@ def convert(desktop, src, dst, tagged=True):
         filter_data = uno.Any(
             "[]com.sun.star.beans.PropertyValue",
             (prop("SelectPdfVersion", 2),  # PDF/A-2b: fonts embedded, sRGB output intent
-             prop("UseTaggedPDF", bool(tagged))),
+             prop("UseTaggedPDF", bool(tagged)),
+             # bookmarks as named destinations: where each signature block is (produce/fields.py)
+             prop("ExportBookmarksToPDFDestination", True)),
         )
         doc.storeToURL(
             uno.systemPathToFileUrl(dst),

@@ -18,6 +18,9 @@ class RenderOptions:
     """What a form's context may depend on besides its input."""
 
     provider_name: str
+    # The blocks of the document's signing order (``signatures.py``): a template says which of its
+    # signature blocks the agency does not use.
+    signature_blocks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

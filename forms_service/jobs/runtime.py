@@ -11,11 +11,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..access import Actor, Role
-from ..archive.filing import check_may_file
-from ..archive.related import check_related
 from ..catalog import Batch, BatchEntry, NewAuditEvent
 from ..errors import Conflict
-from ..taiwan import TAIPEI
 from . import batches, engine, webhooks
 
 if TYPE_CHECKING:
@@ -58,14 +55,9 @@ class JobRuntime:
             return record_id  # filed by a worker that stopped before it could say so
         if entry.attempts > 1 and service.archive.take_over(batch.form_id, record_id, actor) is not None:
             return record_id  # stored whole by a worker that stopped before cataloguing it
-        producer = service.producer
-        spec, form = producer.validate(batch.form_id, entry.input)
-        check_may_file(actor, spec, form)
-        check_related(catalog, spec, form, actor=actor, today=service.clock.now().astimezone(TAIPEI).date())
-        produced = producer.produce_validated(spec, form, caller=actor.agency or actor.id)
         # Conflict: another worker filed the same entry first (ours was set aside) — the entry is done.
         with contextlib.suppress(Conflict):
-            service.archive.submit(produced, actor, record_id=record_id)
+            service.filing.file(actor, batch.form_id, entry.input, record_id=record_id)
         return record_id
 
     def _with_converter(self) -> Components:

@@ -22,7 +22,7 @@ from .. import json_input
 from ..errors import FormsError, InputError, ValidationFailed
 from ..forms import FormSpec
 from ..forms.types import FormModel
-from .producer import Producer, validate_input
+from .producer import Produced, validate_input
 from .templates import TemplateSource
 
 
@@ -129,14 +129,18 @@ def check_all(items: list[BatchItem], templates: TemplateSource) -> Checked:
     return Checked(refused, ready)
 
 
-def produce_ready(ready: list[tuple[BatchItem, FormSpec, FormModel]], producer: Producer, out_dir: Path, *,
+# A checked form's document, signed as filing signs it (``FilingService.produce``).
+ProduceChecked = Callable[[FormSpec, FormModel], Produced]
+
+
+def produce_ready(ready: list[tuple[BatchItem, FormSpec, FormModel]], produce: ProduceChecked, out_dir: Path, *,
                   parallel: int, on_done: Callable[[Outcome], None] = lambda _: None) -> list[Outcome]:
     """Each ready item produced and written, ``parallel`` at a time; ``on_done`` hears each as it
     finishes (a progress bar)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     outcomes = []
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        futures = [pool.submit(_produce_one, producer, spec, form, out_dir / f"{item.name}.pdf")
+        futures = [pool.submit(_produce_one, produce, spec, form, out_dir / f"{item.name}.pdf")
                    for item, spec, form in ready]
         for future in as_completed(futures):
             outcomes.append(future.result())
@@ -149,10 +153,10 @@ def in_item_order(items: list[BatchItem], outcomes: list[Outcome]) -> list[Outco
     return [by_name[item.name] for item in items]
 
 
-def _produce_one(producer: Producer, spec: FormSpec, form: FormModel, path: Path) -> Outcome:
+def _produce_one(produce: ProduceChecked, spec: FormSpec, form: FormModel, path: Path) -> Outcome:
     name = path.stem
     try:
-        produced = producer.produce_validated(spec, form)
+        produced = produce(spec, form)
     except FormsError as err:
         return Outcome(name, "failed", err.message)
     tmp = path.with_name(path.name + ".part")

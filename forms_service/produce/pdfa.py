@@ -15,6 +15,7 @@ import hashlib
 import io
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ import pikepdf
 from pikepdf import pdfa
 
 from ..errors import ConversionFailed
+from ..forms.signatures import Block
+from .fields import Placed, locate
 
 FLAVOUR = "2b"
 
@@ -127,12 +130,19 @@ def conform(pdf: bytes) -> tuple[bytes, dict[str, Any]]:
 
 def write(pdf: bytes) -> bytes:
     """The converted document as pikepdf writes it for PDF/A-2b (not yet judged: ``check`` judges
-    these very bytes, which are what gets signed)."""
+    these very bytes, the first revision of what gets signed)."""
+    return write_located(pdf, ())[0]
+
+
+def write_located(pdf: bytes, blocks: Iterable[Block]) -> tuple[bytes, list[Placed]]:
+    """``write``, and where each of ``blocks`` gets its signature field (``fields.locate``: the
+    blocks' bookmarks, removed from what is written)."""
     try:
         document = pikepdf.open(io.BytesIO(pdf))
     except pikepdf.PdfError as err:
         raise ConversionFailed(f"the converted document cannot be read: {err}") from err
     with document:
+        placed = locate(document, blocks)
         if "/DocChecksum" in document.trailer:
             del document.trailer["/DocChecksum"]
         action = document.Root.get("/OpenAction")
@@ -140,7 +150,7 @@ def write(pdf: bytes) -> bytes:
             del document.Root["/OpenAction"]
         out = io.BytesIO()
         document.save(out, **_save_kwargs())
-    return out.getvalue()
+    return out.getvalue(), placed
 
 
 def check(written: bytes) -> dict[str, Any]:

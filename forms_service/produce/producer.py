@@ -1,11 +1,16 @@
-"""The Producer: validate → render (docxtpl, safe) → convert → check PDF/A → sign.  No storage.
+"""The Producer: validate → render (docxtpl, safe) → convert → PDF/A with the signature fields of
+its signing order → check PDF/A → sign.  No storage.
 
-``Producer.produce`` makes the signed PDF of one form and touches nothing else, so the CLI's
-``render`` uses it alone and the archive stores what it returns (``archive/archive.py``).
+``Producer.produce`` makes the PDF of one form and touches nothing else, so the CLI's ``render``
+uses it alone and the archive stores what it returns (``archive/archive.py``).  Who signs is the
+caller's: it hands in the document's signing order (``forms.signatures``) — a signature field is
+made in each block — and the signing of what can be signed now (``sign``: the agency's key in its
+block, say), or nothing, leaving every field to its signer.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import time
@@ -18,14 +23,16 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from ..convert import Converter
 from ..forms import FormSpec, RenderOptions, get_form
+from ..forms.signatures import Block
 from ..forms.types import FormModel
 from . import pdfa
 from .chunked import balanced_chunk_size, produce_chunked
+from .fields import add_fields
 from .glyphs import check_values, template_faces
 from .memory import release_now_and_then
 from .pdf_worker import LONG_DOCUMENT_PAGES, pdf_worker
 from .render import render_docx
-from .signer import DocumentSigner
+from .signer import DocumentSigner, SignedPdf
 from .templates import TemplateSource
 
 # Rows of a long table per separately converted chunk: LibreOffice stays linear up to ~400 rows.
@@ -34,7 +41,7 @@ MAX_ROWS_PER_CHUNK = 300
 
 @dataclass(frozen=True)
 class Produced:
-    """A validated form turned into a signed PDF/A, not yet stored."""
+    """A validated form turned into a PDF/A — signed in the blocks signed so far — not yet stored."""
 
     spec: FormSpec
     form: FormModel
@@ -43,6 +50,10 @@ class Produced:
     pages: int
     signature_report: list[dict[str, Any]]
     pdfa: dict[str, Any]  # the PDF/A checker's verdict on the converted document, before signing
+    signing_order: tuple[str, ...] = ()  # the document's signature blocks, in order
+
+
+Sign = Callable[[bytes], SignedPdf]  # signs the prepared PDF/A (one block or several, in turn)
 
 
 @lru_cache(maxsize=64)
@@ -78,37 +89,44 @@ class Producer:
     def validate(self, form_id: str, data: Any) -> tuple[FormSpec, FormModel]:
         return validate_input(form_id, data, self.templates)
 
-    def produce(self, form_id: str, data: Any, *, caller: str = "") -> Produced:
+    def produce(self, form_id: str, data: Any, *, caller: str = "", blocks: tuple[Block, ...] = (),
+                sign: Sign | None = None) -> Produced:
         spec, form = self.validate(form_id, data)
-        return self.produce_validated(spec, form, caller=caller)
+        return self.produce_validated(spec, form, caller=caller, blocks=blocks, sign=sign)
 
-    def produce_validated(self, spec: FormSpec, form: FormModel, *, caller: str = "") -> Produced:
-        """The signed PDF; ``caller`` (who asked) takes its turn at the converter with the others.
+    def produce_validated(self, spec: FormSpec, form: FormModel, *, caller: str = "", blocks: tuple[Block, ...] = (),
+                          sign: Sign | None = None) -> Produced:
+        """The PDF/A with a signature field in each of ``blocks``, signed by ``sign`` (nothing signed
+        without it); ``caller`` (who asked) takes its turn at the converter with the others.
 
         The PDF/A check runs in the PDF worker process while the same bytes are signed when that
         process is running (a web process starts it) or the document is long (seconds of checking
         at hundreds of pages); the signature is returned only once the check has passed (a failure
         leaves nothing but the error).  Otherwise it runs here, before signing."""
         try:
-            return self._produce(spec, form, caller)
+            return self._produce(spec, form, caller, blocks, sign)
         finally:
             release_now_and_then()
 
-    def _produce(self, spec: FormSpec, form: FormModel, caller: str) -> Produced:
+    def _produce(self, spec: FormSpec, form: FormModel, caller: str, blocks: tuple[Block, ...],
+                 sign_with: Sign | None) -> Produced:
         started = time.perf_counter()
-        pdf = pdfa.write(self._convert(spec, form, caller))
+        pdf, placed = pdfa.write_located(self._convert(spec, form, caller, blocks), blocks)
         self.observe("render_convert", time.perf_counter() - started)
         pages = page_count(pdf)
-        owner = spec.owner(form)
+        order = tuple(b.id for b in blocks)
 
-        def sign() -> Any:
+        def sign() -> SignedPdf:
+            # The fields after the PDF/A check's bytes (its checker judges no forms), before any signature.
+            prepared = add_fields(pdf, placed)
+            if sign_with is None:
+                return SignedPdf(prepared, [])
             began = time.perf_counter()
-            signed = self.signer.sign(pdf, field_name="Signature1", reason=f"{spec.annex} {spec.title}",
-                                      location=owner.name, stamp_role="簽署人", stamp_agency=owner.name)
+            signed = sign_with(prepared)
             self.observe("sign", time.perf_counter() - began)
             return signed
 
-        if pages < LONG_DOCUMENT_PAGES and not pdf_worker.running:
+        if sign_with is None or (pages < LONG_DOCUMENT_PAGES and not pdf_worker.running):
             began = time.perf_counter()
             pdfa_verdict = pdfa.check(pdf)
             self.observe("pdfa_check", time.perf_counter() - began)
@@ -123,25 +141,28 @@ class Producer:
                 pdfa_verdict = checking.result()  # raises ConversionFailed: nothing is returned
             self.observe("pdfa_check", (finished[0] if finished else time.perf_counter()) - began)
         return Produced(spec, form, signed.pdf, hashlib.sha256(signed.pdf).hexdigest(), pages, signed.report,
-                        pdfa_verdict)
+                        pdfa_verdict, order)
 
     def preview(self, spec: FormSpec, form: FormModel, *, caller: str = "") -> bytes:
         """The filled form as an unsigned PDF, to look at before signing (never stored)."""
         return self._convert(spec, form, caller)
 
-    def _convert(self, spec: FormSpec, form: FormModel, caller: str) -> bytes:
+    def _convert(self, spec: FormSpec, form: FormModel, caller: str, blocks: tuple[Block, ...] = ()) -> bytes:
         template = self.templates.load(spec)
+        options = dataclasses.replace(self.options, signature_blocks=tuple(b.id for b in blocks))
         if spec.chunk_contexts is not None:
             lent = self.lent_converters()
             rows = balanced_chunk_size(spec.row_count(form), workers=self.parallel + len(lent),
                                        max_rows=MAX_ROWS_PER_CHUNK)
-            chunks = spec.chunk_contexts(form, self.options, rows)
+            chunks = [{**c, "signature_blocks": options.signature_blocks}
+                      for c in spec.chunk_contexts(form, options, rows)]
             if len(chunks) > 1:
                 # merged in the PDF worker process: seconds of qpdf that would hold this one's GIL
                 pdf, _ = produce_chunked(template, chunks, self.converter, parallel=self.parallel, caller=caller,
                                          assemble=pdf_worker.assemble, lent=lent)
                 return pdf
-        return self.converter.convert(render_docx(template, spec.context(form, self.options)), caller=caller)
+        context = {**spec.context(form, options), "signature_blocks": options.signature_blocks}
+        return self.converter.convert(render_docx(template, context), caller=caller)
 
 
 def page_count(pdf: bytes) -> int:

@@ -166,7 +166,9 @@ TEMPLATES_ENVIRONMENT = _CompilingOnceEnvironment(autoescape=True, undefined=Str
 def render_docx(template: Path | bytes, context: dict[str, Any]) -> bytes:
     source = io.BytesIO(template) if isinstance(template, bytes) else template
     doc = _PatchingOnceTemplate(source)
-    context = {"page_numbers": True, **context}
+    # What every template may use beside the form's own context: page numbers, and the blocks of
+    # the signing order (none: every signature block says the agency does not use it).
+    context = {"page_numbers": True, "signature_blocks": (), **context}
     name = template.name if isinstance(template, Path) else "the template"
     try:
         doc.render(make_safe(context), jinja_env=TEMPLATES_ENVIRONMENT, autoescape=True)

@@ -1,8 +1,10 @@
-"""``DocumentSigner``: one key's PAdES signature on a PDF, stamped, and checked before it is kept.
+"""``DocumentSigner``: a PAdES signature on a PDF, stamped, and checked before it is kept.
 
-The Producer signs new forms with the agency's key, countersigning uses the data provider's, and
-disposition certificates are signed like forms.  Each signature is validated the way a verifier
-would right after signing: a signature that does not validate is an error, never a stored record.
+Its own key is the service's seal (what the service itself issues: disposition certificates,
+audit seals, exports); a document's blocks are signed with their signers' keys — the agency's, the
+data provider's — handed to ``sign`` with the block (``sign_block``), the stamp inside the block's
+field.  Each signature is validated the way a verifier would right after signing: a signature that
+does not validate is an error, never a stored record.
 
 That check leaves out pyHanko's modification analysis (~0.15 s a document, most of what B-LTA
 cost over B-B) except for the first signature of each kind in the process: what follows the
@@ -41,6 +43,14 @@ class SignedPdf:
     report: list[dict[str, Any]]  # one entry per signature and timestamp, as validated after signing
 
 
+def certificate_names(certificate: Any) -> tuple[str, str]:
+    """(who, which agency) as a certificate names them: a 機關憑證 names the agency (its CN, or O);
+    a 自然人憑證 names the person (CN) and no agency."""
+    subject = certificate.subject.native
+    return (str(subject.get("common_name") or subject.get("organization_name") or ""),
+            str(subject.get("organization_name") or ""))
+
+
 class DocumentSigner:
     def __init__(self, *, provider: SignerProvider, context: SigningContext, level: Level, trust_roots: list,
                  clock: Clock):
@@ -50,26 +60,41 @@ class DocumentSigner:
         self.trust_roots = trust_roots
         self.clock = clock
 
-    def signer_name(self) -> str:
-        """The common name (or organisation) of the signing certificate."""
+    def signer_name(self, provider: SignerProvider | None = None) -> str:
+        """The common name (or organisation) of the signing certificate (of ``provider``, or the seal)."""
+        return certificate_names(self._certificate(provider))[0]
+
+    def _certificate(self, provider: SignerProvider | None) -> Any:
         try:
-            certificate = self.provider.signer().signing_cert
+            certificate = (provider or self.provider).signer().signing_cert
         except SigningError as err:  # the key or token is not available
             raise SigningFailed(str(err)) from err
         if certificate is None:
             raise SigningFailed("the signing key comes without its certificate")
-        subject = certificate.subject.native
-        return str(subject.get("common_name") or subject.get("organization_name") or "")
+        return certificate
+
+    def sign_block(self, pdf: bytes, *, provider: SignerProvider, block: str, label: str, reason: str,
+                   location: str) -> SignedPdf:
+        """``pdf`` signed in the signature field ``block`` (made with the document) with ``provider``'s
+        key, its stamp in the block: the block's label, and the signer and agency as its certificate
+        names them."""
+        name, agency = certificate_names(self._certificate(provider))
+        return self.sign(pdf, field_name=block, reason=reason, location=location, stamp_role=label,
+                         stamp_agency=agency or location, stamp_box=None, provider=provider, signer_name=name)
 
     def sign(self, pdf: bytes, *, field_name: str, reason: str, location: str, stamp_role: str,
-             stamp_agency: str, stamp_box: tuple[int, int, int, int] = SIGNER_BOX) -> SignedPdf:
-        """``pdf`` with one more signature at the service's level and a visible stamp."""
+             stamp_agency: str, stamp_box: tuple[int, int, int, int] | None = SIGNER_BOX,
+             provider: SignerProvider | None = None, signer_name: str = "") -> SignedPdf:
+        """``pdf`` with one more signature at the service's level and a visible stamp (at ``stamp_box``,
+        or inside the existing field ``field_name``), by ``provider``'s key or the seal."""
+        provider = provider or self.provider
         options = SignatureOptions(
             field_name=field_name, reason=reason, location=location, level=self.level,
-            stamp=stamp(stamp_role, self.signer_name(), stamp_agency, self.clock.now(), box=stamp_box),
+            stamp=stamp(stamp_role, signer_name or self.signer_name(provider), stamp_agency, self.clock.now(),
+                        box=stamp_box),
         )
         try:
-            signed = sign_pdf(pdf, self.provider.signer(), options, self.context)
+            signed = sign_pdf(pdf, provider.signer(), options, self.context)
         except SigningError as err:
             raise SigningFailed(str(err)) from err
         shape = (field_name, self.level)

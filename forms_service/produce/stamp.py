@@ -17,7 +17,8 @@ SIGNER_BOX = (330, 60, 560, 130)
 COUNTERSIGNER_BOX = (60, 60, 290, 130)
 
 
-def stamp(role: str, signer: str, agency: str, at: datetime, *, box: tuple[int, int, int, int] = SIGNER_BOX) -> Stamp:
+def stamp(role: str, signer: str, agency: str, at: datetime, *,
+          box: tuple[int, int, int, int] | None = SIGNER_BOX) -> Stamp:
     local = at.astimezone(TAIPEI)
     return Stamp(lines=(
         f"{role}：{signer}", f"機關：{agency}",

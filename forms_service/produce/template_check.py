@@ -121,7 +121,7 @@ def _check(docx: bytes, spec: FormSpec, provider_name: str) -> list[TemplateProb
     data = example_input(spec.form_id)
     form = spec.validate(data)
     context = spec.context(form, RenderOptions(provider_name))
-    known = set(context) | {"page_numbers"}
+    known = set(context) | {"page_numbers", "signature_blocks"}
     try:
         # parsed in the sandbox: docxtpl's own environment folds constants such as 2 ** 10**7 as it parses
         undeclared = DocxTemplate(io.BytesIO(docx)).get_undeclared_template_variables(

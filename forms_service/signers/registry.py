@@ -35,7 +35,8 @@ from ..taiwan import normalize_agency_code
 from .store import SqlSigners
 from .values import PARTIES, SignerKey
 
-DemoIssuer = Callable[[str, str], tuple[str, str, str, str]]  # (code, name) → (module, token, key label, secret source)
+# (code, name) → where the agency's new demo key is: {kind, module, token_label, key_label, path, secret_source}
+DemoIssuer = Callable[[str, str], dict[str, str]]
 
 
 class SignerRegistry:
@@ -155,11 +156,12 @@ class SignerRegistry:
 
     def _register_demo(self, code: str, name: str) -> SignerKey:
         assert self._demo_issuer is not None
-        module, token_label, key_label, secret = self._demo_issuer(code, name)
+        where = self._demo_issuer(code, name)
         key = SignerKey(id="key_" + uuid.uuid4().hex[:20], party="agency", agency=code,
-                        label="DEMO 機關憑證（示範卡片）", kind="pkcs11", module=module, token_label=token_label,
-                        key_label=key_label, path="",
-                        secret_source=secret, certificate=b"", fingerprint="", subject="",
+                        label="DEMO 機關憑證（示範卡片）", kind=where.get("kind", "pkcs11"),
+                        module=where.get("module", ""), token_label=where.get("token_label", ""),
+                        key_label=where.get("key_label", ""), path=where.get("path", ""),
+                        secret_source=where.get("secret_source", ""), certificate=b"", fingerprint="", subject="",
                         not_after=self.clock.now(), state="active", registered_at=self.clock.now(),
                         registered_by="service:demo")
         provider = self._open(key)

@@ -11,9 +11,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from ..access import Actor, Role
 from ..archive import pick_version
 from ..archive.evidence import records_by_id
-from ..archive.filing import check_may_file
 from ..archive.holds import extend_retention, set_legal_hold
-from ..archive.related import check_related
 from ..archive.report_text import verification_text
 from ..archive.signatures import countersign
 from ..catalog import NewAuditEvent, QueryFlagReview, Record, RecordFilter
@@ -25,7 +23,7 @@ from ..querylog.events import ingest, parse_batch
 from ..querylog.month import connection_of
 from ..querylog.review import reviewed_flags
 from ..taiwan import InvalidValue, normalize, normalize_agency_code, parse_date, taipei_day_range
-from . import duty_steps, oversight_steps
+from . import duty_steps
 from .access import pdf_download, visible_record
 from .auth import refuse, require_actor, retrieval_purpose, source_ip
 from .body import int_arg, json_body, json_object
@@ -50,30 +48,30 @@ def form_schema(form_id: str):
 
 @bp.post("/forms/<form_id>/records")
 def create_record(form_id: str):
+    """File a form: checked, signed in its blocks that can be signed now (the agency's key), archived.
+    The answer names the block signed next, when the document still waits for a signer."""
     actor = require_actor()
     spec = get_form(form_id)
     data = json_body()
     service = components()
-    producer = service.producer
-    spec, form = producer.validate(spec.form_id, data)
-    check_may_file(actor, spec, form)
-    check_related(catalog(), spec, form, actor=actor, today=today_in_taipei(service.clock.now()))
+    filing = service.filing
+    spec, form = filing.check(actor, spec.form_id, data)
     key = request.headers.get("Idempotency-Key", "").strip()
     if key:
         replay = _idempotent_replay(actor, key, form_id, data)
         if replay is not None:
             return replay
     try:
-        produced = producer.produce_validated(spec, form, caller=actor.agency or actor.id)
-        stored = service.archive.submit(produced, actor, source_ip=source_ip())
+        filed = filing.file_checked(actor, spec, form, source_ip=source_ip())
     except BaseException:
         if key:
             catalog().release_idempotency_key(actor.id, key)
         raise
-    oversight_steps.after_filing(spec, form, stored.record_id)
+    stored = filed.stored
     body = {
         "record_id": stored.record_id, "version": stored.number, "version_id": stored.object_version,
         "sha256": stored.sha256, "size": stored.size,
+        "signing": {"order": list(filed.signing_order), "signed": list(filed.signed), "next": filed.next_block},
         "links": {
             "self": url_for("api.get_record", record_id=stored.record_id),
             "pdf": url_for("api.get_pdf", record_id=stored.record_id, version=stored.number),

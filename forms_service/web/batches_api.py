@@ -10,13 +10,10 @@ from typing import Any
 from flask import jsonify, url_for
 
 from ..access import Actor
-from ..archive.filing import check_may_file
-from ..archive.related import check_related
 from ..catalog import BatchEntry, NewAuditEvent
 from ..errors import InputError
 from ..forms import get_form
 from ..jobs import batches, webhooks
-from ..taiwan import TAIPEI
 from .api import bp
 from .auth import require_actor, source_ip
 from .body import int_arg, json_object
@@ -70,9 +67,7 @@ def create_batch():
 
 
 def _check(actor: Actor, form_id: str, data: Any) -> None:
-    spec, form = components().producer.validate(form_id, data)
-    check_may_file(actor, spec, form)
-    check_related(catalog(), spec, form, actor=actor, today=components().clock.now().astimezone(TAIPEI).date())
+    components().filing.check(actor, form_id, data)
 
 
 # The most entries one answer holds when ``limit`` is given: a window to follow a large batch by.

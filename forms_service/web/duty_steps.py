@@ -8,7 +8,6 @@ import dataclasses
 from typing import Any
 
 from ..access import Actor, Role
-from ..archive.related import check_related
 from ..catalog import Inspection, NewAuditEvent, QueryFlagReview, QueryMonth, QueryReviewer
 from ..connections import inspections
 from ..errors import Forbidden, InputError
@@ -92,15 +91,12 @@ def sign_off(actor: Actor, agency: str, system: str, month_: str, review: dict[s
     unit_name = profile.data.get("name", "") if profile else ""
     data = register_input(catalog(), found, unit_name=unit_name, review=review,
                           reviews={(f.flag.event_id, f.flag.kind): f.review for f in flags if f.review is not None})
-    spec, form = service.producer.validate("annex5-query-log", data)
-    check_related(catalog(), spec, form, actor=actor, today=service.clock.now().astimezone(TAIPEI).date())
-    produced = service.producer.produce_validated(spec, form, caller=actor.agency or actor.id)
     # The assigned 查核人員 files this one register whatever his role (an auditor otherwise only reads):
     # the review step has checked him; the record and the audit log name him (actor.id).
     filer = actor if actor.role in (Role.STAFF, Role.ADMIN) else dataclasses.replace(actor, role=Role.STAFF)
-    stored = service.archive.submit(produced, filer, source_ip=source_ip())
-    catalog().set_query_month_record(agency=agency, system=system, month=month_, record_id=stored.record_id)
-    return stored.record_id, len(data["entries"])
+    filed = service.filing.file(filer, "annex5-query-log", data, source_ip=source_ip())
+    catalog().set_query_month_record(agency=agency, system=system, month=month_, record_id=filed.record_id)
+    return filed.record_id, len(data["entries"])
 
 
 def schedule_inspection(actor: Actor, body: dict[str, Any]) -> tuple[Inspection, list[str]]:

@@ -33,6 +33,7 @@ STATUS_BY_TYPE: list[tuple[type[e.FormsError], int]] = [
     (e.TooManyAttempts, 429),
     (e.NotFound, 404),
     (e.Conflict, 409),
+    (e.SignatureRequired, 409),
     (e.IntegrityFailed, 500),
     (e.ConfigError, 500),
     (e.ServiceUnavailable, 503),

@@ -42,7 +42,7 @@ def render(form_id: str) -> Response:
         # the operator of this data directory
         check_related(service.catalog, spec, form, actor=LOCAL_OPERATOR,
                       today=service.clock.now().astimezone(TAIPEI).date())
-    produced = producer.produce_validated(spec, form, caller="local")
+    produced = service.filing.produce(LOCAL_OPERATOR, spec, form, caller="local")  # the agency's key
     return Response(produced.pdf, mimetype="application/pdf", headers={
         "X-Pages": str(produced.pages), "X-Content-SHA256": produced.sha256,
     })

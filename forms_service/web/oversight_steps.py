@@ -4,7 +4,6 @@ and closing) and incident reports (recorded when the record is filed, sent to th
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -12,17 +11,15 @@ from urllib.parse import quote
 from flask import Response
 from werkzeug.datastructures import FileStorage
 
-from ..access import Actor, Role
-from ..archive.related import check_related
+from ..access import Actor
 from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem, NewAuditEvent
 from ..connections import audit_work, evidence_files, incidents, termination
 from ..connections.parties import tell_of_termination
 from ..connections.timeline import connection, today_in_taipei
-from ..errors import InputError, NotFound, SigningFailed
+from ..errors import InputError, NotFound
 from ..forms import FormSpec
 from ..forms.types import FormModel
 from ..notify.reminders import send_notice
-from ..produce.stamp import COUNTERSIGNER_BOX
 from .auth import source_ip
 from .context import catalog, components
 
@@ -73,27 +70,13 @@ def add_finding(actor: Actor, inspection: Inspection, body: dict[str, Any]) -> I
                                   audit=catalog().audit)
 
 
-def file_signed_by_provider(actor: Actor, form_id: str, data: dict[str, Any], *, reason: str,
-                            stamp_role: str) -> str:
+def file_signed_by_provider(actor: Actor, form_id: str, data: dict[str, Any], *, reason: str) -> str:
     """A record the data provider files for an agency (the team's 附件4, the provider's stop of a
-    connection): validated and checked against its connection, produced and signed by the service's
-    key, then by the provider's; archived under the agency's 機關代碼.  Its record id."""
-    service = components()
-    countersigner = service.countersigner
-    if countersigner is None:
-        raise SigningFailed("no key of the data provider is configured (FORMS_PROVIDER_PKCS12)")
-    spec, form = service.producer.validate(form_id, data)
-    check_related(catalog(), spec, form, actor=actor, today=today())
-    produced = service.producer.produce_validated(spec, form, caller=actor.agency or actor.id)
-    provider = service.settings.provider_name
-    signed = countersigner.sign(produced.pdf, field_name="ProviderSignature", reason=f"{provider}{reason}",
-                                location=provider, stamp_role=stamp_role, stamp_agency=provider,
-                                stamp_box=COUNTERSIGNER_BOX)
-    produced = dataclasses.replace(produced, pdf=signed.pdf, signature_report=signed.report)
-    # The provider files the agency's record (under its 機關代碼): the step that calls this has
-    # checked the provider's role; the record and the audit log name the person (actor.id).
-    stored = service.archive.submit(produced, dataclasses.replace(actor, role=Role.ADMIN), source_ip=source_ip())
-    return stored.record_id
+    connection): validated and checked against its connection, signed in the provider's block with
+    the provider's key, archived under the agency's 機關代碼.  Its record id."""
+    provider = components().settings.provider_name
+    return components().filing.file(actor, form_id, data, source_ip=source_ip(), by_provider=True,
+                                    reason=f"{provider}{reason}").record_id
 
 
 def finish(actor: Actor, inspection: Inspection) -> Inspection:
@@ -109,8 +92,7 @@ def finish(actor: Actor, inspection: Inspection) -> Inspection:
         unit_name = (profile.data.get("name", "") if profile else "") or inspection.agency
 
     def file_checklist(data: dict[str, Any]) -> str:
-        return file_signed_by_provider(actor, "annex4-audit-checklist", data, reason="稽核小組查核",
-                                       stamp_role="稽核小組")
+        return file_signed_by_provider(actor, "annex4-audit-checklist", data, reason="稽核小組查核")
 
     return audit_work.finish(catalog(), actor, inspection, unit_name=unit_name, related_record=related,
                              file_checklist=file_checklist, today=today(), now=service.clock.now(),
@@ -129,7 +111,7 @@ def stop_connection(actor: Actor, connection_id: str, body: dict[str, Any]) -> s
         reason=str(body.get("reason", "")), today=today(),
         backdate=str(body.get("backdate", "")).lower() in ("1", "true", "on", "yes"))
     record_id = file_signed_by_provider(actor, current.form_id if current else "annex1-interface", data,
-                                        reason="終止連線", stamp_role="終止")
+                                        reason="終止連線")
     catalog().audit(NewAuditEvent(actor=actor.id, agency=found.applicant.get("code", ""), action="connection.stop",
                                   record_id=record_id, source_ip=source_ip(),
                                   detail={"connection": connection_id,

@@ -22,6 +22,7 @@ from docx_builder import (
     page_number_footer,
     paragraph,
     sign_off,
+    signature_cell,
     slim,
     stamp_room,
     table,
@@ -66,7 +67,7 @@ def build_annex2_agreement() -> None:
         ("機關代碼", "{{ party.code }}"),
         ("地址", "{{ party.address }}"),
         ("機關首長或代表人", "{{ representative.title }}　{{ representative.name }}"),
-        ("簽章", ""),
+        ("簽章（機關憑證或代表人）", ""),
         ("聯絡人", "{{ contact.name }}{% if contact.title %}（{{ contact.title }}）{% endif %}"),
         ("聯絡電話／電子郵件", "{{ contact.phone }}{% if contact.phone and contact.email %}／{% endif %}{{ contact.email }}"),
         ("資料使用單位", "{{ user_unit.name }}{% if user_unit.code %}（機關代碼 {{ user_unit.code }}）{% endif %}"),
@@ -79,9 +80,15 @@ def build_annex2_agreement() -> None:
         if "\n" in label:
             paragraph(row.cells[0], label.split("\n")[1], align="distribute")
         cell_text(row.cells[1], value)
-    # Room for a hand or seal impression beside the digital signature.
+    signature_cell(t.rows[4].cells[1], "party")
     t.rows[4].height = Cm(2.4)
     keep_together(t)
+    paragraph(doc, "", space_after=6)
+    countersign = table(doc, 1, 2, [5.0, 11.6])
+    cell_text(countersign.rows[0].cells[0], "{{ provider_name }}會簽", bold=True, align="distribute")
+    signature_cell(countersign.rows[0].cells[1], "provider", unused="")
+    countersign.rows[0].height = Cm(2.4)
+    keep_together(countersign)
 
     paragraph(doc, "{{ signed_on }}", size=14, align="center", space_before=18)
     stamp_room(doc)
@@ -163,11 +170,13 @@ def build_annex1(form_id: str, title: str, *, copy: bool) -> None:
     paragraph(doc, "本單位已無使用需求，依規範六(一)2(4)申請終止該連線作業，並於終止後一個月內清除介接所得之商工資料。",
               space_before=6, space_after=6)
     paragraph(doc, "{%p endif %}")
-    sign_off(doc, ["承辦人", "單位主管", "機關首長（或授權人）"])
+    sign_off(doc, [("承辦人", "officer"), ("單位主管", "supervisor"), ("機關首長（或授權人）", "head")])
     paragraph(doc, "", space_after=6)
     review = label_value_table(doc, [
         ("{{ provider_name }}審核", ""), ("審核意見", ""), ("核准日期", ""), ("核准文號", ""),
     ])
+    signature_cell(review.rows[0].cells[1], "provider", unused="")
+    review.rows[0].height = Cm(2.2)
     review.rows[1].height = Cm(2.0)
     keep_together(review)
     stamp_room(doc)
@@ -214,9 +223,10 @@ def build_annex3_requirements() -> None:
     paragraph(doc, "", space_after=6)
     approval = label_value_table(doc, [
         ("{{ applicant.name }}核定", ""), ("核定人", "{{ approval.approver }}"), ("核定日期", "{{ approval.approved_on }}"),
-        ("簽章", ""),
+        ("簽章（機關憑證或核定人）", ""),
     ])
-    approval.rows[3].height = Cm(2.0)
+    signature_cell(approval.rows[3].cells[1], "approver")
+    approval.rows[3].height = Cm(2.4)
     keep_together(approval)
     stamp_room(doc)
     page_number_footer(doc)
@@ -259,7 +269,8 @@ def build_annex4_audit_checklist() -> None:
     paragraph(doc, "本次查核無缺失事項。")
     paragraph(doc, "{%p endif %}")
     paragraph(doc, "", space_after=6)
-    sign_off(doc, ["查核人員", "受查單位主管", "機關首長"])
+    sign_off(doc, [("受查單位填表人", "filler"), ("受查單位（機關憑證）", "unit"), ("稽核小組", "team")],
+             not_agencys=("team",))
     stamp_room(doc)
     page_number_footer(doc)
     slim(doc)
@@ -295,8 +306,12 @@ def build_annex5_query_log() -> None:
         ("附件1紀錄編號", "{{ related_record }}"),
         ("{%tr endif %}", ""),
         ("查核人員簽章", ""),
+        ("資料使用單位（機關憑證）", ""),
     ], widths=(4.0, 21.3))
-    review.rows[-1].height = Cm(1.8)
+    signature_cell(review.rows[-2].cells[1], "reviewer")
+    signature_cell(review.rows[-1].cells[1], "unit")
+    review.rows[-2].height = Cm(2.2)
+    review.rows[-1].height = Cm(2.2)
     keep_together(review)
     paragraph(doc, "保存期限：查核結果（報告）應留存1年備供查核；查核結果若有缺漏，應請查調者說明"
                    "（使用商工資料資通安全管理規範 六(四)2）。", size=9, space_before=4)
@@ -352,7 +367,7 @@ def build_purge_record() -> None:
         ("完成日期", "{{ completed_on }}"), ("辦理時效", "{{ timeliness }}"), ("備註", "{{ note }}"),
     ]))
     paragraph(doc, "", space_after=6)
-    sign_off(doc, ["執行人", "監督（見證）人", "單位主管"])
+    sign_off(doc, [("執行人", "performer"), ("監督（見證）人", "witness"), ("資料使用單位（機關憑證）", "unit")])
     stamp_room(doc)
     page_number_footer(doc)
     slim(doc)
@@ -378,7 +393,7 @@ def build_incident_report() -> None:
         ("填報人", "{{ reporter }}"),
     ]))
     paragraph(doc, "", space_after=6)
-    sign_off(doc, ["填報人", "單位主管", "資通安全長"])
+    sign_off(doc, [("填報人", "reporter"), ("通報單位（機關憑證）", "unit")])
     stamp_room(doc)
     page_number_footer(doc)
     slim(doc)

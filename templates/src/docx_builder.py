@@ -182,15 +182,42 @@ def grid_table(doc, header: list[str], body_rows: list[list[str]], widths: list[
     return t
 
 
-def sign_off(doc, titles: list[str], *, height_cm: float = 2.4, total_cm: float = 16.6):
-    """Boxes for hand signatures or seals, one column per title."""
-    width = total_cm / len(titles)
-    t = table(doc, 2, len(titles), [width] * len(titles))
-    for cell, title in zip(t.rows[0].cells, titles, strict=True):
+def sign_off(doc, blocks: list[tuple[str, str]], *, height_cm: float = 2.4, total_cm: float = 16.6,
+             not_agencys: tuple[str, ...] = ()):
+    """A signature block per (title, block id): its title above, its signature field below; the
+    blocks ``not_agencys`` (the provider's) never say the agency does not use them."""
+    width = total_cm / len(blocks)
+    t = table(doc, 2, len(blocks), [width] * len(blocks))
+    for cell, (title, _) in zip(t.rows[0].cells, blocks, strict=True):
         cell_text(cell, title, bold=True, align="center")
+    for cell, (_, block) in zip(t.rows[1].cells, blocks, strict=True):
+        signature_cell(cell, block, **({"unused": ""} if block in not_agencys else {}))
     t.rows[1].height = Cm(height_cm)
     keep_together(t)
     return t
+
+
+_bookmark_ids = iter(range(100, 10_000))
+
+
+def signature_cell(cell, block: str, *, unused: str = "（本件未使用此簽章欄）") -> None:
+    """Where ``block``'s signature goes: a bookmark ``fssig<block>`` at the cell's top-left, which
+    the PDF keeps as a named destination (the service puts the signature field there); a block the
+    document is not signed in says ``unused`` instead of staying blank (the agency profile chooses
+    the persons' blocks)."""
+    p = cell.paragraphs[0]
+    p.text = ""
+    start = OxmlElement("w:bookmarkStart")
+    number = str(next(_bookmark_ids))
+    start.set(qn("w:id"), number)
+    start.set(qn("w:name"), f"fssig{block}")
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), number)
+    p._p.append(start)
+    run = p.add_run("{%% if '%s' not in signature_blocks %%}%s{%% endif %%}" % (block, unused) if unused else "")
+    run.font.size = Pt(8)
+    set_run_font(run._r)
+    p._p.append(end)
 
 
 def keep_together(t) -> None:

@@ -30,8 +30,6 @@ from werkzeug.wrappers import Response
 
 from ... import json_input
 from ...access import Actor, Role
-from ...archive.filing import check_may_file
-from ...archive.related import check_related
 from ...catalog import NewAuditEvent
 from ...errors import Forbidden, InputError, NotFound
 from ...forms import FormSpec, all_forms, get_form
@@ -39,8 +37,6 @@ from ...forms.connection import value_at
 from ...forms.entries_csv import COLUMNS, Imported, read_entries
 from ...forms.profile import prefill
 from ...produce.producer import page_count
-from ...taiwan import TAIPEI
-from .. import oversight_steps
 from ..access import visible_record
 from ..auth import source_ip
 from ..context import catalog, components
@@ -134,9 +130,8 @@ def post_form(form_id: str) -> Response | str:
         draft_id = _save_draft(actor, spec, values, draft_id)
         return redirect(url_for("ui.new_form", form_id=spec.form_id, draft=draft_id, saved=1), code=303)
     service = components()
-    spec, form = service.producer.validate(spec.form_id, values)
-    check_may_file(actor, spec, form)
-    check_related(catalog(), spec, form, actor=actor, today=service.clock.now().astimezone(TAIPEI).date())
+    filing = service.filing
+    spec, form = filing.check(actor, spec.form_id, values)
     if action == "preview":
         pdf = service.producer.preview(spec, form, caller=actor.agency or actor.id)
         g.form_page.preview_pages = page_count(pdf)
@@ -144,12 +139,10 @@ def post_form(form_id: str) -> Response | str:
     if action != "sign":
         g.form_page.checked = True
         return render_template("fill.html", page=g.form_page)
-    produced = service.producer.produce_validated(spec, form, caller=actor.agency or actor.id)
-    stored = service.archive.submit(produced, actor, source_ip=source_ip())
-    oversight_steps.after_filing(spec, form, stored.record_id)
+    filed = filing.file_checked(actor, spec, form, source_ip=source_ip())
     if draft_id:
         catalog().delete_draft(draft_id)  # signed and archived: the draft has done its work
-    return redirect(url_for("ui.record", record_id=stored.record_id), code=303)
+    return redirect(url_for("ui.record", record_id=filed.record_id), code=303)
 
 
 @bp.get("/drafts")

@@ -1,0 +1,202 @@
+"""Filing a form: the one home of "file a form", which the API, the pages, batches and duties call.
+
+    check (the form's rules, its connection's) → may-file → the signing order → produce the PDF/A
+    with a field in each block → sign the blocks that can be signed now → archive → after-effects
+
+Every signature is its signer's.  A document of agency A is signed in A's block with A's key (its
+機關憑證, ``signers.registry``) and in its people's blocks by those people with their own cards;
+the provider signs in its own block.  Filing signs, in order, what the filer may have signed without
+a person — the agency's block with the agency's key, the provider's with the provider's when the
+provider files — and stops at the first block that needs a person or a party not filing: the record
+then waits for that signer (its next block, ``next_block``), who signs it in the browser or through
+the two-step signing API (``sessions.py``).  When the first block already needs a person, nothing can
+be filed unattended: ``SignatureRequired`` says who must sign first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from signing import SignerProvider
+
+from ..access import Actor, Role
+from ..archive import Archive
+from ..archive.archive import StoredVersion
+from ..archive.filing import check_may_file
+from ..archive.related import check_related
+from ..catalog import Record, RecordCatalog, WorkCatalog
+from ..errors import Forbidden, SignatureRequired, SigningFailed
+from ..forms import FormSpec, get_form
+from ..forms.signatures import Block, block, signing_order
+from ..forms.types import FormModel
+from ..produce import Producer
+from ..produce.producer import Produced
+from ..produce.signer import DocumentSigner, SignedPdf
+from ..signers.registry import SignerRegistry
+
+
+class FilingCatalog(RecordCatalog, WorkCatalog, Protocol):
+    """What filing reads: records (the related 附件1) and agency profiles (the signing order chosen)."""
+
+
+AfterFiling = Callable[[FormSpec, FormModel, str], None]  # (spec, form, record id): notices, incidents
+
+
+@dataclass(frozen=True)
+class Filed:
+    stored: StoredVersion
+    signing_order: tuple[str, ...]
+    signed: tuple[str, ...]  # the blocks signed so far
+
+    @property
+    def record_id(self) -> str:
+        return self.stored.record_id
+
+    @property
+    def next_block(self) -> str | None:
+        return next((b for b in self.signing_order if b not in self.signed), None)
+
+
+class FilingService:
+    def __init__(self, *, records: FilingCatalog, producer: Callable[[], Producer], archive: Callable[[], Archive],
+                 signers: SignerRegistry, document_signer: DocumentSigner, today: Callable[[], date],
+                 provider_name: str, provider_key: Callable[[], SignerProvider | None],
+                 after_filing: AfterFiling | None = None):
+        self.records = records
+        self._producer = producer  # made when asked: a one-shot check needs no LibreOffice
+        self._archive = archive
+        self.signers = signers
+        self.document_signer = document_signer
+        self.today = today
+        self.provider_name = provider_name
+        self._provider_key = provider_key
+        self._after_filing = after_filing
+
+    # --- checking ----------------------------------------------------------------------------------
+
+    def check(self, actor: Actor, form_id: str, data: Any, *, by_provider: bool = False) -> tuple[FormSpec, FormModel]:
+        """The form, checked as filing checks it — its fields, its rules across fields, its agreement
+        with its connection's 附件1 — and the actor's right to file it; ``ValidationFailed`` naming
+        each problem, or ``Forbidden``.  ``by_provider``: the data provider files it for an agency."""
+        spec, form = self._producer().validate(get_form(form_id).form_id, data)
+        if by_provider:
+            if actor.role not in (Role.PROVIDER, Role.ADMIN):
+                raise Forbidden("only the data provider files this record for an agency")
+        else:
+            check_may_file(actor, spec, form)
+        check_related(self.records, spec, form, actor=actor, today=self.today())
+        return spec, form
+
+    def signing_order_of(self, spec: FormSpec, form: FormModel, *, by_provider: bool = False) -> tuple[Block, ...]:
+        """The blocks the document is signed in: the persons' the owning agency chose (its profile),
+        its own, the provider's."""
+        owner = spec.owner(form)
+        profile = self.records.agency_profile(owner.code) if owner.code else None
+        chosen = (profile.data.get("signature_blocks") or []) if profile is not None else []
+        return signing_order(spec.form_id, chosen, by_provider=by_provider)
+
+    # --- filing --------------------------------------------------------------------------------------
+
+    def file(self, actor: Actor, form_id: str, data: Any, *, source_ip: str = "", record_id: str = "",
+             by_provider: bool = False, reason: str = "") -> Filed:
+        """Check, produce, sign what can be signed now, archive and set its after-effects going."""
+        spec, form = self.check(actor, form_id, data, by_provider=by_provider)
+        return self.file_checked(actor, spec, form, source_ip=source_ip, record_id=record_id,
+                                 by_provider=by_provider, reason=reason)
+
+    def file_checked(self, actor: Actor, spec: FormSpec, form: FormModel, *, source_ip: str = "",
+                     record_id: str = "", by_provider: bool = False, reason: str = "") -> Filed:
+        produced = self.produce(actor, spec, form, by_provider=by_provider, reason=reason)
+        # The provider files records under the agency's 機關代碼 (an audit's 附件4, its stop of a
+        # connection): the step that called this checked the provider's role; the record and the
+        # audit log name the person (actor.id).
+        filer = dataclasses.replace(actor, role=Role.ADMIN) if by_provider else actor
+        stored = self._archive().submit(produced, filer, source_ip=source_ip, record_id=record_id)
+        if self._after_filing is not None:
+            self._after_filing(spec, form, stored.record_id)
+        return Filed(stored, produced.signing_order, _signed_blocks(produced.signature_report))
+
+    def produce_form(self, actor: Actor, form_id: str, data: Any, *, caller: str = "") -> Produced:
+        """The document as filing would produce and sign it, kept nowhere: ``render`` and batches of
+        PDFs for people who archive elsewhere.  Only the form's own fields are checked — whether the
+        actor may file it is a question for the archive, which this does not touch."""
+        spec, form = self._producer().validate(get_form(form_id).form_id, data)
+        return self.produce(actor, spec, form, caller=caller)
+
+    def produce(self, actor: Actor, spec: FormSpec, form: FormModel, *, by_provider: bool = False,
+                reason: str = "", caller: str = "") -> Produced:
+        """The document with its blocks' fields, signed in the blocks that can be signed without a
+        person (``SignatureRequired`` when its first block needs one)."""
+        order = self.signing_order_of(spec, form, by_provider=by_provider)
+        now = self._unattended(actor, spec, form, order, by_provider=by_provider)
+        if not now:
+            first = order[0] if order else None
+            raise SignatureRequired(_who_first(spec, first), details={"block": first.id if first else ""})
+        owner = spec.owner(form)
+        reason = reason or f"{spec.annex} {spec.title}"
+
+        def sign(pdf: bytes) -> SignedPdf:
+            signed = SignedPdf(pdf, [])
+            for current, provider in now:
+                signed = self.document_signer.sign_block(
+                    signed.pdf, provider=provider, block=current.id, label=current.label, reason=reason,
+                    location=self.provider_name if current.signer == "provider" else owner.name)
+            return signed
+
+        return self._producer().produce_validated(spec, form, caller=caller or actor.agency or actor.id, blocks=order,
+                                                  sign=sign)
+
+    def _unattended(self, actor: Actor, spec: FormSpec, form: FormModel, order: tuple[Block, ...], *,
+                    by_provider: bool) -> list[tuple[Block, SignerProvider]]:
+        """The blocks from the first on that the filer may have signed by a key now, with the key."""
+        owner = spec.owner(form)
+        found: list[tuple[Block, SignerProvider]] = []
+        for current in order:
+            if current.signer == "agency" and not by_provider and actor.role in (Role.STAFF, Role.ADMIN):
+                key = self.signers.agency_key(owner.code, owner.name)
+                if key is None:
+                    break
+                found.append((current, key[1]))
+            elif current.signer == "provider" and by_provider:
+                provider = self._provider()
+                if provider is None:
+                    raise SigningFailed("no key of the data provider is registered or configured "
+                                        "(forms-service signers add --party provider, or FORMS_PROVIDER_PKCS12)")
+                found.append((current, provider))
+            else:
+                break
+        return found
+
+    def _provider(self) -> SignerProvider | None:
+        registered = self.signers.party_key("provider")
+        return registered[1] if registered is not None else self._provider_key()
+
+    # --- reading a record's signing state ---------------------------------------------------------------
+
+    @staticmethod
+    def state(record: Record) -> tuple[tuple[str, ...], str | None]:
+        """(the blocks signed, the next block) of a record, from its newest version's signatures."""
+        latest = record.latest
+        signed = _signed_blocks(latest.signature_report) if latest is not None else ()
+        return signed, next((b for b in record.signing_order if b not in signed), None)
+
+
+def _signed_blocks(report: list[dict[str, Any]]) -> tuple[str, ...]:
+    return tuple(r["field"] for r in report if r.get("kind") == "signature")
+
+
+def _who_first(spec: FormSpec, first: Block | None) -> str:
+    if first is None:
+        return f"{spec.annex} 沒有可簽章的欄位"
+    if first.signer == "person":
+        return (f"依本機關的設定，{spec.annex}須先由「{first.label}」以自己的憑證卡簽章：請於網頁「以憑證卡簽章」，"
+                "或以簽章 API（POST /api/v1/signing-sessions）完成")
+    return (f"{spec.annex}須先於「{first.label}」欄以機關憑證簽章，但本機關尚未登錄簽章金鑰："
+            "請系統管理者登錄（forms-service signers add），或於網頁以機關憑證卡簽章")
+
+
+__all__ = ["Filed", "FilingService", "SignatureRequired", "block"]

@@ -9,6 +9,7 @@ and, in embedded mode, the SeaweedFS server and the demo PKI.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # imported where used: a one-shot `render` needs neither the 
     from .audit.seals import Sealer
     from .catalog import Catalog
     from .filing.service import FilingService
+    from .filing.sessions import SigningSessions
     from .signers.registry import SignerRegistry
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,31 @@ class Components:
         return registry
 
     @property
+    def card_authorities(self) -> list[Any]:
+        """The CAs that issue signers' cards (FORMS_CA_CERTIFICATES; in demo mode the DEMO GCA and
+        MOICA too): a card hands in its own certificate, and its chain is built from these."""
+        from asn1crypto import x509 as asn1_x509
+
+        found = load_trust_roots(self.settings.ca_certificates) if self.settings.ca_certificates else []
+        cards = self.demo_pki.cards if self.demo_pki is not None else None
+        if cards is not None:
+            for ca in ("gca", "moica"):
+                with contextlib.suppress(OSError):
+                    found.append(asn1_x509.Certificate.load(cards.ca_certificate(ca)))
+        return found
+
+    @property
+    def signing_sessions(self) -> SigningSessions:
+        """Signing with a card in two steps (``filing/sessions.py``)."""
+        from .filing.session_store import SqlSigningSessions
+        from .filing.sessions import SigningSessions
+
+        catalog = self.require_catalog()
+        return SigningSessions(filing=self.filing, store=SqlSigningSessions(catalog.db), records=catalog,
+                               archive=lambda: self.archive, clock=self.clock, authorities=self.card_authorities,
+                               provider_name=self.settings.provider_name)
+
+    @property
     def filing(self) -> FilingService:
         """Filing forms (``filing/``): the API, the pages, batches and duties call it alike."""
         from .filing.after import after_effects
@@ -141,6 +168,7 @@ class Components:
         return FilingService(
             records=catalog, producer=lambda: self.producer, archive=lambda: self.archive, signers=self.signers,
             document_signer=self.document_signer, today=lambda: self.clock.now().astimezone(TAIPEI).date(),
+            now=self.clock.now,
             provider_name=self.settings.provider_name, provider_key=lambda: self.provider_signer,
             after_filing=after_effects(catalog, notify=self.notifier, send_to_provider=self.provider_mail,
                                        provider_name=self.settings.provider_name, now=self.clock.now))

@@ -95,6 +95,19 @@ class SignatureRequired(FormsError):
     code = "signature_required"
 
 
+class SignatureRefused(InputError):
+    """A signature handed in is not taken: not over the prepared bytes, by a card not the signer's,
+    by a certificate revoked or of another agency; nothing is kept."""
+
+    code = "signature_refused"
+
+
+class SessionExpired(FormsError):
+    """A signing session ended (expired, or already completed): it is begun again from the start."""
+
+    code = "signing_session_expired"
+
+
 class Conflict(FormsError):
     """The request clashes with the state of a resource (e.g. a reused Idempotency-Key)."""
 

@@ -99,6 +99,13 @@ class Settings:
     signer_pkcs12: str = _setting("", "PKCS#12 file with the signing key and certificate chain")
     signer_pkcs12_password_file: str = _setting("", "file holding the PKCS#12 password", secret=True)
     trust_roots: tuple[str, ...] = _setting((), "PEM/DER files of trusted roots (comma-separated)")
+    local_sign_url: str = _setting(
+        "http://localhost:61161", "where pages reach the signer's card program on his own PC (HiPKI LocalSignServer)")
+    demo_card_reader_port: int = _setting(
+        61161, "demo mode: the port of the LocalSignServer stand-in `serve` starts over the demo cards (0: none)")
+    ca_certificates: tuple[str, ...] = _setting(
+        (), "PEM/DER files of the CAs that issue signers' cards (GCA, MOICA; comma-separated): a card hands "
+            "in its own certificate only, and its chain is built from these")
     # PKCS#11 token (GCA smart card, HSM): used instead of the PKCS#12 file when a module is set.
     pkcs11_module: str = _setting("", "PKCS#11 module (.so) of the signing token")
     pkcs11_token_label: str = _setting("", "label of the token holding the agency's key")
@@ -309,6 +316,9 @@ class Settings:
         for root in self.trust_roots:
             if not Path(root).is_file():
                 raise ConfigError(f"FORMS_TRUST_ROOTS: no such file {root}")
+        for ca in self.ca_certificates:
+            if not Path(ca).is_file():
+                raise ConfigError(f"FORMS_CA_CERTIFICATES: no such file {ca}")
 
     def shared_deployment_problems(self) -> list[str]:
         """What an instance sharing its database or store with others lacks, one sentence each.

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from .errors import SignerUnavailable
+from .providers import PKCS11_LOCK
 from .softhsm import SoftHsmPool
 
 KEY_ID = b"\x01"
@@ -186,10 +187,14 @@ class DemoCards:
     def _issue(self, card: dict[str, Any], base_url: str) -> bytes:
         """A certificate for the card's key — generated on its token the first time — written onto
         the token beside the key, with its CA's certificate (cards carry their issuer's)."""
+        ca = KIND_CA[card["kind"]]
+        with PKCS11_LOCK:  # one caller of the module at a time (providers.PKCS11_LOCK)
+            return self._write_card(card, ca, base_url)
+
+    def _write_card(self, card: dict[str, Any], ca: str, base_url: str) -> bytes:
         import pkcs11
         from pkcs11 import Attribute, CertificateType, KeyType, ObjectClass
 
-        ca = KIND_CA[card["kind"]]
         token_pin = next(t.pin for t in self.pool.tokens() if t.label == card["token_label"])
         try:
             token = pkcs11.lib(self.pool.module).get_token(token_label=card["token_label"])

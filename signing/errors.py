@@ -15,3 +15,9 @@ class ValidationError(SigningError):
     """A PDF's signatures could not be read at all (not a PDF, no signature dictionary)."""
 
     code = "signature_unreadable"
+
+
+class CertificateRefused(SigningError):
+    """The signer's certificate does not validate now: revoked, expired, or of an unknown CA."""
+
+    code = "certificate_refused"

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -39,7 +39,7 @@ from pyhanko_certvalidator.errors import ValidationError as PathError
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from ._sync import outside_event_loop
-from .errors import SigningError
+from .errors import CertificateRefused, SigningError
 from .loop import SigningLoop
 from .revocation import RevocationCache, RevocationSnapshot
 from .stamp import Stamp, StampFont
@@ -54,6 +54,8 @@ class _CachedDataIsMeant(logging.Filter):
 
 
 logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_CachedDataIsMeant())
+
+T = TypeVar("T")
 
 NETWORK_TIMEOUT = 5.0  # seconds for the TSA, OCSP and CRL: a fault must come back fast
 
@@ -256,8 +258,8 @@ def _signer_key(signer: Signer) -> str:
     return cert.sha256.hex() if cert is not None else ""
 
 
-def _run(context: SigningContext, work: Callable[[aiohttp.ClientSession | None], Awaitable[bytes]], failure: str,
-         *, network: bool) -> bytes:
+def _run(context: SigningContext, work: Callable[[aiohttp.ClientSession | None], Awaitable[T]], failure: str,
+         *, network: bool) -> T:
     """Run one signing operation on the context's loop (or a fresh one); every failure becomes a
     ``SigningError`` with a sentence."""
     try:
@@ -268,21 +270,21 @@ def _run(context: SigningContext, work: Callable[[aiohttp.ClientSession | None],
     except TimestampRequestError as err:
         raise SigningError(f"the time-stamping authority did not answer in time or refused: {err}") from err
     except (PathBuildingError, PathValidationError, PathError) as err:
-        raise SigningError(
+        raise CertificateRefused(
             f"the signer's certificate could not be validated (revocation data unreachable?): {err}") from err
     except (TimeoutError, aiohttp.ClientError) as err:
         raise SigningError(f"{failure}: a time-stamping or revocation server did not answer in time") from err
     except PyHankoSigningError as err:
         if _path_refused(err):
-            raise SigningError(f"the signer's certificate could not be validated (revoked, or revocation data "
-                               f"unreachable?): {err.__cause__ or err}") from err
+            raise CertificateRefused(f"the signer's certificate could not be validated (revoked, or revocation "
+                                     f"data unreachable?): {err.__cause__ or err}") from err
         raise SigningError(f"{failure}: {err}") from err
     except (PdfError, ValueError, OSError) as err:
         raise SigningError(f"{failure}: {err}") from err
 
 
-async def _with_own_session(work: Callable[[aiohttp.ClientSession | None], Awaitable[bytes]],
-                            network: bool) -> bytes:
+async def _with_own_session(work: Callable[[aiohttp.ClientSession | None], Awaitable[T]],
+                            network: bool) -> T:
     if not network:
         return await work(None)
     async with aiohttp.ClientSession() as session:

@@ -6,6 +6,7 @@ re-parses the key for every signature (≈55 ms for an RSA key here), which domi
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -24,6 +25,13 @@ from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .errors import SignerUnavailable
+
+# PKCS#11 modules are initialised by python-pkcs11 without locking callbacks (C_Initialize(NULL)):
+# the application promises not to call the module from two threads at once, and SoftHSM2 then
+# crashes the process when it does (a batch signing with two agencies' demo cards).  Every call
+# into a module — opening a session, signing, writing a demo card — holds this lock; a signature's
+# share of it is a millisecond.
+PKCS11_LOCK = threading.RLock()
 
 
 @runtime_checkable
@@ -131,7 +139,7 @@ class Pkcs11Provider:
             return self._signer
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, PKCS11_LOCK:
             session, self._session, self._signer = self._session, None, None
             if session is not None:
                 try:
@@ -140,12 +148,16 @@ class Pkcs11Provider:
                     pass
 
     def _open(self) -> Signer:
-        import pkcs11
-        from pyhanko.config.pkcs11 import TokenCriteria
-        from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
-
         if not Path(self.module).is_file():
             raise SignerUnavailable(f"the PKCS#11 module {self.module} does not exist")
+        with PKCS11_LOCK:
+            return self._open_locked()
+
+    def _open_locked(self) -> Signer:
+        import pkcs11
+        from pyhanko.config.pkcs11 import TokenCriteria
+        from pyhanko.sign.pkcs11 import open_pkcs11_session
+
         try:
             try:
                 session = open_pkcs11_session(
@@ -165,8 +177,8 @@ class Pkcs11Provider:
                 f"no usable token labelled {self.token_label!r} in {self.module} (is the card inserted?): {err}"
             ) from err
         try:
-            signer = PKCS11Signer(session, cert_label=self.cert_label, key_label=self.key_label,
-                                  other_certs_to_pull=None, ca_chain=self._chain)
+            signer = _LockedPkcs11Signer(session, cert_label=self.cert_label, key_label=self.key_label,
+                                         other_certs_to_pull=None, ca_chain=self._chain)
             signer.signing_cert  # noqa: B018 — loads the certificate now, so a wrong label fails here
         except Exception as err:
             session.close()
@@ -175,3 +187,30 @@ class Pkcs11Provider:
             ) from err
         self._session = session
         return signer
+
+
+def _locked_pkcs11_signer() -> type:
+    from pyhanko.sign.pkcs11 import PKCS11Signer
+
+    class LockedPkcs11Signer(PKCS11Signer):
+        """pyHanko's PKCS#11 signer, its signatures made one at a time in the process (``PKCS11_LOCK``):
+        the whole call, in a thread of its own, so that two signatures of one event loop never
+        reach the module together."""
+
+        async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
+            sign = PKCS11Signer.async_sign_raw
+            if dry_run:
+                return await sign(self, data, digest_algorithm, dry_run)
+
+            def sign_alone() -> bytes:
+                with PKCS11_LOCK:
+                    return asyncio.run(sign(self, data, digest_algorithm))
+
+            return await asyncio.get_running_loop().run_in_executor(None, sign_alone)
+
+    return LockedPkcs11Signer
+
+
+def _LockedPkcs11Signer(*args: Any, **kwargs: Any) -> Signer:
+    signer: Signer = _locked_pkcs11_signer()(*args, **kwargs)
+    return signer

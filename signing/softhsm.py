@@ -125,4 +125,7 @@ def _show_new_tokens() -> None:
     if "pkcs11" in sys.modules and str(os.environ.get("SOFTHSM2_CONF", "")):
         import pkcs11
 
-        pkcs11.lib(MODULE).reinitialize()
+        from .providers import PKCS11_LOCK
+
+        with PKCS11_LOCK:
+            pkcs11.lib(MODULE).reinitialize()

@@ -131,7 +131,9 @@ def agency_keys(demo_keys, tmp_path_factory):
 def fake_components(tmp_path, demo_keys, agency_keys, fake_converter, stamp_font, memory_store, catalog,
                     clock) -> Components:
     """Everything a request needs, without a server: fast."""
-    settings = Settings.load(environ={}, data_dir=tmp_path / "data", converter_workers=2)
+    # the demo PKI's issuing CA issues the people's stand-in cards too (tests/agency_keys.py)
+    settings = Settings.load(environ={}, data_dir=tmp_path / "data", converter_workers=2,
+                             ca_certificates=(str(demo_keys.directory / "interm.der"),))
     roots = load_trust_roots([str(demo_keys.root_pem)])
     return Components(
         settings, converter=fake_converter, trust_roots=roots, templates=TemplateSource(),

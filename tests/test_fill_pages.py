@@ -14,7 +14,7 @@ from forms_service.access.users import create_user
 from forms_service.catalog import RecordFilter
 from forms_service.forms import get_form
 from forms_service.web.pages.fields import build, parse
-from tests.conftest import load_example, signed_form
+from tests.conftest import load_example, signed_form, squeeze
 from tests.test_web_pages import PASSWORD, csrf
 from tests.test_web_pages import sign_in as sign_in_as
 
@@ -99,12 +99,22 @@ def test_a_staff_member_fills_checks_and_signs_a_form(client, staff, catalog):
     checked = client.post("/forms/annex2-agreement/new", data={**posted, "csrf": csrf(client, "/forms"),
                                                               "action": "check"})
     assert checked.status_code == 200 and "檢查完成" in checked.data.decode()
-    signed = client.post("/forms/annex2-agreement/new", data={**posted, "csrf": csrf(client, "/forms"),
-                                                             "action": "sign"})
+    to_sign = client.post("/forms/annex2-agreement/new", data={**posted, "csrf": csrf(client, "/forms"),
+                                                              "action": "sign"})
+    assert to_sign.status_code == 303 and "/sign/drafts/drf_" in to_sign.headers["Location"]
+    # The ceremony: the real preview, the signing order, and the ways to sign the agency's block.
+    ceremony = client.get(to_sign.headers["Location"]).data.decode()
+    assert "請確認文件內容" in ceremony and 'alt="第 1 頁預覽"' in ceremony
+    assert "立約定書人（申請介接單位）（機關（機關憑證））：" in squeeze(ceremony) and "現在輪到此欄簽章" in ceremony
+    assert "以憑證卡簽章" in ceremony and "以機關憑證簽章" in ceremony and 'name="pin"' not in ceremony
+    assert catalog.find_records(RecordFilter(limit=10)) == []  # nothing filed before it is signed
+    draft_id = to_sign.headers["Location"].rsplit("/", 1)[-1]
+    signed = client.post(f"/sign/drafts/{draft_id}/agency-key", data={"csrf": csrf(client, "/forms")})
     assert signed.status_code == 303 and "/records/rec_" in signed.headers["Location"]
-    record_id = signed.headers["Location"].rsplit("/", 1)[-1]
-    record = client.get(f"/records/{record_id}").data.decode()
+    record = client.get(signed.headers["Location"]).data.decode()
     assert "臺北市政府財政局" in record and "以此為範本" in record
+    assert "已完成「立約定書人（申請介接單位）」簽章" in record and "下一位：「資料提供機關」簽章" in record
+    assert catalog.draft(draft_id) is None
 
 
 def test_a_row_can_be_added_without_javascript(client, staff):
@@ -211,8 +221,11 @@ def test_a_draft_is_kept_for_the_agency_only_and_deleted_once_signed(client, sta
     client.post("/logout", data={"csrf": csrf(client, "/forms")})
     sign_in(client, "sara")
     posted = dict(flatten(load_example("annex2-agreement")))
-    signed = client.post("/forms/annex2-agreement/new", data={**posted, "draft_id": draft_id,
-                                                             "csrf": csrf(client, "/forms"), "action": "sign"})
+    to_sign = client.post("/forms/annex2-agreement/new", data={**posted, "draft_id": draft_id,
+                                                              "csrf": csrf(client, "/forms"), "action": "sign"})
+    assert to_sign.status_code == 303 and to_sign.headers["Location"].endswith(f"/sign/drafts/{draft_id}")
+    assert catalog.draft(draft_id) is not None  # the same draft, now what the signing page signs
+    signed = client.post(f"/sign/drafts/{draft_id}/agency-key", data={"csrf": csrf(client, "/forms")})
     assert signed.status_code == 303 and "/records/" in signed.headers["Location"]
     assert catalog.draft(draft_id) is None
 
@@ -301,7 +314,10 @@ def test_the_page_and_the_api_make_the_same_document(real_client, catalog, form_
                                                                                                 "/forms"),
                                                             "action": "sign"})
     assert signed.status_code == 303, signed.data.decode()[:2000]
-    via_page = signed.headers["Location"].rsplit("/", 1)[-1]
+    draft_id = signed.headers["Location"].rsplit("/", 1)[-1]
+    filed = real_client.post(f"/sign/drafts/{draft_id}/agency-key", data={"csrf": csrf(real_client, "/forms")})
+    assert filed.status_code == 303, filed.data.decode()[:2000]
+    via_page = filed.headers["Location"].split("?")[0].rsplit("/", 1)[-1]
     token = create_token(catalog, agency="379010000A" if "annex4" in form_id else "379000000A", role="staff")
     via_api = real_client.post(f"/api/v1/forms/{form_id}/records", json=data,
                                headers={"Authorization": f"Bearer {token}"}).json["record_id"]

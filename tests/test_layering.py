@@ -37,7 +37,7 @@ ALLOWED = {
     "connections": {"catalog", "archive", "access", "forms"},
     "observe": {"audit"},
     "signers": {"db", "audit", "catalog", "access"},
-    "filing": {"archive", "produce", "forms", "catalog", "access", "signers", "connections", "convert"},
+    "filing": {"archive", "produce", "forms", "catalog", "access", "signers", "connections", "convert", "db", "audit"},
 }
 # The migration environment loads every concern's rows into the one metadata: it is the one
 # module of db/ that imports concerns.

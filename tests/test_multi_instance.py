@@ -43,6 +43,7 @@ from forms_service.catalog import SqlCatalog
 from forms_service.jobs.batches import record_id_for
 from signing.demo_pki import DemoPkiServer, ensure_demo_pki
 from storage.seaweed import EmbeddedSeaweedFS, free_port
+from tests.agency_keys import software_key_issuer
 from tests.conftest import descendants, load_example
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -62,6 +63,7 @@ class Shared:
     redis: subprocess.Popen
     redis_url: str
     env: dict[str, str]
+    pki: Path  # the demo PKI's directory: its issuing CA issues the agency's key
 
 
 def _wait_port(port: int, timeout: float = 20) -> None:
@@ -100,7 +102,8 @@ def shared(tmp_path_factory, postgres_server):
     }
     try:
         _wait_port(redis_port)
-        yield Shared(postgres_server, store, redis, f"redis://:{redis_password}@127.0.0.1:{redis_port}", env)
+        yield Shared(postgres_server, store, redis, f"redis://:{redis_password}@127.0.0.1:{redis_port}", env,
+                     pki_files.directory)
     finally:
         if redis.poll() is None:
             redis.terminate()
@@ -283,6 +286,13 @@ backend instances
             token = create_token(catalog, agency="379000000A", role="staff", label="multi")
         finally:
             catalog.close()
+        # The agency's 機關憑證 registered once, for both instances (not a demo: no card is issued).
+        key = software_key_issuer(shared.pki, tmp_path)("379000000A", "臺北市政府財政局")
+        added = subprocess.run([sys.executable, "-m", "forms_service.cli", "signers", "add", "--party", "agency",
+                                "--agency", "379000000A", "--agency-name", "臺北市政府財政局", "--pkcs12", key["path"],
+                                "--pin-file", key["secret_source"].removeprefix("file:")],
+                               env=a.env, capture_output=True, text=True, timeout=120)
+        assert added.returncode == 0, added.stdout + added.stderr
 
         # --- a sign-in on one instance holds on the other ---
         jar = http.cookiejar.CookieJar()

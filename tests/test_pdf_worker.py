@@ -83,7 +83,8 @@ def test_a_form_goes_to_a_warm_checker_and_is_checked_in_place_without_one(compo
 def test_a_form_the_warm_checker_refuses_is_an_error_though_signed_meanwhile(components, monkeypatch):
     _warm()
     bad = _not_pdfa()
-    monkeypatch.setattr(pdfa, "write", lambda converted: bad)  # what the producer checks and signs
+    # what the producer checks and signs (no block located in it)
+    monkeypatch.setattr(pdfa, "write_located", lambda converted, blocks: (bad, []))
     with pytest.raises(ConversionFailed, match="not PDF/A-2b"):
         signed_form(components, "annex2-agreement", load_example("annex2-agreement"))
 

@@ -69,17 +69,18 @@ def test_a_countersigned_agreement_has_two_valid_trusted_b_lta_signatures(counte
 
 
 def test_a_b_lta_signature_takes_one_revision_for_itself_and_one_for_its_archive_timestamp(components):
-    """The document, the signature, then the validation data (the TSA's included, with no revision
-    of VRI entries after it) together with the document timestamp: one revision fewer for every
-    validation's modification analysis to walk."""
+    """The document, its blocks' empty signature fields, the signature, then the validation data
+    (the TSA's included, with no revision of VRI entries after it) together with the document
+    timestamp: no revision of VRI entries for every validation's modification analysis to walk."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import DocumentSecurityStore
 
     produced = signed_form(components, "annex2-agreement", load_example("annex2-agreement"))
     reader = PdfFileReader(io.BytesIO(produced.pdf), strict=False)
-    assert reader.xrefs.total_revisions == 3
-    assert [(s.sig_object_type, s.signed_revision) for s in reader.embedded_signatures] == [
-        ("/Sig", 1), ("/DocTimeStamp", 2)]
+    assert reader.xrefs.total_revisions == 4
+    assert [(s.field_name, s.sig_object_type, s.signed_revision) for s in reader.embedded_signatures][0] == (
+        "party", "/Sig", 2)
+    assert [s.sig_object_type for s in reader.embedded_signatures][1:] == ["/DocTimeStamp"]
     dss = DocumentSecurityStore.read_dss(reader)
     assert dss.ocsps or dss.crls
     [signature, timestamp] = verify_pdf(produced.pdf, components.trust_roots).signatures
@@ -251,8 +252,8 @@ def test_the_signature_has_a_visible_stamp_in_tw_kai_with_the_roc_date(component
 
     produced = signed_form(components, "annex2-agreement", load_example("annex2-agreement"))
     with pikepdf.open(io.BytesIO(produced.pdf)) as pdf:
-        widgets = [a for page in pdf.pages for a in page.get("/Annots", []) if a.get("/T") == "Signature1"]
-        assert len(widgets) == 1
+        widgets = [a for page in pdf.pages for a in page.get("/Annots", []) if a.get("/T") == "party"]
+        assert len(widgets) == 1  # the agency's block of 附件2
         x1, y1, x2, y2 = (float(v) for v in widgets[0].Rect)
         assert x2 - x1 > 100 and y2 - y1 > 40
         appearance = widgets[0].AP.N
@@ -361,7 +362,7 @@ def test_a_first_signature_followed_by_a_change_pyhanko_refuses_is_not_kept(comp
     with pytest.raises(SigningFailed, match="modified after this signature"):
         signed_form(components, "annex2-agreement", example)
     assert not signer_module.SHAPES_ANALYSED, "a refused shape is analysed again next time"
-    signer_module.SHAPES_ANALYSED.add(("Signature1", components.level))  # as if a good one had passed
+    signer_module.SHAPES_ANALYSED.add(("party", components.level))  # as if a good one had passed
     produced = signed_form(components, "annex2-agreement", example)
     assert not verify_pdf(produced.pdf, components.trust_roots).ok
 

@@ -106,7 +106,7 @@ def test_a_release_step_migrates_the_catalog_alone(runner):
 
 @pytest.mark.integration
 def test_an_instance_waiting_too_long_for_the_migration_lock_says_so(postgres_server, monkeypatch):
-    from forms_service.catalog import migrate
+    from forms_service.db import migrate
 
     url = _new_database(postgres_server)
     holder = create_engine(url)

@@ -135,7 +135,8 @@ def token(row: ApiTokenRow | Any) -> ApiToken:
 
 def draft(row: DraftRow) -> Draft:
     return Draft(id=row.id, agency=row.agency, form_id=row.form_id, title=row.title, data=dict(row.data),
-                 created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at)
+                 created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at,
+                 awaiting=row.awaiting or "")
 
 
 def agency_profile(row: AgencyProfileRow) -> AgencyProfile:

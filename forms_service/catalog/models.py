@@ -226,6 +226,8 @@ class DraftRow(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The block whose person must sign it first, when the draft was filed and waits for him ("" else).
+    awaiting: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
 
 class AgencyProfileRow(Base):

@@ -215,8 +215,9 @@ class WorkCatalog(Protocol):
     """What people keep while they work: drafts of forms (per agency) and agency profiles."""
 
     def save_draft(self, *, draft_id: str, agency: str, form_id: str, title: str, data: dict[str, Any],
-                   by: str, now: datetime) -> Draft:
-        """Create or replace a draft; a draft of another agency or form under that id is refused."""
+                   by: str, now: datetime, awaiting: str = "") -> Draft:
+        """Create or replace a draft; a draft of another agency or form under that id is refused.
+        ``awaiting``: filed, it waits for the signature of this block's person."""
 
     def draft(self, draft_id: str, *, agency: str | None = None) -> Draft | None:
         """The draft (within ``agency`` when given)."""

@@ -719,7 +719,7 @@ class SqlCatalog:
 
     @does("save the draft")
     def save_draft(self, *, draft_id: str, agency: str, form_id: str, title: str, data: dict[str, Any],
-                   by: str, now: datetime) -> Draft:
+                   by: str, now: datetime, awaiting: str = "") -> Draft:
         with self._writing() as s:
             row = s.get(DraftRow, draft_id)
             if row is None:
@@ -727,7 +727,7 @@ class SqlCatalog:
                 s.add(row)
             elif row.agency != agency or row.form_id != form_id:
                 raise ValueError(f"draft {draft_id} belongs to another agency or form")
-            row.title, row.data, row.updated_at = title, data, now
+            row.title, row.data, row.updated_at, row.awaiting = title, data, now, awaiting
             s.flush()
             return mapping.draft(row)
 

@@ -215,6 +215,7 @@ class Draft:
     created_by: str
     created_at: datetime
     updated_at: datetime
+    awaiting: str = ""  # filed, waiting for the first signature: the block whose person signs it
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Each concern keeps its migrations beside its rows, as Django apps do: the catalog's chain
 (``catalog/migrations/versions``, 0001…) and a branch per concern that came later
-(``signers/migrations``, …), each branch starting from the catalog revision it needs.  The
+(``signers/migrations``, ``filing/migrations``, …), each branch starting from the catalog revision it needs.  The
 environment (``db/migrations/env.py``) loads every concern's rows into the one metadata.
 
 New deployments and upgrades take the same path: ``upgrade(engine)`` brings any database — empty
@@ -31,7 +31,8 @@ from ..errors import ServiceUnavailable
 MIGRATIONS = Path(__file__).with_name("migrations")
 PACKAGE = Path(__file__).resolve().parent.parent
 # Each concern's migrations, the catalog's chain first (paths: the database layer imports no concern).
-VERSION_LOCATIONS = (PACKAGE / "catalog" / "migrations" / "versions", PACKAGE / "signers" / "migrations")
+VERSION_LOCATIONS = (PACKAGE / "catalog" / "migrations" / "versions", PACKAGE / "signers" / "migrations",
+                     PACKAGE / "filing" / "migrations")
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -72,7 +73,7 @@ def upgrade(engine: Engine) -> None:
 
 
 def head() -> str:
-    """The newest migration of every branch this code knows, as one text ("0019 signers_0001")."""
+    """The newest migration of every branch this code knows, as one text ("0020 filing_0001 signers_0001")."""
     from alembic.script import ScriptDirectory
 
     return " ".join(sorted(ScriptDirectory.from_config(_config()).get_heads()))

@@ -16,9 +16,10 @@ be filed unattended: ``SignatureRequired`` says who must sign first.
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from signing import SignerProvider
@@ -28,8 +29,8 @@ from ..archive import Archive
 from ..archive.archive import StoredVersion
 from ..archive.filing import check_may_file
 from ..archive.related import check_related
-from ..catalog import Record, RecordCatalog, WorkCatalog
-from ..errors import Forbidden, SignatureRequired, SigningFailed
+from ..catalog import AuditLog, Draft, NewAuditEvent, Record, RecordCatalog, WorkCatalog
+from ..errors import Forbidden, InputError, SignatureRequired, SigningFailed
 from ..forms import FormSpec, get_form
 from ..forms.signatures import Block, block, signing_order
 from ..forms.types import FormModel
@@ -39,8 +40,9 @@ from ..produce.signer import DocumentSigner, SignedPdf
 from ..signers.registry import SignerRegistry
 
 
-class FilingCatalog(RecordCatalog, WorkCatalog, Protocol):
-    """What filing reads: records (the related 附件1) and agency profiles (the signing order chosen)."""
+class FilingCatalog(RecordCatalog, WorkCatalog, AuditLog, Protocol):
+    """What filing reads and keeps: records (the related 附件1), agency profiles (the signing order
+    chosen), drafts waiting for a person's signature, and the audit log."""
 
 
 AfterFiling = Callable[[FormSpec, FormModel, str], None]  # (spec, form, record id): notices, incidents
@@ -61,9 +63,23 @@ class Filed:
         return next((b for b in self.signing_order if b not in self.signed), None)
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A filing whose first block is a person's: kept as a draft that waits for his signature, which
+    makes it a record (``sessions.py``)."""
+
+    draft: Draft
+    signing_order: tuple[str, ...]
+
+    @property
+    def next_block(self) -> str:
+        return self.draft.awaiting
+
+
 class FilingService:
     def __init__(self, *, records: FilingCatalog, producer: Callable[[], Producer], archive: Callable[[], Archive],
                  signers: SignerRegistry, document_signer: DocumentSigner, today: Callable[[], date],
+                 now: Callable[[], datetime],
                  provider_name: str, provider_key: Callable[[], SignerProvider | None],
                  after_filing: AfterFiling | None = None):
         self.records = records
@@ -72,6 +88,7 @@ class FilingService:
         self.signers = signers
         self.document_signer = document_signer
         self.today = today
+        self._now = now
         self.provider_name = provider_name
         self._provider_key = provider_key
         self._after_filing = after_filing
@@ -108,17 +125,44 @@ class FilingService:
         return self.file_checked(actor, spec, form, source_ip=source_ip, record_id=record_id,
                                  by_provider=by_provider, reason=reason)
 
+    def file_or_wait(self, actor: Actor, spec: FormSpec, form: FormModel, *, source_ip: str = "") -> Filed | Waiting:
+        """File the checked form — or, when its first block is a person's (the agency chose that its
+        承辦人 signs first, say), keep it as a draft waiting for his signature."""
+        order = self.signing_order_of(spec, form)
+        if not order or order[0].signer != "person":
+            return self.file_checked(actor, spec, form, source_ip=source_ip)
+        owner = spec.owner(form)
+        draft = self.records.save_draft(
+            draft_id="drf_" + uuid.uuid4().hex, agency=owner.code or actor.agency or "-", form_id=spec.form_id,
+            title=f"{spec.annex} {spec.title}（{owner.name}）"[:500], data=form.model_dump(mode="json", by_alias=True),
+            by=actor.id, now=self._now(), awaiting=order[0].id)
+        self.records.audit(NewAuditEvent(
+            actor=actor.id, agency=actor.agency, action="filing.await-signature", source_ip=source_ip,
+            detail={"draft": draft.id, "form_id": spec.form_id, "block": order[0].id}))
+        return Waiting(draft, tuple(b.id for b in order))
+
     def file_checked(self, actor: Actor, spec: FormSpec, form: FormModel, *, source_ip: str = "",
                      record_id: str = "", by_provider: bool = False, reason: str = "") -> Filed:
         produced = self.produce(actor, spec, form, by_provider=by_provider, reason=reason)
+        return self.archive_produced(actor, produced, source_ip=source_ip, record_id=record_id,
+                                     by_provider=by_provider)
+
+    def archive_produced(self, actor: Actor, produced: Produced, *, source_ip: str = "", record_id: str = "",
+                         by_provider: bool = False) -> Filed:
+        """A produced document (its first signature in) archived as a new record, its after-effects set going."""
         # The provider files records under the agency's 機關代碼 (an audit's 附件4, its stop of a
         # connection): the step that called this checked the provider's role; the record and the
         # audit log name the person (actor.id).
         filer = dataclasses.replace(actor, role=Role.ADMIN) if by_provider else actor
         stored = self._archive().submit(produced, filer, source_ip=source_ip, record_id=record_id)
         if self._after_filing is not None:
-            self._after_filing(spec, form, stored.record_id)
-        return Filed(stored, produced.signing_order, _signed_blocks(produced.signature_report))
+            self._after_filing(produced.spec, produced.form, stored.record_id)
+        return Filed(stored, produced.signing_order, signed_blocks(produced.signature_report))
+
+    def prepare_unsigned(self, actor: Actor, spec: FormSpec, form: FormModel, blocks: tuple[Block, ...]) -> Produced:
+        """The checked form's PDF/A with its blocks' empty signature fields, signed by no one yet
+        (what a person's card then signs first)."""
+        return self._producer().produce_validated(spec, form, caller=actor.agency or actor.id, blocks=blocks)
 
     def produce_form(self, actor: Actor, form_id: str, data: Any, *, caller: str = "") -> Produced:
         """The document as filing would produce and sign it, kept nowhere: ``render`` and batches of
@@ -175,17 +219,45 @@ class FilingService:
         registered = self.signers.party_key("provider")
         return registered[1] if registered is not None else self._provider_key()
 
+    def sign_next_with_key(self, actor: Actor, record: Record, *, source_ip: str = "") -> Filed:
+        """「以機關憑證簽章」 on a record waiting for its agency's block: signed with the agency's key
+        held here (its HSM or card reader), by a person who may file for it; a new version."""
+        from .turns import signer_refusal, signing_state
+
+        state = signing_state(self.records, record)
+        current = block(record.form_id, state.next) if state.next else None
+        if current is None or current.signer != "agency":
+            raise InputError("這筆紀錄現在不是等待機關憑證簽章", details={"field": "record"})
+        refusal = signer_refusal(actor, current, owner_code=record.agency_code, owner_name=record.agency_name,
+                                 named="")
+        if refusal:
+            raise Forbidden(refusal)
+        key = self.signers.agency_key(record.agency_code, record.agency_name)
+        if key is None:
+            raise SignatureRequired(_who_first(get_form(record.form_id), current), details={"block": current.id})
+        latest = record.latest
+        assert latest is not None
+        archive = self._archive()
+        spec = get_form(record.form_id)
+        signed = self.document_signer.sign_block(
+            archive.read(latest, actor=actor, source_ip=source_ip), provider=key[1], block=current.id,
+            label=current.label, reason=f"{spec.annex} {spec.title}", location=record.agency_name)
+        stored = archive.add_version(record, signed.pdf, signed.report, actor, reason=f"signed in block {current.id}",
+                                     action="record.sign", source_ip=source_ip)
+        return Filed(stored, record.signing_order, signed_blocks(signed.report))
+
     # --- reading a record's signing state ---------------------------------------------------------------
 
     @staticmethod
     def state(record: Record) -> tuple[tuple[str, ...], str | None]:
         """(the blocks signed, the next block) of a record, from its newest version's signatures."""
         latest = record.latest
-        signed = _signed_blocks(latest.signature_report) if latest is not None else ()
+        signed = signed_blocks(latest.signature_report) if latest is not None else ()
         return signed, next((b for b in record.signing_order if b not in signed), None)
 
 
-def _signed_blocks(report: list[dict[str, Any]]) -> tuple[str, ...]:
+def signed_blocks(report: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The blocks a document's signature report shows signed (its signatures' fields)."""
     return tuple(r["field"] for r in report if r.get("kind") == "signature")
 
 
@@ -199,4 +271,4 @@ def _who_first(spec: FormSpec, first: Block | None) -> str:
             "請系統管理者登錄（forms-service signers add），或於網頁以機關憑證卡簽章")
 
 
-__all__ = ["Filed", "FilingService", "SignatureRequired", "block"]
+__all__ = ["Filed", "FilingService", "SignatureRequired", "Waiting", "block", "signed_blocks"]

@@ -25,6 +25,7 @@ class Block:
     label: str  # as the form prints it: 承辦人
     signer: str  # person | agency | provider
     optional: bool = False  # the agency may leave it out (its profile's setting)
+    person: str = ""  # the form's field naming the person who signs it (his account, when given, must be the signer's)
 
     @property
     def bookmark(self) -> str:
@@ -42,12 +43,14 @@ BLOCKS: dict[str, tuple[Block, ...]] = {
     "annex2-agreement": (Block("party", "立約定書人（申請介接單位）", "agency"),
                          Block("provider", "資料提供機關", "provider")),
     "annex3-requirements": (Block("approver", "核定（申請介接單位）", "agency"),),
-    "annex4-audit-checklist": (Block("filler", "填表人", "person", True), Block("unit", "受查單位", "agency"),
-                               Block("team", "稽核小組", "provider", True)),
-    "annex5-query-log": (Block("reviewer", "查核人員", "person", True), Block("unit", "資料使用單位", "agency")),
-    "purge-record": (Block("performer", "執行人", "person", True), Block("witness", "監督（見證）人", "person", True),
+    "annex4-audit-checklist": (Block("filler", "填表人", "person", True, "filled_by"),
+                               Block("unit", "受查單位", "agency"), Block("team", "稽核小組", "provider", True)),
+    "annex5-query-log": (Block("reviewer", "查核人員", "person", True, "reviewer"),
+                         Block("unit", "資料使用單位", "agency")),
+    "purge-record": (Block("performer", "執行人", "person", True, "performed_by"),
+                     Block("witness", "監督（見證）人", "person", True, "witnessed_by"),
                      Block("unit", "資料使用單位", "agency")),
-    "incident-report": (Block("reporter", "填報人", "person", True), Block("unit", "通報單位", "agency")),
+    "incident-report": (Block("reporter", "填報人", "person", True, "reporter"), Block("unit", "通報單位", "agency")),
 }
 SIGNER_NAMES = {"person": "人員（自然人憑證）", "agency": "機關（機關憑證）", "provider": "資料提供機關"}
 

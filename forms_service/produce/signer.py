@@ -3,8 +3,10 @@
 Its own key is the service's seal (what the service itself issues: disposition certificates,
 audit seals, exports); a document's blocks are signed with their signers' keys — the agency's, the
 data provider's — handed to ``sign`` with the block (``sign_block``), the stamp inside the block's
-field.  Each signature is validated the way a verifier would right after signing: a signature that
-does not validate is an error, never a stored record.
+field.  A person's card signs in two steps (``prepare_block``, then ``complete_block`` with the
+card's raw signature: ``signing.deferred``), the service never holding its key.  Each signature is
+validated the way a verifier would right after signing: a signature that does not validate is an
+error, never a stored record.
 
 That check leaves out pyHanko's modification analysis (~0.15 s a document, most of what B-LTA
 cost over B-B) except for the first signature of each kind in the process: what follows the
@@ -25,12 +27,14 @@ from signing import (
     SigningContext,
     SigningError,
     add_document_timestamp,
+    deferred,
     sign_pdf,
     verify_pdf,
 )
+from signing.errors import CertificateRefused
 
 from ..clock import Clock
-from ..errors import SigningFailed
+from ..errors import SignatureRefused, SigningFailed
 from .stamp import SIGNER_BOX, stamp
 
 # (signature field, level) whose signature this process has checked with the modification analysis
@@ -102,6 +106,37 @@ class DocumentSigner:
                                 analyse_changes=shape not in SHAPES_ANALYSED)
         SHAPES_ANALYSED.add(shape)  # only once it passed: a refused shape is analysed again next time
         return checked
+
+    def prepare_block(self, pdf: bytes, certificate: Any, *, chain: list[Any], block: str, label: str, reason: str,
+                      location: str) -> deferred.Prepared:
+        """``pdf`` ready for ``certificate``'s signature in the field ``block``, its stamp drawn
+        (the block's label, the signer and agency as the certificate names them)."""
+        name, agency = certificate_names(certificate)
+        now = self.clock.now()
+        options = SignatureOptions(field_name=block, reason=reason, location=location, level=self.level,
+                                   stamp=stamp(label, name, agency or location, now, box=None))
+        try:
+            return deferred.prepare(pdf, certificate, chain=chain, options=options, context=self.context, now=now)
+        except SigningError as err:
+            raise SigningFailed(str(err)) from err
+
+    def complete_block(self, prepared: deferred.Prepared, certificate: Any, signature: bytes, *,
+                       chain: list[Any]) -> SignedPdf:
+        """The prepared document signed with the card's ``signature``, at the service's level, and
+        validated; ``SignatureRefused`` (a sentence) when the signature or the certificate is not
+        taken, ``SigningFailed`` when a server of the level does not answer."""
+        try:
+            signed = deferred.complete(prepared, certificate, signature, chain=chain, level=self.level,
+                                       context=self.context)
+        except deferred.SignatureMismatch as err:
+            raise SignatureRefused("簽章與準備簽署的內容不符（不是這張憑證卡對本文件的簽章）：請重新開始簽章",
+                                   details={"field": "signature", "why": str(err)}) from err
+        except CertificateRefused as err:
+            raise SignatureRefused("您的憑證已廢止、過期或無法驗證，不能用來簽章：請洽發卡機關或改用有效的憑證卡",
+                                   details={"field": "certificate", "why": str(err)}) from err
+        except SigningError as err:
+            raise SigningFailed(str(err)) from err
+        return self._checked(signed, "the new signature did not validate, nothing was stored")
 
     def timestamp(self, pdf: bytes) -> SignedPdf:
         """Fresh validation data and a new document timestamp over ``pdf`` (B-LTA renewal)."""

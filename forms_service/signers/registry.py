@@ -103,6 +103,12 @@ class SignerRegistry:
                 return "憑證未載明機關代碼：請一併填寫機關名稱，以核對憑證所載之機關"
             if agency_name and not any(agency_name.strip() in n for n in names if n):
                 return f"憑證所載名稱（{'、'.join(sorted(n for n in names if n))}）不是「{agency_name}」"
+        elif party == "provider" and agency_name:
+            subject = certificate.subject.native
+            names = {str(subject.get(k, "") or "") for k in ("common_name", "organization_name",
+                                                              "organizational_unit_name")}
+            if not any(agency_name.strip() in n for n in names if n):
+                return f"此憑證不是{agency_name}的機關憑證（憑證所載名稱：{'、'.join(sorted(n for n in names if n))}）"
         problem = chain_problem(certificate, self.trust_roots, intermediates=intermediates or (),
                                 moment=self.clock.now())
         return {"its certificate does not chain to a trusted root": "憑證無法連結至受信任的根憑證（FORMS_TRUST_ROOTS）"

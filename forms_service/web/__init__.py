@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from ..audit import request_ids
 from ..components import Components, start_components
 from ..settings import Settings
-from . import api, batches_api, errors, health, local, openapi, oversight_api, pages  # noqa: F401  (*_api add to api.bp)
+from . import api, batches_api, errors, health, local, openapi, oversight_api, pages, signing_api  # noqa: F401  (*_api add to api.bp)
 
 
 def create_app(settings: Settings | None = None, *, components: Components | None = None,
@@ -103,7 +103,9 @@ def _secure_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+                                # data: images: a form's preview, rendered for this request alone
+                                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                                "frame-ancestors 'none'")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response

@@ -18,6 +18,7 @@ from ..catalog import NewAuditEvent, QueryFlagReview, Record, RecordFilter
 from ..connections.parties import acknowledge
 from ..connections.timeline import connection, connection_id_of, connections, today_in_taipei
 from ..errors import Conflict, Forbidden, InputError, NotFound
+from ..filing.service import Filed, Waiting
 from ..forms import all_forms, get_form
 from ..querylog.events import ingest, parse_batch
 from ..querylog.month import connection_of
@@ -62,27 +63,38 @@ def create_record(form_id: str):
         if replay is not None:
             return replay
     try:
-        filed = filing.file_checked(actor, spec, form, source_ip=source_ip())
+        outcome = filing.file_or_wait(actor, spec, form, source_ip=source_ip())
     except BaseException:
         if key:
             catalog().release_idempotency_key(actor.id, key)
         raise
-    stored = filed.stored
-    body = {
-        "record_id": stored.record_id, "version": stored.number, "version_id": stored.object_version,
-        "sha256": stored.sha256, "size": stored.size,
-        "signing": {"order": list(filed.signing_order), "signed": list(filed.signed), "next": filed.next_block},
-        "links": {
-            "self": url_for("api.get_record", record_id=stored.record_id),
-            "pdf": url_for("api.get_pdf", record_id=stored.record_id, version=stored.number),
-        },
-    }
+    if isinstance(outcome, Waiting):  # its first block is a person's: it waits for his card
+        body: dict[str, Any] = {
+            "draft_id": outcome.draft.id,
+            "signing": {"order": list(outcome.signing_order), "signed": [], "next": outcome.next_block},
+            "links": {"sign": url_for("ui.sign_draft", draft_id=outcome.draft.id)},
+        }
+        status = 202
+    else:
+        body, status = filed_json(outcome), 201
     if key:
         catalog().complete_idempotency_key(actor.id, key, body)
     response = jsonify(body)
-    response.status_code = 201
-    response.headers["Location"] = body["links"]["self"]
+    response.status_code = status
+    response.headers["Location"] = body["links"].get("self") or body["links"]["sign"]
     return response
+
+
+def filed_json(filed: Filed) -> dict[str, Any]:
+    """A record filed (or its next version signed): where it is, and its signing order's state."""
+    stored = filed.stored
+    return {
+        "record_id": stored.record_id, "version": stored.number, "version_id": stored.object_version,
+        "sha256": stored.sha256, "size": stored.size,
+        "signing": {"order": list(filed.signing_order), "signed": list(filed.signed), "next": filed.next_block},
+        "links": {"self": url_for("api.get_record", record_id=stored.record_id),
+                  "pdf": url_for("api.get_pdf", record_id=stored.record_id, version=stored.number)},
+    }
 
 
 def _idempotent_replay(actor: Actor, key: str, form_id: str, data: Any) -> Response | None:
@@ -99,8 +111,8 @@ def _idempotent_replay(actor: Actor, key: str, form_id: str, data: Any) -> Respo
     if existing.state != "done":
         raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly")
     response = jsonify(existing.response)
-    response.status_code = 201
-    response.headers["Location"] = existing.response["links"]["self"]
+    response.status_code = 202 if "draft_id" in existing.response else 201
+    response.headers["Location"] = existing.response["links"].get("self") or existing.response["links"]["sign"]
     response.headers["Idempotent-Replayed"] = "true"
     return response
 

@@ -26,6 +26,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 STATUS_BY_TYPE: list[tuple[type[e.FormsError], int]] = [
     (e.ValidationFailed, 422),
+    (e.SignatureRefused, 422),
     (e.UnknownForm, 404),
     (e.InputError, 400),
     (e.Unauthorized, 401),
@@ -34,6 +35,7 @@ STATUS_BY_TYPE: list[tuple[type[e.FormsError], int]] = [
     (e.NotFound, 404),
     (e.Conflict, 409),
     (e.SignatureRequired, 409),
+    (e.SessionExpired, 410),
     (e.IntegrityFailed, 500),
     (e.ConfigError, 500),
     (e.ServiceUnavailable, 503),
@@ -65,6 +67,8 @@ def shows_errors_on(template: str) -> Callable[[F], F]:
 
 
 def wants_json() -> bool:
+    if g.get("json_errors"):  # a page's own script asked (the signing page's steps)
+        return True
     if request.blueprint is not None:
         return request.blueprint in JSON_BLUEPRINTS
     return request.path.startswith("/api/") or request.path == "/healthz"

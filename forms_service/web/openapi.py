@@ -105,9 +105,25 @@ def _form_schemas() -> tuple[dict, dict]:
 @lru_cache(maxsize=1)
 def describe() -> dict:
     bodies, schemas = _form_schemas()
+    signing = {"type": "object", "description": "the document's signature blocks: in order, signed, the next",
+               "properties": {"order": {"type": "array", "items": {"type": "string"}},
+                              "signed": {"type": "array", "items": {"type": "string"}},
+                              "next": {"type": ["string", "null"]}}}
     created = {"type": "object", "properties": {
         "record_id": {"type": "string"}, "version": {"type": "integer"}, "version_id": {"type": "string"},
-        "sha256": {"type": "string"}, "size": {"type": "integer"}, "links": {"type": "object"}}}
+        "sha256": {"type": "string"}, "size": {"type": "integer"}, "signing": signing, "links": {"type": "object"}}}
+    waiting = {"type": "object", "description": "its first block is a person's: kept as a draft for his card",
+               "properties": {"draft_id": {"type": "string"}, "signing": signing,
+                              "links": {"type": "object", "properties": {"sign": {"type": "string"}}}}}
+    session = {"type": "object", "properties": {
+        "id": {"type": "string"},
+        "to_be_signed": {"type": "string", "contentEncoding": "base64",
+                         "description": "DER of the CMS signed attributes: what the card signs"},
+        "hash_algorithm": {"type": "string", "enum": ["SHA256"]},
+        "signature_type": {"type": "string", "enum": ["PKCS1"]},
+        "expires_at": {"type": "string", "format": "date-time"}, "block": {"type": "string"},
+        "block_label": {"type": "string"}, "signer": {"type": "string"}, "form_id": {"type": "string"},
+        "record_id": {"type": "string"}, "links": {"type": "object"}}}
     record = {"type": "object", "description": "a record with its versions (see GET /records/{record_id})",
               "properties": {"record_id": {"type": "string"}, "form_id": {"type": "string"},
                              "title": {"type": "string"}, "agency": {"type": "object"},
@@ -130,7 +146,27 @@ def describe() -> dict:
             "requestBody": {"required": True,
                             "content": {"application/json": {"schema": {"oneOf": list(bodies.values())}}}},
             "responses": {"201": _json(created, "the record and its first version"),
+                          "202": _json(waiting, "waiting for its first signer's card, as a draft"),
                           **_errors(400, 401, 403, 404, 409, 422, 429, 503)}}},
+        "/signing-sessions": {"post": {
+            "summary": "Begin signing with a card: the document prepared, the bytes the card signs",
+            "operationId": "beginSigningSession",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["certificate"], "properties": {
+                    "certificate": {"type": "string", "description": "the card's certificate: base64 DER or PEM"},
+                    "form": {"type": "string"}, "input": {"type": "object"}, "draft": {"type": "string"},
+                    "record": {"type": "string"}, "block": {"type": "string"}}}}}},
+            "responses": {"201": _json(session, "the session: what the card signs, until when"),
+                          **_errors(400, 401, 403, 404, 409, 422, 429, 503)}}},
+        "/signing-sessions/{session_id}/signature": {"post": {
+            "summary": "Complete signing with the card's raw signature: the record filed or its next version",
+            "operationId": "completeSigningSession",
+            "parameters": [{"name": "session_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["signature"], "properties": {
+                    "signature": {"type": "string", "description": "the card's PKCS#1 signature, base64"}}}}}},
+            "responses": {"201": _json(created, "the record filed, or its next version"),
+                          **_errors(400, 401, 403, 404, 409, 410, 422, 429, 503)}}},
         "/records": {"get": {
             "summary": "Search the records the caller may see", "operationId": "searchRecords",
             "parameters": [

@@ -4,6 +4,7 @@ metadata of every concern's rows (so this script, unlike the rest of ``db/``, im
 from alembic import context
 
 import forms_service.catalog.models
+import forms_service.filing.session_store  # the signing sessions' rows
 import forms_service.signers.store  # noqa: F401 — the signers' rows
 from forms_service.db.base import Base, UtcDateTime
 

@@ -42,7 +42,7 @@ def csrf_token() -> str:
 
 
 def check_csrf() -> None:
-    sent = request.form.get("csrf", "")
+    sent = request.form.get("csrf", "") or request.headers.get("X-CSRF-Token", "")
     if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
         abort(400, description="表單已過期，請重新整理後再試 (CSRF token missing or wrong)")
 
@@ -97,4 +97,4 @@ def _require_sign_in() -> Response | None:
     return None
 
 
-from . import admin, batches, connections, due, fill, oversight, provider, querylogs, records, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)
+from . import admin, batches, connections, due, fill, oversight, provider, querylogs, records, sign, sign_in  # noqa: E402,F401  (the views register themselves on ``bp``)

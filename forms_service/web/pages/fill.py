@@ -4,8 +4,8 @@ The page is made from the form's JSON Schema (``fields.py``) and posts back to t
 validation is the API's own (``Producer.validate``, the filing rule, the check against the
 connection's 附件1), so a page can accept nothing the API would refuse.  Errors come back on the
 same page, beside their fields and in a summary at the top (the GOV.UK error-summary pattern),
-with everything typed kept.  「簽章並歸檔」 runs the pipeline of ``POST /api/v1/forms/<id>/records``
-and answers 303 to the new record's page.
+with everything typed kept.  「前往簽章」 checks it as ``POST /api/v1/forms/<id>/records`` would, keeps
+it as a draft and answers 303 to the signing page (``sign.py``), where its first signer signs it.
 
 A new form starts from the agency's profile (``forms/profile.py``: 機關全銜, 地址, 首長, contacts, the
 usual unit and system), or at least with the filer's agency code; ``?from=<record_id>`` starts it
@@ -139,10 +139,10 @@ def post_form(form_id: str) -> Response | str:
     if action != "sign":
         g.form_page.checked = True
         return render_template("fill.html", page=g.form_page)
-    filed = filing.file_checked(actor, spec, form, source_ip=source_ip())
-    if draft_id:
-        catalog().delete_draft(draft_id)  # signed and archived: the draft has done its work
-    return redirect(url_for("ui.record", record_id=filed.record_id), code=303)
+    # Signing is its own step: the document checked once more with its real preview, then signed
+    # in its first block by its signer (pages/sign.py).  The form waits there as a draft.
+    draft_id = _save_draft(actor, spec, form.model_dump(mode="json", by_alias=True), draft_id)
+    return redirect(url_for("ui.sign_draft", draft_id=draft_id), code=303)
 
 
 @bp.get("/drafts")

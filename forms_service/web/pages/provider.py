@@ -16,6 +16,7 @@ from ...access import Actor, Role
 from ...archive.signatures import countersign, is_countersigned
 from ...catalog import NewAuditEvent, Record, RecordFilter
 from ...errors import Forbidden, InputError
+from ...filing.turns import RETURN, returned_of
 from ..access import visible_record
 from ..auth import source_ip
 from ..context import catalog, components
@@ -32,11 +33,9 @@ def _may_review(actor: Actor) -> None:
 
 
 def returned_reason(record_id: str) -> str:
-    """Why the provider returned this record ('' if it did not)."""
-    for event in catalog().audit_events(record_id=record_id, limit=200):
-        if event.action == "record.return" and event.outcome == "ok":
-            return str(event.detail.get("reason", ""))
-    return ""
+    """Why the record was returned ('' if it was not): by the provider, or by a signer of its order."""
+    returned = returned_of(catalog(), record_id)
+    return returned.reason if returned is not None else ""
 
 
 def awaiting(record: Record) -> bool:
@@ -93,7 +92,7 @@ def countersign_decide(record_id: str) -> Response | str:
             raise InputError("請填寫退回理由 (a return needs its reason)")
         if not awaiting(record):
             raise InputError("此約定書已會簽或已退回 (already countersigned or returned)")
-        catalog().audit(NewAuditEvent(actor=actor.id, agency=record.agency_code, action="record.return",
+        catalog().audit(NewAuditEvent(actor=actor.id, agency=record.agency_code, action=RETURN,
                                       record_id=record.id, source_ip=source_ip(), detail={"reason": reason}))
         return redirect(url_for("ui.countersign_list"), code=303)
     raise InputError("請選擇會簽或退回 (choose countersign or return)")

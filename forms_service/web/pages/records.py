@@ -14,13 +14,14 @@ from ...archive import pick_version
 from ...catalog import NewAuditEvent, Record, RecordFilter, Version
 from ...connections.timeline import connection_id_of
 from ...errors import NotFound
+from ...filing.turns import signing_state
 from ...forms import all_forms
+from ...forms.signatures import block, blocks_of
 from ...taiwan import InvalidValue, normalize, taipei_day_range
 from ..access import page_preview, pdf_download, visible_record
 from ..auth import source_ip
 from ..context import catalog, components
 from . import bp, signed_in
-from .provider import COUNTERSIGNED, returned_reason
 
 LATEST = 10  # records listed on the search page before any search
 
@@ -89,8 +90,12 @@ def record(record_id: str) -> Response | str:
     found = visible_record(actor, record_id)
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.read", record_id=found.id,
                                   source_ip=source_ip(), detail=_purpose()))
-    returned = returned_reason(found.id) if found.form_id == COUNTERSIGNED else ""
-    return render_template("record.html", record=found, purpose=_purpose(), returned=returned,
+    state = signing_state(catalog(), found)
+    just_signed = block(found.form_id, request.args.get("signed", "")) if request.args.get("signed") else None
+    upcoming = block(found.form_id, state.next) if state.next else None
+    returned_by = block(found.form_id, state.returned.block) if state.returned and state.returned.block else None
+    return render_template("record.html", record=found, purpose=_purpose(), state=state, just_signed=just_signed,
+                           upcoming=upcoming, returned_by=returned_by, blocks_of=blocks_of,
                            connection_id=connection_id_of(found))
 
 

@@ -36,6 +36,7 @@ from signing.validation import load_trust_roots
 from storage import ObjectLocked, ObjectNotFound, ObjectStore, Retention, StorageError
 from storage.seaweed import EmbeddedSeaweedFS
 
+from .access.roles import Actor, Role
 from .clock import SYSTEM_CLOCK, Clock
 from .convert import Converter, LibreOfficePool
 from .errors import ConfigError, ConversionFailed, StorageFailed
@@ -106,12 +107,13 @@ class Components:
     @property
     def signers(self) -> SignerRegistry:
         """The keys each party signs with here (``signers/``): one registry per process, which keeps
-        each key it opened; in demo mode an agency gets its DEMO 機關憑證 card on its first document."""
-        if self._signers is None:
+        each key it opened; in demo mode an agency gets its DEMO 機關憑證 card on its first document.
+        (Components copied with another catalog or clock get a registry of their own.)"""
+        catalog = self.require_catalog()
+        if self._signers is None or self._signers.store.db is not catalog.db or self._signers.clock is not self.clock:
             from .signers.registry import SignerRegistry
             from .signers.store import SqlSigners
 
-            catalog = self.require_catalog()
             demo = self.demo_pki.cards if self.demo_pki is not None else None
             issuer: Callable[[str, str], dict[str, str]] | None = self.demo_key_issuer
             secrets = None
@@ -145,6 +147,32 @@ class Components:
                 with contextlib.suppress(OSError):
                     found.append(asn1_x509.Certificate.load(cards.ca_certificate(ca)))
         return found
+
+    def demo_card_for(self, current: Any, *, username: str, person_name: str, agency: str,
+                      agency_name: str) -> tuple[str, str, str] | None:
+        """Demo mode: the card that signs ``current`` (a signature block) — the person's own, his
+        agency's or the provider's, issued now on first use (a person's bound to his account) —
+        as (its holder's name, its token's label, its PIN), for the signing page to show; None
+        outside demo mode."""
+        cards = self.demo_pki.cards if self.demo_pki is not None else None
+        if cards is None or self.demo_pki is None:
+            return None
+        url = self.demo_pki.url
+        if current.signer == "person":
+            card = cards.person_card(username, person_name or username, base_url=url)
+            from .signers import people
+
+            binding = self.signers.store.person_certificate(people.fingerprint(
+                people.load_certificate(card.certificate)))
+            if binding is None:
+                people.bind(self.signers.store, self.require_catalog(),
+                            Actor(id="service:demo", agency="", role=Role.ADMIN), username=username,
+                            certificate=card.certificate, now=self.clock.now())
+        elif current.signer == "provider":
+            card = cards.provider_card(self.settings.provider_name, base_url=url)
+        else:
+            card = cards.agency_card(agency, agency_name, base_url=url)
+        return card.name, card.token_label, cards.pin(card)
 
     @property
     def signing_sessions(self) -> SigningSessions:

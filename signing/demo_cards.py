@@ -36,6 +36,7 @@ KEY_ID = b"\x01"
 KEY_LABEL = "card"
 CA_NAMES = {"gca": "DEMO GCA 政府憑證管理中心", "moica": "DEMO MOICA 內政部憑證管理中心"}
 KIND_CA = {"agency": "gca", "person": "moica"}
+PROVIDER_HOLDER = "provider"  # the data provider's card: its name, and no agency's 機關代碼
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,10 @@ class DemoCards:
         """The agency's 機關憑證 card, issued now on its first use."""
         return self._card("agency", code, name, base_url)
 
+    def provider_card(self, name: str, *, base_url: str) -> Card:
+        """The data provider's 機關憑證 card (holder ``provider``), issued now on its first use."""
+        return self._card("agency", PROVIDER_HOLDER, name, base_url)
+
     def person_card(self, username: str, name: str, *, base_url: str) -> Card:
         """The person's 自然人憑證 card, issued now on its first use."""
         return self._card("person", username, name, base_url)
@@ -226,7 +231,8 @@ class DemoCards:
             # As a 機關憑證: the agency's name, and its 機關代碼 where a GCA certificate can carry it.
             subject = [x509.NameAttribute(NameOID.COUNTRY_NAME, "TW"),
                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, card["name"]),
-                       x509.NameAttribute(NameOID.SERIAL_NUMBER, card["holder"]),
+                       *([] if card["holder"] == PROVIDER_HOLDER else
+                         [x509.NameAttribute(NameOID.SERIAL_NUMBER, card["holder"])]),
                        x509.NameAttribute(NameOID.COMMON_NAME, card["name"])]
         else:
             subject = [x509.NameAttribute(NameOID.COUNTRY_NAME, "TW"),

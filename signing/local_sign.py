@@ -174,10 +174,10 @@ def _handler(reader: Reader) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "LocalSignServer"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — a request line may carry a PIN
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             path, _, query = self.path.partition("?")
             params = urllib.parse.parse_qs(query)
             if path == "/popupForm":
@@ -191,7 +191,7 @@ def _handler(reader: Reader) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, b"not found", "text/plain")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             if self.path.partition("?")[0] != "/sign":
                 self._send(404, b"not found", "text/plain")
                 return
@@ -222,13 +222,27 @@ def _handler(reader: Reader) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def _stop_with_parent(server: LocalSignServer) -> None:
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            threading.Event().wait(1.0)
+        server._server.shutdown()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="A stand-in for HiPKI's LocalSignServer over PKCS#11 cards.")
     parser.add_argument("--port", type=int, default=61161)
     parser.add_argument("--module", default=os.environ.get("FORMS_LOCAL_SIGN_MODULE", MODULE),
                         help="the PKCS#11 module of the cards (SoftHSM2's for the demo)")
+    parser.add_argument("--with-parent", action="store_true", help="stop when the process that started it ends")
     args = parser.parse_args()
     server = LocalSignServer(Reader(args.module), port=args.port)
+    if args.with_parent:
+        _stop_with_parent(server)
     print(f"LocalSignServer stand-in on {server.url} (cards of {args.module})", flush=True)
     try:
         server._server.serve_forever()

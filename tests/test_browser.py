@@ -81,7 +81,7 @@ def test_a_clerk_signs_in_searches_opens_a_record_and_downloads_its_pdf(page: Pa
     page.get_by_role("link", name="附件2 商工資料使用安全約定書（臺北市政府財政局）").click()
     expect(page.get_by_text(stored.record_id)).to_be_visible()
     expect(page.get_by_text("調閱目的：年度稽核")).to_be_visible()
-    expect(page.locator(".badge.ok").first).to_have_text("有效")
+    expect(page.locator("#versions .badge").first).to_have_text("有效")
     first_page = page.get_by_role("img", name="第 1 頁預覽")
     first_page.scroll_into_view_if_needed()
     expect(first_page).to_be_visible()
@@ -144,7 +144,7 @@ def test_staff_fill_an_agreement_from_its_application_fix_the_errors_and_sign(si
     page.get_by_role("group", name="機關首長或代表人").get_by_label("職稱").fill("局長")
     page.get_by_role("group", name="聯絡人", exact=True).get_by_label("姓名").fill("李小華")
     page.get_by_label("簽訂日期").fill("民國115年2月30日")  # no such day
-    page.get_by_role("button", name="簽章並歸檔").click()
+    page.get_by_role("button", name="前往簽章").click()
     summary = page.locator(".error-summary")
     expect(summary).to_contain_text("簽訂日期")
     expect(page.locator("#f-signed_on-error")).to_be_visible()
@@ -154,9 +154,15 @@ def test_staff_fill_an_agreement_from_its_application_fix_the_errors_and_sign(si
     expect(page.locator("#f-signed_on")).to_be_focused()
     page.keyboard.press("Control+A")
     page.keyboard.type("中華民國一百十五年十一月二十七日")
-    page.get_by_role("button", name="簽章並歸檔").click()
+    page.get_by_role("button", name="前往簽章").click()
+    # The ceremony: the real preview and the signing order, then the agency's key held here.
+    expect(page.get_by_role("heading", name=re.compile("^簽章："))).to_be_visible()
+    expect(page.get_by_alt_text("第 1 頁預覽")).to_be_visible()
+    shoot(page, "sign-ceremony" + suffix)
+    page.get_by_role("button", name="以機關憑證簽章").click()
+    expect(page.get_by_text("已完成「立約定書人（申請介接單位）」簽章")).to_be_visible()
     expect(page.get_by_text("B-LTA").first).to_be_visible()
-    expect(page.locator(".badge.ok").first).to_have_text("有效")
+    expect(page.locator("#versions .badge").first).to_have_text("有效")
     assert "/records/rec_" in page.url
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     shoot(page, "fill-signed-record" + suffix)
@@ -269,7 +275,7 @@ def test_a_page_showing_errors_passes_the_automatic_wcag_checks(page: Page, site
     url, _ = site
     sign_in(page, url, "sara")
     page.goto(f"{url}/forms/annex2-agreement/new")
-    page.get_by_role("button", name="簽章並歸檔").click()
+    page.get_by_role("button", name="前往簽章").click()
     expect(page.locator(".error-summary")).to_be_visible()
     assert axe_violations(page) == []
 
@@ -352,7 +358,7 @@ def test_staff_fill_a_register_from_their_profile_fix_a_wrong_business_id_and_si
     review.get_by_label("無異常").check()
     review.get_by_role("group", name="查核人員").get_by_label("姓名").fill("陳美玲")
     review.get_by_label("查核日期").fill("115/12/02")
-    page.get_by_role("button", name="簽章並歸檔").click()
+    page.get_by_role("button", name="前往簽章").click()
     summary = page.locator(".error-summary")
     expect(summary).to_contain_text("統一編號")
     expect(page.locator("#f-entries-0-business_id-error")).to_be_visible()
@@ -360,8 +366,9 @@ def test_staff_fill_a_register_from_their_profile_fix_a_wrong_business_id_and_si
     summary.get_by_role("link").first.click()
     expect(page.locator("#f-entries-0-business_id")).to_be_focused()
     page.locator("#f-entries-0-business_id").fill("２２０９９１３１")  # full width, as typed
-    page.get_by_role("button", name="簽章並歸檔").click()
-    expect(page.locator(".badge.ok").first).to_have_text("有效")
+    page.get_by_role("button", name="前往簽章").click()
+    page.get_by_role("button", name="以機關憑證簽章").click()
+    expect(page.locator("#versions .badge").first).to_have_text("有效")
     expect(page.get_by_text("B-LTA").first).to_be_visible()
 
 
@@ -450,7 +457,7 @@ def test_a_month_is_reviewed_from_flag_to_explanation_to_signed_register(page: P
     page.get_by_label("查核日期").fill("115/11/02")
     page.get_by_role("button", name="簽核並產生附件5").click()
     expect(page.get_by_role("heading", name=re.compile("附件5 商工登記資料查詢紀錄登記表"))).to_be_visible()
-    expect(page.locator(".badge.ok").first).to_have_text("有效")
+    expect(page.locator("#versions .badge").first).to_have_text("有效")
 
 
 def test_a_connection_page_shows_its_records_state_and_what_it_owes(page: Page, site, components):

@@ -8,7 +8,9 @@ LibreOffice workers, signer and catalog connection (``forms_service.web.wsgi``).
 from __future__ import annotations
 
 import os
+import socket
 import ssl
+import subprocess
 import sys
 from typing import Any
 
@@ -45,7 +47,35 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     click.echo("starting: " + ", ".join(["web workers", "LibreOffice workers", "signer", "background jobs",
                                          *(["embedded object store"] if settings.embedded_store else [])]),
                err=True)
-    ServiceServer(settings).run()
+    reader = start_demo_card_reader(settings)
+    try:
+        ServiceServer(settings).run()
+    finally:
+        if reader is not None:
+            reader.terminate()
+            reader.wait(10)
+
+
+def start_demo_card_reader(settings: Settings) -> subprocess.Popen[bytes] | None:
+    """In demo mode, the LocalSignServer stand-in over the demo cards (``signing.local_sign``) on
+    FORMS_DEMO_CARD_READER_PORT, so that the signing page's 「以憑證卡簽章」 works on the first run;
+    not when something listens there already (the real HiPKI component, say)."""
+    port = settings.demo_card_reader_port
+    if not settings.demo_signer or not port:
+        return None
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            click.echo(f"a card program already listens on port {port} (HiPKI?): the demo card reader is not started")
+            return None
+    from ..components import demo_card_pool
+
+    pool = demo_card_pool(settings)
+    reader = subprocess.Popen([sys.executable, "-m", "signing.local_sign", "--port", str(port), "--with-parent"],
+                              env={**os.environ, "SOFTHSM2_CONF": str(pool.conf)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    click.echo(f"demo card reader (a stand-in for HiPKI's LocalSignServer) on http://localhost:{port}: "
+               "forms-service demo cards lists the cards and their PINs")
+    return reader
 
 
 class ServiceServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped

@@ -54,6 +54,8 @@ class Ceremony:
 
     title: str
     annex: str
+    agency: str  # the document's agency (機關代碼)
+    agency_name: str
     steps: list[Step]
     current: Block | None
     refusal: str  # why this person may not sign the current block ("" when he may)
@@ -67,6 +69,7 @@ class Ceremony:
     complete_url: str = ""
     agency_key_url: str = ""
     return_url: str = ""
+    demo_card: tuple[str, str, str] | None = None  # demo mode: (the card's holder, its token, its PIN)
 
 
 def _steps(form_id: str, order: tuple[str, ...], signed: tuple[str, ...], current: str | None) -> list[Step]:
@@ -82,8 +85,7 @@ def _steps(form_id: str, order: tuple[str, ...], signed: tuple[str, ...], curren
 def sign_draft(draft_id: str) -> str:
     actor = signed_in()
     draft = _draft(actor, draft_id)
-    return render_template("sign.html", ceremony=_draft_ceremony(actor, draft), names=SIGNER_NAMES,
-                           local_sign_url=components().settings.local_sign_url)
+    return _page(actor, _draft_ceremony(actor, draft))
 
 
 def _draft(actor: Actor, draft_id: str) -> Draft:
@@ -110,7 +112,8 @@ def _draft_ceremony(actor: Actor, draft: Draft) -> Ceremony:
     previews = ["data:image/png;base64," + base64.b64encode(render_page(digest, n, lambda: pdf)).decode()
                 for n in range(1, min(pages, PREVIEW_PAGES) + 1)]
     return Ceremony(
-        title=draft.title, annex=spec.annex, steps=_steps(spec.form_id, order, (), current.id if current else None),
+        title=draft.title, annex=spec.annex, agency=owner.code, agency_name=owner.name,
+        steps=_steps(spec.form_id, order, (), current.id if current else None),
         current=current, refusal=refusal,
         may_use_agency_key=bool(current and current.signer == "agency" and not refusal),
         previews=previews, pages=pages, draft_id=draft.id,
@@ -123,8 +126,19 @@ def _draft_ceremony(actor: Actor, draft: Draft) -> Ceremony:
 def sign_record(record_id: str) -> str:
     actor = signed_in()
     record = visible_record(actor, record_id)
-    return render_template("sign.html", ceremony=_record_ceremony(actor, record), names=SIGNER_NAMES,
-                           local_sign_url=components().settings.local_sign_url)
+    return _page(actor, _record_ceremony(actor, record))
+
+
+def _page(actor: Actor, ceremony: Ceremony) -> str:
+    service = components()
+    if ceremony.current is not None and not ceremony.refusal and service.demo_pki is not None:
+        username = actor.id.removeprefix("user:")
+        user = catalog().user(username)
+        ceremony.demo_card = service.demo_card_for(
+            ceremony.current, username=username, person_name=user.full_name if user else "",
+            agency=ceremony.agency, agency_name=ceremony.agency_name)
+    return render_template("sign.html", ceremony=ceremony, names=SIGNER_NAMES,
+                           local_sign_url=service.settings.local_sign_url)
 
 
 def _record_ceremony(actor: Actor, record: Record) -> Ceremony:
@@ -140,8 +154,8 @@ def _record_ceremony(actor: Actor, record: Record) -> Ceremony:
     previews = [url_for("ui.preview", record_id=record.id, number=latest.number, page=n)
                 for n in range(1, min(pages, PREVIEW_PAGES) + 1)] if latest else []
     return Ceremony(
-        title=record.title, annex=spec.annex, steps=_steps(record.form_id, record.signing_order, state.signed,
-                                                          state.next),
+        title=record.title, annex=spec.annex, agency=record.agency_code, agency_name=record.agency_name,
+        steps=_steps(record.form_id, record.signing_order, state.signed, state.next),
         current=current, refusal=refusal, may_use_agency_key=bool(current and current.signer == "agency"
                                                                     and not refusal),
         previews=previews, pages=pages, record_id=record.id,

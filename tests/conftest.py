@@ -211,9 +211,11 @@ def postgres_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def app_components(components, catalog) -> Components:
+def app_components(components, catalog) -> Iterator[Components]:
     """The session's running components with this test's own fresh catalog."""
-    return dataclasses.replace(components, catalog=catalog, _closers=[])
+    copied = dataclasses.replace(components, catalog=catalog, _closers=[])
+    yield copied
+    copied.close()  # what this copy opened for itself (its catalog's signers registry, with its keys)
 
 
 @pytest.fixture(params=["fakes", pytest.param("real", marks=pytest.mark.integration)])

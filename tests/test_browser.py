@@ -58,6 +58,7 @@ def site(components, tmp_path_factory):
     _SITE_COMPONENTS[f"http://127.0.0.1:{server.server_port}"] = served
     yield f"http://127.0.0.1:{server.server_port}", stored
     server.shutdown()
+    served.close()  # what this copy opened for itself (its catalog's signers registry)
     catalog.close()
 
 

@@ -311,7 +311,8 @@ class Components:
         s = self.settings
         return all_due(self.require_archive()[1], today=self.clock.now().astimezone(TAIPEI).date(),
                        close_days=s.query_log_close_days, review_days=s.query_log_review_days,
-                       explain_days=s.query_log_explain_days, agency=agency, within=within)
+                       explain_days=s.query_log_explain_days, agency=agency, within=within,
+                       signature_days=s.signature_due_days)
 
     @property
     def mailer(self) -> Any:

@@ -123,6 +123,9 @@ class Settings:
                                     "soft-fail, hard-fail or require")
 
     # The monthly query-log check (規範 六(四)2): what flags a query for the 查核人員 (README says why).
+    signature_due_days: int = _setting(
+        5, "days a document may wait for its next signer before the due list counts it late (the agency's "
+           "practice: the regulation sets none)")
     query_log_close_days: int = _setting(5, "days after a month ends when its query events are closed and sealed "
                                             "(0: only by hand)")
     query_log_office_hours: str = _setting("08:00-18:00", "office hours; a query outside them is flagged off-hours")

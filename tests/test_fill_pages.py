@@ -407,3 +407,23 @@ def test_a_bad_upload_keeps_what_was_typed(client, staff):
                            content_type="multipart/form-data")
     page = response.data.decode()
     assert response.status_code == 400 and "不是有效的 JSON" in page and 'value="稅捐稽徵"' in page
+
+
+def test_an_agency_chooses_which_blocks_its_people_sign_with_their_own_cards(client, staff, admin, catalog):
+    """The signing order's persons' blocks are the agency's setting: checked on its profile page,
+    they come first in its documents' signing order; a one-person unit leaves them all out."""
+    sign_in(client, "ada")
+    page = client.get("/admin/agencies/379000000A").data.decode()
+    assert "由人員以自己的憑證卡先行簽章之欄位" in page and "本機關之設定，非規範所定" in page
+    assert 'value="annex1-interface:officer"' in page and "附件1 商工e網通異動資料介接申請單：承辦人" in page
+    token = csrf(client, "/admin/agencies")
+    forged = client.post("/admin/agencies/379000000A", data={**PROFILE, "csrf": token,
+                                                             "signature_blocks": "annex2-agreement:party"})
+    assert forged.status_code == 422
+    saved = client.post("/admin/agencies/379000000A", data={**PROFILE, "csrf": token, "signature_blocks": [
+        "annex1-interface:officer", "annex1-interface:supervisor"]})
+    assert saved.status_code == 303
+    assert catalog.agency_profile("379000000A").data["signature_blocks"] == [
+        "annex1-interface:officer", "annex1-interface:supervisor"]
+    page = client.get("/admin/agencies/379000000A").data.decode()
+    assert re.search(r'value="annex1-interface:officer"[^>]*checked', page)

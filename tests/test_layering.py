@@ -33,7 +33,7 @@ ALLOWED = {
     "produce": {"convert", "forms"},
     "archive": {"produce", "convert", "forms", "catalog", "access"},
     "querylog": {"catalog", "access", "forms", "connections"},
-    "notify": {"catalog", "querylog", "connections"},
+    "notify": {"catalog", "querylog", "connections", "filing"},
     "connections": {"catalog", "archive", "access", "forms"},
     "observe": {"audit"},
     "signers": {"db", "audit", "catalog", "access"},

@@ -149,3 +149,68 @@ def test_a_system_token_cannot_sign_for_a_person(client, office, catalog):
                         json={"certificate": base64.b64encode(office["wang"]["certificate"]).decode(),
                               "form": "annex1-interface", "input": load_example("annex1-interface")})
     assert begun.status_code == 403 and "本人" in begun.json["error"]["message"]
+
+
+def test_the_next_signer_is_reminded_and_may_return_it_with_a_reason(client, fake_components, office):
+    from tests.test_web_pages import csrf, sign_in
+
+    wang, lin = office["wang"], office["lin"]
+    waiting = client.post("/api/v1/forms/annex1-interface/records", headers=_headers(wang),
+                          json=load_example("annex1-interface")).json
+    due = [i for i in client.get("/api/v1/due", headers=_headers(lin)).json["items"] if i["kind"] == "signature"]
+    assert [(i["draft_id"], "待「承辦人」簽章後歸檔" in i["title"]) for i in due] == [(waiting["draft_id"], True)]
+    begun = _begin(client, wang, wang["certificate"], draft=waiting["draft_id"]).json
+    record_id = _sign(client, wang, begun, wang["key"]).json["record_id"]
+    due = [i for i in client.get("/api/v1/due", headers=_headers(lin)).json["items"] if i["kind"] == "signature"]
+    assert [(i["record_id"], "待「單位主管」簽章" in i["title"]) for i in due] == [(record_id, True)]
+    items = fake_components.due_items(agency=AGENCY)
+    assert {"wang", "lin", "chen"} <= set(next(i for i in items if i.kind == "signature").remind)
+
+    sign_in(client, "lin")
+    page = client.get(f"/records/{record_id}").data.decode()
+    assert "待簽" in page and "前往簽章頁" in page
+    empty = client.post(f"/records/{record_id}/return", data={"csrf": csrf(client, "/forms"), "reason": " "})
+    assert empty.status_code == 400 and "退回理由" in empty.data.decode()
+    returned = client.post(f"/records/{record_id}/return", data={"csrf": csrf(client, "/forms"),
+                                                                  "reason": "使用期限與公文不符，請更正"})
+    assert returned.status_code == 303
+    page = client.get(f"/records/{record_id}").data.decode()
+    assert "「單位主管」已退回" in page and "使用期限與公文不符，請更正" in page
+    assert [i for i in fake_components.due_items(agency=AGENCY) if i.kind == "signature"] == []
+    again = _begin(client, lin, lin["certificate"], record=record_id)
+    assert again.status_code == 400 and "退回" in again.json["error"]["message"]
+
+
+def test_an_administrator_registers_an_agencys_key_and_approves_a_persons_card(client, fake_components, catalog,
+                                                                             demo_keys, agency_keys):
+    from tests.agency_keys import PASSWORD, software_person
+    from tests.test_web_pages import csrf, sign_in
+
+    create_user(catalog, username="ada", password="correct horse battery", agency="000000000D", role="admin")
+    create_user(catalog, username="mei", password="correct horse battery", agency=AGENCY, role="staff")
+    sign_in(client, "ada")
+    token = csrf(client, "/admin/signers")
+    issued = agency_keys("379010000A", "臺北市稅捐稽徵處")
+    secret = fake_components.settings.data_dir / "p12-secret"
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.write_bytes(PASSWORD)
+    key = {"party": "agency", "kind": "pkcs12", "path": issued["path"], "secret": f"file:{secret}", "csrf": token,
+           "action": "register"}
+    wrong = client.post("/admin/signers", data={**key, "agency": AGENCY, "agency_name": NAME})
+    assert wrong.status_code == 400 and "不屬於該機關" in wrong.data.decode()  # another agency's certificate
+    done = client.post("/admin/signers", data={**key, "agency": "379010000A", "agency_name": "臺北市稅捐稽徵處"})
+    assert done.status_code == 200 and "已登錄金鑰" in done.data.decode()
+    [registered] = fake_components.signers.store.keys(agency="379010000A")
+    assert "臺北市稅捐稽徵處" in registered.subject
+    assert any(e.action == "signer.register" for e in catalog.audit_events())
+
+    _, certificate = software_person(demo_keys.directory, "mei", "陳美玲")
+    people.met(fake_components.signers.store, "mei", people.load_certificate(certificate),
+               now=fake_components.clock.now())
+    page = client.get("/admin/signers").data.decode()
+    assert "待核准" in page and "mei" in page
+    [pending] = fake_components.signers.store.person_certificates(username="mei")
+    approved = client.post("/admin/signers", data={"csrf": token, "action": "approve",
+                                                   "fingerprint": pending.fingerprint})
+    assert approved.status_code == 200 and "已核准" in approved.data.decode()
+    assert fake_components.signers.store.person_certificate(pending.fingerprint).state == "approved"

@@ -70,6 +70,7 @@ def shallow(obj: Any) -> dict[str, Any]:
 def record_row(record: NewRecord) -> RecordRow:
     data = shallow(record)
     data["signing_order"] = list(data["signing_order"])
+    data.pop("awaiting", None)  # the catalog keeps it (next_block), from the versions it adds
     subjects = data.pop("subjects")
     row = RecordRow(**data)
     row.subjects = [RecordSubjectRow(record_id=record.id, ubn=ubn) for ubn in sorted(set(subjects))]
@@ -120,6 +121,7 @@ def record(row: RecordRow | Any, versions: Iterable[Version] | None = None,
         period_end=row.period_end, input=dict(row.input or {}), created_at=row.created_at,
         created_by=row.created_by, connection_id=row.connection_id or "", user_unit_code=row.user_unit_code or "",
         system_name=row.system_name or "", signing_order=tuple(row.signing_order or ()),
+        awaiting=getattr(row, "awaiting", "") or "",
         subjects=tuple(sorted(subjects if subjects is not None else (s.ubn for s in row.subjects))),
         versions=tuple(versions if versions is not None else (version(v) for v in row.versions)),
     )

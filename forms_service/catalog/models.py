@@ -36,6 +36,8 @@ class RecordRow(Base):
     system_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # The signature blocks its document is signed in, in order (forms/signatures.py); [] before them.
     signing_order: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # The block its next signer signs ("" when none is left; RETURNED once a signer returned it).
+    awaiting: Mapped[str] = mapped_column(String(40), default="", server_default="", index=True)
 
     versions: Mapped[list[VersionRow]] = relationship(
         back_populates="record", order_by="VersionRow.number", cascade="all, delete-orphan"

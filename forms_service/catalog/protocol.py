@@ -95,7 +95,14 @@ class RecordCatalog(Protocol):
 
     def add_record(self, record: NewRecord, version: NewVersion, event: NewAuditEvent) -> None: ...
 
-    def add_version(self, record_id: str, version: NewVersion, event: NewAuditEvent) -> None: ...
+    def add_version(self, record_id: str, version: NewVersion, event: NewAuditEvent) -> None:
+        """The version and its audit entry; the record's ``awaiting`` follows its signature report."""
+
+    def end_signing(self, record_id: str, event: NewAuditEvent) -> None:
+        """A signer returned the record: it waits for no one any more (``awaiting`` = RETURNED)."""
+
+    def records_awaiting_signature(self, *, agency: str | None = None, limit: int = 500) -> list[Record]:
+        """Records whose next block waits for its signer, oldest first."""
 
     def set_aside(self, objects: list[SetAsideObject], event: NewAuditEvent) -> None:
         """Record object versions of an interrupted filing (known again: kept), with the audit entry."""

@@ -49,6 +49,7 @@ from .models import (
     VersionRow,
 )
 from .values import (
+    RETURNED,
     AgencyProfile,
     ApiToken,
     AuditEvent,
@@ -80,6 +81,7 @@ from .values import (
     User,
     Version,
     WebSession,
+    next_block,
 )
 
 
@@ -105,6 +107,7 @@ class SqlCatalog:
     def add_record(self, record: NewRecord, version: NewVersion, event: NewAuditEvent) -> None:
         with self._writing() as s:
             row = mapping.record_row(record)
+            row.awaiting = next_block(record.signing_order, version.signature_report)
             row.versions.append(mapping.version_row(version))
             s.add(row)
             s.add(audit_row(s, event))
@@ -115,7 +118,25 @@ class SqlCatalog:
             row = mapping.version_row(version)
             row.record_id = record_id
             s.add(row)
+            record = s.get(RecordRow, record_id)
+            if record is not None and record.awaiting != RETURNED:
+                record.awaiting = next_block(record.signing_order or [], version.signature_report)
             s.add(audit_row(s, event))
+
+    @does("end the record's signing")
+    def end_signing(self, record_id: str, event: NewAuditEvent) -> None:
+        with self._writing() as s:
+            s.execute(update(RecordRow).where(RecordRow.id == record_id).values(awaiting=RETURNED))
+            s.add(audit_row(s, event))
+
+    @does("list the records waiting for a signature")
+    def records_awaiting_signature(self, *, agency: str | None = None, limit: int = 500) -> list[Record]:
+        query = select(RecordRow).where(RecordRow.awaiting != "", RecordRow.awaiting != RETURNED) \
+            .order_by(RecordRow.created_at).limit(limit)
+        if agency is not None:
+            query = query.where(RecordRow.agency_code == agency)
+        with self._sessions() as s:
+            return [mapping.record(r) for r in s.scalars(query)]
 
     @does("record the objects set aside")
     def set_aside(self, objects: list[SetAsideObject], event: NewAuditEvent) -> None:

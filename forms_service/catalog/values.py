@@ -145,10 +145,20 @@ class Record(NewRecord):
 
     status: str = "active"  # active | disposal-requested | disposed
     versions: tuple[Version, ...] = ()
+    awaiting: str = ""  # the block its next signer signs ("" none left, RETURNED: a signer returned it)
 
     @property
     def latest(self) -> Version | None:
         return self.versions[-1] if self.versions else None
+
+
+RETURNED = "-"  # ``Record.awaiting`` of a record a signer returned: its signing has ended
+
+
+def next_block(signing_order: tuple[str, ...] | list[str], report: list[dict[str, Any]]) -> str:
+    """The first block of ``signing_order`` a version's signature report shows unsigned ("" none)."""
+    signed = {r.get("field") for r in report if r.get("kind") == "signature"}
+    return next((b for b in signing_order if b not in signed), "")
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,8 @@ def due(agency: str, within: int | None, as_json: bool, mail: bool) -> None:
     with catalog_only(settings) as catalog:
         items = all_due(catalog, today=today, close_days=settings.query_log_close_days,
                         review_days=settings.query_log_review_days, explain_days=settings.query_log_explain_days,
-                        agency=require_agency_code(agency) if agency else None, within=within)
+                        agency=require_agency_code(agency) if agency else None, within=within,
+                        signature_days=settings.signature_due_days)
         for item in items:
             if as_json:
                 click.echo(json.dumps(item.as_dict(), ensure_ascii=False))

@@ -38,12 +38,14 @@ class DueItem:
     connection_id: str | None = None
     record_id: str | None = None
     remind: tuple[str, ...] = ()  # user names of the people this is for
+    draft_id: str | None = None  # a filing waiting, as a draft, for its first signer
 
     def overdue(self, today: date) -> bool:
         return self.due_on < today
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "connection_id": self.connection_id, "record_id": self.record_id,
+                "draft_id": self.draft_id,
                 "due_on": self.due_on.isoformat(), "title": self.title, "agency": self.agency,
                 "system": self.system, "month": self.month}
 

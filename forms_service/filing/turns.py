@@ -10,22 +10,25 @@ signature (``Waiting``) is returned to its filer the same way, as a draft again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from ..access import Actor, Role
 from ..archive.filing import may_file_for
-from ..catalog import AuditEvent, Draft, NewAuditEvent, Record
+from ..catalog import AuditEvent, Draft, NewAuditEvent, Record, User
+from ..connections.due import DueItem
 from ..errors import Forbidden, InputError
 from ..forms import get_form
 from ..forms.signatures import Block, block
-from ..taiwan import account_key
+from ..taiwan import TAIPEI, account_key
 
 RETURN = "record.return"
 
 
 class TurnsCatalog(Protocol):
     def audit(self, event: NewAuditEvent) -> Any: ...
+
+    def end_signing(self, record_id: str, event: NewAuditEvent) -> None: ...
 
     def audit_events(self, *, record_id: str | None = None, limit: int = 100) -> list[AuditEvent]: ...
 
@@ -105,8 +108,9 @@ def return_record(catalog: TurnsCatalog, actor: Actor, record: Record, *, reason
     if refusal:
         raise Forbidden(refusal)
     reason = _reason(reason)
-    catalog.audit(NewAuditEvent(actor=actor.id, agency=record.agency_code, action=RETURN, record_id=record.id,
-                                source_ip=source_ip, detail={"reason": reason, "block": current.id}))
+    catalog.end_signing(record.id, NewAuditEvent(actor=actor.id, agency=record.agency_code, action=RETURN,
+                                                 record_id=record.id, source_ip=source_ip,
+                                                 detail={"reason": reason, "block": current.id}))
 
 
 def return_draft(catalog: Any, actor: Actor, draft: Draft, *, reason: str, now: datetime, source_ip: str = "") -> None:
@@ -127,6 +131,54 @@ def return_draft(catalog: Any, actor: Actor, draft: Draft, *, reason: str, now: 
     catalog.audit(NewAuditEvent(actor=actor.id, agency=draft.agency, action="draft.return", source_ip=source_ip,
                                 detail={"draft": draft.id, "reason": reason, "block": current.id,
                                         "filed_by": draft.created_by}))
+
+
+class SignatureDueCatalog(Protocol):
+    def records_awaiting_signature(self, *, agency: str | None = None, limit: int = 500) -> list[Record]: ...
+
+    def drafts(self, *, agency: str | None = None, limit: int = 100) -> list[Draft]: ...
+
+    def users(self) -> list[User]: ...
+
+
+def signature_due(catalog: SignatureDueCatalog, *, today: date, due_days: int,
+                  agency: str | None = None) -> list[DueItem]:
+    """Each document waiting for its next signer — a record's next block, or a filing waiting as a
+    draft for its first — for the people who may sign it: the person the form names for the block
+    (his account), else the agency's staff; the provider's people for the provider's block.  It is
+    due ``due_days`` after it began waiting (the agency's practice)."""
+    people = catalog.users()
+    items = []
+    for record in catalog.records_awaiting_signature(agency=agency):
+        current = block(record.form_id, record.awaiting)
+        if current is None or record.latest is None:
+            continue
+        since = record.latest.created_at.astimezone(TAIPEI).date()
+        items.append(DueItem(
+            kind="signature", agency=record.agency_code, due_on=since + timedelta(days=due_days),
+            title=f"{record.title}：待「{current.label}」簽章", record_id=record.id,
+            remind=_signers_of(people, current, record.agency_code, named_account(record.form_id, record.input,
+                                                                                  current))))
+    for draft in catalog.drafts(agency=agency, limit=500):
+        current = block(draft.form_id, draft.awaiting) if draft.awaiting else None
+        if current is None:
+            continue
+        items.append(DueItem(
+            kind="signature", agency=draft.agency, due_on=draft.updated_at.astimezone(TAIPEI).date()
+            + timedelta(days=due_days), title=f"{draft.title}：待「{current.label}」簽章後歸檔", draft_id=draft.id,
+            remind=_signers_of(people, current, draft.agency, named_account(draft.form_id, draft.data, current))))
+    return items
+
+
+def _signers_of(people: list[User], current: Block, agency: str, named: str) -> tuple[str, ...]:
+    if current.signer == "provider":
+        return tuple(u.username for u in people if u.role == "provider")
+    if named:
+        found = tuple(u.username for u in people if u.agency == agency and named and
+                      account_key(named) in (account_key(u.username), account_key(u.system_account or "")))
+        if found:
+            return found
+    return tuple(u.username for u in people if u.agency == agency and u.role == "staff")
 
 
 def _reason(reason: str) -> str:

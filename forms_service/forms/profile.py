@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .annex1_application import Contacts
-from .types import Agency, FormModel, OneLine, OptionalLine, Person
+from .signatures import optional_choices
+from .types import Agency, FormModel, OneLine, OptionalLine, Person, labels
 
 
 class Head(Person):
@@ -24,6 +25,22 @@ class AgencyProfile(FormModel):
     contacts: Contacts | None = Field(None, description="聯絡人（業務及資訊）")
     user_units: list[Agency] = Field(default_factory=list, max_length=50, description="常用之資料使用單位")
     system_name: OptionalLine = Field("", description="常用之業務系統名稱")
+    signature_blocks: list[str] = Field(
+        default_factory=list, max_length=20, json_schema_extra=lambda schema: schema.update(_block_choices()),
+        description="由人員以自己的憑證卡先行簽章之欄位（本機關之設定，非規範所定；未勾選者，"
+                    "該表單僅由本機關以機關憑證簽章一次）")
+
+    @field_validator("signature_blocks")
+    @classmethod
+    def _known_blocks(cls, chosen: list[str]) -> list[str]:
+        unknown = [c for c in chosen if c not in optional_choices()]
+        if unknown:
+            raise ValueError("請從選項中選擇簽章欄位")
+        return list(dict.fromkeys(chosen))
+
+
+def _block_choices() -> dict[str, Any]:
+    return labels(optional_choices())
 
 
 def prefill(form_id: str, owner_field: str, code: str, profile: dict[str, Any]) -> dict[str, Any]:

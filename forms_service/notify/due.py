@@ -12,18 +12,20 @@ from ..connections.due import DueItem, due_of, sort_due
 from ..connections.incidents import IncidentCatalog, incident_due
 from ..connections.inspections import InspectionCatalog, inspection_due
 from ..connections.timeline import connections
+from ..filing.turns import SignatureDueCatalog, signature_due
 from ..querylog.due import DueCatalog, query_log_due
 
 
-class AllDueCatalog(DueCatalog, InspectionCatalog, IncidentCatalog, Protocol):
+class AllDueCatalog(DueCatalog, InspectionCatalog, IncidentCatalog, SignatureDueCatalog, Protocol):
     """What the whole due list reads."""
 
 
 def all_due(catalog: AllDueCatalog, *, today: date, close_days: int, review_days: int, explain_days: int,
-            agency: str | None = None, within: int | None = None) -> list[DueItem]:
-    """Everything due on ``today`` — the monthly query check's, the connections', the audits' and the
-    incidents' — overdue first; a connection's and an audit's items are for the agency's staff, and
-    whatever is overdue also for the data provider's people."""
+            agency: str | None = None, within: int | None = None, signature_days: int = 5) -> list[DueItem]:
+    """Everything due on ``today`` — the monthly query check's, the connections', the audits', the
+    incidents', and the signatures documents wait for — overdue first; a connection's and an audit's
+    items are for the agency's staff, a signature's for its signer, and whatever else is overdue
+    also for the data provider's people."""
     found = connections(catalog, agency=agency)
     root_of = {member.record_id: c.id for c in found for member in c.members}
     items = query_log_due(catalog, today=today, close_days=close_days, review_days=review_days,
@@ -43,6 +45,10 @@ def all_due(catalog: AllDueCatalog, *, today: date, close_days: int, review_days
     for item in owed:
         if within is None or item.due_on <= today + timedelta(days=within):
             items.append(dataclasses.replace(item, remind=staff.get(item.agency, ())))
-    # The provider hears of what is overdue, at every agency (its digest across agencies).
-    items = [dataclasses.replace(i, remind=(*i.remind, *providers)) if i.overdue(today) else i for i in items]
+    # The provider hears of what is overdue, at every agency (its digest across agencies) — but not of
+    # an agency's own signatures waiting: those are the agency's people's.
+    items = [dataclasses.replace(i, remind=(*i.remind, *providers)) if i.overdue(today) and i.kind != "signature"
+             else i for i in items]
+    items += [i for i in signature_due(catalog, today=today, due_days=signature_days, agency=agency)
+              if within is None or i.due_on <= today + timedelta(days=within)]
     return sort_due(items, today)

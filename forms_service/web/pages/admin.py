@@ -4,7 +4,8 @@
 on a page made from the profile's model (``forms/profile.py``) like the forms' own pages, with the
 same errors beside their fields.  ``/admin/users`` creates people (with a generated initial
 password, shown once), resets passwords, locks (停用) and unlocks and changes roles; ``/admin/tokens`` creates API
-tokens (shown once) and revokes them — the same functions as the CLI's.  Every change is in the
+tokens (shown once) and revokes them; ``/admin/signers`` registers and retires each party's keys and
+approves people's own certificates — the same functions as the CLI's.  Every change is in the
 audit log.
 """
 
@@ -28,6 +29,9 @@ from ...errors import Forbidden, InputError, ValidationFailed
 from ...forms.profile import AgencyProfile
 from ...forms.spec import problems_from
 from ...querylog.review import REVIEWER_ROLES
+from ...signers import people
+from ...signers.people import STATE_NAMES as PERSON_STATES
+from ...signers.values import PARTIES
 from ...taiwan import is_valid_agency_code, normalize_agency_code
 from .. import duty_steps
 from ..auth import source_ip
@@ -226,3 +230,49 @@ def query_reviewer_assign() -> str:
     assigned = duty_steps.assign(actor, agency, request.form.get("system", ""), request.form.get("username", ""))
     return render_template("query_reviewers.html", assignments=catalog().query_reviewers(),
                            people=[u for u in catalog().users() if u.role in REVIEWER_ROLES], done=assigned)
+
+
+# --- signers: each party's keys, and people's own certificates -------------------------------------
+
+KEY_KINDS = [("pkcs11", "PKCS#11（硬體安全模組或讀卡機上的卡片）"), ("pkcs12", "PKCS#12 檔案")]
+
+
+def _signers_page(**extra: Any) -> dict[str, Any]:
+    registry = components().signers
+    return {"keys": registry.store.keys(), "people": registry.store.person_certificates(), "parties": PARTIES,
+            "kinds": KEY_KINDS, "person_states": PERSON_STATES, **extra}
+
+
+@bp.get("/admin/signers")
+def signers() -> str:
+    _admin()
+    return render_template("signers.html", **_signers_page())
+
+
+@bp.post("/admin/signers")
+def signer_change() -> str:
+    """Register a key (opened and its certificate checked), retire one, or decide on a person's
+    certificate — each audited."""
+    check_csrf()
+    actor = _admin()
+    service = components()
+    g.error_page = "signers.html"
+    g.signers_page = _signers_page()
+    action = request.form.get("action", "")
+    form = request.form
+    if action == "register":
+        secret = form.get("secret", "").strip()
+        service.signers.register(
+            actor, party=form.get("party", ""), agency=_code(form["agency"]) if form.get("agency") else "",
+            agency_name=form.get("agency_name", "").strip(), kind=form.get("kind", ""),
+            module=form.get("module", "").strip(), token_label=form.get("token_label", "").strip(),
+            key_label=form.get("key_label", "").strip(), path=form.get("path", "").strip(),
+            secret_source=secret, label=form.get("label", "").strip()[:200], source_ip=source_ip())
+    elif action == "retire":
+        service.signers.retire(actor, form.get("key", ""), source_ip=source_ip())
+    elif action in ("approve", "remove"):
+        people.decide(service.signers.store, actor, form.get("fingerprint", ""), approve=action == "approve",
+                      now=service.clock.now(), source_ip=source_ip())
+    else:
+        raise InputError("請選擇要進行的動作")
+    return render_template("signers.html", **_signers_page(done=action))

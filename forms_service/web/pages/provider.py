@@ -92,7 +92,8 @@ def countersign_decide(record_id: str) -> Response | str:
             raise InputError("請填寫退回理由 (a return needs its reason)")
         if not awaiting(record):
             raise InputError("此約定書已會簽或已退回 (already countersigned or returned)")
-        catalog().audit(NewAuditEvent(actor=actor.id, agency=record.agency_code, action=RETURN,
-                                      record_id=record.id, source_ip=source_ip(), detail={"reason": reason}))
+        catalog().end_signing(record.id, NewAuditEvent(actor=actor.id, agency=record.agency_code, action=RETURN,
+                                                       record_id=record.id, source_ip=source_ip(),
+                                                       detail={"reason": reason, "block": ""}))
         return redirect(url_for("ui.countersign_list"), code=303)
     raise InputError("請選擇會簽或退回 (choose countersign or return)")

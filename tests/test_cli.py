@@ -191,7 +191,11 @@ def test_audit_verify_names_an_entry_edited_in_the_database(runner):
 
 @pytest.mark.integration
 def test_serve_prints_its_url_and_a_demo_token_that_works_and_stops_cleanly_on_sigterm(tmp_path):
-    proc, url, token = start_serve(cli_env(tmp_path / "data", FORMS_CONVERTER_WORKERS="1"))
+    from storage.seaweed import free_port
+
+    reader_port = free_port()
+    proc, url, token = start_serve(cli_env(tmp_path / "data", FORMS_CONVERTER_WORKERS="1",
+                                           FORMS_DEMO_CARD_READER_PORT=str(reader_port)))
     # the output is a pipe here, as a log would be: the token is in a private file, not in it
     token_file = tmp_path / "data" / "demo-token"
     assert token_file.read_text().strip() == token and (token_file.stat().st_mode & 0o077) == 0
@@ -210,6 +214,9 @@ def test_serve_prints_its_url_and_a_demo_token_that_works_and_stops_cleanly_on_s
                     if s.name == "forms_http_requests_total"}
         assert answered[("/livez", "200")] == 6  # the web processes' samples added up
         assert answered[("/api/v1/records/<record_id>", "404")] == 1
+        # the demo's card reader (the LocalSignServer stand-in) runs beside it
+        with urllib.request.urlopen(f"http://127.0.0.1:{reader_port}/selfTest.htm", timeout=10) as reader:
+            assert "元件運作正常" in reader.read().decode()
     finally:
         proc.send_signal(signal.SIGTERM)
         output = proc.communicate(timeout=30)[0]
@@ -217,6 +224,8 @@ def test_serve_prints_its_url_and_a_demo_token_that_works_and_stops_cleanly_on_s
     assert token not in output and "fst_" not in output
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True).stdout
     assert leftovers.strip() == ""
+    with pytest.raises(OSError):  # the card reader stopped with it
+        urllib.request.urlopen(f"http://127.0.0.1:{reader_port}/selfTest.htm", timeout=5)
     # A quiet console: the service's own lines, no library's INFO lines nor warnings.
     logged = (tmp_path / "serve-stderr.log").read_text()
     assert "Forms Service ready in worker" in logged
@@ -258,6 +267,8 @@ def test_commands_share_the_store_of_a_running_serve_and_leave_it_running(tmp_pa
         assert proc.wait(30) == 0
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True).stdout
     assert leftovers.strip() == ""
+    with pytest.raises(OSError):  # the card reader stopped with it
+        urllib.request.urlopen(f"http://127.0.0.1:{reader_port}/selfTest.htm", timeout=5)
 
 
 def test_render_of_a_source_open_to_all_exits_2_naming_it(runner, tmp_path):

@@ -100,6 +100,17 @@ def test_three_signers_sign_a_annex1_in_turn_each_in_his_block(client, fake_comp
     assert [s.field for s in signatures] == ["officer", "supervisor", "head"]
     assert ["王小明" in signatures[0].signer, "林森華" in signatures[1].signer, NAME in signatures[2].signer] == [
         True, True, True]
+    # Verification names each signer and his block; so does the record's page.
+    verified = client.get(f"/api/v1/records/{record_id}/verification", headers=_headers(chen)).json
+    assert [s["block"] for s in verified["signatures"] if s["kind"] == "signature"] == [
+        "承辦人", "單位主管", "機關首長（或授權人）"]
+    text = client.get(f"/api/v1/records/{record_id}/verification?format=text", headers=_headers(chen)).data.decode()
+    assert "signature officer (承辦人): ok" in text
+    from tests.test_web_pages import sign_in
+
+    sign_in(client, "chen")
+    page = client.get(f"/records/{record_id}").data.decode()
+    assert "承辦人：王小明" in page and "單位主管：林森華" in page and f"機關首長（或授權人）：{NAME}" in page
 
 
 def test_refusals_keep_nothing(client, fake_components, office, demo_keys, agency_keys):

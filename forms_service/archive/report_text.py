@@ -9,7 +9,8 @@ def verification_text(report: dict) -> str:
     where = f"record {report['record_id']} version {report['version']}: " if report.get("record_id") else ""
     lines.append(f"{where}{head}")
     for number, sig in enumerate(report["signatures"], 1):
-        lines.append(f"  {number}. {sig['kind']} {sig['field']}: {'ok' if sig['ok'] else 'FAILED'}")
+        where = f" ({sig['block']})" if sig.get("block") else ""
+        lines.append(f"  {number}. {sig['kind']} {sig['field']}{where}: {'ok' if sig['ok'] else 'FAILED'}")
         lines.append(f"     signer:        {sig['signer']}")
         if sig.get("signing_time"):
             lines.append(f"     signing time:  {sig['signing_time']}")

@@ -18,6 +18,7 @@ from signing import Verification, verify_pdf
 
 from ..catalog import Record, RecordCatalog, Version
 from ..errors import NotFound
+from ..forms.signatures import block
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class RecordVerification:
     verification: Verification
     archive_problems: list[str]
     stored_report: list[dict[str, Any]]
+    form_id: str = ""
 
     @property
     def ok(self) -> bool:
@@ -37,7 +39,7 @@ class RecordVerification:
     def as_dict(self) -> dict[str, Any]:
         return {
             "record_id": self.record_id, "version": self.version, "ok": self.ok,
-            "signatures": [s.as_dict() for s in self.verification.signatures],
+            "signatures": [_with_block(s.as_dict(), self.form_id) for s in self.verification.signatures],
             "problems": self.verification.problems + self.archive_problems,
             "report_at_signing": self.stored_report,
         }
@@ -52,7 +54,7 @@ class Verifier:
         """The report for a version's PDF already read from the store."""
         return RecordVerification(
             record.id, version.number, verify_pdf(pdf, self.trust_roots, revocation_mode=self.revocation_mode),
-            archive_problems(pdf, version), version.signature_report,
+            archive_problems(pdf, version), version.signature_report, record.form_id,
         )
 
     def verify_file(self, pdf: bytes, records: RecordCatalog | None) -> tuple[Verification, list[str]]:
@@ -66,6 +68,12 @@ class Verifier:
         if whole:
             return verification, problems
         return verification, [f"record {version.record_id}: {p}" for p in problems]
+
+
+def _with_block(signature: dict[str, Any], form_id: str) -> dict[str, Any]:
+    """A signature's report with the block of the form it signs (its title: 承辦人, 資料提供機關…)."""
+    found = block(form_id, signature.get("field", "")) if form_id and signature.get("kind") == "signature" else None
+    return {**signature, "block": found.label if found is not None else ""}
 
 
 def archive_problems(pdf: bytes, version: Version) -> list[str]:

@@ -728,3 +728,48 @@ def test_racing_workers_never_take_the_same_entry(any_catalog):
     for thread in threads:
         thread.join()
     assert sorted(taken) == list(range(1, 41))
+
+
+def test_a_record_waits_for_the_block_its_newest_version_lacks_until_a_signer_returns_it(any_catalog):
+    import dataclasses
+
+    signed = [{"kind": "signature", "field": "party", "ok": True}]
+    any_catalog.add_record(dataclasses.replace(record("rec_w"), signing_order=("party", "provider")),
+                           dataclasses.replace(version(1), signature_report=signed), event("rec_w"))
+    any_catalog.add_record(record("rec_old"), version(1, sha="b" * 64), event("rec_old"))  # before signing orders
+    assert [r.id for r in any_catalog.records_awaiting_signature()] == ["rec_w"]
+    assert any_catalog.get_record("rec_w").awaiting == "provider"
+    assert any_catalog.records_awaiting_signature(agency="387000000A") == []
+    both = [*signed, {"kind": "signature", "field": "provider", "ok": True}]
+    any_catalog.add_version("rec_w", dataclasses.replace(version(2, sha="c" * 64), signature_report=both),
+                            event("rec_w", "record.countersign"))
+    assert any_catalog.get_record("rec_w").awaiting == "" and any_catalog.records_awaiting_signature() == []
+
+    any_catalog.add_record(dataclasses.replace(record("rec_r"), signing_order=("party", "provider")),
+                           dataclasses.replace(version(1, sha="d" * 64), signature_report=signed), event("rec_r"))
+    any_catalog.end_signing("rec_r", event("rec_r", "record.return"))
+    assert any_catalog.records_awaiting_signature() == []
+    any_catalog.add_version("rec_r", dataclasses.replace(version(2, sha="e" * 64), signature_report=signed),
+                            event("rec_r", "record.renew"))  # a renewed timestamp does not bring it back
+    assert any_catalog.records_awaiting_signature() == []
+
+
+def test_the_migration_finds_what_records_filed_before_it_wait_for(any_catalog):
+    import dataclasses
+
+    from alembic import command
+
+    from forms_service.db.migrate import _config
+
+    signed = [{"kind": "signature", "field": "officer", "ok": True}]
+    any_catalog.add_record(dataclasses.replace(record("rec_m"), signing_order=("officer", "supervisor", "head")),
+                           dataclasses.replace(version(1), signature_report=signed), event("rec_m"))
+    from sqlalchemy import text
+
+    with any_catalog.engine.begin() as connection:  # as a catalog of the release before it
+        connection.execute(text("DROP INDEX ix_records_awaiting"))
+        connection.execute(text("ALTER TABLE records DROP COLUMN awaiting"))
+        command.stamp(_config(connection), "0021")
+    with any_catalog.engine.begin() as connection:
+        command.upgrade(_config(connection), "heads")
+    assert any_catalog.get_record("rec_m").awaiting == "supervisor"

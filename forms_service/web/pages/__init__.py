@@ -10,6 +10,7 @@ as exceptions to ``web/errors.py``, which renders them as pages.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
@@ -18,6 +19,7 @@ from werkzeug.wrappers import Response
 from ...access import Actor, Role, sessions
 from ...errors import Forbidden, UnknownForm
 from ...forms import get_form
+from ...forms.signatures import block
 from ...taiwan import TAIPEI, format_roc_short
 from ..auth import check_network
 from ..context import catalog, components
@@ -79,7 +81,32 @@ def _common() -> dict[str, Any]:
             "taipei": lambda t: t.astimezone(TAIPEI) if t else t,  # a stored (UTC) time as Taipei's
             "status_names": STATUS_NAMES, "reason_names": REASON_NAMES, "form_name": _form_name,
             "provider_name": components().settings.provider_name,
-            "require_purpose": components().settings.require_purpose}
+            "require_purpose": components().settings.require_purpose,
+            "block_label": _block_label, "signer_name": _signer_name, "roc_time": _roc_time}
+
+
+def _block_label(form_id: str, field: str) -> str:
+    """A signature's block as the form prints it (承辦人…), or its field's name."""
+    found = block(form_id, field)
+    return found.label if found is not None else field
+
+
+def _signer_name(subject: str) -> str:
+    """The signer's name from a certificate subject as reports give it ("Common Name: 王小明, …")."""
+    for part in subject.split(", "):
+        key, _, value = part.partition(": ")
+        if key == "Common Name":
+            return value
+    return subject
+
+
+def _roc_time(text: str) -> str:
+    """An ISO time as 民國 date and Taipei time: 115/11/27 14:05."""
+    try:
+        moment = datetime.fromisoformat(text).astimezone(TAIPEI)
+    except (TypeError, ValueError):
+        return ""
+    return f"{format_roc_short(moment.date())} {moment:%H:%M}"
 
 
 @bp.before_request

@@ -24,7 +24,7 @@ def upgrade() -> None:
         batch.create_index('ix_records_awaiting', ['awaiting'])
     # Records filed since their signing orders (0020): the first block their newest version lacks.
     connection = op.get_bind()
-    rows = connection.execute(sa.text("SELECT id, signing_order FROM records WHERE signing_order != '[]'")).fetchall()
+    rows = connection.execute(sa.text("SELECT id, signing_order FROM records WHERE CAST(signing_order AS TEXT) != '[]'")).fetchall()
     for record_id, order in rows:
         order = json.loads(order) if isinstance(order, str) else (order or [])
         report = connection.execute(sa.text(

@@ -6,8 +6,14 @@ SoftHSM2 cards: a 附件1 filed through the API waits for its 承辦人, who sig
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
+import os
+import socket
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -20,6 +26,7 @@ from forms_service.catalog import SqlCatalog
 from forms_service.web import create_app
 from signing import verify_pdf
 from signing.local_sign import LocalSignServer, Reader
+from storage.seaweed import free_port
 from tests.conftest import load_example, signed_form
 from tests.test_browser import PASSWORD, shoot, sign_in
 
@@ -31,10 +38,10 @@ PEOPLE = (("card-wang", "王小明"), ("card-lin", "林森華"), ("card-chen", "
 def card_site(components, tmp_path_factory):
     """The app on loopback with the agency's people, its choice that 承辦人 and 單位主管 sign 附件1
     first, and the stand-in LocalSignServer over the demo cards (the signer's "PC")."""
-    reader = LocalSignServer(Reader(components.demo_pki.cards.pool.module), port=0).start()
+    reader = _reader_process(components)
     catalog = SqlCatalog(f"sqlite:///{tmp_path_factory.mktemp('cards') / 'catalog.sqlite3'}")
     catalog.create_schema()
-    settings = dataclasses.replace(components.settings, local_sign_url=reader.url)
+    settings = dataclasses.replace(components.settings, local_sign_url=reader.url)  # type: ignore[attr-defined]
     served = dataclasses.replace(components, settings=settings, catalog=catalog, _closers=[], _signers=None)
     for username, name in PEOPLE:
         create_user(catalog, username=username, password=PASSWORD, agency=AGENCY, role="staff", full_name=name)
@@ -46,9 +53,26 @@ def card_site(components, tmp_path_factory):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}", served
     server.shutdown()
-    reader.stop()
+    reader.terminate()
+    reader.wait(10)
     served.close()
     catalog.close()
+
+
+def _reader_process(components):
+    """The stand-in in a process of its own, as on the signer's PC (the service's process holds the
+    agency's demo card open as its key, and PKCS#11 logs a process in to a card once)."""
+    port = free_port()
+    reader = subprocess.Popen([sys.executable, "-m", "signing.local_sign", "--port", str(port), "--with-parent"],
+                              env={**os.environ, "SOFTHSM2_CONF": str(components.demo_pki.cards.pool.conf)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            break
+        time.sleep(0.1)
+    reader.url = f"http://localhost:{port}"  # type: ignore[attr-defined]
+    return reader
 
 
 def _sign_with_card(page: Page, *, pin: str | None = None) -> None:

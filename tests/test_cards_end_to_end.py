@@ -1,7 +1,8 @@
 """Every signature is its signer's, on the real components in demo mode: each agency's 附件2 signed
 with its own DEMO 機關憑證, and a 附件1 signed through the two-step API in turn by 承辦人 and
 單位主管 with their own cards and by the agency with its card — each card driven through PKCS#11
-directly, as a signer's own program would — and a card revoked meanwhile refused, nothing kept."""
+directly in a process of its own, as a signer's own program would — and a card revoked meanwhile
+refused, nothing kept."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from forms_service.access.tokens import create_token
 from forms_service.access.users import create_user
 from forms_service.signers import people
 from signing import verify_pdf
-from signing.card import sign_with_card
+from tests.card_process import sign_in_own_process
 from tests.conftest import load_example
 
 pytestmark = pytest.mark.integration
@@ -72,8 +73,7 @@ def test_a_application_is_signed_in_turn_through_the_api_with_cards_driven_by_pk
         begun = real_client.post("/api/v1/signing-sessions", headers=headers, json={
             "certificate": base64.b64encode(card.certificate).decode(), **what})
         assert begun.status_code == 201, begun.json
-        raw = sign_with_card(card.module, card.token_label, cards.pin(card),
-                             base64.b64decode(begun.json["to_be_signed"]))
+        raw = sign_in_own_process(card, cards.pin(card), base64.b64decode(begun.json["to_be_signed"]))
         return real_client.post(begun.json["links"]["signature"], headers=headers,
                                 json={"signature": base64.b64encode(raw).decode()})
 
@@ -87,7 +87,7 @@ def test_a_application_is_signed_in_turn_through_the_api_with_cards_driven_by_pk
     begun = real_client.post("/api/v1/signing-sessions", headers=headers, json={
         "certificate": base64.b64encode(card.certificate).decode(), "record": record_id})
     assert begun.status_code == 201, begun.json
-    raw = sign_with_card(card.module, card.token_label, cards.pin(card), base64.b64decode(begun.json["to_be_signed"]))
+    raw = sign_in_own_process(card, cards.pin(card), base64.b64decode(begun.json["to_be_signed"]))
     cards.revoke("person", "api-lin")
     refused = real_client.post(begun.json["links"]["signature"], headers=headers,
                                json={"signature": base64.b64encode(raw).decode()})
@@ -101,9 +101,6 @@ def test_a_application_is_signed_in_turn_through_the_api_with_cards_driven_by_pk
                 certificate=renewed.certificate, now=app_components.clock.now())
     second = sign("api-lin", renewed, record=record_id)
     assert second.status_code == 201 and second.json["signing"]["next"] == "head", second.json
-    # (This process holds the agency's card open as the agency's key: a card logs a process in once,
-    # so the key lets go of it while the test drives the card as its holder's own program would.)
-    app_components.signers.close()
     third = sign("api-chen", agency_card, record=record_id)
     assert third.status_code == 201 and third.json["signing"]["next"] is None, third.json
 

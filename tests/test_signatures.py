@@ -288,6 +288,9 @@ def test_the_stamp_time_is_roc_in_asia_taipei_whatever_the_machine_zone(monkeypa
         monkeypatch.delenv("TZ")
         time.tzset()
     assert made.lines == ("簽署人：DEMO 簽章", "機關：臺北市政府財政局", "時間：中華民國116年1月1日 01:30")
+    # A person's own certificate names no agency, and neither does his stamp.
+    assert stamp("承辦人", "王小明", "", datetime(2026, 12, 31, 17, 30, tzinfo=timezone.utc)).lines == (
+        "承辦人：王小明", "時間：中華民國116年1月1日 01:30")
 
 
 def _contents(pdf: bytes) -> re.Match:

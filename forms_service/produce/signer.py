@@ -110,11 +110,11 @@ class DocumentSigner:
     def prepare_block(self, pdf: bytes, certificate: Any, *, chain: list[Any], block: str, label: str, reason: str,
                       location: str) -> deferred.Prepared:
         """``pdf`` ready for ``certificate``'s signature in the field ``block``, its stamp drawn
-        (the block's label, the signer and agency as the certificate names them)."""
-        name, agency = certificate_names(certificate)
+        (the block's label, the signer and the agency as the certificate names them)."""
+        name, agency = certificate_names(certificate)  # a person's card names no agency: nor does his stamp
         now = self.clock.now()
         options = SignatureOptions(field_name=block, reason=reason, location=location, level=self.level,
-                                   stamp=stamp(label, name, agency or location, now, box=None))
+                                   stamp=stamp(label, name, agency, now, box=None))
         try:
             return deferred.prepare(pdf, certificate, chain=chain, options=options, context=self.context, now=now)
         except SigningError as err:

@@ -19,8 +19,10 @@ COUNTERSIGNER_BOX = (60, 60, 290, 130)
 
 def stamp(role: str, signer: str, agency: str, at: datetime, *,
           box: tuple[int, int, int, int] | None = SIGNER_BOX) -> Stamp:
+    """The stamp's lines; no 機關 line when ``agency`` is empty (a person's own certificate names
+    no agency, and the stamp says only what the certificate says)."""
     local = at.astimezone(TAIPEI)
     return Stamp(lines=(
-        f"{role}：{signer}", f"機關：{agency}",
+        f"{role}：{signer}", *([f"機關：{agency}"] if agency else []),
         f"時間：中華民國{local.year - 1911}年{local.month}月{local.day}日 {local:%H:%M}",
     ), box=box)

@@ -196,7 +196,7 @@ class Components:
         return FilingService(
             records=catalog, producer=lambda: self.producer, archive=lambda: self.archive, signers=self.signers,
             document_signer=self.document_signer, today=lambda: self.clock.now().astimezone(TAIPEI).date(),
-            now=self.clock.now,
+            now=self.clock.now, provider_max_use_years=self.settings.provider_max_use_years,
             provider_name=self.settings.provider_name, provider_key=lambda: self.provider_signer,
             after_filing=after_effects(catalog, notify=self.notifier, send_to_provider=self.provider_mail,
                                        provider_name=self.settings.provider_name, now=self.clock.now))

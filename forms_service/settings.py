@@ -123,6 +123,9 @@ class Settings:
                                     "soft-fail, hard-fail or require")
 
     # The monthly query-log check (規範 六(四)2): what flags a query for the 查核人員 (README says why).
+    provider_max_use_years: int = _setting(
+        0, "the data provider's maximum 使用期限 in years on 附件1–3 (its rule, not the regulation's, which sets "
+           "none); 0: no maximum")
     signature_due_days: int = _setting(
         5, "days a document may wait for its next signer before the due list counts it late (the agency's "
            "practice: the regulation sets none)")

@@ -415,6 +415,7 @@ def test_an_agency_chooses_which_blocks_its_people_sign_with_their_own_cards(cli
     sign_in(client, "ada")
     page = client.get("/admin/agencies/379000000A").data.decode()
     assert "由人員以自己的憑證卡先行簽章之欄位" in page and "本機關之設定，非規範所定" in page
+    assert "本機關自訂之規則" in page and "附件5 之查核人員不得為當月之查詢人員" in page and "不予送件" in page
     assert 'value="annex1-interface:officer"' in page and "附件1 商工e網通異動資料介接申請單：承辦人" in page
     token = csrf(client, "/admin/agencies")
     forged = client.post("/admin/agencies/379000000A", data={**PROFILE, "csrf": token,

@@ -86,10 +86,15 @@ def test_rare_name_characters_and_emoji_that_the_fonts_cover_are_accepted(exampl
     validate_input("annex2-agreement", data)
 
 
-def test_manager_and_auditor_must_be_different_people(example):
+def test_manager_and_auditor_being_one_person_is_the_agencys_rule_not_an_error(example):
+    from forms_service.forms import get_form
+    from forms_service.forms.policies import Policy
+
     data = example("annex3-requirements")
     data["roles"]["auditor"] = dict(data["roles"]["manager"])
-    assert "roles.auditor" in paths("annex3-requirements", data)
+    form = validate_input("annex3-requirements", data)[1]  # a one-person IT unit can file it
+    [finding] = get_form("annex3-requirements").policy_checks(form, Policy())
+    assert finding.rule == "manager_not_auditor" and finding.problem.path == "roles.auditor"
 
 
 def test_every_standard_audit_item_must_be_answered_once(example):
@@ -106,12 +111,17 @@ def test_a_nonconform_answer_needs_a_note(example):
     assert "items[0].note" in paths("annex4-audit-checklist", data)
 
 
-def test_the_period_of_use_is_at_most_three_years(example):
+def test_the_period_of_use_has_a_maximum_only_when_the_provider_sets_one(example):
+    from forms_service.forms import get_form
+    from forms_service.forms.policies import Policy
+
     data = example("annex1-interface")
-    data["period"] = {"start": "115/01/01", "end": "118/01/01"}
-    assert "3 years" in paths("annex1-interface", data)["period.end"]
-    data["period"]["end"] = "117/12/31"
-    validate_input("annex1-interface", data)
+    data["period"] = {"start": "115/01/01", "end": "118/06/30"}
+    form = validate_input("annex1-interface", data)[1]  # the regulation sets no maximum
+    spec = get_form("annex1-interface")
+    assert spec.policy_checks(form, Policy()) == []
+    [finding] = spec.policy_checks(form, Policy(max_use_years=3))
+    assert finding.rule == "max_use_years" and "118/01/01" in finding.problem.message
 
 
 @pytest.mark.parametrize("ip", ["300.1.1.1", "192.0.2.1/33", "192.0.2.1/24", "example.com"])

@@ -172,7 +172,7 @@ def test_a_mail_server_down_is_a_clear_failure_and_the_mail_goes_later(fake_comp
     json.dumps([m["To"] for m in inbox.messages])
 
 
-def test_the_cli_assigns_a_systems_reviewer_and_refuses_a_querier(runner):
+def test_the_cli_assigns_a_systems_reviewer_and_warns_of_or_refuses_a_querier(runner):
     from forms_service.components import open_catalog
     from forms_service.settings import Settings
 
@@ -187,7 +187,14 @@ def test_the_cli_assigns_a_systems_reviewer_and_refuses_a_querier(runner):
     catalog.close()
     assigned = runner("query-log", "assign", "--agency", AGENCY, "--system", "稅務系統", "--user", "mei")
     assert assigned.exit_code == 0 and "查核人員 mei" in assigned.output
+    # lin queried the system: by default the agency's own rule warns; where it refuses, he is refused
+    warned = runner("query-log", "assign", "--agency", AGENCY, "--system", "稅務系統", "--user", "lin")
+    assert warned.exit_code == 0 and "warning:" in warned.output and "本機關之設定" in warned.output
+    catalog = open_catalog(Settings.load(environ={}, data_dir=runner.data_dir))
+    catalog.set_agency_profile(AGENCY, {"name": "臺北市稅捐稽徵處", "policies": {"reviewer_not_querier": "refuse"}},
+                               by="t", now=now)
+    catalog.close()
     refused = runner("query-log", "assign", "--agency", AGENCY, "--system", "稅務系統", "--user", "lin")
-    assert refused.exit_code == 2 and "queried" in refused.output
+    assert refused.exit_code == 2 and "依本機關之設定「附件5 之查核人員不得為當月之查詢人員」" in refused.output
     unknown = runner("query-log", "assign", "--agency", AGENCY, "--system", "稅務系統", "--user", "nobody")
     assert unknown.exit_code == 2 and "no user 'nobody'" in unknown.output

@@ -50,13 +50,25 @@ def _people(catalog):
             for name in ("mei", "lee", "wang", "lin", "root")}
 
 
+def _independence_refused(catalog, clock) -> None:
+    """The agency's own rule, set to refuse: its 查核人員 is not among the month's queriers."""
+    found = catalog.agency_profile("379010000A")
+    data = dict(found.data) if found else {"name": "臺北市稅捐稽徵處"}
+    catalog.set_agency_profile("379010000A", {**data, "policies": {"reviewer_not_querier": "refuse"}}, by="test",
+                               now=clock.now())
+
+
+RULE = "依本機關之設定「附件5 之查核人員不得為當月之查詢人員」"
+
+
 def test_the_review_from_flag_to_signed_register_through_the_api(client, catalog, example, clock):
     application, system = _month_of_events(client, catalog, example, clock)
     as_ = _people(catalog)
     base = f"/api/v1/query-logs/{system}"
 
+    _independence_refused(catalog, clock)
     queried = client.put(f"{base}/reviewer?agency=379010000A", json={"username": "lin"}, headers=as_["root"])
-    assert queried.status_code == 400 and "queried" in queried.json["error"]["message"]  # a querier of November
+    assert queried.status_code == 400 and RULE in queried.json["error"]["message"]  # a querier of November
     assert client.put(f"{base}/reviewer", json={"username": "mei"}, headers=as_["lin"]).status_code == 403
     assigned = client.put(f"{base}/reviewer?agency=379010000A", json={"username": "mei"}, headers=as_["root"])
     assert assigned.json["username"] == "mei"
@@ -111,10 +123,11 @@ def test_the_review_from_flag_to_signed_register_through_the_api(client, catalog
     assert late.status_code == 409
 
 
-def test_a_reviewer_who_queried_that_month_is_refused(client, catalog, example, clock):
+def test_a_reviewer_who_queried_that_month_is_refused_where_the_agency_says_so(client, catalog, example, clock):
     _, system = _month_of_events(client, catalog, example, clock,
                                  extra_users=[{"name": "陳美玲", "account": "tp-mei"}])
     as_ = _people(catalog)
+    _independence_refused(catalog, clock)
     catalog.assign_query_reviewer(agency="379010000A", system=system, username="mei", by="t", now=clock.now())
     assert client.post(f"/api/v1/query-logs/{system}/2026-11/close", headers=as_["mei"]).status_code == 201
     for step in (client.post(f"/api/v1/query-logs/{system}/2026-11/flags/e2/unapproved-user/request",
@@ -122,7 +135,7 @@ def test_a_reviewer_who_queried_that_month_is_refused(client, catalog, example, 
                  client.post(f"/api/v1/query-logs/{system}/2026-11/review", json={"result": "abnormal",
                              "explanation": "x"}, headers=as_["mei"])):
         assert step.status_code == 403
-        assert "查核人員不得查核自己的查詢" in step.json["error"]["message"]
+        assert RULE in step.json["error"]["message"]
 
 
 def _sign_in(client, username):
@@ -213,6 +226,7 @@ def test_a_reviewer_whose_account_the_system_spells_otherwise_is_refused_his_own
     _, system = _month_of_events(client, catalog, example, clock,
                                  extra_users=[{"name": "阿玲", "account": "ＴＰ－Ｍｅｉ "}])
     as_ = _people(catalog)
+    _independence_refused(catalog, clock)
     assigned = client.put(f"/api/v1/query-logs/{system}/reviewer?agency=379010000A", headers=as_["root"],
                           json={"username": "mei"})
     assert assigned.status_code == 400 and assigned.json["error"]["field"] == "username", assigned.json
@@ -220,4 +234,4 @@ def test_a_reviewer_whose_account_the_system_spells_otherwise_is_refused_his_own
     assert client.post(f"/api/v1/query-logs/{system}/2026-11/close", headers=as_["mei"]).status_code == 201
     refused = client.post(f"/api/v1/query-logs/{system}/2026-11/review", json={"result": "abnormal",
                           "explanation": "x"}, headers=as_["mei"])
-    assert refused.status_code == 403 and "查核人員不得查核自己的查詢" in refused.json["error"]["message"]
+    assert refused.status_code == 403 and RULE in refused.json["error"]["message"]

@@ -90,7 +90,8 @@ class Archive:
         try:
             self.records.add_record(record, version, NewAuditEvent(
                 actor=actor.id, agency=actor.agency, action="record.create", record_id=record.id, version=1,
-                source_ip=source_ip, detail={"form_id": spec.form_id, "sha256": version.sha256},
+                source_ip=source_ip, detail={"form_id": spec.form_id, "sha256": version.sha256,
+                                             **({"warnings": list(produced.warnings)} if produced.warnings else {})},
             ))
         except FormsError:
             if record_id and self.records.get_record(record_id) is not None:

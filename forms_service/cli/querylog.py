@@ -121,12 +121,13 @@ def close_due() -> None:
 @click.option("--system", required=True, help="the business system's name")
 @click.option("--user", "username", required=True, help="the person (user name) who checks its queries monthly")
 def assign(agency: str, system: str, username: str) -> None:
-    """Make USER the system's 查核人員 — refused for one of its queriers in a month not yet signed off."""
+    """Make USER the system's 查核人員 — one of its queriers in a month not yet signed off is warned of,
+    or refused where the agency's own rule says so (the regulation does not)."""
     from datetime import datetime, timezone
 
     from ..access import LOCAL_OPERATOR
     from ..access.tokens import require_agency_code
-    from ..querylog.review import assign_reviewer, unsigned_recent_events
+    from ..querylog.review import assign_reviewer, reviewer_warning, unsigned_recent_events
 
     agency = require_agency_code(agency)
     now = datetime.now(timezone.utc)
@@ -134,7 +135,10 @@ def assign(agency: str, system: str, username: str) -> None:
         recent = unsigned_recent_events(catalog, agency=agency, system=system.strip(), now=now)
         assigned = assign_reviewer(catalog, agency=agency, system=system, username=username, actor=LOCAL_OPERATOR,
                                    now=now, recent=recent, audit=catalog.audit)
+        warning = reviewer_warning(catalog, agency=agency, system=system, username=username, recent=recent)
     click.echo(f"{assigned.agency} / {assigned.system}: 查核人員 {assigned.username}")
+    if warning:
+        click.echo(f"warning: {warning}")
 
 
 @click.command("due")

@@ -30,8 +30,9 @@ from ..archive.archive import StoredVersion
 from ..archive.filing import check_may_file
 from ..archive.related import check_related
 from ..catalog import AuditLog, Draft, NewAuditEvent, Record, RecordCatalog, WorkCatalog
-from ..errors import Forbidden, InputError, SignatureRequired, SigningFailed
+from ..errors import FieldProblem, Forbidden, InputError, SignatureRequired, SigningFailed, ValidationFailed
 from ..forms import FormSpec, get_form
+from ..forms.policies import Finding, Policy, agency_policy, sentence
 from ..forms.signatures import Block, block, signing_order
 from ..forms.types import FormModel
 from ..produce import Producer
@@ -53,6 +54,7 @@ class Filed:
     stored: StoredVersion
     signing_order: tuple[str, ...]
     signed: tuple[str, ...]  # the blocks signed so far
+    warnings: tuple[dict[str, str], ...] = ()  # its parties' rules it breaks, where they only warn
 
     @property
     def record_id(self) -> str:
@@ -70,6 +72,7 @@ class Waiting:
 
     draft: Draft
     signing_order: tuple[str, ...]
+    warnings: tuple[dict[str, str], ...] = ()
 
     @property
     def next_block(self) -> str:
@@ -79,7 +82,7 @@ class Waiting:
 class FilingService:
     def __init__(self, *, records: FilingCatalog, producer: Callable[[], Producer], archive: Callable[[], Archive],
                  signers: SignerRegistry, document_signer: DocumentSigner, today: Callable[[], date],
-                 now: Callable[[], datetime],
+                 now: Callable[[], datetime], provider_max_use_years: int = 0,
                  provider_name: str, provider_key: Callable[[], SignerProvider | None],
                  after_filing: AfterFiling | None = None):
         self.records = records
@@ -89,6 +92,7 @@ class FilingService:
         self.document_signer = document_signer
         self.today = today
         self._now = now
+        self.provider_max_use_years = provider_max_use_years  # the provider's rule (0: none)
         self.provider_name = provider_name
         self._provider_key = provider_key
         self._after_filing = after_filing
@@ -106,7 +110,27 @@ class FilingService:
         else:
             check_may_file(actor, spec, form)
         check_related(self.records, spec, form, actor=actor, today=self.today())
+        refused = [f for f in self.findings(spec, form) if self._policy(spec, form).mode(f.rule) == "refuse"]
+        if refused:
+            raise ValidationFailed([dataclasses.replace(f.problem, message=sentence(f)) for f in refused],
+                                   form_id=spec.form_id)
         return spec, form
+
+    def _policy(self, spec: FormSpec, form: FormModel) -> Policy:
+        owner = spec.owner(form)
+        profile = self.records.agency_profile(owner.code) if owner.code else None
+        return agency_policy(profile.data if profile is not None else None,
+                             max_use_years=self.provider_max_use_years)
+
+    def findings(self, spec: FormSpec, form: FormModel) -> list[Finding]:
+        """What the form breaks of the rules its parties set (``forms/policies.py``), or notes."""
+        return spec.policy_checks(form, self._policy(spec, form))
+
+    def warnings(self, spec: FormSpec, form: FormModel) -> list[FieldProblem]:
+        """The findings its parties' settings make warnings: shown before signing, kept with the record."""
+        policy = self._policy(spec, form)
+        return [dataclasses.replace(f.problem, message=sentence(f)) for f in self.findings(spec, form)
+                if policy.mode(f.rule) == "warn"]
 
     def signing_order_of(self, spec: FormSpec, form: FormModel, *, by_provider: bool = False) -> tuple[Block, ...]:
         """The blocks the document is signed in: the persons' the owning agency chose (its profile),
@@ -139,7 +163,7 @@ class FilingService:
         self.records.audit(NewAuditEvent(
             actor=actor.id, agency=actor.agency, action="filing.await-signature", source_ip=source_ip,
             detail={"draft": draft.id, "form_id": spec.form_id, "block": order[0].id}))
-        return Waiting(draft, tuple(b.id for b in order))
+        return Waiting(draft, tuple(b.id for b in order), tuple(w.as_dict() for w in self.warnings(spec, form)))
 
     def file_checked(self, actor: Actor, spec: FormSpec, form: FormModel, *, source_ip: str = "",
                      record_id: str = "", by_provider: bool = False, reason: str = "") -> Filed:
@@ -157,7 +181,7 @@ class FilingService:
         stored = self._archive().submit(produced, filer, source_ip=source_ip, record_id=record_id)
         if self._after_filing is not None:
             self._after_filing(produced.spec, produced.form, stored.record_id)
-        return Filed(stored, produced.signing_order, signed_blocks(produced.signature_report))
+        return Filed(stored, produced.signing_order, signed_blocks(produced.signature_report), produced.warnings)
 
     def prepare_unsigned(self, actor: Actor, spec: FormSpec, form: FormModel, blocks: tuple[Block, ...]) -> Produced:
         """The checked form's PDF/A with its blocks' empty signature fields, signed by no one yet
@@ -191,8 +215,9 @@ class FilingService:
                     location=self.provider_name if current.signer == "provider" else owner.name)
             return signed
 
-        return self._producer().produce_validated(spec, form, caller=caller or actor.agency or actor.id, blocks=order,
-                                                  sign=sign)
+        produced = self._producer().produce_validated(spec, form, caller=caller or actor.agency or actor.id,
+                                                      blocks=order, sign=sign)
+        return dataclasses.replace(produced, warnings=tuple(w.as_dict() for w in self.warnings(spec, form)))
 
     def _unattended(self, actor: Actor, spec: FormSpec, form: FormModel, order: tuple[Block, ...], *,
                     by_provider: bool) -> list[tuple[Block, SignerProvider]]:

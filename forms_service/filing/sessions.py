@@ -229,7 +229,8 @@ class SigningSessions:
         if record is None:
             spec, form = self.filing.check(actor, session.form_id, session.data)
             produced = Produced(spec, form, signed.pdf, hashlib.sha256(signed.pdf).hexdigest(), session.pages,
-                                signed.report, session.pdfa, order)
+                                signed.report, session.pdfa, order,
+                                tuple(w.as_dict() for w in self.filing.warnings(spec, form)))
             filed = self.filing.archive_produced(actor, produced, source_ip=source_ip)
             if session.draft_id:
                 self.records.delete_draft(session.draft_id)

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from ..errors import FieldProblem
 from ..taiwan import format_roc_long
+from .policies import use_years_findings
 from .spec import FormSpec, RenderOptions
 from .types import (
     Agency,
@@ -35,7 +36,6 @@ from .types import (
     RocDate,
     Text,
     labels,
-    period_within_years,
     source_network_problem,
 )
 
@@ -48,7 +48,6 @@ EXCHANGE_METHODS = {
 ONLINE_METHODS = {"network", "remote_query", "interface"}
 # A standing connection into the provider's systems travels over a VPN (六(一)2(3)).
 CONNECTION_METHODS = {"remote_query", "interface"}
-MAX_YEARS = 3
 ExchangeMethod = Literal["media", "paper", "network", "remote_query", "interface"]
 # What a 新申請, 變更 or 續用 must carry; a 終止 needs none of it.
 FULL_APPLICATION_FIELDS = ("legal_basis", "purpose", "users", "period", "data_items", "contacts",
@@ -121,7 +120,7 @@ class ApplicationBase(FormModel):
     legal_basis: OneLine | None = Field(None, description="法源依據（終止以外必填）")
     purpose: OneLine | None = Field(None, description="用途（終止以外必填）")
     users: list[User] | None = Field(None, max_length=500, description="使用者（業務範圍）（終止以外必填）")
-    period: Period | None = Field(None, description="使用期限（至多 3 年；終止以外必填）")
+    period: Period | None = Field(None, description="使用期限（終止以外必填）")
     data_items: list[OneLine] | None = Field(None, max_length=50, description="申請資料項目（終止以外必填）")
     security: Security | None = Field(None, description="傳輸安全（網路傳送、遠端系統查詢、系統介接必填）")
     contacts: Contacts | None = Field(None, description="聯絡人（終止以外必填）")
@@ -201,11 +200,6 @@ def cross_checks(form: ApplicationBase) -> list[FieldProblem]:
             problems.append(FieldProblem("host.ip_addresses", f"{names} needs the host's IP addresses", "too_short"))
     if form.security is not None and not terminating:
         problems += _security_problems(form.security, methods)
-    if form.period is not None:
-        try:
-            period_within_years(form.period, MAX_YEARS)
-        except ValueError as err:
-            problems.append(FieldProblem("period.end", str(err), "period_too_long"))
     if isinstance(form, Annex1Copy) and form.copy_details and form.period \
             and form.copy_details.return_or_destroy_by < form.period.start:
         problems.append(FieldProblem("copy.return_or_destroy_by",
@@ -298,10 +292,10 @@ def _retain_from(form: ApplicationBase) -> date:
 INTERFACE = FormSpec(
     form_id="annex1-interface", annex="附件1", title="商工e網通異動資料介接申請單", model=Annex1Interface,
     template="annex1-interface.docx", context=context, owner_field="applicant", retain_from=_retain_from,
-    cross_checks=cross_checks,
+    cross_checks=cross_checks, policy_checks=lambda form, policy: use_years_findings(form.period, policy),
 )
 COPY = FormSpec(
     form_id="annex1-copy", annex="附件1", title="商工e網通資料複製申請單", model=Annex1Copy,
     template="annex1-copy.docx", context=context, owner_field="applicant", retain_from=_retain_from,
-    cross_checks=cross_checks,
+    cross_checks=cross_checks, policy_checks=lambda form, policy: use_years_findings(form.period, policy),
 )

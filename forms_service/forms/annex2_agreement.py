@@ -16,23 +16,12 @@ from typing import Any
 
 from pydantic import Field
 
-from ..errors import FieldProblem
 from ..taiwan import format_roc_long
-from .annex1_application import MAX_YEARS, User
+from .annex1_application import User
 from .notice import notice_text
+from .policies import use_years_findings
 from .spec import FormSpec, RenderOptions
-from .types import (
-    Agency,
-    FormModel,
-    OneLine,
-    OptionalLine,
-    Period,
-    Person,
-    RecordRef,
-    RocDate,
-    Text,
-    period_within_years,
-)
+from .types import Agency, FormModel, OneLine, OptionalLine, Period, Person, RecordRef, RocDate, Text
 
 
 class Signatory(Person):
@@ -47,7 +36,7 @@ class Annex2Agreement(FormModel):
     legal_basis: OneLine = Field(description="法源依據")
     purpose: OneLine = Field(description="用途")
     users: list[User] = Field(min_length=1, max_length=500, description="使用者（業務範圍）（規範 六(一)2(1)）")
-    period: Period = Field(description="約定期間（使用期限，至多 3 年）")
+    period: Period = Field(description="約定期間（使用期限）")
     system_name: OptionalLine = Field("", description="使用商工資料之業務系統名稱（用於六(五)提示文字）")
     related_record: RecordRef | None = Field(None, description="同一介接案之附件1紀錄編號")
     representative: Signatory = Field(description="機關首長或代表人")
@@ -105,12 +94,6 @@ def chinese_numeral(n: int) -> str:
     return head + ("" if ones == 0 else CHINESE_NUMERALS[ones - 1])
 
 
-def cross_checks(form: Annex2Agreement) -> list[FieldProblem]:
-    try:
-        period_within_years(form.period, MAX_YEARS)
-    except ValueError as err:
-        return [FieldProblem("period.end", str(err), "period_too_long")]
-    return []
 
 
 def context(form: Annex2Agreement, options: RenderOptions) -> dict[str, Any]:
@@ -150,5 +133,5 @@ SPEC = FormSpec(
     owner_field="party",
     countersigned=True,
     retain_from=_retain_from,
-    cross_checks=cross_checks,
+    policy_checks=lambda form, policy: use_years_findings(form.period, policy),
 )

@@ -21,10 +21,10 @@ from pydantic import Field
 from ..clock import add_years
 from ..errors import FieldProblem
 from ..taiwan import format_roc_long
-from .annex1_application import MAX_YEARS
 from .notice import notice_text
+from .policies import Finding, Policy, use_years_findings
 from .spec import FormSpec, RenderOptions
-from .types import Agency, FormModel, OneLine, Period, Person, RecordRef, RocDate, period_within_years, same_person
+from .types import Agency, FormModel, OneLine, Period, Person, RecordRef, RocDate, same_person
 
 
 class Roles(FormModel):
@@ -59,19 +59,19 @@ def system_notice(purpose: str, system_name: str) -> str:
     return notice_text(purpose, system_name)
 
 
+def policy_checks(form: Annex3Requirements, policy: Policy) -> list[Finding]:
+    findings = use_years_findings(form.period, policy)
+    if same_person(form.roles.manager, form.roles.auditor):
+        findings.append(Finding("manager_not_auditor", FieldProblem(
+            "roles.auditor", "查核人員與管理人員為同一人", "same_person")))
+    return findings
+
+
 def cross_checks(form: Annex3Requirements) -> list[FieldProblem]:
     problems = []
-    if same_person(form.roles.manager, form.roles.auditor):
-        problems.append(FieldProblem("roles.auditor", "the 查核人員 (auditor) must be a different person from the "
-                                                      "manager", "same_person"))
-    if form.period is not None:
-        try:
-            period_within_years(form.period, MAX_YEARS)
-        except ValueError as err:
-            problems.append(FieldProblem("period.end", str(err), "period_too_long"))
-        if form.effective_on > form.period.end:
-            problems.append(FieldProblem("effective_on", "the requirements take effect after the 使用期限 has ended",
-                                         "after_period"))
+    if form.period is not None and form.effective_on > form.period.end:
+        problems.append(FieldProblem("effective_on", "the requirements take effect after the 使用期限 has ended",
+                                     "after_period"))
     if form.approval is not None and form.approval.approved_on > form.effective_on:
         problems.append(FieldProblem("approval.approved_on", "the requirements take effect before they are approved",
                                      "approved_after_effect"))
@@ -110,11 +110,15 @@ def context(form: Annex3Requirements, options: RenderOptions) -> dict[str, Any]:
 def _retain_from(form: Annex3Requirements) -> date:
     if form.period is not None:
         return form.period.end
-    return add_years(form.effective_on, MAX_YEARS)
+    return add_years(form.effective_on, RETAINED_YEARS_WITHOUT_PERIOD)
 
+
+# Requirements naming no 使用期限 are kept as if they ran this many years from taking effect (the
+# service's retention default: the regulation sets no period for 附件3).
+RETAINED_YEARS_WITHOUT_PERIOD = 3
 
 SPEC = FormSpec(
     form_id="annex3-requirements", annex="附件3", title="使用商工資料作業要求", model=Annex3Requirements,
     template="annex3-requirements.docx", context=context, owner_field="applicant", retain_from=_retain_from,
-    cross_checks=cross_checks,
+    cross_checks=cross_checks, policy_checks=policy_checks,
 )

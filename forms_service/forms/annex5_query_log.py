@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from ..errors import FieldProblem
 from ..taiwan import TAIPEI, format_roc_long, roc_year
+from .policies import Finding, Policy
 from .spec import FormSpec, RenderOptions
 from .types import (
     Agency,
@@ -131,17 +132,22 @@ def cross_checks(form: Annex5QueryLog) -> list[FieldProblem]:
         problems.append(FieldProblem(
             "review.reviewed_on", f"the month is checked after it ends (on or after {format_roc_long(end.date())}); "
                                   "規範 六(四)2(1) checks each month's queries", "review_before_month_end"))
+    return problems
+
+
+def policy_checks(form: Annex5QueryLog, policy: Policy) -> list[Finding]:
+    """The agency's separation of duties: its 查核人員 not among the month's queriers (matched by
+    account or e-mail, never by a name alone)."""
     queriers: dict[tuple[str, str], int] = {}
     for index, entry in enumerate(form.entries):
         queriers.setdefault((entry.user.name, entry.user.account), index)
     for index in queriers.values():
         querier = form.entries[index].user
-        if same_person(review.reviewer, querier):
-            problems.append(FieldProblem(
-                "review.reviewer", f"the 查核人員 checks others' queries: {querier.name} queried this month "
-                                   f"(entries[{index}].user)", "reviewer_is_querier"))
-            break
-    return problems
+        if same_person(form.review.reviewer, querier):
+            return [Finding("reviewer_not_querier", FieldProblem(
+                "review.reviewer", f"查核人員 {querier.name} 亦為本月之查詢人員（第 {index + 1} 筆）",
+                "reviewer_is_querier"))]
+    return []
 
 
 def roc_month(month: str) -> str:
@@ -214,7 +220,8 @@ def _retain_from(form: Annex5QueryLog) -> date:
 SPEC = FormSpec(
     form_id="annex5-query-log", annex="附件5", title="商工登記資料查詢紀錄登記表", model=Annex5QueryLog,
     template="annex5-query-log.docx", context=context, owner_field="user_unit", retain_from=_retain_from,
-    cross_checks=cross_checks, chunk_contexts=chunk_contexts, row_count=lambda form: len(form.entries),
+    cross_checks=cross_checks, policy_checks=policy_checks, chunk_contexts=chunk_contexts,
+    row_count=lambda form: len(form.entries),
     retention_class="log",
     subjects=lambda form: {entry.business_id for entry in form.entries if entry.business_id},
 )

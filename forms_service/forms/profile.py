@@ -5,17 +5,33 @@ made from its schema in the same way and its values are checked with the same ty
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from .annex1_application import Contacts
+from .policies import MODES, RULES
 from .signatures import optional_choices
 from .types import Agency, FormModel, OneLine, OptionalLine, Person, labels
 
 
 class Head(Person):
     title: OneLine = Field(description="職稱（必填）")
+
+
+Mode = Literal["off", "warn", "refuse"]
+
+
+def _rule(rule_id: str) -> Any:
+    return Field("warn", description=RULES[rule_id].label, json_schema_extra=labels(MODES))
+
+
+class AgencyRules(FormModel):
+    """The agency's own rules (``policies.py``): none is the regulation's."""
+
+    reviewer_not_querier: Mode = _rule("reviewer_not_querier")
+    purge_witness_distinct: Mode = _rule("purge_witness_distinct")
+    manager_not_auditor: Mode = _rule("manager_not_auditor")
 
 
 class AgencyProfile(FormModel):
@@ -29,6 +45,9 @@ class AgencyProfile(FormModel):
         default_factory=list, max_length=20, json_schema_extra=lambda schema: schema.update(_block_choices()),
         description="由人員以自己的憑證卡先行簽章之欄位（本機關之設定，非規範所定；未勾選者，"
                     "該表單僅由本機關以機關憑證簽章一次）")
+
+    policies: AgencyRules | None = Field(
+        None, description="本機關自訂之規則（非規範所定：違反時提醒仍可送件，或不予送件）")
 
     @field_validator("signature_blocks")
     @classmethod

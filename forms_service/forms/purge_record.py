@@ -16,6 +16,7 @@ from pydantic import Field
 
 from ..errors import FieldProblem
 from ..taiwan import add_months, format_roc_long, format_roc_short
+from .policies import NOTE, Finding, Policy
 from .spec import FormSpec, RenderOptions
 from .types import Agency, FormModel, OneLine, OptionalText, Person, RecordRef, RocDate, Text, same_person
 
@@ -37,7 +38,7 @@ class PurgeRecord(FormModel):
     data: Text = Field(description="清除之資料（資料項目、筆數或範圍）")
     places: list[Place] = Field(min_length=1, max_length=50, description="存放處所及清除方式")
     performed_by: Person = Field(description="執行人")
-    witnessed_by: Person = Field(description="監督（見證）人；不得與執行人為同一人")
+    witnessed_by: Person = Field(description="監督（見證）人")
     completed_on: RocDate = Field(description="完成日期")
     note: OptionalText = Field("", description="備註")
 
@@ -49,14 +50,7 @@ def purge_due_on(terminated_on: date) -> date:
 
 def cross_checks(form: PurgeRecord) -> list[FieldProblem]:
     problems = []
-    if same_person(form.performed_by, form.witnessed_by):
-        problems.append(FieldProblem("witnessed_by", "the witness (監督人) must be a different person from the one "
-                                                     "who cleared the data (performed_by)", "same_person"))
     for index, place in enumerate(form.places):
-        if place.done_on < form.terminated_on:
-            problems.append(FieldProblem(f"places[{index}].done_on", "清除日期早於終止日期：資料於終止後清除 "
-                                         "(the data is cleared after the connection ends, not before)",
-                                         "before_termination"))
         if place.done_on > form.completed_on:
             problems.append(FieldProblem(f"places[{index}].done_on", "清除日期晚於完成日期 (completed_on)",
                                          "after_completion"))
@@ -91,8 +85,23 @@ def _retain_from(form: PurgeRecord) -> date:
     return form.completed_on
 
 
+def policy_checks(form: PurgeRecord, policy: Policy) -> list[Finding]:
+    """The agency's witness rule; and a note — the regulation sets only the latest day (一個月內), so
+    data cleared before the 終止日期 is recorded as it happened, noted, not refused."""
+    findings = []
+    if same_person(form.performed_by, form.witnessed_by):
+        findings.append(Finding("purge_witness_distinct", FieldProblem(
+            "witnessed_by", "監督（見證）人與執行人為同一人", "same_person")))
+    for index, place in enumerate(form.places):
+        if place.done_on < form.terminated_on:
+            findings.append(Finding(NOTE, FieldProblem(
+                f"places[{index}].done_on", f"第 {index + 1} 處之清除日期早於終止日期（規範僅定終止後一個月內完成）",
+                "before_termination")))
+    return findings
+
+
 SPEC = FormSpec(
     form_id="purge-record", annex="規範六(一)2(4)", title="使用商工資料清除紀錄",
     model=PurgeRecord, template="purge-record.docx", context=context, owner_field="user_unit",
-    retain_from=_retain_from, cross_checks=cross_checks, retention_class="log",
+    retain_from=_retain_from, cross_checks=cross_checks, policy_checks=policy_checks, retention_class="log",
 )

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import FieldProblem, ValidationFailed
+from .policies import Finding, Policy
 from .types import Agency, FormModel
 
 
@@ -39,6 +40,9 @@ class FormSpec:
     retention_class: str = "period"  # "period": 使用期限 + years; "log": audit date / month + years
     # Rules across fields (A ≠ B, every item answered once, …); each problem names its path.
     cross_checks: Callable[[Any], list[FieldProblem]] = lambda form: []
+    # Rules a party sets that the regulation does not make (``policies.py``): findings, which the
+    # party's setting makes warnings or refusals.
+    policy_checks: Callable[[Any, Policy], list[Finding]] = lambda form, policy: []
     # Long documents: the contexts of chunks rendered and converted separately, then merged.
     chunk_contexts: Callable[[Any, RenderOptions, int], list[dict[str, Any]]] | None = None
     row_count: Callable[[Any], int] = lambda form: 0

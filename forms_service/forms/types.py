@@ -27,7 +27,6 @@ from pydantic import (
 )
 
 from .. import taiwan
-from ..clock import add_years
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _LINE_BREAKS = re.compile(r"[\r\n\t\u2028\u2029\x85]+")
@@ -212,14 +211,6 @@ Month = Annotated[
 ]
 
 
-def period_within_years(period: Period, years: int) -> None:
-    """Raise if ``period`` is longer than ``years`` years (e.g. 使用期限 at most 3 years)."""
-    limit = add_years(period.start, years)
-    if period.end >= limit:
-        raise ValueError(f"the period may last at most {years} years "
-                         f"(until {taiwan.format_roc_short(limit)} at the latest, exclusive)")
-
-
 # 規範 六(一)2(3) asks for an IP restriction: a source narrower than an organisation's own network.
 # Wider networks need a stated reason; "anywhere" is no restriction at all and is always refused.
 WIDEST_IPV4_PREFIX = 24
@@ -245,10 +236,8 @@ def labels(choices: dict[Any, str]) -> dict[str, Any]:
 
 
 def same_person(a: Person, b: Person) -> bool:
-    """Same person if the account (as compared: ``account_key``), the e-mail or the name (with the
-    title when both have one) match."""
-    if a.account and taiwan.account_key(a.account) == taiwan.account_key(b.account):
+    """Same person if the account (as compared: ``account_key``) or the e-mail match — never by a
+    name alone: two people may share one (two 陳美玲)."""
+    if a.account and b.account and taiwan.account_key(a.account) == taiwan.account_key(b.account):
         return True
-    if a.email and a.email.lower() == b.email.lower():
-        return True
-    return a.name == b.name and (not a.title or not b.title or a.title == b.title)
+    return bool(a.email and b.email and a.email.lower() == b.email.lower())

@@ -51,6 +51,7 @@ class Produced:
     signature_report: list[dict[str, Any]]
     pdfa: dict[str, Any]  # the PDF/A checker's verdict on the converted document, before signing
     signing_order: tuple[str, ...] = ()  # the document's signature blocks, in order
+    warnings: tuple[dict[str, str], ...] = ()  # rules of its parties it breaks where they only warn
 
 
 Sign = Callable[[bytes], SignedPdf]  # signs the prepared PDF/A (one block or several, in turn)

@@ -1,9 +1,10 @@
 """The 查核人員's review of a closed month (規範 六(四)2, 六(六)): who reviews each system, asking a
 querier for a 查調者說明 on a flagged query, his answer, and the verdict on each flag.
 
-The 查核人員 is a person an administrator assigns to one business system; he checks other people's
-queries, so a month in which he queried himself is refused to him (the administrator assigns
-another).  A querier is known by his account in the business system (``User.account``): he sees
+The 查核人員 is a person an administrator assigns to one business system.  That he is not among
+the month's queriers is the agency's own rule (``forms.policies``: the regulation does not say it):
+by default a warning kept with the signed 附件5, a refusal where the agency's setting says so.  A
+querier is known by his account in the business system (``User.account``): he sees
 and answers only the requests about his own queries.  Every step is written to the audit log; the
 flag's current state is kept in the catalog for the pages and the sign-off.
 """
@@ -26,8 +27,10 @@ from ..catalog import (
     QueryReview,
     QueryReviewer,
     User,
+    WorkCatalog,
 )
 from ..errors import Conflict, Forbidden, InputError, NotFound
+from ..forms.policies import OWNER_NAMES, RULES, agency_policy
 from ..taiwan import TAIPEI, account_key
 from .anomalies import Flag
 from .month import MonthOfQueries, month_bounds
@@ -41,7 +44,7 @@ MAX_TEXT = 1000
 FIELD_NAMES = {"note": "查核意見", "answer": "查調者說明"}
 
 
-class ReviewCatalog(QueryReview, QueryEventLog, AccessCatalog, Protocol):
+class ReviewCatalog(QueryReview, QueryEventLog, AccessCatalog, WorkCatalog, Protocol):
     """What the review reads and writes."""
 
 
@@ -95,8 +98,9 @@ def queriers(events: Iterable[QueryEvent]) -> tuple[set[str], set[str]]:
 
 
 def queried(user: User, events: Iterable[QueryEvent]) -> bool:
-    accounts, names = queriers(events)
-    return account_key(user.account) in accounts or bool(user.full_name and user.full_name in names)
+    """Whether ``user`` is among the queriers: by his account, never by a name (two may share one)."""
+    accounts, _ = queriers(events)
+    return account_key(user.account) in accounts
 
 
 def unsigned_recent_events(log: QueryEventLog, *, agency: str, system: str, now: datetime) -> list[QueryEvent]:
@@ -132,9 +136,9 @@ def assign_reviewer(catalog: ReviewCatalog, *, agency: str, system: str, usernam
     if Role(user.role) not in REVIEWER_ROLES:
         raise InputError(f"a 查核人員 is one of the agency's people ({', '.join(REVIEWER_ROLES)}), "
                          f"not of role {user.role}", details={"field": "username"})
-    if queried(user, recent):
-        raise InputError(f"{user.full_name or user.username} queried {system} in a month not yet signed off: "
-                         "the 查核人員 checks other people's queries (規範 六(四)2)", details={"field": "username"})
+    if queried(user, recent) and _independence(catalog, agency) == "refuse":
+        raise InputError(f"{user.full_name or user.username} 於尚未查核的月份查詢過 {system}："
+                         f"{sentence_of_rule()}，請改派他人", details={"field": "username"})
     assigned = catalog.assign_query_reviewer(agency=agency, system=system, username=user.username, by=actor.id,
                                              now=now)
     audit(NewAuditEvent(actor=actor.id, agency=agency, action="query-log.assign-reviewer",
@@ -154,11 +158,32 @@ def check_reviewer(catalog: ReviewCatalog, actor: Actor, found: MonthOfQueries) 
     user = catalog.user(assigned.username)
     if user is None:
         raise Forbidden(f"the 查核人員 {assigned.username} no longer exists: an administrator assigns another")
-    if queried(user, found.events):
-        raise Forbidden(f"{user.full_name or user.username} 於 {found.month} 曾查詢 {found.system}，查核人員不得"
-                        "查核自己的查詢（規範六(四)2），請系統管理者另行指派 "
-                        f"({user.username} queried this month: the 查核人員 checks other people's queries)")
+    if queried(user, found.events) and _independence(catalog, found.agency) == "refuse":
+        raise Forbidden(f"{user.full_name or user.username} 於 {found.month} 曾查詢 {found.system}："
+                        f"{sentence_of_rule()}，請系統管理者另行指派")
     return user
+
+
+def reviewer_warning(catalog: ReviewCatalog, *, agency: str, system: str, username: str,
+                     recent: Iterable[QueryEvent]) -> str:
+    """A sentence when the person assigned is among ``recent``'s queriers and the agency's rule only
+    warns ("" otherwise): said to whoever assigns him."""
+    user = catalog.user(username.strip())
+    if user is None or not queried(user, recent) or _independence(catalog, agency) != "warn":
+        return ""
+    return f"{user.full_name or user.username} 於尚未查核的月份查詢過 {system.strip()}：{sentence_of_rule()}（提醒）"
+
+
+def _independence(catalog: WorkCatalog, agency: str) -> str:
+    """The agency's setting of its rule that a 查核人員 is not among the queriers (``forms.policies``:
+    a warning by default, kept with the signed 附件5; refused only where the agency says so)."""
+    profile = catalog.agency_profile(agency)
+    return agency_policy(profile.data if profile is not None else None).mode("reviewer_not_querier")
+
+
+def sentence_of_rule() -> str:
+    rule = RULES["reviewer_not_querier"]
+    return f"依{OWNER_NAMES[rule.owner]}「{rule.label}」"
 
 
 def reviewed_flags(catalog: QueryReview, found: MonthOfQueries) -> list[ReviewedFlag]:

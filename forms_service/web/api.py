@@ -72,6 +72,7 @@ def create_record(form_id: str):
         body: dict[str, Any] = {
             "draft_id": outcome.draft.id,
             "signing": {"order": list(outcome.signing_order), "signed": [], "next": outcome.next_block},
+            "warnings": list(outcome.warnings),
             "links": {"sign": url_for("ui.sign_draft", draft_id=outcome.draft.id)},
         }
         status = 202
@@ -92,6 +93,7 @@ def filed_json(filed: Filed) -> dict[str, Any]:
         "record_id": stored.record_id, "version": stored.number, "version_id": stored.object_version,
         "sha256": stored.sha256, "size": stored.size,
         "signing": {"order": list(filed.signing_order), "signed": list(filed.signed), "next": filed.next_block},
+        **({"warnings": list(filed.warnings)} if filed.warnings else {}),
         "links": {"self": url_for("api.get_record", record_id=stored.record_id),
                   "pdf": url_for("api.get_pdf", record_id=stored.record_id, version=stored.number)},
     }
@@ -169,8 +171,9 @@ def put_query_log_reviewer(system: str):
     """Assign the system's 查核人員 (an administrator): ``{"username": …}``."""
     actor = require_actor()
     body = json_object()
-    assigned = duty_steps.assign(actor, _query_log_agency(actor), system, str(body.get("username", "")))
-    return jsonify({"agency": assigned.agency, "system": assigned.system, "username": assigned.username})
+    assigned, warning = duty_steps.assign(actor, _query_log_agency(actor), system, str(body.get("username", "")))
+    return jsonify({"agency": assigned.agency, "system": assigned.system, "username": assigned.username,
+                    **({"warning": warning} if warning else {})})
 
 
 @bp.post("/query-logs/<system>/<month>/flags/<event_id>/<kind>/request")

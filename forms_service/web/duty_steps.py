@@ -35,11 +35,14 @@ def close(actor: Actor, agency: str, system: str, month_: str) -> QueryMonth:
                        audit=catalog().audit)
 
 
-def assign(actor: Actor, agency: str, system: str, username: str) -> QueryReviewer:
+def assign(actor: Actor, agency: str, system: str, username: str) -> tuple[QueryReviewer, str]:
+    """The system's 查核人員 assigned, and a warning when the agency's rule only warns of him."""
     now = components().clock.now()
     recent = reviewing.unsigned_recent_events(catalog(), agency=agency, system=system.strip(), now=now)
-    return reviewing.assign_reviewer(catalog(), agency=agency, system=system, username=username, actor=actor,
-                                     now=now, recent=recent, audit=catalog().audit)
+    assigned = reviewing.assign_reviewer(catalog(), agency=agency, system=system, username=username, actor=actor,
+                                         now=now, recent=recent, audit=catalog().audit)
+    return assigned, reviewing.reviewer_warning(catalog(), agency=agency, system=system, username=username,
+                                                recent=recent)
 
 
 def request_explanation(actor: Actor, agency: str, system: str, month_: str, event_id: str, kind: str,

@@ -219,7 +219,7 @@ def query_reviewers() -> str:
 
 @bp.post("/admin/query-reviewers")
 def query_reviewer_assign() -> str:
-    """Assign a system's 查核人員 (refused, with the reason on the page, for one of its queriers)."""
+    """Assign a system's 查核人員 (one of its queriers: a warning, or refused where the agency says so)."""
     check_csrf()
     actor = _admin()
     g.error_page = "query_reviewers.html"
@@ -227,9 +227,11 @@ def query_reviewer_assign() -> str:
                               "people": [u for u in catalog().users() if u.role in REVIEWER_ROLES],
                               "values": dict(request.form)}
     agency = normalize_agency_code(request.form.get("agency", ""))
-    assigned = duty_steps.assign(actor, agency, request.form.get("system", ""), request.form.get("username", ""))
+    assigned, warning = duty_steps.assign(actor, agency, request.form.get("system", ""),
+                                          request.form.get("username", ""))
     return render_template("query_reviewers.html", assignments=catalog().query_reviewers(),
-                           people=[u for u in catalog().users() if u.role in REVIEWER_ROLES], done=assigned)
+                           people=[u for u in catalog().users() if u.role in REVIEWER_ROLES], done=assigned,
+                           warning=warning)
 
 
 # --- signers: each party's keys, and people's own certificates -------------------------------------

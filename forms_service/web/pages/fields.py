@@ -221,10 +221,10 @@ MESSAGES = {
     "missing": "此欄必填", "string_too_short": "此欄必填", "too_short": "至少需填一項",
     "literal_error": "請從選項中選擇", "enum": "請從選項中選擇", "int_parsing": "請填整數",
     "bool_parsing": "請選擇「是」或「否」", "string_too_long": "內容過長", "too_long": "項目過多",
-    "string_pattern_mismatch": "格式不正確", "period_too_long": "使用期限至多 3 年",
+    "string_pattern_mismatch": "格式不正確", "period_too_long": "使用期限逾資料提供機關所定之上限",
     "network_too_wide": "來源網段過寬", "vpn_required": "須採 VPN 傳輸",
     "differs_from_application": "與附件1不一致", "unknown_record": "查無此紀錄",
-    "same_person": "須為不同人員", "reviewer_is_querier": "查核人員不得為本月查詢人員",
+    "same_person": "本機關之規則：須為不同人員", "reviewer_is_querier": "本機關之規則：查核人員不得為本月查詢人員",
     "review_before_month_end": "須於月份結束後查核", "finding_required": "不符合項目須列缺失事項",
     "unknown_glyph": "字型無此字", "not_your_agency": "非您所屬機關",
 }

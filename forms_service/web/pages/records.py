@@ -22,6 +22,7 @@ from ..access import page_preview, pdf_download, visible_record
 from ..auth import source_ip
 from ..context import catalog, components
 from . import bp, signed_in
+from .sign import record_warnings
 
 LATEST = 10  # records listed on the search page before any search
 
@@ -96,6 +97,7 @@ def record(record_id: str) -> Response | str:
     returned_by = block(found.form_id, state.returned.block) if state.returned and state.returned.block else None
     return render_template("record.html", record=found, purpose=_purpose(), state=state, just_signed=just_signed,
                            upcoming=upcoming, returned_by=returned_by, blocks_of=blocks_of,
+                           warnings=record_warnings(found.id),
                            connection_id=connection_id_of(found))
 
 

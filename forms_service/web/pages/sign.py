@@ -70,6 +70,7 @@ class Ceremony:
     agency_key_url: str = ""
     return_url: str = ""
     demo_card: tuple[str, str, str] | None = None  # demo mode: (the card's holder, its token, its PIN)
+    warnings: list[str] = field(default_factory=list)  # its parties' rules it breaks, where they only warn
 
 
 def _steps(form_id: str, order: tuple[str, ...], signed: tuple[str, ...], current: str | None) -> list[Step]:
@@ -117,6 +118,7 @@ def _draft_ceremony(actor: Actor, draft: Draft) -> Ceremony:
         current=current, refusal=refusal,
         may_use_agency_key=bool(current and current.signer == "agency" and not refusal),
         previews=previews, pages=pages, draft_id=draft.id,
+        warnings=[w.message for w in filing.warnings(spec, form)],
         begin_url=url_for("ui.begin_signing"), complete_url=url_for("ui.complete_signing"),
         agency_key_url=url_for("ui.sign_draft_with_agency_key", draft_id=draft.id),
         return_url=url_for("ui.return_draft_page", draft_id=draft.id) if draft.awaiting else "")
@@ -158,11 +160,19 @@ def _record_ceremony(actor: Actor, record: Record) -> Ceremony:
         steps=_steps(record.form_id, record.signing_order, state.signed, state.next),
         current=current, refusal=refusal, may_use_agency_key=bool(current and current.signer == "agency"
                                                                     and not refusal),
-        previews=previews, pages=pages, record_id=record.id,
+        previews=previews, pages=pages, record_id=record.id, warnings=record_warnings(record.id),
         returned=state.returned.reason if state.returned else "",
         begin_url=url_for("ui.begin_signing"), complete_url=url_for("ui.complete_signing"),
         agency_key_url=url_for("ui.sign_record_with_agency_key", record_id=record.id),
         return_url=url_for("ui.return_record_page", record_id=record.id))
+
+
+def record_warnings(record_id: str) -> list[str]:
+    """The warnings kept with a record when it was filed (its audit entry ``record.create``)."""
+    for event in catalog().audit_events(record_id=record_id, limit=200):
+        if event.action == "record.create":
+            return [str(w.get("message", "")) for w in event.detail.get("warnings", []) if isinstance(w, dict)]
+    return []
 
 
 # --- the card, in two steps ------------------------------------------------------------------------

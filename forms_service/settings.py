@@ -231,6 +231,7 @@ class Settings:
         return settings
 
     def _check(self) -> None:
+        self._use_make_up_working_days()
         hours = r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]"
         if not re.fullmatch(hours, self.query_log_office_hours):
             raise ConfigError("FORMS_QUERY_LOG_OFFICE_HOURS takes HH:MM-HH:MM, e.g. 08:00-18:00")
@@ -325,6 +326,18 @@ class Settings:
         for ca in self.ca_certificates:
             if not Path(ca).is_file():
                 raise ConfigError(f"FORMS_CA_CERTIFICATES: no such file {ca}")
+
+    def _use_make_up_working_days(self) -> None:
+        """Every working-day count of the process (the audit answers' due date, off-hours flags)
+        knows the make-up working days named here."""
+        from .taiwan import InvalidValue, parse_date, use_make_up_working_days
+
+        try:
+            days = tuple(parse_date(d.strip()) for d in self.query_log_extra_working_days.replace("、", ",").split(",")
+                         if d.strip())
+        except InvalidValue as err:
+            raise ConfigError(f"FORMS_QUERY_LOG_EXTRA_WORKING_DAYS: {err}") from None
+        use_make_up_working_days(days)
 
     def shared_deployment_problems(self) -> list[str]:
         """What an instance sharing its database or store with others lacks, one sentence each.

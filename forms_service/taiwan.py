@@ -266,10 +266,21 @@ def _days_off(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("TW", years=year, categories=(PUBLIC, GOVERNMENT)))
 
 
+# The make-up working days (補行上班) the holiday calendar lacks, as the service's settings name them
+# (FORMS_QUERY_LOG_EXTRA_WORKING_DAYS): one calendar for every duty that counts working days.
+_MAKE_UP_DAYS: tuple[date, ...] = ()
+
+
+def use_make_up_working_days(days: tuple[date, ...]) -> None:
+    """The make-up working days every working-day count of this process knows (set from the settings)."""
+    global _MAKE_UP_DAYS
+    _MAKE_UP_DAYS = tuple(days)
+
+
 def is_working_day(day: date, extra_working_days: tuple[date, ...] = ()) -> bool:
     """A day 公務機關 work: a weekday that is no holiday, or a make-up working day (補行上班) named in
-    ``extra_working_days`` (the calendar does not list those)."""
-    if day in extra_working_days:
+    ``extra_working_days`` or in the settings (the calendar does not list those)."""
+    if day in extra_working_days or day in _MAKE_UP_DAYS:
         return True
     return day.weekday() < 5 and day not in _days_off(day.year)
 

@@ -117,10 +117,12 @@ def test_two_years_of_one_connection(client, catalog, clock, memory_store):
     assert sent.status_code == 200 and sent.json["answered_at"]
     assert due() == []
 
-    clock.at = at("2027-04-09")  # a day after the deadline: the column is closed
-    late = client.put(f"/api/v1/inspections/{audit_id}/items/1/answer", headers=unit, json={"self_result": "na"})
-    assert late.status_code == 400 and "已逾期" in late.json["error"]["message"]
-    assert late.json["error"]["code"] == "input_invalid" or late.json["error"]["field"] == "items"
+    clock.at = at("2027-04-09")  # a day after the due date: a correction is still taken (a date, not a bar)
+    late = client.put(f"/api/v1/inspections/{audit_id}/items/1/answer", headers=unit, json={"self_result": "conform"})
+    assert late.status_code == 200, late.json
+    clock.at = at("2027-04-15")  # the audit day: the team judges, the agency's column is closed
+    closed = client.put(f"/api/v1/inspections/{audit_id}/items/1/answer", headers=unit, json={"self_result": "na"})
+    assert closed.status_code == 400 and closed.json["error"]["field"] == "items"
 
     clock.at = at("2027-04-15")  # the audit day: the team's results, two findings, the signed 附件4
     for item in range(1, 25):
@@ -141,6 +143,7 @@ def test_two_years_of_one_connection(client, catalog, clock, memory_store):
     record = client.get(f"/api/v1/records/{final}", headers=unit).json
     assert record["form_id"] == "annex4-audit-checklist" and record["input"]["related_record"] == root
     assert record["input"]["filled_by"]["name"] == "王小明" and record["input"]["filled_on"] == "2027-04-01"
+    assert record["input"]["kind"] == "audit"  # printed as the provider's audit, not the agency's review
     assert "佐證：" + register in record["input"]["items"][8]["note"]
     assert "檔案「弱點掃描報告.pdf」" in record["input"]["items"][16]["note"]
     # the audit's record is the provider's alone: signed in its 稽核小組 block, never in the unit's
@@ -160,9 +163,10 @@ def test_two_years_of_one_connection(client, catalog, clock, memory_store):
         assert closed.status_code == 200 and closed.json["closed_at"]
     assert due() == []
 
-    # 2028: the team's 附件4 counts as the year's review: the next is due a year after it.
+    # 2028: the team's 附件4 is the provider's audit (七), not the agency's own yearly review (六(一)2(4)):
+    # the review is still due a year after the agency's last one, and late by now.
     clock.at = at("2028-03-20")
-    assert due() == [("yearly-review", "2028-04-15")]
+    assert due() == [("yearly-review", "2027-12-15")]
     clock.at = at("2028-04-01")
     second_review = post("annex4-audit-checklist", {
         **load_example("annex4-audit-checklist"), "related_record": root, "audit_date": "117/04/01",
@@ -205,7 +209,7 @@ def test_two_years_of_one_connection(client, catalog, clock, memory_store):
     # Every document archived, signed and linked to the one connection, in order.
     assert [(r["record_id"], r["kind"]) for r in found["records"]] == [
         (root, "application-new"), (agreement, "agreement"), (requirements, "requirements"),
-        (register, "register"), (review, "review"), (final, "review"), (second_review, "review"),
+        (register, "register"), (review, "review"), (final, "audit"), (second_review, "review"),
         (renewal, "application-renewal"), (termination, "application-termination"), (purge, "purge")]
     for member in found["records"]:
         stored = client.get(f"/api/v1/records/{member['record_id']}", headers=provider).json
@@ -278,7 +282,8 @@ def test_the_provider_stops_a_connection_by_its_letter(client, catalog, clock):
     assert stopped.status_code == 201, stopped.json
     record = client.get(f"/api/v1/records/{stopped.json['record_id']}", headers=applicant).json
     assert record["connection_id"] == root and record["input"]["request_letter"]["number"] == stop["letter"]
-    assert record["input"]["termination"]["reason"] == "資料提供機關終止：查核發現目的外利用"
+    assert record["input"]["termination"] == {"effective_on": "2026-02-10", "reason": "查核發現目的外利用",
+                                              "by": "provider"}
     # the provider's 終止 is signed in its own block only: no agency signs a stop it did not ask for
     assert [r["field"] for r in record["versions"][0]["signature_report"] if r.get("kind") == "signature"] == [
         "provider"]

@@ -222,3 +222,38 @@ def test_the_provider_stops_a_connection_on_its_page_errors_beside_the_fields(cl
     assert "填寫清除紀錄" not in done.data.decode()  # the agency's staff file the purge record, not the provider
     record_page = client.get(f"/records/{root}").data.decode()
     assert f'href="/connections/{root}"' in record_page  # a record names its connection
+
+
+def test_answers_after_their_due_date_are_taken_and_shown_late(client, catalog, clock):
+    """七(四)2 sets a due date, not a bar: the agency's answers after it are taken, marked late;
+    the date counts the settings' make-up working days (補行上班) as working days."""
+    from forms_service.forms.annex4_audit_checklist import STANDARD_ITEMS
+    from forms_service.taiwan import use_make_up_working_days, working_days_before
+
+    provider = {"Authorization": f"Bearer {create_token(catalog, agency='A15000000E', role='provider')}"}
+    unit = {"Authorization": f"Bearer {create_token(catalog, agency='379010000A', role='staff')}"}
+    clock.at = at("2026-12-01")
+    scheduled = client.post("/api/v1/inspections", headers=provider, json={
+        "agency": "379010000A", "audit_on": "116/02/15", "team": "王稽核"}).json
+    assert scheduled["answers_due_on"] == "2027-02-01" and scheduled["answers_late"] is False
+    clock.at = at("2027-02-05")  # four days late
+    base = f"/api/v1/inspections/{scheduled['id']}"
+    for item in STANDARD_ITEMS:
+        answered = client.put(f"{base}/items/{item}/answer", headers=unit, json={"self_result": "conform"})
+        assert answered.status_code == 200, answered.json
+    sent = client.post(f"{base}/answers", headers=unit, json={"filled_by": "王小明", "filled_title": "主任"})
+    assert sent.status_code == 200, sent.json
+    assert client.get(base, headers=unit).json["answers_late"] is True
+    clock.at = at("2027-02-15")  # the audit has begun: the agency's column is closed
+    closed = client.put(f"{base}/items/1/answer", headers=unit, json={"self_result": "conform"})
+    assert closed.status_code == 400 and "稽核已於" in closed.json["error"]["message"]
+
+    # A make-up working day named in the settings counts: Saturday 2027-02-13 worked moves the date.
+    from datetime import date
+
+    try:
+        use_make_up_working_days((date(2027, 2, 13),))
+        assert working_days_before(date(2027, 2, 15), 5) == date(2027, 2, 2)
+    finally:
+        use_make_up_working_days(())
+    assert working_days_before(date(2027, 2, 15), 5) == date(2027, 2, 1)

@@ -169,3 +169,109 @@ def test_the_filled_text_matches_its_reference(form_id):
     if os.environ.get("UPDATE_GOLDEN"):
         reference.write_text(text, encoding="utf-8")
     assert text == reference.read_text(encoding="utf-8")
+
+
+def test_a_providers_stop_says_it_is_the_providers_and_carries_no_agency_sign_off():
+    """The provider's 終止 of a connection: its own letter, its own sentence; the agency's
+    「本單位已無使用需求…申請終止」 and its sign-off are not printed under the agency's name."""
+    ending = {key: value for key, value in load_example("annex1-interface").items()
+              if key in ("applicant", "host", "user_unit", "applied_on")}
+    stop = {**ending, "application_type": "termination", "related_record": "rec_00000000000000000000000000000001",
+            "request_letter": {"number": "經商字第11500012340號", "date": "115/02/02"},
+            "termination": {"effective_on": "115/02/10", "reason": "查核發現目的外利用", "by": "provider"}}
+    text = "\n".join(filled_lines("annex1-interface", stop))
+    assert "資料提供機關來文文號" in text and "資料提供機關終止" in text
+    assert f"{PROVIDER}依上開來文終止本連線作業" in text and "於一個月內清除介接所得之商工資料" in text
+    assert "本單位已無使用需求" not in text and "承辦人" not in text and "機關首長（或授權人）" not in text
+    own = {**stop, "termination": {**stop["termination"], "by": "agency"}}
+    text = "\n".join(filled_lines("annex1-interface", own))
+    assert "本單位已無使用需求" in text and "機關申請終止" in text and "承辦人" in text
+
+
+# --- every clause a form quotes, whole -------------------------------------------------------------
+
+def regulation_sentence(start: str, end: str) -> str:
+    """The regulation's text from ``start`` to ``end`` (both included), as it stands."""
+    text = canon(REGULATION)
+    begin = text.index(canon(start))
+    return text[begin:text.index(canon(end), begin) + len(canon(end))]
+
+
+# How a form may name the parties and its own clauses in a quotation; nothing else may differ.
+NAMING = [
+    (canon("第(六)點"), r"第.{1,12}?[點條]"),
+    (canon("依下列規定究責："), r"依.{1,20}?究責[:。]"),
+    (canon("(申請介接單位)"), r".{1,60}?"), (canon("(資料使用單位)"), r".{1,60}?"),
+    ("○○○", r".{1,60}?"), ("○○", r".{1,60}?"),
+    ("使用商工資料之機關", r"(?:使用商工資料之機關|本單位)"),
+    ("本司", r"(?:本司|提供機關|資料提供機關|經濟部商業發展署)"),
+]
+NOT_THE_PARTY = ("服務", "所屬", "司法", "主管", "提供")  # 服務機關, 登記主管機關…: other bodies
+
+
+def quotation_pattern(sentence: str) -> re.Pattern[str]:
+    """The regulation's sentence as a pattern a form's quotation must match whole."""
+    parts, at = [], 0
+    while at < len(sentence):
+        for literal, pattern in NAMING:
+            if sentence.startswith(literal, at):
+                parts.append(pattern)
+                at += len(literal)
+                break
+        else:
+            if sentence.startswith("機關", at) and sentence[max(0, at - 2):at] not in NOT_THE_PARTY:
+                parts.append(r"(?:機關|本單位)?")  # the agency: itself, 本單位, or the clause's subject left out
+                at += 2
+            else:
+                parts.append(re.escape(sentence[at]))
+                at += 1
+    return re.compile("".join(parts))
+
+
+WHOLE_QUOTATIONS = {
+    "annex2-agreement": [
+        ("機關針對取得商工資料之使用單位應訂定資料安全使用規範", "即以現行資料提供佐證備查。"),  # 六(一)2(2)
+        ("傳輸作業應啟動各項安全防護機制", "TLS 加密等方式。"),  # 六(一)2(3)
+        ("機關每年應自行檢視使用情形", "並應於一個月內清除介接所得之商工資料。"),  # 六(一)2(4)
+        ("為保護商工資料傳輸作業資訊", "以確保重要資訊之機密性及完整性。"),  # 六(一)2(5)
+        ("若機關依商工業務法規授權其他單位", "所有使用軌跡納入本司系統留存機制紀錄備查。"),  # 六(一)3
+        ("機關內部應自行查核，範圍", "所有使用單位及使用者。"),  # 六(四)1
+        ("業務系統使用單位應指派查核人員", "則自行依機關資安規定施作。"),  # 六(四)2(1)
+        ("查核結果若有缺漏", "依第(六)點辦理。"),  # 六(四)2(2)
+        ("使用商工資料之業務系統，建議標註", "等或相同意義之提示文字。"),  # 六(五)
+        ("使用商工資料之機關應妥善保管", "並應依下列規定究責："),  # 六(六)
+        ("使用單位或使用者不當使用或洩漏", "其他相關業務法令之規定負完全責任。"),  # 六(六)1
+        ("違反個人資料保護法之規定", "應負相關之法律責任。"),  # 六(六)2
+        ("使用者不當使用商工資料之行政責任", "移送司法機關處理。"),  # 六(六)3
+        ("若發生資料外洩或相關資安事件", "應立即通知資料提供機關。"),  # 六(六)4
+    ],
+    "annex3-requirements": [
+        ("傳輸作業應啟動各項安全防護機制", "TLS 加密等方式。"),  # 六(一)2(3)
+        ("為保護商工資料傳輸作業資訊", "以確保重要資訊之機密性及完整性。"),  # 六(一)2(5)
+        ("業務系統使用單位應指派查核人員", "則自行依機關資安規定施作。"),  # 六(四)2(1)
+        ("查核結果若有缺漏", "依第(六)點辦理。"),  # 六(四)2(2)
+        ("使用單位或使用者不當使用或洩漏", "其他相關業務法令之規定負完全責任"),  # 六(六)1, its condition kept
+        ("使用者不當使用商工資料之行政責任", "移送司法機關處理。"),  # 六(六)3
+        ("機關內部應自行查核，範圍", "所有使用單位及使用者。"),  # 六(四)1
+    ],
+}
+
+
+@pytest.mark.parametrize("form_id", sorted(WHOLE_QUOTATIONS))
+def test_every_clause_a_form_quotes_is_quoted_whole(form_id):
+    """A quotation that drops the regulation's exceptions (例如, 惟若…, 如機關已備…) or conditions
+    (致當事人權益受損，發生爭議、訴訟時) fails here: each clause the form quotes is the regulation's
+    whole sentence, only the parties named."""
+    printed = canon("".join(filled_lines(form_id, load_example(form_id))))
+    shortened = [start for start, end in WHOLE_QUOTATIONS[form_id]
+                 if not quotation_pattern(regulation_sentence(start, end)).search(printed)]
+    assert shortened == []
+
+
+def test_a_shortened_quotation_is_caught():
+    whole = quotation_pattern(regulation_sentence("機關針對取得商工資料之使用單位應訂定資料安全使用規範",
+                                                  "即以現行資料提供佐證備查。"))
+    printed = canon("".join(filled_lines("annex2-agreement", load_example("annex2-agreement"))))
+    assert whole.search(printed)
+    assert not whole.search(printed.replace(canon("惟若本單位已有現行之資通安全查核紀錄符合上述要求，"), ""))
+    assert not whole.search(printed.replace("例如", ""))

@@ -237,6 +237,7 @@ class SqlCatalog:
         if not connection_ids:
             return []
         related = RecordRow.input["related_record"].as_string()
+        review_kind = RecordRow.input["kind"].as_string()
         countersigned = select(VersionRow.id).where(VersionRow.record_id == RecordRow.id,
                                                     VersionRow.reason == "countersigned").exists()
         found: list[ConnectionMember] = []
@@ -245,7 +246,7 @@ class SqlCatalog:
                 ids = connection_ids[start:start + 500]
                 rows = s.execute(select(RecordRow.id, RecordRow.form_id, RecordRow.connection_id,
                                         RecordRow.agency_code, RecordRow.created_at, RecordRow.title, related,
-                                        countersigned.label("countersigned"))
+                                        countersigned.label("countersigned"), review_kind.label("review_kind"))
                                  .where(RecordRow.connection_id.in_(ids), RecordRow.status != "disposed"))
                 members = list(rows)
                 applications = [m.id for m in members if m.form_id in _APPLICATION_FORMS]
@@ -256,7 +257,9 @@ class SqlCatalog:
                 found += [ConnectionMember(id=m.id, form_id=m.form_id, connection_id=m.connection_id,
                                            agency_code=m.agency_code, created_at=m.created_at, title=m.title,
                                            related_record=m[6] or None, input=dict(inputs.get(m.id) or {}),
-                                           countersigned=bool(m.countersigned)) for m in members]
+                                           countersigned=bool(m.countersigned),
+                                           review_kind=(m.review_kind or "") if m.form_id == _REVIEW_FORM else "")
+                          for m in members]
         return sorted(found, key=lambda m: (m.created_at, m.id))
 
     @does("record the acknowledgement")
@@ -1070,6 +1073,7 @@ def _entry_counts(s: Session, batch_ids: list[str]) -> dict[str, dict[str, int]]
 
 _RECORDS, _VERSIONS = RecordRow.__table__, VersionRow.__table__
 _APPLICATION_FORMS = ("annex1-interface", "annex1-copy")
+_REVIEW_FORM = "annex4-audit-checklist"
 _REVISIONS, _SUBJECTS = RevisionHashRow.__table__, RecordSubjectRow.__table__
 _VERSIONS_OF_RECORD = (
     select(_VERSIONS, _REVISIONS.c.sha256.label("revision"))

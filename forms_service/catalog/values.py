@@ -176,6 +176,7 @@ class ConnectionMember:
     related_record: str | None
     input: dict[str, Any]
     countersigned: bool = False
+    review_kind: str = ""  # a 附件4's: self_review (the agency's own) or audit (the provider's); "" before kinds
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@
    what that agency's requirements say about it (its 帳號閒置 days, its 查核人員, its approval, …);
 2. the agency answers its column (自評) item by item, attaching evidence — archived records of its
    own (the year's 附件5 registers, its last vulnerability scan, …) — and sends the answers before
-   the deadline, 5 working days before the audit (七(四)2); later answers are refused;
+   the deadline, 5 working days before the audit (七(四)2) — the regulation sets a due date, not a
+   bar: later answers are taken and the audit shows them as late;
 3. the team records its result per item from the audit day on, and its findings, each with a
    deadline; finishing files the final 附件4 (signed by the team's key) and ties it to the audit;
 4. the agency replies to each finding (函復), and the team closes it.
@@ -35,7 +36,6 @@ from ..catalog import (
 from ..errors import Forbidden, InputError, NotFound
 from ..forms.annex4_audit_checklist import CATEGORIES, RESULTS, SOURCES, STANDARD_ITEMS
 from ..taiwan import TAIPEI, InvalidValue, add_months, format_roc_short, parse_date
-from .inspections import answers_due_on
 
 Audit = Callable[[NewAuditEvent], None]
 FILE_PREFIX = "file:"  # an uploaded file in an item's evidence (``evidence_files``): file:<sha256>:<name>
@@ -159,11 +159,9 @@ def check_agency_side(actor: Actor, inspection: Inspection, today: date) -> None
         raise Forbidden("the audited agency's staff answer its column of the checklist (規範七(四)2)")
     if inspection.finished_at is not None:
         raise InputError("本次稽核已完成，自評欄不得再修改 (the audit is finished)", details={"field": "items"})
-    due = answers_due_on(inspection)
-    if today > due:
-        raise InputError(f"自評填覆期限為 {format_roc_short(due)}（稽核日 {format_roc_short(inspection.audit_on)} "
-                         f"前 5 個工作日，規範七(四)2），已逾期，請洽稽核小組 (the answers were due on "
-                         f"{due.isoformat()})", details={"field": "items", "code": "answers_late"})
+    if today >= inspection.audit_on:  # the team is judging the items: late answers are taken until then
+        raise InputError(f"稽核已於 {format_roc_short(inspection.audit_on)} 開始，自評欄不再修改；"
+                         "如有補充，請洽稽核小組", details={"field": "items"})
 
 
 def answer_item(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection, *, item: int, self_result: str,
@@ -216,7 +214,8 @@ def saved_item(catalog: AuditWorkCatalog, inspection: Inspection, item: int) -> 
 
 def send_answers(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection, *, filled_by: str,
                  filled_title: str, today: date, now: datetime, audit: Audit) -> Inspection:
-    """The agency sends its column (七(四)2): every item answered, the 填表人 named, before the deadline."""
+    """The agency sends its column (七(四)2): every item answered, the 填表人 named — by the due date,
+    or later, and then shown as late."""
     check_agency_side(actor, inspection, today)
     answered = {i.item for i in catalog.inspection_items(inspection.id) if i.self_result}
     missing = [n for n in STANDARD_ITEMS if n not in answered]
@@ -304,6 +303,7 @@ def checklist_input(catalog: AuditWorkCatalog, inspection: Inspection, *, unit_n
                          details={"field": f"item-{unjudged[0]}-verdict"})
     auditors = [{"name": name} for name in re.split(r"[、,，;；]+", inspection.team) if name.strip()]
     data: dict[str, Any] = {
+        "kind": "audit",  # the provider's audit (七): it does not stand for the agency's own yearly review
         "user_unit": {"name": unit_name, "code": inspection.agency},
         "audit_date": inspection.audit_on.isoformat(),
         "period": {"start": add_months(inspection.audit_on, -12).isoformat(), "end": inspection.audit_on.isoformat()},

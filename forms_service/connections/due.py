@@ -3,8 +3,9 @@
 
 - ``renewal``: the 使用期限 of its current 附件1 ends within RENEWAL_NOTICE_DAYS (90), and neither a
   續用 nor a 終止 has been filed — due on the last day of the 使用期限;
-- ``yearly-review``: a connection in use has no 附件4 self-review in the last 12 months — due 12
-  months after the last one (or after the 使用期限 began), listed from REVIEW_NOTICE_DAYS (30) before;
+- ``yearly-review``: a connection in use has no 附件4 of the agency's own yearly review (自行檢視,
+  六(一)2(4)) in the last 12 months — due 12 months after the last one (or after the 使用期限
+  began), listed from REVIEW_NOTICE_DAYS (30) before; the provider's audit (七) does not stand for it;
 - ``purge``: a terminated connection (its 終止 application filed) has no purge record (清除紀錄) —
   due a month after the 終止日期 (六(一)2(4)), the 資料使用單位's to do.
 
@@ -81,7 +82,8 @@ def due_of(found: Connection, today: date) -> list[DueItem]:
         if since is not None:
             due_on = add_months(since, 12)
             if due_on - today <= timedelta(days=REVIEW_NOTICE_DAYS):
-                # 附件4 is the 資料使用單位's own audit: the item is its to do.
+                # The yearly review is the 資料使用單位's own: the item is its to do.
                 items.append(DueItem("yearly-review", found.user_unit.get("code", "") or agency, due_on,
-                                     f"{found.system} 年度資安稽核（附件4）", found.system, connection_id=found.id))
+                                     f"{found.system} 每年自行檢視（附件4，規範六(一)2(4)）", found.system,
+                                     connection_id=found.id))
     return items

@@ -22,6 +22,7 @@ from ..access import Actor, Role
 from ..catalog import Inspection, InspectionFinding, NewAuditEvent, RecordCatalog, RecordFilter
 from ..errors import Forbidden, InputError
 from ..taiwan import (
+    TAIPEI,
     InvalidValue,
     add_months,
     format_roc_short,
@@ -77,6 +78,14 @@ def schedule(catalog: InspectionCatalog, actor: Actor, *, agency: str, audit_on:
 
 def answers_due_on(inspection: Inspection) -> date:
     return working_days_before(inspection.audit_on, ANSWER_WORKING_DAYS)
+
+
+def answers_late(inspection: Inspection) -> bool:
+    """The agency sent its answers after their due date: taken, and shown as late (七(四)2 sets a due
+    date, not a bar)."""
+    if inspection.answered_at is None:
+        return False
+    return inspection.answered_at.astimezone(TAIPEI).date() > answers_due_on(inspection)
 
 
 def inspection_due(catalog: InspectionCatalog, *, today: date, agency: str | None = None) -> list[DueItem]:

@@ -49,4 +49,4 @@ def stop_input(actor: Actor, found: Connection, current: dict[str, Any], *, lett
     data = {key: current[key] for key in ("applicant", "host", "user_unit") if key in current}
     return {**data, "application_type": "termination", "related_record": found.current_application,
             "request_letter": {"number": number, "date": dated.isoformat()}, "applied_on": today.isoformat(),
-            "termination": {"effective_on": ends.isoformat(), "reason": f"資料提供機關終止：{reason}"}}
+            "termination": {"effective_on": ends.isoformat(), "reason": reason, "by": "provider"}}

@@ -34,7 +34,8 @@ STATE_NAMES = {"applied": "申請中", "active": "使用中", "expired": "到期
 KIND_NAMES = {
     "application-new": "附件1 新申請", "application-change": "附件1 變更", "application-renewal": "附件1 續用",
     "application-termination": "附件1 終止", "agreement": "附件2 安全約定書", "requirements": "附件3 作業要求",
-    "review": "附件4 稽核紀錄", "register": "附件5 查詢紀錄", "purge": "清除紀錄", "incident": "資安事件紀錄",
+    "review": "附件4 自行檢視", "audit": "附件4 稽核（資料提供機關）", "register": "附件5 查詢紀錄",
+    "purge": "清除紀錄", "incident": "資安事件紀錄",
 }
 _FORM_KINDS = {"annex2-agreement": "agreement", "annex3-requirements": "requirements",
                "annex4-audit-checklist": "review", "annex5-query-log": "register", "purge-record": "purge",
@@ -217,6 +218,8 @@ def _build(root: ConnectionMember, members: list[ConnectionMember], ack: Connect
 def _member(item: ConnectionMember) -> Member:
     if item.form_id in APPLICATIONS:
         kind = f"application-{item.input.get('application_type') or 'new'}"
+    elif item.form_id == "annex4-audit-checklist" and item.review_kind == "audit":
+        kind = "audit"  # the provider's audit (七): not the agency's own yearly review
     else:
         kind = _FORM_KINDS.get(item.form_id, item.form_id)
     return Member(item.id, item.form_id, kind, item.created_at, item.title, item.countersigned, item.agency_code)

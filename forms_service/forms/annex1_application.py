@@ -99,9 +99,16 @@ class Letter(FormModel):
     date: RocDate = Field(description="來文日期")
 
 
+TERMINATED_BY = {"agency": "機關申請終止", "provider": "資料提供機關終止"}
+
+
 class Termination(FormModel):
     effective_on: RocDate = Field(description="終止日期")
     reason: Text = Field(description="終止理由")
+    # Whose termination: the agency's application (六(一)2(4)), or the provider's own stop by its
+    # letter — which the agency neither asks for nor signs.
+    by: Literal["agency", "provider"] = Field("agency", description="終止類別",
+                                               json_schema_extra=labels(TERMINATED_BY))
 
 
 class ApplicationBase(FormModel):
@@ -268,7 +275,12 @@ def context(form: ApplicationBase, options: RenderOptions) -> dict[str, Any]:
         "termination": {
             "effective_on": format_roc_long(form.termination.effective_on) if form.termination else "",
             "reason": form.termination.reason if form.termination else "",
+            "kind": TERMINATED_BY[form.termination.by] if form.termination else "",
+            "by_provider": bool(form.termination and form.termination.by == "provider"),
         },
+        # The letter is the provider's own when it stops the connection.
+        "letter_label": "資料提供機關來文文號" if form.termination and form.termination.by == "provider"
+        else "來文文號",
         "applied_on": format_roc_long(form.applied_on),
         "remarks": form.remarks or "",
         "frequency": getattr(form, "frequency", ""),

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from ..errors import FieldProblem
 from ..taiwan import format_roc_long, format_roc_short
+from .annex1_application import checkbox
 from .spec import FormSpec, RenderOptions
 from .types import Agency, FormModel, OptionalText, Period, Person, RecordRef, RocDate, Text, labels
 
@@ -85,7 +86,14 @@ class Finding(FormModel):
     due: RocDate = Field(description="改善期限")
 
 
+# Whose check this record is: the agency's own yearly review (六(一)2(4) 每年應自行檢視, 六(四)1
+# 機關內部應自行查核), or the Ministry's audit (七 稽核).  Only the agency's own clears its yearly duty.
+KINDS = {"self_review": "機關自行檢視（規範六(一)2(4)、六(四)1）", "audit": "資料提供機關稽核（規範七）"}
+
+
 class Annex4AuditChecklist(FormModel):
+    kind: Literal["self_review", "audit"] = Field("self_review", description="查核類別",
+                                                  json_schema_extra=labels(KINDS))
     user_unit: Agency = Field(description="受查之資料使用單位")
     audit_date: RocDate = Field(description="查核日期")
     period: Period = Field(description="查核期間")
@@ -156,6 +164,8 @@ def context(form: Annex4AuditChecklist, options: RenderOptions) -> dict[str, Any
     return {
         "provider_name": options.provider_name,
         "title": f"{form.user_unit.name}使用商工資料資通安全查核紀錄表",
+        "kinds": [{"box": checkbox(form.kind == key), "label": label} for key, label in
+                  (("self_review", "機關自行檢視"), ("audit", f"{options.provider_name}稽核"))],
         "user_unit": form.user_unit.model_dump(),
         "audit_date": format_roc_long(form.audit_date),
         "period_start": format_roc_long(form.period.start),

@@ -10,7 +10,7 @@ from flask import jsonify, request
 from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem, NewAuditEvent
 from ..connections import audit_work
 from ..connections.evidence_files import MAX_REQUEST_BYTES
-from ..connections.inspections import answers_due_on
+from ..connections.inspections import answers_due_on, answers_late
 from . import duty_steps
 from . import oversight_steps as steps
 from .api import bp
@@ -23,7 +23,8 @@ def inspection_json(inspection: Inspection) -> dict[str, Any]:
     return {"id": inspection.id, "agency": inspection.agency, "audit_on": inspection.audit_on.isoformat(),
             "team": inspection.team, "connection_id": inspection.connection_id or None,
             "answers_due_on": answers_due_on(inspection).isoformat(),
-            "answered_at": _iso(inspection.answered_at), "filled_by": inspection.filled_by or None,
+            "answered_at": _iso(inspection.answered_at), "answers_late": answers_late(inspection),
+            "filled_by": inspection.filled_by or None,
             "record_id": inspection.record_id or None, "finished_at": _iso(inspection.finished_at)}
 
 

@@ -111,7 +111,7 @@ def build_annex1(form_id: str, title: str, *, copy: bool) -> None:
               "　{{ contacts.%s.phone }}　{{ contacts.%s.email }}")
     rows = [
         ("申請類別", "{% for t in application_types %}{{ t.box }}{{ t.label }}　{% endfor %}"),
-        ("來文文號", "{{ letter.number }}（{{ letter.date }}）"),
+        ("{{ letter_label }}", "{{ letter.number }}（{{ letter.date }}）"),
         ("申請介接單位（B層）", "{{ applicant.name }}" + CODE.format(a="applicant")),
         ("地址", "{{ applicant.address }}"),
         ("資料介接主機端", "{{ host.name }}／系統：{{ host.system_name }}"),
@@ -151,6 +151,7 @@ def build_annex1(form_id: str, title: str, *, copy: bool) -> None:
         ("業務聯絡人", person % (("business",) * 5)),
         ("資訊聯絡人", person % (("it",) * 5)),
         ("{%tr else %}", ""),
+        ("終止類別", "{{ termination.kind }}"),
         ("終止日期", "{{ termination.effective_on }}"),
         ("終止理由", "{{ termination.reason }}"),
         ("{%tr endif %}", ""),
@@ -166,11 +167,17 @@ def build_annex1(form_id: str, title: str, *, copy: bool) -> None:
     )
     paragraph(doc, "檢附：作業依據（{{ basis_documents }}）、附件2 商工資料使用安全約定書、附件3 使用商工資料作業要求。",
               space_before=6, space_after=6)
+    paragraph(doc, "{%p elif termination.by_provider %}")
+    paragraph(doc, "{{ provider_name }}依上開來文終止本連線作業。資料使用單位應依規範六(一)2(4)，"
+                   "「於一個月內清除介接所得之商工資料」。", space_before=6, space_after=6)
     paragraph(doc, "{%p else %}")
     paragraph(doc, "本單位已無使用需求，依規範六(一)2(4)申請終止該連線作業，並於終止後一個月內清除介接所得之商工資料。",
               space_before=6, space_after=6)
     paragraph(doc, "{%p endif %}")
+    # A provider's stop is the provider's alone: no agency signs what it did not ask for.
+    paragraph(doc, "{%p if not termination.by_provider %}")
     sign_off(doc, [("承辦人", "officer"), ("單位主管", "supervisor"), ("機關首長（或授權人）", "head")])
+    paragraph(doc, "{%p endif %}")
     paragraph(doc, "", space_after=6)
     review = label_value_table(doc, [
         ("{{ provider_name }}審核", ""), ("審核意見", ""), ("核准日期", ""), ("核准文號", ""),
@@ -191,17 +198,18 @@ def build_annex3_requirements() -> None:
     sections = [
         ("一、依據及目的", "{{ applicant.name }}依據「{{ legal_basis }}」，為「{{ purpose }}」之用途，提供{{ user_unit.name }}使用{{ provider_name }}之商工資料，為確保資料安全，依「使用商工資料資通安全管理規範」六(一)2(2)訂定本作業要求。"),
         ("二、適用範圍", "{{ user_unit.name }}使用「{{ system_name }}」查詢、處理或利用商工資料之所有使用單位、使用者、設備及作業；適用期間：{{ period }}。"),
-        ("三、權責", "管理人員：{{ manager.name }}{% if manager.title %}（{{ manager.title }}）{% endif %}，負責帳號、權限及連線之管理；查核人員：{{ auditor.name }}{% if auditor.title %}（{{ auditor.title }}）{% endif %}，負責每月查核使用者調用查詢紀錄及每年自行檢視。管理人員與查核人員不得為同一人（本單位內部控制）。"),
-        ("四、資料介接主機端資通安全管理（規範六(二)、六(一)2(3)）", "資料介接主機端傳輸作業應啟動各項安全防護機制，包含IP限制、VPN傳輸、TLS加密等方式；主機僅開放核准之來源IP連線，並由系統留存使用者之查詢紀錄；其餘依{{ applicant.name }}之資通安全管理規定辦理。"),
-        ("五、資料使用者端資通安全管理（規範六(三)）", "帳號應專人專用，不得共用，並依最小權限原則設定；人員調職或離職時應即停用或註銷帳號；帳號閒置逾{{ idle_days }}日者應予停用；列印或複製之商工資料應妥善保管，不再使用時應即銷毀；其餘依{{ applicant.name }}之資通安全管理規定辦理。"),
-        ("六、安全檢測（規範六(一)2(5)）", "網路管理人員應定期執行安全檢測作業，如弱點掃描或滲透測試等服務，並將其技術脆弱點進行修補且留有紀錄備查，以確保重要資訊之機密性及完整性。"),
-        ("七、每月查核（規範六(四)2(1)）", "業務系統使用單位應指派查核人員，針對使用者每月調用查詢紀錄進行查核，以確保所調案件是否為業務所需。同時查核施行之資通安全保護作業是否確實，查核結果（報告）應留存1年備供查核；查核結果填具「{{ user_unit.name }}商工登記資料查詢紀錄登記表」（附件5）。"),
+        ("三、權責", "管理人員：{{ manager.name }}{% if manager.title %}（{{ manager.title }}）{% endif %}，負責帳號、權限及連線之管理；查核人員：{{ auditor.name }}{% if auditor.title %}（{{ auditor.title }}）{% endif %}，負責每月查核使用者調用查詢紀錄及每年自行檢視。"),
+        ("四、資料介接主機端資通安全管理（規範六(二)、六(一)2(3)）", "參閱本作業要求或依循{{ applicant.name }}之資通安全管理規定。使用商工資料，傳輸作業應啟動各項安全防護機制，包含IP限制、VPN傳輸、TLS加密等方式。"),
+        ("五、資料使用者端資通安全管理（規範六(三)）", "參閱本作業要求或依循{{ applicant.name }}之資通安全管理規定。"),
+        ("六、安全檢測（規範六(一)2(5)）", "為保護商工資料傳輸作業資訊，免於詐欺行為、契約爭議及未經授權的揭露與修改，網路管理人員應定期執行安全檢測作業，如弱點掃描或滲透測試等服務，並將其技術脆弱點進行修補且留有紀錄備查，以確保重要資訊之機密性及完整性。"),
+        ("七、每月查核（規範六(四)2(1)）", "業務系統使用單位應指派查核人員，針對使用者每月調用查詢紀錄進行查核，以確保所調案件是否為業務所需。同時查核施行之資通安全保護作業是否確實，查核結果（報告）應留存1年備供查核，如機關已備符合法規之定期作業，則自行依機關資安規定施作。查核結果填具「{{ user_unit.name }}商工登記資料查詢紀錄登記表」（附件5）。"),
         ("八、查調者說明（規範六(四)2(2)）", "查核結果若有缺漏，則應請查調者說明；若涉及不法，依第十三點辦理。"),
         ("九、系統提示文字（規範六(五)）", "「{{ system_name }}」建議於查詢畫面標註下列提示文字：「{{ notice }}」"),
-        ("十、自行查核及年度檢視（規範六(四)1、六(一)2(4)）", "每年應自行檢視使用情形以確保資料安全及未經授權的揭露與修改，範圍涵蓋所有使用單位及使用者，並填具「{{ user_unit.name }}使用商工資料資通安全查核紀錄表」（附件4）；{{ provider_name }}辦理稽核時，應於稽核日5工作日前先行填覆稽核紀錄表（規範七(四)2）。"),
+        ("十、自行查核及每年自行檢視（規範六(四)1、六(一)2(4)）", "內部應自行查核，範圍應涵蓋所有使用單位及使用者。每年應自行檢視使用情形以確保資料安全及未經授權的揭露與修改，並填具「{{ user_unit.name }}使用商工資料資通安全查核紀錄表」（附件4）；{{ provider_name }}辦理稽核時，應於稽核日5工作日前先行填覆稽核紀錄表（規範七(四)2）。"),
         ("十一、資安事件通報（規範六(六)4）", "若發生資料外洩或相關資安事件，應立即通知{{ applicant.name }}及資料提供機關{{ provider_name }}。"),
         ("十二、終止與清除（規範六(一)2(4)）", "如已無使用需求，應即通知{{ applicant.name }}函文向{{ provider_name }}申請終止該連線作業，並應於一個月內清除介接所得之商工資料。"),
-        ("十三、違規處理（規範六(六)）", "違反本作業要求者，除由服務機關懲處外，使用單位或使用者依資通安全管理法、個人資料保護法、國家賠償法、公司法或其他相關業務法令之規定負完全責任；使用者不當使用商工資料之行政責任，應由其所屬機關議處；其涉及刑事責任者，移送司法機關處理。"),
+        ("十三、違規處理（規範六(六)）", "違反相關規定者，除由服務機關懲處外，並應依下列規定究責：使用單位或使用者不當使用或洩漏經由{{ provider_name }}提供之商工資料，致當事人權益受損，發生爭議、訴訟時，使用單位或使用者依資通安全管理法、個人資料保護法、國家賠償法、公司法或其他相關業務法令之規定負完全責任；使用者不當使用商工資料之行政責任，應由其所屬機關議處；其涉及刑事責任者，移送司法機關處理。"),
+        ("十四、本單位自訂之管理措施（非屬規範條文）", "主機僅開放核准之來源IP連線，並由系統留存使用者之查詢紀錄；帳號應專人專用，不得共用，並依最小權限原則設定；人員調職或離職時應即停用或註銷帳號；帳號閒置逾{{ idle_days }}日者應予停用；列印或複製之商工資料應妥善保管，不再使用時應即銷毀。"),
     ]
     for heading, body in sections:
         p = paragraph(doc, heading, bold=True, space_before=6, space_after=2)
@@ -238,6 +246,7 @@ def build_annex4_audit_checklist() -> None:
     doc = new_document(body_pt=11)
     paragraph(doc, "{{ title }}", size=17, bold=True, align="center", space_after=8)
     no_split(label_value_table(doc, [
+        ("查核類別", "{% for k in kinds %}{{ k.box }}{{ k.label }}　{% endfor %}"),
         ("受查單位", "{{ user_unit.name }}" + CODE.format(a="user_unit")),
         ("查核日期", "{{ audit_date }}"),
         ("查核期間", "自{{ period_start }}起至{{ period_end }}止"),

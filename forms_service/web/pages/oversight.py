@@ -5,15 +5,17 @@ which the provider marks read."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ...access import Role
+from ...catalog import Inspection
 from ...connections import audit_work
 from ...connections.evidence_files import MAX_REQUEST_BYTES
-from ...connections.inspections import answers_due_on
+from ...connections.inspections import answers_due_on, answers_late
 from ...connections.timeline import today_in_taipei
 from ...forms.annex4_audit_checklist import RESULTS, STANDARD_ITEMS
 from ...forms.incident_report import LEVELS
@@ -32,7 +34,9 @@ def _page(inspection_id: str, **extra: Any) -> dict[str, Any]:
     team_side = actor.role in (Role.PROVIDER, Role.ADMIN)
     return {"inspection": inspection, "lines": lines, "from_requirements": from_requirements, "today": today,
             "answers_due_on": due, "results": RESULTS,
-            "may_answer": agency_side and today <= due and inspection.finished_at is None,
+            # After the due date the answers are still taken (七(四)2 sets a date, not a bar), shown as late.
+            "may_answer": agency_side and inspection.finished_at is None and not _judging(inspection, today),
+            "answers_late": answers_late(inspection) or (today > due and inspection.answered_at is None),
             "may_judge": team_side and today >= inspection.audit_on and inspection.finished_at is None,
             "agency_side": agency_side, "team_side": team_side,
             "findings": catalog().inspection_findings(inspection_id=inspection.id),
@@ -145,3 +149,8 @@ def incident_acknowledge(record_id: str) -> Response:
     actor = signed_in()
     steps.acknowledge(actor, record_id)
     return redirect(url_for("ui.incidents_page"), code=303)
+
+
+def _judging(inspection: Inspection, today: date) -> bool:
+    """The team is recording its results (from the audit day): the agency's column is closed."""
+    return today >= inspection.audit_on

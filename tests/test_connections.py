@@ -257,3 +257,43 @@ def test_answers_after_their_due_date_are_taken_and_shown_late(client, catalog, 
     finally:
         use_make_up_working_days(())
     assert working_days_before(date(2027, 2, 15), 5) == date(2027, 2, 1)
+
+
+def test_security_testing_is_reminded_at_the_agencys_own_interval_and_cited_on_its_audit(client, catalog, clock):
+    """六(一)2(5) says 定期 only: no reminder until the 資料使用單位 sets its interval; then one is due
+    that many months after the last 安全檢測紀錄 (or the 使用期限's start), and its newest record is
+    what the 附件4 item on 弱點管理 points to."""
+    from forms_service.connections.audit_work import checklist
+
+    staff = {"Authorization": f"Bearer {create_token(catalog, agency='379000000A', role='staff')}"}
+    unit = {"Authorization": f"Bearer {create_token(catalog, agency='379010000A', role='staff')}"}
+    provider = {"Authorization": f"Bearer {create_token(catalog, agency='A15000000E', role='provider')}"}
+
+    def tests_due():
+        return [i["due_on"] for i in client.get("/api/v1/due", headers=unit).json["items"]
+                if i["kind"] == "security-test"]
+
+    clock.at = at("2026-01-05")
+    root = client.post("/api/v1/forms/annex1-interface/records", json=load_example("annex1-interface"),
+                       headers=staff).json["record_id"]
+    agree(client, catalog, root, staff)
+    clock.at = at("2026-06-20")
+    assert tests_due() == []  # the agency has set no interval: the regulation names none
+    catalog.set_agency_profile("379010000A", {"name": "臺北市稅捐稽徵處", "security_test_months": 6},
+                               by="admin", now=clock.now())
+    assert tests_due() == ["2026-07-01"]  # six months after the 使用期限 began
+    filed = client.post("/api/v1/forms/security-test/records", headers=unit,
+                        json={**load_example("security-test"), "related_record": root})
+    assert filed.status_code == 201, filed.json
+    assert tests_due() == []
+    clock.at = at("2026-12-10")
+    assert tests_due() == ["2026-12-20"]  # six months after the last one was filed
+
+    scheduled = client.post("/api/v1/inspections", headers=provider, json={
+        "agency": "379010000A", "audit_on": "116/02/15", "team": "王稽核"})
+    assert scheduled.status_code == 201, scheduled.json
+    inspection = catalog.inspection(scheduled.json["id"])
+    lines, _ = checklist(catalog, inspection)
+    item = next(line for line in lines if line.no == 17)
+    assert item.basis.startswith("最近之安全檢測紀錄：115/10/20（弱點掃描），發現 3 項，1 項待修補")
+    assert filed.json["record_id"] in item.basis

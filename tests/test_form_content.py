@@ -30,7 +30,8 @@ REGULATION = (Path(__file__).parent.parent / "docs" / "regulation" / "regulation
 GOLDEN = Path(__file__).parent / "golden"
 PROVIDER = "經濟部商業發展署"
 FORM_IDS = ["annex1-interface", "annex1-copy", "annex2-agreement", "annex3-requirements",
-            "annex4-audit-checklist", "annex5-query-log", "purge-record", "incident-report"]
+            "annex4-audit-checklist", "annex5-query-log", "purge-record", "incident-report",
+            "security-test"]
 
 # Word for word from the regulation (spacing and bracket width aside), with the clause each answers.
 QUOTES: dict[str, list[str]] = {
@@ -82,6 +83,7 @@ QUOTES: dict[str, list[str]] = {
 QUOTES["annex1-copy"] = QUOTES["annex1-interface"]
 QUOTES["purge-record"] = ["申請終止該連線作業，並應於一個月內清除介接所得之商工資料"]  # 六(一)2(4)
 QUOTES["incident-report"] = ["若發生資料外洩或相關資安事件，應立即通知資料提供機關"]  # 六(六)4
+QUOTES["security-test"] = ["機關網路管理人員應定期執行安全檢測作業，如弱點掃描或滲透測試等服務"]  # 六(一)2(5)
 
 # Wording the regulation does not contain, which a form must not print as its duty.
 NOT_IN_THE_REGULATION: dict[str, list[str]] = {
@@ -244,6 +246,9 @@ WHOLE_QUOTATIONS = {
         ("違反個人資料保護法之規定", "應負相關之法律責任。"),  # 六(六)2
         ("使用者不當使用商工資料之行政責任", "移送司法機關處理。"),  # 六(六)3
         ("若發生資料外洩或相關資安事件", "應立即通知資料提供機關。"),  # 六(六)4
+    ],
+    "security-test": [
+        ("為保護商工資料傳輸作業資訊", "以確保重要資訊之機密性及完整性。"),  # 六(一)2(5)
     ],
     "annex3-requirements": [
         ("傳輸作業應啟動各項安全防護機制", "TLS 加密等方式。"),  # 六(一)2(3)

@@ -16,7 +16,8 @@ def validate_input(form_id, data):
     return _validate_input(form_id, data, PACKAGED)
 
 FORM_IDS = ["annex1-interface", "annex1-copy", "annex2-agreement", "annex3-requirements",
-            "annex4-audit-checklist", "annex5-query-log", "purge-record", "incident-report"]
+            "annex4-audit-checklist", "annex5-query-log", "purge-record", "incident-report",
+            "security-test"]
 
 
 def paths(form_id: str, data) -> dict[str, str]:

@@ -35,7 +35,9 @@ from ..catalog import (
 )
 from ..errors import Forbidden, InputError, NotFound
 from ..forms.annex4_audit_checklist import CATEGORIES, RESULTS, SOURCES, STANDARD_ITEMS
+from ..forms.security_test import KINDS
 from ..taiwan import TAIPEI, InvalidValue, add_months, format_roc_short, parse_date
+from .timeline import connections
 
 Audit = Callable[[NewAuditEvent], None]
 FILE_PREFIX = "file:"  # an uploaded file in an item's evidence (``evidence_files``): file:<sha256>:<name>
@@ -94,12 +96,14 @@ def get_inspection(catalog: AuditWorkCatalog, inspection_id: str, *, agency: str
 
 
 def requirements_of(catalog: RecordCatalog, inspection: Inspection) -> dict[str, Any] | None:
-    """The audited agency's newest 附件3 (its input), or None when it has none on file."""
-    for record in catalog.find_records(RecordFilter(form_id="annex3-requirements", limit=200)):
-        data = record.input or {}
-        parties = {(data.get("user_unit") or {}).get("code"), (data.get("applicant") or {}).get("code")}
-        if inspection.agency in parties:
-            return data
+    """The newest 附件3 of the audited agency's connections (its input), or None when none is on file.
+    Read through the connections the agency is a party of — an indexed lookup, right at any archive
+    size — never by scanning the newest records of every agency."""
+    found = [m for c in connections(catalog, agency=inspection.agency) for m in c.of_kind("requirements")]
+    for member in sorted(found, key=lambda m: m.created_at, reverse=True):
+        record = catalog.get_record(member.record_id)
+        if record is not None:
+            return dict(record.input or {})
     return None
 
 
@@ -107,10 +111,28 @@ def checklist(catalog: AuditWorkCatalog, inspection: Inspection) -> tuple[list[C
     """The prepared checklist and whether an 附件3 was found to prepare it from."""
     requirements = requirements_of(catalog, inspection)
     saved = {i.item: i for i in catalog.inspection_items(inspection.id)}
-    lines = [ChecklistLine(no, CATEGORIES[no], text, SOURCES[no], _basis(no, requirements),
+    lines = [ChecklistLine(no, CATEGORIES[no], text, SOURCES[no],
+                           _last_security_test(catalog, inspection.agency) if no == SECURITY_TEST_ITEM
+                           else _basis(no, requirements),
                            saved.get(no, InspectionItem(inspection.id, no)))
              for no, text in STANDARD_ITEMS.items()]
     return lines, requirements is not None
+
+
+SECURITY_TEST_ITEM = 17  # 「定期弱點掃描或滲透測試並修補留存紀錄」 (六(一)2(5))
+
+
+def _last_security_test(catalog: RecordCatalog, agency: str) -> str:
+    """The agency's newest 安全檢測紀錄, for item 17: what it may cite as evidence."""
+    found = catalog.find_records(RecordFilter(agency=agency, form_id="security-test", limit=1))
+    if not found:
+        return "本單位尚無安全檢測紀錄在案"
+    data = found[0].input or {}
+    findings = data.get("findings") or []
+    open_items = sum(1 for f in findings if not f.get("fixed_on"))
+    return (f"最近之安全檢測紀錄：{_roc(data.get('tested_on'))}"
+            f"（{KINDS.get(data.get('kind', ''), '安全檢測')}），發現 {len(findings)} 項"
+            + (f"，{open_items} 項待修補" if open_items else "") + f"；紀錄編號 {found[0].id}")
 
 
 def _basis(no: int, requirements: dict[str, Any] | None) -> str:

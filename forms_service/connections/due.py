@@ -6,6 +6,10 @@
 - ``yearly-review``: a connection in use has no 附件4 of the agency's own yearly review (自行檢視,
   六(一)2(4)) in the last 12 months — due 12 months after the last one (or after the 使用期限
   began), listed from REVIEW_NOTICE_DAYS (30) before; the provider's audit (七) does not stand for it;
+- ``security-test``: a connection in use whose agency set an interval for its security testing
+  (its profile's ``security_test_months``: 六(一)2(5) says 定期 only) has no 安全檢測紀錄 within it —
+  due that many months after the last one (or after the 使用期限 began), listed from
+  REVIEW_NOTICE_DAYS before;
 - ``purge``: a terminated connection (its 終止 application filed) has no purge record (清除紀錄) —
   due a month after the 終止日期 (六(一)2(4)), the 資料使用單位's to do.
 
@@ -56,9 +60,10 @@ def sort_due(items: list[DueItem], today: date) -> list[DueItem]:
     return sorted(items, key=lambda i: (not i.overdue(today), i.due_on, i.kind, i.system))
 
 
-def due_of(found: Connection, today: date) -> list[DueItem]:
+def due_of(found: Connection, today: date, *, security_test_months: int | None = None) -> list[DueItem]:
     """What an agreed connection owes; one its parties have not agreed to owes nothing yet (a 附件1
-    naming another agency puts nothing on that agency's list)."""
+    naming another agency puts nothing on that agency's list).  ``security_test_months`` is the
+    資料使用單位's own interval for its security testing (None: it set none, nothing is reminded)."""
     if not found.agreed:
         return []
     state = found.state(today)
@@ -86,4 +91,12 @@ def due_of(found: Connection, today: date) -> list[DueItem]:
                 items.append(DueItem("yearly-review", found.user_unit.get("code", "") or agency, due_on,
                                      f"{found.system} 每年自行檢視（附件4，規範六(一)2(4)）", found.system,
                                      connection_id=found.id))
+        tests = found.of_kind("security-test")
+        since = tests[-1].created_at.date() if tests else found.period_start
+        if security_test_months and since is not None:
+            due_on = add_months(since, security_test_months)
+            if due_on - today <= timedelta(days=REVIEW_NOTICE_DAYS):
+                items.append(DueItem("security-test", found.user_unit.get("code", "") or agency, due_on,
+                                     f"{found.system} 定期安全檢測（本機關設定每 {security_test_months} 個月；"
+                                     "規範六(一)2(5)）", found.system, connection_id=found.id))
     return items

@@ -35,11 +35,11 @@ KIND_NAMES = {
     "application-new": "附件1 新申請", "application-change": "附件1 變更", "application-renewal": "附件1 續用",
     "application-termination": "附件1 終止", "agreement": "附件2 安全約定書", "requirements": "附件3 作業要求",
     "review": "附件4 自行檢視", "audit": "附件4 稽核（資料提供機關）", "register": "附件5 查詢紀錄",
-    "purge": "清除紀錄", "incident": "資安事件紀錄",
+    "purge": "清除紀錄", "incident": "資安事件紀錄", "security-test": "安全檢測紀錄",
 }
 _FORM_KINDS = {"annex2-agreement": "agreement", "annex3-requirements": "requirements",
                "annex4-audit-checklist": "review", "annex5-query-log": "register", "purge-record": "purge",
-               "incident-report": "incident"}
+               "incident-report": "incident", "security-test": "security-test"}
 
 
 _FORM_ORDER = {form_id: rank for rank, form_id in enumerate(APPLICATIONS + tuple(_FORM_KINDS))}

@@ -16,6 +16,7 @@ from . import (
     annex5_query_log,
     incident_report,
     purge_record,
+    security_test,
 )
 from .spec import FormSpec, RenderOptions
 
@@ -24,7 +25,7 @@ _SPECS: dict[str, FormSpec] = {
     for spec in (
         annex1_application.INTERFACE, annex1_application.COPY, annex2_agreement.SPEC,
         annex3_requirements.SPEC, annex4_audit_checklist.SPEC, annex5_query_log.SPEC,
-        purge_record.SPEC, incident_report.SPEC,
+        purge_record.SPEC, incident_report.SPEC, security_test.SPEC,
     )
 }
 

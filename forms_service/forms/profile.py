@@ -46,6 +46,9 @@ class AgencyProfile(FormModel):
         description="由人員以自己的憑證卡先行簽章之欄位（本機關之設定，非規範所定；未勾選者，"
                     "該表單僅由本機關以機關憑證簽章一次）")
 
+    security_test_months: int | None = Field(
+        None, ge=1, le=60, description="安全檢測之間隔月數（本機關之設定；規範六(一)2(5)僅定「定期」；"
+                                       "填寫後，待辦事項依此提醒；空白則不提醒）")
     policies: AgencyRules | None = Field(
         None, description="本機關自訂之規則（非規範所定：違反時提醒仍可送件，或不予送件）")
 

@@ -51,6 +51,8 @@ BLOCKS: dict[str, tuple[Block, ...]] = {
                      Block("witness", "監督（見證）人", "person", True, "witnessed_by"),
                      Block("unit", "資料使用單位", "agency")),
     "incident-report": (Block("reporter", "填報人", "person", True, "reporter"), Block("unit", "通報單位", "agency")),
+    "security-test": (Block("performer", "執行人", "person", True, "performed_by"),
+                      Block("unit", "資料使用單位", "agency")),
 }
 SIGNER_NAMES = {"person": "人員（自然人憑證）", "agency": "機關（機關憑證）", "provider": "資料提供機關"}
 

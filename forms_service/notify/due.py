@@ -8,6 +8,7 @@ import dataclasses
 from datetime import date, timedelta
 from typing import Protocol
 
+from ..catalog import WorkCatalog
 from ..connections.due import DueItem, due_of, sort_due
 from ..connections.incidents import IncidentCatalog, incident_due
 from ..connections.inspections import InspectionCatalog, inspection_due
@@ -16,7 +17,7 @@ from ..filing.turns import SignatureDueCatalog, signature_due
 from ..querylog.due import DueCatalog, query_log_due
 
 
-class AllDueCatalog(DueCatalog, InspectionCatalog, IncidentCatalog, SignatureDueCatalog, Protocol):
+class AllDueCatalog(DueCatalog, InspectionCatalog, IncidentCatalog, SignatureDueCatalog, WorkCatalog, Protocol):
     """What the whole due list reads."""
 
 
@@ -37,7 +38,9 @@ def all_due(catalog: AllDueCatalog, *, today: date, close_days: int, review_days
             staff[user.agency] = (*staff.get(user.agency, ()), user.username)
         elif user.role == "provider":
             providers += (user.username,)
-    owed = [item for connection in found for item in due_of(connection, today)]
+    intervals = {code: test_interval(catalog, code) for code in {c.user_unit.get("code", "") for c in found}}
+    owed = [item for connection in found
+            for item in due_of(connection, today, security_test_months=intervals[connection.user_unit.get("code", "")])]
     owed += inspection_due(catalog, today=today, agency=agency)
     # An incident names the 附件1 it concerns; the item belongs to that 附件1's connection.
     owed += [dataclasses.replace(i, connection_id=root_of.get(i.connection_id or "", i.connection_id))
@@ -52,3 +55,10 @@ def all_due(catalog: AllDueCatalog, *, today: date, close_days: int, review_days
     items += [i for i in signature_due(catalog, today=today, due_days=signature_days, agency=agency)
               if within is None or i.due_on <= today + timedelta(days=within)]
     return sort_due(items, today)
+
+
+def test_interval(catalog: WorkCatalog, agency: str) -> int | None:
+    """The agency's own interval for its security testing, from its profile (None: none set)."""
+    profile = catalog.agency_profile(agency) if agency else None
+    months = (profile.data if profile is not None else {}).get("security_test_months")
+    return months if isinstance(months, int) and months > 0 else None

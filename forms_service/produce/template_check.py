@@ -38,7 +38,7 @@ REFORMATTED_FIELDS = {
     "start", "end", "applied_on", "signed_on", "effective_on", "audit_date", "due", "reviewed_on",
     "return_or_destroy_by", "at", "month", "application_type", "result", "tls_version", "id",
     "date", "approved_on", "filled_on", "exchange_methods", "self_result", "terminated_on", "done_on",
-    "completed_on", "discovered_on",
+    "completed_on", "discovered_on", "kind", "tested_on", "fixed_on", "severity",
 }
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 

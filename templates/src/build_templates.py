@@ -409,6 +409,44 @@ def build_incident_report() -> None:
     doc.save(OUT / "incident-report.docx")
 
 
+def build_security_test() -> None:
+    doc = new_document(body_pt=12)
+    paragraph(doc, "{{ title }}", size=18, bold=True, align="center", space_after=10)
+    paragraph(doc, "使用商工資料資通安全管理規範六(一)2(5)：「為保護商工資料傳輸作業資訊，免於詐欺行為、契約爭議及"
+                   "未經授權的揭露與修改，機關網路管理人員應定期執行安全檢測作業，如弱點掃描或滲透測試等服務，"
+                   "並將其技術脆弱點進行修補且留有紀錄備查，以確保重要資訊之機密性及完整性。」本次檢測紀錄如下。",
+              first_line_cm=0.85, space_after=6)
+    no_split(label_value_table(doc, [
+        ("資料使用單位", "{{ user_unit.name }}" + CODE.format(a="user_unit")),
+        ("系統名稱", "{{ system_name }}"),
+        ("{%tr if related_record %}", ""),
+        ("附件1紀錄編號", "{{ related_record }}"),
+        ("{%tr endif %}", ""),
+        ("檢測類別", "{{ kind }}"),
+        ("檢測日期", "{{ tested_on }}"),
+        ("檢測範圍", "{{ scope }}"),
+        ("檢測工具或廠商", "{{ tester }}"),
+        ("檢測結果", "{{ summary }}"),
+        ("完整報告", "{{ report }}"),
+        ("執行人", "{{ performed_by }}"),
+    ]))
+    paragraph(doc, "{%p if findings %}")
+    paragraph(doc, "脆弱點及修補", bold=True, space_before=8, space_after=2)
+    grid_table(
+        doc, ["項次", "發現之脆弱點（風險等級）", "修補措施", "修補完成日期"],
+        _loop_rows("f", "findings", ["{{ f.no }}", "{{ f.issue }}（風險：{{ f.severity }}）", "{{ f.fix }}",
+                                     "{{ f.fixed_on }}"]),
+        [1.2, 6.9, 5.0, 3.5],
+    )
+    paragraph(doc, "{%p endif %}")
+    paragraph(doc, "", space_after=6)
+    sign_off(doc, [("執行人", "performer"), ("資料使用單位（機關憑證）", "unit")])
+    stamp_room(doc)
+    page_number_footer(doc)
+    slim(doc)
+    doc.save(OUT / "security-test.docx")
+
+
 BUILDERS = {
     "disposition-certificate": build_disposition_certificate,
     "annex1-interface": lambda: build_annex1("annex1-interface", "商工e網通異動資料介接申請單", copy=False),
@@ -419,6 +457,7 @@ BUILDERS = {
     "annex5-query-log": build_annex5_query_log,
     "purge-record": build_purge_record,
     "incident-report": build_incident_report,
+    "security-test": build_security_test,
 }
 
 if __name__ == "__main__":

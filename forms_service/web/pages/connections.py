@@ -13,6 +13,7 @@ from ...connections.inspections import answers_due_on
 from ...connections.parties import acknowledge
 from ...connections.timeline import KIND_NAMES, STATE_NAMES, connection, connections, today_in_taipei
 from ...errors import NotFound
+from ...notify.due import test_interval
 from ...notify.reminders import KIND_NAMES as DUE_NAMES
 from ...taiwan import normalize_agency_code
 from .. import duty_steps, oversight_steps
@@ -48,8 +49,9 @@ def _connection_page(connection_id: str, **extra: object) -> dict[str, object]:
     if found is None:
         raise NotFound(f"找不到此介接案，或您無權檢視 (no connection {connection_id} that you may see)")
     today = today_in_taipei(components().clock.now())
+    interval = test_interval(catalog(), found.user_unit.get("code", ""))
     return {"connection": found, "today": today, "state_names": STATE_NAMES, "kind_names": KIND_NAMES,
-            "due": due_of(found, today), "due_names": DUE_NAMES, **extra}
+            "due": due_of(found, today, security_test_months=interval), "due_names": DUE_NAMES, **extra}
 
 
 @bp.post("/connections/<connection_id>/termination")

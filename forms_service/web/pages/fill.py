@@ -52,7 +52,8 @@ RENAMED = {("annex2-agreement", "party"): "applicant", ("annex2-agreement", "sys
            ("annex5-query-log", "system_name"): "host.system_name",
            ("purge-record", "system_name"): "host.system_name",
            ("purge-record", "terminated_on"): "termination.effective_on",
-           ("incident-report", "system_name"): "host.system_name"}
+           ("incident-report", "system_name"): "host.system_name",
+           ("security-test", "system_name"): "host.system_name"}
 
 
 @dataclass

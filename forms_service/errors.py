@@ -51,8 +51,8 @@ class ValidationFailed(InputError):
     def __init__(self, problems: list[FieldProblem], *, form_id: str | None = None):
         self.problems = problems
         self.form_id = form_id
-        first = problems[0] if problems else FieldProblem("", "invalid input")
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        first = problems[0] if problems else FieldProblem("", "內容不正確")
+        more = f"（另有 {len(problems) - 1} 項問題）" if len(problems) > 1 else ""
         where = f"{form_id}: " if form_id else ""
         super().__init__(
             f"{where}{first.path or '(body)'}: {first.message}{more}",

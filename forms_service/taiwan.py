@@ -15,7 +15,10 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from .messages import sentence
 
 ROC_OFFSET = 1911
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -69,11 +72,17 @@ def chinese_number(text: str) -> int:
 
 
 class InvalidValue(ValueError):
-    """A value that is not what its field needs; the message is a sentence for the user."""
+    """A value that is not what its field needs: ``code`` names the rule, the message is the
+    catalogue's sentence for it (``messages``), for the person who typed it."""
 
-    def __init__(self, message: str, *, field: str = ""):
+    def __init__(self, message: str, *, field: str = "", code: str = "invalid"):
         super().__init__(message)
         self.field = field
+        self.code = code
+
+    @classmethod
+    def of(cls, code: str, *, field: str = "", **params: Any) -> InvalidValue:
+        return cls(sentence(code, **params), field=field, code=code)
 
 
 def parse_date(text: str | date) -> date:
@@ -84,7 +93,7 @@ def parse_date(text: str | date) -> date:
     if isinstance(text, date):
         return text
     if not isinstance(text, str):
-        raise InvalidValue("a date must be a string like 2026-11-27 or 115/11/27")
+        raise InvalidValue.of("date_type")
     s = normalize(text)
     if m := _GREGORIAN.match(s):
         return _make_date(int(m[1]), int(m[3]), int(m[4]), s)
@@ -97,15 +106,13 @@ def parse_date(text: str | date) -> date:
         if m := _ROC_CHINESE.match(s):
             try:
                 parts = (chinese_number(m[1]), chinese_number(m[2]), chinese_number(m[3]))
-            except ValueError as err:
-                raise InvalidValue(f"{text!r} is not a date: {err}") from None
+            except ValueError:
+                raise InvalidValue.of("date_format", value=text) from None
     if parts is None:
-        raise InvalidValue(
-            f"{text!r} is not a date: use 2026-11-27, 115/11/27, 115.11.27, 1151127 or 民國115年11月27日"
-        )
+        raise InvalidValue.of("date_format", value=text)
     year, month, day = parts
     if not 1 <= year <= 999:
-        raise InvalidValue(f"{text!r}: the 民國 year must be 1–999")
+        raise InvalidValue.of("date_year_range", value=text)
     return _make_date(year + ROC_OFFSET, month, day, s)
 
 
@@ -121,7 +128,7 @@ def taipei_day_range(start: str | None, end: str | None, *, names: tuple[str, st
         try:
             day = parse_date(text)
         except InvalidValue as err:
-            raise InvalidValue(f"{name}: {err}", field=name) from None
+            raise InvalidValue(f"{name}：{err}", field=name, code=err.code) from None
         bounds.append(datetime(day.year, day.month, day.day, tzinfo=TAIPEI) + timedelta(days=shift))
     return bounds[0], bounds[1]
 
@@ -130,7 +137,7 @@ def _make_date(year: int, month: int, day: int, original: str) -> date:
     try:
         return date(year, month, day)
     except ValueError as err:
-        raise InvalidValue(f"{original!r} is not a calendar date ({err})") from err
+        raise InvalidValue.of("date_not_in_calendar", value=original) from err
 
 
 def roc_year(d: date) -> int:
@@ -170,9 +177,9 @@ def check_ubn(value: str) -> str:
     if isinstance(value, str):
         value = normalize(value)
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{8}", value):
-        raise InvalidValue("統一編號 must be exactly 8 digits")
+        raise InvalidValue.of("ubn_digits")
     if not is_valid_ubn(value):
-        raise InvalidValue(f"{value} is not a valid 統一編號 (check digit)")
+        raise InvalidValue.of("ubn_check_digit", value=value)
     return value
 
 
@@ -194,8 +201,7 @@ def check_person_id(value: str) -> str:
     """The normal form of a valid 身分證／居留證號, or ``InvalidValue`` saying why not."""
     text = normalize_person_id(value)
     if not is_valid_person_id(text):
-        raise InvalidValue(f"{value!r} is not a valid 身分證／居留證號 (A123456789, A800000014 or AB12345678 "
-                           "with its check digit)")
+        raise InvalidValue.of("person_id", value=value)
     return text
 
 

@@ -49,7 +49,7 @@ def test_roles_that_only_read_cannot_file(client, catalog, role):
     reader = create_token(catalog, agency=TAIPEI_FINANCE, role=role)
     response = client.post("/api/v1/forms/annex2-agreement/records", json=load_example("annex2-agreement"),
                            headers=auth(reader))
-    assert response.status_code == 403 and "only reads" in response.json["error"]["message"]
+    assert response.status_code == 403 and "只能查閱紀錄，不能填送表單" in response.json["error"]["message"]
 
 
 def test_an_administrator_files_for_any_agency(client, catalog):

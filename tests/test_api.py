@@ -337,7 +337,7 @@ def test_a_register_over_the_stated_maximum_is_named_and_the_largest_fits_the_re
     too_many = client.post("/api/v1/forms/annex5-query-log/records", json=data, headers=auth(token))
     assert too_many.status_code == 422
     [problem] = too_many.json["error"]["errors"]
-    assert problem["path"] == "entries" and "several registers" in problem["message"]
+    assert problem["path"] == "entries" and "請將此月份分成數份登記表" in problem["message"]
     largest = example_input_with_entries(MAX_ENTRIES)
     largest["review"]["result"] = "unknown"  # stop at validation: the body itself was accepted
     response = client.post("/api/v1/forms/annex5-query-log/records", json=largest, headers=auth(token))
@@ -402,7 +402,8 @@ def test_a_form_that_disagrees_with_its_application_is_a_422_naming_both_fields(
     response = client.post("/api/v1/forms/annex2-agreement/records", json=agreement, headers=auth(staff_token))
     assert response.status_code == 422
     [problem] = response.json["error"]["errors"]
-    assert problem["path"] == "purpose" and "purpose" in problem["message"] and "related_record" in problem["message"]
+    assert problem["path"] == "purpose" and problem["code"] == "differs_from_application"
+    assert "與介接案附件1 所載不同" in problem["message"]
     agreement["purpose"] = example("annex2-agreement")["purpose"]
     created = client.post("/api/v1/forms/annex2-agreement/records", json=agreement, headers=auth(staff_token))
     assert created.status_code == 201, created.json
@@ -419,7 +420,7 @@ def test_a_related_record_of_another_agency_is_as_unknown_as_a_missing_one(clien
                                json={**data, "related_record": record_id}, headers=auth(other))
         assert response.status_code == 422
         assert [e["path"] for e in response.json["error"]["errors"]] == ["related_record"]
-        assert "no record" in response.json["error"]["errors"][0]["message"]
+        assert "找不到此紀錄，或您的機關不能引用它" in response.json["error"]["errors"][0]["message"]
 
 
 def test_the_user_unit_files_its_register_against_the_applicants_application(client, catalog, staff_token, example):

@@ -57,7 +57,7 @@ def test_render_with_invalid_input_exits_2_naming_the_field_and_writes_nothing(r
     assert not out.exists() and not list(tmp_path.glob("out.pdf*"))
 
 
-@pytest.mark.parametrize("content,message", [("{not json", "not valid JSON"), ("[]", "JSON object"),
+@pytest.mark.parametrize("content,message", [("{not json", "not valid JSON"), ("[]", "送出的內容不是一份表單"),
                                              ("[" * 50_000 + "]" * 50_000, "nests 50000 levels deep")])
 def test_render_with_malformed_json_exits_2(runner, tmp_path, content, message):
     bad = tmp_path / "bad.json"
@@ -295,10 +295,10 @@ def test_render_checks_a_related_record_in_its_data_directory(runner, tmp_path):
     catalog.close()
     data = {**load_example("annex2-agreement"), "related_record": record_id, "legal_basis": "房屋稅條例第1條"}
     result = runner("render", "annex2-agreement", write_json(tmp_path / "a.json", data), "-o", str(tmp_path / "o.pdf"))
-    assert result.exit_code == 2 and "legal_basis" in result.stderr and "related_record" in result.stderr
+    assert result.exit_code == 2 and "legal_basis" in result.stderr and "與介接案附件1 所載不同" in result.stderr
     data["related_record"] = "rec_" + "2" * 32
     result = runner("render", "annex2-agreement", write_json(tmp_path / "b.json", data), "-o", str(tmp_path / "o.pdf"))
-    assert result.exit_code == 2 and "related_record" in result.stderr and "no record" in result.stderr
+    assert result.exit_code == 2 and "related_record" in result.stderr and "找不到此紀錄" in result.stderr
     assert not (tmp_path / "o.pdf").exists()
 
 

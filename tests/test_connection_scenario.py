@@ -199,7 +199,7 @@ def test_two_years_of_one_connection(client, catalog, clock, memory_store):
                    "completed_on": "118/01/04"}
     wrong_purge = client.post("/api/v1/forms/purge-record/records", headers=unit,
                               json={**purge_input, "related_record": renewal})
-    assert wrong_purge.status_code == 422 and "終止 application" in str(wrong_purge.json)
+    assert wrong_purge.status_code == 422 and "所選附件1 不是終止申請" in str(wrong_purge.json)
     purge = post("purge-record", purge_input, unit)
     assert due() == []
     found = client.get(f"/api/v1/connections/{root}", headers=unit).json

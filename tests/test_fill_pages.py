@@ -349,7 +349,7 @@ def test_an_admin_manages_people_and_tokens_on_pages_and_every_change_is_audited
     client.post("/admin/users", data={"csrf": token, "action": "unlock", "username": "carl"})
     refused = client.post("/admin/users", data={"csrf": token, "action": "create", "username": "carl",
                                                  "agency": "379000000A", "role": "clerk"})
-    assert refused.status_code == 400 and "exists already" in refused.data.decode()
+    assert refused.status_code == 400 and "已有人使用，請換一個帳號名稱" in refused.data.decode()
     made = client.post("/admin/tokens", data={"csrf": token, "action": "create", "agency": "379000000A",
                                                "role": "staff", "label": "稅務系統", "days": "30"}).data.decode()
     secret = re.search(r'<code id="new-token">([^<]+)</code>', made)[1]

@@ -13,7 +13,8 @@ import pytest
 
 from forms_service.errors import ValidationFailed
 from forms_service.forms import get_form
-from forms_service.forms.connection import related_problems
+from forms_service.forms.connection import related_problems, value_at
+from forms_service.taiwan import format_roc_short
 from tests.conftest import load_example
 
 RECORD = "rec_" + "0" * 32
@@ -100,14 +101,14 @@ def test_a_source_open_to_everyone_is_refused_even_with_a_reason(network):
     data["security"]["source_ips"] = ["192.0.2.0/28", network]
     data["security"]["wide_network_reason"] = "全國各分局皆須連線"
     found = problems("annex1-interface", data)
-    assert "security.source_ips[1]" in found and "every address" in found["security.source_ips[1]"]
+    assert "security.source_ips[1]" in found and "等於不限來源" in found["security.source_ips[1]"]
 
 
 @pytest.mark.parametrize("network", ["10.0.0.0/16", "192.0.0.0/23", "2001:db8::/32", "2001:db8::/47"])
 def test_a_source_wider_than_a_24_or_48_needs_a_stated_reason(network):
     data = load_example("annex1-interface")
     data["security"]["source_ips"] = [network]
-    assert "wide_network_reason" in problems("annex1-interface", data)["security.source_ips[0]"]
+    assert "來源網段寬於 /24（IPv6 /48）之理由" in problems("annex1-interface", data)["security.source_ips[0]"]
     data["security"]["wide_network_reason"] = "本局各分處共用之內部網段，已由防火牆限定"
     valid("annex1-interface", data)
 
@@ -189,7 +190,7 @@ def test_a_nonconform_answer_needs_a_finding_that_names_the_item():
     data = load_example("annex4-audit-checklist")
     data["findings"][0].pop("item")
     found = problems("annex4-audit-checklist", data)
-    assert "items[5].result" in found and '"item": 6' in found["items[5].result"]
+    assert "items[5].result" in found and "第 6 項為「不符合」，請在缺失事項列出此項" in found["items[5].result"]
 
 
 def test_the_audit_cannot_precede_the_period_nor_the_answers_follow_the_audit():
@@ -260,7 +261,7 @@ def test_the_examples_agree_with_their_application(form_id):
     ("annex4-audit-checklist", "user_unit.name", "臺北市政府地政局", "user_unit.name"),
     ("annex5-query-log", "system_name", "另一系統", "host.system_name"),
 ])
-def test_a_disagreement_names_both_fields(form_id, path, value, named):
+def test_a_disagreement_names_the_field_and_shows_both_values(form_id, path, value, named):
     data = load_example(form_id)
     target = data
     *parents, leaf = path.split(".")
@@ -269,7 +270,10 @@ def test_a_disagreement_names_both_fields(form_id, path, value, named):
     target[leaf] = value
     found = {p.path: p.message for p in related_problems(form_id, _json(form_id, data), "annex1-interface",
                                                          APPLICATION)}
-    assert path in found and named in found[path] and "related_record" in found[path]
+    theirs = value_at(APPLICATION, named)
+    shown = format_roc_short(date.fromisoformat(theirs)) if named == "period.end" else theirs
+    assert path in found and f"附件1 為「{shown}」" in found[path] and "與介接案附件1 所載不同" in found[path]
+    assert named not in found[path]  # a person reads labels and values, not the 附件1's JSON path
 
 
 def test_the_agreements_users_are_the_applications():
@@ -285,7 +289,7 @@ def test_an_unapproved_querier_cannot_pass_a_no_anomaly_review():
     data["entries"][3]["user"] = {"name": "李小華", "account": "tp-lee"}
     found = {p.path: p.message for p in related_problems("annex5-query-log", _json("annex5-query-log", data),
                                                          "annex1-interface", APPLICATION)}
-    assert "entries[3].user" in found and "review.result" in found["entries[3].user"]
+    assert "entries[3].user" in found and "查核結果不能為「無異常」" in found["entries[3].user"]
     data["review"] = {**data["review"], "result": "abnormal", "explanation": "李小華非核准使用者，已請其說明。"}
     assert related_problems("annex5-query-log", _json("annex5-query-log", data), "annex1-interface",
                             APPLICATION) == []

@@ -41,19 +41,19 @@ def test_a_missing_nested_field_is_named_by_its_path(example):
 def test_a_misspelt_field_is_refused_not_ignored(example):
     data = example("annex2-agreement")
     data["purpse"] = "x"
-    assert problems(data)["purpse"].startswith("unknown field")
+    assert problems(data)["purpse"].startswith("此表單沒有這一欄")
 
 
 def test_an_impossible_roc_date_is_named(example):
     data = example("annex2-agreement")
     data["signed_on"] = "民國112年2月29日"
-    assert "not a calendar date" in problems(data)["signed_on"]
+    assert "「民國112年2月29日」這一天不存在" in problems(data)["signed_on"]
 
 
 def test_a_period_ending_before_it_starts_is_named_at_its_end(example):
     data = example("annex2-agreement")
     data["period"] = {"start": "115/12/01", "end": "115/11/30"}
-    assert "before the start" in problems(data)["period.end"]
+    assert "迄日（115/11/30）早於起日（115/12/01）" in problems(data)["period.end"]
 
 
 def test_a_bad_agency_code_and_email_are_named(example):

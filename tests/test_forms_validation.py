@@ -45,7 +45,7 @@ def test_unknown_fields_are_refused_in_every_form(form_id, example):
 def test_a_bad_unified_business_number_is_named(example):
     data = example("annex5-query-log")
     data["entries"][3]["business_id"] = "12345678"
-    assert "check digit" in paths("annex5-query-log", data)["entries[3].business_id"]
+    assert "統一編號 12345678 的檢查碼不符" in paths("annex5-query-log", data)["entries[3].business_id"]
 
 
 def test_an_impossible_roc_date_is_named(example):
@@ -57,7 +57,7 @@ def test_an_impossible_roc_date_is_named(example):
 def test_an_entry_outside_the_month_is_named(example):
     data = example("annex5-query-log")
     data["entries"][2]["at"] = "2026-12-01T00:00:00"
-    assert "not in the month 2026-11" in paths("annex5-query-log", data)["entries[2].at"]
+    assert "此筆查詢的時間不在 115年11月 內" in paths("annex5-query-log", data)["entries[2].at"]
 
 
 def test_the_month_accepts_roc_and_iso_spellings(example):
@@ -78,7 +78,7 @@ def test_a_character_no_font_covers_is_named_with_its_code_point(example):
     data = example("annex2-agreement")
     data["contact"]["name"] = "李\U0001F9A9華"
     message = paths("annex2-agreement", data)["contact.name"]
-    assert "U+1F9A9" in message and "empty box" in message
+    assert "U+1F9A9" in message and "空白方框" in message
 
 
 def test_rare_name_characters_and_emoji_that_the_fonts_cover_are_accepted(example):

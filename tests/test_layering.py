@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "forms_service"
 
 SHARED_MODULES = {"__init__.py", "settings.py", "errors.py", "components.py", "taiwan.py", "clock.py",
-                  "json_input.py"}
+                  "json_input.py", "messages.py"}
 
 # What each concern of forms_service may import from forms_service (besides itself and the shared
 # modules errors, taiwan, clock, json_input); signing, storage and third-party libraries are always allowed.

@@ -189,7 +189,7 @@ def test_the_pages_ask_answer_judge_and_sign_off_with_errors_beside_the_field(cl
         passed_over = reviewer.post(page, data={"csrf": csrf, "action": "sign-off", "result": "normal",
                                                 "reviewed_on": "115/12/02"})
         assert passed_over.status_code == 422  # 李小華 is no 使用者 of the 附件1: not a 無異常 month
-        assert "entries[2].user" in passed_over.data.decode()
+        assert "查詢紀錄／第 3 列／查詢人員：李小華" in passed_over.data.decode()
         signed = reviewer.post(page, data={"csrf": csrf, "action": "sign-off", "result": "abnormal",
                                            "explanation": "李小華非核准使用者，已請其補申請。",
                                            "reviewed_on": "115/12/02"})

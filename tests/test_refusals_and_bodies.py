@@ -43,7 +43,7 @@ def test_a_refused_filing_is_audited(client, catalog):
     assert client.post("/api/v1/forms/annex2-agreement/records", json=load_example("annex2-agreement"),
                        headers=auth(clerk)).status_code == 403
     [entry] = refused(catalog, "record.create")
-    assert "only reads" in entry.detail["reason"]
+    assert "只能查閱紀錄，不能填送表單" in entry.detail["reason"]
 
 
 def test_a_search_naming_another_agency_is_audited(client, catalog):

@@ -19,7 +19,7 @@ def test_every_accepted_spelling_parses_to_the_same_date(text):
 
 def test_roc_leap_day_exists_only_in_leap_years():
     assert taiwan.parse_date("民國113年2月29日") == date(2024, 2, 29)
-    with pytest.raises(taiwan.InvalidValue, match="not a calendar date"):
+    with pytest.raises(taiwan.InvalidValue, match="這一天不存在"):
         taiwan.parse_date("民國112年2月29日")
 
 

@@ -58,7 +58,7 @@ def create_user(catalog: AccessCatalog, *, username: str, password: str, agency:
         raise InputError("--username is required", details={"field": "username"})
     agency = require_agency_code(agency)
     if catalog.user(username) is not None:
-        raise InputError(f"a user named {username!r} exists already", details={"field": "username"})
+        raise InputError(f"帳號「{username}」已有人使用，請換一個帳號名稱", details={"field": "username"})
     catalog.add_user(username, hash_password(password), agency=agency, role=role)
     if full_name or email or system_account:
         set_details(catalog, username, full_name=full_name, email=email, system_account=system_account)

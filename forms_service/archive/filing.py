@@ -9,9 +9,10 @@ for their own agency's code; an administrator for any; roles that only read file
 from __future__ import annotations
 
 from ..access import Actor, Role
-from ..errors import FieldProblem, Forbidden
+from ..errors import Forbidden
 from ..forms import FormSpec
 from ..forms.types import FormModel
+from ..messages import problem
 
 READ_ONLY = (Role.CLERK, Role.AUDITOR)
 
@@ -26,13 +27,10 @@ def may_file_for(actor: Actor, agency: str) -> bool:
 def check_may_file(actor: Actor, spec: FormSpec, form: FormModel) -> None:
     """Raise ``Forbidden`` naming the owner's code field unless ``actor`` may file this form."""
     if actor.role in READ_ONLY:
-        raise Forbidden(f"the role {actor.role} only reads records; it cannot file forms")
+        raise Forbidden("您的帳號只能查閱紀錄，不能填送表單；如需填送，請洽管理者")
     if actor.role is Role.ADMIN:
         return
     owner = spec.owner(form)
     if owner.code != actor.agency:
-        field = f"{spec.owner_field}.code"
-        given = f"for {owner.code}" if owner.code else "without the owner's 機關代碼"
-        problem = FieldProblem(field, f"your credentials are for agency {actor.agency}; this form is {given}",
-                               "not_your_agency")
-        raise Forbidden(f"{spec.form_id}: {problem.path}: {problem.message}", details={"errors": [problem.as_dict()]})
+        found = problem(f"{spec.owner_field}.code", "not_your_agency", agency=actor.agency)
+        raise Forbidden(found.message, details={"errors": [found.as_dict()]})

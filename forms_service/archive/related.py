@@ -15,6 +15,7 @@ from ..errors import FieldProblem, ValidationFailed
 from ..forms import FormSpec
 from ..forms.connection import related_problems
 from ..forms.types import FormModel
+from ..messages import problem
 from ..taiwan import format_roc_short
 
 
@@ -34,8 +35,7 @@ def check_related(records: RecordCatalog, spec: FormSpec, form: FormModel, *, ac
         if actor.agency not in (record.agency_code, user_unit_code):
             record = None
     if record is None:
-        raise ValidationFailed([FieldProblem("related_record", f"there is no record {record_id} your agency may "
-                                                               "refer to", "unknown_record")], form_id=spec.form_id)
+        raise ValidationFailed([problem("related_record", "unknown_record")], form_id=spec.form_id)
     data = form.model_dump(mode="json", by_alias=True)
     problems = related_problems(spec.form_id, data, record.form_id, record.input or {})
     problems += termination_problems(data, record.input or {}, actor=actor, today=today)
@@ -52,12 +52,9 @@ def termination_problems(data: dict, related: dict, *, actor: Actor, today: date
     problems = []
     applicant = (related.get("applicant") or {}).get("code", "")
     if applicant and actor.agency != applicant:
-        problems.append(FieldProblem("applicant.code",
-                                     f"只有此介接案的申請介接單位（{applicant}）或資料提供機關可以申請終止",
-                                     "not_the_applicant"))
+        problems.append(problem("applicant.code", "not_the_applicant",
+                                applicant=(related.get("applicant") or {}).get("name") or applicant))
     effective = (data.get("termination") or {}).get("effective_on")
     if effective and date.fromisoformat(effective) < today:
-        problems.append(FieldProblem("termination.effective_on",
-                                     f"終止日期不得早於申請日（{format_roc_short(today)}）；追溯終止須由資料提供機關辦理",
-                                     "backdated"))
+        problems.append(problem("termination.effective_on", "backdated", today=format_roc_short(today)))
     return problems

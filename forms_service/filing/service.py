@@ -103,17 +103,24 @@ class FilingService:
         """The form, checked as filing checks it — its fields, its rules across fields, its agreement
         with its connection's 附件1 — and the actor's right to file it; ``ValidationFailed`` naming
         each problem, or ``Forbidden``.  ``by_provider``: the data provider files it for an agency."""
-        spec, form = self._producer().validate(get_form(form_id).form_id, data)
-        if by_provider:
-            if actor.role not in (Role.PROVIDER, Role.ADMIN):
-                raise Forbidden("only the data provider files this record for an agency")
-        else:
-            check_may_file(actor, spec, form)
-        check_related(self.records, spec, form, actor=actor, today=self.today())
-        refused = [f for f in self.findings(spec, form) if self._policy(spec, form).mode(f.rule) == "refuse"]
-        if refused:
-            raise ValidationFailed([dataclasses.replace(f.problem, message=sentence(f)) for f in refused],
-                                   form_id=spec.form_id)
+        # One pass: every problem the form has is reported together, so a person fixing what he is
+        # shown is not shown new problems next (the connection's and the parties' rules included).
+        spec, form, problems = self._producer().examine(get_form(form_id).form_id, data)
+        if form is not None:
+            if by_provider:
+                if actor.role not in (Role.PROVIDER, Role.ADMIN):
+                    raise Forbidden("只有資料提供機關可以替機關填送此紀錄")
+            else:
+                check_may_file(actor, spec, form)
+            try:
+                check_related(self.records, spec, form, actor=actor, today=self.today())
+            except ValidationFailed as err:
+                problems += err.problems
+            policy = self._policy(spec, form)
+            problems += [dataclasses.replace(f.problem, message=sentence(f)) for f in self.findings(spec, form)
+                         if policy.mode(f.rule) == "refuse"]
+        if problems or form is None:
+            raise ValidationFailed(problems, form_id=spec.form_id)
         return spec, form
 
     def _policy(self, spec: FormSpec, form: FormModel) -> Policy:

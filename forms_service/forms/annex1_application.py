@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ..errors import FieldProblem
+from ..messages import problem
 from ..taiwan import format_roc_long
 from .policies import use_years_findings
 from .spec import FormSpec, RenderOptions
@@ -168,49 +169,44 @@ class Annex1Copy(ApplicationBase):
     model_config = {**ApplicationBase.model_config, "populate_by_name": True, "json_schema_extra": _schema_by_type}
 
 
-def _missing(path: str, why: str) -> FieldProblem:
-    return FieldProblem(path, f"Field required ({why})", "missing")
+def _missing(path: str, worded_as: str, **params: str) -> FieldProblem:
+    return problem(path, "missing", worded_as=worded_as, **params)
 
 
 def cross_checks(form: ApplicationBase) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     methods = set(getattr(form, "exchange_methods", ()))
     if len(methods) != len(getattr(form, "exchange_methods", ())):
-        problems.append(FieldProblem("exchange_methods", "each 資料交換方式 may be named once", "duplicate"))
+        problems.append(problem("exchange_methods", "duplicate"))
     terminating = form.application_type == "termination"
     if terminating:
         if form.termination is None:
-            problems.append(_missing("termination", "a 終止 application names its 終止日期 and reason"))
+            problems.append(_missing("termination", "termination_needs_details"))
         if form.related_record is None and form.approval_number is None:
-            problems.append(_missing("related_record",
-                                     "a 終止 application names the connection it ends: its earlier record "
-                                     "(related_record) or its 核准文號 (approval_number)"))
+            problems.append(_missing("related_record", "termination_needs_connection"))
     else:
-        why = f"a {APPLICATION_TYPES[form.application_type]} application carries it (規範 六(一)2)"
-        problems += [_missing(name, why) for name in FULL_APPLICATION_FIELDS if getattr(form, name) is None]
+        kind = APPLICATION_TYPES[form.application_type]
+        problems += [_missing(name, "full_application_field", kind=kind)
+                     for name in FULL_APPLICATION_FIELDS if getattr(form, name) is None]
         for name in ("users", "data_items", "basis_documents"):
             if getattr(form, name) == []:
-                problems.append(FieldProblem(name, "List should have at least 1 item after validation, not 0",
-                                             "too_short"))
+                problems.append(problem(name, "too_short", min_length=1))
         if isinstance(form, Annex1Copy) and form.copy_details is None:
-            problems.append(_missing("copy", why))
+            problems.append(_missing("copy", "full_application_field", kind=kind))
         if form.termination is not None:
-            problems.append(FieldProblem("termination", "only a 終止 (termination) application has a 終止日期",
-                                         "not_termination"))
+            problems.append(problem("termination", "not_termination"))
     online = methods & ONLINE_METHODS
     if online and not terminating:
         names = "、".join(EXCHANGE_METHODS[m] for m in sorted(online))
         if form.security is None:
-            problems.append(_missing("security", f"{names} must be protected as 規範 六(一)2(3) says: "
-                                                 "IP restriction, VPN, TLS"))
+            problems.append(_missing("security", "security_required", methods=names))
         if not form.host.ip_addresses:
-            problems.append(FieldProblem("host.ip_addresses", f"{names} needs the host's IP addresses", "too_short"))
+            problems.append(problem("host.ip_addresses", "too_short", worded_as="host_ips_required", methods=names))
     if form.security is not None and not terminating:
         problems += _security_problems(form.security, methods)
     if isinstance(form, Annex1Copy) and form.copy_details and form.period \
             and form.copy_details.return_or_destroy_by < form.period.start:
-        problems.append(FieldProblem("copy.return_or_destroy_by",
-                                     "the return or destruction date is before the period starts"))
+        problems.append(problem("copy.return_or_destroy_by", "invalid", worded_as="return_before_period"))
     return problems
 
 
@@ -219,14 +215,13 @@ def _security_problems(security: Security, methods: set[str]) -> list[FieldProbl
     connection = methods & CONNECTION_METHODS
     if connection and not security.vpn:
         names = "、".join(EXCHANGE_METHODS[m] for m in sorted(connection))
-        problems.append(FieldProblem(
-            "security.vpn", f"{names} must travel over a VPN (規範 六(一)2(3): IP 限制、VPN 傳輸、TLS 加密)",
-            "vpn_required"))
+        problems.append(problem("security.vpn", "vpn_required", methods=names))
     justified = bool(security.wide_network_reason.strip())
     for index, source in enumerate(security.source_ips):
         why = source_network_problem(source, justified=justified)
-        if why:
-            problems.append(FieldProblem(f"security.source_ips[{index}]", why, "network_too_wide"))
+        if why:  # the API's code stays network_too_wide for both: no restriction at all, or too wide
+            wording, params = why
+            problems.append(problem(f"security.source_ips[{index}]", "network_too_wide", worded_as=wording, **params))
     return problems
 
 

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from ..clock import add_years
 from ..errors import FieldProblem
+from ..messages import problem
 from ..taiwan import format_roc_long
 from .notice import notice_text
 from .policies import Finding, Policy, use_years_findings
@@ -62,19 +63,17 @@ def system_notice(purpose: str, system_name: str) -> str:
 def policy_checks(form: Annex3Requirements, policy: Policy) -> list[Finding]:
     findings = use_years_findings(form.period, policy)
     if same_person(form.roles.manager, form.roles.auditor):
-        findings.append(Finding("manager_not_auditor", FieldProblem(
-            "roles.auditor", "查核人員與管理人員為同一人", "same_person")))
+        findings.append(Finding("manager_not_auditor", problem("roles.auditor", "same_person",
+                                                               first="查核人員", second="管理人員")))
     return findings
 
 
 def cross_checks(form: Annex3Requirements) -> list[FieldProblem]:
     problems = []
     if form.period is not None and form.effective_on > form.period.end:
-        problems.append(FieldProblem("effective_on", "the requirements take effect after the 使用期限 has ended",
-                                     "after_period"))
+        problems.append(problem("effective_on", "after_period"))
     if form.approval is not None and form.approval.approved_on > form.effective_on:
-        problems.append(FieldProblem("approval.approved_on", "the requirements take effect before they are approved",
-                                     "approved_after_effect"))
+        problems.append(problem("approval.approved_on", "approved_after_effect"))
     return problems
 
 

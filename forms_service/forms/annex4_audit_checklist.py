@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ..errors import FieldProblem
+from ..messages import problem
 from ..taiwan import format_roc_long, format_roc_short
 from .annex1_application import checkbox
 from .spec import FormSpec, RenderOptions
@@ -112,38 +113,30 @@ def cross_checks(form: Annex4AuditChecklist) -> list[FieldProblem]:
     last = len(STANDARD_ITEMS)
     for index, item in enumerate(form.items):
         if item.id not in STANDARD_ITEMS:
-            problems.append(FieldProblem(f"items[{index}].id", f"there is no standard item {item.id} (1–{last})"))
+            problems.append(problem(f"items[{index}].id", "invalid", worded_as="no_such_item", item=item.id, last=last))
         elif item.id in seen:
-            problems.append(FieldProblem(f"items[{index}].id",
-                                         f"item {item.id} is answered twice (also items[{seen[item.id]}])"))
+            problems.append(problem(f"items[{index}].id", "invalid", worded_as="item_twice", item=item.id))
         else:
             seen[item.id] = index
         if item.result == "nonconform" and not item.note.strip():
-            problems.append(FieldProblem(f"items[{index}].note", "a 不符合 (nonconform) answer needs a note (說明)"))
+            problems.append(problem(f"items[{index}].note", "invalid", worded_as="nonconform_needs_note"))
     missing = sorted(set(STANDARD_ITEMS) - set(seen))
     if missing:
-        problems.append(FieldProblem("items", f"standard items not answered: {', '.join(map(str, missing))}",
-                                     "missing_items"))
+        problems.append(problem("items", "missing_items", items="、".join(map(str, missing))))
     with_findings = {f.item for f in form.findings}
     for index, item in enumerate(form.items):
         if item.result == "nonconform" and item.id not in with_findings:
-            problems.append(FieldProblem(
-                f"items[{index}].result",
-                f"a 不符合 needs a finding: add one to findings with \"item\": {item.id} "
-                "(缺失事項、改善措施、改善期限)",
-                "finding_required"))
+            problems.append(problem(f"items[{index}].result", "finding_required", item=item.id))
     for index, finding in enumerate(form.findings):
         if finding.item is not None and finding.item not in STANDARD_ITEMS:
-            problems.append(FieldProblem(f"findings[{index}].item", f"there is no standard item {finding.item}"))
+            problems.append(problem(f"findings[{index}].item", "invalid", worded_as="no_such_item", item=finding.item,
+                                    last=last))
         if finding.due < form.audit_date:
-            problems.append(FieldProblem(f"findings[{index}].due", "the 改善期限 is before the audit date",
-                                         "due_before_audit"))
+            problems.append(problem(f"findings[{index}].due", "due_before_audit"))
     if form.audit_date < form.period.start:
-        problems.append(FieldProblem("audit_date", "the audit date precedes the period audited (period.start)",
-                                     "audit_before_period"))
+        problems.append(problem("audit_date", "audit_before_period"))
     if form.filled_on is not None and form.filled_on > form.audit_date:
-        problems.append(FieldProblem("filled_on", "the audited unit answers before the audit (規範 七(四)2), "
-                                                  "not after it", "filled_after_audit"))
+        problems.append(problem("filled_on", "filled_after_audit"))
     return problems
 
 

@@ -11,13 +11,17 @@ A busy unit logs thousands of queries a month, so this form is rendered in chunk
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
+from .. import taiwan
 from ..errors import FieldProblem
-from ..taiwan import TAIPEI, format_roc_long, roc_year
+from ..messages import problem, refusal
+from ..taiwan import TAIPEI, format_roc_long, format_roc_short, roc_year
 from .policies import Finding, Policy
 from .spec import FormSpec, RenderOptions
 from .types import (
@@ -39,16 +43,32 @@ REVIEW_RESULTS = {"normal": "無異常", "abnormal": "有異常"}
 
 
 def _taipei_datetime(value: Any) -> Any:
-    """ISO date-time; without an offset it is Taipei time.  Stored with its +08:00 offset."""
+    """ISO date-time, or a 民國 date and a time as people write them (``115/11/03 09:15``,
+    ``民國115年11月3日 09:15``); without an offset it is Taipei time.  Stored with its +08:00 offset."""
     if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError as err:
-            raise ValueError(f"{value!r} is not an ISO date-time like 2026-11-03T09:15:00") from err
-        value = parsed
+        value = _parse_date_time(value)
     if isinstance(value, datetime):
         return (value.replace(tzinfo=TAIPEI) if value.tzinfo is None else value).astimezone(TAIPEI)
     return value
+
+
+def _parse_date_time(text: str) -> datetime:
+    normal = taiwan.normalize(text).strip()
+    try:
+        return datetime.fromisoformat(normal.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    day_text, _, clock = normal.rpartition(" ")
+    found = re.fullmatch(r"([0-9]{1,2})[:：]([0-9]{2})(?:[:：]([0-9]{2}))?", clock)
+    if not day_text or found is None:
+        raise refusal("date_time_format", value=text)
+    try:
+        day = taiwan.parse_date(day_text.strip())
+        return datetime.combine(day, time(int(found[1]), int(found[2]), int(found[3] or 0)))
+    except taiwan.InvalidValue as err:
+        raise PydanticCustomError(err.code, str(err)) from err
+    except ValueError as err:
+        raise refusal("date_time_format", value=text) from err
 
 
 TaipeiDateTime = Annotated[datetime, BeforeValidator(_taipei_datetime)]
@@ -85,8 +105,7 @@ MAX_ENTRIES = 10_000
 
 def _at_most_max_entries(entries: list[Entry]) -> list[Entry]:
     if len(entries) > MAX_ENTRIES:
-        raise ValueError(f"a register holds at most {MAX_ENTRIES:,} entries, not {len(entries):,}: "
-                         "file a month with more queries as several registers")
+        raise refusal("too_many_entries", limit=f"{MAX_ENTRIES:,}", count=f"{len(entries):,}")
     return entries
 
 
@@ -117,21 +136,15 @@ def cross_checks(form: Annex5QueryLog) -> list[FieldProblem]:
     for index, entry in enumerate(form.entries):
         if not start <= entry.at < end and outside < 20:
             outside += 1
-            problems.append(FieldProblem(
-                f"entries[{index}].at", f"{entry.at.isoformat()} is not in the month {form.month}", "outside_month"
-            ))
+            problems.append(problem(f"entries[{index}].at", "outside_month", month=roc_month(form.month)))
         if not (entry.business_id or entry.entity_name or entry.responsible_person) and len(problems) < 40:
-            problems.append(FieldProblem(
-                f"entries[{index}].business_id",
-                "name what was queried: its 統一編號 (business_id), 名稱 (entity_name) or 負責人 (responsible_person)",
-                "missing"))
+            problems.append(problem(f"entries[{index}].business_id", "missing", worded_as="query_subject_missing"))
     review = form.review
     if review.result == "abnormal" and not review.explanation.strip():
-        problems.append(FieldProblem("review.explanation", "an 有異常 (abnormal) review needs an explanation"))
+        problems.append(problem("review.explanation", "invalid", worded_as="abnormal_needs_explanation"))
     if review.reviewed_on < end.date():
-        problems.append(FieldProblem(
-            "review.reviewed_on", f"the month is checked after it ends (on or after {format_roc_long(end.date())}); "
-                                  "規範 六(四)2(1) checks each month's queries", "review_before_month_end"))
+        problems.append(problem("review.reviewed_on", "review_before_month_end", month=roc_month(form.month),
+                                first=format_roc_short(end.date())))
     return problems
 
 
@@ -144,9 +157,8 @@ def policy_checks(form: Annex5QueryLog, policy: Policy) -> list[Finding]:
     for index in queriers.values():
         querier = form.entries[index].user
         if same_person(form.review.reviewer, querier):
-            return [Finding("reviewer_not_querier", FieldProblem(
-                "review.reviewer", f"查核人員 {querier.name} 亦為本月之查詢人員（第 {index + 1} 筆）",
-                "reviewer_is_querier"))]
+            return [Finding("reviewer_not_querier", problem("review.reviewer", "reviewer_is_querier",
+                                                            name=querier.name, row=index + 1))]
     return []
 
 

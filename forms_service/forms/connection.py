@@ -13,11 +13,14 @@ Pure functions of two inputs: looking the earlier record up is the archive's job
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from ..errors import FieldProblem
-from ..taiwan import account_key
+from ..messages import problem
+from ..taiwan import account_key, format_roc_short
 
 APPLICATIONS = ("annex1-interface", "annex1-copy")
 
@@ -62,16 +65,11 @@ def related_problems(form_id: str, data: dict[str, Any], related_form_id: str,
                      related: dict[str, Any]) -> list[FieldProblem]:
     """What in ``data`` (a validated input of ``form_id``, as JSON) disagrees with ``related``."""
     if related_form_id not in APPLICATIONS:
-        return [FieldProblem("related_record", f"{data.get('related_record')} is a {related_form_id} record; "
-                                               "a form refers to its connection's 附件1 (annex1-interface or "
-                                               "annex1-copy)", "not_an_application")]
+        return [problem("related_record", "not_an_application")]
     if form_id == "purge-record" and related.get("application_type") != "termination":
-        return [FieldProblem("related_record", f"{data.get('related_record')} is no 終止 application: a purge "
-                                               "record names the 終止 application of its connection (規範六(一)2(4))",
-                             "not_a_termination")]
+        return [problem("related_record", "not_a_termination")]
     if related.get("application_type") == "termination" and form_id != "purge-record":
-        return [FieldProblem("related_record", f"{data.get('related_record')} is a 終止 application: it ends "
-                                               "the connection, so no form can follow it", "terminated")]
+        return [problem("related_record", "terminated")]
     problems = list(_party_problems(form_id, data, related))
     for path, related_path in _SAME_VALUES.get(form_id, []):
         mine, theirs = value_at(data, path), value_at(related, related_path)
@@ -100,16 +98,15 @@ def _user_key(user: dict[str, Any]) -> tuple[str, str, str]:
 def _user_problems(users: list[dict[str, Any]], approved: list[dict[str, Any]]) -> list[FieldProblem]:
     theirs = {_user_key(u) for u in approved}
     problems = [
-        FieldProblem(f"users[{index}]", f"{user.get('name')} ({user.get('account') or 'no account'}, "
-                                        f"{user.get('business_scope')}) is not a 使用者（業務範圍） of the 附件1 "
-                                        "(related_record → users)", "differs_from_application")
+        problem(f"users[{index}]", "differs_from_application", worded_as="user_not_approved",
+                name=user.get("name", ""), scope=user.get("business_scope", ""))
         for index, user in enumerate(users) if _user_key(user) not in theirs
     ]
     mine = {_user_key(u) for u in users}
     left_out = [u.get("name", "") for u in approved if _user_key(u) not in mine]
     if left_out:
-        problems.append(FieldProblem("users", f"the 附件1 (related_record → users) also names {'、'.join(left_out)}; "
-                                              "the agreement lists the same 使用者", "differs_from_application"))
+        problems.append(problem("users", "differs_from_application", worded_as="users_left_out",
+                                names="、".join(left_out)))
     return problems
 
 
@@ -127,18 +124,28 @@ def _querier_problems(data: dict[str, Any], approved: list[dict[str, Any]]) -> l
         approved_user = account_key(user["account"]) in accounts if user.get("account") else user.get("name") in names
         if not approved_user and key not in reported:
             reported.add(key)
-            problems.append(FieldProblem(
-                f"entries[{index}].user", f"{key[0]} ({key[1] or 'no account'}) is not a 使用者 of the 附件1 "
-                                          "(related_record → users), yet the review says 無異常 (review.result)",
-                "unapproved_querier"))
+            problems.append(problem(f"entries[{index}].user", "unapproved_querier",
+                                    name=f"{key[0]}（{key[1]}）" if key[1] else key[0]))
             if len(problems) >= 20:
                 break
     return problems
 
 
 def _differs(path: str, mine: Any, related_path: str, theirs: Any) -> FieldProblem:
-    return FieldProblem(path, f"{mine!r} differs from the 附件1's {related_path} ({theirs!r}, related_record): "
-                              "the forms of one connection must agree", "differs_from_application")
+    return problem(path, "differs_from_application", mine=_shown(mine), theirs=_shown(theirs))
+
+
+def _shown(value: Any) -> str:
+    """A value as a person reads it in a sentence: text as it is, a list joined, nothing as 空白."""
+    if value in (None, "", [], {}):
+        return "空白"
+    if isinstance(value, list):
+        return "、".join(_shown(v) for v in value)
+    if isinstance(value, dict):
+        return "、".join(_shown(v) for v in value.values() if v not in (None, ""))
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return format_roc_short(date.fromisoformat(value))  # a date as people read it: 民國
+    return str(value)
 
 
 def value_at(data: dict[str, Any], path: str) -> Any:

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..errors import FieldProblem
+from ..messages import problem
 
 MODES = {"off": "不檢查", "warn": "提醒（仍可送件）", "refuse": "不予送件"}
 NOTE = "note"
@@ -91,8 +92,8 @@ def use_years_findings(period: object, policy: Policy, *, path: str = "period.en
     limit = add_years(start, policy.max_use_years)
     if end < limit:
         return []
-    return [Finding("max_use_years", FieldProblem(
-        path, f"使用期限至多 {policy.max_use_years} 年，即須早於 {format_roc_short(limit)}", "period_too_long"))]
+    return [Finding("max_use_years", problem(path, "period_too_long", years=policy.max_use_years,
+                                             before=format_roc_short(limit)))]
 
 
 def agency_policy(profile_data: Mapping[str, object] | None, *, max_use_years: int = 0) -> Policy:

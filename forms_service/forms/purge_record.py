@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import Field
 
 from ..errors import FieldProblem
+from ..messages import problem
 from ..taiwan import add_months, format_roc_long, format_roc_short
 from .policies import NOTE, Finding, Policy
 from .spec import FormSpec, RenderOptions
@@ -52,8 +53,7 @@ def cross_checks(form: PurgeRecord) -> list[FieldProblem]:
     problems = []
     for index, place in enumerate(form.places):
         if place.done_on > form.completed_on:
-            problems.append(FieldProblem(f"places[{index}].done_on", "清除日期晚於完成日期 (completed_on)",
-                                         "after_completion"))
+            problems.append(problem(f"places[{index}].done_on", "after_completion"))
     return problems
 
 
@@ -90,13 +90,12 @@ def policy_checks(form: PurgeRecord, policy: Policy) -> list[Finding]:
     data cleared before the 終止日期 is recorded as it happened, noted, not refused."""
     findings = []
     if same_person(form.performed_by, form.witnessed_by):
-        findings.append(Finding("purge_witness_distinct", FieldProblem(
-            "witnessed_by", "監督（見證）人與執行人為同一人", "same_person")))
+        findings.append(Finding("purge_witness_distinct", problem("witnessed_by", "same_person",
+                                                                  first="監督（見證）人", second="執行人")))
     for index, place in enumerate(form.places):
         if place.done_on < form.terminated_on:
-            findings.append(Finding(NOTE, FieldProblem(
-                f"places[{index}].done_on", f"第 {index + 1} 處之清除日期早於終止日期（規範僅定終止後一個月內完成）",
-                "before_termination")))
+            findings.append(Finding(NOTE, problem(f"places[{index}].done_on", "before_termination",
+                                                  place=index + 1)))
     return findings
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ..errors import FieldProblem
+from ..messages import problem
 from ..taiwan import format_roc_long
 from .spec import FormSpec, RenderOptions
 from .types import Agency, FormModel, OneLine, OptionalLine, OptionalText, Person, RecordRef, RocDate, Text, labels
@@ -45,7 +46,7 @@ class SecurityTest(FormModel):
 
 
 def cross_checks(form: SecurityTest) -> list[FieldProblem]:
-    return [FieldProblem(f"findings[{i}].fixed_on", "修補完成日期早於檢測日期", "fixed_before_test")
+    return [problem(f"findings[{i}].fixed_on", "fixed_before_test")
             for i, f in enumerate(form.findings) if f.fixed_on is not None and f.fixed_on < form.tested_on]
 
 

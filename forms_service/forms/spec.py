@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from functools import lru_cache
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from ..errors import FieldProblem, ValidationFailed
+from ..messages import FIELD_KINDS, RULES, problem, sentence
 from .policies import Finding, Policy
 from .types import Agency, FormModel
 
@@ -52,16 +55,43 @@ class FormSpec:
 
     def validate(self, data: Any) -> FormModel:
         """The input as a model, or ``ValidationFailed`` naming every bad field path."""
+        form, problems = self.examine(data)
+        if problems or form is None:
+            raise ValidationFailed(problems, form_id=self.form_id)
+        return form
+
+    def examine(self, data: Any) -> tuple[FormModel | None, list[FieldProblem]]:
+        """Every problem of the input found in one pass — its fields' and, as far as the fields
+        they read are valid, its rules across fields — so a person who fixes what he is shown is
+        not shown new problems next; and the model when the fields are valid (None otherwise)."""
         if not isinstance(data, dict):
-            raise ValidationFailed([FieldProblem("", "the body must be a JSON object")], form_id=self.form_id)
+            return None, [problem("", "body_not_object")]
         try:
             form = self.model.model_validate(data)
         except ValidationError as err:
-            raise ValidationFailed(problems_from(err), form_id=self.form_id) from None
-        problems = self.cross_checks(form)
-        if problems:
-            raise ValidationFailed(problems, form_id=self.form_id)
-        return form
+            problems = problems_from(err)
+            return None, problems + self._rules_over_valid_fields(data, problems)
+        return form, self.cross_checks(form)
+
+    def _rules_over_valid_fields(self, data: dict[str, Any], problems: list[FieldProblem]) -> list[FieldProblem]:
+        """The cross-field rules, run on the fields that are valid; a rule that reads a field in
+        error is left until that field is put right (it cannot be judged yet)."""
+        bad = {re.split(r"[.\[]", p.path, maxsplit=1)[0] for p in problems}
+        values = {}
+        for name, info in self.model.model_fields.items():
+            key = info.alias or name
+            if key in bad or name in bad or key not in data:
+                continue
+            try:
+                values[name] = _field_adapter(self.model, name).validate_python(data[key])
+            except ValidationError:
+                continue
+        partial = self.model.model_construct(**values)
+        try:
+            found = self.cross_checks(partial)
+        except (AttributeError, TypeError, KeyError, ValueError):
+            return []  # a rule reading a field in error: judged once the field is valid
+        return [p for p in found if re.split(r"[.\[]", p.path, maxsplit=1)[0] not in bad]
 
     def json_schema(self) -> dict[str, Any]:
         schema = self.model.model_json_schema()
@@ -70,13 +100,30 @@ class FormSpec:
         return schema
 
 
+@lru_cache(maxsize=512)
+def _field_adapter(model: type[FormModel], name: str) -> TypeAdapter[Any]:
+    """A validator of one field of ``model`` alone (its type with its constraints)."""
+    info = model.model_fields[name]
+    if not info.metadata:
+        return TypeAdapter(info.annotation)  # type: ignore[arg-type]
+    return TypeAdapter(Annotated[(info.annotation, *info.metadata)])  # type: ignore[arg-type]
+
+
 def problems_from(err: ValidationError) -> list[FieldProblem]:
+    """Pydantic's errors as problems: its own kinds (missing, too long, …) worded by the catalogue
+    with their limits; the field types' refusals (``messages.refusal``) already are."""
     problems = []
     for e in err.errors(include_url=False):
-        message = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            message = "unknown field (check its spelling against the form's JSON Schema)"
-        problems.append(FieldProblem(field_path(e["loc"]), message, e["type"]))
+        code = e["type"]
+        if code in ("too_long", "too_short") and isinstance(e.get("input"), str):
+            code = f"string_{code}"  # a text's length, checked after its cleaning: 字, not 項
+        if code in FIELD_KINDS:
+            message = sentence(code, **(e.get("ctx") or {}))
+        elif code in RULES or code == "value_error":
+            message = e["msg"].removeprefix("Value error, ")
+        else:
+            message = sentence("invalid")
+        problems.append(FieldProblem(field_path(e["loc"]), message, code))
     return problems
 
 

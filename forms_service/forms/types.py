@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -25,8 +26,10 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from .. import taiwan
+from ..messages import refusal
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _LINE_BREAKS = re.compile(r"[\r\n\t\u2028\u2029\x85]+")
@@ -60,7 +63,7 @@ def _doc_number(value: Any) -> Any:
         return value
     text = taiwan.normalize_doc_number(clean_one_line(value))
     if not taiwan.is_valid_doc_number(text):
-        raise ValueError(f"{value!r} is not a 文號 like 經商字第10902435080號 or （112）北市地登字第1126002154號")
+        raise refusal("doc_number", value=value)
     return text
 
 
@@ -68,7 +71,21 @@ def _parse_date(value: Any) -> date:
     try:
         return taiwan.parse_date(value)
     except taiwan.InvalidValue as err:
-        raise ValueError(str(err)) from err
+        raise PydanticCustomError(err.code, str(err)) from err
+
+
+def _matching(code: str, pattern: str, prepare: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A validator: the value prepared, refused under ``code`` (the catalogue's sentence, the value
+    typed in it) unless it matches ``pattern`` — a format said in words, not as a regex."""
+    compiled = re.compile(pattern)
+
+    def check(value: Any) -> Any:
+        value = prepare(value)
+        if isinstance(value, str) and not compiled.fullmatch(value):
+            raise refusal(code, value=value)
+        return value
+
+    return check
 
 
 OneLine = Annotated[str, BeforeValidator(clean_one_line), StringConstraints(min_length=1, max_length=300)]
@@ -95,18 +112,20 @@ DocNumber = Annotated[
                     "examples": ["經商字第10902435080號", "（112）北市地登字第1126002154號"]}),
 ]
 # A record of this service another form refers to (the 附件1 of the same connection, …).
-RecordRef = Annotated[str, BeforeValidator(_normal),
-                      StringConstraints(pattern=r"^rec_[0-9a-f]{32}$"),
+RecordRef = Annotated[str, BeforeValidator(_matching("record_ref", r"rec_[0-9a-f]{32}", _normal)),
                       WithJsonSchema({"type": "string", "pattern": "^rec_[0-9a-f]{32}$",
                                       "description": "紀錄編號 of an earlier record (rec_…)"})]
 
-AgencyCode = Annotated[str, BeforeValidator(_agency_code), StringConstraints(pattern=f"^({taiwan.AGENCY_CODE})?$")]
+AgencyCode = Annotated[str, BeforeValidator(_matching("agency_code", f"({taiwan.AGENCY_CODE})?", _agency_code)),
+                       WithJsonSchema({"type": "string", "pattern": f"^({taiwan.AGENCY_CODE})?$"})]
 Email = Annotated[
-    str, BeforeValidator(clean_one_line),
-    StringConstraints(pattern=r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$", max_length=254),
+    str, BeforeValidator(_matching("email", r"([^@\s]+@[^@\s]+\.[^@\s]+)?", clean_one_line)),
+    StringConstraints(max_length=254),
+    WithJsonSchema({"type": "string", "maxLength": 254, "description": "電子郵件（name@example.gov.tw），可空白"}),
 ]
-Phone = Annotated[str, BeforeValidator(_normal),
-                  StringConstraints(pattern=r"^[0-9+()#\-\s轉分機ext.]*$", max_length=40)]
+Phone = Annotated[str, BeforeValidator(_matching("phone", r"[0-9+()#\-\s轉分機ext.]*", _normal)),
+                  StringConstraints(max_length=40),
+                  WithJsonSchema({"type": "string", "pattern": r"^[0-9+()#\-\s轉分機ext.]*$", "maxLength": 40})]
 
 
 class FormModel(BaseModel):
@@ -138,9 +157,8 @@ class Period(FormModel):
     def _end_not_before_start(cls, end: date, info: ValidationInfo) -> date:
         start = info.data.get("start")
         if start is not None and end < start:
-            raise ValueError(
-                f"the end ({taiwan.format_roc_short(end)}) is before the start ({taiwan.format_roc_short(start)})"
-            )
+            raise refusal("date_range_reversed", end=taiwan.format_roc_short(end),
+                          start=taiwan.format_roc_short(start))
         return end
 
 
@@ -149,38 +167,38 @@ def _check_ubn(value: Any) -> Any:
         try:
             return taiwan.check_ubn(value)  # normalised: ２２０９９１３１ is 22099131
         except taiwan.InvalidValue as err:
-            raise ValueError(str(err)) from err
+            raise PydanticCustomError(err.code, str(err)) from err
     return value
 
 
 def _check_ip(value: Any) -> Any:
     """An IPv4/IPv6 address or CIDR network, normalised (``10.0.0.0/24``, ``2001:db8::/32``)."""
     if not isinstance(value, str):
-        raise ValueError("an IP address must be a string like 192.0.2.10 or 192.0.2.0/24")
+        raise refusal("ip_address", value=value)
     text = taiwan.normalize(value)
     try:
         if "/" in text:
             return str(ipaddress.ip_network(text, strict=True))
         return str(ipaddress.ip_address(text))
     except ValueError as err:
-        raise ValueError(f"{value!r} is not an IPv4/IPv6 address or CIDR network ({err})") from err
+        raise refusal("ip_address", value=value) from err
 
 
 def _check_month(value: Any) -> Any:
     """``2026-11`` or 民國 ``115/11`` → ``2026-11``."""
     if not isinstance(value, str):
-        raise ValueError("a month must be a string like 2026-11 or 115/11")
+        raise refusal("month_format", value=value)
     text = taiwan.normalize(value)
     if m := re.fullmatch(r"([0-9]{4})-([0-9]{1,2})", text):
         year, month = int(m[1]), int(m[2])
     elif m := re.fullmatch(r"(?:中華)?(?:民國)?\s*([0-9]{1,3})\s*[/.年-]\s*([0-9]{1,2})\s*月?", text):
         year, month = int(m[1]) + taiwan.ROC_OFFSET, int(m[2])
         if int(m[1]) < 1:
-            raise ValueError(f"{value!r}: the 民國 year must be 1 or later")
+            raise refusal("date_year_range", value=value)
     else:
-        raise ValueError(f"{value!r} is not a month: use 2026-11 or 115/11")
+        raise refusal("month_format", value=value)
     if not 1 <= month <= 12:
-        raise ValueError(f"{value!r}: the month must be 1–12")
+        raise refusal("month_range", value=value)
     return f"{year:04d}-{month:02d}"
 
 
@@ -217,15 +235,15 @@ WIDEST_IPV4_PREFIX = 24
 WIDEST_IPV6_PREFIX = 48
 
 
-def source_network_problem(value: str, *, justified: bool) -> str | None:
-    """Why ``value`` (an address or CIDR network) is no IP restriction, or ``None`` when it is one."""
+def source_network_problem(value: str, *, justified: bool) -> tuple[str, dict[str, Any]] | None:
+    """Why ``value`` (an address or CIDR network) is no IP restriction — the catalogue's code and its
+    parameters — or ``None`` when it is one."""
     network = ipaddress.ip_network(value, strict=False)
     if network.prefixlen == 0:
-        return f"{value} admits every address: 規範 六(一)2(3) requires an IP restriction"
+        return "network_open", {"value": value}
     widest = WIDEST_IPV4_PREFIX if network.version == 4 else WIDEST_IPV6_PREFIX
     if network.prefixlen < widest and not justified:
-        return (f"{value} is wider than a /{widest}: name the hosts' own addresses or networks, "
-                "or state why a wider network is needed (security.wide_network_reason)")
+        return "network_too_wide", {"value": value, "widest": widest}
     return None
 
 

@@ -29,6 +29,7 @@ from fontTools.ttLib import TTFont, TTLibError
 
 from ..convert.fonts import font_file, fontconfig_file
 from ..errors import ConfigError, FieldProblem, ValidationFailed
+from ..messages import problem
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _lock = threading.Lock()
@@ -133,6 +134,13 @@ def template_faces(docx: bytes) -> set[str]:
 
 def check_values(values: Any, faces: set[str], *, form_id: str | None = None) -> None:
     """Raise ``ValidationFailed`` naming each field with a character none of ``faces`` can print."""
+    problems = glyph_problems(values, faces)
+    if problems:
+        raise ValidationFailed(problems, form_id=form_id)
+
+
+def glyph_problems(values: Any, faces: set[str]) -> list[FieldProblem]:
+    """Each field with a character none of ``faces`` can print (its first such character)."""
     covered: set[int] = set()
     families: list[str] = []
     for face in sorted(faces):
@@ -143,13 +151,9 @@ def check_values(values: Any, faces: set[str], *, form_id: str | None = None) ->
     for path, text in _strings(values, ""):
         for char in dict.fromkeys(text):  # each distinct character once, in order
             if ord(char) not in covered and not char.isspace():
-                problems.append(FieldProblem(
-                    path, f"the character {char!r} (U+{ord(char):04X}) is in none of the form's fonts "
-                    f"({', '.join(families)}); it would print as an empty box", "glyph_missing",
-                ))
+                problems.append(problem(path, "glyph_missing", char=char, point=f"U+{ord(char):04X}"))
                 break
-    if problems:
-        raise ValidationFailed(problems, form_id=form_id)
+    return problems
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:

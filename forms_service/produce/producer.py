@@ -22,13 +22,14 @@ from typing import Any
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from ..convert import Converter
+from ..errors import FieldProblem, ValidationFailed
 from ..forms import FormSpec, RenderOptions, get_form
 from ..forms.signatures import Block
 from ..forms.types import FormModel
 from . import pdfa
 from .chunked import balanced_chunk_size, produce_chunked
 from .fields import add_fields
-from .glyphs import check_values, template_faces
+from .glyphs import glyph_problems, template_faces
 from .memory import release_now_and_then
 from .pdf_worker import LONG_DOCUMENT_PAGES, pdf_worker
 from .render import render_docx
@@ -65,10 +66,24 @@ def _faces(template: bytes) -> frozenset[str]:
 def validate_input(form_id: str, data: Any, templates: TemplateSource) -> tuple[FormSpec, FormModel]:
     """The model of ``data``, or ``ValidationFailed`` naming each bad field — including any
     character the template's fonts cannot print (so no signed PDF ever shows an empty box)."""
-    spec = get_form(form_id)
-    form = spec.validate(data)
-    check_values(form.model_dump(mode="json", by_alias=True), set(_faces(templates.load(spec))), form_id=form_id)
+    spec, form, problems = examine_input(form_id, data, templates)
+    if problems or form is None:
+        raise ValidationFailed(problems, form_id=spec.form_id)
     return spec, form
+
+
+def examine_input(form_id: str, data: Any, templates: TemplateSource
+                  ) -> tuple[FormSpec, FormModel | None, list[FieldProblem]]:
+    """Every problem of ``data`` in one pass — fields, rules across fields, characters the fonts
+    cannot print — and the model when its fields are valid."""
+    spec = get_form(form_id)
+    form, problems = spec.examine(data)
+    values = form.model_dump(mode="json", by_alias=True) if form is not None else data
+    in_error = {p.path for p in problems}
+    problems += [p for p in glyph_problems(values if isinstance(values, dict) else {},
+                                           set(_faces(templates.load(spec))))
+                 if p.path not in in_error]
+    return spec, form, problems
 
 
 StageObserver = Callable[[str, float], None]  # (stage, seconds): the service's metrics
@@ -89,6 +104,9 @@ class Producer:
 
     def validate(self, form_id: str, data: Any) -> tuple[FormSpec, FormModel]:
         return validate_input(form_id, data, self.templates)
+
+    def examine(self, form_id: str, data: Any) -> tuple[FormSpec, FormModel | None, list[FieldProblem]]:
+        return examine_input(form_id, data, self.templates)
 
     def produce(self, form_id: str, data: Any, *, caller: str = "", blocks: tuple[Block, ...] = (),
                 sign: Sign | None = None) -> Produced:

@@ -42,9 +42,9 @@ def require_actor() -> Actor:
             raise
         check_network(actor)
         if actor.role is Role.SYSTEM and request.endpoint not in SYSTEM_ENDPOINTS:
-            raise Forbidden("a business system's token (role system) only posts query events")
+            raise Forbidden("業務系統的憑證只能傳送查詢事件")
         if actor.role is Role.QUERIER and request.endpoint not in QUERIER_ENDPOINTS:
-            raise Forbidden("a querier (role querier) only answers requests about his own queries")
+            raise Forbidden("查詢人員的帳號只能答覆自己查詢的說明請求")
         g.actor = actor
     actor: Actor = g.actor
     return actor
@@ -84,7 +84,7 @@ def check_network(actor: Actor) -> None:
         networks = components().settings.networks_by_role.get(actor.role, ())
     if not address_allowed(source_ip(), networks):
         refuse(actor.id, actor.agency, f"address {source_ip()} is outside the networks allowed for {actor.role}")
-        raise Forbidden(f"access as {actor.role} is not allowed from {source_ip()}")
+        raise Forbidden(f"您的帳號不得由此網路位址（{source_ip()}）使用本系統；請改由機關內部網路連線，或洽系統管理者")
 
 
 def refuse(actor_id: str, agency: str, reason: str, *, action: str = "auth", record_id: str = "",

@@ -10,6 +10,7 @@ that shows its own form again with the error beside it (sign-in), the template i
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from functools import wraps
@@ -86,10 +87,24 @@ def answer(code: str, message: str, status: int, *, details: dict[str, Any] | No
     else:
         page = g.get("error_page") or "error.html"
         response = Response(render_template(page, error={"code": code, "message": message, "status": status,
-                                                         **(details or {})}))
+                                                         **(details or {}), "sentence": for_people(message)}))
     response.status_code = status
     response.headers.update(headers)
     return response
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_PROGRAM_PREFIX = re.compile(r"^(?:[A-Za-z0-9_.\-\[\]()]+:\s*)+")  # "annex2-agreement: period.end: "
+_ENGLISH_ASIDE = re.compile(r"\s*[（(][^（）()]*[A-Za-z]{3,}[^（）()]*[）)]")
+
+
+def for_people(message: str) -> str:
+    """The part of an error's message a page shows: its Chinese sentence without the English aside
+    some messages carry for programs (``… (no draft drf_… for your agency)``); nothing when the
+    message is not Chinese — the page's own heading and explanation say it then."""
+    if not _CJK.search(message or ""):
+        return ""
+    return _ENGLISH_ASIDE.sub("", _PROGRAM_PREFIX.sub("", message)).strip()
 
 
 # What a refused request was trying to do, by the view it reached.

@@ -13,6 +13,7 @@ the schema's ``x-choices``; dates are marked ``x-input: roc-date``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from ...errors import FieldProblem
+from ...messages import sentence
 from ...taiwan import format_roc_short
 
 LONG_TEXT = 300  # longer strings get a text area
@@ -100,6 +102,20 @@ def _label(name: str, node: dict[str, Any]) -> tuple[str, str]:
         head, _, rest = description.partition("（")
         return head, rest[:-1]
     return description, ""
+
+
+def path_label(schema: dict[str, Any], path: str) -> str:
+    """The labels people see for a problem's field path: ``entries[3].user`` → 「查詢紀錄／第 4 列／查詢人員」."""
+    resolver, node, labels = _Schema(schema), schema, []
+    for part in re.findall(r"[^.\[\]]+", path):
+        node, _ = resolver.resolve(node)
+        if part.isdigit():
+            labels.append(f"第 {int(part) + 1} 列")
+            node = node.get("items") or {}
+        else:
+            node = (node.get("properties") or {}).get(part) or {}
+            labels.append(_label(part, resolver.resolve(node)[0] if node else {"description": "此欄"})[0])
+    return "／".join(labels) or "表單"
 
 
 def _choices(node: dict[str, Any]) -> list[tuple[str, str]]:
@@ -210,25 +226,14 @@ def _parse(resolver: _Schema, raw: dict[str, Any], name: str, form: MultiDict[st
 
 
 def _typed(node: dict[str, Any], text: str) -> Any:
-    if node.get("type") == "integer" and re.fullmatch(r"-?[0-9]+", text):
-        return int(text)
+    if node.get("type") == "integer":
+        number = unicodedata.normalize("NFKC", text).strip()  # ９０ as typed on a Chinese keyboard is 90
+        if re.fullmatch(r"-?[0-9]+", number):
+            return int(number)
     return text
 
 
 # --- errors beside their fields -----------------------------------------------------------------
-
-MESSAGES = {
-    "missing": "此欄必填", "string_too_short": "此欄必填", "too_short": "至少需填一項",
-    "literal_error": "請從選項中選擇", "enum": "請從選項中選擇", "int_parsing": "請填整數",
-    "bool_parsing": "請選擇「是」或「否」", "string_too_long": "內容過長", "too_long": "項目過多",
-    "string_pattern_mismatch": "格式不正確", "period_too_long": "使用期限逾資料提供機關所定之上限",
-    "network_too_wide": "來源網段過寬", "vpn_required": "須採 VPN 傳輸",
-    "differs_from_application": "與附件1不一致", "unknown_record": "查無此紀錄",
-    "same_person": "本機關之規則：須為不同人員", "reviewer_is_querier": "本機關之規則：查核人員不得為本月查詢人員",
-    "review_before_month_end": "須於月份結束後查核", "finding_required": "不符合項目須列缺失事項",
-    "unknown_glyph": "字型無此字", "not_your_agency": "非您所屬機關",
-}
-
 
 def page_path(path: str) -> str:
     """``users[0].account`` (the API's path) → ``users.0.account`` (the page's input name)."""
@@ -236,12 +241,8 @@ def page_path(path: str) -> str:
 
 
 def message(problem: FieldProblem) -> str:
-    """The problem in Traditional Chinese; the service's own sentence follows when it says more."""
-    base = MESSAGES.get(problem.code or "", "")
-    if problem.code in ("missing", "string_too_short", "too_short", "literal_error", "enum", "int_parsing",
-                        "bool_parsing"):
-        return base
-    return f"{base or '內容有誤'}：{problem.message}"
+    """The problem's sentence: the rules word it (``messages``), the page shows it as it is."""
+    return problem.message or sentence(problem.code or "invalid")
 
 
 def page_parts(schema: dict[str, Any], values: dict[str, Any], problems: list[dict[str, str]] | None = None, *,

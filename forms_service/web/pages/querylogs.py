@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from ...access import Actor, Role
 from ...catalog import NewAuditEvent
 from ...errors import FieldProblem, Forbidden, InputError
+from ...forms import get_form
 from ...querylog import review as reviewing
 from ...querylog.anomalies import KIND_NAMES
 from ...querylog.review import DECIDED, STATE_NAMES, VERDICTS
@@ -25,7 +26,7 @@ from .. import duty_steps as steps
 from ..auth import source_ip
 from ..context import catalog, components
 from . import bp, check_csrf, signed_in
-from .fields import message
+from .fields import message, path_label
 
 REVIEWERS = (Role.STAFF, Role.AUDITOR, Role.CLERK, Role.ADMIN)
 
@@ -90,9 +91,8 @@ def _page(actor: Actor, agency: str, system: str, month: str, **extra: Any) -> d
 
 def _describe(problem: dict[str, str]) -> str:
     """A refused sign-off's problem in Chinese, with the field it names."""
-    return f"{problem.get('path') or '表單'}：" + message(FieldProblem(problem.get("path", ""),
-                                                                   problem.get("message", ""),
-                                                                   problem.get("code", "invalid")))
+    found = FieldProblem(problem.get("path", ""), problem.get("message", ""), problem.get("code", "invalid"))
+    return f"{path_label(get_form('annex5-query-log').json_schema(), found.path)}：{message(found)}"
 
 
 @bp.get("/query-logs/<system>/<month>")

@@ -184,3 +184,55 @@ def test_an_unexpected_error_is_a_chinese_page_with_a_reference_to_quote(client,
     assert response.status_code == 500 and "發生錯誤" in page and "a bug" not in page
     reference = re.search(r"參考編號：<strong>([0-9A-F]{8})</strong>", page)[1]
     assert reference in caplog.text
+
+
+def test_each_role_lands_on_its_work_and_the_header_names_the_agency_and_the_person(client, catalog, clock):
+    from datetime import UTC, datetime
+
+    catalog.set_agency_profile("379000000A", {"name": "臺北市政府財政局"}, by="admin",
+                               now=datetime(2026, 12, 1, tzinfo=UTC))
+    create_user(catalog, username="sara", password=PASSWORD, agency="379000000A", role="staff", full_name="陳美玲")
+    create_user(catalog, username="paul", password=PASSWORD, agency="A15000000E", role="provider")
+    create_user(catalog, username="alice", password=PASSWORD, agency="379000000A", role="clerk")
+    sign_in(client, "sara")
+    landing = client.get("/")
+    assert landing.status_code == 302 and landing.headers["Location"].endswith("/due")
+    page = client.get("/due").data.decode()
+    assert "臺北市政府財政局　陳美玲（承辦人）" in page and "379000000A／" not in page
+    assert 'href="/due" aria-current="page"' in page  # where one is, marked
+    client.post("/logout", data={"csrf": csrf(client, "/due")})
+    sign_in(client, "paul")
+    assert client.get("/").headers["Location"].endswith("/due")
+    client.post("/logout", data={"csrf": csrf(client, "/due")})
+    sign_in(client, "alice")
+    assert client.get("/").headers["Location"].endswith("/records")
+
+
+def test_a_record_page_shows_its_signatures_checked_and_exports_its_evidence(client, people, stored, catalog):
+    """The validation report in words people read (no pyHanko English, 民國 times), the download
+    named for what it is, and the evidence ZIP from the page — each retrieval audited."""
+    import io
+    import zipfile
+
+    sign_in(client, "alice")
+    record_page = client.get(f"/records/{stored.record_id}").data.decode()
+    assert f'href="/records/{stored.record_id}/verification"' in record_page and "匯出證據" in record_page
+    page = client.get(f"/records/{stored.record_id}/verification").data.decode()
+    assert "驗證通過：每一個簽章皆有效" in page and "簽署人" in page and "自簽章後內容未遭竄改" in page
+    assert "憑證可鏈結至信任的根憑證" in page and "立約定書人（申請介接單位）" in page
+    main = page[page.index("<main>"):page.index("</main>")]
+    shown = re.sub(r"<[^>]+>", " ", main)  # what a person reads
+    assert not re.search(r"\b(?:signature|intact|trusted|revocation|NONE|ENTIRE_FILE)\b", shown)
+    assert re.search(r"簽署時間</th><td>1\d\d/\d\d/\d\d \d\d:\d\d:\d\d", main)  # 民國, Taipei time
+    download = client.get(f"/records/{stored.record_id}/versions/1.pdf")
+    assert "filename*=UTF-8''%E9%99%84%E4%BB%B62-" in download.headers["Content-Disposition"]  # 附件2-…
+    exported = client.post(f"/records/{stored.record_id}/export", data={"csrf": csrf(client, "/records")})
+    assert exported.status_code == 200 and exported.mimetype == "application/zip"
+    assert "%E8%AD%89%E6%93%9A-" in exported.headers["Content-Disposition"]  # 證據-…
+    names = zipfile.ZipFile(io.BytesIO(exported.data)).namelist()
+    assert any(n.endswith(".pdf") for n in names) and any("manifest" in n for n in names)
+    actions = [e.action for e in catalog.audit_events(record_id=stored.record_id)]
+    assert "record.verify" in actions and "record.download" in actions
+    assert any(e.action == "evidence.export" and e.detail["records"] == [stored.record_id] and e.detail["via"] == "web"
+               for e in catalog.audit_events())
+    assert client.post(f"/records/{stored.record_id}/export").status_code == 400  # no CSRF token, no export

@@ -3,13 +3,17 @@ retrieval and refusal in the audit log."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response
 
 from ..access import Actor
 from ..catalog import NewAuditEvent, Record, Version
-from ..errors import NotFound
+from ..errors import NotFound, UnknownForm
+from ..forms import get_form
+from ..taiwan import TAIPEI, roc_year
 from .auth import refuse, source_ip
 from .context import catalog, components
 from .preview import render_page
@@ -25,6 +29,25 @@ def visible_record(actor: Actor, record_id: str) -> Record:
     return record
 
 
+def document_file_name(record: Record, version: Version) -> str:
+    """What the file is, as a person saves it: ``附件2-臺北市稅捐稽徵處-115-12-06.pdf`` (the version
+    after the first: ``…-第2版.pdf``)."""
+    try:
+        annex = get_form(record.form_id).annex
+    except UnknownForm:
+        annex = "紀錄"
+    made = version.created_at.astimezone(TAIPEI).date()
+    day = f"{roc_year(made)}-{made.month:02d}-{made.day:02d}"
+    name = "-".join(part for part in (annex, record.agency_name, day) if part)
+    name = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "", name.replace("規範", ""))
+    return f"{name}{f'-第{version.number}版' if version.number > 1 else ''}.pdf"
+
+
+def attachment(name: str, ascii_name: str) -> str:
+    """A Content-Disposition naming the file in Chinese (RFC 6266/5987), with an ASCII fallback."""
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
 def pdf_download(actor: Actor, record: Record, version: Version, detail: dict[str, Any]) -> Response:
     """The version's bytes as an attachment, checked against the catalog's sha256; audited."""
     data = components().archive.read(version, actor=actor, source_ip=source_ip())
@@ -32,8 +55,9 @@ def pdf_download(actor: Actor, record: Record, version: Version, detail: dict[st
         actor=actor.id, agency=actor.agency, action="record.download", record_id=record.id,
         version=version.number, source_ip=source_ip(), detail={"sha256": version.sha256, **detail},
     ))
+    fallback = f"{record.form_id}-v{version.number}.pdf"  # for clients that read no UTF-8 file name
     return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{record.form_id}-{record.id}-v{version.number}.pdf"',
+        "Content-Disposition": attachment(document_file_name(record, version), fallback),
         "X-Content-SHA256": version.sha256,
         "ETag": f'"{version.sha256}"',
         "Cache-Control": "private, no-store",

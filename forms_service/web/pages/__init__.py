@@ -17,6 +17,7 @@ from flask import Blueprint, abort, current_app, g, redirect, request, session, 
 from werkzeug.wrappers import Response
 
 from ...access import Actor, Role, sessions
+from ...archive.report_zh import signer_name
 from ...errors import Forbidden, UnknownForm
 from ...forms import get_form
 from ...forms.signatures import block
@@ -82,22 +83,30 @@ def _common() -> dict[str, Any]:
             "status_names": STATUS_NAMES, "reason_names": REASON_NAMES, "form_name": _form_name,
             "provider_name": components().settings.provider_name,
             "require_purpose": components().settings.require_purpose,
-            "block_label": _block_label, "signer_name": _signer_name, "roc_time": _roc_time}
+            "block_label": _block_label, "signer_name": signer_name, "roc_time": _roc_time, "who": _who}
+
+
+def _who() -> tuple[str, str]:
+    """(the agency's name, the person's) for the page's header — names, not codes and accounts: the
+    agency's profile names it (the provider is the provider), the account its person."""
+    if "who" not in g:
+        actor = signed_in()
+        user = catalog().user(actor.id.removeprefix("user:"))
+        person = (user.full_name or user.username) if user is not None else ""
+        if actor.role is Role.PROVIDER:
+            agency = components().settings.provider_name
+        else:
+            profile = catalog().agency_profile(actor.agency) if actor.agency else None
+            agency = str((profile.data if profile is not None else {}).get("name") or actor.agency)
+        g.who = (agency, person)
+    found: tuple[str, str] = g.who
+    return found
 
 
 def _block_label(form_id: str, field: str) -> str:
     """A signature's block as the form prints it (承辦人…), or its field's name."""
     found = block(form_id, field)
     return found.label if found is not None else field
-
-
-def _signer_name(subject: str) -> str:
-    """The signer's name from a certificate subject as reports give it ("Common Name: 王小明, …")."""
-    for part in subject.split(", "):
-        key, _, value = part.partition(": ")
-        if key == "Common Name":
-            return value
-    return subject
 
 
 def _roc_time(text: str) -> str:

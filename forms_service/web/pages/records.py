@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from ...access import Role
 from ...archive import pick_version
+from ...archive.report_zh import roc_datetime, signature_lines
 from ...catalog import NewAuditEvent, Record, RecordFilter, Version
 from ...connections.timeline import connection_id_of
 from ...errors import NotFound
@@ -18,10 +19,10 @@ from ...filing.turns import signing_state
 from ...forms import all_forms
 from ...forms.signatures import block, blocks_of
 from ...taiwan import InvalidValue, normalize, taipei_day_range
-from ..access import page_preview, pdf_download, visible_record
+from ..access import attachment, document_file_name, page_preview, pdf_download, visible_record
 from ..auth import source_ip
 from ..context import catalog, components
-from . import bp, signed_in
+from . import bp, check_csrf, signed_in
 from .sign import record_warnings
 
 LATEST = 10  # records listed on the search page before any search
@@ -43,9 +44,14 @@ def _back_to_state_a_purpose() -> Response | None:
 
 @bp.get("/")
 def home() -> Response:
-    if signed_in().role is Role.QUERIER:
+    """Each role lands on its work: what is due for staff, 查核人員, the provider and admins; the
+    archive for records clerks; his own queries' requests for a querier."""
+    role = signed_in().role
+    if role is Role.QUERIER:
         return redirect(url_for("ui.my_queries"))
-    return redirect(url_for("ui.records"))
+    if role is Role.CLERK:
+        return redirect(url_for("ui.records"))
+    return redirect(url_for("ui.due"))
 
 
 @bp.get("/records")
@@ -99,6 +105,44 @@ def record(record_id: str) -> Response | str:
                            upcoming=upcoming, returned_by=returned_by, blocks_of=blocks_of,
                            warnings=record_warnings(found.id),
                            connection_id=connection_id_of(found))
+
+
+@bp.get("/records/<record_id>/verification")
+def verification(record_id: str) -> Response | str:
+    """The newest (or ``?version=``) version's signatures checked now, in words people read."""
+    if (back := _back_to_state_a_purpose()) is not None:
+        return back
+    actor = signed_in()
+    found = visible_record(actor, record_id)
+    number = request.args.get("version", "")
+    version = pick_version(found, int(number) if number.isdigit() else None)
+    service = components()
+    pdf = service.archive.read(version, actor=actor, source_ip=source_ip())
+    result = service.verifier.verify_version(found, version, pdf)
+    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.verify", record_id=found.id,
+                                  version=version.number, source_ip=source_ip(),
+                                  detail={"ok": result.ok, "via": "web", **_purpose()}))
+    report = result.as_dict()
+    return render_template("verification.html", record=found, version=version, ok=result.ok,
+                           lines=signature_lines(report), problems=bool(report["problems"]),
+                           checked_at=roc_datetime(service.clock.now()))
+
+
+@bp.post("/records/<record_id>/export")
+def export_evidence(record_id: str) -> Response:
+    """The record's evidence package (every version's PDF, its verification report and a signed
+    manifest) as a ZIP named for what it holds; audited like a download."""
+    check_csrf()
+    if (back := _back_to_state_a_purpose()) is not None:
+        return back
+    actor = signed_in()
+    found = visible_record(actor, record_id)
+    export = components().exporter.export([found], actor, purpose={"via": "web", **_purpose()},
+                                          source_ip=source_ip())
+    name = document_file_name(found, found.versions[-1]).removesuffix(".pdf")
+    return Response(export.data, mimetype="application/zip", headers={
+        "Content-Disposition": attachment(f"證據-{name}.zip", f"evidence-{export.export_id}.zip"),
+        "X-Manifest-SHA256": export.manifest_sha256, "Cache-Control": "private, no-store"})
 
 
 def _version(record_id: str, number: int) -> tuple[Record, Version]:

@@ -116,6 +116,28 @@ def parse_date(text: str | date) -> date:
     return _make_date(year + ROC_OFFSET, month, day, s)
 
 
+def parse_month(text: str) -> str:
+    """``2026-11`` or 民國 ``115/11``, ``115年11月`` (full-width too) → ``2026-11``; else ``InvalidValue``."""
+    s = normalize(text)
+    if m := re.fullmatch(r"([0-9]{4})-([0-9]{1,2})", s):
+        year, month = int(m[1]), int(m[2])
+    elif m := re.fullmatch(r"(?:中華)?(?:民國)?\s*([0-9]{1,3})\s*[/.年-]\s*([0-9]{1,2})\s*月?", s):
+        year, month = int(m[1]) + ROC_OFFSET, int(m[2])
+        if int(m[1]) < 1:
+            raise InvalidValue.of("date_year_range", value=text)
+    else:
+        raise InvalidValue.of("month_format", value=text)
+    if not 1 <= month <= 12:
+        raise InvalidValue.of("month_range", value=text)
+    return f"{year:04d}-{month:02d}"
+
+
+def format_roc_month(month: str) -> str:
+    """``2026-11`` → 115年11月 (as pages and documents print a month)."""
+    year, mon = (int(x) for x in month.split("-"))
+    return f"{year - ROC_OFFSET}年{mon}月"
+
+
 def taipei_day_range(start: str | None, end: str | None, *, names: tuple[str, str] = ("from", "to")
                      ) -> tuple[datetime | None, datetime | None]:
     """Two optional dates as instants: from the first day's 00:00 to the day after the last, in Taipei

@@ -236,3 +236,15 @@ def test_a_record_page_shows_its_signatures_checked_and_exports_its_evidence(cli
     assert any(e.action == "evidence.export" and e.detail["records"] == [stored.record_id] and e.detail["via"] == "web"
                for e in catalog.audit_events())
     assert client.post(f"/records/{stored.record_id}/export").status_code == 400  # no CSRF token, no export
+
+
+def test_months_are_asked_and_shown_in_the_roc_calendar(client, catalog):
+    create_user(catalog, username="tina", password=PASSWORD, agency="379010000A", role="auditor")
+    sign_in(client, "tina")
+    chosen = client.get("/query-logs?system=稅務資料整合查詢系統&month=115/11")
+    assert chosen.status_code == 302 and chosen.headers["Location"].endswith("/2026-11")
+    page = client.get(chosen.headers["Location"]).data.decode()
+    assert "稅務資料整合查詢系統：115年11月 查詢紀錄" in page and "2026-11 查詢" not in page
+    wrong = client.get("/query-logs?system=稅務資料整合查詢系統&month=115/13").data.decode()
+    assert "「115/13」的月份須在 1 至 12 之間" in wrong
+    assert 'pattern="' not in client.get("/records").data.decode()  # full-width digits reach the server

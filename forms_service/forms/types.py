@@ -188,18 +188,10 @@ def _check_month(value: Any) -> Any:
     """``2026-11`` or 民國 ``115/11`` → ``2026-11``."""
     if not isinstance(value, str):
         raise refusal("month_format", value=value)
-    text = taiwan.normalize(value)
-    if m := re.fullmatch(r"([0-9]{4})-([0-9]{1,2})", text):
-        year, month = int(m[1]), int(m[2])
-    elif m := re.fullmatch(r"(?:中華)?(?:民國)?\s*([0-9]{1,3})\s*[/.年-]\s*([0-9]{1,2})\s*月?", text):
-        year, month = int(m[1]) + taiwan.ROC_OFFSET, int(m[2])
-        if int(m[1]) < 1:
-            raise refusal("date_year_range", value=value)
-    else:
-        raise refusal("month_format", value=value)
-    if not 1 <= month <= 12:
-        raise refusal("month_range", value=value)
-    return f"{year:04d}-{month:02d}"
+    try:
+        return taiwan.parse_month(value)
+    except taiwan.InvalidValue as err:
+        raise PydanticCustomError(err.code, str(err)) from err
 
 
 Ubn = Annotated[

@@ -17,11 +17,11 @@ from flask import Blueprint, abort, current_app, g, redirect, request, session, 
 from werkzeug.wrappers import Response
 
 from ...access import Actor, Role, sessions
-from ...archive.report_zh import signer_name
+from ...archive.report_zh import roc_datetime, signer_name
 from ...errors import Forbidden, UnknownForm
 from ...forms import get_form
 from ...forms.signatures import block
-from ...taiwan import TAIPEI, format_roc_short
+from ...taiwan import TAIPEI, format_roc_month, format_roc_short
 from ..auth import check_network
 from ..context import catalog, components
 
@@ -83,7 +83,16 @@ def _common() -> dict[str, Any]:
             "status_names": STATUS_NAMES, "reason_names": REASON_NAMES, "form_name": _form_name,
             "provider_name": components().settings.provider_name,
             "require_purpose": components().settings.require_purpose,
-            "block_label": _block_label, "signer_name": signer_name, "roc_time": _roc_time, "who": _who}
+            "block_label": _block_label, "signer_name": signer_name, "roc_time": _roc_time, "who": _who,
+            "roc_month": _roc_month, "roc_moment": roc_datetime}
+
+
+def _roc_month(month: str) -> str:
+    """``2026-11`` → 115年11月; anything else as it is."""
+    try:
+        return format_roc_month(month)
+    except (ValueError, AttributeError):
+        return month
 
 
 def _who() -> tuple[str, str]:

@@ -21,7 +21,7 @@ from ...forms import get_form
 from ...querylog import review as reviewing
 from ...querylog.anomalies import KIND_NAMES
 from ...querylog.review import DECIDED, STATE_NAMES, VERDICTS
-from ...taiwan import TAIPEI, format_roc_short, normalize_agency_code
+from ...taiwan import TAIPEI, InvalidValue, format_roc_short, normalize_agency_code, parse_month
 from .. import duty_steps as steps
 from ..auth import source_ip
 from ..context import catalog, components
@@ -34,10 +34,10 @@ REVIEWERS = (Role.STAFF, Role.AUDITOR, Role.CLERK, Role.ADMIN)
 
 def _agency(actor: Actor) -> str:
     if actor.role not in REVIEWERS:
-        raise Forbidden(f"the role {actor.role} does not review query logs")
+        raise Forbidden("您的帳號不辦理查詢紀錄查核")
     agency = normalize_agency_code(request.values.get("agency", "")) if actor.sees_all_agencies else actor.agency
     if not agency:
-        raise InputError("請指定機關代碼 (give the agency's code)")
+        raise InputError("請指定機關代碼")
     return agency
 
 
@@ -45,8 +45,13 @@ def _agency(actor: Actor) -> str:
 def query_logs() -> Response | str:
     actor = signed_in()
     if actor.role not in REVIEWERS:
-        raise Forbidden(f"the role {actor.role} does not review query logs")
+        raise Forbidden("您的帳號不辦理查詢紀錄查核")
     system, month = request.args.get("system", "").strip(), request.args.get("month", "").strip()
+    if month:
+        try:
+            month = parse_month(month)  # 115/11 as people write it
+        except InvalidValue as err:
+            raise InputError(str(err), details={"field": "month"}) from None
     if system and month:
         return redirect(url_for("ui.query_log", system=system, month=month,
                                 **({"agency": request.args["agency"]} if request.args.get("agency") else {})))

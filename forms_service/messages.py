@@ -114,6 +114,7 @@ RULES: dict[str, str] = {
     "same_person": "{first}與{second}為同一人",
     "period_too_long": "使用期限至多 {years} 年，迄日須早於 {before}",
     "before_termination": "第 {place} 處的清除日期早於終止日期（規範僅定終止後一個月內完成）",
+    "already_filed": "{system} {month} 已有登記表（{filed} 歸檔）；若為更正或補充，請在說明中寫明",
     "fixed_before_test": "修補完成日期早於檢測日期，請改正",
     "glyph_missing": ("「{char}」（字碼 {point}）無法以表單的字型印出，會印成空白方框；"
                       "請改用通行字，或請管理者加入造字字型"),

@@ -67,7 +67,9 @@ def test_a_register_reviewed_by_a_one_person_unit_is_filed_with_the_warning_kept
     catalog.set_agency_profile(TAX, {"name": "臺北市稅捐稽徵處", "policies": {"reviewer_not_querier": "off"}},
                                by="test", now=catalog.audit_events()[0].at)
     quiet = _post(client, catalog, "annex5-query-log", data, TAX)
-    assert quiet.status_code == 201 and "warnings" not in quiet.json
+    # The rule off, the only thing said is that this system's month already has a register (the first).
+    assert quiet.status_code == 201 and [w["code"] for w in quiet.json["warnings"]] == ["already_filed"]
+    assert "稅務資料整合查詢系統 115年11月 已有登記表" in quiet.json["warnings"][0]["message"]
 
 
 def test_a_purge_dated_before_the_termination_is_recorded_with_a_note(client, catalog, clock):

@@ -65,3 +65,30 @@ def test_staff_cannot_review_and_a_post_without_csrf_is_refused(client, people, 
     sign_in(client, "sara")
     assert client.get("/countersign").status_code == 403
     assert client.post(f"/countersign/{agreements[0]}", data={"decision": "return", "reason": "x"}).status_code == 400
+
+
+def test_a_returned_agreement_is_on_its_agencys_due_list_until_its_correction_is_filed(client, catalog, clock):
+    """Returned, a 附件2 waits for no signer — but for its agency to correct and file it again: the
+    item is the agency staff's until a later 附件2 of the same connection is filed."""
+    from forms_service.access import Actor, Role
+    from forms_service.access.tokens import create_token
+    from forms_service.filing.turns import return_record
+
+    staff = {"Authorization": f"Bearer {create_token(catalog, agency='379000000A', role='staff')}"}
+    root = client.post("/api/v1/forms/annex1-interface/records", json=load_example("annex1-interface"),
+                       headers=staff).json["record_id"]
+    agreement = {**load_example("annex2-agreement"), "related_record": root}
+    first = client.post("/api/v1/forms/annex2-agreement/records", json=agreement, headers=staff).json["record_id"]
+    provider = Actor(id="user:paul", agency="A15000000E", role=Role.PROVIDER)
+    return_record(catalog, provider, catalog.get_record(first), reason="使用者業務範圍與申請單不符。")
+
+    def returned():
+        return [(i["kind"], i["record_id"], i["title"]) for i in client.get("/api/v1/due", headers=staff).json["items"]
+                if i["kind"] == "returned"]
+
+    [(kind, record_id, title)] = returned()
+    assert record_id == first and title.endswith("已被退回，請修正後重新送件")
+    clock.advance(days=1)
+    again = client.post("/api/v1/forms/annex2-agreement/records", json=agreement, headers=staff)
+    assert again.status_code == 201, again.json
+    assert returned() == []

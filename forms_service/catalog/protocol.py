@@ -104,6 +104,9 @@ class RecordCatalog(Protocol):
     def records_awaiting_signature(self, *, agency: str | None = None, limit: int = 500) -> list[Record]:
         """Records whose next block waits for its signer, oldest first."""
 
+    def records_returned(self, *, agency: str | None = None, limit: int = 500) -> list[Record]:
+        """Records a signer returned (``awaiting`` = RETURNED), oldest first."""
+
     def set_aside(self, objects: list[SetAsideObject], event: NewAuditEvent) -> None:
         """Record object versions of an interrupted filing (known again: kept), with the audit entry."""
 

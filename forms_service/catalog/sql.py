@@ -138,6 +138,14 @@ class SqlCatalog:
         with self._sessions() as s:
             return [mapping.record(r) for r in s.scalars(query)]
 
+    @does("list the records a signer returned")
+    def records_returned(self, *, agency: str | None = None, limit: int = 500) -> list[Record]:
+        query = select(RecordRow).where(RecordRow.awaiting == RETURNED).order_by(RecordRow.created_at).limit(limit)
+        if agency is not None:
+            query = query.where(RecordRow.agency_code == agency)
+        with self._sessions() as s:
+            return [mapping.record(r) for r in s.scalars(query)]
+
     @does("record the objects set aside")
     def set_aside(self, objects: list[SetAsideObject], event: NewAuditEvent) -> None:
         with self._writing() as s:

@@ -29,16 +29,18 @@ from ..archive import Archive
 from ..archive.archive import StoredVersion
 from ..archive.filing import check_may_file
 from ..archive.related import check_related
-from ..catalog import AuditLog, Draft, NewAuditEvent, Record, RecordCatalog, WorkCatalog
+from ..catalog import AuditLog, Draft, NewAuditEvent, Record, RecordCatalog, RecordFilter, WorkCatalog
 from ..errors import FieldProblem, Forbidden, InputError, SignatureRequired, SigningFailed, ValidationFailed
 from ..forms import FormSpec, get_form
 from ..forms.policies import Finding, Policy, agency_policy, sentence
 from ..forms.signatures import Block, block, signing_order
 from ..forms.types import FormModel
+from ..messages import problem
 from ..produce import Producer
 from ..produce.producer import Produced
 from ..produce.signer import DocumentSigner, SignedPdf
 from ..signers.registry import SignerRegistry
+from ..taiwan import TAIPEI, format_roc_month, format_roc_short
 
 
 class FilingCatalog(RecordCatalog, WorkCatalog, AuditLog, Protocol):
@@ -137,7 +139,22 @@ class FilingService:
         """The findings its parties' settings make warnings: shown before signing, kept with the record."""
         policy = self._policy(spec, form)
         return [dataclasses.replace(f.problem, message=sentence(f)) for f in self.findings(spec, form)
-                if policy.mode(f.rule) == "warn"]
+                if policy.mode(f.rule) == "warn"] + self._filed_before(spec, form)
+
+    def _filed_before(self, spec: FormSpec, form: FormModel) -> list[FieldProblem]:
+        """A 附件5 for a system and month that already has one: said before signing, not refused (a
+        correction or a second register of a busy month is lawful)."""
+        if spec.form_id != "annex5-query-log":
+            return []
+        month, system = getattr(form, "month", ""), getattr(form, "system_name", "")
+        # The agency's newest registers (indexed by agency and form): a system files 12 a year.
+        for earlier in self.records.find_records(RecordFilter(agency=spec.owner(form).code, form_id=spec.form_id,
+                                                              limit=200)):
+            data = earlier.input or {}
+            if data.get("month") == month and data.get("system_name") == system:
+                return [problem("month", "already_filed", month=format_roc_month(month), system=system,
+                                filed=format_roc_short(earlier.created_at.astimezone(TAIPEI).date()))]
+        return []
 
     def signing_order_of(self, spec: FormSpec, form: FormModel, *, by_provider: bool = False) -> tuple[Block, ...]:
         """The blocks the document is signed in: the persons' the owning agency chose (its profile),

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from ..access import Actor, Role
 from ..archive.filing import may_file_for
-from ..catalog import AuditEvent, Draft, NewAuditEvent, Record, User
+from ..catalog import AuditEvent, Draft, NewAuditEvent, Record, RecordFilter, User
 from ..connections.due import DueItem
 from ..errors import Forbidden, InputError
 from ..forms import get_form
@@ -136,6 +136,10 @@ def return_draft(catalog: Any, actor: Actor, draft: Draft, *, reason: str, now: 
 class SignatureDueCatalog(Protocol):
     def records_awaiting_signature(self, *, agency: str | None = None, limit: int = 500) -> list[Record]: ...
 
+    def records_returned(self, *, agency: str | None = None, limit: int = 500) -> list[Record]: ...
+
+    def find_records(self, query: RecordFilter) -> list[Record]: ...
+
     def drafts(self, *, agency: str | None = None, limit: int = 100) -> list[Draft]: ...
 
     def users(self) -> list[User]: ...
@@ -167,7 +171,25 @@ def signature_due(catalog: SignatureDueCatalog, *, today: date, due_days: int,
             kind="signature", agency=draft.agency, due_on=draft.updated_at.astimezone(TAIPEI).date()
             + timedelta(days=due_days), title=f"{draft.title}：待「{current.label}」簽章後歸檔", draft_id=draft.id,
             remind=_signers_of(people, current, draft.agency, named_account(draft.form_id, draft.data, current))))
+    for record in catalog.records_returned(agency=agency):
+        if record.latest is None or _filed_again(catalog, record):
+            continue
+        # A returned document is the agency's to correct and file again: on its staff's list.
+        items.append(DueItem(
+            kind="returned", agency=record.agency_code,
+            due_on=record.latest.created_at.astimezone(TAIPEI).date() + timedelta(days=due_days),
+            title=f"{record.title}：已被退回，請修正後重新送件", record_id=record.id,
+            remind=tuple(u.username for u in people if u.agency == record.agency_code and u.role == "staff")))
     return items
+
+
+def _filed_again(catalog: SignatureDueCatalog, returned: Record) -> bool:
+    """Whether a later record of the same form and connection (its correction) has been filed."""
+    if not returned.connection_id:
+        return False
+    later = catalog.find_records(RecordFilter(agency=returned.agency_code, form_id=returned.form_id,
+                                              created_from=returned.created_at, limit=50))
+    return any(r.id != returned.id and r.connection_id == returned.connection_id for r in later)
 
 
 def _signers_of(people: list[User], current: Block, agency: str, named: str) -> tuple[str, ...]:

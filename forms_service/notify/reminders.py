@@ -22,7 +22,8 @@ TOPIC = "due-digest"
 KIND_NAMES = {"monthly-review": "每月查核", "explanation": "查調者說明", "no-events": "未收到查詢事件",
               "renewal": "使用期限屆滿", "yearly-review": "每年自行檢視", "audit-answers": "稽核自評",
               "finding-reply": "稽核缺失函復", "purge": "終止後資料清除", "incident-report": "資安事件通報",
-              "signature": "待簽", "security-test": "定期安全檢測"}
+              "signature": "待簽", "security-test": "定期安全檢測",
+              "returned": "退回待修正"}
 
 
 class Mailer(Protocol):

@@ -332,7 +332,7 @@ def describe() -> dict:
                     "kind": {"type": "string", "enum": ["monthly-review", "explanation", "no-events", "renewal",
                                                         "yearly-review", "audit-answers", "finding-reply",
                                                         "purge", "incident-report", "signature",
-                                                        "security-test"]},
+                                                        "security-test", "returned"]},
                     "connection_id": {"type": ["string", "null"]}, "record_id": {"type": ["string", "null"]},
                     "due_on": {"type": "string", "format": "date"}, "title": {"type": "string"},
                     "agency": {"type": "string"}, "system": {"type": "string"}, "month": {"type": "string"}}}}}},

@@ -749,6 +749,8 @@ def test_a_record_waits_for_the_block_its_newest_version_lacks_until_a_signer_re
                            dataclasses.replace(version(1, sha="d" * 64), signature_report=signed), event("rec_r"))
     any_catalog.end_signing("rec_r", event("rec_r", "record.return"))
     assert any_catalog.records_awaiting_signature() == []
+    assert [r.id for r in any_catalog.records_returned()] == ["rec_r"]
+    assert any_catalog.records_returned(agency="387000000A") == []
     any_catalog.add_version("rec_r", dataclasses.replace(version(2, sha="e" * 64), signature_report=signed),
                             event("rec_r", "record.renew"))  # a renewed timestamp does not bring it back
     assert any_catalog.records_awaiting_signature() == []

@@ -428,3 +428,18 @@ def test_an_agency_chooses_which_blocks_its_people_sign_with_their_own_cards(cli
         "annex1-interface:officer", "annex1-interface:supervisor"]
     page = client.get("/admin/agencies/379000000A").data.decode()
     assert re.search(r'value="annex1-interface:officer"[^>]*checked', page)
+
+
+def test_a_form_names_its_connection_by_choosing_it_not_by_typing_an_id(client, staff, fake_components):
+    """/forms/<id>/new offers the agency's connections by system, unit and state; the choice posts
+    the connection's 附件1 — no 紀錄編號 is typed."""
+    application = fake_components.archive.submit(
+        signed_form(fake_components, "annex1-interface", load_example("annex1-interface")), LOCAL_OPERATOR)
+    sign_in(client, "sara")
+    page = client.get("/forms/annex3-requirements/new").data.decode()
+    select = page[page.index('<select id="f-related_record"'):]
+    select = select[:select.index("</select>")]
+    assert f'<option value="{application.record_id}">稅務資料整合查詢系統（臺北市稅捐稽徵處，申請中）</option>' in select
+    assert '<label for="f-related_record">介接案' in page
+    chosen = client.get(f"/forms/annex3-requirements/new?from={application.record_id}").data.decode()
+    assert f'<option value="{application.record_id}" selected>' in chosen

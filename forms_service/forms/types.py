@@ -114,7 +114,8 @@ DocNumber = Annotated[
 # A record of this service another form refers to (the 附件1 of the same connection, …).
 RecordRef = Annotated[str, BeforeValidator(_matching("record_ref", r"rec_[0-9a-f]{32}", _normal)),
                       WithJsonSchema({"type": "string", "pattern": "^rec_[0-9a-f]{32}$",
-                                      "description": "紀錄編號 of an earlier record (rec_…)"})]
+                                      "description": "紀錄編號 of an earlier record (rec_…)",
+                                      "x-input": "record-ref"})]  # pages offer the agency's connections
 
 AgencyCode = Annotated[str, BeforeValidator(_matching("agency_code", f"({taiwan.AGENCY_CODE})?", _agency_code)),
                        WithJsonSchema({"type": "string", "pattern": f"^({taiwan.AGENCY_CODE})?$"})]

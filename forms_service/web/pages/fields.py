@@ -77,8 +77,10 @@ Part = Input | Group | Rows
 class _Schema:
     """A JSON Schema with its ``$defs``: resolves references and optional (``anyOf`` null) fields."""
 
-    def __init__(self, schema: dict[str, Any]):
+    def __init__(self, schema: dict[str, Any], references: list[tuple[str, str]] | None = None):
         self.defs = schema.get("$defs", {})
+        # What a record reference may name, as (id, what people read): the agency's connections.
+        self.references = references
 
     def resolve(self, node: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """(the node with references followed, whether ``null`` is allowed)."""
@@ -124,9 +126,11 @@ def _choices(node: dict[str, Any]) -> list[tuple[str, str]]:
     return [(str(v), str(v)) for v in node.get("enum", [])]
 
 
-def build(schema: dict[str, Any], values: dict[str, Any], *, extra_rows: int = 1) -> Group:
-    """The page parts of ``schema`` filled with ``values`` (the input so far, as JSON)."""
-    resolver = _Schema(schema)
+def build(schema: dict[str, Any], values: dict[str, Any], *, extra_rows: int = 1,
+          references: list[tuple[str, str]] | None = None) -> Group:
+    """The page parts of ``schema`` filled with ``values`` (the input so far, as JSON); a record
+    reference is a choice among ``references`` when they are given (nobody types a 紀錄編號)."""
+    resolver = _Schema(schema, references)
     return _group(resolver, schema, "", "", True, values or {}, extra_rows)
 
 
@@ -173,6 +177,11 @@ def _part(resolver: _Schema, raw: dict[str, Any], name: str, key: str, required:
         return Input(name, label, widget, required, text, hint, choices)
     if kind == "integer":
         return Input(name, label, "number", required, text, hint, [])
+    if node.get("x-input") == "record-ref" and resolver.references is not None:
+        choices = list(resolver.references)
+        if text and text not in {value for value, _ in choices}:
+            choices.append((text, f"紀錄編號 {text}"))  # one chosen before, outside the list
+        return Input(name, "介接案", "select", required, text, "選擇此表單所屬的介接案（其附件1）", choices)
     if node.get("x-input") == "roc-date":
         hint = (hint + "；" if hint else "") + "例：115/11/27、民國115年11月27日或 2026-11-27"
         if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):  # a stored date, shown as people write it
@@ -246,10 +255,11 @@ def message(problem: FieldProblem) -> str:
 
 
 def page_parts(schema: dict[str, Any], values: dict[str, Any], problems: list[dict[str, str]] | None = None, *,
-               extra_rows: int = 1) -> tuple[Group, list[tuple[str, str, str]]]:
+               extra_rows: int = 1, references: list[tuple[str, str]] | None = None
+               ) -> tuple[Group, list[tuple[str, str, str]]]:
     """The page's parts with the problems of a refused post (as the error handler passes them)
     beside their fields, and the summary's rows."""
-    root = build(schema, values, extra_rows=extra_rows)
+    root = build(schema, values, extra_rows=extra_rows, references=references)
     found = [FieldProblem(p.get("path", ""), p.get("message", ""), p.get("code", "invalid")) for p in problems or []]
     return root, place_errors(root, found)
 

@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response
 from ... import json_input
 from ...access import Actor, Role
 from ...catalog import NewAuditEvent
+from ...connections.timeline import STATE_NAMES, connections, today_in_taipei
 from ...errors import Forbidden, InputError, NotFound
 from ...forms import FormSpec, all_forms, get_form
 from ...forms.connection import value_at
@@ -72,7 +73,22 @@ class FormPage:
     import_columns: tuple[str, ...] = tuple(COLUMNS.values())
 
     def parts(self, problems: list[dict[str, str]] | None = None) -> tuple[Group, list[tuple[str, str, str]]]:
-        return page_parts(self.spec.json_schema(), self.values, problems, extra_rows=self.extra_rows)
+        return page_parts(self.spec.json_schema(), self.values, problems, extra_rows=self.extra_rows,
+                          references=connection_choices(signed_in(), self.spec.form_id))
+
+
+def connection_choices(actor: Actor, form_id: str) -> list[tuple[str, str]]:
+    """The connections a form may belong to, as people know them: system, 資料使用單位, state —
+    the newest first; a purge record's is the connection's 終止 application."""
+    today = today_in_taipei(components().clock.now())
+    choices = []
+    for found in connections(catalog(), agency=actor.scope):
+        target = found.termination if form_id == "purge-record" else found.id
+        if not target or (form_id != "purge-record" and found.terminated_on is not None):
+            continue
+        unit = found.user_unit.get("name", "")
+        choices.append((target, f"{found.system}（{unit}，{STATE_NAMES.get(found.state(today), '')}）"))
+    return choices
 
 
 def _may_fill(actor: Actor) -> None:

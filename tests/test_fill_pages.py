@@ -439,7 +439,8 @@ def test_a_form_names_its_connection_by_choosing_it_not_by_typing_an_id(client, 
     page = client.get("/forms/annex3-requirements/new").data.decode()
     select = page[page.index('<select id="f-related_record"'):]
     select = select[:select.index("</select>")]
-    assert f'<option value="{application.record_id}">稅務資料整合查詢系統（臺北市稅捐稽徵處，申請中）</option>' in select
+    offered = "稅務資料整合查詢系統（臺北市稅捐稽徵處，申請中）"
+    assert f'<option value="{application.record_id}">{offered}</option>' in select
     assert '<label for="f-related_record">介接案' in page
     chosen = client.get(f"/forms/annex3-requirements/new?from={application.record_id}").data.decode()
     assert f'<option value="{application.record_id}" selected>' in chosen

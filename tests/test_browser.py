@@ -474,7 +474,9 @@ def test_a_connection_page_shows_its_records_state_and_what_it_owes(page: Page, 
     expect(page.get_by_role("heading", name="稅務資料整合查詢系統")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("申請介接單位"))).to_contain_text("臺北市政府財政局")
     expect(page.locator("table").nth(1)).to_contain_text("附件1 新申請")
-    expect(page.get_by_role("link", name=application).first).to_be_visible()
+    expect(page.locator(f'a[href$="/records/{application}"]').first).to_be_visible()  # named by its title
+    expect(page.get_by_role("heading", name="此介接案的表單")).to_be_visible()  # the task list
+    expect(page.get_by_role("link", name="附件2 商工資料使用安全約定書")).to_be_visible()
     assert axe_violations(page) == []
     shoot(page, "connection")
 

@@ -116,6 +116,9 @@ def test_the_connection_page_shows_its_timeline_and_what_it_owes(client, catalog
     page = client.get(f"/connections/{root}").data.decode()
     assert "附件1 新申請" in page and "使用期限" in page and "117/12/31" in page
     assert "請申請續用或終止" in page  # the renewal, within 90 days
+    tasks = page[page.index("此介接案的表單"):page.index("</ol>", page.index("此介接案的表單"))]
+    assert "附件2 商工資料使用安全約定書" in tasks and "已會簽" in tasks and "附件3 使用商工資料作業要求" in tasks
+    assert f">{root}<" not in page  # records are named by their titles, not their ids
     renewal = re.search(r'href="([^"]+)">申請續用', page)[1].replace("&amp;", "&")
     assert f"from={root}" in renewal and "type=renewal" in renewal
     form = client.get(renewal).data.decode()  # the 附件1 pre-filled as its 續用, the period continued

@@ -444,3 +444,27 @@ def test_a_form_names_its_connection_by_choosing_it_not_by_typing_an_id(client, 
     assert '<label for="f-related_record">介接案' in page
     chosen = client.get(f"/forms/annex3-requirements/new?from={application.record_id}").data.decode()
     assert f'<option value="{application.record_id}" selected>' in chosen
+
+
+def test_the_checklist_marks_every_unanswered_item_conforming_in_one_step(client, staff):
+    sign_in(client, "sara")
+    page = client.get("/forms/annex4-audit-checklist/new").data.decode()
+    assert "未作答者全部設為符合" in page
+    posted = {"csrf": csrf(client, "/forms"), "action": "all-conform", "items.0.id": "1", "items.0.result": "",
+              "items.1.id": "2", "items.1.result": "nonconform"}
+    answered = client.post("/forms/annex4-audit-checklist/new", data=posted).data.decode()
+    assert 'name="items.0.result" value="conform" checked' in answered
+    assert 'name="items.1.result" value="nonconform" checked' in answered  # an answer given is kept
+
+
+def test_the_checklist_is_its_questions_not_numbered_rows(client, staff):
+    """附件4 asks each standard item as its own question (its text as the legend, the 項次 kept
+    hidden): no 「第 N 列（選填）」, no drop-down to pick the item, no rows to add."""
+    from forms_service.forms.annex4_audit_checklist import STANDARD_ITEMS
+
+    sign_in(client, "sara")
+    page = client.get("/forms/annex4-audit-checklist/new").data.decode()
+    assert f"<legend>3. {STANDARD_ITEMS[3]}</legend>" in page
+    assert '<input type="hidden" name="items.2.id" value="3">' in page
+    items = page[page.index('id="f-items"'):page.index('id="f-findings"')]
+    assert '<select id="f-items-0-id"' not in items and "第 1 列" not in items and 'value="add-row"' not in items

@@ -33,6 +33,7 @@ def test_the_provider_sees_every_agencys_agreements_oldest_first(client, people,
     sign_in(client, "paul")
     page = client.get("/countersign").data.decode()
     assert page.index(agreements[0]) < page.index(agreements[1]) and "共 2 件待會簽" in page
+    assert '待會簽 <span class="count">2<span class="visually-hidden"> 件</span>' in page  # counted in the navigation
     review = client.get(f"/countersign/{agreements[1]}").data.decode()
     assert "臺南市政府" in review and "退回理由" in review and "已審閱本約定書內容，同意會簽" in review
 

@@ -40,7 +40,7 @@ class Disposition:
 
     def request(self, record_id: str, requester: Actor, *, reason: str) -> NewTombstone:
         if requester.role is not Role.ADMIN:
-            raise Forbidden("only an administrator requests a disposition")
+            raise Forbidden("只有系統管理者可申請銷毀")
         if not reason.strip():
             raise InputError("a disposition request needs a reason", details={"field": "reason"})
         record = self._due_record(record_id)
@@ -61,12 +61,12 @@ class Disposition:
     def approve(self, record_id: str, approver: Actor) -> Tombstone:
         """Delete every version (all or none), then archive the signed certificate of destruction."""
         if approver.role is not Role.ADMIN:
-            raise Forbidden("only an administrator approves a disposition")
+            raise Forbidden("只有系統管理者可核准銷毀")
         tombstone = self.records.tombstone(record_id)
         if tombstone is None or tombstone.disposed_at is not None:
             raise NotFound(f"no pending disposition request for {record_id}", details={"record_id": record_id})
         if tombstone.requested_by == approver.id:
-            raise Forbidden("the approver must be someone other than the requester")
+            raise Forbidden("核准銷毀者須為申請者以外的人")
         self._due_record(record_id, requested=True)
         objects = [(v["object_key"], v["object_version"]) for v in tombstone.versions]
         objects += [(v["entry_object_key"], v["entry_object_version"]) for v in tombstone.versions

@@ -19,7 +19,7 @@ def set_legal_hold(store: ObjectStore, records: RecordCatalog, record_id: str, a
                    reason: str, source_ip: str = "") -> Record:
     """Place or lift a legal hold on every version of a record."""
     if actor.role is not Role.ADMIN:
-        raise Forbidden("only an administrator places or lifts legal holds")
+        raise Forbidden("只有系統管理者可設定或解除法律保全")
     if not reason.strip():
         raise InputError("a legal hold needs a reason (case number, court order, …)", details={"field": "reason"})
     record = _existing(records, record_id)
@@ -39,7 +39,7 @@ def extend_retention(store: ObjectStore, records: RecordCatalog, record_id: str,
                      reason: str, default_mode: str, source_ip: str = "") -> Record:
     """Keep every version of a record until ``until``; an earlier date than now is refused."""
     if actor.role is not Role.ADMIN:
-        raise Forbidden("only an administrator extends retention")
+        raise Forbidden("只有系統管理者可延長保存期限")
     record = _existing(records, record_id)
     retain_until = datetime(until.year, until.month, until.day, tzinfo=timezone.utc)
     for version in record.versions:

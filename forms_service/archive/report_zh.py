@@ -59,6 +59,19 @@ def signer_name(subject: str) -> str:
     return subject
 
 
+SUBJECT_PARTS = {"Common Name": "名稱", "Organization": "機關", "Organizational Unit": "單位", "Country": "國家",
+                 "Serial Number": "序號", "Locality": "地區", "State/Province": "縣市", "Email Address": "電子郵件"}
+
+
+def subject_text(subject: str) -> str:
+    """A certificate subject as people read it: 名稱：王小明；機關：…；序號：… (keys in Chinese)."""
+    parts = []
+    for part in subject.split(", "):
+        key, sep, value = part.partition(": ")
+        parts.append(f"{SUBJECT_PARTS.get(key, key)}：{value}" if sep else part)
+    return "；".join(parts)
+
+
 def revocation_text(text: str) -> str:
     if text.startswith("hard-fail with embedded data"):
         return "以文件內嵌之撤銷資料，依時戳時點確認憑證當時未被廢止"

@@ -24,7 +24,7 @@ def countersign(archive: Archive, countersigner: DocumentSigner | None, record_i
                 provider_name: str, source_ip: str = "") -> StoredVersion:
     """The data provider's second signature on an agency-signed 附件2, as a new version."""
     if actor.role not in (Role.PROVIDER, Role.ADMIN):
-        raise Forbidden("only the data provider (role provider) countersigns")
+        raise Forbidden("只有資料提供機關可會簽")
     record = archive.record(record_id)
     if not get_form(record.form_id).countersigned:
         raise InputError(f"{record.form_id} records are not countersigned")

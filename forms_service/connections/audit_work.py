@@ -178,7 +178,7 @@ def is_audited_staff(actor: Actor, inspection: Inspection) -> bool:
 
 def check_agency_side(actor: Actor, inspection: Inspection, today: date) -> None:
     if not is_audited_staff(actor, inspection):
-        raise Forbidden("the audited agency's staff answer its column of the checklist (規範七(四)2)")
+        raise Forbidden("受查機關的承辦人填寫查核紀錄表的自評欄（規範七(四)2）")
     if inspection.finished_at is not None:
         raise InputError("本次稽核已完成，自評欄不得再修改 (the audit is finished)", details={"field": "items"})
     if today >= inspection.audit_on:  # the team is judging the items: late answers are taken until then
@@ -259,7 +259,7 @@ def send_answers(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection
 
 def _check_team(actor: Actor, inspection: Inspection, today: date) -> None:
     if actor.role not in (Role.PROVIDER, Role.ADMIN):
-        raise Forbidden("the data provider's audit team records results and findings (規範 七)")
+        raise Forbidden("查核結果及缺失由資料提供機關的稽核小組登錄（規範七）")
     if inspection.finished_at is not None:
         raise InputError("本次稽核已完成 (the audit is finished)", details={"field": "items"})
     if today < inspection.audit_on:
@@ -383,7 +383,7 @@ def reply_finding(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspectio
                   now: datetime, audit: Audit) -> InspectionFinding:
     """The agency's reply (函復) to a finding: what it improved, with its letter's 文號 when it has one."""
     if not is_audited_staff(actor, inspection):
-        raise Forbidden("the audited agency's staff reply to its findings")
+        raise Forbidden("缺失由受查機關的承辦人函復")
     finding = _finding(catalog, inspection, number)
     if finding.closed_at is not None:
         raise InputError(f"缺失 {number} 已結案", details={"field": f"finding-{number}-reply"})
@@ -400,7 +400,7 @@ def reply_finding(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspectio
 def close_finding(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection, *, number: int, now: datetime,
                   audit: Audit) -> InspectionFinding:
     if actor.role not in (Role.PROVIDER, Role.ADMIN):
-        raise Forbidden("the data provider closes findings")
+        raise Forbidden("缺失由資料提供機關結案")
     finding = _finding(catalog, inspection, number)
     if not finding.reply:
         raise InputError(f"缺失 {number} 尚未函復，不得結案", details={"field": f"finding-{number}-close"})

@@ -65,7 +65,7 @@ def report(catalog: IncidentCatalog, incident: Incident, *, send: SendToProvider
 def acknowledge(catalog: IncidentCatalog, actor: Actor, record_id: str, *, now: datetime) -> Incident:
     """The provider marks the report read on its page (已收悉): the report time, unless a mail came first."""
     if actor.role not in (Role.PROVIDER, Role.ADMIN):
-        raise Forbidden("the data provider acknowledges incident reports")
+        raise Forbidden("資安事件通報由資料提供機關確認收受")
     incident = next((i for i in catalog.incidents() if i.record_id == record_id), None)
     if incident is None:
         raise NotFound(f"no incident {record_id}")

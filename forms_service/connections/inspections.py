@@ -50,7 +50,7 @@ def schedule(catalog: InspectionCatalog, actor: Actor, *, agency: str, audit_on:
              now: datetime, audit: Callable[[NewAuditEvent], None], connection_id: str = "") -> Inspection:
     """Schedule an audit of ``agency``; ``InputError`` naming the field for a date under a month ahead."""
     if actor.role not in (Role.PROVIDER, Role.ADMIN):
-        raise Forbidden("the data provider schedules audits (規範 七)")
+        raise Forbidden("稽核由資料提供機關排定（規範七）")
     agency = normalize_agency_code(agency)
     if not is_valid_agency_code(agency):
         raise InputError(f"機關代碼 {agency!r} 格式不符 (not an agency code)", details={"field": "agency"})

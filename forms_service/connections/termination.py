@@ -24,7 +24,7 @@ def stop_input(actor: Actor, found: Connection, current: dict[str, Any], *, lett
     or later, unless the provider says it ends earlier (``backdate``): the queries after it are
     then refused from that day on."""
     if actor.role not in (Role.PROVIDER, Role.ADMIN):
-        raise Forbidden("the data provider stops a connection; an agency applies for its termination (附件1 終止)")
+        raise Forbidden("連線由資料提供機關終止；機關請以附件1 申請終止")
     if found.termination is not None:
         raise InputError(f"此介接案已於 {found.terminated_on} 終止 (the connection is already terminated)",
                          details={"field": "effective_on"})

@@ -79,7 +79,7 @@ class QueryUser(Person):
 
 
 class Entry(FormModel):
-    at: TaipeiDateTime = Field(description="查詢日期時間（ISO，臺北時間）")
+    at: TaipeiDateTime = Field(description="查詢日期時間（例：115/11/03 09:15，臺北時間）")
     user: QueryUser = Field(description="查詢人員")
     business_id: OptionalUbn = Field("", description="查詢對象統一編號（以名稱或負責人查詢者免填）")
     entity_name: OptionalLine = Field("", description="名稱")

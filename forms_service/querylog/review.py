@@ -122,7 +122,7 @@ def assign_reviewer(catalog: ReviewCatalog, *, agency: str, system: str, usernam
     """Make ``username`` the system's 查核人員; refused for someone of another agency, a role that
     does not review, or a person among the queriers of ``recent`` (the months not yet signed off)."""
     if actor.role is not Role.ADMIN:
-        raise Forbidden("an administrator assigns a system's 查核人員")
+        raise Forbidden("系統的查核人員由系統管理者指派")
     system = system.strip()
     if not system:
         raise InputError("give the business system's name", details={"field": "system"})
@@ -157,7 +157,7 @@ def check_reviewer(catalog: ReviewCatalog, actor: Actor, found: MonthOfQueries) 
                         "查核人員 reviews its months)")
     user = catalog.user(assigned.username)
     if user is None:
-        raise Forbidden(f"the 查核人員 {assigned.username} no longer exists: an administrator assigns another")
+        raise Forbidden(f"查核人員 {assigned.username} 的帳號已不存在，請系統管理者另行指派")
     if queried(user, found.events) and _independence(catalog, found.agency) == "refuse":
         raise Forbidden(f"{user.full_name or user.username} 於 {found.month} 曾查詢 {found.system}："
                         f"{sentence_of_rule()}，請系統管理者另行指派")

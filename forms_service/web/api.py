@@ -124,7 +124,7 @@ def post_query_events():
     """A business system's query events (規範 六(四)2), as a JSON array or JSON Lines."""
     actor = require_actor()
     if actor.role is not Role.SYSTEM:
-        raise Forbidden("query events are posted with a business system's token (role system)")
+        raise Forbidden("查詢事件須以業務系統的憑證傳送")
     items = parse_batch(request.get_data(cache=False), request.content_type or "")
     connection = connection_of(catalog(), agency=actor.agency, system=actor.system, bound_to=actor.connection_id)
     result = ingest(catalog(), actor, items, clock=components().clock,

@@ -27,7 +27,7 @@ def month(agency: str, system: str, month_: str) -> MonthOfQueries:
 
 def close(actor: Actor, agency: str, system: str, month_: str) -> QueryMonth:
     if actor.role not in (Role.STAFF, Role.AUDITOR, Role.ADMIN):
-        raise Forbidden("a month is closed by the agency's staff, its 查核人員 or an administrator")
+        raise Forbidden("月份由本機關承辦人、查核人員或系統管理者結束")
     service = components()
     return close_month_by_hand(catalog(), catalog(), service.require_archive()[0], sign=service.sign_detached,
                        lock_mode=service.settings.lock_mode, retention_years=service.settings.retention_years_logs,

@@ -17,7 +17,7 @@ from flask import Blueprint, abort, current_app, g, redirect, request, session, 
 from werkzeug.wrappers import Response
 
 from ...access import Actor, Role, sessions
-from ...archive.report_zh import roc_datetime, signer_name
+from ...archive.report_zh import roc_datetime, signer_name, subject_text
 from ...errors import Forbidden, UnknownForm
 from ...forms import get_form
 from ...forms.signatures import block
@@ -84,7 +84,28 @@ def _common() -> dict[str, Any]:
             "provider_name": components().settings.provider_name,
             "require_purpose": components().settings.require_purpose,
             "block_label": _block_label, "signer_name": signer_name, "roc_time": _roc_time, "who": _who,
-            "roc_month": _roc_month, "roc_moment": roc_datetime}
+            "roc_month": _roc_month, "roc_moment": roc_datetime, "subject_text": subject_text,
+            "nav_counts": _nav_counts}
+
+
+COUNTS_FOR_SECONDS = 60  # the navigation's counts are kept this long in the session: not a query per page
+
+
+def _nav_counts() -> dict[str, int]:
+    """How many things wait in the navigation's lists (待辦事項 3, 待會簽 1), for the signed-in person."""
+    actor = signed_in()
+    now = components().clock.now().timestamp()
+    kept = session.get("nav_counts")
+    if isinstance(kept, dict) and kept.get("who") == actor.id and now - kept.get("at", 0) < COUNTS_FOR_SECONDS:
+        return dict(kept.get("counts") or {})
+    counts: dict[str, int] = {}
+    if actor.role is not Role.QUERIER:
+        counts["due"] = len(components().due_items(agency=actor.scope))
+    if actor.role in (Role.PROVIDER, Role.ADMIN):
+        waiting = [block(r.form_id, r.awaiting) for r in catalog().records_awaiting_signature()]
+        counts["countersign"] = sum(1 for found in waiting if found is not None and found.signer == "provider")
+    session["nav_counts"] = {"who": actor.id, "at": now, "counts": counts}
+    return counts
 
 
 def _roc_month(month: str) -> str:

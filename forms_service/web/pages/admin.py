@@ -56,7 +56,7 @@ class ProfilePage:
 def _admin() -> Actor:
     actor = signed_in()
     if actor.role is not Role.ADMIN:
-        raise Forbidden(f"the role {actor.role} cannot manage agency profiles (只有系統管理者可維護機關資料)")
+        raise Forbidden("只有系統管理者可維護機關資料、帳號與權杖")
     return actor
 
 

@@ -27,7 +27,7 @@ STATE_NAMES = {"queued": "等待中", "running": "製作中", "done": "已歸檔
 def _reader() -> Actor:
     actor = signed_in()
     if actor.role not in READERS:
-        raise Forbidden(f"角色 {actor.role} 無法檢視批次 (the role {actor.role} has no batches)")
+        raise Forbidden("您的帳號無法檢視批次")
     return actor
 
 
@@ -55,7 +55,7 @@ def cancel_batch_page(batch_id: str) -> Response:
     check_csrf()
     actor = _reader()
     if actor.role not in CANCELLERS:
-        raise Forbidden(f"角色 {actor.role} 無法取消批次 (the role {actor.role} may not cancel a batch)")
+        raise Forbidden("您的帳號無法取消批次；批次由可填送表單的承辦人或系統管理者取消")
     batches.cancel(catalog(), actor, batch_id, audit=catalog().audit, now=components().clock.now(),
                    source_ip=source_ip())
     return Response(status=303, headers={"Location": url_for("ui.batch_page", batch_id=batch_id)})

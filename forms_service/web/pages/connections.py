@@ -4,6 +4,8 @@ provider's audits of agencies (規範 七), scheduled here and listed for the ag
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -50,7 +52,9 @@ def _connection_page(connection_id: str, **extra: object) -> dict[str, object]:
         raise NotFound(f"找不到此介接案，或您無權檢視 (no connection {connection_id} that you may see)")
     today = today_in_taipei(components().clock.now())
     interval = test_interval(catalog(), found.user_unit.get("code", ""))
+    last_month = today.replace(day=1) - timedelta(days=1)  # the month whose queries are checked now
     return {"connection": found, "today": today, "state_names": STATE_NAMES, "kind_names": KIND_NAMES,
+            "last_month": f"{last_month:%Y-%m}",
             "due": due_of(found, today, security_test_months=interval), "due_names": DUE_NAMES, **extra}
 
 

@@ -18,7 +18,7 @@ from .querylogs import REVIEWERS
 def due() -> str:
     actor = signed_in()
     if actor.role not in REVIEWERS and not actor.sees_all_agencies:
-        raise Forbidden(f"the role {actor.role} has no due list")
+        raise Forbidden("您的帳號沒有待辦事項")
     agency: str | None = actor.agency
     if actor.sees_all_agencies:
         agency = normalize_agency_code(request.args.get("agency", "")) or None

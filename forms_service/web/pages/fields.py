@@ -65,6 +65,7 @@ class Rows:
     rows: list[Group]
     hint: str = ""
     error: str = ""
+    keyed: bool = False  # one row per choice of its ``id`` (附件4's items): no rows added or left out
 
     @property
     def id(self) -> str:
@@ -120,6 +121,24 @@ def path_label(schema: dict[str, Any], path: str) -> str:
     return "／".join(labels) or "表單"
 
 
+def _keyed_rows(resolver: _Schema, items: dict[str, Any], name: str, label: str, required: bool,
+                present: list[Any], hint: str, extra_rows: int) -> Rows | None:
+    """Rows each of which answers one choice of its ``id`` (附件4's standard items): each row titled
+    with its choice's text (「3. 帳號閒置 90 日即停用」), the id kept hidden — a question per row, not a
+    「第 N 列」 with a drop-down.  None unless every row present has an id among the choices."""
+    key, _ = resolver.resolve((items.get("properties") or {}).get("id") or {})
+    titles = dict(_choices(key))
+    if not titles or not present or not all(isinstance(r, dict) and str(r.get("id")) in titles for r in present):
+        return None
+    rows = []
+    for i, row in enumerate(present):
+        group = _group(resolver, items, f"{name}.{i}", titles[str(row["id"])], True, row, extra_rows)
+        group.children = [Input(c.name, c.label, "hidden", True, c.value) if isinstance(c, Input) and
+                          c.name.endswith(".id") else c for c in group.children]
+        rows.append(group)
+    return Rows(name, label, required, rows, hint, keyed=True)
+
+
 def _choices(node: dict[str, Any]) -> list[tuple[str, str]]:
     if "x-choices" in node:
         return [(str(c["const"]), c["title"]) for c in node["x-choices"]]
@@ -159,6 +178,9 @@ def _part(resolver: _Schema, raw: dict[str, Any], name: str, key: str, required:
         items, _ = resolver.resolve(node.get("items", {}))
         if items.get("type") == "object" or "properties" in items:
             present = value if isinstance(value, list) else []
+            keyed = _keyed_rows(resolver, items, name, label, required, present, hint, extra_rows)
+            if keyed is not None:
+                return keyed
             rows = [_group(resolver, items, f"{name}.{i}", f"第 {i + 1} 列", False, row, extra_rows)
                     for i, row in enumerate(present + [{}] * extra_rows)]
             return Rows(name, label, required, rows, hint)

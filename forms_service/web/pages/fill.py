@@ -93,7 +93,7 @@ def connection_choices(actor: Actor, form_id: str) -> list[tuple[str, str]]:
 
 def _may_fill(actor: Actor) -> None:
     if actor.role not in FILLERS:
-        raise Forbidden(f"the role {actor.role} cannot fill forms (只有承辦人及系統管理者可填寫表單)")
+        raise Forbidden("只有承辦人及系統管理者可填寫表單")
 
 
 @bp.get("/forms")
@@ -140,7 +140,10 @@ def post_form(form_id: str) -> Response | str:
     if action == "load-entries":
         imported = read_entries(_uploaded_text("entries_csv") or request.form.get("entries_paste", ""))
         values["entries"] = list(values.get("entries") or []) + imported.entries
-    if action in ("add-row", "load-json", "load-entries"):
+    if action == "all-conform":  # 附件4: every unanswered item conforms; the rest are changed one by one
+        values["items"] = [{**item, "result": item.get("result") or "conform"} if isinstance(item, dict) else item
+                           for item in values.get("items") or []]
+    if action in ("add-row", "load-json", "load-entries", "all-conform"):
         g.form_page = FormPage(spec, values, extra + (action == "add-row"), draft_id=draft_id, imported=imported)
         return render_template("fill.html", page=g.form_page)
     if action == "save-draft":

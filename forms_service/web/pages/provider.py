@@ -29,7 +29,7 @@ LISTED = 500  # the newest agreements looked at for the list
 
 def _may_review(actor: Actor) -> None:
     if actor.role not in REVIEWERS:
-        raise Forbidden(f"the role {actor.role} cannot countersign (只有資料提供機關可會簽或退回)")
+        raise Forbidden("只有資料提供機關可會簽或退回約定書")
 
 
 def returned_reason(record_id: str) -> str:

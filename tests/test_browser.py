@@ -92,7 +92,16 @@ def test_a_clerk_signs_in_searches_opens_a_record_and_downloads_its_pdf(page: Pa
         page.get_by_role("link", name="PDF 下載").click()
     data = Path(download.value.path()).read_bytes()
     assert hashlib.sha256(data).hexdigest() == stored.sha256
+    assert download.value.suggested_filename.startswith("附件2-")  # named for what it is
     expect(page.get_by_role("note")).to_contain_text(NOTICE)
+    page.get_by_role("link", name="檢視簽章驗證").click()
+    expect(page.get_by_role("heading", name="驗證通過：每一個簽章皆有效")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("憑證信任"))).to_contain_text("憑證可鏈結至信任的根憑證")
+    assert axe_violations(page) == []
+    shoot(page, "verification")
+    with page.expect_download() as exported:
+        page.get_by_role("button", name=re.compile("匯出證據")).click()
+    assert exported.value.suggested_filename.startswith("證據-附件2-")
 
 
 def test_a_clerk_of_another_agency_cannot_reach_the_record_through_the_pages(page: Page, site):
@@ -108,13 +117,19 @@ def test_a_clerk_of_another_agency_cannot_reach_the_record_through_the_pages(pag
 
 
 def test_the_pages_are_usable_on_a_phone(browser, site):
-    url, _ = site
+    url, stored = site
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-TW")
     page = context.new_page()
     sign_in(page, url, "alice")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     shoot(page, "records-search-phone")
+    page.goto(f"{url}/records/{stored.record_id}")
+    download = page.get_by_role("link", name="PDF 下載")
+    download.scroll_into_view_if_needed()
+    expect(download).to_be_visible()  # the table scrolls sideways: no column is hidden on a phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shoot(page, "record-phone")
     context.close()
 
 

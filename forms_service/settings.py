@@ -122,7 +122,7 @@ class Settings:
                                     "revocation policy for signatures without embedded data: "
                                     "soft-fail, hard-fail or require")
 
-    # The monthly query-log check (規範 六(四)2): what flags a query for the 查核人員 (README says why).
+    # The monthly query-log check (規範 六(四)2): what flags a query for the 查核人員 (docs/connections.md says why).
     provider_max_use_years: int = _setting(
         0, "the data provider's maximum 使用期限 in years on 附件1–3 (its rule, not the regulation's, which sets "
            "none); 0: no maximum")

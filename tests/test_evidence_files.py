@@ -43,7 +43,7 @@ def test_an_uploaded_evidence_file_is_cited_and_served_under_its_clean_name(clie
 
 
 def test_evidence_files_up_to_20_mib_are_taken_and_larger_ones_refused_by_name(client, catalog, clock):
-    """A form's JSON is capped at 8 MiB; an evidence file at 20 MiB (a vendor's report), as the README says."""
+    """A form's JSON is capped at 8 MiB; an evidence file at 20 MiB (a vendor's report), as docs/security.md says."""
     from datetime import datetime
 
     provider = bearer(catalog, "A15000000E", "provider")

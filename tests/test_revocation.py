@@ -83,7 +83,7 @@ def test_a_revoked_signer_is_refused_once_the_cache_refreshes(revoked):
     assert revoked.cache.refreshes == 1
 
     revoked.pki.answer_as_of(None)  # from now on the PKI says the signer is revoked
-    # Within the window the cached "good" stands (the README says how long at most) ...
+    # Within the window the cached "good" stands (docs/the-forms.md says how long at most) ...
     second = sign_pdf(pdf, revoked.signer, options, revoked.context)
     assert verify_pdf(second, roots).ok
     assert revoked.cache.refreshes == 1

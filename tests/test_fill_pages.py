@@ -468,3 +468,19 @@ def test_the_checklist_is_its_questions_not_numbered_rows(client, staff):
     assert '<input type="hidden" name="items.2.id" value="3">' in page
     items = page[page.index('id="f-items"'):page.index('id="f-findings"')]
     assert '<select id="f-items-0-id"' not in items and "第 1 列" not in items and 'value="add-row"' not in items
+
+
+def test_an_application_shows_what_its_type_asks_and_the_method_first(client, staff):
+    """A 新申請 marks what it must carry as required and hides the 終止 part; a 終止 the reverse;
+    資料交換方式 comes right after the type (it decides what else is required)."""
+    sign_in(client, "sara")
+    new = client.get("/forms/annex1-interface/new").data.decode()
+    assert 'id="f-termination" tabindex="-1" data-show-when="termination" hidden' in new
+    assert "<legend>使用期限</legend>" in new  # required: no 「（選填）」
+    order = [new.index(f'name="{name}"') for name in ("application_type", "exchange_methods", "applicant.name")]
+    assert order == sorted(order)
+    assert "fill.js" in new
+    posted = {"csrf": csrf(client, "/forms"), "action": "check", "application_type": "termination"}
+    ending = client.post("/forms/annex1-interface/new", data=posted).data.decode()
+    assert 'data-show-when="termination" hidden' not in ending
+    assert re.search(r'id="f-period" tabindex="-1" data-show-when="not-termination" hidden', ending)

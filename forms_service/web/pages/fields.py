@@ -37,6 +37,8 @@ class Input:
     hint: str = ""
     choices: list[tuple[str, str]] = field(default_factory=list)
     error: str = ""
+    show_when: str = ""  # shown only for this choice of the form's type ("termination", "not-termination")
+    hidden: bool = False
 
     @property
     def id(self) -> str:
@@ -51,6 +53,8 @@ class Group:
     children: list[Input | Group | Rows]
     hint: str = ""
     error: str = ""
+    show_when: str = ""
+    hidden: bool = False
 
     @property
     def id(self) -> str:
@@ -66,6 +70,8 @@ class Rows:
     hint: str = ""
     error: str = ""
     keyed: bool = False  # one row per choice of its ``id`` (附件4's items): no rows added or left out
+    show_when: str = ""
+    hidden: bool = False
 
     @property
     def id(self) -> str:

@@ -34,6 +34,7 @@ from ...catalog import NewAuditEvent
 from ...connections.timeline import STATE_NAMES, connections, today_in_taipei
 from ...errors import Forbidden, InputError, NotFound
 from ...forms import FormSpec, all_forms, get_form
+from ...forms.annex1_application import FULL_APPLICATION_FIELDS
 from ...forms.connection import value_at
 from ...forms.entries_csv import COLUMNS, Imported, read_entries
 from ...forms.profile import prefill
@@ -73,8 +74,32 @@ class FormPage:
     import_columns: tuple[str, ...] = tuple(COLUMNS.values())
 
     def parts(self, problems: list[dict[str, str]] | None = None) -> tuple[Group, list[tuple[str, str, str]]]:
-        return page_parts(self.spec.json_schema(), self.values, problems, extra_rows=self.extra_rows,
-                          references=connection_choices(signed_in(), self.spec.form_id))
+        root, summary = page_parts(self.spec.json_schema(), self.values, problems, extra_rows=self.extra_rows,
+                                   references=connection_choices(signed_in(), self.spec.form_id))
+        if self.spec.form_id in APPLICATIONS:
+            by_type(root, str(self.values.get("application_type") or "new"))
+        return root, summary
+
+
+def by_type(root: Group, kind: str) -> None:
+    """A 附件1 as its 申請類別 asks: what a 新申請, 變更 or 續用 must carry is required (and hidden for a
+    終止), the 終止 part shown only for a 終止; 資料交換方式 — which decides what else is required —
+    right after the type.  ``fill.js`` shows and hides the same parts as the type is changed."""
+    terminating = kind == "termination"
+    for part in root.children:
+        key = part.name
+        if key in (*FULL_APPLICATION_FIELDS, "copy"):
+            part.required, part.show_when, part.hidden = not terminating, "not-termination", terminating
+        elif key == "termination":
+            part.required, part.show_when, part.hidden = terminating, "termination", not terminating
+    methods = [p for p in root.children if p.name == "exchange_methods"]
+    if methods:
+        rest = [p for p in root.children if p.name != "exchange_methods"]
+        at = next((i + 1 for i, p in enumerate(rest) if p.name == "application_type"), 0)
+        root.children = [*rest[:at], *methods, *rest[at:]]
+    for part in root.children:
+        if part.hidden and part.error:
+            part.hidden = False  # a problem is never hidden from the person who must fix it
 
 
 def connection_choices(actor: Actor, form_id: str) -> list[tuple[str, str]]:

@@ -104,3 +104,22 @@ def test_page_one_matches_its_reference_image(produced, form_id, tmp_path):
     # font moves thousands.
     changed = sum(1 for a, b in zip(pixels, ref_pixels, strict=True) if abs(a - b) > 96)
     assert changed / len(pixels) < 0.004, f"{changed} of {len(pixels)} pixels differ from the reference"
+
+
+def test_a_register_prints_its_sentences_readable_and_keeps_each_row_on_one_page(components, tmp_path):
+    """A month whose 查調者說明 and 備註 carry sentences: those columns are wide enough to read (a line
+    of each holds many characters, not one or two), and no query's row is cut across two pages."""
+    data = load_example("annex5-query-log")
+    for i, entry in enumerate(data["entries"]):
+        entry["explanation"] = "此筆查詢係因民眾陳情案件需核對營業登記資料，已於當日簽報主管核准，並附陳情函影本備查。"
+        entry["note"] = "經查核人員確認為業務所需" if i % 2 else "夜間查詢"
+    path = tmp_path / "register.pdf"
+    path.write_bytes(signed_form(components, "annex5-query-log", data).pdf)
+    subprocess.run(["pdftotext", "-bbox-layout", str(path), str(tmp_path / "boxes.html")], check=True)
+    pages = (tmp_path / "boxes.html").read_text(encoding="utf-8").split("<page ")[1:]
+    lines = [re.sub(r"<[^>]+>|\s+", "", line) for page in pages for line in re.findall(r"<line.*?</line>", page, re.S)]
+    assert min(len(line) for line in lines if line.startswith("經查核")) >= 7  # 備註: 7+ characters a line
+    assert min(len(line) for line in lines if line.startswith("此筆查詢係因")) >= 12  # 查調者說明
+    for page in pages:
+        text = re.sub(r"<[^>]+>|\s+", "", page)
+        assert text.count("此筆查詢係因") == text.count("備查。")  # every row begun on a page ends there

@@ -55,8 +55,11 @@ def test_pages_are_numbered_across_the_whole_document(long_register):
 
 
 def test_the_header_row_is_on_every_page_and_title_and_review_once(long_register):
-    text = squeeze(pdftotext(long_register.pdf))
-    assert text.count("查詢日期時間") == long_register.pages
+    pages = pdftotext(long_register.pdf).split("\f")[:long_register.pages]
+    with_entries = [page for page in pages if "（tp-" in page]  # a page the table runs onto
+    assert len(with_entries) >= long_register.pages - 1  # the review may close the register on a page of its own
+    assert all("查詢日期時間" in squeeze(page) for page in with_entries)
+    text = squeeze("".join(pages))
     assert text.count("商工登記資料查詢紀錄登記表") == 1
     assert text.count("保存期限：查核結果（報告）應留存1年備供查核") == 1  # the review block closes the register
 

@@ -37,7 +37,7 @@ def test_a_record_past_retention_is_listed_and_disposed_of_by_two_people(fake_co
     disposition = fake_components.disposition
     assert [r.id for r in disposition.due()] == [expired.id]
     disposition.request(expired.id, ALICE, reason="保存期限屆滿")
-    with pytest.raises(Forbidden, match="other than the requester"):
+    with pytest.raises(Forbidden, match="須為申請者以外的人"):
         disposition.approve(expired.id, ALICE)
     tombstone = disposition.approve(expired.id, BOB)
 

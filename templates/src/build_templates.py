@@ -292,15 +292,17 @@ def build_annex5_query_log() -> None:
     paragraph(doc, "{{ title }}", size=16, bold=True, align="center", space_after=4)
     paragraph(doc, "資料使用單位：{{ user_unit.name }}" + CODE.format(a="user_unit") + "　　系統名稱：{{ system_name }}　　月份：{{ month }}　　查詢筆數：{{ count }}", space_after=4)
     paragraph(doc, "{%p endif %}")
-    grid_table(
+    # Widths by what the columns hold: the 查調者說明 and 備註 carry sentences, the others short values.
+    entries = grid_table(
         doc, ["序號", "查詢日期時間", "查詢人員", "查詢對象統一編號／名稱／負責人", "查詢目的／業務依據", "案號或文號",
               "核准人", "查調者說明", "備註"],
         _loop_rows("r", "rows", [
             "{{ r.no }}", "{{ r.at }}", "{{ r.user }}", "{{ r.subject }}", "{{ r.purpose }}", "{{ r.case_no }}",
             "{{ r.approver }}", "{{ r.explanation }}", "{{ r.note }}",
         ]),
-        [1.2, 2.8, 3.0, 4.2, 4.2, 3.0, 2.0, 3.0, 1.9], size=9.5,
+        [1.0, 2.5, 2.6, 3.5, 3.1, 2.5, 1.6, 5.3, 3.2], size=9.5,
     )
+    no_split(entries)  # a query's row is never cut across two pages
     paragraph(doc, "{%p if no_rows and show_review %}")
     paragraph(doc, "本月無查詢紀錄。", space_before=4)
     paragraph(doc, "{%p endif %}")

@@ -157,8 +157,11 @@ def repeat_header(t, rows: int = 1) -> None:
 
 
 def no_split(t) -> None:
+    """No row of ``t`` is cut across two pages (rows already so marked are left as they are)."""
     for row in t.rows:
-        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        tr_pr = row._tr.get_or_add_trPr()
+        if tr_pr.find(qn("w:cantSplit")) is None:
+            tr_pr.append(OxmlElement("w:cantSplit"))
 
 
 def label_value_table(doc, rows: list[tuple[str, str]], widths=(4.6, 12.0), label_align: str = "distribute"):

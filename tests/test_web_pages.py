@@ -248,3 +248,21 @@ def test_months_are_asked_and_shown_in_the_roc_calendar(client, catalog):
     wrong = client.get("/query-logs?system=稅務資料整合查詢系統&month=115/13").data.decode()
     assert "「115/13」的月份須在 1 至 12 之間" in wrong
     assert 'pattern="' not in client.get("/records").data.decode()  # full-width digits reach the server
+
+
+def test_a_searchs_results_are_exported_as_one_evidence_package(client, people, stored, catalog):
+    import io
+    import zipfile
+
+    sign_in(client, "alice")
+    results = client.get("/records?all=1").data.decode()
+    assert f'<input type="hidden" name="record" value="{stored.record_id}">' in results
+    exported = client.post("/records/export", data={"csrf": csrf(client, "/records"), "record": [stored.record_id]})
+    assert exported.status_code == 200 and exported.mimetype == "application/zip"
+    assert "%E6%9F%A5%E8%A9%A2%E7%B5%90%E6%9E%9C-1%E7%AD%86" in exported.headers["Content-Disposition"]  # 查詢結果-1筆
+    assert any(n.endswith(".pdf") for n in zipfile.ZipFile(io.BytesIO(exported.data)).namelist())
+    # A record of another agency in the list: as unknown as a missing one, and nothing exported.
+    sign_in(client, "bob")
+    refused = client.post("/records/export", data={"csrf": csrf(client, "/records"), "record": [stored.record_id]})
+    assert refused.status_code == 404
+    assert client.post("/records/export", data={"csrf": csrf(client, "/records")}).status_code == 400

@@ -13,12 +13,12 @@ from ...access import Role
 from ...archive import pick_version
 from ...archive.report_zh import roc_datetime, signature_lines
 from ...catalog import NewAuditEvent, Record, RecordFilter, Version
-from ...connections.timeline import connection_id_of
-from ...errors import NotFound
+from ...connections.timeline import connection_id_of, today_in_taipei
+from ...errors import InputError, NotFound
 from ...filing.turns import signing_state
 from ...forms import all_forms
 from ...forms.signatures import block, blocks_of
-from ...taiwan import InvalidValue, normalize, taipei_day_range
+from ...taiwan import InvalidValue, normalize, roc_year, taipei_day_range
 from ..access import attachment, document_file_name, page_preview, pdf_download, visible_record
 from ..auth import source_ip
 from ..context import catalog, components
@@ -142,6 +142,28 @@ def export_evidence(record_id: str) -> Response:
     name = document_file_name(found, found.versions[-1]).removesuffix(".pdf")
     return Response(export.data, mimetype="application/zip", headers={
         "Content-Disposition": attachment(f"證據-{name}.zip", f"evidence-{export.export_id}.zip"),
+        "X-Manifest-SHA256": export.manifest_sha256, "Cache-Control": "private, no-store"})
+
+
+EXPORTED_AT_MOST = 200  # a search's page of results, as one evidence package
+
+
+@bp.post("/records/export")
+def export_results() -> Response:
+    """The evidence package of a search's results (each record the person may see), one ZIP."""
+    check_csrf()
+    if (back := _back_to_state_a_purpose()) is not None:
+        return back
+    actor = signed_in()
+    chosen = list(dict.fromkeys(request.form.getlist("record")))[:EXPORTED_AT_MOST]
+    if not chosen:
+        raise InputError("請先查詢，再匯出查詢結果的證據", details={"field": "record"})
+    found = [visible_record(actor, record_id) for record_id in chosen]
+    export = components().exporter.export(found, actor, purpose={"via": "web", **_purpose()}, source_ip=source_ip())
+    today = today_in_taipei(components().clock.now())
+    name = f"證據-查詢結果-{len(found)}筆-{roc_year(today)}-{today.month:02d}-{today.day:02d}.zip"
+    return Response(export.data, mimetype="application/zip", headers={
+        "Content-Disposition": attachment(name, f"evidence-{export.export_id}.zip"),
         "X-Manifest-SHA256": export.manifest_sha256, "Cache-Control": "private, no-store"})
 
 

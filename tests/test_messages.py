@@ -146,3 +146,13 @@ def test_filing_reports_the_forms_rules_and_the_connections_together(client, cat
     found = {e["path"]: e["message"] for e in refused.json["error"]["errors"]}
     assert "此筆查詢的時間不在 115年11月 內" in found["entries[2].at"]
     assert "李小華（tp-lee） 不在介接案附件1 所列的使用者之中" in found["entries[3].user"]
+
+
+def test_a_field_in_error_is_not_taken_as_its_default_by_the_rules():
+    """附件4's findings with a bad date: the rule "a 不符合 needs a finding" must not read them as none."""
+    data = load_example("annex4-audit-checklist")
+    nonconform = next(i for i, item in enumerate(data["items"]) if item["result"] == "nonconform")
+    data["findings"][0]["due"] = "115/13/01"
+    found = _problems("annex4-audit-checklist", data)
+    assert "findings[0].due" in found
+    assert f"items[{nonconform}].result" not in found

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
 import json
 import os
 import threading
@@ -175,7 +176,7 @@ def _handler(reader: Reader) -> type[BaseHTTPRequestHandler]:
         server_version = "LocalSignServer"
 
         def log_message(self, format: str, *args: Any) -> None:
-            pass
+            """Quiet: a request line per call would bury the stand-in's own lines (and never a PIN)."""
 
         def do_GET(self) -> None:
             path, _, query = self.path.partition("?")
@@ -245,9 +246,8 @@ def main() -> None:
         _stop_with_parent(server)
     print(f"LocalSignServer stand-in on {server.url} (cards of {args.module})", flush=True)
     try:
-        server._server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends it
+            server._server.serve_forever()
     finally:
         server._server.server_close()
 

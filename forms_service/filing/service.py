@@ -147,9 +147,11 @@ class FilingService:
         if spec.form_id != "annex5-query-log":
             return []
         month, system = getattr(form, "month", ""), getattr(form, "system_name", "")
-        # The agency's newest registers (indexed by agency and form): a system files 12 a year.
+        # Only the agency's registers filed since the month began (indexed by agency, form and date):
+        # a register's entries run to megabytes, so the years before are not read.
+        begun = datetime.fromisoformat(f"{month}-01T00:00:00").replace(tzinfo=TAIPEI)
         for earlier in self.records.find_records(RecordFilter(agency=spec.owner(form).code, form_id=spec.form_id,
-                                                              limit=200)):
+                                                              created_from=begun, limit=200)):
             data = earlier.input or {}
             if data.get("month") == month and data.get("system_name") == system:
                 return [problem("month", "already_filed", month=format_roc_month(month), system=system,

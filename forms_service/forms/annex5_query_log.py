@@ -11,6 +11,7 @@ A busy unit logs thousands of queries a month, so this form is rendered in chunk
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
@@ -54,10 +55,8 @@ def _taipei_datetime(value: Any) -> Any:
 
 def _parse_date_time(text: str) -> datetime:
     normal = taiwan.normalize(text).strip()
-    try:
+    with contextlib.suppress(ValueError):  # not ISO: the 民國 spelling below
         return datetime.fromisoformat(normal.replace("Z", "+00:00"))
-    except ValueError:
-        pass
     day_text, _, clock = normal.rpartition(" ")
     found = re.fullmatch(r"([0-9]{1,2})[:：]([0-9]{2})(?:[:：]([0-9]{2}))?", clock)
     if not day_text or found is None:

@@ -100,6 +100,17 @@ def test_a_rule_over_a_field_in_error_waits_for_that_field():
     assert list(found) == ["month"] and "月份須在 1 至 12 之間" in found["month"]
 
 
+def test_a_rule_waiting_for_a_field_does_not_silence_the_others():
+    """The audit day missing: the rule on dates waits for it, the rule on a 不符合's note still speaks."""
+    data = load_example("annex4-audit-checklist")
+    del data["audit_date"]
+    data["items"][5]["result"] = "nonconform"
+    data["items"][5]["note"] = ""
+    found = _problems("annex4-audit-checklist", data)
+    assert "audit_date" in found
+    assert "不符合" in found["items[5].note"]
+
+
 def test_pydantic_kinds_are_worded_with_their_limits():
     data = load_example("annex3-requirements")
     data["account_idle_days"] = 400

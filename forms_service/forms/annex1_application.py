@@ -173,13 +173,16 @@ def _missing(path: str, worded_as: str, **params: str) -> FieldProblem:
     return problem(path, "missing", worded_as=worded_as, **params)
 
 
-def cross_checks(form: ApplicationBase) -> list[FieldProblem]:
+def distinct_methods(form: Annex1Interface | Annex1Copy) -> list[FieldProblem]:
+    if len(set(form.exchange_methods)) != len(form.exchange_methods):
+        return [problem("exchange_methods", "duplicate")]
+    return []
+
+
+def type_rules(form: ApplicationBase) -> list[FieldProblem]:
+    """What the 申請類別 asks for: a 終止 its details and connection, the others the full form."""
     problems: list[FieldProblem] = []
-    methods = set(getattr(form, "exchange_methods", ()))
-    if len(methods) != len(getattr(form, "exchange_methods", ())):
-        problems.append(problem("exchange_methods", "duplicate"))
-    terminating = form.application_type == "termination"
-    if terminating:
+    if form.application_type == "termination":
         if form.termination is None:
             problems.append(_missing("termination", "termination_needs_details"))
         if form.related_record is None and form.approval_number is None:
@@ -195,6 +198,14 @@ def cross_checks(form: ApplicationBase) -> list[FieldProblem]:
             problems.append(_missing("copy", "full_application_field", kind=kind))
         if form.termination is not None:
             problems.append(problem("termination", "not_termination"))
+    return problems
+
+
+def online_rules(form: Annex1Interface | Annex1Copy) -> list[FieldProblem]:
+    """An online exchange (not a 終止) carries its security measures and its hosts' IPs."""
+    problems: list[FieldProblem] = []
+    methods: set[str] = set(form.exchange_methods)
+    terminating = form.application_type == "termination"
     online = methods & ONLINE_METHODS
     if online and not terminating:
         names = "、".join(EXCHANGE_METHODS[m] for m in sorted(online))
@@ -204,6 +215,12 @@ def cross_checks(form: ApplicationBase) -> list[FieldProblem]:
             problems.append(problem("host.ip_addresses", "too_short", worded_as="host_ips_required", methods=names))
     if form.security is not None and not terminating:
         problems += _security_problems(form.security, methods)
+    return problems
+
+
+def copy_rules(form: ApplicationBase) -> list[FieldProblem]:
+    """A copy is returned or destroyed no earlier than its period starts."""
+    problems: list[FieldProblem] = []
     if isinstance(form, Annex1Copy) and form.copy_details and form.period \
             and form.copy_details.return_or_destroy_by < form.period.start:
         problems.append(problem("copy.return_or_destroy_by", "invalid", worded_as="return_before_period"))
@@ -296,13 +313,16 @@ def _retain_from(form: ApplicationBase) -> date:
     return form.period.end if form.period else form.applied_on
 
 
+RULES = (distinct_methods, type_rules, online_rules, copy_rules)
 INTERFACE = FormSpec(
     form_id="annex1-interface", annex="附件1", title="商工e網通異動資料介接申請單", model=Annex1Interface,
     template="annex1-interface.docx", context=context, owner_field="applicant", retain_from=_retain_from,
-    cross_checks=cross_checks, policy_checks=lambda form, policy: use_years_findings(form.period, policy),
+    rules=RULES,
+    policy_checks=lambda form, policy: use_years_findings(form.period, policy),
 )
 COPY = FormSpec(
     form_id="annex1-copy", annex="附件1", title="商工e網通資料複製申請單", model=Annex1Copy,
     template="annex1-copy.docx", context=context, owner_field="applicant", retain_from=_retain_from,
-    cross_checks=cross_checks, policy_checks=lambda form, policy: use_years_findings(form.period, policy),
+    rules=RULES,
+    policy_checks=lambda form, policy: use_years_findings(form.period, policy),
 )

@@ -68,13 +68,16 @@ def policy_checks(form: Annex3Requirements, policy: Policy) -> list[Finding]:
     return findings
 
 
-def cross_checks(form: Annex3Requirements) -> list[FieldProblem]:
-    problems = []
+def effect_within_period(form: Annex3Requirements) -> list[FieldProblem]:
     if form.period is not None and form.effective_on > form.period.end:
-        problems.append(problem("effective_on", "after_period"))
+        return [problem("effective_on", "after_period")]
+    return []
+
+
+def approved_before_effect(form: Annex3Requirements) -> list[FieldProblem]:
     if form.approval is not None and form.approval.approved_on > form.effective_on:
-        problems.append(problem("approval.approved_on", "approved_after_effect"))
-    return problems
+        return [problem("approval.approved_on", "approved_after_effect")]
+    return []
 
 
 def _person(p: Person) -> dict[str, Any]:
@@ -119,5 +122,5 @@ RETAINED_YEARS_WITHOUT_PERIOD = 3
 SPEC = FormSpec(
     form_id="annex3-requirements", annex="附件3", title="使用商工資料作業要求", model=Annex3Requirements,
     template="annex3-requirements.docx", context=context, owner_field="applicant", retain_from=_retain_from,
-    cross_checks=cross_checks, policy_checks=policy_checks,
+    rules=(effect_within_period, approved_before_effect), policy_checks=policy_checks,
 )

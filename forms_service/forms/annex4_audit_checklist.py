@@ -107,7 +107,8 @@ class Annex4AuditChecklist(FormModel):
     findings: list[Finding] = Field(default_factory=list, max_length=100, description="缺失及改善")
 
 
-def cross_checks(form: Annex4AuditChecklist) -> list[FieldProblem]:
+def item_rules(form: Annex4AuditChecklist) -> list[FieldProblem]:
+    """Each standard item answered once; a 不符合 with its note and its finding."""
     problems = []
     seen: dict[int, int] = {}
     last = len(STANDARD_ITEMS)
@@ -127,12 +128,24 @@ def cross_checks(form: Annex4AuditChecklist) -> list[FieldProblem]:
     for index, item in enumerate(form.items):
         if item.result == "nonconform" and item.id not in with_findings:
             problems.append(problem(f"items[{index}].result", "finding_required", item=item.id))
+    return problems
+
+
+def finding_rules(form: Annex4AuditChecklist) -> list[FieldProblem]:
+    """A finding names a standard item and is due no earlier than the audit."""
+    problems = []
     for index, finding in enumerate(form.findings):
         if finding.item is not None and finding.item not in STANDARD_ITEMS:
             problems.append(problem(f"findings[{index}].item", "invalid", worded_as="no_such_item", item=finding.item,
-                                    last=last))
+                                    last=len(STANDARD_ITEMS)))
         if finding.due < form.audit_date:
             problems.append(problem(f"findings[{index}].due", "due_before_audit"))
+    return problems
+
+
+def date_rules(form: Annex4AuditChecklist) -> list[FieldProblem]:
+    """The audit within its period, the form filled by the audit day."""
+    problems = []
     if form.audit_date < form.period.start:
         problems.append(problem("audit_date", "audit_before_period"))
     if form.filled_on is not None and form.filled_on > form.audit_date:
@@ -188,5 +201,6 @@ def _retain_from(form: Annex4AuditChecklist) -> date:
 SPEC = FormSpec(
     form_id="annex4-audit-checklist", annex="附件4", title="使用商工資料資通安全查核紀錄表",
     model=Annex4AuditChecklist, template="annex4-audit-checklist.docx", context=context,
-    owner_field="user_unit", retain_from=_retain_from, cross_checks=cross_checks, retention_class="log",
+    owner_field="user_unit", retain_from=_retain_from, rules=(item_rules, finding_rules, date_rules),
+    retention_class="log",
 )

@@ -128,7 +128,8 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-def cross_checks(form: Annex5QueryLog) -> list[FieldProblem]:
+def entry_rules(form: Annex5QueryLog) -> list[FieldProblem]:
+    """Each entry within its month and naming what was queried (the first tens of each reported)."""
     problems = []
     start, end = month_bounds(form.month)
     outside = 0
@@ -138,9 +139,16 @@ def cross_checks(form: Annex5QueryLog) -> list[FieldProblem]:
             problems.append(problem(f"entries[{index}].at", "outside_month", month=roc_month(form.month)))
         if not (entry.business_id or entry.entity_name or entry.responsible_person) and len(problems) < 40:
             problems.append(problem(f"entries[{index}].business_id", "missing", worded_as="query_subject_missing"))
+    return problems
+
+
+def review_rules(form: Annex5QueryLog) -> list[FieldProblem]:
+    """An abnormal review explained; the review made once its month has ended."""
+    problems = []
     review = form.review
     if review.result == "abnormal" and not review.explanation.strip():
         problems.append(problem("review.explanation", "invalid", worded_as="abnormal_needs_explanation"))
+    _, end = month_bounds(form.month)
     if review.reviewed_on < end.date():
         problems.append(problem("review.reviewed_on", "review_before_month_end", month=roc_month(form.month),
                                 first=format_roc_short(end.date())))
@@ -231,7 +239,7 @@ def _retain_from(form: Annex5QueryLog) -> date:
 SPEC = FormSpec(
     form_id="annex5-query-log", annex="附件5", title="商工登記資料查詢紀錄登記表", model=Annex5QueryLog,
     template="annex5-query-log.docx", context=context, owner_field="user_unit", retain_from=_retain_from,
-    cross_checks=cross_checks, policy_checks=policy_checks, chunk_contexts=chunk_contexts,
+    rules=(entry_rules, review_rules), policy_checks=policy_checks, chunk_contexts=chunk_contexts,
     row_count=lambda form: len(form.entries),
     retention_class="log",
     subjects=lambda form: {entry.business_id for entry in form.entries if entry.business_id},

@@ -49,7 +49,7 @@ def purge_due_on(terminated_on: date) -> date:
     return add_months(terminated_on, PURGE_MONTHS)
 
 
-def cross_checks(form: PurgeRecord) -> list[FieldProblem]:
+def places_done_by_completion(form: PurgeRecord) -> list[FieldProblem]:
     problems = []
     for index, place in enumerate(form.places):
         if place.done_on > form.completed_on:
@@ -102,5 +102,5 @@ def policy_checks(form: PurgeRecord, policy: Policy) -> list[Finding]:
 SPEC = FormSpec(
     form_id="purge-record", annex="規範六(一)2(4)", title="使用商工資料清除紀錄",
     model=PurgeRecord, template="purge-record.docx", context=context, owner_field="user_unit",
-    retain_from=_retain_from, cross_checks=cross_checks, policy_checks=policy_checks, retention_class="log",
+    retain_from=_retain_from, rules=(places_done_by_completion,), policy_checks=policy_checks, retention_class="log",
 )

@@ -45,7 +45,7 @@ class SecurityTest(FormModel):
     performed_by: Person = Field(description="執行人")
 
 
-def cross_checks(form: SecurityTest) -> list[FieldProblem]:
+def fixed_after_test(form: SecurityTest) -> list[FieldProblem]:
     return [problem(f"findings[{i}].fixed_on", "fixed_before_test")
             for i, f in enumerate(form.findings) if f.fixed_on is not None and f.fixed_on < form.tested_on]
 
@@ -76,5 +76,5 @@ def _retain_from(form: SecurityTest) -> date:
 SPEC = FormSpec(
     form_id="security-test", annex="規範六(一)2(5)", title="安全檢測紀錄",
     model=SecurityTest, template="security-test.docx", context=context, owner_field="user_unit",
-    retain_from=_retain_from, cross_checks=cross_checks, retention_class="log",
+    retain_from=_retain_from, rules=(fixed_after_test,), retention_class="log",
 )

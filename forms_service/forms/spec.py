@@ -25,6 +25,13 @@ class RenderOptions:
     # The blocks of the document's signing order (``signatures.py``): a template says which of its
     # signature blocks the agency does not use.
     signature_blocks: tuple[str, ...] = ()
+    # The record the form names (``related_record``) in words — its title and filing day — printed
+    # beside its id, so a reader of the signed document knows what it rests on without the service.
+    related_title: str = ""
+
+
+def _from_options(options: RenderOptions) -> dict[str, Any]:
+    return {"signature_blocks": options.signature_blocks, "related_title": options.related_title}
 
 
 @dataclass(frozen=True)
@@ -41,14 +48,24 @@ class FormSpec:
     countersigned: bool = False  # the data provider adds a second signature (附件2)
     subjects: Callable[[Any], set[str]] = lambda form: set()  # 統一編號 the record is about
     retention_class: str = "period"  # "period": 使用期限 + years; "log": audit date / month + years
-    # Rules across fields (A ≠ B, every item answered once, …); each problem names its path.
-    cross_checks: Callable[[Any], list[FieldProblem]] = lambda form: []
+    # Rules across fields (A ≠ B, every item answered once, …), each problem naming its path.  Each
+    # rule reads few fields, so that one waiting for a field in error leaves the others to speak.
+    rules: tuple[Callable[[Any], list[FieldProblem]], ...] = ()
     # Rules a party sets that the regulation does not make (``policies.py``): findings, which the
     # party's setting makes warnings or refusals.
     policy_checks: Callable[[Any, Policy], list[Finding]] = lambda form, policy: []
     # Long documents: the contexts of chunks rendered and converted separately, then merged.
     chunk_contexts: Callable[[Any, RenderOptions, int], list[dict[str, Any]]] | None = None
     row_count: Callable[[Any], int] = lambda form: 0
+
+    def render_context(self, form: FormModel, options: RenderOptions) -> dict[str, Any]:
+        """Everything the template is filled with: the form's own context and what the options add."""
+        return {**self.context(form, options), **_from_options(options)}
+
+    def render_chunk_contexts(self, form: FormModel, options: RenderOptions, rows: int) -> list[dict[str, Any]]:
+        """A long document's chunks' contexts (``chunk_contexts``), each with what the options add."""
+        assert self.chunk_contexts is not None
+        return [{**c, **_from_options(options)} for c in self.chunk_contexts(form, options, rows)]
 
     def owner(self, form: FormModel) -> Agency:
         return getattr(form, self.owner_field)
@@ -73,6 +90,10 @@ class FormSpec:
             return None, problems + self._rules_over_valid_fields(data, problems)
         return form, self.cross_checks(form)
 
+    def cross_checks(self, form: FormModel) -> list[FieldProblem]:
+        """Every rule across fields, over a valid form."""
+        return [found for rule in self.rules for found in rule(form)]
+
     def _rules_over_valid_fields(self, data: dict[str, Any], problems: list[FieldProblem]) -> list[FieldProblem]:
         """The cross-field rules, run on the fields that are valid; a rule that reads a field in
         error is left until that field is put right (it cannot be judged yet)."""
@@ -91,10 +112,12 @@ class FormSpec:
             if name in bad or info.alias in bad:
                 # Not its default: a field in error is unknown, and a rule reading it must wait.
                 partial.__dict__.pop(name, None)
-        try:
-            found = self.cross_checks(partial)
-        except (AttributeError, TypeError, KeyError, ValueError):
-            return []  # a rule reading a field in error: judged once the field is valid
+        found = []
+        for rule in self.rules:
+            try:
+                found += rule(partial)
+            except (AttributeError, TypeError, KeyError, ValueError):
+                continue  # the rule reads a field in error: judged once the field is valid
         return [p for p in found if re.split(r"[.\[]", p.path, maxsplit=1)[0] not in bad]
 
     def json_schema(self) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def main() -> None:
             spec = get_form("annex5-query-log")
             form = spec.validate(register(args.baseline))
             started = time.perf_counter()
-            docx = render_docx(components.templates.load(spec), spec.context(form, producer.options))
+            docx = render_docx(components.templates.load(spec), spec.render_context(form, producer.options))
             components.converter.convert(docx)
             one_table = time.perf_counter() - started
             ours = chunked.get(args.baseline)

@@ -55,7 +55,7 @@ def naive_in_process_once(components, work: Path) -> float:
     started = time.perf_counter()
     form = spec.validate(EXAMPLE)
     docx = render_docx(packaged_template(spec.template),
-                       spec.context(form, RenderOptions(provider_name=components.settings.provider_name)))
+                       spec.render_context(form, RenderOptions(provider_name=components.settings.provider_name)))
     job = Path(tempfile.mkdtemp(dir=work))
     (job / "in.docx").write_bytes(docx)
     filt = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'

@@ -68,7 +68,7 @@ def main() -> None:
             producer = components.producer
             spec, form = producer.validate("annex2-agreement", example_input("annex2-agreement"))
             pdf = components.converter.convert(
-                render_docx(components.templates.load(spec), spec.context(form, producer.options)))
+                render_docx(components.templates.load(spec), spec.render_context(form, producer.options)))
             crl_url = components.signing.tsa_url.rsplit("/tsa/", 1)[0] + "/crls/interm/latest.crl"
             token = make_token(Path(tmp) / "softhsm", demo_pki_dir=settings.data_dir / "pki", crl_url=crl_url)
             keys = {

@@ -97,8 +97,8 @@ def _serve(pkcs12: str, passphrase_file: str, provider_name: str, work: str) -> 
         spec = get_form("annex2-agreement")
         form = spec.validate(example)
         doc = DocxTemplate(io.BytesIO(packaged_template(spec.template)))
-        context = {"page_numbers": True, "signature_blocks": ("party", "provider"),  # its blocks, as filed
-                   **spec.context(form, RenderOptions(provider_name=provider_name))}
+        context = {**spec.render_context(form, RenderOptions(provider_name=provider_name)),
+                   "page_numbers": True, "signature_blocks": ("party", "provider")}  # its blocks, as filed
         doc.render(make_safe(context), jinja_env=ImmutableSandboxedEnvironment(autoescape=True,
                                                                                undefined=StrictUndefined))
         job = Path(tempfile.mkdtemp(dir=work))

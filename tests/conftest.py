@@ -239,7 +239,7 @@ def annex2_docx() -> bytes:
     """The annex2 example, filled (not converted)."""
     spec = get_form("annex2-agreement")
     form = spec.validate(load_example("annex2-agreement"))
-    return render_docx(packaged_template(spec.template), spec.context(form, RenderOptions("經濟部商業司")))
+    return render_docx(packaged_template(spec.template), spec.render_context(form, RenderOptions("經濟部商業司")))
 
 
 @pytest.fixture(scope="session")

@@ -57,6 +57,23 @@ def test_the_pdf_prints_the_regulations_wording(produced, form_id):
     assert [q for q in QUOTES[form_id] if canon(q) not in text] == []
 
 
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_no_page_holds_nothing_but_its_number(components, form_id):
+    """A document ends where its content ends — also with the record it rests on described, a line
+    or two longer than its bare 紀錄編號 — never on a page that is blank but for its footer."""
+    from forms_service.forms import get_form
+    from forms_service.forms.signatures import signing_order
+
+    spec = get_form(form_id)
+    data = {**load_example(form_id), "related_record": "rec_" + "1" * 32}
+    form = spec.validate(data)
+    described = "附件1 商工e網通異動資料介接申請單（臺北市政府財政局），中華民國115年12月6日歸檔"
+    produced = components.producer.produce_validated(spec, form, blocks=signing_order(form_id), related=described)
+    pages = pdftotext(produced.pdf).split("\f")[:-1]
+    blank = [n for n, text in enumerate(pages, 1) if not re.sub(r"第\s*\d+\s*頁／共\s*\d+\s*頁", "", text).strip()]
+    assert blank == [], f"{form_id}: pages {blank} of {len(pages)} are blank"
+
+
 def test_titles_of_annexes_3_to_5_carry_the_real_unit_names(produced):
     annex3 = squeeze(pdftotext(produced["annex3-requirements"].pdf))
     assert "臺北市政府財政局對臺北市稅捐稽徵處使用商工資料作業要求" in annex3

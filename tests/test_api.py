@@ -16,6 +16,7 @@ from forms_service.catalog import RecordFilter
 from forms_service.web import create_app
 from storage.s3 import S3ObjectStore
 from storage.seaweed import free_port
+from tests.conftest import pdftotext, squeeze
 
 
 def auth(token: str) -> dict:
@@ -407,6 +408,11 @@ def test_a_form_that_disagrees_with_its_application_is_a_422_naming_both_fields(
     agreement["purpose"] = example("annex2-agreement")["purpose"]
     created = client.post("/api/v1/forms/annex2-agreement/records", json=agreement, headers=auth(staff_token))
     assert created.status_code == 201, created.json
+    # The signed agreement says what it rests on in words, its 紀錄編號 after them as the exact reference.
+    pdf = client.get(f"/api/v1/records/{created.json['record_id']}/pdf", headers=auth(staff_token)).data
+    title = client.get(f"/api/v1/records/{application.json['record_id']}", headers=auth(staff_token)).json["title"]
+    assert squeeze(f"所據附件1 {title}，中華民國") in squeeze(pdftotext(pdf))
+    assert squeeze(f"歸檔（紀錄編號 {application.json['record_id']}）") in squeeze(pdftotext(pdf))
 
 
 def test_a_related_record_of_another_agency_is_as_unknown_as_a_missing_one(client, catalog, staff_token, example):

@@ -173,7 +173,12 @@ def test_staff_fill_an_agreement_from_its_application_fix_the_errors_and_sign(si
     page.get_by_role("button", name="前往簽章").click()
     # The ceremony: the real preview and the signing order, then the agency's key held here.
     expect(page.get_by_role("heading", name=re.compile("^簽章："))).to_be_visible()
-    expect(page.get_by_alt_text("第 1 頁預覽")).to_be_visible()
+    preview = page.get_by_alt_text("第 1 頁預覽")
+    expect(preview).to_be_visible()
+    # The real page, drawn (not a blank the page's own rules refused), and as wide as the screen at most.
+    assert preview.evaluate("image => image.complete && image.naturalWidth > 0")
+    assert preview.bounding_box()["width"] <= page.viewport_size["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     shoot(page, "sign-ceremony" + suffix)
     page.get_by_role("button", name="以機關憑證簽章").click()
     expect(page.get_by_text("已完成「立約定書人（申請介接單位）」簽章")).to_be_visible()
@@ -182,6 +187,31 @@ def test_staff_fill_an_agreement_from_its_application_fix_the_errors_and_sign(si
     assert "/records/rec_" in page.url
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     shoot(page, "fill-signed-record" + suffix)
+
+
+def test_the_checklist_is_answered_as_its_questions_all_conforming_but_one(sized_page, site):
+    """附件4 on its own page: each standard item a question, the unanswered all set 符合 in one step,
+    a 不符合 without its finding refused beside it and in the summary."""
+    page, suffix = sized_page
+    url, _ = site
+    sign_in(page, url, "tom")
+    page.goto(f"{url}/forms/annex4-audit-checklist/new")
+
+    def result_of(item: str):
+        question = page.get_by_role("group", name=re.compile(f"^{item}"))
+        return question.get_by_role("group", name=re.compile("^查核結果"))
+
+    vpn = "6\\. 採VPN傳輸"
+    result_of(vpn).get_by_role("radio", name="不符合").check()
+    page.get_by_role("button", name="未作答者全部設為符合").click()
+    expect(result_of(vpn).get_by_role("radio", name="不符合")).to_be_checked()  # an answer given is kept
+    expect(result_of("1\\. ").get_by_role("radio", name="符合", exact=True)).to_be_checked()
+    page.get_by_role("button", name="檢查內容").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator("#f-items-5-note-error")).to_be_visible()  # the finding asked for beside the 不符合
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    assert axe_violations(page) == []
+    shoot(page, "checklist-questions" + suffix)
 
 
 def test_the_fill_page_is_usable_on_a_phone(browser, site):
@@ -280,6 +310,16 @@ def axe_violations(page: Page) -> list[str]:
     ("ada", "/admin/signers"),
     ("paul", "/records/{record}/sign"),
     ("tom", "/forms/annex5-query-log/new"),
+    ("sara", "/due"),
+    ("sara", "/connections"),
+    ("sara", "/forms/security-test/new"),
+    ("alice", "/records/{record}/verification"),
+    ("paul", "/due"),
+    ("paul", "/inspections"),
+    ("tom", "/query-logs"),
+    ("tom", "/incidents"),
+    ("lee", "/my-queries"),
+    ("ada", "/admin/query-reviewers"),
 ])
 def test_every_page_passes_the_automatic_wcag_checks(page: Page, site, user, path):
     url, stored = site

@@ -65,7 +65,8 @@ def lender(tmp_path, lenders_fake):
 def a_docx() -> bytes:
     spec = get_form("annex2-agreement")
     form = spec.validate(load_example("annex2-agreement"))
-    return render_docx(packaged_template(spec.template), spec.context(form, RenderOptions(provider_name="經濟部")))
+    context = spec.render_context(form, RenderOptions(provider_name="經濟部"))
+    return render_docx(packaged_template(spec.template), context)
 
 
 def test_a_borrowed_document_is_converted_by_the_lenders_pool_as_another_caller(lender, lenders_fake):
@@ -115,7 +116,8 @@ def register_chunks(entries: int, rows: int) -> tuple[bytes, list[dict]]:
     base = data["entries"]
     data["entries"] = [dict(base[i % len(base)], note=f"R{i + 1}") for i in range(entries)]
     form = spec.validate(data)
-    return packaged_template(spec.template), spec.chunk_contexts(form, RenderOptions(provider_name="經濟部"), rows)
+    options = RenderOptions(provider_name="經濟部")
+    return packaged_template(spec.template), spec.render_chunk_contexts(form, options, rows)
 
 
 def test_a_long_documents_chunks_go_to_the_lent_converters_too_and_a_gone_ones_come_home(lender, fake, tmp_path):

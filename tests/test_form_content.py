@@ -104,7 +104,7 @@ def filled_lines(form_id: str, data: dict) -> list[str]:
     form = spec.validate(data)
     order = tuple(b.id for b in signing_order(form_id))  # the default: the agency's block, the provider's
     options = RenderOptions(PROVIDER, signature_blocks=order)
-    docx = render_docx(packaged_template(spec.template), {**spec.context(form, options), "signature_blocks": order})
+    docx = render_docx(packaged_template(spec.template), spec.render_context(form, options))
     xml = zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml").decode()
     lines = []
     for paragraph in re.findall(r"<w:p[ >].*?</w:p>", xml, flags=re.DOTALL):

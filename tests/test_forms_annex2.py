@@ -22,7 +22,7 @@ def problems(data) -> dict[str, str]:
 
 def document_xml(data) -> str:
     form = SPEC.validate(data)
-    docx = render_docx(packaged_template(SPEC.template), SPEC.context(form, RenderOptions("經濟部商業司")))
+    docx = render_docx(packaged_template(SPEC.template), SPEC.render_context(form, RenderOptions("經濟部商業司")))
     with zipfile.ZipFile(io.BytesIO(docx)) as zf:
         return zf.read("word/document.xml").decode()
 
@@ -78,7 +78,7 @@ def test_hostile_values_come_out_of_the_document_literally(example):
     data = example("annex2-agreement")
     data["party"]["name"] = HOSTILE
     form = SPEC.validate(data)
-    docx = render_docx(packaged_template(SPEC.template), SPEC.context(form, RenderOptions("經濟部商業司")))
+    docx = render_docx(packaged_template(SPEC.template), SPEC.render_context(form, RenderOptions("經濟部商業司")))
     doc = Document(io.BytesIO(docx))
     texts = [p.text for p in doc.paragraphs]
     texts += [c.text for t in doc.tables for row in t.rows for c in row.cells]
@@ -111,7 +111,7 @@ def test_a_template_patched_once_fills_as_docxtpl_patching_it_every_time(form_id
     from tests.conftest import load_example
 
     spec = get_form(form_id)
-    context = spec.context(spec.validate(load_example(form_id)), RenderOptions(provider_name="經濟部商業發展署"))
+    context = spec.render_context(spec.validate(load_example(form_id)), RenderOptions(provider_name="經濟部商業發展署"))
     template = packaged_template(spec.template)
 
     def parts(docx: bytes) -> dict[str, bytes]:

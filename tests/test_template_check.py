@@ -157,7 +157,7 @@ def test_rendering_a_hostile_template_fails_without_running_it(tmp_path):
     marker = tmp_path / "pwned"
     form = SPEC.validate(load_example("annex2-agreement"))
     with pytest.raises(TemplateFailed, match="unsafe"):
-        render_docx(_hostile(marker), SPEC.context(form, RenderOptions("經濟部商業司")))
+        render_docx(_hostile(marker), SPEC.render_context(form, RenderOptions("經濟部商業司")))
     assert not marker.exists()
 
 

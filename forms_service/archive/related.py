@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import date
 
 from ..access import Actor
-from ..catalog import RecordCatalog
+from ..catalog import Record, RecordCatalog
 from ..errors import FieldProblem, ValidationFailed
 from ..forms import FormSpec
 from ..forms.connection import related_problems
 from ..forms.types import FormModel
 from ..messages import problem
-from ..taiwan import format_roc_short
+from ..taiwan import TAIPEI, format_roc_long, format_roc_short
 
 
 def check_related(records: RecordCatalog, spec: FormSpec, form: FormModel, *, actor: Actor, today: date) -> None:
@@ -29,11 +29,7 @@ def check_related(records: RecordCatalog, spec: FormSpec, form: FormModel, *, ac
     record_id = getattr(form, "related_record", None)
     if not record_id:
         return
-    record = records.get_record(record_id)
-    if record is not None and not actor.sees_all_agencies:
-        user_unit_code = ((record.input or {}).get("user_unit") or {}).get("code")
-        if actor.agency not in (record.agency_code, user_unit_code):
-            record = None
+    record = _visible(records, record_id, actor)
     if record is None:
         raise ValidationFailed([problem("related_record", "unknown_record")], form_id=spec.form_id)
     data = form.model_dump(mode="json", by_alias=True)
@@ -41,6 +37,26 @@ def check_related(records: RecordCatalog, spec: FormSpec, form: FormModel, *, ac
     problems += termination_problems(data, record.input or {}, actor=actor, today=today)
     if problems:
         raise ValidationFailed(problems, form_id=spec.form_id)
+
+
+def _visible(records: RecordCatalog, record_id: str, actor: Actor) -> Record | None:
+    record = records.get_record(record_id)
+    if record is not None and not actor.sees_all_agencies:
+        user_unit_code = ((record.input or {}).get("user_unit") or {}).get("code")
+        if actor.agency not in (record.agency_code, user_unit_code):
+            return None
+    return record
+
+
+def describe(records: RecordCatalog, form: FormModel, *, actor: Actor) -> str:
+    """What the record ``form`` names is, as its signed document prints it beside the id: the record's
+    title and the day it was filed (民國, Taipei) — ``""`` when it names none or none ``actor`` may
+    see (a document only says of a record what its filer could read)."""
+    record_id = getattr(form, "related_record", None)
+    record = _visible(records, record_id, actor) if record_id else None
+    if record is None:
+        return ""
+    return f"{record.title}，{format_roc_long(record.created_at.astimezone(TAIPEI).date())}歸檔"
 
 
 def termination_problems(data: dict, related: dict, *, actor: Actor, today: date) -> list[FieldProblem]:

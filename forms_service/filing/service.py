@@ -28,7 +28,7 @@ from ..access import Actor, Role
 from ..archive import Archive
 from ..archive.archive import StoredVersion
 from ..archive.filing import check_may_file
-from ..archive.related import check_related
+from ..archive.related import check_related, describe
 from ..catalog import AuditLog, Draft, NewAuditEvent, Record, RecordCatalog, RecordFilter, WorkCatalog
 from ..errors import FieldProblem, Forbidden, InputError, SignatureRequired, SigningFailed, ValidationFailed
 from ..forms import FormSpec, get_form
@@ -212,7 +212,14 @@ class FilingService:
     def prepare_unsigned(self, actor: Actor, spec: FormSpec, form: FormModel, blocks: tuple[Block, ...]) -> Produced:
         """The checked form's PDF/A with its blocks' empty signature fields, signed by no one yet
         (what a person's card then signs first)."""
-        return self._producer().produce_validated(spec, form, caller=actor.agency or actor.id, blocks=blocks)
+        return self._producer().produce_validated(spec, form, caller=actor.agency or actor.id, blocks=blocks,
+                                                  related=describe(self.records, form, actor=actor))
+
+    def preview(self, actor: Actor, spec: FormSpec, form: FormModel) -> bytes:
+        """The checked form as its document will read, unsigned and kept nowhere (what a person looks
+        at before signing)."""
+        return self._producer().preview(spec, form, caller=actor.agency or actor.id,
+                                        related=describe(self.records, form, actor=actor))
 
     def produce_form(self, actor: Actor, form_id: str, data: Any, *, caller: str = "") -> Produced:
         """The document as filing would produce and sign it, kept nowhere: ``render`` and batches of
@@ -242,7 +249,8 @@ class FilingService:
             return signed
 
         produced = self._producer().produce_validated(spec, form, caller=caller or actor.agency or actor.id,
-                                                      blocks=order, sign=sign)
+                                                      blocks=order, sign=sign,
+                                                      related=describe(self.records, form, actor=actor))
         return dataclasses.replace(produced, warnings=tuple(w.as_dict() for w in self.warnings(spec, form)))
 
     def _unattended(self, actor: Actor, spec: FormSpec, form: FormModel, order: tuple[Block, ...], *,

@@ -114,23 +114,24 @@ class Producer:
         return self.produce_validated(spec, form, caller=caller, blocks=blocks, sign=sign)
 
     def produce_validated(self, spec: FormSpec, form: FormModel, *, caller: str = "", blocks: tuple[Block, ...] = (),
-                          sign: Sign | None = None) -> Produced:
+                          sign: Sign | None = None, related: str = "") -> Produced:
         """The PDF/A with a signature field in each of ``blocks``, signed by ``sign`` (nothing signed
         without it); ``caller`` (who asked) takes its turn at the converter with the others.
 
         The PDF/A check runs in the PDF worker process while the same bytes are signed when that
         process is running (a web process starts it) or the document is long (seconds of checking
         at hundreds of pages); the signature is returned only once the check has passed (a failure
-        leaves nothing but the error).  Otherwise it runs here, before signing."""
+        leaves nothing but the error).  Otherwise it runs here, before signing.  ``related``: what the
+        record the form names is, in words (``archive.related.describe``), printed beside its id."""
         try:
-            return self._produce(spec, form, caller, blocks, sign)
+            return self._produce(spec, form, caller, blocks, sign, related)
         finally:
             release_now_and_then()
 
     def _produce(self, spec: FormSpec, form: FormModel, caller: str, blocks: tuple[Block, ...],
-                 sign_with: Sign | None) -> Produced:
+                 sign_with: Sign | None, related: str) -> Produced:
         started = time.perf_counter()
-        pdf, placed = pdfa.write_located(self._convert(spec, form, caller, blocks), blocks)
+        pdf, placed = pdfa.write_located(self._convert(spec, form, caller, blocks, related), blocks)
         self.observe("render_convert", time.perf_counter() - started)
         pages = page_count(pdf)
         order = tuple(b.id for b in blocks)
@@ -162,25 +163,26 @@ class Producer:
         return Produced(spec, form, signed.pdf, hashlib.sha256(signed.pdf).hexdigest(), pages, signed.report,
                         pdfa_verdict, order)
 
-    def preview(self, spec: FormSpec, form: FormModel, *, caller: str = "") -> bytes:
+    def preview(self, spec: FormSpec, form: FormModel, *, caller: str = "", related: str = "") -> bytes:
         """The filled form as an unsigned PDF, to look at before signing (never stored)."""
-        return self._convert(spec, form, caller)
+        return self._convert(spec, form, caller, related=related)
 
-    def _convert(self, spec: FormSpec, form: FormModel, caller: str, blocks: tuple[Block, ...] = ()) -> bytes:
+    def _convert(self, spec: FormSpec, form: FormModel, caller: str, blocks: tuple[Block, ...] = (),
+                 related: str = "") -> bytes:
         template = self.templates.load(spec)
-        options = dataclasses.replace(self.options, signature_blocks=tuple(b.id for b in blocks))
+        options = dataclasses.replace(self.options, signature_blocks=tuple(b.id for b in blocks),
+                                      related_title=related)
         if spec.chunk_contexts is not None:
             lent = self.lent_converters()
             rows = balanced_chunk_size(spec.row_count(form), workers=self.parallel + len(lent),
                                        max_rows=MAX_ROWS_PER_CHUNK)
-            chunks = [{**c, "signature_blocks": options.signature_blocks}
-                      for c in spec.chunk_contexts(form, options, rows)]
+            chunks = spec.render_chunk_contexts(form, options, rows)
             if len(chunks) > 1:
                 # merged in the PDF worker process: seconds of qpdf that would hold this one's GIL
                 pdf, _ = produce_chunked(template, chunks, self.converter, parallel=self.parallel, caller=caller,
                                          assemble=pdf_worker.assemble, lent=lent)
                 return pdf
-        context = {**spec.context(form, options), "signature_blocks": options.signature_blocks}
+        context = spec.render_context(form, options)
         return self.converter.convert(render_docx(template, context), caller=caller)
 
 

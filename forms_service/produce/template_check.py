@@ -120,7 +120,7 @@ def _check(docx: bytes, spec: FormSpec, provider_name: str) -> list[TemplateProb
     problems = list(_split_placeholders(docx))
     data = example_input(spec.form_id)
     form = spec.validate(data)
-    context = spec.context(form, RenderOptions(provider_name))
+    context = spec.render_context(form, RenderOptions(provider_name))
     known = set(context) | {"page_numbers", "signature_blocks"}
     try:
         # parsed in the sandbox: docxtpl's own environment folds constants such as 2 ** 10**7 as it parses

@@ -30,6 +30,10 @@ from docx_builder import (
 
 OUT = Path(__file__).resolve().parent.parent
 CODE = "{{% if {a}.code %}}（機關代碼 {{{{ {a}.code }}}}）{{% endif %}}"  # after an agency's name
+# The record a form rests on: its title and filing day in words (the producer's ``related_title``,
+# what the filer could see of it), its 紀錄編號 after them as the exact reference.
+RELATED = ("{% if related_title %}{{ related_title }}（紀錄編號 {{ related_record }}）"
+           "{% elif related_record %}紀錄編號 {{ related_record }}{% endif %}")
 
 
 def build_annex2_agreement() -> None:
@@ -72,7 +76,7 @@ def build_annex2_agreement() -> None:
         ("聯絡電話／電子郵件", "{{ contact.phone }}{% if contact.phone and contact.email %}／{% endif %}{{ contact.email }}"),
         ("資料使用單位", "{{ user_unit.name }}{% if user_unit.code %}（機關代碼 {{ user_unit.code }}）{% endif %}"),
         ("約定期間", "自{{ period_start }}起至{{ period_end }}止"),
-        ("附件1紀錄編號", "{{ related_record }}"),
+        ("所據附件1", RELATED),
     ]
     t = table(doc, len(rows), 2, [5.0, 11.6])
     for row, (label, value) in zip(t.rows, rows, strict=True):
@@ -91,7 +95,6 @@ def build_annex2_agreement() -> None:
     keep_together(countersign)
 
     paragraph(doc, "{{ signed_on }}", size=14, align="center", space_before=18)
-    stamp_room(doc)
     page_number_footer(doc)
     slim(doc)
     doc.save(OUT / "annex2-agreement.docx")
@@ -118,7 +121,8 @@ def build_annex1(form_id: str, title: str, *, copy: bool) -> None:
         ("主機IP", "{{ host.ips }}"),
         ("資料使用單位（C層）", "{{ user_unit.name }}" + CODE.format(a="user_unit")),
         ("{%tr if related.record or related.approval_number %}", ""),
-        ("原申請紀錄", "{% if related.record %}紀錄編號 {{ related.record }}{% endif %}"
+        ("原申請紀錄", "{% if related.record %}{% if related_title %}{{ related_title }}（紀錄編號 {{ related.record }}）"
+                       "{% else %}紀錄編號 {{ related.record }}{% endif %}{% endif %}"
                        "{% if related.record and related.approval_number %}；{% endif %}"
                        "{% if related.approval_number %}核准文號 {{ related.approval_number }}{% endif %}"),
         ("{%tr endif %}", ""),
@@ -186,7 +190,6 @@ def build_annex1(form_id: str, title: str, *, copy: bool) -> None:
     review.rows[0].height = Cm(2.2)
     review.rows[1].height = Cm(2.0)
     keep_together(review)
-    stamp_room(doc)
     page_number_footer(doc)
     slim(doc)
     doc.save(OUT / f"{form_id}.docx")
@@ -225,7 +228,7 @@ def build_annex3_requirements() -> None:
         ("查核人員", person % (("auditor",) * 5)),
         ("使用期限", "{{ period }}"),
         ("生效日期", "{{ effective_on }}"),
-        ("附件1紀錄編號", "{{ related_record }}"),
+        ("所據附件1", RELATED),
     ])
     keep_together(t)
     paragraph(doc, "", space_after=6)
@@ -236,7 +239,6 @@ def build_annex3_requirements() -> None:
     signature_cell(approval.rows[3].cells[1], "approver")
     approval.rows[3].height = Cm(2.4)
     keep_together(approval)
-    stamp_room(doc)
     page_number_footer(doc)
     slim(doc)
     doc.save(OUT / "annex3-requirements.docx")
@@ -255,7 +257,7 @@ def build_annex4_audit_checklist() -> None:
         ("受查單位填表人", "{{ filled_by }}"),
         ("填覆日期", "{{ filled_on }}"),
         ("{%tr if related_record %}", ""),
-        ("附件1紀錄編號", "{{ related_record }}"),
+        ("所據附件1", RELATED),
         ("{%tr endif %}", ""),
     ]))
     paragraph(doc, "", space_after=4)
@@ -280,7 +282,6 @@ def build_annex4_audit_checklist() -> None:
     paragraph(doc, "", space_after=6)
     sign_off(doc, [("受查單位填表人", "filler"), ("受查單位（機關憑證）", "unit"), ("稽核小組", "team")],
              not_agencys=("team",))
-    stamp_room(doc)
     page_number_footer(doc)
     slim(doc)
     doc.save(OUT / "annex4-audit-checklist.docx")
@@ -314,7 +315,7 @@ def build_annex5_query_log() -> None:
         ("查核人員", "{{ review.reviewer }}"),
         ("查核日期", "{{ review.reviewed_on }}"),
         ("{%tr if related_record %}", ""),
-        ("附件1紀錄編號", "{{ related_record }}"),
+        ("所據附件1", RELATED),
         ("{%tr endif %}", ""),
         ("查核人員簽章", ""),
         ("資料使用單位（機關憑證）", ""),
@@ -326,7 +327,6 @@ def build_annex5_query_log() -> None:
     keep_together(review)
     paragraph(doc, "保存期限：查核結果（報告）應留存1年備供查核；查核結果若有缺漏，應請查調者說明"
                    "（使用商工資料資通安全管理規範 六(四)2）。", size=9, space_before=4)
-    stamp_room(doc)
     paragraph(doc, "{%p endif %}")
     page_number_footer(doc)
     slim(doc)
@@ -363,7 +363,7 @@ def build_purge_record() -> None:
         ("申請介接單位", "{{ applicant.name }}" + CODE.format(a="applicant")),
         ("資料使用單位", "{{ user_unit.name }}" + CODE.format(a="user_unit")),
         ("系統名稱", "{{ system_name }}"),
-        ("附件1（終止）紀錄編號", "{{ related_record }}"),
+        ("所據附件1（終止）", RELATED),
         ("終止日期", "{{ terminated_on }}"),
         ("應完成清除日期", "{{ due_on }}"),
         ("清除之資料", "{{ data }}"),
@@ -379,7 +379,6 @@ def build_purge_record() -> None:
     ]))
     paragraph(doc, "", space_after=6)
     sign_off(doc, [("執行人", "performer"), ("監督（見證）人", "witness"), ("資料使用單位（機關憑證）", "unit")])
-    stamp_room(doc)
     page_number_footer(doc)
     slim(doc)
     doc.save(OUT / "purge-record.docx")
@@ -394,7 +393,7 @@ def build_incident_report() -> None:
         ("資料使用單位", "{{ user_unit.name }}" + CODE.format(a="user_unit")),
         ("系統名稱", "{{ system_name }}"),
         ("{%tr if related_record %}", ""),
-        ("附件1紀錄編號", "{{ related_record }}"),
+        ("所據附件1", RELATED),
         ("{%tr endif %}", ""),
         ("發現時間", "{{ discovered }}"),
         ("事件等級", "{{ level }}"),
@@ -405,7 +404,6 @@ def build_incident_report() -> None:
     ]))
     paragraph(doc, "", space_after=6)
     sign_off(doc, [("填報人", "reporter"), ("通報單位（機關憑證）", "unit")])
-    stamp_room(doc)
     page_number_footer(doc)
     slim(doc)
     doc.save(OUT / "incident-report.docx")
@@ -422,7 +420,7 @@ def build_security_test() -> None:
         ("資料使用單位", "{{ user_unit.name }}" + CODE.format(a="user_unit")),
         ("系統名稱", "{{ system_name }}"),
         ("{%tr if related_record %}", ""),
-        ("附件1紀錄編號", "{{ related_record }}"),
+        ("所據附件1", RELATED),
         ("{%tr endif %}", ""),
         ("檢測類別", "{{ kind }}"),
         ("檢測日期", "{{ tested_on }}"),
@@ -443,7 +441,6 @@ def build_security_test() -> None:
     paragraph(doc, "{%p endif %}")
     paragraph(doc, "", space_after=6)
     sign_off(doc, [("執行人", "performer"), ("資料使用單位（機關憑證）", "unit")])
-    stamp_room(doc)
     page_number_footer(doc)
     slim(doc)
     doc.save(OUT / "security-test.docx")

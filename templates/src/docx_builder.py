@@ -106,10 +106,11 @@ def paragraph(doc_or_cell, text: str = "", *, size: float | None = None, bold: b
     return p
 
 
-# The signature stamps are drawn 60–130 pt above the last page's bottom edge (produce/stamp.py), i.e.
-# up to ~75 pt into the text area.  An empty paragraph that tall ends every document: either the
-# content above it ends clear of the stamps, or it moves to a page of its own and the stamps cover
-# nothing but it.
+# A stamp drawn at the last page's bottom (produce/stamp.py's boxes, 60–130 pt above its edge, i.e.
+# up to ~75 pt into the text area) needs room: an empty paragraph that tall ends such a document, so
+# either the content above it ends clear of the stamp or it moves to a page of its own.  Only the
+# disposition certificate is signed that way; the forms' stamps are drawn inside their signature
+# blocks, and the room would only push a full last page's end onto a blank page.
 STAMP_ROOM_PT = 78
 
 

@@ -178,7 +178,7 @@ def post_form(form_id: str) -> Response | str:
     filing = service.filing
     spec, form = filing.check(actor, spec.form_id, values)
     if action == "preview":
-        pdf = service.producer.preview(spec, form, caller=actor.agency or actor.id)
+        pdf = filing.preview(actor, spec, form)
         g.form_page.preview_pages = page_count(pdf)
         g.form_page.preview = _page_images(pdf, g.form_page.preview_pages)
     if action != "sign":

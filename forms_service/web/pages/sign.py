@@ -107,7 +107,7 @@ def _draft_ceremony(actor: Actor, draft: Draft) -> Ceremony:
     owner = spec.owner(form)
     refusal = signer_refusal(actor, current, owner_code=owner.code, owner_name=owner.name,
                              named=named_account(spec.form_id, draft.data, current)) if current else "沒有可簽章的欄位"
-    pdf = service.producer.preview(spec, form, caller=actor.agency or actor.id)
+    pdf = filing.preview(actor, spec, form)
     pages = page_count(pdf)
     digest = hashlib.sha256(pdf).hexdigest()
     previews = ["data:image/png;base64," + base64.b64encode(render_page(digest, n, lambda: pdf)).decode()

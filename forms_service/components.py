@@ -28,6 +28,7 @@ from signing import (
     SigningContext,
     SigningLoop,
     StampFont,
+    replacements,
 )
 from signing.demo_pki import DemoPkiFiles, DemoPkiServer, ensure_demo_pki
 from signing.detached import sign_detached
@@ -500,6 +501,7 @@ def start_components(settings: Settings, *, with_archive: bool = True, with_conv
     Processes sharing a data directory (gunicorn workers, a command beside ``serve``) start one at
     a time, so the first creates the demo PKI and the embedded store and the others use them."""
     secure_data_dir(settings)
+    replacements.install(stock=settings.stock_libraries)
     with open(settings.data_dir / ".start.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _start_components(settings, with_archive=with_archive, with_converter=with_converter, workers=workers,

@@ -57,6 +57,8 @@ class Settings:
     proxy_hops: int = _setting(0, "reverse proxies in front of the service whose X-Forwarded-For is trusted")
     tls_certificate: str = _setting("", "PEM certificate (chain) to serve HTTPS; with FORMS_TLS_KEY")
     tls_key: str = _setting("", "PEM private key of that certificate", secret=True)
+    stock_libraries: bool = _setting(False, "run pyHanko and asn1crypto as they come, without the faster functions "
+                                     "the service puts in their place (docs/library-replacements.md)")
     template_dir: str = _setting("", "directory of agency templates <form_id>.docx replacing the packaged ones")
 
     # Object store.  No endpoint → an embedded SeaweedFS on loopback, started and stopped by us.

@@ -48,4 +48,13 @@ def dump(self: Any, force: bool = False) -> bytes:
 
 
 def install() -> None:
+    """Make every asn1crypto value encode with this ``dump``."""
     core.Asn1Value.dump = dump
+
+
+def uninstall() -> None:
+    core.Asn1Value.dump = ASN1CRYPTO_DUMP
+
+
+def installed() -> bool:
+    return core.Asn1Value.dump is dump

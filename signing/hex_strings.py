@@ -56,4 +56,12 @@ def install() -> None:
     generic.read_hex_string_from_stream = read_hex_string_from_stream
 
 
-__all__ = ["install", "read_hex_string_from_stream"]
+def uninstall() -> None:
+    generic.read_hex_string_from_stream = _PYHANKO_READER
+
+
+def installed() -> bool:
+    return generic.read_hex_string_from_stream is read_hex_string_from_stream
+
+
+__all__ = ["install", "installed", "read_hex_string_from_stream", "uninstall"]

@@ -38,6 +38,7 @@ from typing import Any
 
 from cryptography import x509
 
+from . import replacements
 from .card import CARD_KEY_LABEL, CardCertificate, PinRefused, card_certificates, sign_with_card
 from .errors import SignerUnavailable
 from .softhsm import MODULE
@@ -241,6 +242,7 @@ def main() -> None:
                         help="the PKCS#11 module of the cards (SoftHSM2's for the demo)")
     parser.add_argument("--with-parent", action="store_true", help="stop when the process that started it ends")
     args = parser.parse_args()
+    replacements.install(stock=os.environ.get("FORMS_STOCK_LIBRARIES", "") in ("1", "true"))
     server = LocalSignServer(Reader(args.module), port=args.port)
     if args.with_parent:
         _stop_with_parent(server)

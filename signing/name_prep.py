@@ -33,4 +33,12 @@ def install() -> None:
     x509.NameTypeAndValue._ldap_string_prep = _ldap_string_prep
 
 
-__all__ = ["install", "prepared"]
+def uninstall() -> None:
+    x509.NameTypeAndValue._ldap_string_prep = _ASN1CRYPTO_PREP
+
+
+def installed() -> bool:
+    return x509.NameTypeAndValue._ldap_string_prep is _ldap_string_prep
+
+
+__all__ = ["install", "installed", "prepared", "uninstall"]

@@ -80,6 +80,11 @@ class RealComponentsGuard:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(RealComponentsGuard(), "real-components-guard")
+    # As a started service has them (``start_components``): the faster library functions, unless
+    # the run is the one with the libraries stock (FORMS_STOCK_LIBRARIES=1, ``./dev test``'s second).
+    from signing import replacements
+
+    replacements.install(stock=os.environ.get("FORMS_STOCK_LIBRARIES", "") in ("1", "true"))
 
 
 # --- unit: fakes ---------------------------------------------------------------------------------

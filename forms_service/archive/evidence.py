@@ -25,6 +25,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from signing import SigningError
@@ -120,15 +121,8 @@ def _build(exporter: EvidenceExporter, records: list[Record], actor: Actor, *, l
         listed.append(entry)
         if progress:
             progress(record)
-    manifest: dict[str, Any] = {
-        "format": FORMAT, "export_id": export_id, "created_at": created_at.isoformat(),
-        "created_by": actor.id, "agency": actor.agency, "purpose": purpose or {},
-        "records": listed,
-    }
-    files["manifest.txt"] = _manifest_text(manifest).encode()
-    manifest["files"] = [{"path": path, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-                         for path, data in sorted(files.items())]
-    manifest_bytes = _json(manifest)
+    manifest_bytes = write_manifest(export_id=export_id, created_at=created_at, created_by=actor.id,
+                                    agency=actor.agency, purpose=purpose or {}, records=listed, files=files)
     try:
         signature = exporter.sign(manifest_bytes)
     except SigningError as err:
@@ -143,6 +137,21 @@ def _build(exporter: EvidenceExporter, records: list[Record], actor: Actor, *, l
                 "manifest_sha256": manifest_sha256, **(purpose or {})},
     ))
     return Export(export_id, data, manifest_sha256, len(records), len(files))
+
+
+def write_manifest(*, export_id: str, created_at: datetime, created_by: str, agency: str, purpose: dict[str, str],
+                   records: list[dict[str, Any]], files: dict[str, bytes]) -> bytes:
+    """The manifest (format ``forms-service-evidence/1``, read back by ``evidence_check`` years
+    later: add fields, never change one), listing every file with its sha256 — ``files`` gains the
+    readable ``manifest.txt`` first, so it is listed too."""
+    manifest: dict[str, Any] = {
+        "format": FORMAT, "export_id": export_id, "created_at": created_at.isoformat(),
+        "created_by": created_by, "agency": agency, "purpose": purpose, "records": records,
+    }
+    files["manifest.txt"] = _manifest_text(manifest).encode()
+    manifest["files"] = [{"path": path, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+                         for path, data in sorted(files.items())]
+    return _json(manifest)
 
 
 def _record_metadata(record: Record) -> dict[str, Any]:

@@ -93,12 +93,7 @@ class Sealer:
                   actor: Actor) -> NewAuditSeal | None:
         last_id = events[-1].id if events else after_id
         last_hash = events[-1].hash if events else prev_hash
-        header = {"format": FORMAT, "day": day.isoformat(), "timezone": "Asia/Taipei", "count": len(events),
-                  "first_id": events[0].id if events else None, "last_id": last_id,
-                  "prev_hash": prev_hash, "last_hash": last_hash}
-        lines = [json.dumps(header, ensure_ascii=False, sort_keys=True)]
-        lines += [json.dumps(_entry(e), ensure_ascii=False, sort_keys=True) for e in events]
-        data = ("\n".join(lines) + "\n").encode()
+        data = segment_bytes(day, events, after_id=after_id, prev_hash=prev_hash)
         try:
             signature = self.sign(data)
         except SigningError as err:
@@ -148,13 +143,34 @@ class Sealer:
                 problems.append(f"{where}: the segment's sha256 differs from the seal's")
             if not verify_detached(data, signature, self.trust_roots).ok:
                 problems.append(f"{where}: the segment's signature does not verify or is not trusted")
-            segment = [json.loads(line) for line in data.decode().splitlines()]
-            header, lines = segment[0], segment[1:]
+            header, lines = read_segment(data)
             problems += _chain_problems(where, header, lines)
             entries += len(lines)
             if lines:
                 problems += _database_problems(self.log, where, lines)
         return SealCheck(len(seals), entries, problems)
+
+
+def segment_bytes(day: date, events: list[AuditEvent], *, after_id: int, prev_hash: str) -> bytes:
+    """A day's segment (format ``forms-service-audit-segment/1``, kept for decades: add fields,
+    never change one): a header line, then each entry with its chain hashes, JSON with sorted keys."""
+    header = {"format": FORMAT, "day": day.isoformat(), "timezone": "Asia/Taipei", "count": len(events),
+              "first_id": events[0].id if events else None, "last_id": events[-1].id if events else after_id,
+              "prev_hash": prev_hash, "last_hash": events[-1].hash if events else prev_hash}
+    lines = [json.dumps(header, ensure_ascii=False, sort_keys=True)]
+    lines += [json.dumps(_entry(e), ensure_ascii=False, sort_keys=True) for e in events]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def read_segment(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A segment's header and its entries."""
+    segment = [json.loads(line) for line in data.decode().splitlines()]
+    return segment[0], segment[1:]
+
+
+def chain_problems(where: str, header: dict[str, Any], lines: list[dict[str, Any]]) -> list[str]:
+    """Whether a segment's entries chain from its header's ``prev_hash`` to its ``last_hash``."""
+    return _chain_problems(where, header, lines)
 
 
 def _entry(row: AuditEvent) -> dict[str, Any]:

@@ -48,13 +48,8 @@ def close_month(log: QueryEventLog, store: ObjectStore, *, sign: Callable[[bytes
     if log.query_month(agency=agency, system=system, month=month) is not None:
         raise Conflict(f"the month {month} of {system} is closed already")
     events = log.query_events(agency=agency, system=system, start=start, end=end)
-    header = {"format": FORMAT, "agency": agency, "system": system, "month": month, "timezone": "Asia/Taipei",
-              "count": len(events), "closed_at": now.isoformat(), "closed_by": actor.id}
-    lines = [json.dumps(header, ensure_ascii=False, sort_keys=True)]
-    lines += [json.dumps({"event_id": e.event_id, "received_at": e.received_at.isoformat(),
-                          "received_by": e.received_by, "event": e.data}, ensure_ascii=False, sort_keys=True)
-              for e in events]
-    data = ("\n".join(lines) + "\n").encode()
+    data = month_segment_bytes(agency=agency, system=system, month=month, events=events, closed_at=now,
+                               closed_by=actor.id)
     try:
         signature = sign(data)
     except SigningError as err:
@@ -77,6 +72,19 @@ def close_month(log: QueryEventLog, store: ObjectStore, *, sign: Callable[[bytes
     audit(NewAuditEvent(actor=actor.id, agency=agency, action="query-log.close",
                         detail={"system": system, "month": month, "events": len(events), "sha256": closed.sha256}))
     return closed
+
+
+def month_segment_bytes(*, agency: str, system: str, month: str, events: list[QueryEvent], closed_at: datetime,
+                        closed_by: str) -> bytes:
+    """A closed month (format ``forms-service-query-month/1``, kept with its 附件5: add fields,
+    never change one): a header line, then each event as received, JSON with sorted keys."""
+    header = {"format": FORMAT, "agency": agency, "system": system, "month": month, "timezone": "Asia/Taipei",
+              "count": len(events), "closed_at": closed_at.isoformat(), "closed_by": closed_by}
+    lines = [json.dumps(header, ensure_ascii=False, sort_keys=True)]
+    lines += [json.dumps({"event_id": e.event_id, "received_at": e.received_at.isoformat(),
+                          "received_by": e.received_by, "event": e.data}, ensure_ascii=False, sort_keys=True)
+              for e in events]
+    return ("\n".join(lines) + "\n").encode()
 
 
 def close_month_by_hand(log: QueryEventLog, records: ConnectionRecords, store: ObjectStore, *, agency: str,

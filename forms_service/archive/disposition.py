@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 from storage import ObjectLocked, ObjectStore, Retention, StorageError
 
-from ..access import Actor, Role
+from ..access import Actor
+from ..access.policy import Action, require
 from ..catalog import NewAuditEvent, NewTombstone, Record, RecordCatalog, Tombstone
 from ..clock import Clock
 from ..convert import Converter
@@ -39,8 +40,7 @@ class Disposition:
         return self.records.records_past_retention(self.clock.now())
 
     def request(self, record_id: str, requester: Actor, *, reason: str) -> NewTombstone:
-        if requester.role is not Role.ADMIN:
-            raise Forbidden("只有系統管理者可申請銷毀")
+        require(requester, Action.DISPOSE, "只有系統管理者可申請銷毀")
         if not reason.strip():
             raise InputError("a disposition request needs a reason", details={"field": "reason"})
         record = self._due_record(record_id)
@@ -60,8 +60,7 @@ class Disposition:
 
     def approve(self, record_id: str, approver: Actor) -> Tombstone:
         """Delete every version (all or none), then archive the signed certificate of destruction."""
-        if approver.role is not Role.ADMIN:
-            raise Forbidden("只有系統管理者可核准銷毀")
+        require(approver, Action.DISPOSE, "只有系統管理者可核准銷毀")
         tombstone = self.records.tombstone(record_id)
         if tombstone is None or tombstone.disposed_at is not None:
             raise NotFound(f"no pending disposition request for {record_id}", details={"record_id": record_id})

@@ -8,27 +8,23 @@ for their own agency's code; an administrator for any; roles that only read file
 
 from __future__ import annotations
 
-from ..access import Actor, Role
+from ..access import Actor
+from ..access.policy import Action, Scope, require, scope_of
 from ..errors import Forbidden
 from ..forms import FormSpec
 from ..forms.types import FormModel
 from ..messages import problem
 
-READ_ONLY = (Role.CLERK, Role.AUDITOR)
-
 
 def may_file_for(actor: Actor, agency: str) -> bool:
     """Whether ``actor`` may file (and so withdraw what is being filed) for the agency ``agency``."""
-    if actor.role in READ_ONLY:
-        return False
-    return actor.role is Role.ADMIN or (bool(agency) and agency == actor.agency)
+    scope = scope_of(actor, Action.FILE_FORMS)
+    return scope is Scope.EVERY or (scope is Scope.OWN and bool(agency) and agency == actor.agency)
 
 
 def check_may_file(actor: Actor, spec: FormSpec, form: FormModel) -> None:
     """Raise ``Forbidden`` naming the owner's code field unless ``actor`` may file this form."""
-    if actor.role in READ_ONLY:
-        raise Forbidden("您的帳號只能查閱紀錄，不能填送表單；如需填送，請洽管理者")
-    if actor.role is Role.ADMIN:
+    if require(actor, Action.FILE_FORMS) is Scope.EVERY:
         return
     owner = spec.owner(form)
     if owner.code != actor.agency:

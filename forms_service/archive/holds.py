@@ -10,16 +10,16 @@ from datetime import date, datetime, timezone
 
 from storage import ObjectStore, Retention, StorageError
 
-from ..access import Actor, Role
+from ..access import Actor
+from ..access.policy import Action, require
 from ..catalog import NewAuditEvent, Record, RecordCatalog
-from ..errors import Forbidden, InputError, NotFound, StorageFailed
+from ..errors import InputError, NotFound, StorageFailed
 
 
 def set_legal_hold(store: ObjectStore, records: RecordCatalog, record_id: str, actor: Actor, *, hold: bool,
                    reason: str, source_ip: str = "") -> Record:
     """Place or lift a legal hold on every version of a record."""
-    if actor.role is not Role.ADMIN:
-        raise Forbidden("只有系統管理者可設定或解除法律保全")
+    require(actor, Action.HOLD_AND_RETAIN, "只有系統管理者可設定或解除法律保全")
     if not reason.strip():
         raise InputError("a legal hold needs a reason (case number, court order, …)", details={"field": "reason"})
     record = _existing(records, record_id)
@@ -38,8 +38,7 @@ def set_legal_hold(store: ObjectStore, records: RecordCatalog, record_id: str, a
 def extend_retention(store: ObjectStore, records: RecordCatalog, record_id: str, actor: Actor, *, until: date,
                      reason: str, default_mode: str, source_ip: str = "") -> Record:
     """Keep every version of a record until ``until``; an earlier date than now is refused."""
-    if actor.role is not Role.ADMIN:
-        raise Forbidden("只有系統管理者可延長保存期限")
+    require(actor, Action.HOLD_AND_RETAIN, "只有系統管理者可延長保存期限")
     record = _existing(records, record_id)
     retain_until = datetime(until.year, until.month, until.day, tzinfo=timezone.utc)
     for version in record.versions:

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from ..access import Actor, Role
+from ..access import Actor
+from ..access.policy import Action, require
 from ..catalog import Record, RecordCatalog, Version
-from ..errors import Forbidden, InputError, SigningFailed
+from ..errors import InputError, SigningFailed
 from ..forms import get_form
 from ..produce import DocumentSigner
 from ..produce.stamp import COUNTERSIGNER_BOX
@@ -23,8 +24,7 @@ from .archive import Archive, StoredVersion
 def countersign(archive: Archive, countersigner: DocumentSigner | None, record_id: str, actor: Actor, *,
                 provider_name: str, source_ip: str = "") -> StoredVersion:
     """The data provider's second signature on an agency-signed 附件2, as a new version."""
-    if actor.role not in (Role.PROVIDER, Role.ADMIN):
-        raise Forbidden("只有資料提供機關可會簽")
+    require(actor, Action.COUNTERSIGN, "只有資料提供機關可會簽")
     record = archive.record(record_id)
     if not get_form(record.form_id).countersigned:
         raise InputError(f"{record.form_id} records are not countersigned")

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from ..access import Actor, Role
+from ..access.policy import Action, require
 from ..catalog import (
     Inspection,
     InspectionFinding,
@@ -258,8 +259,7 @@ def send_answers(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection
 # --- the team's column -----------------------------------------------------------------------------
 
 def _check_team(actor: Actor, inspection: Inspection, today: date) -> None:
-    if actor.role not in (Role.PROVIDER, Role.ADMIN):
-        raise Forbidden("查核結果及缺失由資料提供機關的稽核小組登錄（規範七）")
+    require(actor, Action.SCHEDULE_AUDITS, "查核結果及缺失由資料提供機關的稽核小組登錄（規範七）")
     if inspection.finished_at is not None:
         raise InputError("本次稽核已完成 (the audit is finished)", details={"field": "items"})
     if today < inspection.audit_on:
@@ -399,8 +399,7 @@ def reply_finding(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspectio
 
 def close_finding(catalog: AuditWorkCatalog, actor: Actor, inspection: Inspection, *, number: int, now: datetime,
                   audit: Audit) -> InspectionFinding:
-    if actor.role not in (Role.PROVIDER, Role.ADMIN):
-        raise Forbidden("缺失由資料提供機關結案")
+    require(actor, Action.SCHEDULE_AUDITS, "缺失由資料提供機關結案")
     finding = _finding(catalog, inspection, number)
     if not finding.reply:
         raise InputError(f"缺失 {number} 尚未函復，不得結案", details={"field": f"finding-{number}-close"})

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from ..access import Actor, Role
+from ..access import Actor
+from ..access.policy import Action, require
 from ..catalog import Incident, NewAuditEvent, Oversight, RecordCatalog, RecordFilter
-from ..errors import Forbidden, NotFound
+from ..errors import NotFound
 from ..forms import get_form
 from ..taiwan import TAIPEI, format_roc_short
 from .due import DueItem
@@ -64,8 +65,7 @@ def report(catalog: IncidentCatalog, incident: Incident, *, send: SendToProvider
 
 def acknowledge(catalog: IncidentCatalog, actor: Actor, record_id: str, *, now: datetime) -> Incident:
     """The provider marks the report read on its page (已收悉): the report time, unless a mail came first."""
-    if actor.role not in (Role.PROVIDER, Role.ADMIN):
-        raise Forbidden("資安事件通報由資料提供機關確認收受")
+    require(actor, Action.ACKNOWLEDGE_INCIDENTS)
     incident = next((i for i in catalog.incidents() if i.record_id == record_id), None)
     if incident is None:
         raise NotFound(f"no incident {record_id}")

@@ -18,9 +18,10 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Protocol
 
-from ..access import Actor, Role
+from ..access import Actor
+from ..access.policy import Action, require
 from ..catalog import Inspection, InspectionFinding, NewAuditEvent, RecordCatalog, RecordFilter
-from ..errors import Forbidden, InputError
+from ..errors import InputError
 from ..taiwan import (
     TAIPEI,
     InvalidValue,
@@ -49,8 +50,7 @@ class InspectionCatalog(RecordCatalog, Protocol):
 def schedule(catalog: InspectionCatalog, actor: Actor, *, agency: str, audit_on: str, team: str, today: date,
              now: datetime, audit: Callable[[NewAuditEvent], None], connection_id: str = "") -> Inspection:
     """Schedule an audit of ``agency``; ``InputError`` naming the field for a date under a month ahead."""
-    if actor.role not in (Role.PROVIDER, Role.ADMIN):
-        raise Forbidden("稽核由資料提供機關排定（規範七）")
+    require(actor, Action.SCHEDULE_AUDITS, "稽核由資料提供機關排定（規範七）")
     agency = normalize_agency_code(agency)
     if not is_valid_agency_code(agency):
         raise InputError(f"機關代碼 {agency!r} 格式不符 (not an agency code)", details={"field": "agency"})

@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ..access import Actor, Role
-from ..errors import Forbidden, InputError
+from ..access import Actor
+from ..access.policy import Action, require
+from ..errors import InputError
 from ..taiwan import InvalidValue, is_valid_doc_number, normalize_doc_number, parse_date
 from .timeline import Connection
 
@@ -23,8 +24,7 @@ def stop_input(actor: Actor, found: Connection, current: dict[str, Any], *, lett
     """The 終止 附件1 of the provider's stop, or ``InputError`` naming the field.  Its 終止日期 is today
     or later, unless the provider says it ends earlier (``backdate``): the queries after it are
     then refused from that day on."""
-    if actor.role not in (Role.PROVIDER, Role.ADMIN):
-        raise Forbidden("連線由資料提供機關終止；機關請以附件1 申請終止")
+    require(actor, Action.STOP_CONNECTIONS)
     if found.termination is not None:
         raise InputError(f"此介接案已於 {found.terminated_on} 終止 (the connection is already terminated)",
                          details={"field": "effective_on"})
@@ -46,7 +46,7 @@ def stop_input(actor: Actor, found: Connection, current: dict[str, Any], *, lett
     reason = reason.strip()
     if not reason:
         raise InputError("請填寫終止理由", details={"field": "reason"})
-    data = {key: current[key] for key in ("applicant", "host", "user_unit") if key in current}
+    data: dict[str, Any] = {key: current[key] for key in ("applicant", "host", "user_unit") if key in current}
     return {**data, "application_type": "termination", "related_record": found.current_application,
             "request_letter": {"number": number, "date": dated.isoformat()}, "applied_on": today.isoformat(),
             "termination": {"effective_on": ends.isoformat(), "reason": reason, "by": "provider"}}

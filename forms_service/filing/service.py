@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from signing import SignerProvider
 
 from ..access import Actor, Role
+from ..access.policy import Action, require
 from ..archive import Archive
 from ..archive.archive import StoredVersion
 from ..archive.filing import check_may_file
@@ -110,8 +111,7 @@ class FilingService:
         spec, form, problems = self._producer().examine(get_form(form_id).form_id, data)
         if form is not None:
             if by_provider:
-                if actor.role not in (Role.PROVIDER, Role.ADMIN):
-                    raise Forbidden("只有資料提供機關可以替機關填送此紀錄")
+                require(actor, Action.FILE_FOR_AGENCIES)
             else:
                 check_may_file(actor, spec, form)
             try:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from ..access import Actor, Role
+from ..access.policy import Action, require
 from ..catalog import (
     AccessCatalog,
     NewAuditEvent,
@@ -121,8 +122,7 @@ def assign_reviewer(catalog: ReviewCatalog, *, agency: str, system: str, usernam
                     recent: Iterable[QueryEvent], audit: Callable[[NewAuditEvent], None]) -> QueryReviewer:
     """Make ``username`` the system's 查核人員; refused for someone of another agency, a role that
     does not review, or a person among the queriers of ``recent`` (the months not yet signed off)."""
-    if actor.role is not Role.ADMIN:
-        raise Forbidden("系統的查核人員由系統管理者指派")
+    require(actor, Action.MANAGE_ACCESS, "系統的查核人員由系統管理者指派")
     system = system.strip()
     if not system:
         raise InputError("give the business system's name", details={"field": "system"})

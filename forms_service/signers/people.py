@@ -15,9 +15,10 @@ from datetime import datetime
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
-from ..access import Actor, Role
+from ..access import Actor
+from ..access.policy import Action, require
 from ..catalog import AccessCatalog, NewAuditEvent
-from ..errors import Forbidden, InputError, NotFound
+from ..errors import InputError, NotFound
 from .store import SqlSigners
 from .values import PersonCertificate
 
@@ -43,8 +44,7 @@ def fingerprint(certificate: asn1_x509.Certificate) -> str:
 def bind(store: SqlSigners, users: AccessCatalog, actor: Actor, *, username: str, certificate: bytes,
          now: datetime, source_ip: str = "") -> PersonCertificate:
     """An administrator binds ``certificate`` to ``username``'s account: approved."""
-    if actor.role is not Role.ADMIN:
-        raise Forbidden("只有系統管理者可以登錄人員的憑證")
+    require(actor, Action.MANAGE_ACCESS, "只有系統管理者可以登錄人員的憑證")
     user = users.user(username.strip())
     if user is None:
         raise InputError(f"沒有帳號 {username}", details={"field": "username"})
@@ -84,8 +84,7 @@ def met(store: SqlSigners, username: str, certificate: asn1_x509.Certificate, *,
 def decide(store: SqlSigners, actor: Actor, certificate_fingerprint: str, *, approve: bool, now: datetime,
            source_ip: str = "") -> PersonCertificate:
     """An administrator approves a pending binding, or removes one."""
-    if actor.role is not Role.ADMIN:
-        raise Forbidden("只有系統管理者可以核准或移除人員的憑證")
+    require(actor, Action.MANAGE_ACCESS, "只有系統管理者可以核准或移除人員的憑證")
     found = store.person_certificate(certificate_fingerprint)
     if found is None:
         raise NotFound("找不到此憑證", details={"field": "certificate"})

@@ -27,10 +27,11 @@ from asn1crypto import x509 as asn1_x509
 from signing import Pkcs11Provider, Pkcs12Provider, SignerProvider, SignerUnavailable
 from signing.validation import chain_problem
 
-from ..access import Actor, Role
+from ..access import Actor
+from ..access.policy import Action, require
 from ..catalog import NewAuditEvent
 from ..clock import Clock
-from ..errors import Forbidden, InputError, NotFound, SigningFailed
+from ..errors import InputError, NotFound, SigningFailed
 from ..taiwan import normalize_agency_code
 from .store import SqlSigners
 from .values import PARTIES, SignerKey
@@ -56,8 +57,7 @@ class SignerRegistry:
                  module: str = "", token_label: str = "", key_label: str = "", path: str = "",
                  secret_source: str = "", label: str = "", source_ip: str = "") -> SignerKey:
         """Open the key, check its certificate (``InputError`` naming the field otherwise) and keep it."""
-        if actor.role is not Role.ADMIN:
-            raise Forbidden("只有系統管理者可以登錄簽章金鑰")
+        require(actor, Action.MANAGE_ACCESS, "只有系統管理者可以登錄簽章金鑰")
         if party not in PARTIES:
             raise InputError(f"金鑰的所屬對象須為 {'、'.join(PARTIES)} 之一", details={"field": "party"})
         agency = normalize_agency_code(agency.strip()) if party == "agency" else ""
@@ -115,8 +115,7 @@ class SignerRegistry:
                 }.get(problem, f"憑證無效：{problem}" if problem else "")
 
     def retire(self, actor: Actor, key_id: str, *, source_ip: str = "") -> SignerKey:
-        if actor.role is not Role.ADMIN:
-            raise Forbidden("只有系統管理者可以停用簽章金鑰")
+        require(actor, Action.MANAGE_ACCESS, "只有系統管理者可以停用簽章金鑰")
         key = self.store.key(key_id)
         if key is None:
             raise NotFound(f"找不到金鑰 {key_id}", details={"field": "key"})

@@ -17,20 +17,20 @@ from flask import Blueprint, abort, current_app, g, redirect, request, session, 
 from werkzeug.wrappers import Response
 
 from ...access import Actor, Role, sessions
+from ...access.policy import Action, may, require
 from ...archive.report_zh import roc_datetime, signer_name, subject_text
-from ...errors import Forbidden, UnknownForm
+from ...errors import UnknownForm
 from ...forms import get_form
 from ...forms.signatures import block
 from ...taiwan import TAIPEI, format_roc_month, format_roc_short
 from ..auth import check_network
 from ..context import catalog, components
+from ..permissions import action_of
 
 bp = Blueprint("ui", __name__)
 
 ROLE_NAMES = {Role.STAFF: "承辦人", Role.CLERK: "檔案管理人員", Role.AUDITOR: "稽核人員", Role.PROVIDER: "資料提供機關",
               Role.ADMIN: "系統管理者", Role.SYSTEM: "業務系統", Role.QUERIER: "查調者"}
-# All a querier's pages: his own requests for a 查調者說明 (and signing out).
-QUERIER_PAGES = {"ui.my_queries", "ui.my_query_answer", "ui.logout", "ui.home"}
 PUBLIC_ENDPOINTS = {"ui.login", "ui.static"}
 # What the catalog stores in English, as the pages say it.
 STATUS_NAMES = {"active": "保存中", "disposal-requested": "已申請銷毀", "disposed": "已銷毀"}
@@ -85,7 +85,13 @@ def _common() -> dict[str, Any]:
             "require_purpose": components().settings.require_purpose,
             "block_label": _block_label, "signer_name": signer_name, "roc_time": _roc_time, "who": _who,
             "roc_month": _roc_month, "roc_moment": roc_datetime, "subject_text": subject_text,
-            "nav_counts": _nav_counts}
+            "nav_counts": _nav_counts, "may": _may}
+
+
+def _may(action: str) -> bool:
+    """Whether the signed-in person may take ``action`` (the table's value: ``read-records``…)."""
+    actor = g.get("ui_actor")
+    return actor is not None and may(actor, Action(action))
 
 
 COUNTS_FOR_SECONDS = 60  # the navigation's counts are kept this long in the session: not a query per page
@@ -99,9 +105,9 @@ def _nav_counts() -> dict[str, int]:
     if isinstance(kept, dict) and kept.get("who") == actor.id and now - kept.get("at", 0) < COUNTS_FOR_SECONDS:
         return dict(kept.get("counts") or {})
     counts: dict[str, int] = {}
-    if actor.role is not Role.QUERIER:
+    if may(actor, Action.SEE_DUE):
         counts["due"] = len(components().due_items(agency=actor.scope))
-    if actor.role in (Role.PROVIDER, Role.ADMIN):
+    if may(actor, Action.COUNTERSIGN):
         waiting = [block(r.form_id, r.awaiting) for r in catalog().records_awaiting_signature()]
         counts["countersign"] = sum(1 for found in waiting if found is not None and found.signer == "provider")
     session["nav_counts"] = {"who": actor.id, "at": now, "counts": counts}
@@ -158,8 +164,11 @@ def _require_sign_in() -> Response | None:
     check_network(actor)
     if actor.role is Role.QUERIER and request.endpoint == "ui.records":
         return redirect(url_for("ui.my_queries"))  # where signing in lands: his own page instead
-    if actor.role is Role.QUERIER and request.endpoint not in QUERIER_PAGES:
-        raise Forbidden("查調者僅能檢視並說明自己的查詢 (a querier sees only his own queries)")
+    if request.method == "POST":
+        check_csrf()  # every form a page posts carries its token (the views check it again)
+    action = action_of(request.endpoint)
+    if action is not None:
+        require(actor, action)  # the authorisation table (access/policy.py)
     return None
 
 

@@ -21,11 +21,12 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from ...access import Actor, Role
+from ...access.policy import Action, require
 from ...access.tokens import create_token, revoke
 from ...access.users import create_user, lock, set_details, set_password, set_role, unlock
 from ...catalog import NewAuditEvent
 from ...connections.tokens import create_system_token
-from ...errors import Forbidden, InputError, ValidationFailed
+from ...errors import InputError, ValidationFailed
 from ...forms.profile import AgencyProfile
 from ...forms.spec import problems_from
 from ...querylog.review import REVIEWER_ROLES
@@ -33,7 +34,6 @@ from ...signers import people
 from ...signers.people import STATE_NAMES as PERSON_STATES
 from ...signers.values import PARTIES
 from ...taiwan import is_valid_agency_code, normalize_agency_code
-from .. import duty_steps
 from ..auth import source_ip
 from ..context import catalog, components
 from . import ROLE_NAMES, bp, check_csrf, signed_in
@@ -55,8 +55,7 @@ class ProfilePage:
 
 def _admin() -> Actor:
     actor = signed_in()
-    if actor.role is not Role.ADMIN:
-        raise Forbidden("只有系統管理者可維護機關資料、帳號與權杖")
+    require(actor, Action.MANAGE_ACCESS)
     return actor
 
 
@@ -227,7 +226,7 @@ def query_reviewer_assign() -> str:
                               "people": [u for u in catalog().users() if u.role in REVIEWER_ROLES],
                               "values": dict(request.form)}
     agency = normalize_agency_code(request.form.get("agency", ""))
-    assigned, warning = duty_steps.assign(actor, agency, request.form.get("system", ""),
+    assigned, warning = components().query_log_duty.assign(actor, agency, request.form.get("system", ""),
                                           request.form.get("username", ""))
     return render_template("query_reviewers.html", assignments=catalog().query_reviewers(),
                            people=[u for u in catalog().users() if u.role in REVIEWER_ROLES], done=assigned,

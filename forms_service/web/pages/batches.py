@@ -7,16 +7,14 @@ from __future__ import annotations
 from flask import render_template, url_for
 from werkzeug.wrappers import Response
 
-from ...access import Actor, Role
-from ...errors import Forbidden
+from ...access import Actor
+from ...access.policy import Action, may, require
 from ...jobs import batches
 from ..auth import source_ip
 from ..context import catalog, components
 from . import bp, check_csrf, signed_in
 
 # Who sees the agency's batches (their records are the agency's), and who may cancel one.
-READERS = (Role.STAFF, Role.CLERK, Role.AUDITOR, Role.ADMIN)
-CANCELLERS = (Role.STAFF, Role.ADMIN)
 # Entries listed on a batch's page beyond those refused or failed: a long batch's done entries
 # are counted, and the first of them linked.
 DONE_SHOWN = 200
@@ -26,8 +24,7 @@ STATE_NAMES = {"queued": "等待中", "running": "製作中", "done": "已歸檔
 
 def _reader() -> Actor:
     actor = signed_in()
-    if actor.role not in READERS:
-        raise Forbidden("您的帳號無法檢視批次")
+    require(actor, Action.READ_BATCHES)
     return actor
 
 
@@ -46,7 +43,7 @@ def batch_page(batch_id: str) -> str:
     done = [e for e in found.entries if e.state == "done"]
     return render_template("batch.html", found=found, problems=problems, done=done[:DONE_SHOWN],
                            done_total=found.counts["done"], paused=found.paused(components().clock.now()),
-                           may_cancel=actor.role in CANCELLERS and found.batch.finished_at is None
+                           may_cancel=may(actor, Action.FILE_FORMS) and found.batch.finished_at is None
                            and found.batch.cancelled_at is None, state_names=STATE_NAMES)
 
 
@@ -54,8 +51,7 @@ def batch_page(batch_id: str) -> str:
 def cancel_batch_page(batch_id: str) -> Response:
     check_csrf()
     actor = _reader()
-    if actor.role not in CANCELLERS:
-        raise Forbidden("您的帳號無法取消批次；批次由可填送表單的承辦人或系統管理者取消")
+    require(actor, Action.FILE_FORMS, "您的帳號無法取消批次；批次由可填送表單的承辦人或系統管理者取消")
     batches.cancel(catalog(), actor, batch_id, audit=catalog().audit, now=components().clock.now(),
                    source_ip=source_ip())
     return Response(status=303, headers={"Location": url_for("ui.batch_page", batch_id=batch_id)})

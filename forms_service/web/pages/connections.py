@@ -15,10 +15,11 @@ from ...connections.inspections import answers_due_on
 from ...connections.parties import acknowledge
 from ...connections.timeline import KIND_NAMES, STATE_NAMES, connection, connections, today_in_taipei
 from ...errors import NotFound
+from ...notify.audit_notice import schedule_and_notify
 from ...notify.due import test_interval
 from ...notify.reminders import KIND_NAMES as DUE_NAMES
 from ...taiwan import normalize_agency_code
-from .. import duty_steps, oversight_steps
+from .. import oversight_steps
 from ..auth import source_ip
 from ..context import catalog, components
 from . import bp, check_csrf, signed_in
@@ -63,8 +64,9 @@ def connection_stop(connection_id: str) -> Response:
     """The provider stops the connection by its letter; errors come back beside their fields."""
     check_csrf()
     actor = signed_in()
-    g.error_page = "connection.html"
+    # The page first: an unknown connection is the plain error page, not this one without its values.
     g.connection_page = _connection_page(connection_id, values=dict(request.form))
+    g.error_page = "connection.html"
     oversight_steps.stop_connection(actor, connection_id, dict(request.form))
     return redirect(url_for("ui.connection_page", connection_id=connection_id, done="stopped"), code=303)
 
@@ -100,5 +102,7 @@ def inspection_schedule() -> str:
     actor = signed_in()
     g.error_page = "inspections.html"
     g.inspections_page = _inspections_page(values=dict(request.form))
-    inspection, notified = duty_steps.schedule_inspection(actor, dict(request.form))
+    inspection, notified = schedule_and_notify(catalog(), components().mailer, actor, dict(request.form),
+                                             provider_name=components().settings.provider_name,
+                                             clock=components().clock)
     return render_template("inspections.html", page=_inspections_page(done=inspection, notified=notified))

@@ -6,19 +6,18 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from ...errors import Forbidden, InputError
+from ...access.policy import Action, require
+from ...errors import InputError
 from ...notify.reminders import KIND_NAMES
 from ...taiwan import TAIPEI, is_valid_agency_code, normalize_agency_code
 from ..context import components
 from . import bp, signed_in
-from .querylogs import REVIEWERS
 
 
 @bp.get("/due")
 def due() -> str:
     actor = signed_in()
-    if actor.role not in REVIEWERS and not actor.sees_all_agencies:
-        raise Forbidden("您的帳號沒有待辦事項")
+    require(actor, Action.SEE_DUE)
     agency: str | None = actor.agency
     if actor.sees_all_agencies:
         agency = normalize_agency_code(request.args.get("agency", "")) or None

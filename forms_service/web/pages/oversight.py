@@ -49,8 +49,9 @@ def _show(inspection_id: str, **extra: Any) -> str:
 
 def _on_error(inspection_id: str) -> None:
     """Errors come back on this page, with what was typed (web/errors.py renders ``g.error_page``)."""
-    g.error_page = "inspection.html"
+    # The page first: an unknown audit is the plain error page, not this one without its values.
     g.inspection_page = _page(inspection_id, values=dict(request.form))
+    g.error_page = "inspection.html"
 
 
 @bp.get("/inspections/<inspection_id>")

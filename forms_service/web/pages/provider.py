@@ -12,24 +12,23 @@ from __future__ import annotations
 from flask import g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ...access import Actor, Role
+from ...access import Actor
+from ...access.policy import Action, require
 from ...archive.signatures import countersign, is_countersigned
 from ...catalog import NewAuditEvent, Record, RecordFilter
-from ...errors import Forbidden, InputError
+from ...errors import InputError
 from ...filing.turns import RETURN, returned_of
 from ..access import visible_record
-from ..auth import source_ip
+from ..auth import reader_of, source_ip
 from ..context import catalog, components
 from . import bp, check_csrf, signed_in
 
-REVIEWERS = (Role.PROVIDER, Role.ADMIN)
 COUNTERSIGNED = "annex2-agreement"
 LISTED = 500  # the newest agreements looked at for the list
 
 
 def _may_review(actor: Actor) -> None:
-    if actor.role not in REVIEWERS:
-        raise Forbidden("只有資料提供機關可會簽或退回約定書")
+    require(actor, Action.COUNTERSIGN)
 
 
 def returned_reason(record_id: str) -> str:
@@ -49,10 +48,9 @@ def awaiting(record: Record) -> bool:
 def countersign_list() -> str:
     actor = signed_in()
     _may_review(actor)
-    found = catalog().find_records(RecordFilter(form_id=COUNTERSIGNED, limit=LISTED))
+    found = components().reading.search(reader_of(actor, {"via": "web", "list": "countersign"}),
+                                        RecordFilter(form_id=COUNTERSIGNED, limit=LISTED), asked={})
     waiting = sorted((r for r in found if awaiting(r)), key=lambda r: r.created_at)
-    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.search", source_ip=source_ip(),
-                                  detail={"via": "web", "list": "countersign"}))
     return render_template("countersign_list.html", records=waiting)
 
 
@@ -60,9 +58,7 @@ def countersign_list() -> str:
 def countersign_review(record_id: str) -> str:
     actor = signed_in()
     _may_review(actor)
-    record = visible_record(actor, record_id)
-    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.read", record_id=record.id,
-                                  source_ip=source_ip(), detail={"via": "web", "purpose": "會簽審閱"}))
+    record = components().reading.record(reader_of(actor, {"via": "web", "purpose": "會簽審閱"}), record_id)
     return render_template("countersign_review.html", review=_review(record))
 
 

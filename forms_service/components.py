@@ -53,10 +53,12 @@ if TYPE_CHECKING:  # imported where used: a one-shot `render` needs neither the 
     from .archive import Archive, RetentionPolicy, Verifier
     from .archive.disposition import Disposition
     from .archive.evidence import EvidenceExporter
+    from .archive.reading import RecordReading
     from .audit.seals import Sealer
-    from .catalog import Catalog
+    from .catalog import Catalog, SqlCatalog
     from .filing.service import FilingService
     from .filing.sessions import SigningSessions
+    from .querylog.duty import QueryLogDuty
     from .signers.registry import SignerRegistry
 
 log = logging.getLogger(__name__)
@@ -295,6 +297,14 @@ class Components:
         return EvidenceExporter(archive=self.archive, verifier=self.verifier, sign=self.sign_detached,
                                 audit=catalog, clock=self.clock)
 
+    @property
+    def reading(self) -> RecordReading:
+        """Every read of a record, scoped and audited (``archive/reading.py``)."""
+        from .archive.reading import RecordReading
+
+        _, catalog = self.require_archive()
+        return RecordReading(records=catalog, archive=self.archive, verifier=self.verifier, audit=catalog.audit)
+
     def signer_fingerprint(self) -> str:
         """SHA-256 of the service's signing certificate: what evidence exports are pinned to."""
         return certificate_fingerprint(self.signer)
@@ -369,18 +379,29 @@ class Components:
         return retry_reports(catalog, send=send, unit_names=names, provider_name=self.settings.provider_name,
                              now=self.clock.now())
 
+    @property
+    def query_log_duty(self) -> QueryLogDuty:
+        """The monthly query-log duty's steps (``querylog/duty.py``), for every edge and the jobs."""
+        from .querylog.duty import QueryLogDuty
+        from .querylog.month import thresholds_from
+
+        store, catalog = self.require_archive()
+
+        def file_register(filer: Any, form_id: str, data: dict[str, Any], source_ip: str) -> str:
+            return self.filing.file(filer, form_id, data, source_ip=source_ip).record_id
+
+        return QueryLogDuty(catalog=catalog, store=store, sign=self.sign_detached, lock_mode=self.settings.lock_mode,
+                            retention_years=self.settings.retention_years_logs,
+                            close_days=self.settings.query_log_close_days, thresholds=thresholds_from(self.settings),
+                            clock=self.clock, file_register=file_register)
+
     def close_due_query_months(self) -> list[Any]:
         """Close every system's month of query events whose FORMS_QUERY_LOG_CLOSE_DAYS have passed."""
         from .access import Actor, Role
-        from .querylog.close import close_due_months
 
         if self.settings.query_log_close_days <= 0:
             return []
-        store, catalog = self.require_archive()
-        return close_due_months(catalog, store, sign=self.sign_detached, lock_mode=self.settings.lock_mode,
-                                retention_years=self.settings.retention_years_logs, clock=self.clock,
-                                close_days=self.settings.query_log_close_days,
-                                actor=Actor(id="service:query-log", agency="", role=Role.ADMIN), audit=catalog.audit)
+        return self.query_log_duty.close_due(Actor(id="service:query-log", agency="", role=Role.ADMIN))
 
     def ensure_converter(self) -> Converter:
         """The converter, started now if these components were started without it (the jobs
@@ -734,7 +755,7 @@ def secure_data_dir(settings: Settings) -> None:
     settings.data_dir.chmod(0o700)
 
 
-def open_catalog(settings: Settings) -> Catalog:
+def open_catalog(settings: Settings) -> SqlCatalog:
     from .catalog import SqlCatalog
 
     secure_data_dir(settings)

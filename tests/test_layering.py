@@ -5,6 +5,8 @@
 - each concern imports only the concerns below it (``ALLOWED``), so nothing in the domain reaches
   back into the web, the CLI or the start-up wiring;
 - no function outside the edges (CLI, web, start-up) takes the whole ``Components``;
+- no edge reads a stored PDF or writes the audit entry of a read itself: reading is
+  ``archive/reading.py``'s, for the API, the pages and the CLI alike;
 - every module says what it is for.
 """
 
@@ -33,7 +35,7 @@ ALLOWED = {
     "produce": {"convert", "forms"},
     "archive": {"produce", "convert", "forms", "catalog", "access"},
     "querylog": {"catalog", "access", "forms", "connections"},
-    "notify": {"catalog", "querylog", "connections", "filing"},
+    "notify": {"catalog", "querylog", "connections", "filing", "access"},
     "connections": {"catalog", "archive", "access", "forms"},
     "observe": {"audit"},
     "signers": {"db", "audit", "catalog", "access"},
@@ -99,6 +101,38 @@ def test_no_function_outside_the_edges_takes_the_whole_components():
                     annotation = ast.unparse(arg.annotation) if arg.annotation else ""
                     if "Components" in annotation or arg.arg == "components":
                         offenders.append(f"{relative}:{node.lineno} {node.name}({arg.arg})")
+    assert offenders == []
+
+
+# What reading a record is logged as: written only by archive/reading.py (and the archive itself).
+READ_ACTIONS = {"record.read", "record.search", "record.download", "record.preview", "record.verify"}
+
+
+def _edge_files() -> list[Path]:
+    return [p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] in EDGES]
+
+
+def test_no_edge_reads_a_stored_pdf_itself():
+    """``archive.read(…)`` — the bytes of a version — only through ``RecordReading``, which scopes and logs."""
+    offenders = []
+    for path in _edge_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "read":
+                owner = ast.unparse(node.func.value)
+                if owner.endswith("archive") or owner.endswith("archive()"):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node.func)}")
+    assert offenders == []
+
+
+def test_no_edge_writes_the_audit_entry_of_a_read():
+    offenders = []
+    for path in _edge_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("NewAuditEvent"):
+                for keyword in node.keywords:
+                    if keyword.arg == "action" and isinstance(keyword.value, ast.Constant) \
+                            and keyword.value.value in READ_ACTIONS:
+                        offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {keyword.value.value}")
     assert offenders == []
 
 

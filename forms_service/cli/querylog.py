@@ -88,17 +88,11 @@ def close(agency: str, system: str, month: str) -> None:
     signature, under retention) and the month takes no more events."""
     from ..access import LOCAL_OPERATOR
     from ..access.tokens import require_agency_code
-    from ..querylog.close import close_month_by_hand
     from .base import started
 
     agency = require_agency_code(agency)
     with started(load_settings()) as components:
-        store, catalog = components.require_archive()
-        closed = close_month_by_hand(catalog, catalog, store, sign=components.sign_detached,
-                                     lock_mode=components.settings.lock_mode,
-                                     retention_years=components.settings.retention_years_logs, clock=components.clock,
-                                     agency=agency, system=system, month=month, actor=LOCAL_OPERATOR,
-                                     audit=catalog.audit)
+        closed = components.query_log_duty.close(LOCAL_OPERATOR, agency, system, month)
     click.echo(f"{agency} / {system} / {month}: {closed.count} event(s) sealed as {closed.object_key} "
                f"(sha256 {closed.sha256})")
 

@@ -78,7 +78,7 @@ def start_demo_card_reader(settings: Settings) -> subprocess.Popen[bytes] | None
     return reader
 
 
-class ServiceServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
+class ServiceServer(BaseApplication):  # gunicorn is untyped
     """gunicorn with the packaged configuration and, when it is ready, the address and demo token."""
 
     def __init__(self, settings: Settings):

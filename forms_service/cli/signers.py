@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -185,9 +185,9 @@ def demo_cards(as_json: bool, people: tuple[str, ...]) -> None:
         click.echo("no cards yet: an agency gets one on its first document; --issue-person USER for a person")
 
 
-def _bind_demo_card(catalog: object, username: str, certificate: bytes) -> None:
+def _bind_demo_card(catalog: Any, username: str, certificate: bytes) -> None:
     from ..signers.people import bind
     from ..signers.store import SqlSigners
 
-    bind(SqlSigners(catalog.db), catalog, LOCAL_OPERATOR, username=username,  # type: ignore[attr-defined]
+    bind(SqlSigners(catalog.db), catalog, LOCAL_OPERATOR, username=username,
          certificate=certificate, now=datetime.now(timezone.utc))

@@ -206,10 +206,10 @@ def ingest(log: QueryEventLog, actor: Actor, items: list[Any], *, clock: Clock, 
     ``window_days``: how far back a query may lie; ``terminated_on``: the 終止日期 of the system's
     connection, after which nothing is taken."""
     source = system if system is not None else actor.system
-    good, refused = check_events(items, agency=actor.agency, system=source)
-    good, outside = _within_window(good, now=clock.now(), window_days=window_days)
-    good, ended = _before_termination(good, terminated_on)
-    good, late = _in_open_months(log, good, agency=actor.agency, system=source)
+    checked, refused = check_events(items, agency=actor.agency, system=source)
+    recent, outside = _within_window(checked, now=clock.now(), window_days=window_days)
+    before_end, ended = _before_termination(recent, terminated_on)
+    good, late = _in_open_months(log, before_end, agency=actor.agency, system=source)
     refused = sorted(refused + outside + ended + late, key=lambda r: r.index)
     new = log.add_query_events(good, by=actor.id, now=clock.now())
     result = Ingested(refused=refused)

@@ -28,12 +28,19 @@ SEARCHED = 500  # the newest applications looked at for a connection
 class QueryLogSettings(Protocol):
     """The settings the flags read (``Settings`` has them; the concern does not import the edges)."""
 
-    query_log_office_hours: str
-    query_log_volume_factor: float
-    query_log_volume_min: int
-    query_log_repeat: int
-    query_log_no_case_purposes: str
-    query_log_extra_working_days: str
+    # Properties: a frozen settings object provides them read-only.
+    @property
+    def query_log_office_hours(self) -> str: ...
+    @property
+    def query_log_volume_factor(self) -> float: ...
+    @property
+    def query_log_volume_min(self) -> int: ...
+    @property
+    def query_log_repeat(self) -> int: ...
+    @property
+    def query_log_no_case_purposes(self) -> str: ...
+    @property
+    def query_log_extra_working_days(self) -> str: ...
 
 
 def thresholds_from(settings: QueryLogSettings) -> Thresholds:

@@ -44,8 +44,8 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours), FORMS_NOTICE=settings.notice_text,
     )
     app.extensions["forms"] = components
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Flask's DefaultJSONProvider has them
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     errors.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
@@ -59,7 +59,8 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
         # Behind a reverse proxy the client's address is in X-Forwarded-For; trust only our hops.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to add middleware
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
     if settings.tls_certificate:
         app.config.update(SESSION_COOKIE_SECURE=True)
     return app

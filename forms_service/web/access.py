@@ -10,23 +10,19 @@ from urllib.parse import quote
 from flask import Response
 
 from ..access import Actor
-from ..catalog import NewAuditEvent, Record, Version
-from ..errors import NotFound, UnknownForm
+from ..catalog import Record, Version
+from ..errors import UnknownForm
 from ..forms import get_form
 from ..taiwan import TAIPEI, roc_year
-from .auth import refuse, source_ip
-from .context import catalog, components
+from .auth import reader_of
+from .context import components
 from .preview import render_page
 
 
 def visible_record(actor: Actor, record_id: str) -> Record:
-    record = catalog().get_record(record_id, agency=actor.scope)
-    if record is None:
-        # Same answer whether it does not exist or belongs to another agency; the attempt is logged.
-        refuse(actor.id, actor.agency, "no such record in the caller's agency", action="record.read",
-               record_id=record_id)
-        raise NotFound(f"no record {record_id} that you may see", details={"record_id": record_id})
-    return record
+    """The record if ``actor`` may see it; the same ``NotFound`` whether it does not exist or is
+    another agency's (the attempt logged)."""
+    return components().reading.visible(reader_of(actor), record_id)
 
 
 def document_file_name(record: Record, version: Version) -> str:
@@ -50,11 +46,7 @@ def attachment(name: str, ascii_name: str) -> str:
 
 def pdf_download(actor: Actor, record: Record, version: Version, detail: dict[str, Any]) -> Response:
     """The version's bytes as an attachment, checked against the catalog's sha256; audited."""
-    data = components().archive.read(version, actor=actor, source_ip=source_ip())
-    catalog().audit(NewAuditEvent(
-        actor=actor.id, agency=actor.agency, action="record.download", record_id=record.id,
-        version=version.number, source_ip=source_ip(), detail={"sha256": version.sha256, **detail},
-    ))
+    data = components().reading.pdf(reader_of(actor), record, version, detail=detail)
     fallback = f"{record.form_id}-v{version.number}.pdf"  # for clients that read no UTF-8 file name
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": attachment(document_file_name(record, version), fallback),
@@ -66,10 +58,7 @@ def pdf_download(actor: Actor, record: Record, version: Version, detail: dict[st
 
 def page_preview(actor: Actor, record: Record, version: Version, page: int, detail: dict[str, Any]) -> Response:
     """One page of a version as a small PNG (for the record page); audited like a download."""
-    archive = components().archive
-    image = render_page(version.sha256, page, lambda: archive.read(version, actor=actor, source_ip=source_ip()))
-    catalog().audit(NewAuditEvent(
-        actor=actor.id, agency=actor.agency, action="record.preview", record_id=record.id,
-        version=version.number, source_ip=source_ip(), detail={"page": page, **detail},
-    ))
+    read = components().reading.pdf_later(reader_of(actor), record, version, action="record.preview",
+                                          detail={"page": page, **detail})
+    image = render_page(version.sha256, page, read)
     return Response(image, mimetype="image/png", headers={"Cache-Control": "private, no-store"})

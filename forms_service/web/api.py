@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 
 from ..access import Actor, Role
 from ..archive import pick_version
@@ -24,9 +25,8 @@ from ..querylog.events import ingest, parse_batch
 from ..querylog.month import connection_of
 from ..querylog.review import reviewed_flags
 from ..taiwan import InvalidValue, normalize, normalize_agency_code, parse_date, taipei_day_range
-from . import duty_steps
 from .access import pdf_download, visible_record
-from .auth import refuse, require_actor, retrieval_purpose, source_ip
+from .auth import reader_of, require_actor, retrieval_purpose, source_ip
 from .body import int_arg, json_body, json_object
 from .context import catalog, components
 
@@ -34,7 +34,7 @@ bp = Blueprint("api", __name__)
 
 
 @bp.get("/forms")
-def list_forms():
+def list_forms() -> ResponseReturnValue:
     return jsonify({"forms": [
         {"id": s.form_id, "annex": s.annex, "title": s.title,
          "schema": url_for("api.form_schema", form_id=s.form_id)}
@@ -43,12 +43,12 @@ def list_forms():
 
 
 @bp.get("/forms/<form_id>/schema")
-def form_schema(form_id: str):
+def form_schema(form_id: str) -> ResponseReturnValue:
     return jsonify(get_form(form_id).json_schema())
 
 
 @bp.post("/forms/<form_id>/records")
-def create_record(form_id: str):
+def create_record(form_id: str) -> ResponseReturnValue:
     """File a form: checked, signed in its blocks that can be signed now (the agency's key), archived.
     The answer names the block signed next, when the document still waits for a signer."""
     actor = require_actor()
@@ -120,7 +120,7 @@ def _idempotent_replay(actor: Actor, key: str, form_id: str, data: Any) -> Respo
 
 
 @bp.post("/query-events")
-def post_query_events():
+def post_query_events() -> ResponseReturnValue:
     """A business system's query events (規範 六(四)2), as a JSON array or JSON Lines."""
     actor = require_actor()
     if actor.role is not Role.SYSTEM:
@@ -138,11 +138,11 @@ def post_query_events():
 
 
 @bp.get("/query-logs/<system>/<month>")
-def get_query_log(system: str, month: str):
+def get_query_log(system: str, month: str) -> ResponseReturnValue:
     """One month of a system's query events: how many, and the flags for the 查核人員 (open month)."""
     actor = require_actor()
     agency = _query_log_agency(actor)
-    found = duty_steps.month(agency, system, month)
+    found = components().query_log_duty.month(agency, system, month)
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="query-log.read",
                                   source_ip=source_ip(), detail={"agency": agency, "system": system, "month": month}))
     reviewer = catalog().query_reviewer(agency=agency, system=system)
@@ -158,55 +158,57 @@ def _query_log_agency(actor: Actor) -> str:
 
 
 @bp.post("/query-logs/<system>/<month>/close")
-def post_close_query_log(system: str, month: str):
+def post_close_query_log(system: str, month: str) -> ResponseReturnValue:
     """Close a finished month: its events sealed into the store, signed; no more events for it."""
     actor = require_actor()
-    closed = duty_steps.close(actor, _query_log_agency(actor), system, month)
+    closed = components().query_log_duty.close(actor, _query_log_agency(actor), system, month)
     return jsonify({"month": closed.month, "count": closed.count, "object_key": closed.object_key,
                     "sha256": closed.sha256}), 201
 
 
 @bp.put("/query-logs/<system>/reviewer")
-def put_query_log_reviewer(system: str):
+def put_query_log_reviewer(system: str) -> ResponseReturnValue:
     """Assign the system's 查核人員 (an administrator): ``{"username": …}``."""
     actor = require_actor()
     body = json_object()
-    assigned, warning = duty_steps.assign(actor, _query_log_agency(actor), system, str(body.get("username", "")))
+    duty = components().query_log_duty
+    assigned, warning = duty.assign(actor, _query_log_agency(actor), system, str(body.get("username", "")))
     return jsonify({"agency": assigned.agency, "system": assigned.system, "username": assigned.username,
                     **({"warning": warning} if warning else {})})
 
 
 @bp.post("/query-logs/<system>/<month>/flags/<event_id>/<kind>/request")
-def post_query_flag_request(system: str, month: str, event_id: str, kind: str):
+def post_query_flag_request(system: str, month: str, event_id: str, kind: str) -> ResponseReturnValue:
     """The 查核人員 asks the querier of a flagged query for a 查調者說明: ``{"note": …}``."""
     actor = require_actor()
     body = json_object()
-    saved = duty_steps.request_explanation(actor, _query_log_agency(actor), system, month, event_id, kind,
-                                               str(body.get("note", "")))
+    saved = components().query_log_duty.request_explanation(actor, _query_log_agency(actor), system, month, event_id,
+                                                            kind, str(body.get("note", "")))
     return jsonify(_flag_review(saved))
 
 
 @bp.post("/query-logs/<system>/<month>/flags/<event_id>/<kind>/answer")
-def post_query_flag_answer(system: str, month: str, event_id: str, kind: str):
+def post_query_flag_answer(system: str, month: str, event_id: str, kind: str) -> ResponseReturnValue:
     """The querier's 查調者說明 for a request about his own query: ``{"answer": …}``."""
     actor = require_actor()
     body = json_object()
-    saved = duty_steps.answer(actor, actor.agency, system, month, event_id, kind, str(body.get("answer", "")))
+    saved = components().query_log_duty.answer(actor, actor.agency, system, month, event_id, kind,
+                                               str(body.get("answer", "")))
     return jsonify(_flag_review(saved))
 
 
 @bp.post("/query-logs/<system>/<month>/flags/<event_id>/<kind>/decide")
-def post_query_flag_decision(system: str, month: str, event_id: str, kind: str):
+def post_query_flag_decision(system: str, month: str, event_id: str, kind: str) -> ResponseReturnValue:
     """The 查核人員's verdict on a flag: ``{"verdict": "explained" | "violation", "note": …}``."""
     actor = require_actor()
     body = json_object()
-    saved = duty_steps.decide(actor, _query_log_agency(actor), system, month, event_id, kind,
-                                  str(body.get("verdict", "")), str(body.get("note", "")))
+    saved = components().query_log_duty.decide(actor, _query_log_agency(actor), system, month, event_id, kind,
+                                               str(body.get("verdict", "")), str(body.get("note", "")))
     return jsonify(_flag_review(saved))
 
 
 @bp.get("/connections")
-def list_connections():
+def list_connections() -> ResponseReturnValue:
     """The connections (介接案) the caller's agency applied for or uses (provider, admin: all, or ``agency``)."""
     actor = require_actor()
     agency = (normalize_agency_code(request.args.get("agency", "")) or None) if actor.sees_all_agencies \
@@ -216,7 +218,7 @@ def list_connections():
 
 
 @bp.get("/connections/<connection_id>")
-def get_connection(connection_id: str):
+def get_connection(connection_id: str) -> ResponseReturnValue:
     """One connection: its parties, 使用期限, state and every record of it, oldest first."""
     actor = require_actor()
     found = connection(catalog(), connection_id, agency=actor.scope)
@@ -228,7 +230,7 @@ def get_connection(connection_id: str):
 
 
 @bp.post("/connections/<connection_id>/acknowledge")
-def acknowledge_connection(connection_id: str):
+def acknowledge_connection(connection_id: str) -> ResponseReturnValue:
     """The 資料使用單位 says a connection another agency applied for naming it is its own (規範 六(一)2:
     the parties agree); until then the connection governs none of its queries or duties."""
     actor = require_actor()
@@ -239,7 +241,7 @@ def acknowledge_connection(connection_id: str):
 
 
 @bp.get("/due")
-def get_due():
+def get_due() -> ResponseReturnValue:
     """What is due, overdue first: ``agency`` (provider and admin; others see their own), ``within`` (days)."""
     actor = require_actor()
     if actor.sees_all_agencies:
@@ -254,10 +256,10 @@ def get_due():
 
 
 @bp.get("/my-queries")
-def get_my_queries():
+def get_my_queries() -> ResponseReturnValue:
     """The requests for a 查調者說明 about the caller's own queries (a person's token)."""
     actor = require_actor()
-    return jsonify({"requests": [_flag_review(r) for r in duty_steps.my_requests(actor)]})
+    return jsonify({"requests": [_flag_review(r) for r in components().query_log_duty.my_requests(actor)]})
 
 
 def _flag_review(review: QueryFlagReview) -> dict[str, Any]:
@@ -267,29 +269,23 @@ def _flag_review(review: QueryFlagReview) -> dict[str, Any]:
 
 
 @bp.post("/query-logs/<system>/<month>/review")
-def post_review_query_log(system: str, month: str):
+def post_review_query_log(system: str, month: str) -> ResponseReturnValue:
     """The 查核人員's sign-off of a closed month: the 附件5 of every event, signed and archived."""
     actor = require_actor()
     agency = _query_log_agency(actor)
-    record_id, entries = duty_steps.sign_off(actor, agency, system, month, json_object())
+    record_id, entries = components().query_log_duty.sign_off(actor, agency, system, month, json_object(),
+                                                             source_ip=source_ip())
     return jsonify({"record_id": record_id, "entries": entries,
                     "links": {"self": url_for("api.get_record", record_id=record_id)}}), 201
 
 
 @bp.get("/records")
-def search_records():
+def search_records() -> ResponseReturnValue:
     """Records the caller may see: ``form``, ``agency``, ``subject`` (統一編號), ``from``/``to`` (dates),
     ``limit`` (≤ 200), ``offset``."""
     actor = require_actor()
     args = request.args
     agency = normalize_agency_code(args.get("agency") or "") or None
-    if not actor.sees_all_agencies:
-        # Every query is scoped to the caller's agency; asking for another one finds nothing.
-        if agency not in (None, actor.agency):
-            refuse(actor.id, actor.agency, "a search in another agency's records", action="record.search",
-                   detail={"agency": agency})
-            return jsonify({"records": [], "limit": 0, "offset": 0})
-        agency = actor.agency
     try:
         created_from, created_until = taipei_day_range(args.get("from"), args.get("to"))
     except InvalidValue as err:
@@ -299,47 +295,33 @@ def search_records():
         created_from=created_from, created_until=created_until,
         limit=int_arg("limit", 50, 1, 200), offset=int_arg("offset", 0, 0, 10**9),
     )
-    records = catalog().find_records(query)
-    catalog().audit(NewAuditEvent(
-        actor=actor.id, agency=actor.agency, action="record.search", source_ip=source_ip(),
-        detail={**dict(args.items()), **retrieval_purpose()},
-    ))
+    # Scoped to the caller's agency; asking for another one finds nothing (and is logged as refused).
+    records = components().reading.search(reader_of(actor, retrieval_purpose()), query, asked=dict(args.items()))
     return jsonify({"records": [
         {k: v for k, v in _record_json(r).items() if k not in ("input",)} for r in records
     ], "limit": query.limit, "offset": query.offset})
 
 
 @bp.get("/records/<record_id>")
-def get_record(record_id: str):
+def get_record(record_id: str) -> ResponseReturnValue:
     actor = require_actor()
-    purpose = retrieval_purpose()
-    record = visible_record(actor, record_id)
-    catalog().audit(NewAuditEvent(
-        actor=actor.id, agency=actor.agency, action="record.read", record_id=record.id, source_ip=source_ip(),
-        detail=purpose,
-    ))
+    record = components().reading.record(reader_of(actor, retrieval_purpose()), record_id)
     return jsonify({**_record_json(record), "connection_id": connection_id_of(record)})
 
 
 @bp.get("/records/<record_id>/verification")
-def get_verification(record_id: str):
-    actor = require_actor()
-    record = visible_record(actor, record_id)
-    version = pick_version(record, _version_number(request.args.get("version")))
-    service = components()
-    pdf = service.archive.read(version, actor=actor, source_ip=source_ip())
-    result = service.verifier.verify_version(record, version, pdf)
-    catalog().audit(NewAuditEvent(
-        actor=actor.id, agency=actor.agency, action="record.verify", record_id=record.id, version=result.version,
-        source_ip=source_ip(), detail={"ok": result.ok},
-    ))
+def get_verification(record_id: str) -> ResponseReturnValue:
+    reader = reader_of(require_actor())
+    reading = components().reading
+    record, version = reading.version(reader, record_id, _version_number(request.args.get("version")))
+    result = reading.verification(reader, record, version)
     if request.args.get("format") == "text":
         return Response(verification_text(result.as_dict()), mimetype="text/plain; charset=utf-8")
     return jsonify(result.as_dict())
 
 
 @bp.post("/records/<record_id>/countersign")
-def post_countersign(record_id: str):
+def post_countersign(record_id: str) -> ResponseReturnValue:
     actor = require_actor()
     visible_record(actor, record_id)
     service = components()
@@ -354,7 +336,7 @@ def post_countersign(record_id: str):
 
 
 @bp.post("/records/<record_id>/legal-hold")
-def post_legal_hold(record_id: str):
+def post_legal_hold(record_id: str) -> ResponseReturnValue:
     """(admin) ``{"hold": true|false, "reason": "…"}``."""
     actor = require_actor()
     body = json_object(required=False)
@@ -367,7 +349,7 @@ def post_legal_hold(record_id: str):
 
 
 @bp.post("/records/<record_id>/retention")
-def post_retention(record_id: str):
+def post_retention(record_id: str) -> ResponseReturnValue:
     """(admin) ``{"until": "2032-12-31" or 民國, "reason": "…"}`` — extend, never shorten."""
     actor = require_actor()
     body = json_object(required=False)
@@ -383,7 +365,7 @@ def post_retention(record_id: str):
 
 
 @bp.get("/records/<record_id>/pdf")
-def get_pdf(record_id: str):
+def get_pdf(record_id: str) -> ResponseReturnValue:
     actor = require_actor()
     purpose = retrieval_purpose()
     record = visible_record(actor, record_id)
@@ -392,7 +374,7 @@ def get_pdf(record_id: str):
 
 
 @bp.post("/exports")
-def post_export():
+def post_export() -> ResponseReturnValue:
     """An evidence ZIP of ``{"records": ["id", …], "latest_only": false}``: PDFs, validation reports
     and a signed manifest.  A record the caller may not see fails the whole export with 404."""
     actor = require_actor()

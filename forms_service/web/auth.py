@@ -8,12 +8,15 @@ from typing import Any
 
 from flask import g, request
 
-from ..access import Actor, Role
+from ..access import Actor
 from ..access.networks import address_allowed, parse_networks
+from ..access.policy import require
 from ..access.tokens import actor_for_token
+from ..archive.reading import Reader
 from ..catalog import NewAuditEvent
 from ..errors import Forbidden, InputError, TooManyAttempts, Unauthorized
 from .context import catalog, components
+from .permissions import action_of
 
 # Refused actions that count towards an address's failures.
 AUTH_ACTIONS = ("auth", "login")
@@ -41,19 +44,12 @@ def require_actor() -> Actor:
             refuse("token:?", "", err.message)
             raise
         check_network(actor)
-        if actor.role is Role.SYSTEM and request.endpoint not in SYSTEM_ENDPOINTS:
-            raise Forbidden("業務系統的憑證只能傳送查詢事件")
-        if actor.role is Role.QUERIER and request.endpoint not in QUERIER_ENDPOINTS:
-            raise Forbidden("查詢人員的帳號只能答覆自己查詢的說明請求")
-        g.actor = actor
-    actor: Actor = g.actor
-    return actor
-
-
-# All a business system's token may do.
-SYSTEM_ENDPOINTS = {"api.post_query_events"}
-# All a querier may do: read and answer the 查核人員's requests about his own queries.
-QUERIER_ENDPOINTS = {"api.get_my_queries", "api.post_query_flag_answer"}
+        g.actor = actor  # known before the table is consulted: a refusal is audited with his name
+        action = action_of(request.endpoint)
+        if action is not None:
+            require(actor, action)  # the authorisation table (access/policy.py)
+    found: Actor = g.actor
+    return found
 
 
 def check_attempts(*, account: str | None = None) -> None:
@@ -87,13 +83,24 @@ def check_network(actor: Actor) -> None:
         raise Forbidden(f"您的帳號不得由此網路位址（{source_ip()}）使用本系統；請改由機關內部網路連線，或洽系統管理者")
 
 
-def refuse(actor_id: str, agency: str, reason: str, *, action: str = "auth", record_id: str = "",
-           detail: dict[str, Any] | None = None) -> None:
-    """Write a refusal to the audit log: who, what they asked for (method, route, version), why."""
+def reader_of(actor: Actor, purpose: dict[str, str] | None = None) -> Reader:
+    """Who reads, for ``archive/reading.py``: the actor, his address, his stated purpose and what
+    he asked for (method, route, version), as every audit entry of a read keeps them."""
+    return Reader(actor, source_ip(), dict(purpose or {}), _asked())
+
+
+def _asked() -> dict[str, str]:
     asked = {"method": request.method, "path": request.path}
     version = (request.view_args or {}).get("number") or request.args.get("version")
     if version:
         asked["version"] = str(version)
+    return asked
+
+
+def refuse(actor_id: str, agency: str, reason: str, *, action: str = "auth", record_id: str = "",
+           detail: dict[str, Any] | None = None) -> None:
+    """Write a refusal to the audit log: who, what they asked for (method, route, version), why."""
+    asked = _asked()
     catalog().audit(NewAuditEvent(
         actor=actor_id, agency=agency, action=action, outcome="refused", source_ip=source_ip(),
         record_id=record_id, detail={"reason": reason, **asked, **(detail or {})},

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import jsonify, url_for
+from flask.typing import ResponseReturnValue
 
 from ..access import Actor
 from ..catalog import BatchEntry, NewAuditEvent
@@ -24,7 +25,7 @@ NOT_IN_BATCHES = {"incident-report"}
 
 
 @bp.post("/batches")
-def create_batch():
+def create_batch() -> ResponseReturnValue:
     """Many inputs of one form: each checked now (a bad one is refused with its field), the rest
     produced and filed in the background; 202 with where to follow it."""
     actor = require_actor()
@@ -75,7 +76,7 @@ MAX_ENTRIES_PER_ANSWER = 1000
 
 
 @bp.get("/batches/<batch_id>")
-def get_batch(batch_id: str):
+def get_batch(batch_id: str) -> ResponseReturnValue:
     """The batch with every entry, or with ``?from=N&limit=M`` the entries numbered from N on, at
     most M of them (and a ``next`` link while there are more): a 10,000-entry batch is followed
     window by window instead of whole at every look."""
@@ -87,7 +88,7 @@ def get_batch(batch_id: str):
 
 
 @bp.post("/batches/<batch_id>/cancel")
-def cancel_batch(batch_id: str):
+def cancel_batch(batch_id: str) -> ResponseReturnValue:
     """Cancel the entries still waiting; those being produced finish."""
     actor = require_actor()
     now = components().clock.now()
@@ -101,8 +102,8 @@ def _batch_json(found: batches.Progress, *, now: datetime, window: bool = False)
     links = {"self": url_for("api.get_batch", batch_id=batch.id),
              "cancel": url_for("api.cancel_batch", batch_id=batch.id)}
     if window and found.entries and found.entries[-1].number < total:
-        links["next"] = url_for("api.get_batch", batch_id=batch.id, limit=len(found.entries),
-                                **{"from": found.entries[-1].number + 1})
+        start: dict[str, Any] = {"from": found.entries[-1].number + 1}  # a keyword Python reserves
+        links["next"] = url_for("api.get_batch", batch_id=batch.id, limit=len(found.entries), **start)
     return {
         "id": batch.id, "form": batch.form_id, "state": found.state, "created_at": batch.created_at.isoformat(),
         "cancelled_at": batch.cancelled_at.isoformat() if batch.cancelled_at else None,

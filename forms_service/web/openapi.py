@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
 
 from ..forms import all_forms
 
@@ -47,7 +49,7 @@ CONNECTION = {"type": "object", "properties": {
     "records": {"type": "array", "items": {"type": "object", "properties": {
         "record_id": {"type": "string"}, "form_id": {"type": "string"}, "kind": {"type": "string"},
         "created_at": {"type": "string"}, "title": {"type": "string"}, "countersigned": {"type": "boolean"}}}}}}
-INSPECTION = {"type": "object", "properties": {
+INSPECTION: dict[str, Any] = {"type": "object", "properties": {
     "id": {"type": "string"}, "agency": {"type": "string"}, "audit_on": {"type": "string", "format": "date"},
     "team": {"type": "string"}, "connection_id": {"type": ["string", "null"]},
     "answers_due_on": {"type": "string", "format": "date"},
@@ -128,7 +130,8 @@ def describe() -> dict:
               "properties": {"record_id": {"type": "string"}, "form_id": {"type": "string"},
                              "title": {"type": "string"}, "agency": {"type": "object"},
                              "status": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
-                             "versions": {"type": "array", "items": {"type": "object"}}}}
+                             "versions": {"type": "array", "items": {"type": "object"}}},
+              "required": ["record_id", "form_id", "title", "agency", "status", "created_at"]}
     paths = {
         "/forms": {"get": {"summary": "The forms this service fills", "security": [], "operationId": "listForms",
                            "responses": {"200": _json({"type": "object"}, "form ids, 附件 and titles")}}},
@@ -547,5 +550,5 @@ def _version() -> str:
 
 
 @bp.get("/openapi.json")
-def openapi_json():
+def openapi_json() -> ResponseReturnValue:
     return jsonify(describe())

@@ -6,17 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
+from flask.typing import ResponseReturnValue
 
 from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem, NewAuditEvent
 from ..connections import audit_work
 from ..connections.evidence_files import MAX_REQUEST_BYTES
 from ..connections.inspections import answers_due_on, answers_late
-from . import duty_steps
+from ..notify.audit_notice import schedule_and_notify
 from . import oversight_steps as steps
 from .api import bp
 from .auth import require_actor, source_ip
 from .body import json_object
-from .context import catalog
+from .context import catalog, components
 
 
 def inspection_json(inspection: Inspection) -> dict[str, Any]:
@@ -52,23 +53,25 @@ def _iso(value: Any) -> str | None:
 
 
 @bp.post("/inspections")
-def post_inspection():
+def post_inspection() -> ResponseReturnValue:
     """(provider) Schedule an audit of an agency (規範 七): ``{agency, audit_on, team, connection_id?}``;
     at least a month ahead; the agency's staff are notified."""
     actor = require_actor()
-    inspection, notified = duty_steps.schedule_inspection(actor, json_object())
+    inspection, notified = schedule_and_notify(catalog(), components().mailer, actor, json_object(),
+                                             provider_name=components().settings.provider_name,
+                                             clock=components().clock)
     return jsonify({**inspection_json(inspection), "notified": notified}), 201
 
 
 @bp.get("/inspections")
-def list_inspections():
+def list_inspections() -> ResponseReturnValue:
     """Scheduled audits: the caller's agency's (provider, admin: every agency's)."""
     actor = require_actor()
     return jsonify({"inspections": [inspection_json(i) for i in catalog().inspections(agency=actor.scope)]})
 
 
 @bp.get("/inspections/<inspection_id>")
-def get_inspection(inspection_id: str):
+def get_inspection(inspection_id: str) -> ResponseReturnValue:
     """One audit: its checklist prepared from the agency's 附件3 (both columns so far) and its findings."""
     actor = require_actor()
     inspection = steps.inspection_of(actor, inspection_id)
@@ -82,7 +85,7 @@ def get_inspection(inspection_id: str):
 
 
 @bp.put("/inspections/<inspection_id>/items/<item>/answer")
-def put_inspection_answer(inspection_id: str, item: str):
+def put_inspection_answer(inspection_id: str, item: str) -> ResponseReturnValue:
     """(the audited agency) ``{self_result: conform|nonconform|na, note, evidence: [record ids]}``."""
     actor = require_actor()
     saved = steps.answer(actor, steps.inspection_of(actor, inspection_id), item, json_object())
@@ -90,7 +93,7 @@ def put_inspection_answer(inspection_id: str, item: str):
 
 
 @bp.post("/inspections/<inspection_id>/items/<item>/files")
-def post_inspection_file(inspection_id: str, item: str):
+def post_inspection_file(inspection_id: str, item: str) -> ResponseReturnValue:
     """(the audited agency) A file as evidence (multipart field ``file``, at most 20 MiB): archived under
     retention until the audit day plus the log retention years, cited in the item's evidence."""
     request.max_content_length = MAX_REQUEST_BYTES  # files are larger than any form's JSON (8 MiB)
@@ -100,14 +103,14 @@ def post_inspection_file(inspection_id: str, item: str):
 
 
 @bp.get("/inspections/<inspection_id>/files/<sha256>")
-def get_inspection_file(inspection_id: str, sha256: str):
+def get_inspection_file(inspection_id: str, sha256: str) -> ResponseReturnValue:
     """An evidence file of the audit, as uploaded (audited as ``inspection.evidence-read``)."""
     actor = require_actor()
     return steps.evidence_file(actor, steps.inspection_of(actor, inspection_id), sha256)
 
 
 @bp.post("/inspections/<inspection_id>/answers")
-def post_inspection_answers(inspection_id: str):
+def post_inspection_answers(inspection_id: str) -> ResponseReturnValue:
     """(the audited agency) Send the answers: ``{filled_by, filled_title}``; every item answered, in time."""
     actor = require_actor()
     sent = steps.send_answers(actor, steps.inspection_of(actor, inspection_id), json_object())
@@ -115,7 +118,7 @@ def post_inspection_answers(inspection_id: str):
 
 
 @bp.put("/inspections/<inspection_id>/items/<item>/result")
-def put_inspection_result(inspection_id: str, item: str):
+def put_inspection_result(inspection_id: str, item: str) -> ResponseReturnValue:
     """(the team, from the audit day) ``{result: conform|nonconform|na, note}``."""
     actor = require_actor()
     saved = steps.judge(actor, steps.inspection_of(actor, inspection_id), item, json_object())
@@ -123,7 +126,7 @@ def put_inspection_result(inspection_id: str, item: str):
 
 
 @bp.post("/inspections/<inspection_id>/findings")
-def post_inspection_finding(inspection_id: str):
+def post_inspection_finding(inspection_id: str) -> ResponseReturnValue:
     """(the team) ``{item?, issue, action, due}``: a finding with its deadline."""
     actor = require_actor()
     finding = steps.add_finding(actor, steps.inspection_of(actor, inspection_id), json_object())
@@ -131,7 +134,7 @@ def post_inspection_finding(inspection_id: str):
 
 
 @bp.post("/inspections/<inspection_id>/finish")
-def post_inspection_finish(inspection_id: str):
+def post_inspection_finish(inspection_id: str) -> ResponseReturnValue:
     """(the team) File the final 附件4, signed by the team, archived; the audit names its record."""
     actor = require_actor()
     done = steps.finish(actor, steps.inspection_of(actor, inspection_id))
@@ -139,7 +142,7 @@ def post_inspection_finish(inspection_id: str):
 
 
 @bp.post("/inspections/<inspection_id>/findings/<number>/reply")
-def post_finding_reply(inspection_id: str, number: str):
+def post_finding_reply(inspection_id: str, number: str) -> ResponseReturnValue:
     """(the audited agency) ``{reply}``: its reply (函復) to a finding."""
     actor = require_actor()
     found = steps.reply(actor, steps.inspection_of(actor, inspection_id), number, json_object())
@@ -147,14 +150,14 @@ def post_finding_reply(inspection_id: str, number: str):
 
 
 @bp.post("/inspections/<inspection_id>/findings/<number>/close")
-def post_finding_close(inspection_id: str, number: str):
+def post_finding_close(inspection_id: str, number: str) -> ResponseReturnValue:
     """(the team) Close a replied finding."""
     actor = require_actor()
     return jsonify(_finding_json(steps.close(actor, steps.inspection_of(actor, inspection_id), number)))
 
 
 @bp.post("/connections/<connection_id>/termination")
-def post_connection_termination(connection_id: str):
+def post_connection_termination(connection_id: str) -> ResponseReturnValue:
     """(provider) Stop a connection by the provider's letter: ``{letter, letter_date, effective_on, reason}``;
     filed as its 終止 附件1, signed by the provider."""
     actor = require_actor()
@@ -163,14 +166,14 @@ def post_connection_termination(connection_id: str):
 
 
 @bp.get("/incidents")
-def list_incidents():
+def list_incidents() -> ResponseReturnValue:
     """Incidents reported (the caller's agency's; provider and admin: every agency's), newest first."""
     actor = require_actor()
     return jsonify({"incidents": [_incident_json(i) for i in catalog().incidents(agency=actor.scope)]})
 
 
 @bp.post("/incidents/<record_id>/acknowledge")
-def post_incident_acknowledge(record_id: str):
+def post_incident_acknowledge(record_id: str) -> ResponseReturnValue:
     """(provider) The report is read (已收悉): its time recorded unless a mail reached the provider first."""
     actor = require_actor()
     return jsonify(_incident_json(steps.acknowledge(actor, record_id)))

@@ -1,6 +1,7 @@
 """The provider's oversight as the web layer runs it, for the API and the pages alike: an audit's
 checklist (the agency's answers, the team's results and findings, the signed final 附件4, replies
-and closing) and incident reports (recorded when the record is filed, sent to the provider at once)."""
+and closing), a connection stopped by the provider, incident reports acknowledged.  (An incident
+report's sending to the provider is an after-effect of its filing: ``filing/after.py``.)"""
 
 from __future__ import annotations
 
@@ -17,9 +18,6 @@ from ..connections import audit_work, evidence_files, incidents, termination
 from ..connections.parties import tell_of_termination
 from ..connections.timeline import connection, today_in_taipei
 from ..errors import InputError, NotFound
-from ..forms import FormSpec
-from ..forms.types import FormModel
-from ..notify.reminders import send_notice
 from .auth import source_ip
 from .context import catalog, components
 
@@ -157,33 +155,6 @@ def close(actor: Actor, inspection: Inspection, number: Any) -> InspectionFindin
 
 
 # --- incidents -------------------------------------------------------------------------------------
-
-def send_to_provider(subject: str, body: str) -> list[str]:
-    """The provider's people with an e-mail address, each sent the mail: the addresses that took it."""
-    mailer = components().mailer
-    if mailer is None:
-        return []
-    return send_notice(catalog(), mailer, agency=None, role="provider", subject=subject, body=body).sent
-
-
-def after_filing(spec: FormSpec, form: FormModel, record_id: str) -> None:
-    """What filing a record sets going: an incident report goes to the provider at once; the other
-    parties of a connection hear of an agency's 終止."""
-    service = components()
-    data = form.model_dump(mode="json")
-    if data.get("application_type") == "termination":
-        record = catalog().get_record(record_id)
-        found = connection(catalog(), record.connection_id) if record is not None and record.connection_id else None
-        if found is not None:
-            tell_of_termination(found, effective_on=data["termination"]["effective_on"],
-                                letter=(data.get("request_letter") or {}).get("number", ""), by_provider=False,
-                                provider_name=service.settings.provider_name, notify=service.notifier)
-    if spec.form_id != "incident-report":
-        return
-    incident = incidents.record_incident(catalog(), record_id=record_id, form=form, now=service.clock.now())
-    incidents.report(catalog(), incident, send=send_to_provider, unit_name=form.user_unit.name,
-                     provider_name=service.settings.provider_name, now=service.clock.now())
-
 
 def acknowledge(actor: Actor, record_id: str) -> Incident:
     return incidents.acknowledge(catalog(), actor, record_id, now=components().clock.now())

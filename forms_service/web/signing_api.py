@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, url_for
+from flask.typing import ResponseReturnValue
 
 from ..errors import InputError
 from .api import bp, filed_json
@@ -22,7 +23,7 @@ from .context import components
 
 
 @bp.post("/signing-sessions")
-def begin_signing_session():
+def begin_signing_session() -> ResponseReturnValue:
     actor = require_actor()
     body = json_object()
     certificate = _certificate(body.get("certificate"))
@@ -38,7 +39,7 @@ def begin_signing_session():
 
 
 @bp.post("/signing-sessions/<session_id>/signature")
-def complete_signing_session(session_id: str):
+def complete_signing_session(session_id: str) -> ResponseReturnValue:
     actor = require_actor()
     body = json_object()
     signature = body.get("signature")

@@ -29,24 +29,22 @@ from flask import g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ... import json_input
-from ...access import Actor, Role
-from ...catalog import NewAuditEvent
+from ...access import Actor
+from ...access.policy import Action, require
 from ...connections.timeline import STATE_NAMES, connections, today_in_taipei
-from ...errors import Forbidden, InputError, NotFound
+from ...errors import InputError, NotFound
 from ...forms import FormSpec, all_forms, get_form
 from ...forms.annex1_application import FULL_APPLICATION_FIELDS
 from ...forms.connection import value_at
 from ...forms.entries_csv import COLUMNS, Imported, read_entries
 from ...forms.profile import prefill
 from ...produce.producer import page_count
-from ..access import visible_record
-from ..auth import source_ip
+from ..auth import reader_of
 from ..context import catalog, components
 from ..preview import render_page
 from . import bp, check_csrf, signed_in
 from .fields import Group, page_parts, parse
 
-FILLERS = (Role.STAFF, Role.ADMIN)
 APPLICATIONS = ("annex1-interface", "annex1-copy")
 # Fields the next form of the chain names differently: (form, its field) → the 附件1's field path.
 RENAMED = {("annex2-agreement", "party"): "applicant", ("annex2-agreement", "system_name"): "host.system_name",
@@ -117,8 +115,7 @@ def connection_choices(actor: Actor, form_id: str) -> list[tuple[str, str]]:
 
 
 def _may_fill(actor: Actor) -> None:
-    if actor.role not in FILLERS:
-        raise Forbidden("只有承辦人及系統管理者可填寫表單")
+    require(actor, Action.FILE_FORMS, "只有可填送表單的人員（承辦人、系統管理者）可填寫表單")
 
 
 @bp.get("/forms")
@@ -297,9 +294,7 @@ def _blank(actor: Actor, spec: FormSpec) -> dict[str, Any]:
 def _from_record(actor: Actor, spec: FormSpec, record_id: str) -> dict[str, Any]:
     """The values of an earlier record for a new form of ``spec``: what the target form has, the
     connection named when the source is its 附件1, the 使用期限 moved on."""
-    record = visible_record(actor, record_id)
-    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.read", record_id=record.id,
-                                  source_ip=source_ip(), detail={"via": "web", "purpose": "以此為範本"}))
+    record = components().reading.record(reader_of(actor, {"via": "web", "purpose": "以此為範本"}), record_id)
     source = dict(record.input or {})
     properties = spec.json_schema().get("properties", {})
     values = {key: value for key, value in source.items() if key in properties and key != "related_record"}

@@ -2,7 +2,7 @@
 ones first, closing the month, and the 查核人員's sign-off into the month's 附件5.
 
 The page shows the same month, flags and errors as ``/api/v1/query-logs``; the steps are the API's
-own (``web/duty_steps.py``).  A sign-off refused (the reviewer queried that month, a 無異常 that
+own (``querylog/duty.py``).  A sign-off refused (the reviewer queried that month, a 無異常 that
 passes an unapproved querier, …) comes back on the page with the reasons in a summary.
 """
 
@@ -15,26 +15,27 @@ from flask import g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ...access import Actor, Role
+from ...access.policy import Action, require
 from ...catalog import NewAuditEvent
-from ...errors import FieldProblem, Forbidden, InputError
+from ...errors import FieldProblem, InputError
 from ...forms import get_form
 from ...querylog import review as reviewing
 from ...querylog.anomalies import KIND_NAMES
+from ...querylog.duty import QueryLogDuty
 from ...querylog.review import DECIDED, STATE_NAMES, VERDICTS
 from ...taiwan import TAIPEI, InvalidValue, format_roc_short, normalize_agency_code, parse_month
-from .. import duty_steps as steps
 from ..auth import source_ip
 from ..context import catalog, components
 from . import bp, check_csrf, signed_in
 from .fields import message, path_label
 
-REVIEWERS = (Role.STAFF, Role.AUDITOR, Role.CLERK, Role.ADMIN)
 
+def _duty() -> QueryLogDuty:
+    return components().query_log_duty
 
 
 def _agency(actor: Actor) -> str:
-    if actor.role not in REVIEWERS:
-        raise Forbidden("您的帳號不辦理查詢紀錄查核")
+    require(actor, Action.READ_QUERY_LOGS)
     agency = normalize_agency_code(request.values.get("agency", "")) if actor.sees_all_agencies else actor.agency
     if not agency:
         raise InputError("請指定機關代碼")
@@ -44,8 +45,7 @@ def _agency(actor: Actor) -> str:
 @bp.get("/query-logs")
 def query_logs() -> Response | str:
     actor = signed_in()
-    if actor.role not in REVIEWERS:
-        raise Forbidden("您的帳號不辦理查詢紀錄查核")
+    require(actor, Action.READ_QUERY_LOGS)
     system, month = request.args.get("system", "").strip(), request.args.get("month", "").strip()
     if month:
         try:
@@ -53,8 +53,8 @@ def query_logs() -> Response | str:
         except InvalidValue as err:
             raise InputError(str(err), details={"field": "month"}) from None
     if system and month:
-        return redirect(url_for("ui.query_log", system=system, month=month,
-                                **({"agency": request.args["agency"]} if request.args.get("agency") else {})))
+        agency_arg: dict[str, Any] = {"agency": request.args["agency"]} if request.args.get("agency") else {}
+        return redirect(url_for("ui.query_log", system=system, month=month, **agency_arg))
     agency = actor.agency if not actor.sees_all_agencies else None
     assignments = catalog().query_reviewers(agency=agency) if agency else catalog().query_reviewers()
     now = components().clock.now().astimezone(TAIPEI)
@@ -63,7 +63,7 @@ def query_logs() -> Response | str:
 
 
 def _page(actor: Actor, agency: str, system: str, month: str, **extra: Any) -> dict[str, Any]:
-    found = steps.month(agency, system, month)
+    found = _duty().month(agency, system, month)
     term = request.args.get("q", "").strip()
     show = request.args.get("show", "").strip()
     flags = reviewing.reviewed_flags(catalog(), found)
@@ -79,7 +79,7 @@ def _page(actor: Actor, agency: str, system: str, month: str, **extra: Any) -> d
     if show == "flagged":
         rows = [r for r in rows if r["flags"]]
     elif show in KIND_NAMES:
-        rows = [r for r in rows if show in kinds_by_event.get(r["id"], ())]
+        rows = [r for r in rows if show in kinds_by_event.get(str(r["id"]), set())]
     rows.sort(key=lambda r: (not r["flags"], r["at"]))  # flagged first
     closed = catalog().query_month(agency=agency, system=system, month=month)
     assigned = catalog().query_reviewer(agency=agency, system=system)
@@ -120,22 +120,22 @@ def query_log_action(system: str, month: str) -> Response:
     event_id, kind, note = (request.form.get(k, "").strip() for k in ("event_id", "kind", "note"))
     g.flag_error = (event_id, kind)  # a refused step's error is shown beside that flag's field
     if action == "close":
-        steps.close(actor, agency, system, month)
+        _duty().close(actor, agency, system, month)
     elif action == "request":
-        steps.request_explanation(actor, agency, system, month, event_id, kind, note)
+        _duty().request_explanation(actor, agency, system, month, event_id, kind, note)
     elif action in VERDICTS:
-        steps.decide(actor, agency, system, month, event_id, kind, action, note)
+        _duty().decide(actor, agency, system, month, event_id, kind, action, note)
     elif action == "sign-off":
         review: dict[str, Any] = {"result": request.form.get("result", ""),
                                   "explanation": request.form.get("explanation", "").strip(),
                                   "reviewer": {"title": request.form.get("reviewer_title", "").strip()},
                                   "reviewed_on": request.form.get("reviewed_on", "").strip()}
-        record_id, _ = steps.sign_off(actor, agency, system, month, review)
+        record_id, _ = _duty().sign_off(actor, agency, system, month, review, source_ip=source_ip())
         return redirect(url_for("ui.record", record_id=record_id), code=303)
     else:
         raise InputError("請選擇動作 (choose an action)")
-    return redirect(url_for("ui.query_log", system=system, month=month,
-                            **({"agency": agency} if actor.sees_all_agencies else {}),
+    agency_arg: dict[str, Any] = {"agency": agency} if actor.sees_all_agencies else {}
+    return redirect(url_for("ui.query_log", system=system, month=month, **agency_arg,
                             _anchor=f"flag-{event_id}-{kind}" if event_id else None), code=303)
 
 
@@ -145,7 +145,7 @@ def query_log_action(system: str, month: str) -> Response:
 def my_queries() -> str:
     """The requests for a 查調者說明 about the signed-in person's own queries — nobody else's."""
     actor = signed_in()
-    return render_template("my_queries.html", requests=steps.my_requests(actor), kind_names=KIND_NAMES,
+    return render_template("my_queries.html", requests=_duty().my_requests(actor), kind_names=KIND_NAMES,
                            state_names=STATE_NAMES, user=reviewing.person(catalog(), actor))
 
 
@@ -155,10 +155,10 @@ def my_query_answer() -> Response:
     actor = signed_in()
     form = request.form
     g.error_page = "my_queries.html"
-    g.my_queries_page = {"requests": steps.my_requests(actor), "kind_names": KIND_NAMES, "state_names": STATE_NAMES,
+    g.my_queries_page = {"requests": _duty().my_requests(actor), "kind_names": KIND_NAMES, "state_names": STATE_NAMES,
                          "user": reviewing.person(catalog(), actor), "answering": (form.get("event_id", ""),
                                                                                    form.get("kind", "")),
                          "values": dict(form)}
-    steps.answer(actor, actor.agency, form.get("system", ""), form.get("month", ""), form.get("event_id", ""),
+    _duty().answer(actor, actor.agency, form.get("system", ""), form.get("month", ""), form.get("event_id", ""),
                  form.get("kind", ""), form.get("answer", ""))
     return redirect(url_for("ui.my_queries", answered=1), code=303)

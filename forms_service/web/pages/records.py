@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from ...access import Role
 from ...archive import pick_version
 from ...archive.report_zh import roc_datetime, signature_lines
-from ...catalog import NewAuditEvent, Record, RecordFilter, Version
+from ...catalog import Record, RecordFilter, Version
 from ...connections.timeline import connection_id_of, today_in_taipei
 from ...errors import InputError, NotFound
 from ...filing.turns import signing_state
@@ -20,7 +20,7 @@ from ...forms import all_forms
 from ...forms.signatures import block, blocks_of
 from ...taiwan import InvalidValue, normalize, roc_year, taipei_day_range
 from ..access import attachment, document_file_name, page_preview, pdf_download, visible_record
-from ..auth import source_ip
+from ..auth import reader_of, source_ip
 from ..context import catalog, components
 from . import bp, check_csrf, signed_in
 from .sign import record_warnings
@@ -80,11 +80,10 @@ def records() -> str:
     latest = query is None and not error and not _purpose_missing()
     if latest:  # before any search: the newest records, so a new user sees what is there
         query = RecordFilter(agency=actor.scope, limit=LATEST)
-    found = catalog().find_records(query) if query else []
+    found = []
     if query:
-        detail = {**dict(args), **_purpose(), **({"latest": LATEST} if latest else {})}
-        catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.search",
-                                      source_ip=source_ip(), detail=detail))
+        asked = {**dict(args), **({"latest": LATEST} if latest else {})}
+        found = components().reading.search(reader_of(actor, _purpose()), query, asked=asked)
     return render_template("records.html", forms=all_forms(), records=found, searched=query is not None,
                            latest=latest, error=error, args=args, purpose=_purpose())
 
@@ -93,10 +92,7 @@ def records() -> str:
 def record(record_id: str) -> Response | str:
     if (back := _back_to_state_a_purpose()) is not None:
         return back
-    actor = signed_in()
-    found = visible_record(actor, record_id)
-    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.read", record_id=found.id,
-                                  source_ip=source_ip(), detail=_purpose()))
+    found = components().reading.record(reader_of(signed_in(), _purpose()), record_id)
     state = signing_state(catalog(), found)
     just_signed = block(found.form_id, request.args.get("signed", "")) if request.args.get("signed") else None
     upcoming = block(found.form_id, state.next) if state.next else None
@@ -112,16 +108,11 @@ def verification(record_id: str) -> Response | str:
     """The newest (or ``?version=``) version's signatures checked now, in words people read."""
     if (back := _back_to_state_a_purpose()) is not None:
         return back
-    actor = signed_in()
-    found = visible_record(actor, record_id)
+    reader = reader_of(signed_in(), {"via": "web", **_purpose()})
     number = request.args.get("version", "")
-    version = pick_version(found, int(number) if number.isdigit() else None)
     service = components()
-    pdf = service.archive.read(version, actor=actor, source_ip=source_ip())
-    result = service.verifier.verify_version(found, version, pdf)
-    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="record.verify", record_id=found.id,
-                                  version=version.number, source_ip=source_ip(),
-                                  detail={"ok": result.ok, "via": "web", **_purpose()}))
+    found, version = service.reading.version(reader, record_id, int(number) if number.isdigit() else None)
+    result = service.reading.verification(reader, found, version)
     report = result.as_dict()
     return render_template("verification.html", record=found, version=version, ok=result.ok,
                            lines=signature_lines(report), problems=bool(report["problems"]),

@@ -49,8 +49,12 @@ def pades_cms(signer: SimpleSigner) -> cms.ContentInfo:
     return asyncio.run(signer.async_sign(digest, "sha256", use_pades=True))
 
 
-def test_installed_when_the_signing_package_is_imported():
+def test_installing_puts_it_where_every_value_encodes(monkeypatch):
+    monkeypatch.setattr(core.Asn1Value, "dump", core.Asn1Value.dump)  # put back as the run had it
+    asn1_dump.install()
     assert core.Asn1Value.dump is asn1_dump.dump
+    asn1_dump.uninstall()
+    assert core.Asn1Value.dump is asn1_dump.ASN1CRYPTO_DUMP
 
 
 def test_a_pyhanko_cms_is_encoded_to_the_same_bytes(monkeypatch, pyhanko_signer):
@@ -115,7 +119,9 @@ def test_each_part_is_encoded_a_few_times_not_once_per_level_above_it(monkeypatc
             pades_cms(pyhanko_signer).dump()
         return counted
 
-    ours = encodings()
+    with monkeypatch.context() as patched:
+        patched.setattr(core.Asn1Value, "dump", asn1_dump.dump)
+        ours = encodings()
     with monkeypatch.context() as patched:
         patched.setattr(core.Asn1Value, "dump", asn1_dump.ASN1CRYPTO_DUMP)
         theirs = encodings()

@@ -5,6 +5,7 @@ borrower; a chunk the lender's converter cannot convert fails the document, as a
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 import threading
@@ -74,6 +75,20 @@ def test_a_borrowed_document_is_converted_by_the_lenders_pool_as_another_caller(
     pdf = LentConverter(lending.path, timeout=30).convert(a_docx(), tagged=False, caller="someone")
     assert pdf == lenders_fake.convert(a_docx())
     assert lent.callers == [LENT_TO]
+
+
+def test_a_data_directory_too_deep_for_a_socket_path_still_lends(tmp_path, lenders_fake):
+    """A Unix socket's path holds 107 bytes at most; a deeper folder is reached through its descriptor."""
+    folder = tmp_path / ("資料目錄" * 8) / ("converters-" * 6)
+    assert len(os.fsencode(folder / "4194304.sock")) > 108
+    lent = Counting(lenders_fake)
+    lending = ConverterLending(lent, folder, timeout=30).start()
+    try:
+        assert lending.path.exists()
+        pdf = LentConverter(lending.path, timeout=30).convert(a_docx(), tagged=False, caller="someone")
+        assert pdf == lenders_fake.convert(a_docx()) and lent.callers == [LENT_TO]
+    finally:
+        lending.close()
 
 
 def test_only_the_other_live_processes_converters_are_found(lender, tmp_path):

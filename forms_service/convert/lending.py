@@ -22,7 +22,7 @@ import os
 import socket
 import socketserver
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from storage.seaweed import process_alive
@@ -40,6 +40,25 @@ class Unreachable(Exception):
     """The lender did not convert the chunk (gone, busy, or no answer): convert it at home."""
 
 
+# A Unix socket's path holds at most 107 bytes; a data directory deep in a file system (a CI
+# runner's temporary folder, say) makes a longer one.  Such a path is reached through its folder's
+# open descriptor instead (/proc/self/fd/N/<pid>.sock: Linux resolves it to the same socket).
+SOCKET_PATH_BYTES = 100
+
+
+@contextlib.contextmanager
+def socket_address(path: Path) -> Iterator[str]:
+    """An address of the socket at ``path`` short enough to bind or connect to."""
+    if len(os.fsencode(path)) <= SOCKET_PATH_BYTES:
+        yield str(path)
+        return
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        yield f"/proc/self/fd/{folder}/{path.name}"
+    finally:
+        os.close(folder)
+
+
 class LentConverter:
     """Another web process's converter, reached on its socket (``convert`` as the protocol says,
     plus ``Unreachable``)."""
@@ -52,7 +71,8 @@ class LentConverter:
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
                 connection.settimeout(self.timeout)
-                connection.connect(str(self.path))
+                with socket_address(self.path) as address:
+                    connection.connect(address)
                 with connection.makefile("rwb") as stream:
                     frames.send(stream, {"tagged": tagged}, [docx])
                     answer, parts = frames.receive(stream)
@@ -102,7 +122,8 @@ class ConverterLending:
                     on_lent("not_lent")
                     frames.send(self.wfile, {"ok": False, "code": "not_lent", "error": str(err)})
 
-        server = socketserver.ThreadingUnixStreamServer(str(self.path), Lend)
+        with socket_address(self.path) as address:
+            server = socketserver.ThreadingUnixStreamServer(address, Lend)
         server.daemon_threads = True
         self._server = server
         threading.Thread(target=server.serve_forever, name="converter-lending", daemon=True).start()

@@ -100,7 +100,7 @@ REFUSALS: dict[Action, str] = {
     Action.CLOSE_QUERY_MONTHS: "月份由本機關承辦人、查核人員或系統管理者結束",
     Action.REVIEW_QUERY_LOGS: "查詢紀錄由系統管理者指派的查核人員查核",
     Action.POST_QUERY_EVENTS: "查詢事件須以業務系統的憑證傳送",
-    Action.ANSWER_OWN_QUERIES: "業務系統的憑證只能傳送查詢事件",
+    Action.ANSWER_OWN_QUERIES: "查調者說明由查詢的人員本人填寫；您的帳號沒有要說明的查詢",
     Action.COUNTERSIGN: "只有資料提供機關可會簽或退回約定書",
     Action.READ_INSPECTIONS: "您的帳號無法檢視稽核",
     Action.SCHEDULE_AUDITS: "稽核、查核結果及缺失由資料提供機關的稽核小組辦理（規範七）",
@@ -132,10 +132,6 @@ def require(actor: Actor, action: Action, refusal: str = "") -> Scope:
     if found is None:
         raise Forbidden(refusal or _ONLY.get(actor.role) or REFUSALS[action], details={"action": action.value})
     return found
-
-
-def roles_for(action: Action) -> tuple[Role, ...]:
-    return tuple(TABLE[action])
 
 
 def table_markdown() -> str:

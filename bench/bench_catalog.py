@@ -25,8 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from forms_service.catalog import RecordFilter, SqlCatalog  # noqa: E402
+from forms_service.catalog import RecordFilter  # noqa: E402
 from forms_service.catalog.models import RecordRow, RecordSubjectRow  # noqa: E402
+from forms_service.repositories import SqlCatalog  # noqa: E402
 from storage import Retention  # noqa: E402
 from storage.s3 import S3ObjectStore  # noqa: E402
 from storage.seaweed import EmbeddedSeaweedFS  # noqa: E402

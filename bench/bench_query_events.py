@@ -85,8 +85,8 @@ def main() -> None:
                 proc.wait(timeout=60)
 
         # Baseline: the catalog alone, same file, same number of events.
-        from forms_service.catalog import NewQueryEvent
         from forms_service.components import open_catalog
+        from forms_service.querylog.values import NewQueryEvent
         from forms_service.settings import Settings
 
         catalog = open_catalog(Settings.load(environ={}, data_dir=data_dir))

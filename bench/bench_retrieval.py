@@ -37,9 +37,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 
 from forms_service.access.tokens import create_token  # noqa: E402
-from forms_service.catalog import SqlCatalog  # noqa: E402
 from forms_service.catalog.models import AuditEventRow  # noqa: E402
 from forms_service.forms import example_input  # noqa: E402
+from forms_service.repositories import SqlCatalog  # noqa: E402
 from storage.seaweed import EmbeddedSeaweedFS, free_port  # noqa: E402
 
 EXAMPLE = example_input("annex2-agreement")

@@ -55,10 +55,10 @@ if TYPE_CHECKING:  # imported where used: a one-shot `render` needs neither the 
     from .archive.evidence import EvidenceExporter
     from .archive.reading import RecordReading
     from .audit.seals import Sealer
-    from .catalog import Catalog, SqlCatalog
     from .filing.service import FilingService
     from .filing.sessions import SigningSessions
     from .querylog.duty import QueryLogDuty
+    from .repositories import Catalog, SqlCatalog
     from .signers.registry import SignerRegistry
 
 log = logging.getLogger(__name__)
@@ -756,7 +756,7 @@ def secure_data_dir(settings: Settings) -> None:
 
 
 def open_catalog(settings: Settings) -> SqlCatalog:
-    from .catalog import SqlCatalog
+    from .repositories import SqlCatalog
 
     secure_data_dir(settings)
     catalog = SqlCatalog(settings.catalog_url)

@@ -29,7 +29,6 @@ from click.testing import CliRunner, Result
 
 from forms_service.access import LOCAL_OPERATOR
 from forms_service.access.tokens import create_token
-from forms_service.catalog import SqlCatalog
 from forms_service.clock import FixedClock
 from forms_service.components import Components, start_components
 from forms_service.convert.fake import FakeConverter
@@ -37,6 +36,7 @@ from forms_service.convert.fonts import font_file
 from forms_service.forms import RenderOptions, example_input, get_form
 from forms_service.produce.render import render_docx
 from forms_service.produce.templates import TemplateSource, packaged_template
+from forms_service.repositories import SqlCatalog
 from forms_service.settings import Settings
 from forms_service.web import create_app
 from signing import Level, Pkcs12Provider, SigningContext, StampFont

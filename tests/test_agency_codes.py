@@ -14,9 +14,10 @@ from alembic import command
 
 from forms_service.access.tokens import create_token, hash_token
 from forms_service.access.users import create_user
-from forms_service.catalog import NewAuditEvent, RecordFilter, SqlCatalog
+from forms_service.catalog import NewAuditEvent, RecordFilter
 from forms_service.db.migrate import _config
 from forms_service.errors import InputError
+from forms_service.repositories import SqlCatalog
 from tests.conftest import load_example, signed_form
 
 TAIPEI_FINANCE, TAIPEI_TAX, TAICHUNG = "379000000A", "379010000A", "387000000A"

@@ -125,7 +125,7 @@ def test_readyz_reports_each_component_and_livez_only_that_the_process_answers(c
 
 
 def test_readyz_names_the_part_that_is_down(fake_components):
-    from forms_service.catalog import SqlCatalog
+    from forms_service.repositories import SqlCatalog
 
     dead = f"127.0.0.1:{free_port()}"
     broken = {

@@ -16,8 +16,9 @@ from sqlalchemy import delete, update
 from forms_service.access import LOCAL_OPERATOR, Actor, Role
 from forms_service.archive.integrity import rebuild, repair, verify_archive
 from forms_service.archive.signatures import countersign
-from forms_service.catalog import RecordFilter, SqlCatalog
+from forms_service.catalog import RecordFilter
 from forms_service.catalog.models import RecordRow, RecordSubjectRow, RevisionHashRow, VersionRow
+from forms_service.repositories import SqlCatalog
 from storage.s3 import S3ObjectStore
 from tests.conftest import load_example, signed_form
 

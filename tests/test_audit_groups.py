@@ -36,7 +36,7 @@ def test_concurrent_entries_are_grouped_and_every_one_is_chained(catalog):
 
 
 def test_an_entry_is_durable_when_audit_returns(catalog, tmp_path):
-    from forms_service.catalog import SqlCatalog
+    from forms_service.repositories import SqlCatalog
 
     catalog.audit(NewAuditEvent(actor="user:a", action="record.download"))
     other = SqlCatalog(catalog.url)  # another process's view

@@ -22,9 +22,9 @@ from forms_service.access import LOCAL_OPERATOR
 from forms_service.access.tokens import create_token
 from forms_service.archive.integrity import rebuild, verify_archive
 from forms_service.catalog import CatalogUnavailable, RecordFilter
-from forms_service.catalog.sql import SqlCatalog
 from forms_service.errors import Conflict
 from forms_service.jobs import batches, engine, webhooks
+from forms_service.repositories import SqlCatalog
 from tests.conftest import signed_form
 
 

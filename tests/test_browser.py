@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from forms_service.access import LOCAL_OPERATOR
 from forms_service.access.users import create_user
-from forms_service.catalog import SqlCatalog
+from forms_service.repositories import SqlCatalog
 from forms_service.web import create_app
 from tests.conftest import load_example, signed_form
 
@@ -599,7 +599,7 @@ def test_staff_follow_a_batch_from_their_business_system_to_its_records(sized_pa
     which, links the record and offers to cancel what waits."""
     import uuid
 
-    from forms_service.catalog import Batch, BatchEntry
+    from forms_service.jobs.values import Batch, BatchEntry
 
     page, size = sized_page
     url, stored = site

@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 from forms_service.access import LOCAL_OPERATOR
 from forms_service.access.tokens import create_token
 from forms_service.access.users import create_user
-from forms_service.catalog import SqlCatalog
+from forms_service.repositories import SqlCatalog
 from forms_service.web import create_app
 from signing import verify_pdf
 from signing.local_sign import LocalSignServer, Reader

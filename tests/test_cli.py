@@ -19,9 +19,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from forms_service.access.tokens import hash_token
-from forms_service.catalog import NewAuditEvent, NewRecord, NewVersion, SqlCatalog
+from forms_service.catalog import NewAuditEvent, NewRecord, NewVersion
 from forms_service.components import open_catalog
 from forms_service.forms import get_form
+from forms_service.repositories import SqlCatalog
 from forms_service.settings import Settings
 from tests.conftest import cli_env, load_example, start_serve
 

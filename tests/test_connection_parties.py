@@ -196,8 +196,8 @@ def test_the_migration_puts_each_existing_record_in_its_connection(tmp_path):
 
     from alembic import command
 
-    from forms_service.catalog import SqlCatalog
     from forms_service.db.migrate import _config
+    from forms_service.repositories import SqlCatalog
 
     path = tmp_path / "catalog.sqlite3"
     catalog = SqlCatalog(f"sqlite:///{path}")

@@ -26,8 +26,9 @@ from forms_service.archive.evidence import MANIFEST, SIGNATURE, write_manifest
 from forms_service.archive.evidence_check import check_export
 from forms_service.audit.chain import GENESIS, entry_hash
 from forms_service.audit.seals import chain_problems, read_segment, segment_bytes
-from forms_service.catalog import AuditEvent, NewRecord, NewVersion, QueryEvent
+from forms_service.catalog import AuditEvent, NewRecord, NewVersion
 from forms_service.querylog.close import month_segment_bytes
+from forms_service.querylog.values import QueryEvent
 
 V1 = Path(__file__).parent / "formats" / "v1"
 UTC = timezone.utc

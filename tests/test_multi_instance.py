@@ -39,8 +39,8 @@ from sqlalchemy import create_engine, select, text, update
 
 from forms_service.access.tokens import create_token
 from forms_service.access.users import create_user
-from forms_service.catalog import SqlCatalog
 from forms_service.jobs.batches import record_id_for
+from forms_service.repositories import SqlCatalog
 from signing.demo_pki import DemoPkiServer, ensure_demo_pki
 from storage.seaweed import EmbeddedSeaweedFS, free_port
 from tests.agency_keys import software_key_issuer

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from forms_service.catalog import QueryEvent
 from forms_service.querylog.anomalies import Connection, Thresholds, flag_month
+from forms_service.querylog.values import QueryEvent
 from forms_service.taiwan import is_working_day
 
 TAIPEI = timezone(timedelta(hours=8))
@@ -116,8 +116,8 @@ def test_the_month_answers_through_the_api(client, catalog, staff_token, example
 
 
 def test_months_are_closed_by_themselves_once_their_days_have_passed(fake_components, clock, catalog):
-    from forms_service.catalog import NewQueryEvent
     from forms_service.querylog.close import months_due
+    from forms_service.querylog.values import NewQueryEvent
 
     # October ended at 00:00 on 1 Nov in Taipei; five days later is 16:00 UTC on 5 Nov.
     assert months_due(datetime(2026, 11, 5, 15, 59, tzinfo=timezone.utc), 5) == ["2026-09", "2026-08", "2026-07"]

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 
 from forms_service.access.tokens import create_token
 from forms_service.access.users import create_user
-from forms_service.catalog import NewQueryEvent, QueryFlagReview, QueryMonth
+from forms_service.querylog.values import NewQueryEvent, QueryFlagReview, QueryMonth
 from storage.seaweed import free_port
 
 TAIPEI = timezone(timedelta(hours=8))

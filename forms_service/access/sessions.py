@@ -13,9 +13,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..catalog import AccessCatalog
 from .roles import Actor
 from .users import actor_of, is_locked
+from .values import AccessCatalog
 
 TOUCH_EVERY = timedelta(minutes=1)  # a session's use is written at most this often
 

@@ -6,11 +6,11 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from ..catalog import AccessCatalog, ApiToken
 from ..errors import InputError, NotFound, Unauthorized
 from ..taiwan import is_valid_agency_code, normalize_agency_code
 from .networks import parse_networks
 from .roles import Actor, Role
+from .values import AccessCatalog, ApiToken
 
 TOKEN_PREFIX = "fst_"
 

@@ -18,10 +18,10 @@ import secrets
 import unicodedata
 from datetime import datetime, timedelta, timezone
 
-from ..catalog import AccessCatalog, User
 from ..errors import InputError, NotFound, Unauthorized
 from .roles import Actor, Role
 from .tokens import require_agency_code
+from .values import AccessCatalog, User
 
 LOCK_AFTER = 50  # wrong passwords in a row, from anywhere: far beyond a person's mistakes
 LOCK_UNTIL_UNLOCKED = timedelta(days=365 * 100)

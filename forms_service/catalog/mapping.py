@@ -6,64 +6,35 @@ from collections.abc import Iterable
 from dataclasses import fields
 from typing import Any
 
+from ..db.repository import shallow
 from .models import (
     AgencyProfileRow,
-    ApiTokenRow,
     AuditEventRow,
     AuditSealRow,
-    BatchEntryRow,
-    BatchRow,
     DraftRow,
     IdempotencyKeyRow,
-    IncidentRow,
-    InspectionFindingRow,
-    InspectionItemRow,
-    InspectionRow,
-    QueryEventRow,
-    QueryFlagReviewRow,
-    QueryMonthRow,
-    QueryReviewerRow,
     RecordRow,
     RecordSubjectRow,
     RevisionHashRow,
     SetAsideObjectRow,
     TombstoneRow,
-    UserRow,
     VersionRow,
 )
 from .values import (
     AgencyProfile,
-    ApiToken,
     AuditEvent,
     AuditSeal,
-    Batch,
-    BatchEntry,
     Draft,
     IdempotencyKey,
-    Incident,
-    Inspection,
-    InspectionFinding,
-    InspectionItem,
     NewAuditSeal,
     NewRecord,
     NewTombstone,
     NewVersion,
-    QueryEvent,
-    QueryFlagReview,
-    QueryMonth,
-    QueryReviewer,
     Record,
     SetAsideObject,
     Tombstone,
-    User,
     Version,
 )
-
-
-def shallow(obj: Any) -> dict[str, Any]:
-    """A dataclass's fields as a dict, without ``asdict``'s deep copy of every value."""
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}
-
 
 # --- values → rows ---------------------------------------------------------------------------
 
@@ -127,14 +98,6 @@ def record(row: RecordRow | Any, versions: Iterable[Version] | None = None,
     )
 
 
-def token(row: ApiTokenRow | Any) -> ApiToken:
-    """From an ORM row or a Core row of the tokens table (the same names)."""
-    return ApiToken(id=row.id, prefix=row.prefix, agency=row.agency, role=row.role, label=row.label,
-                    allowed_networks=row.allowed_networks or "", created_at=row.created_at,
-                    revoked_at=row.revoked_at, expires_at=row.expires_at, system=row.system or "",
-                    username=row.username or "", connection_id=row.connection_id or "")
-
-
 def draft(row: DraftRow) -> Draft:
     return Draft(id=row.id, agency=row.agency, form_id=row.form_id, title=row.title, data=dict(row.data),
                  created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at,
@@ -143,37 +106,6 @@ def draft(row: DraftRow) -> Draft:
 
 def agency_profile(row: AgencyProfileRow) -> AgencyProfile:
     return AgencyProfile(code=row.code, data=dict(row.data), updated_by=row.updated_by, updated_at=row.updated_at)
-
-
-def query_event(row: QueryEventRow) -> QueryEvent:
-    return QueryEvent(agency=row.agency, system=row.system, event_id=row.event_id, at=row.at, data=dict(row.data),
-                      id=row.id, received_at=row.received_at, received_by=row.received_by)
-
-
-def query_month(row: QueryMonthRow) -> QueryMonth:
-    return QueryMonth(agency=row.agency, system=row.system, month=row.month, count=row.count,
-                      object_key=row.object_key, object_version=row.object_version, sha256=row.sha256,
-                      closed_at=row.closed_at, closed_by=row.closed_by, record_id=row.record_id)
-
-
-def user(row: UserRow) -> User:
-    return User(username=row.username, password_hash=row.password_hash, agency=row.agency, role=row.role,
-                failed_logins=row.failed_logins, locked_until=row.locked_until, created_at=row.created_at,
-                full_name=row.full_name or "", email=row.email or "", system_account=row.system_account or "")
-
-
-def query_reviewer(row: QueryReviewerRow) -> QueryReviewer:
-    return QueryReviewer(agency=row.agency, system=row.system, username=row.username, assigned_at=row.assigned_at,
-                         assigned_by=row.assigned_by)
-
-
-def query_flag_review(row: QueryFlagReviewRow) -> QueryFlagReview:
-    return QueryFlagReview(
-        agency=row.agency, system=row.system, month=row.month, event_id=row.event_id, kind=row.kind,
-        sentence=row.sentence, querier_account=row.querier_account, state=row.state, request_note=row.request_note,
-        requested_by=row.requested_by, requested_at=row.requested_at, answer=row.answer, answered_by=row.answered_by,
-        answered_at=row.answered_at, decision_note=row.decision_note, decided_by=row.decided_by,
-        decided_at=row.decided_at)
 
 
 def audit_event(row: AuditEventRow) -> AuditEvent:
@@ -204,35 +136,7 @@ def idempotency_key(row: IdempotencyKeyRow) -> IdempotencyKey:
                           response=dict(row.response or {}))
 
 
-def inspection(row: InspectionRow) -> Inspection:
-    return Inspection(id=row.id, agency=row.agency, audit_on=row.audit_on, team=row.team,
-                      scheduled_by=row.scheduled_by, scheduled_at=row.scheduled_at,
-                      connection_id=row.connection_id or "", answered_at=row.answered_at,
-                      answered_by=row.answered_by or "", filled_by=row.filled_by or "",
-                      filled_title=row.filled_title or "", record_id=row.record_id or "",
-                      finished_at=row.finished_at)
-
-
-def inspection_item(row: InspectionItemRow) -> InspectionItem:
-    data = {f.name: getattr(row, f.name) for f in fields(InspectionItem)}
-    return InspectionItem(**{**data, "evidence": tuple(row.evidence or ())})
-
-
-def inspection_finding(row: InspectionFindingRow) -> InspectionFinding:
-    return InspectionFinding(**{f.name: getattr(row, f.name) for f in fields(InspectionFinding)})
-
-
-def incident(row: IncidentRow) -> Incident:
-    return Incident(**{f.name: getattr(row, f.name) for f in fields(Incident)})
-
-
 def set_aside_object(row: SetAsideObjectRow) -> SetAsideObject:
     return SetAsideObject(**{f.name: getattr(row, f.name) for f in fields(SetAsideObject)})
 
 
-def batch(row: BatchRow) -> Batch:
-    return Batch(**{f.name: getattr(row, f.name) for f in fields(Batch)})
-
-
-def batch_entry(row: BatchEntryRow) -> BatchEntry:
-    return BatchEntry(**{f.name: getattr(row, f.name) for f in fields(BatchEntry)})

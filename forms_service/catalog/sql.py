@@ -1,4 +1,5 @@
-"""``SqlCatalog``: the ``Catalog`` protocol on SQLAlchemy (SQLite by default, PostgreSQL by URL).
+"""``SqlRecords``: the catalog's protocols (records, the audit log, drafts and profiles, idempotency
+keys) on SQLAlchemy — SQLite by default, PostgreSQL by URL.
 
 Rows never leave this module: every read is mapped to frozen values inside its session
 (``mapping.py``), and every public method translates database errors (``guard.py``).
@@ -7,99 +8,63 @@ Rows never leave this module: every read is mapped to frozen values inside its s
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..audit import request_ids
 from ..audit.chain import GENESIS, row_hash
 from ..audit.store import AuditEventRow, AuditHeadRow, AuditSealRow, audit_row, chain_entries
 from ..db.database import Database
 from ..db.guard import does, translating_database_errors
-from ..errors import NotFound
+from ..db.repository import Repository
 from . import mapping
 from .groups import GroupCommitter
 from .models import (
     AgencyProfileRow,
-    ApiTokenRow,
-    BatchEntryRow,
-    BatchRow,
     ConnectionAckRow,
     DraftRow,
     IdempotencyKeyRow,
-    IncidentRow,
-    InspectionFindingRow,
-    InspectionItemRow,
-    InspectionRow,
-    MailSentRow,
-    QueryEventRow,
-    QueryFlagReviewRow,
-    QueryMonthRow,
-    QueryReviewerRow,
     RecordRow,
     RecordSubjectRow,
     RevisionHashRow,
-    SessionRow,
     SetAsideObjectRow,
     TombstoneRow,
-    UserRow,
     VersionRow,
 )
 from .values import (
     RETURNED,
     AgencyProfile,
-    ApiToken,
     AuditEvent,
     AuditSeal,
-    Batch,
-    BatchEntry,
     ConnectionAck,
     ConnectionMember,
     Draft,
     IdempotencyKey,
-    Incident,
-    Inspection,
-    InspectionFinding,
-    InspectionItem,
     NewAuditEvent,
     NewAuditSeal,
-    NewQueryEvent,
     NewRecord,
     NewTombstone,
     NewVersion,
-    QueryEvent,
-    QueryFlagReview,
-    QueryMonth,
-    QueryReviewer,
     Record,
     RecordFilter,
     SetAsideObject,
     Tombstone,
-    User,
     Version,
-    WebSession,
     next_block,
 )
 
 
 @translating_database_errors
-class SqlCatalog:
-    def __init__(self, url: str, *, echo: bool = False, database: Database | None = None):
-        self.db = database or Database(url, echo=echo)
-        self.url = self.db.url
-        self.engine = self.db.engine
-        self._sessions = self.db.sessions
-        self._writing = self.db.writing
+class SqlRecords(Repository):
+    """``RecordCatalog``, ``AuditLog``, ``WorkCatalog`` and ``IdempotencyKeys`` on the service's database."""
+
+    def __init__(self, database: Database):
+        super().__init__(database)
         self._audit_groups = GroupCommitter(self._write_audit_group)
-
-    @does("migrate the catalog")
-    def create_schema(self) -> None:
-        from ..db.migrate import upgrade
-
-        upgrade(self.engine)
 
     # --- records ------------------------------------------------------------------------------
 
@@ -344,409 +309,6 @@ class SqlCatalog:
             s.execute(update(RecordRow).where(RecordRow.id == record_id).values(status="disposed", input={}))
             s.add(audit_row(s, event))
 
-    # --- tokens and users ---------------------------------------------------------------------
-
-    @does("store the token")
-    def add_token(self, token_hash: str, *, prefix: str, agency: str, role: str, label: str,
-                  allowed_networks: str = "", expires_at: datetime | None = None, system: str = "",
-                  username: str = "", connection_id: str = "") -> ApiToken:
-        with self._writing() as s:
-            row = ApiTokenRow(token_hash=token_hash, prefix=prefix, agency=agency, role=role, label=label,
-                              allowed_networks=allowed_networks, created_at=_now(), expires_at=expires_at,
-                              system=system, username=username, connection_id=connection_id)
-            s.add(row)
-            s.flush()
-            return mapping.token(row)
-
-    @does("check the token")
-    def token_by_hash(self, token_hash: str, *, now: datetime) -> ApiToken | None:
-        # Every API request asks: read as a plain row, not an ORM object (0.2 ms instead of 0.4).
-        with self.engine.connect() as connection:
-            row = connection.execute(select(ApiTokenRow.__table__).where(
-                ApiTokenRow.token_hash == token_hash, ApiTokenRow.revoked_at.is_(None),
-                or_(ApiTokenRow.expires_at.is_(None), ApiTokenRow.expires_at > now))).first()
-        return mapping.token(row) if row is not None else None
-
-    @does("list the tokens")
-    def tokens(self) -> list[ApiToken]:
-        with self._sessions() as s:
-            return [mapping.token(r) for r in s.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id.desc()))]
-
-    @does("revoke the token")
-    def revoke_token(self, token_id: int) -> bool:
-        with self._writing() as s:
-            result = s.execute(update(ApiTokenRow).where(ApiTokenRow.id == token_id, ApiTokenRow.revoked_at.is_(None))
-                               .values(revoked_at=_now()))
-            return bool(getattr(result, "rowcount", 0))
-
-    @does("revoke tokens")
-    def revoke_tokens(self, *, label: str) -> int:
-        with self._writing() as s:
-            result = s.execute(update(ApiTokenRow).where(ApiTokenRow.label == label, ApiTokenRow.revoked_at.is_(None))
-                               .values(revoked_at=_now()))
-            return int(getattr(result, "rowcount", 0) or 0)
-
-    # --- query events -------------------------------------------------------------------------
-
-    @does("store the query events")
-    def add_query_events(self, events: list[NewQueryEvent], *, by: str, now: datetime) -> set[str]:
-        if not events:
-            return set()
-        with self._writing() as s:
-            new: set[str] = set()
-            for (agency, system), group in _by_source(events).items():
-                ids = [e.event_id for e in group]
-                known = set(s.scalars(select(QueryEventRow.event_id).where(
-                    QueryEventRow.agency == agency, QueryEventRow.system == system,
-                    QueryEventRow.event_id.in_(ids))))
-                rows = []
-                for e in group:
-                    if e.event_id in known:
-                        continue
-                    known.add(e.event_id)  # twice in one batch: the first counts
-                    new.add(e.event_id)
-                    rows.append({"agency": e.agency, "system": e.system, "event_id": e.event_id, "at": e.at,
-                                 "data": e.data, "received_at": now, "received_by": by})
-                if rows:
-                    # Another writer may have stored some of them since: those stay single.
-                    s.execute(_insert_ignoring_duplicates(self.engine.dialect.name).values(rows))
-            return new
-
-    @does("read the query events")
-    def query_events(self, *, agency: str, system: str, start: datetime, end: datetime,
-                     limit: int = 200_000) -> list[QueryEvent]:
-        with self._sessions() as s:
-            rows = s.scalars(select(QueryEventRow).where(
-                QueryEventRow.agency == agency, QueryEventRow.system == system, QueryEventRow.at >= start,
-                QueryEventRow.at < end).order_by(QueryEventRow.at, QueryEventRow.id).limit(limit))
-            return [mapping.query_event(row) for row in rows]
-
-    @does("list the query event sources")
-    def query_event_sources(self, *, start: datetime, end: datetime) -> list[tuple[str, str]]:
-        with self._sessions() as s:
-            rows = s.execute(select(QueryEventRow.agency, QueryEventRow.system).where(
-                QueryEventRow.at >= start, QueryEventRow.at < end).distinct().order_by(
-                QueryEventRow.agency, QueryEventRow.system))
-            return [(agency, system) for agency, system in rows]
-
-    @does("close the query month")
-    def close_query_month(self, month: QueryMonth) -> bool:
-        try:
-            with self._writing() as s:
-                s.add(QueryMonthRow(**mapping.shallow(month)))
-            return True
-        except IntegrityError:
-            return False  # closed already (by another process)
-
-    @does("read the query month")
-    def query_month(self, *, agency: str, system: str, month: str) -> QueryMonth | None:
-        with self._sessions() as s:
-            row = s.scalars(select(QueryMonthRow).where(QueryMonthRow.agency == agency, QueryMonthRow.system == system,
-                                                        QueryMonthRow.month == month)).first()
-            return mapping.query_month(row) if row is not None else None
-
-    @does("sign off the query month")
-    def set_query_month_record(self, *, agency: str, system: str, month: str, record_id: str) -> bool:
-        with self._writing() as s:
-            result = s.execute(update(QueryMonthRow).where(
-                QueryMonthRow.agency == agency, QueryMonthRow.system == system, QueryMonthRow.month == month,
-                QueryMonthRow.record_id.is_(None)).values(record_id=record_id))
-            return bool(getattr(result, "rowcount", 0))
-
-    # --- the monthly check's reviewers, flags and reminders ------------------------------------
-
-    @does("assign the query reviewer")
-    def assign_query_reviewer(self, *, agency: str, system: str, username: str, by: str,
-                              now: datetime) -> QueryReviewer:
-        with self._writing() as s:
-            row = s.scalars(select(QueryReviewerRow).where(QueryReviewerRow.agency == agency,
-                                                           QueryReviewerRow.system == system)).first()
-            if row is None:
-                row = QueryReviewerRow(agency=agency, system=system, username=username, assigned_at=now,
-                                       assigned_by=by)
-                s.add(row)
-            else:
-                row.username, row.assigned_at, row.assigned_by = username, now, by
-            s.flush()
-            return mapping.query_reviewer(row)
-
-    @does("read the query reviewer")
-    def query_reviewer(self, *, agency: str, system: str) -> QueryReviewer | None:
-        with self._sessions() as s:
-            row = s.scalars(select(QueryReviewerRow).where(QueryReviewerRow.agency == agency,
-                                                           QueryReviewerRow.system == system)).first()
-            return mapping.query_reviewer(row) if row is not None else None
-
-    @does("list the query reviewers")
-    def query_reviewers(self, *, agency: str | None = None, username: str | None = None) -> list[QueryReviewer]:
-        query = select(QueryReviewerRow).order_by(QueryReviewerRow.agency, QueryReviewerRow.system)
-        if agency is not None:
-            query = query.where(QueryReviewerRow.agency == agency)
-        if username is not None:
-            query = query.where(QueryReviewerRow.username == username)
-        with self._sessions() as s:
-            return [mapping.query_reviewer(r) for r in s.scalars(query)]
-
-    @does("save the flag's review")
-    def save_query_flag_review(self, review: QueryFlagReview) -> QueryFlagReview:
-        with self._writing() as s:
-            row = s.scalars(select(QueryFlagReviewRow).where(
-                QueryFlagReviewRow.agency == review.agency, QueryFlagReviewRow.system == review.system,
-                QueryFlagReviewRow.month == review.month, QueryFlagReviewRow.event_id == review.event_id,
-                QueryFlagReviewRow.kind == review.kind)).first()
-            if row is None:
-                row = QueryFlagReviewRow(**mapping.shallow(review))
-                s.add(row)
-            else:
-                for name, value in mapping.shallow(review).items():
-                    setattr(row, name, value)
-            s.flush()
-            return mapping.query_flag_review(row)
-
-    @does("list the flags' reviews")
-    def query_flag_reviews(self, *, agency: str | None, system: str | None = None, month: str | None = None,
-                           querier_account: str | None = None,
-                           states: tuple[str, ...] = ()) -> list[QueryFlagReview]:
-        query = select(QueryFlagReviewRow).order_by(QueryFlagReviewRow.agency, QueryFlagReviewRow.system,
-                                                    QueryFlagReviewRow.month, QueryFlagReviewRow.id)
-        if agency is not None:
-            query = query.where(QueryFlagReviewRow.agency == agency)
-        if system is not None:
-            query = query.where(QueryFlagReviewRow.system == system)
-        if month is not None:
-            query = query.where(QueryFlagReviewRow.month == month)
-        if querier_account is not None:
-            query = query.where(QueryFlagReviewRow.querier_account == querier_account)
-        if states:
-            query = query.where(QueryFlagReviewRow.state.in_(states))
-        with self._sessions() as s:
-            return [mapping.query_flag_review(r) for r in s.scalars(query)]
-
-    @does("schedule the audit")
-    def add_inspection(self, inspection: Inspection) -> Inspection:
-        with self._writing() as s:
-            s.add(InspectionRow(**mapping.shallow(inspection)))
-        return inspection
-
-    @does("list the audits")
-    def inspections(self, *, agency: str | None = None) -> list[Inspection]:
-        query = select(InspectionRow).order_by(InspectionRow.audit_on, InspectionRow.id)
-        if agency is not None:
-            query = query.where(InspectionRow.agency == agency)
-        with self._sessions() as s:
-            return [mapping.inspection(r) for r in s.scalars(query)]
-
-    @does("read the audit")
-    def inspection(self, inspection_id: str) -> Inspection | None:
-        with self._sessions() as s:
-            row = s.get(InspectionRow, inspection_id)
-            return mapping.inspection(row) if row is not None else None
-
-    @does("update the audit")
-    def update_inspection(self, inspection: Inspection) -> Inspection:
-        with self._writing() as s:
-            row = s.get(InspectionRow, inspection.id)
-            if row is None:
-                raise NotFound(f"no audit {inspection.id}")
-            for name, value in mapping.shallow(inspection).items():
-                setattr(row, name, value)
-        return inspection
-
-    @does("save the checklist item")
-    def save_inspection_item(self, item: InspectionItem) -> InspectionItem:
-        values = {**mapping.shallow(item), "evidence": list(item.evidence)}
-        with self._writing() as s:
-            row = s.get(InspectionItemRow, (item.inspection_id, item.item))
-            if row is None:
-                s.add(InspectionItemRow(**values))
-            else:
-                for name, value in values.items():
-                    setattr(row, name, value)
-        return item
-
-    @does("list the checklist items")
-    def inspection_items(self, inspection_id: str) -> list[InspectionItem]:
-        query = select(InspectionItemRow).where(InspectionItemRow.inspection_id == inspection_id) \
-            .order_by(InspectionItemRow.item)
-        with self._sessions() as s:
-            return [mapping.inspection_item(r) for r in s.scalars(query)]
-
-    @does("save the finding")
-    def save_inspection_finding(self, finding: InspectionFinding) -> InspectionFinding:
-        values = mapping.shallow(finding)
-        with self._writing() as s:
-            row = s.get(InspectionFindingRow, (finding.inspection_id, finding.number))
-            if row is None:
-                s.add(InspectionFindingRow(**values))
-            else:
-                for name, value in values.items():
-                    setattr(row, name, value)
-        return finding
-
-    @does("list the findings")
-    def inspection_findings(self, *, inspection_id: str | None = None,
-                            agency: str | None = None) -> list[InspectionFinding]:
-        query = select(InspectionFindingRow).order_by(InspectionFindingRow.inspection_id,
-                                                      InspectionFindingRow.number)
-        if inspection_id is not None:
-            query = query.where(InspectionFindingRow.inspection_id == inspection_id)
-        if agency is not None:
-            query = query.where(InspectionFindingRow.agency == agency)
-        with self._sessions() as s:
-            return [mapping.inspection_finding(r) for r in s.scalars(query)]
-
-    @does("record the incident")
-    def add_incident(self, incident: Incident) -> Incident:
-        with self._writing() as s:
-            s.add(IncidentRow(**mapping.shallow(incident)))
-        return incident
-
-    @does("record the incident's report")
-    def set_incident_reported(self, record_id: str, *, at: datetime, how: str) -> bool:
-        with self._writing() as s:
-            done = s.execute(update(IncidentRow).where(IncidentRow.record_id == record_id,
-                                                       IncidentRow.reported_at.is_(None))
-                             .values(reported_at=at, reported_how=how[:1000]))
-            return bool(getattr(done, "rowcount", 0))
-
-    @does("list the incidents")
-    def incidents(self, *, agency: str | None = None) -> list[Incident]:
-        query = select(IncidentRow).order_by(IncidentRow.discovered_at.desc(), IncidentRow.record_id)
-        if agency is not None:
-            query = query.where(IncidentRow.agency == agency)
-        with self._sessions() as s:
-            return [mapping.incident(r) for r in s.scalars(query)]
-
-    # --- batches --------------------------------------------------------------------------------
-
-    @does("record the batch")
-    def add_batch(self, batch: Batch, entries: list[BatchEntry]) -> Batch:
-        with self._writing() as s:
-            s.add(BatchRow(**mapping.shallow(batch)))
-            s.flush()  # the batch before its entries (their foreign key)
-            s.add_all(BatchEntryRow(**{**mapping.shallow(e), "updated_at": e.updated_at or batch.created_at})
-                      for e in entries)
-        return batch
-
-    @does("read the batch")
-    def batch(self, batch_id: str) -> Batch | None:
-        with self._sessions() as s:
-            row = s.get(BatchRow, batch_id)
-            return mapping.batch(row) if row is not None else None
-
-    @does("read the batch's entries")
-    def batch_entries(self, batch_id: str, *, from_number: int = 1, limit: int | None = None) -> list[BatchEntry]:
-        # Every column but the input: recovery reads the entries of each unfinished batch every
-        # minute, and a batch of 10,000 inputs would be megabytes of JSON each time.
-        columns = [getattr(BatchEntryRow, f.name) for f in dataclasses.fields(BatchEntry) if f.name != "input"]
-        query = (select(*columns).where(BatchEntryRow.batch_id == batch_id, BatchEntryRow.number >= from_number)
-                 .order_by(BatchEntryRow.number).limit(limit))
-        with self._sessions() as s:
-            return [BatchEntry(input=None, **row._asdict()) for row in s.execute(query)]
-
-    @does("count the batch's entries")
-    def batch_entry_counts(self, batch_id: str) -> dict[str, int]:
-        with self._sessions() as s:
-            return _entry_counts(s, [batch_id])[batch_id]
-
-    @does("take a batch entry")
-    def take_batch_entry(self, batch_id: str, *, worker: str, now: datetime,
-                         lease: timedelta) -> BatchEntry | None:
-        stale = (BatchEntryRow.state == "running") & (BatchEntryRow.lease_until < now)
-        for _ in range(20):  # another worker may take the entry we picked first: pick again
-            with self._writing() as s:
-                cancelled, paused_until = s.execute(select(BatchRow.cancelled_at, BatchRow.paused_until)
-                                                    .where(BatchRow.id == batch_id)).one_or_none() or (None, None)
-                if paused_until is not None and paused_until > now:
-                    return None
-                # A cancelled batch hands out no queued entry, but an entry whose worker died while
-                # producing it is still finished (its record may be filed already).
-                takeable = stale if cancelled is not None else or_(BatchEntryRow.state == "queued", stale)
-                number = s.scalar(select(func.min(BatchEntryRow.number))
-                                  .where(BatchEntryRow.batch_id == batch_id, takeable))
-                if number is None:
-                    return None
-                # The state is checked again by the UPDATE itself: on PostgreSQL a concurrent taker's
-                # committed change is seen there, so only one of two racing workers gets a row.
-                taken = s.execute(update(BatchEntryRow)
-                                  .where(BatchEntryRow.batch_id == batch_id, BatchEntryRow.number == number, takeable)
-                                  .values(state="running", worker=worker[:200], lease_until=now + lease,
-                                          attempts=BatchEntryRow.attempts + 1, updated_at=now))
-                if getattr(taken, "rowcount", 0):
-                    row = s.scalars(select(BatchEntryRow).where(BatchEntryRow.batch_id == batch_id,
-                                                                BatchEntryRow.number == number)
-                                    .execution_options(populate_existing=True)).one()
-                    return mapping.batch_entry(row)
-        return None
-
-    @does("pause the batch")
-    def pause_batch(self, batch_id: str, *, until: datetime, because: dict[str, Any]) -> None:
-        with self._writing() as s:
-            s.execute(update(BatchRow).where(BatchRow.id == batch_id)
-                      .values(paused_until=until, paused_because=because))
-
-    @does("record the batch entry's end")
-    def end_batch_entry(self, entry: BatchEntry, *, now: datetime) -> bool:
-        with self._writing() as s:
-            done = s.execute(update(BatchEntryRow)
-                             .where(BatchEntryRow.batch_id == entry.batch_id, BatchEntryRow.number == entry.number,
-                                    BatchEntryRow.state == "running")
-                             .values(state=entry.state, record_id=entry.record_id, problem=entry.problem,
-                                     worker=entry.worker[:200], lease_until=None, updated_at=now))
-            return bool(getattr(done, "rowcount", 0))
-
-    @does("cancel the batch")
-    def cancel_batch(self, batch_id: str, *, now: datetime) -> int:
-        with self._writing() as s:
-            s.execute(update(BatchRow).where(BatchRow.id == batch_id, BatchRow.cancelled_at.is_(None))
-                      .values(cancelled_at=now))
-            done = s.execute(update(BatchEntryRow)
-                             .where(BatchEntryRow.batch_id == batch_id, BatchEntryRow.state == "queued")
-                             .values(state="cancelled", updated_at=now))
-            return int(getattr(done, "rowcount", 0) or 0)
-
-    @does("finish the batch")
-    def finish_batch(self, batch_id: str, *, now: datetime) -> bool:
-        open_entries = (select(BatchEntryRow.number)
-                        .where(BatchEntryRow.batch_id == batch_id, BatchEntryRow.state.in_(("queued", "running")))
-                        .exists())
-        with self._writing() as s:
-            done = s.execute(update(BatchRow)
-                             .where(BatchRow.id == batch_id, BatchRow.finished_at.is_(None), ~open_entries)
-                             .values(finished_at=now))
-            return bool(getattr(done, "rowcount", 0))
-
-    @does("list the unfinished batches")
-    def unfinished_batches(self) -> list[Batch]:
-        with self._sessions() as s:
-            rows = s.scalars(select(BatchRow).where(BatchRow.finished_at.is_(None)).order_by(BatchRow.created_at))
-            return [mapping.batch(r) for r in rows]
-
-    @does("list the batches")
-    def recent_batches(self, *, agency: str | None, limit: int = 50) -> list[tuple[Batch, dict[str, int]]]:
-        query = select(BatchRow).order_by(BatchRow.created_at.desc(), BatchRow.id).limit(limit)
-        if agency is not None:
-            query = query.where(BatchRow.agency == agency)
-        with self._sessions() as s:
-            found = [mapping.batch(r) for r in s.scalars(query)]
-            counts = _entry_counts(s, [b.id for b in found])
-            return [(b, counts[b.id]) for b in found]
-
-    @does("claim the reminder mail")
-    def claim_mail(self, *, day: str, recipient: str, topic: str, now: datetime) -> bool:
-        try:
-            with self._writing() as s:
-                s.add(MailSentRow(day=day, recipient=recipient, topic=topic, at=now))
-            return True
-        except IntegrityError:
-            return False  # another process sends it
-
-    @does("release the reminder mail")
-    def release_mail(self, *, day: str, recipient: str, topic: str) -> None:
-        with self._writing() as s:
-            s.execute(delete(MailSentRow).where(MailSentRow.day == day, MailSentRow.recipient == recipient,
-                                                MailSentRow.topic == topic))
-
     # --- drafts and agency profiles ----------------------------------------------------------
 
     @does("save the draft")
@@ -808,109 +370,6 @@ class SqlCatalog:
             s.flush()
             return mapping.agency_profile(row)
 
-    @does("store the user")
-    def add_user(self, username: str, password_hash: str, *, agency: str, role: str) -> User:
-        with self._writing() as s:
-            row = UserRow(username=username, password_hash=password_hash, agency=agency, role=role,
-                          failed_logins=0, created_at=_now())
-            s.add(row)
-            s.flush()
-            return mapping.user(row)
-
-    @does("read the user")
-    def user(self, username: str) -> User | None:
-        with self._sessions() as s:
-            row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
-            return mapping.user(row) if row is not None else None
-
-    @does("list the users")
-    def users(self) -> list[User]:
-        with self._sessions() as s:
-            return [mapping.user(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
-
-    @does("update the user")
-    def set_user_details(self, username: str, *, full_name: str, email: str, system_account: str) -> bool:
-        with self._writing() as s:
-            result = s.execute(update(UserRow).where(UserRow.username == username).values(
-                full_name=full_name, email=email, system_account=system_account))
-            return bool(getattr(result, "rowcount", 0))
-
-    @does("record the sign-in")
-    def record_login(self, username: str, *, ok: bool, lock_after: int, lock_for: timedelta) -> None:
-        with self._writing() as s:
-            row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
-            if row is None:
-                return
-            if ok:
-                row.failed_logins, row.locked_until = 0, None
-            else:
-                row.failed_logins += 1
-                if row.failed_logins >= lock_after:
-                    row.locked_until, row.failed_logins = _now() + lock_for, 0
-                    _end_sessions(s, username)
-
-    @does("change the password")
-    def set_password(self, username: str, password_hash: str) -> bool:
-        with self._writing() as s:
-            result = s.execute(update(UserRow).where(UserRow.username == username).values(
-                password_hash=password_hash, failed_logins=0, locked_until=None))
-            _end_sessions(s, username)
-            return bool(getattr(result, "rowcount", 0))
-
-    @does("change the role")
-    def set_role(self, username: str, role: str) -> bool:
-        with self._writing() as s:
-            result = s.execute(update(UserRow).where(UserRow.username == username).values(role=role))
-            _end_sessions(s, username)
-            return bool(getattr(result, "rowcount", 0))
-
-    @does("unlock the user")
-    def unlock_user(self, username: str) -> bool:
-        with self._writing() as s:
-            result = s.execute(update(UserRow).where(UserRow.username == username).values(
-                failed_logins=0, locked_until=None))
-            return bool(getattr(result, "rowcount", 0))
-
-    @does("lock the user")
-    def lock_user(self, username: str, *, until: datetime, now: datetime) -> bool:
-        with self._writing() as s:
-            result = s.execute(update(UserRow).where(UserRow.username == username).values(locked_until=until))
-            if not getattr(result, "rowcount", 0):
-                return False
-            _end_sessions(s, username, now)
-            return True
-
-    # --- sessions -----------------------------------------------------------------------------
-
-    @does("start the session")
-    def add_session(self, sid_hash: str, username: str, *, now: datetime, expires_at: datetime) -> None:
-        with self._writing() as s:
-            s.add(SessionRow(sid_hash=sid_hash, username=username, created_at=now, expires_at=expires_at,
-                             last_seen_at=now))
-
-    @does("check the session")
-    def session_by_hash(self, sid_hash: str, *, now: datetime) -> WebSession | None:
-        with self._sessions() as s:
-            row = s.scalars(select(SessionRow).where(SessionRow.sid_hash == sid_hash, SessionRow.revoked_at.is_(None),
-                                                     SessionRow.expires_at > now)).first()
-            return (WebSession(row.username, row.created_at, row.expires_at, row.last_seen_at)
-                    if row is not None else None)
-
-    @does("note the session's use")
-    def touch_session(self, sid_hash: str, *, now: datetime) -> None:
-        with self._writing() as s:
-            s.execute(update(SessionRow).where(SessionRow.sid_hash == sid_hash).values(last_seen_at=now))
-
-    @does("end the session")
-    def end_session(self, sid_hash: str, *, now: datetime) -> None:
-        with self._writing() as s:
-            s.execute(update(SessionRow).where(SessionRow.sid_hash == sid_hash, SessionRow.revoked_at.is_(None))
-                      .values(revoked_at=now))
-
-    @does("end the sessions")
-    def end_sessions(self, username: str, *, now: datetime) -> int:
-        with self._writing() as s:
-            return _end_sessions(s, username, now)
 
     # --- idempotency --------------------------------------------------------------------------
 
@@ -1042,41 +501,6 @@ class SqlCatalog:
     def close(self) -> None:
         self._audit_groups.close()
         self.engine.dispose()
-
-
-def _by_source(events: list[NewQueryEvent]) -> dict[tuple[str, str], list[NewQueryEvent]]:
-    groups: dict[tuple[str, str], list[NewQueryEvent]] = {}
-    for event_ in events:
-        groups.setdefault((event_.agency, event_.system), []).append(event_)
-    return groups
-
-
-def _insert_ignoring_duplicates(dialect: str) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING on the unique (agency, system, event_id), for either backend."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(QueryEventRow).on_conflict_do_nothing(constraint="uq_query_event")
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(QueryEventRow).on_conflict_do_nothing()
-
-
-def _end_sessions(session: Session, username: str, now: datetime | None = None) -> int:
-    result = session.execute(update(SessionRow).where(SessionRow.username == username, SessionRow.revoked_at.is_(None))
-                             .values(revoked_at=now or _now()))
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-def _entry_counts(s: Session, batch_ids: list[str]) -> dict[str, dict[str, int]]:
-    """Each batch's entries counted by state, in one query."""
-    counts: dict[str, dict[str, int]] = {batch_id: {} for batch_id in batch_ids}
-    rows = s.execute(select(BatchEntryRow.batch_id, BatchEntryRow.state, func.count())
-                     .where(BatchEntryRow.batch_id.in_(batch_ids))
-                     .group_by(BatchEntryRow.batch_id, BatchEntryRow.state))
-    for batch_id, state, count in rows:
-        counts[batch_id][state] = count
-    return counts
 
 
 _RECORDS, _VERSIONS = RecordRow.__table__, VersionRow.__table__

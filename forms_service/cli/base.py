@@ -20,9 +20,9 @@ from ..errors import FormsError, InputError, ValidationFailed
 from ..settings import Settings
 
 if TYPE_CHECKING:  # imported when a command needs them: `--help` and `render` start faster
-    from ..catalog import Catalog
     from ..components import Components
     from ..convert.pool import LibreOfficePool
+    from ..repositories import Catalog
 
 EXIT_INPUT = 2
 

@@ -25,20 +25,13 @@ from typing import Any, Protocol
 
 from ..access import Actor, Role
 from ..access.policy import Action, require
-from ..catalog import (
-    Inspection,
-    InspectionFinding,
-    InspectionItem,
-    NewAuditEvent,
-    Oversight,
-    RecordCatalog,
-    RecordFilter,
-)
+from ..catalog import NewAuditEvent, RecordCatalog, RecordFilter
 from ..errors import Forbidden, InputError, NotFound
 from ..forms.annex4_audit_checklist import CATEGORIES, RESULTS, SOURCES, STANDARD_ITEMS
 from ..forms.security_test import KINDS
 from ..taiwan import TAIPEI, InvalidValue, add_months, format_roc_short, parse_date
 from .timeline import connections
+from .values import Inspection, InspectionFinding, InspectionItem, Oversight
 
 Audit = Callable[[NewAuditEvent], None]
 FILE_PREFIX = "file:"  # an uploaded file in an item's evidence (``evidence_files``): file:<sha256>:<name>

@@ -18,9 +18,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from storage import ObjectStore, Retention, StorageError
 
 from ..access import Actor
-from ..catalog import Inspection, InspectionItem, NewAuditEvent
+from ..catalog import NewAuditEvent
 from ..errors import InputError, IntegrityFailed, NotFound, StorageFailed
 from .audit_work import Audit, AuditWorkCatalog, check_agency_side, check_item, evidence_file, file_entry, saved_item
+from .values import Inspection, InspectionItem
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a scan or penetration-test report as the vendor hands it over
 MAX_REQUEST_BYTES = 64 * 1024 * 1024  # a request carrying evidence: several items' files at once

@@ -18,11 +18,12 @@ from typing import Any, Protocol
 
 from ..access import Actor
 from ..access.policy import Action, require
-from ..catalog import Incident, NewAuditEvent, Oversight, RecordCatalog, RecordFilter
+from ..catalog import NewAuditEvent, RecordCatalog, RecordFilter
 from ..errors import NotFound
 from ..forms import get_form
 from ..taiwan import TAIPEI, format_roc_short
 from .due import DueItem
+from .values import Incident, Oversight
 
 # What sends the report: (subject, body) → the addresses that accepted it.
 SendToProvider = Callable[[str, str], list[str]]

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from ..access import Actor
 from ..access.policy import Action, require
-from ..catalog import Inspection, InspectionFinding, NewAuditEvent, RecordCatalog, RecordFilter
+from ..catalog import NewAuditEvent, RecordCatalog, RecordFilter
 from ..errors import InputError
 from ..taiwan import (
     TAIPEI,
@@ -33,6 +33,7 @@ from ..taiwan import (
     working_days_before,
 )
 from .due import DueItem
+from .values import Inspection, InspectionFinding
 
 NOTICE_MONTHS = 1  # 七(二)
 ANSWER_WORKING_DAYS = 5  # 七(四)2

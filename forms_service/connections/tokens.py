@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ..access.tokens import create_token, require_agency_code
-from ..catalog import AccessCatalog
+from ..access.values import AccessCatalog
 from ..errors import InputError
 from .timeline import ConnectionRecords, connection
 

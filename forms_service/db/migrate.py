@@ -1,16 +1,18 @@
 """Schema migrations (Alembic), run by the service at start-up.
 
 Each concern keeps its migrations beside its rows, as Django apps do: the catalog's chain
-(``catalog/migrations/versions``, 0001…) and a branch per concern that came later
-(``signers/migrations``, ``filing/migrations``, …), each branch starting from the catalog revision it needs.  The
-environment (``db/migrations/env.py``) loads every concern's rows into the one metadata.
+(``catalog/migrations/versions``, 0001…, which created every table that existed before the concerns
+kept their own rows) and a branch per concern (``signers/migrations``, ``filing/migrations``, …), each
+starting from the catalog revision it needs.  The environment (``db/migrations/env.py``) loads every
+concern's rows into the one metadata.
 
 New deployments and upgrades take the same path: ``upgrade(engine)`` brings any database — empty
 or older — to every branch's head.  Several instances may start at once on one PostgreSQL database:
 the migration runs under a transaction-level advisory lock, so one migrates while the others wait
 (at most ``LOCK_WAIT_SECONDS``, then a sentence) and then find the schema current.  A release can
 also migrate first, alone: ``forms-service db upgrade``.  Create a migration after changing a
-concern's rows (it lands in the branch whose head it follows; give ``--head`` for another):
+concern's rows, in that concern's branch (``access``, ``querylog``, …; the first one starts the
+branch in ``<concern>/migrations``); without a branch it continues the catalog's chain:
 
     .venv/bin/python -m forms_service.db.migrate revision "what changed" [BRANCH]
 """
@@ -30,15 +32,24 @@ from ..errors import ServiceUnavailable
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 PACKAGE = Path(__file__).resolve().parent.parent
-# Each concern's migrations, the catalog's chain first (paths: the database layer imports no concern).
-VERSION_LOCATIONS = (PACKAGE / "catalog" / "migrations" / "versions", PACKAGE / "signers" / "migrations",
-                     PACKAGE / "filing" / "migrations")
+CATALOG_CHAIN = PACKAGE / "catalog" / "migrations" / "versions"
+
+
+def version_locations() -> list[Path]:
+    """Each concern's migrations, the catalog's chain first (found by path: the database layer imports
+    no concern)."""
+    return [CATALOG_CHAIN] + sorted(folder for folder in PACKAGE.glob("*/migrations")
+                                    if folder.parent.name not in ("catalog", "db") and _migrations_in(folder))
+
+
+def _migrations_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
 
 
 def _config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("version_locations", " ".join(str(p) for p in VERSION_LOCATIONS))
+    config.set_main_option("version_locations", " ".join(str(p) for p in version_locations()))
     config.set_main_option("path_separator", "space")
     if connection is not None:
         config.attributes["connection"] = connection
@@ -95,16 +106,40 @@ def current(engine: Engine) -> str | None:
         h for h in heads if h not in script.get_heads()))
 
 
-def _revision(message: str, head: str) -> None:
+def _revision(message: str, branch: str | None) -> Path:
+    """Autogenerate the next migration: in ``branch`` (started in ``<branch>/migrations`` when it is
+    new, depending on the catalog chain's head) or, without one, on the catalog's chain."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_config())
+    chain_head = max(h for h in script.get_heads() if h.isdigit())
+    folder = CATALOG_CHAIN if branch is None else PACKAGE / branch / "migrations"
+    known = _migrations_in(folder) if folder.is_dir() else []
+    number = f"{len(known) + 1:04d}" if branch is None else f"{branch}_{len(known) + 1:04d}"
+    options: dict[str, object] = {"rev_id": number}
+    if branch is None:
+        options["head"] = chain_head
+    elif known:
+        options["head"] = f"{branch}@head"
+    else:  # a concern's first migration: its branch begins here
+        if not (PACKAGE / branch).is_dir():
+            raise SystemExit(f"no concern {branch!r} in {PACKAGE}")
+        folder.mkdir(exist_ok=True)
+        (folder / "__init__.py").touch()
+        options.update(head="base", branch_label=branch, version_path=str(folder), depends_on=chain_head)
     engine = create_engine("sqlite://")
     with engine.begin() as connection:
         config = _config(connection)
         command.upgrade(config, "heads")
-        command.revision(config, message=message, autogenerate=True, head=head)
+        if folder not in version_locations():  # the new branch's folder, still empty
+            locations = [*version_locations(), folder]
+            config.set_main_option("version_locations", " ".join(str(p) for p in locations))
+        command.revision(config, message=message, autogenerate=True, **options)  # type: ignore[arg-type]
+    return next(iter(folder.glob(f"{number}_*.py")))
 
 
 if __name__ == "__main__":
     if len(sys.argv) in (3, 4) and sys.argv[1] == "revision":
-        _revision(sys.argv[2], f"{sys.argv[3]}@head" if len(sys.argv) == 4 else "head")
+        print(_revision(sys.argv[2], sys.argv[3] if len(sys.argv) == 4 else None))
     else:
         sys.exit("usage: python -m forms_service.db.migrate revision MESSAGE [BRANCH]")

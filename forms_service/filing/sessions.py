@@ -38,8 +38,9 @@ from asn1crypto import x509 as asn1_x509
 from signing.deferred import Prepared
 
 from ..access import Actor
+from ..access.values import AccessCatalog
 from ..archive import Archive
-from ..catalog import AccessCatalog, Draft, NewAuditEvent, Record
+from ..catalog import Draft, NewAuditEvent, Record
 from ..clock import Clock
 from ..errors import Conflict, Forbidden, InputError, NotFound, SessionExpired, SignatureRefused
 from ..forms import FormSpec, get_form

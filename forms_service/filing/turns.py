@@ -14,8 +14,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from ..access import Actor, Role
+from ..access.values import User
 from ..archive.filing import may_file_for
-from ..catalog import AuditEvent, Draft, NewAuditEvent, Record, RecordFilter, User
+from ..catalog import AuditEvent, Draft, NewAuditEvent, Record, RecordFilter
 from ..connections.due import DueItem
 from ..errors import Forbidden, InputError
 from ..forms import get_form

@@ -19,8 +19,9 @@ from typing import Any
 
 from ..access import Actor
 from ..archive.filing import may_file_for
-from ..catalog import Batch, BatchEntry, Batches, NewAuditEvent
+from ..catalog import NewAuditEvent
 from ..errors import Forbidden, FormsError, InputError, NotFound, ServiceUnavailable, ValidationFailed
+from .values import Batch, BatchEntry, Batches
 
 MAX_ENTRIES = 10_000
 MAX_ATTEMPTS = 3  # an entry whose worker died this often (or that keeps failing) is given up

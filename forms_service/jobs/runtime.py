@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..access import Actor, Role
-from ..catalog import Batch, BatchEntry, NewAuditEvent
+from ..catalog import NewAuditEvent
 from ..errors import Conflict
 from . import batches, engine, webhooks
+from .values import Batch, BatchEntry
 
 if TYPE_CHECKING:
     from ..components import Components

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ..access import Actor
-from ..catalog import AuditLog, Inspection, NewAuditEvent
+from ..catalog import AuditLog, NewAuditEvent
 from ..clock import Clock
 from ..connections import inspections
 from ..connections.inspections import InspectionCatalog
+from ..connections.values import Inspection
 from ..taiwan import TAIPEI, format_roc_long
 from .reminders import Mailer, ReminderCatalog, send_notice
 

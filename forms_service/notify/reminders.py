@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from ..catalog import AccessCatalog, QueryReview
+from ..access.values import AccessCatalog
 from ..clock import Clock
 from ..connections.due import DueItem
 from ..errors import MailFailed
 from ..taiwan import TAIPEI, format_roc_short
+from .store import MailClaims
 
 TOPIC = "due-digest"
 KIND_NAMES = {"monthly-review": "每月查核", "explanation": "查調者說明", "no-events": "未收到查詢事件",
@@ -38,7 +39,7 @@ class ReminderResult:
     failed: list[str] = field(default_factory=list)    # "address: why"
 
 
-class ReminderCatalog(QueryReview, AccessCatalog, Protocol):
+class ReminderCatalog(MailClaims, AccessCatalog, Protocol):
     """What sending reminders reads and writes."""
 
 

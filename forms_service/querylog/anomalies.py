@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from ..catalog import QueryEvent
 from ..taiwan import TAIPEI, account_key, format_roc_short, is_working_day
+from .values import QueryEvent
 
 KINDS = ("off-hours", "unapproved-user", "outside-period", "volume", "repeat", "no-case")
 

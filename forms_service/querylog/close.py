@@ -20,13 +20,14 @@ from signing import SigningError
 from storage import ObjectStore, Retention, StorageError
 
 from ..access import Actor
-from ..catalog import NewAuditEvent, QueryEvent, QueryEventLog, QueryFlagReview, QueryMonth, RecordCatalog
+from ..catalog import NewAuditEvent, RecordCatalog
 from ..clock import Clock
 from ..connections.timeline import ConnectionRecords
 from ..errors import Conflict, InputError, SigningFailed, StorageFailed
 from ..taiwan import TAIPEI
 from .anomalies import KIND_NAMES, Flag
 from .month import MonthOfQueries, connection_of, month_bounds
+from .values import QueryEvent, QueryEventLog, QueryFlagReview, QueryMonth
 
 FORMAT = "forms-service-query-month/1"
 

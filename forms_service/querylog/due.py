@@ -18,10 +18,12 @@ import calendar
 from datetime import date, timedelta
 from typing import Protocol
 
-from ..catalog import AccessCatalog, QueryEventLog, QueryReview, RecordCatalog
+from ..access.values import AccessCatalog
+from ..catalog import RecordCatalog
 from ..connections.due import DueItem, sort_due
 from ..taiwan import account_key
 from .month import connection_of, month_bounds
+from .values import QueryEventLog, QueryReview
 
 MONTHS_BACK = 3  # finished months looked at; older ones are overdue items of earlier lists or signed
 

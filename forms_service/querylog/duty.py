@@ -16,13 +16,14 @@ from storage import ObjectStore
 
 from ..access import Actor, Role
 from ..access.policy import Action, may, require
-from ..catalog import AuditLog, QueryFlagReview, QueryMonth, QueryReviewer, RecordCatalog
+from ..catalog import AuditLog, RecordCatalog
 from ..clock import Clock
 from ..errors import InputError
 from ..taiwan import TAIPEI
 from . import review as reviewing
 from .close import close_due_months, close_month_by_hand, register_input
 from .month import MonthOfQueries, Thresholds, month_of_queries
+from .values import QueryFlagReview, QueryMonth, QueryReviewer
 
 
 class DutyCatalog(reviewing.ReviewCatalog, RecordCatalog, AuditLog, Protocol):

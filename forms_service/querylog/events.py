@@ -19,12 +19,12 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .. import json_input
 from ..access import Actor
-from ..catalog import NewQueryEvent, QueryEventLog
 from ..clock import Clock
 from ..errors import FieldProblem, InputError
 from ..forms.spec import problems_from
 from ..forms.types import FormModel, IpAddress, OneLine, OptionalLine, OptionalUbn
 from ..taiwan import TAIPEI, format_roc_short
+from .values import NewQueryEvent, QueryEventLog
 
 MAX_BATCH = 5_000  # events in one request (a month of a busy system is posted in many)
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, Protocol
 
-from ..catalog import QueryEvent, QueryEventLog
 from ..connections.timeline import Connection as Agreed
 from ..connections.timeline import ConnectionRecords, connection, governing_connection
 from ..errors import InputError
 from ..forms.annex5_query_log import month_bounds as register_month_bounds
 from ..taiwan import InvalidValue, account_key, parse_date
 from .anomalies import Connection, Flag, Thresholds, flag_month
+from .values import QueryEvent, QueryEventLog
 
 APPLICATIONS = ("annex1-interface", "annex1-copy")
 SEARCHED = 500  # the newest applications looked at for a connection

@@ -19,22 +19,14 @@ from typing import Protocol
 
 from ..access import Actor, Role
 from ..access.policy import Action, require
-from ..catalog import (
-    AccessCatalog,
-    NewAuditEvent,
-    QueryEvent,
-    QueryEventLog,
-    QueryFlagReview,
-    QueryReview,
-    QueryReviewer,
-    User,
-    WorkCatalog,
-)
+from ..access.values import AccessCatalog, User
+from ..catalog import NewAuditEvent, WorkCatalog
 from ..errors import Conflict, Forbidden, InputError, NotFound
 from ..forms.policies import OWNER_NAMES, RULES, agency_policy
 from ..taiwan import TAIPEI, account_key
 from .anomalies import Flag
 from .month import MonthOfQueries, month_bounds
+from .values import QueryEvent, QueryEventLog, QueryFlagReview, QueryReview, QueryReviewer
 
 # People of the agency who may be assigned as a system's 查核人員.
 REVIEWER_ROLES = (Role.AUDITOR, Role.STAFF, Role.CLERK)

@@ -17,7 +17,8 @@ from asn1crypto import x509 as asn1_x509
 
 from ..access import Actor
 from ..access.policy import Action, require
-from ..catalog import AccessCatalog, NewAuditEvent
+from ..access.values import AccessCatalog
+from ..catalog import NewAuditEvent
 from ..errors import InputError, NotFound
 from .store import SqlSigners
 from .values import PersonCertificate

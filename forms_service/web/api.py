@@ -15,7 +15,7 @@ from ..archive.evidence import records_by_id
 from ..archive.holds import extend_retention, set_legal_hold
 from ..archive.report_text import verification_text
 from ..archive.signatures import countersign
-from ..catalog import NewAuditEvent, QueryFlagReview, Record, RecordFilter
+from ..catalog import NewAuditEvent, Record, RecordFilter
 from ..connections.parties import acknowledge
 from ..connections.timeline import connection, connection_id_of, connections, today_in_taipei
 from ..errors import Conflict, Forbidden, InputError, NotFound
@@ -24,6 +24,7 @@ from ..forms import all_forms, get_form
 from ..querylog.events import ingest, parse_batch
 from ..querylog.month import connection_of
 from ..querylog.review import reviewed_flags
+from ..querylog.values import QueryFlagReview
 from ..taiwan import InvalidValue, normalize, normalize_agency_code, parse_date, taipei_day_range
 from .access import pdf_download, visible_record
 from .auth import reader_of, require_actor, retrieval_purpose, source_ip

@@ -11,10 +11,11 @@ from flask import jsonify, url_for
 from flask.typing import ResponseReturnValue
 
 from ..access import Actor
-from ..catalog import BatchEntry, NewAuditEvent
+from ..catalog import NewAuditEvent
 from ..errors import InputError
 from ..forms import get_form
 from ..jobs import batches, webhooks
+from ..jobs.values import BatchEntry
 from .api import bp
 from .auth import require_actor, source_ip
 from .body import int_arg, json_object

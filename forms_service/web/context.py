@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ..catalog import Catalog
 from ..components import Components
+from ..repositories import Catalog
 
 
 def components() -> Components:

@@ -8,10 +8,11 @@ from typing import Any
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
-from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem, NewAuditEvent
+from ..catalog import NewAuditEvent
 from ..connections import audit_work
 from ..connections.evidence_files import MAX_REQUEST_BYTES
 from ..connections.inspections import answers_due_on, answers_late
+from ..connections.values import Incident, Inspection, InspectionFinding, InspectionItem
 from ..notify.audit_notice import schedule_and_notify
 from . import oversight_steps as steps
 from .api import bp

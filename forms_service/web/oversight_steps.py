@@ -13,10 +13,11 @@ from flask import Response
 from werkzeug.datastructures import FileStorage
 
 from ..access import Actor
-from ..catalog import Incident, Inspection, InspectionFinding, InspectionItem, NewAuditEvent
+from ..catalog import NewAuditEvent
 from ..connections import audit_work, evidence_files, incidents, termination
 from ..connections.parties import tell_of_termination
 from ..connections.timeline import connection, today_in_taipei
+from ..connections.values import Incident, Inspection, InspectionFinding, InspectionItem
 from ..errors import InputError, NotFound
 from .auth import source_ip
 from .context import catalog, components

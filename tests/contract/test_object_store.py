@@ -38,6 +38,10 @@ class S3Backdoor:
                                       metadata={f"x-amz-meta-{k}": v for k, v in metadata.items()}).version_id
 
 
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 @pytest.fixture(params=["memory", pytest.param("s3-seaweedfs", marks=pytest.mark.integration)])
 def store_and_backdoor(request):
     if request.param == "memory":

@@ -3,8 +3,14 @@ metadata of every concern's rows (so this script, unlike the rest of ``db/``, im
 
 from alembic import context
 
-import forms_service.catalog.models
+import forms_service.access.store  # accounts: tokens, users, sessions
+import forms_service.audit.store  # the audit log, its head and sealed days
+import forms_service.catalog.models  # records, versions, tombstones, drafts, profiles, idempotency keys
+import forms_service.connections.store  # audits and incidents
 import forms_service.filing.session_store  # the signing sessions' rows
+import forms_service.jobs.store  # batches
+import forms_service.notify.store  # mails sent
+import forms_service.querylog.store  # query events, months, their review
 import forms_service.signers.store  # noqa: F401 — the signers' rows
 from forms_service.db.base import Base, UtcDateTime
 

@@ -12,11 +12,11 @@ from flask import g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ...access import Role
-from ...catalog import Inspection
 from ...connections import audit_work
 from ...connections.evidence_files import MAX_REQUEST_BYTES
 from ...connections.inspections import answers_due_on, answers_late
 from ...connections.timeline import today_in_taipei
+from ...connections.values import Inspection
 from ...forms.annex4_audit_checklist import RESULTS, STANDARD_ITEMS
 from ...forms.incident_report import LEVELS
 from .. import oversight_steps as steps

@@ -148,14 +148,23 @@ class StampGlyphs(GlyphAccumulator):
     a CFF font goes pyHanko's way.
     """
 
-    def __init__(self, *args: Any, font_file: str, programs: FontPrograms, **kwargs: Any):
+    def __init__(self, *args: Any, font_file: str, programs: FontPrograms, whole: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._font_file = font_file
         self._programs = programs
+        self._whole = whole
 
     def prepare_write(self) -> None:
         if self._write_prepared or not isinstance(self.cidfont_obj, CIDFontType2):
             return super().prepare_write()
+        if self._whole:  # the font file as it is: compiled once, whatever glyphs a document uses
+            key: tuple[str, frozenset[int] | None] = (self._font_file, None)
+            program = self._programs.get(key)
+            if program is None:
+                program = zlib.compress(Path(self._font_file).read_bytes())
+                self._programs.put(key, program)
+            self._embed(program)
+            return
         cmap = self.tt.getBestCmap()
         keep = frozenset(self._glyphs) | {self.tt.getGlyphID(cmap[ord(c)]) for c in BASE_CHARS if ord(c) in cmap}
         key = (self._font_file, keep)
@@ -171,6 +180,9 @@ class StampGlyphs(GlyphAccumulator):
             self.tt.save(buffer)
             program = zlib.compress(buffer.getvalue())
             self._programs.put(key, program)
+        self._embed(program)
+
+    def _embed(self, program: bytes) -> None:
         self._subset_created = True  # pyHanko's own subsetting is not needed
         self.cidfont_obj.set_font_file = functools.partial(_embed_program, self.cidfont_obj, program)  # type: ignore[method-assign]
         super().prepare_write()
@@ -187,9 +199,11 @@ def _embed_program(cidfont: CIDFontType2, program: bytes, writer: BasePdfFileWri
 
 @dataclass(frozen=True)
 class StampGlyphsFactory(GlyphAccumulatorFactory):
-    """``GlyphAccumulatorFactory`` handing out ``StampGlyphs`` sharing ``programs``."""
+    """``GlyphAccumulatorFactory`` handing out ``StampGlyphs`` sharing ``programs``; ``whole``: embed the
+    font file whole instead of the glyphs used (for a font that is a small subset already)."""
 
     programs: FontPrograms = field(default_factory=FontPrograms)
+    whole: bool = False
 
     def create_font_engine(self, writer: BasePdfFileWriter, obj_stream: Any = None) -> GlyphAccumulator:
         if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
@@ -200,4 +214,5 @@ class StampGlyphsFactory(GlyphAccumulatorFactory):
         return StampGlyphs(writer=writer, font_handle=handle, font_size=self.font_size,
                            ot_script_tag=self.ot_script_tag, ot_language_tag=self.ot_language_tag,
                            writing_direction=self.writing_direction, bcp47_lang_code=self.bcp47_lang_code,
-                           obj_stream=obj_stream, font_file=self.font_file, programs=self.programs)
+                           obj_stream=obj_stream, font_file=self.font_file, programs=self.programs,
+                           whole=self.whole)

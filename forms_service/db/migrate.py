@@ -19,6 +19,7 @@ branch in ``<concern>/migrations``); without a branch it continues the catalog's
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -68,6 +69,8 @@ class MigrationLockTimeout(ServiceUnavailable):
 
 
 def upgrade(engine: Engine) -> None:
+    if _is_current(engine):  # every start-up asks; reading the database's revisions is 1 ms, Alembic's upgrade 45
+        return
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Held until this transaction ends; DDL in PostgreSQL is transactional, so the others
@@ -81,6 +84,21 @@ def upgrade(engine: Engine) -> None:
                     "start this one again once it is up (or run `forms-service db upgrade` alone first)"
                 ) from err
         command.upgrade(_config(connection), "heads")
+
+
+@functools.cache
+def _script_heads() -> frozenset[str]:
+    """The newest revision of each branch (the migration files do not change while the code runs)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(_config()).get_heads())
+
+
+def _is_current(engine: Engine) -> bool:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return frozenset(MigrationContext.configure(connection).get_current_heads()) == _script_heads()
 
 
 def head() -> str:

@@ -3,19 +3,23 @@ signers, store, catalog, clock — and the domain services made from them.
 
 Built once per process (by ``serve``, the CLI, or the tests' fixtures) and held only by the edges
 (CLI commands, the web app); each domain service receives the collaborators it uses, built by the
-properties of ``Components``.  ``close()`` stops what was started here: the LibreOffice workers
-and, in embedded mode, the SeaweedFS server and the demo PKI.
+properties of ``Components``.  The wiring is immutable: what a process runs on is fixed when it
+starts (a variant is a copy: ``sharing``); what changes while it runs — what to stop, the converters
+lent after a fork — is kept apart in ``Running``.  ``close()`` stops what was started here: the
+LibreOffice workers and, in embedded mode, the SeaweedFS server and the demo PKI.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +44,7 @@ from storage.seaweed import EmbeddedSeaweedFS
 from .access.roles import Actor, Role
 from .clock import SYSTEM_CLOCK, Clock
 from .convert import Converter, LibreOfficePool
+from .convert.lazy import LazyConverter
 from .errors import ConfigError, ConversionFailed, StorageFailed
 from .forms import all_forms
 from .produce import DocumentSigner, Producer
@@ -65,9 +70,19 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class Running:
+    """What changes while a process runs, apart from its wiring: what to stop at the end, and the
+    converters the instance's other web processes lend (``lend_converter``, after a fork)."""
+
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    lent_converters: Callable[[], list[Converter]] = list
+
+
+@dataclass(frozen=True)
 class Components:
     """What a running service holds.  Only the edges (CLI, web, start-up) see this object; they
-    hand each domain service the collaborators it uses, built by the properties below."""
+    hand each domain service the collaborators it uses, built by the properties below (those that
+    keep state, or cost something to build, once per ``Components``)."""
 
     settings: Settings
     converter: Converter | None
@@ -82,14 +97,18 @@ class Components:
     embedded_store: EmbeddedSeaweedFS | None = None
     demo_pki: DemoPkiServer | None = None  # demo mode: the demo PKI, its TSA and its cards
     clock: Clock = SYSTEM_CLOCK
-    # The converters the instance's other web processes lend (``lend_converter``): none until then.
-    lent_converters: Callable[[], list[Converter]] = list
-    _closers: list[Callable[[], None]] = field(default_factory=list)
-    _jobs: Any = None
-    _signers: Any = None
+    running: Running = field(default_factory=Running)
     # Where an agency without a key gets one on its first document, when not from the demo cards
     # (the unit tests' software keys): (code, name) → the key's place, as ``SignerRegistry`` takes it.
     demo_key_issuer: Callable[[str, str], dict[str, str]] | None = None
+
+    def sharing(self, **changes: Any) -> Components:
+        """A variant of these components (another catalog, clock, settings, …) running on the same
+        parts, which its ``close()`` leaves running: they stay this one's to stop."""
+        return dataclasses.replace(self, running=Running(lent_converters=self.running.lent_converters), **changes)
+
+    def lent_converters(self) -> list[Converter]:
+        return self.running.lent_converters()
 
     # --- domain services, wired -----------------------------------------------------------------
 
@@ -107,34 +126,32 @@ class Components:
         return DocumentSigner(provider=self.provider_signer, context=self.signing, level=self.level,
                               trust_roots=self.trust_roots, clock=self.clock)
 
-    @property
+    @cached_property
     def signers(self) -> SignerRegistry:
-        """The keys each party signs with here (``signers/``): one registry per process, which keeps
-        each key it opened; in demo mode an agency gets its DEMO 機關憑證 card on its first document.
-        (Components copied with another catalog or clock get a registry of their own.)"""
+        """The keys each party signs with here (``signers/``): one registry per components, which
+        keeps each key it opened; in demo mode an agency gets its DEMO 機關憑證 card on its first
+        document."""
         catalog = self.require_catalog()
-        if self._signers is None or self._signers.store.db is not catalog.db or self._signers.clock is not self.clock:
-            from .signers.registry import SignerRegistry
-            from .signers.store import SqlSigners
+        from .signers.registry import SignerRegistry
+        from .signers.store import SqlSigners
 
-            demo = self.demo_pki.cards if self.demo_pki is not None else None
-            issuer: Callable[[str, str], dict[str, str]] | None = self.demo_key_issuer
-            secrets = None
-            if demo is not None:
-                cards, url = demo, self.demo_pki.url if self.demo_pki is not None else ""
+        demo = self.demo_pki.cards if self.demo_pki is not None else None
+        issuer: Callable[[str, str], dict[str, str]] | None = self.demo_key_issuer
+        secrets = None
+        if demo is not None:
+            cards, url = demo, self.demo_pki.url if self.demo_pki is not None else ""
 
-                def issuer(code: str, name: str) -> dict[str, str]:
-                    card = cards.agency_card(code, name, base_url=url)
-                    return {"kind": "pkcs11", "module": card.module, "token_label": card.token_label,
-                            "key_label": card.key_label, "secret_source": f"demo:{card.token_label}"}
+            def issuer(code: str, name: str) -> dict[str, str]:
+                card = cards.agency_card(code, name, base_url=url)
+                return {"kind": "pkcs11", "module": card.module, "token_label": card.token_label,
+                        "key_label": card.key_label, "secret_source": f"demo:{card.token_label}"}
 
-                def secrets(label: str) -> str:
-                    return next(t.pin for t in cards.pool.tokens() if t.label == label)
+            def secrets(label: str) -> str:
+                return next(t.pin for t in cards.pool.tokens() if t.label == label)
 
-            self._signers = SignerRegistry(SqlSigners(catalog.db), trust_roots=self.trust_roots, clock=self.clock,
-                                           demo_secrets=secrets, demo_issuer=issuer)
-            self._closers.append(self._signers.close)
-        registry: SignerRegistry = self._signers
+        registry = SignerRegistry(SqlSigners(catalog.db), trust_roots=self.trust_roots, clock=self.clock,
+                                  demo_secrets=secrets, demo_issuer=issuer)
+        self.running.closers.append(registry.close)
         return registry
 
     @property
@@ -188,7 +205,7 @@ class Components:
                                archive=lambda: self.archive, clock=self.clock, authorities=self.card_authorities,
                                provider_name=self.settings.provider_name)
 
-    @property
+    @cached_property
     def filing(self) -> FilingService:
         """Filing forms (``filing/``): the API, the pages, batches and duties call it alike."""
         from .filing.after import after_effects
@@ -239,8 +256,8 @@ class Components:
             log.warning("this web process does not lend its converter (long documents convert on its "
                         "own workers only): %s", err)
             return
-        self.lent_converters = lending.lent_converters
-        self._closers.append(lending.close)
+        self.running.lent_converters = lending.lent_converters
+        self.running.closers.append(lending.close)
 
     @property
     def retention(self) -> RetentionPolicy:
@@ -297,7 +314,7 @@ class Components:
         return EvidenceExporter(archive=self.archive, verifier=self.verifier, sign=self.sign_detached,
                                 audit=catalog, clock=self.clock)
 
-    @property
+    @cached_property
     def reading(self) -> RecordReading:
         """Every read of a record, scoped and audited (``archive/reading.py``)."""
         from .archive.reading import RecordReading
@@ -379,7 +396,7 @@ class Components:
         return retry_reports(catalog, send=send, unit_names=names, provider_name=self.settings.provider_name,
                              now=self.clock.now())
 
-    @property
+    @cached_property
     def query_log_duty(self) -> QueryLogDuty:
         """The monthly query-log duty's steps (``querylog/duty.py``), for every edge and the jobs."""
         from .querylog.duty import QueryLogDuty
@@ -403,33 +420,19 @@ class Components:
             return []
         return self.query_log_duty.close_due(Actor(id="service:query-log", agency="", role=Role.ADMIN))
 
-    def ensure_converter(self) -> Converter:
-        """The converter, started now if these components were started without it (the jobs
-        process starts LibreOffice only when a batch needs it)."""
-        if self.converter is None:
-            from .observe.metrics import converter_restarted
-
-            workers = max(1, min(self.settings.jobs_workers, self.settings.converter_workers))
-            pool = LibreOfficePool(workers=workers, run_dir=self.settings.run_dir, on_restart=converter_restarted,
-                                   **self.settings.converter_options)
-            self._closers.append(pool.close)
-            self.converter = pool
-        return self.converter
-
-    @property
+    @cached_property
     def jobs(self) -> Any:
         """The background jobs (``jobs.tasks.ServiceJobs``) on this instance's queue; they run
         against these components when this process runs them (the web process holding the jobs lock,
         ``jobs run``, or a test)."""
-        if self._jobs is None:
-            from .jobs.engine import make_huey
-            from .jobs.runtime import JobRuntime
-            from .jobs.tasks import ServiceJobs
+        from .jobs.engine import make_huey
+        from .jobs.runtime import JobRuntime
+        from .jobs.tasks import ServiceJobs
 
-            runtime: list[JobRuntime] = []
-            self._jobs = ServiceJobs(make_huey(self.settings), runtime=lambda: runtime[0])
-            runtime.append(JobRuntime(self, self._jobs))
-        return self._jobs
+        runtime: list[JobRuntime] = []
+        jobs = ServiceJobs(make_huey(self.settings), runtime=lambda: runtime[0])
+        runtime.append(JobRuntime(self, jobs))
+        return jobs
 
     def require_catalog(self) -> Catalog:
         if self.catalog is None:
@@ -444,12 +447,13 @@ class Components:
     # --- lifecycle ------------------------------------------------------------------------------
 
     def close(self) -> None:
-        for close in reversed(self._closers):
+        closers = self.running.closers
+        for close in reversed(closers):
             try:
                 close()
             except Exception:  # keep closing the rest
                 log.exception("error while stopping a component")
-        self._closers.clear()
+        closers.clear()
 
     def __enter__(self) -> Components:
         return self
@@ -512,12 +516,14 @@ def mailer_of(settings: Settings) -> Any:
 
 def start_components(settings: Settings, *, with_archive: bool = True, with_converter: bool = True,
                      workers: int | None = None, pool: LibreOfficePool | None = None,
-                     with_catalog: bool = False) -> Components:
+                     with_catalog: bool = False, lazy_converter: bool = False) -> Components:
     """Start everything the settings describe; on any failure, stop what was started and raise.
 
     ``pool``: LibreOffice workers already starting (a one-shot command starts them before it loads
     the rest of its code); the components own it from here on.  ``with_catalog``: the catalog
     without the object store (a command that signs but keeps nothing needs the agencies' keys).
+    ``lazy_converter`` (with ``with_converter=False``): LibreOffice started when the first document
+    needs it, as the jobs process does.
 
     Processes sharing a data directory (gunicorn workers, a command beside ``serve``) start one at
     a time, so the first creates the demo PKI and the embedded store and the others use them."""
@@ -526,11 +532,12 @@ def start_components(settings: Settings, *, with_archive: bool = True, with_conv
     with open(settings.data_dir / ".start.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _start_components(settings, with_archive=with_archive, with_converter=with_converter, workers=workers,
-                                 pool=pool, with_catalog=with_catalog)
+                                 pool=pool, with_catalog=with_catalog, lazy_converter=lazy_converter)
 
 
 def _start_components(settings: Settings, *, with_archive: bool, with_converter: bool,
-                      workers: int | None, pool: LibreOfficePool | None, with_catalog: bool) -> Components:
+                      workers: int | None, pool: LibreOfficePool | None, with_catalog: bool,
+                      lazy_converter: bool) -> Components:
     problems = settings.shared_deployment_problems()
     if problems:
         raise ConfigError("with FORMS_DATABASE_URL or FORMS_S3_ENDPOINT (shared by instances): " + "; ".join(problems))
@@ -540,13 +547,16 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
     try:
         # LibreOffice takes the longest to start (~1 s): its workers start first and meanwhile the
         # rest starts; they are waited for at the end, so a failure still stops start-up.
-        converter = pool
+        converter: Converter | None = pool
         if with_converter and converter is None:
             from .observe.metrics import converter_restarted
 
             converter = LibreOfficePool(workers=workers or settings.converter_workers, start_in_background=True,
                                         run_dir=settings.run_dir, on_restart=converter_restarted,
                                         **settings.converter_options)
+            closers.append(converter.close)
+        elif converter is None and lazy_converter:  # the jobs process: LibreOffice at the first batch
+            converter = LazyConverter(lambda: _jobs_pool(settings))
             closers.append(converter.close)
         templates = open_templates(settings)
         preload_fonts(templates)
@@ -574,23 +584,32 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
         revocation = RevocationCache(folder=settings.data_dir / "cache" / "revocation")  # shared by this machine
         signing = SigningContext(tsa_url=tsa_url, trust_roots=tuple(roots), stamp_font=stamp_font,
                                  loop=loop, revocation=revocation)
-        components = Components(settings, converter=converter, signer=signer, trust_roots=roots, templates=templates,
-                                signing=signing, level=level, provider_signer=provider_signer, demo_pki=demo)
+        embedded_store, store, catalog = None, None, None
         if with_archive:
-            components.embedded_store, components.store = open_store(settings)
-            if components.embedded_store is not None:
-                closers.append(components.embedded_store.stop)
+            embedded_store, store = open_store(settings)
+            if embedded_store is not None:
+                closers.append(embedded_store.stop)
         if with_archive or with_catalog:
-            components.catalog = open_catalog(settings)
-            closers.append(components.catalog.close)
-        if converter is not None:
+            catalog = open_catalog(settings)
+            closers.append(catalog.close)
+        if isinstance(converter, LibreOfficePool):
             converter.wait_started()
-        components._closers = closers
-        return components
+        return Components(settings, converter=converter, signer=signer, trust_roots=roots, templates=templates,
+                          signing=signing, level=level, provider_signer=provider_signer, demo_pki=demo,
+                          store=store, catalog=catalog, embedded_store=embedded_store, running=Running(closers))
     except BaseException:
         for close in reversed(closers):
             close()
         raise
+
+
+def _jobs_pool(settings: Settings) -> LibreOfficePool:
+    """The jobs process's LibreOffice workers: as many as its job threads, at most the converter's."""
+    from .observe.metrics import converter_restarted
+
+    workers = max(1, min(settings.jobs_workers, settings.converter_workers))
+    return LibreOfficePool(workers=workers, run_dir=settings.run_dir, on_restart=converter_restarted,
+                           **settings.converter_options)
 
 
 def open_templates(settings: Settings) -> TemplateSource:

@@ -119,17 +119,17 @@ class FontPrograms:
 
     def __init__(self, size: int = 64):
         self._size = size
-        self._programs: OrderedDict[tuple[str, frozenset[int]], bytes] = OrderedDict()
+        self._programs: OrderedDict[tuple[str, frozenset[int] | None], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, frozenset[int]]) -> bytes | None:
+    def get(self, key: tuple[str, frozenset[int] | None]) -> bytes | None:
         with self._lock:
             program = self._programs.get(key)
             if program is not None:
                 self._programs.move_to_end(key)
             return program
 
-    def put(self, key: tuple[str, frozenset[int]], program: bytes) -> None:
+    def put(self, key: tuple[str, frozenset[int] | None], program: bytes) -> None:
         with self._lock:
             self._programs[key] = program
             while len(self._programs) > self._size:
@@ -184,7 +184,9 @@ class StampGlyphs(GlyphAccumulator):
 
     def _embed(self, program: bytes) -> None:
         self._subset_created = True  # pyHanko's own subsetting is not needed
-        self.cidfont_obj.set_font_file = functools.partial(_embed_program, self.cidfont_obj, program)  # type: ignore[method-assign]
+        cidfont = self.cidfont_obj
+        assert isinstance(cidfont, CIDFontType2)  # prepare_write sends the others pyHanko's way
+        cidfont.set_font_file = functools.partial(_embed_program, cidfont, program)  # type: ignore[method-assign]
         super().prepare_write()
 
 

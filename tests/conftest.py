@@ -14,7 +14,6 @@ runs the rest in under a minute.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import subprocess
@@ -146,12 +145,15 @@ def agency_keys(demo_keys, tmp_path_factory):
 
 
 @pytest.fixture
-def fake_components(tmp_path, demo_keys, agency_keys, fake_converter, stamp_font, memory_store, catalog,
+def fake_components(request, tmp_path, demo_keys, agency_keys, fake_converter, stamp_font, memory_store, catalog,
                     clock) -> Components:
     """Everything a request needs, without a server: fast."""
     # the demo PKI's issuing CA issues the people's stand-in cards too (tests/agency_keys.py)
+    # a test changes a setting with @pytest.mark.settings(name=value, …)
+    marker = request.node.get_closest_marker("settings")
     settings = Settings.load(environ={}, data_dir=tmp_path / "data", converter_workers=2,
-                             ca_certificates=(str(demo_keys.directory / "interm.der"),))
+                             ca_certificates=(str(demo_keys.directory / "interm.der"),),
+                             **(marker.kwargs if marker else {}))
     roots = load_trust_roots([str(demo_keys.root_pem)])
     return Components(
         settings, converter=fake_converter, trust_roots=roots, templates=TemplateSource(),
@@ -231,7 +233,7 @@ def postgres_server() -> Iterator[str]:
 @pytest.fixture
 def app_components(components, catalog) -> Iterator[Components]:
     """The session's running components with this test's own fresh catalog."""
-    copied = dataclasses.replace(components, catalog=catalog, _closers=[])
+    copied = components.sharing(catalog=catalog)
     yield copied
     copied.close()  # what this copy opened for itself (its catalog's signers registry, with its keys)
 

@@ -3,7 +3,6 @@ addresses behind a proxy; purposes and page previews on the clerks' pages."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
@@ -21,7 +20,7 @@ INSIDE, OUTSIDE = "10.1.2.3", "192.0.2.50"
 
 
 def make_client(fake_components, **settings):
-    components = dataclasses.replace(fake_components, settings=fake_components.settings.replace(**settings))
+    components = fake_components.sharing(settings=fake_components.settings.replace(**settings))
     return create_app(components.settings, components=components, test_config={"TESTING": True}).test_client()
 
 

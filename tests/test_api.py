@@ -129,13 +129,13 @@ def test_readyz_names_the_part_that_is_down(fake_components):
 
     dead = f"127.0.0.1:{free_port()}"
     broken = {
-        "store": dataclasses.replace(fake_components, store=S3ObjectStore(
+        "store": fake_components.sharing(store=S3ObjectStore(
             endpoint=dead, access_key="a", secret_key="b", bucket="records", timeout=1.0)),
-        "catalog": dataclasses.replace(fake_components, catalog=SqlCatalog(
+        "catalog": fake_components.sharing(catalog=SqlCatalog(
             f"postgresql+psycopg://postgres@{dead}/none?connect_timeout=2")),
-        "tsa": dataclasses.replace(fake_components, signing=dataclasses.replace(
+        "tsa": fake_components.sharing(signing=dataclasses.replace(
             fake_components.signing, tsa_url=f"http://{dead}/tsa")),
-        "jobs": dataclasses.replace(fake_components, _jobs=None, settings=dataclasses.replace(
+        "jobs": fake_components.sharing(settings=dataclasses.replace(
             fake_components.settings, jobs_url=f"redis://{dead}/0")),
     }
     for part, components in broken.items():
@@ -156,7 +156,7 @@ class _ConverterWithNoWorkerAlive:
 
 
 def test_readyz_names_a_converter_with_no_worker_alive(fake_components):
-    components = dataclasses.replace(fake_components, converter=_ConverterWithNoWorkerAlive())
+    components = fake_components.sharing(converter=_ConverterWithNoWorkerAlive())
     response = create_app(components.settings, components=components).test_client().get("/readyz")
     assert response.status_code == 503 and response.json["error"]["message"] == "not ready: converter"
     assert [w["alive"] for w in response.json["error"]["checks"]["converter"]["workers"]] == [False, False]
@@ -165,7 +165,7 @@ def test_readyz_names_a_converter_with_no_worker_alive(fake_components):
 def test_store_down_is_a_503_fast_and_leaves_no_catalog_row(fake_components, catalog, example):
     dead = S3ObjectStore(endpoint=f"127.0.0.1:{free_port()}", access_key="a", secret_key="b",
                          bucket="records", timeout=1.0)
-    broken = dataclasses.replace(fake_components, store=dead)
+    broken = fake_components.sharing(store=dead)
     client = create_app(broken.settings, components=broken).test_client()
     token = create_token(catalog, agency="379000000A", role="staff")
     response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
@@ -198,7 +198,7 @@ class _AbsentToken:
 def test_a_signing_failure_is_a_503_and_stores_nothing(fake_components, memory_store, catalog, example,
                                                         monkeypatch):
     """The agency's key is registered but its token is not in the reader."""
-    broken = dataclasses.replace(fake_components)
+    broken = fake_components.sharing()
     monkeypatch.setattr(broken.signers, "agency_key", lambda code, name: (None, _AbsentToken()))
     client = create_app(broken.settings, components=broken).test_client()
     token = create_token(catalog, agency="379000000A", role="staff")
@@ -235,7 +235,7 @@ def test_a_failed_request_frees_its_idempotency_key_for_the_retry(fake_component
                          bucket="records", timeout=1.0)
     token = create_token(catalog, agency="379000000A", role="staff")
     headers = {**auth(token), "Idempotency-Key": "retry-me"}
-    broken_components = dataclasses.replace(fake_components, store=dead)
+    broken_components = fake_components.sharing(store=dead)
     broken = create_app(broken_components.settings, components=broken_components).test_client()
     assert broken.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
                        headers=headers).status_code == 503
@@ -286,7 +286,7 @@ def test_the_stated_purpose_and_case_number_of_a_retrieval_are_audited(client, s
 
 
 def test_a_required_purpose_missing_is_a_400_naming_it(fake_components, catalog, example):
-    strict = dataclasses.replace(fake_components, settings=fake_components.settings.replace(require_purpose=True))
+    strict = fake_components.sharing(settings=fake_components.settings.replace(require_purpose=True))
     client = create_app(strict.settings, components=strict).test_client()
     token = create_token(catalog, agency="379000000A", role="staff")
     rid = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
@@ -299,7 +299,7 @@ def test_a_required_purpose_missing_is_a_400_naming_it(fake_components, catalog,
 def test_a_catalog_outage_while_reserving_an_idempotency_key_is_a_503(fake_components, staff_token, example):
     from tests.contract.test_catalog import dead_catalog
 
-    dead = dataclasses.replace(fake_components, catalog=dead_catalog())
+    dead = fake_components.sharing(catalog=dead_catalog())
     client = create_app(dead.settings, components=dead).test_client()
     response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),
                            headers={**auth(staff_token), "Idempotency-Key": "k-503"})
@@ -384,7 +384,7 @@ class _NotPdfA:
 
 def test_a_conversion_that_fails_the_pdfa_check_is_an_error_and_nothing_is_stored(fake_components, catalog,
                                                                                  memory_store, example):
-    broken = dataclasses.replace(fake_components, converter=_NotPdfA())
+    broken = fake_components.sharing(converter=_NotPdfA())
     client = create_app(broken.settings, components=broken).test_client()
     token = create_token(catalog, agency="379000000A", role="staff")
     response = client.post("/api/v1/forms/annex2-agreement/records", json=example("annex2-agreement"),

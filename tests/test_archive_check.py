@@ -101,7 +101,7 @@ def test_the_catalog_is_rebuilt_from_seaweedfs_alone(app_components, tmp_path):
     bucket = S3ObjectStore(endpoint=app_components.store.endpoint, access_key=creds.access_key,
                            secret_key=creds.secret_key, bucket=f"rebuild-{uuid.uuid4().hex[:8]}")
     bucket.ensure_ready()  # a bucket of its own: every object in it belongs to this test
-    _rebuild_equal(dataclasses.replace(app_components, store=bucket), tmp_path)
+    _rebuild_equal(app_components.sharing(store=bucket), tmp_path)
 
 
 def test_rebuild_refuses_a_catalog_that_is_not_empty(archived):

@@ -124,13 +124,12 @@ def test_a_signer_that_is_gone_leaves_no_seal_and_nothing_in_the_store(logged, c
 
 def test_the_sealed_segments_verify_on_the_real_store_with_the_demo_tsa(app_components):
     """Sealing on SeaweedFS with a timestamped signature from the demo PKI."""
-    import dataclasses
 
     from forms_service.clock import FixedClock
 
     for i in range(3):
         app_components.catalog.audit(NewAuditEvent(actor="user:alice", action="record.read", record_id=f"rec_{i}"))
-    tomorrow = dataclasses.replace(app_components, clock=FixedClock(app_components.clock.now() + timedelta(days=1)))
+    tomorrow = app_components.sharing(clock=FixedClock(app_components.clock.now() + timedelta(days=1)))
     [seal] = tomorrow.sealer.seal_pending()
     assert seal.count == 3 and tomorrow.sealer.verify().ok
     signature = app_components.store.get(seal.signature_key, seal.signature_version)

@@ -25,6 +25,7 @@ from forms_service.catalog import CatalogUnavailable, RecordFilter
 from forms_service.errors import Conflict
 from forms_service.jobs import batches, engine, webhooks
 from forms_service.repositories import SqlCatalog
+from forms_service.web import create_app
 from tests.conftest import signed_form
 
 
@@ -160,12 +161,12 @@ def test_a_cancelled_batch_produces_nothing_more(client, fake_components, staff_
     assert "batch.cancel" in [e.action for e in catalog.audit_events()]
 
 
+@pytest.mark.settings(jobs_lease_seconds=5)
 def test_an_entry_whose_worker_stopped_after_storing_it_is_filed_once(client, fake_components, staff_token, example,
                                                                       catalog, monkeypatch):
     """The worker stores the signed PDF and its entry, then stops before the catalog row (here: the
     catalog write fails once).  When the lease passes, a worker takes the entry again and adopts
     what was stored: one record, nothing orphaned in the store."""
-    fake_components.settings = dataclasses.replace(fake_components.settings, jobs_lease_seconds=5)
     real_add = catalog.add_record
     failures = []
 
@@ -208,20 +209,22 @@ class Receiver(BaseHTTPRequestHandler):
         """Quiet: the test reads the calls it received, not the server's request log."""
 
 
-def test_the_completion_call_is_signed_and_tried_again_until_it_is_taken(client, fake_components, staff_token,
-                                                                         example, catalog, monkeypatch):
+def test_the_completion_call_is_signed_and_tried_again_until_it_is_taken(fake_components, staff_token, example,
+                                                                         catalog, monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     Receiver.calls, Receiver.answers = [], [503]
     monkeypatch.setattr(webhooks, "next_wait", lambda attempt, first: 0.2 if attempt < 3 else None)
     url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     # a receiver beside the service: allowed by name (address and port), as FORMS_OUTBOUND_ALLOW does
-    fake_components.settings = fake_components.settings.replace(outbound_allow=f"127.0.0.1:{server.server_address[1]}")
+    service = fake_components.sharing(settings=fake_components.settings.replace(
+        outbound_allow=f"127.0.0.1:{server.server_address[1]}"))
+    client = create_app(service.settings, components=service, test_config={"TESTING": True}).test_client()
     try:
         answer = client.post("/api/v1/batches", headers=auth(staff_token),
                              json={"form": "annex2-agreement", "inputs": [example("annex2-agreement")], "webhook": url})
         secret = answer.json["webhook_secret"]
-        with consumer(fake_components):
+        with consumer(service):
             wait_finished(client, staff_token, answer.headers["Location"])
             deadline = time.monotonic() + 20
             while len(Receiver.calls) < 2 and time.monotonic() < deadline:
@@ -322,7 +325,7 @@ def test_two_instances_sealing_the_same_hour_write_one_seal(fake_components, cat
     for n in range(3):
         catalog.audit(NewAuditEvent(actor="test", action="record.read", detail={"n": n}))
     fake_components.clock.advance(days=2)  # those entries' day has ended
-    other = dataclasses.replace(fake_components, _jobs=None)  # a second instance on the same queue
+    other = fake_components.sharing()  # a second instance on the same queue
     barrier = threading.Barrier(2)
 
     def seal(jobs) -> None:
@@ -349,11 +352,11 @@ def test_the_daily_job_renews_archive_timestamps_that_expire_soon(app_components
                                headers=auth(token))
     assert created.status_code == 201, created.json
     record_id = created.json["record_id"]
-    quiet = dataclasses.replace(app_components, _jobs=None, settings=dataclasses.replace(
+    quiet = app_components.sharing(settings=dataclasses.replace(
         app_components.settings, data_dir=tmp_path / "queue-1"))  # each "day" a queue of its own
     quiet.jobs.hourly["signatures.renew"].call_local()  # the demo TSA's certificate: 10 years, not within 180 days
     assert len(catalog.get_record(record_id).versions) == 1
-    soon = dataclasses.replace(app_components, _jobs=None, settings=dataclasses.replace(
+    soon = app_components.sharing(settings=dataclasses.replace(
         app_components.settings, renew_within_days=3650, data_dir=tmp_path / "queue-2"))
     soon.jobs.hourly["signatures.renew"].call_local()
     record = catalog.get_record(record_id)
@@ -362,6 +365,7 @@ def test_the_daily_job_renews_archive_timestamps_that_expire_soon(app_components
     assert sorted(r["did"] for r in runs) == [0, 1]
 
 
+@pytest.mark.settings(jobs_lease_seconds=5)
 def test_a_pdf_left_without_its_entry_is_set_aside_and_the_record_filed_anew(client, fake_components, staff_token,
                                                                             example, catalog, memory_store,
                                                                             monkeypatch, tmp_path):
@@ -370,7 +374,6 @@ def test_a_pdf_left_without_its_entry_is_set_aside_and_the_record_filed_anew(cli
     ``archive verify`` finds nothing orphaned and says what it found."""
     from storage import StorageError
 
-    fake_components.settings = dataclasses.replace(fake_components.settings, jobs_lease_seconds=5)
     real_put = memory_store.put
     failed = []
 
@@ -429,6 +432,7 @@ def test_a_filing_that_lost_the_race_is_set_aside_and_a_rebuilt_catalog_knows_it
     assert checked.ok and checked.set_aside == 2, checked
 
 
+@pytest.mark.settings(jobs_lease_seconds=5)
 def test_a_fault_pauses_the_batch_instead_of_spending_every_entry_on_it(client, fake_components, staff_token,
                                                                        example, catalog, memory_store, monkeypatch):
     """The store is down: the first entry fails to be stored, the batch pauses for a lease's time
@@ -436,7 +440,6 @@ def test_a_fault_pauses_the_batch_instead_of_spending_every_entry_on_it(client, 
     submitter sees why; once the pause is over the batch goes on."""
     from storage import StorageError
 
-    fake_components.settings = dataclasses.replace(fake_components.settings, jobs_lease_seconds=5)
     real_put = memory_store.put
     down = [True]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import re
@@ -36,7 +35,7 @@ def site(components, tmp_path_factory):
     """The app on a loopback port, with two clerks of different agencies and one stored record."""
     catalog = SqlCatalog(f"sqlite:///{tmp_path_factory.mktemp('web') / 'catalog.sqlite3'}")
     catalog.create_schema()
-    served = dataclasses.replace(components, catalog=catalog, _closers=[])
+    served = components.sharing(catalog=catalog)
     create_user(catalog, username="alice", password=PASSWORD, agency="379000000A", role="clerk")
     create_user(catalog, username="bob", password=PASSWORD, agency="387000000A", role="clerk")
     create_user(catalog, username="sara", password=PASSWORD, agency="379000000A", role="staff")

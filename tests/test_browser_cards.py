@@ -42,7 +42,7 @@ def card_site(components, tmp_path_factory):
     catalog = SqlCatalog(f"sqlite:///{tmp_path_factory.mktemp('cards') / 'catalog.sqlite3'}")
     catalog.create_schema()
     settings = dataclasses.replace(components.settings, local_sign_url=reader.url)  # type: ignore[attr-defined]
-    served = dataclasses.replace(components, settings=settings, catalog=catalog, _closers=[], _signers=None)
+    served = components.sharing(settings=settings, catalog=catalog)
     for username, name in PEOPLE:
         create_user(catalog, username=username, password=PASSWORD, agency=AGENCY, role="staff", full_name=name)
     create_user(catalog, username="card-paul", password=PASSWORD, agency="A15000000E", role="provider",

@@ -247,7 +247,7 @@ def test_an_incident_is_reported_to_the_provider_at_once(client, catalog, clock,
     try:
         settings = dataclasses.replace(fake_components.settings, smtp_host="127.0.0.1", smtp_port=smtp.port,
                                        smtp_from="forms@example.tw")
-        client.application.extensions["forms"] = dataclasses.replace(fake_components, settings=settings)
+        client.application.extensions["forms"] = fake_components.sharing(settings=settings)
         second = client.post("/api/v1/forms/incident-report/records", headers=unit,
                              json={**load_example("incident-report"), "discovered_time": "15:05"})
     finally:

@@ -162,7 +162,7 @@ def test_the_provider_schedules_an_audit_a_month_ahead_and_the_agency_owes_its_a
     try:
         settings = dataclasses.replace(fake_components.settings, smtp_host="127.0.0.1", smtp_port=smtp.port,
                                        smtp_from="forms@example.tw")
-        client.application.extensions["forms"] = dataclasses.replace(fake_components, settings=settings)
+        client.application.extensions["forms"] = fake_components.sharing(settings=settings)
         scheduled = client.post("/api/v1/inspections", headers=provider, json={
             "agency": "379010000A", "audit_on": "116/02/15", "team": "商業發展署 王稽核、李專員"})
     finally:

@@ -7,8 +7,6 @@ The real store's part — refusing to delete a locked version — is covered on 
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from forms_service.access import LOCAL_OPERATOR, Actor, Role
@@ -109,7 +107,7 @@ def test_the_certificate_of_destruction_is_converted_by_libreoffice_and_signed_a
         app_components, memory_store, clock):
     """The real converter and the demo PKI's B-LTA signature on the certificate; the versions live
     in the memory store so that their retention can run out on the test's clock."""
-    archived = dataclasses.replace(app_components, store=memory_store, clock=clock)
+    archived = app_components.sharing(store=memory_store, clock=clock)
     produced = signed_form(archived, "annex4-audit-checklist", load_example("annex4-audit-checklist"))
     stored = archived.archive.submit(produced, LOCAL_OPERATOR)
     clock.advance(days=3 * 366)

@@ -51,7 +51,6 @@ def test_a_caller_that_waited_too_long_leaves_the_line():
 def test_a_long_register_does_not_keep_the_pool_from_another_agencys_form(components):
     """GIVEN a register of 2,400 entries converting in chunks on both workers, WHEN another agency's
     one-page form arrives, THEN it is converted before the register's chunks are through."""
-    import dataclasses
     import threading
 
     from tests.conftest import load_example
@@ -73,7 +72,7 @@ def test_a_long_register_does_not_keep_the_pool_from_another_agencys_form(compon
         def close(self):
             pass
 
-    watched = dataclasses.replace(components, converter=Watching(components.converter), _closers=[])
+    watched = components.sharing(converter=Watching(components.converter))
     register = load_example("annex5-query-log")
     register["entries"] = register["entries"] * 200
     long_job = threading.Thread(target=watched.producer.produce, args=("annex5-query-log", register),

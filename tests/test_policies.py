@@ -4,8 +4,6 @@ says so — with a sentence naming that party's setting, never the regulation.""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from forms_service.access.tokens import create_token
@@ -30,8 +28,8 @@ def test_an_agreement_of_any_length_is_filed_with_the_defaults(client, catalog, 
     assert "warnings" not in filed.json
 
 
-def test_the_providers_maximum_refuses_naming_the_provider_setting(app, client, catalog, fake_components):
-    fake_components.settings = dataclasses.replace(fake_components.settings, provider_max_use_years=3)
+@pytest.mark.settings(provider_max_use_years=3)
+def test_the_providers_maximum_refuses_naming_the_provider_setting(client, catalog):
     data = {**load_example("annex2-agreement"), "period": {"start": "115/01/01", "end": "118/06/30"}}
     refused = _post(client, catalog, "annex2-agreement", data, FINANCE)
     assert refused.status_code == 422

@@ -125,7 +125,7 @@ def test_months_are_closed_by_themselves_once_their_days_have_passed(fake_compon
     at = datetime(2026, 10, 6, 2, 0, tzinfo=timezone.utc)
     catalog.add_query_events([NewQueryEvent(agency="379010000A", system=s, event_id="e1", at=at, data={})
                               for s in ("甲系統", "乙系統")], by="t", now=at)
-    components = dataclasses.replace(fake_components, settings=dataclasses.replace(fake_components.settings,
+    components = fake_components.sharing(settings=dataclasses.replace(fake_components.settings,
                                                                                   query_log_close_days=5))
     clock.at = datetime(2026, 11, 5, 15, 0, tzinfo=timezone.utc)
     assert components.close_due_query_months() == []
@@ -134,6 +134,6 @@ def test_months_are_closed_by_themselves_once_their_days_have_passed(fake_compon
     assert sorted((m.system, m.month, m.count) for m in closed) == [("乙系統", "2026-10", 1), ("甲系統", "2026-10", 1)]
     assert components.close_due_query_months() == []  # closed once
     assert all(m.closed_by == "service:query-log" for m in closed)
-    off = dataclasses.replace(fake_components, settings=dataclasses.replace(fake_components.settings,
+    off = fake_components.sharing(settings=dataclasses.replace(fake_components.settings,
                                                                            query_log_close_days=0))
     assert off.close_due_query_months() == []

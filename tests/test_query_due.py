@@ -130,7 +130,7 @@ def smtp_server():
 def _with_smtp(components, port: int):
     settings = dataclasses.replace(components.settings, smtp_host="127.0.0.1", smtp_port=port,
                                    smtp_from="forms@example.tw", reminder_hour=8)
-    return dataclasses.replace(components, settings=settings)
+    return components.sharing(settings=settings)
 
 
 def test_reminders_go_once_a_day_to_the_people_concerned(fake_components, duties, smtp_server, clock):

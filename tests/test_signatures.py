@@ -234,14 +234,12 @@ def test_a_hung_tsa_is_given_up_after_the_timeout(components, annex2_pdf):
 
 
 def test_a_signing_fault_in_the_pipeline_stores_nothing(components, catalog):
-    import dataclasses
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}/tsa"
-    broken = dataclasses.replace(components, signing=SigningContext(tsa_url=dead,
-                                                                    trust_roots=components.signing.trust_roots),
-                                 catalog=catalog, _closers=[])
+    broken = components.sharing(signing=SigningContext(tsa_url=dead, trust_roots=components.signing.trust_roots),
+                                catalog=catalog)
     with pytest.raises(SigningFailed):
         signed_form(broken, "annex2-agreement", load_example("annex2-agreement"))
     assert catalog.latest_versions() == []

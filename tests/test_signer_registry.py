@@ -69,9 +69,8 @@ def test_a_wrong_password_is_a_sentence_naming_the_key(registry, demo_keys, tmp_
 
 @pytest.mark.integration
 def test_each_agency_gets_its_own_demo_card_on_its_first_document(components, catalog):
-    import dataclasses
 
-    service = dataclasses.replace(components, catalog=catalog, _closers=[], _signers=None)
+    service = components.sharing(catalog=catalog)
     registry = service.signers
     first, provider = registry.agency_key("379010000A", "臺北市稅捐稽徵處")
     again, _ = registry.agency_key("379010000A", "臺北市稅捐稽徵處")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import zipfile
 
@@ -128,7 +127,7 @@ def test_a_good_agency_template_replaces_the_packaged_one(tmp_path, components):
     (tmp_path / "annex2-agreement.docx").write_bytes(edited(GOOD, "商工資料使用安全約定書",
                                                             "商工資料使用安全約定書（本局版）"))
     templates = open_templates(Settings.load(environ={}, template_dir=str(tmp_path)))
-    custom = dataclasses.replace(components, templates=templates, _closers=[])
+    custom = components.sharing(templates=templates)
     produced = signed_form(custom, "annex2-agreement", load_example("annex2-agreement"))
     assert "商工資料使用安全約定書（本局版）" in squeeze(pdftotext(produced.pdf))
 

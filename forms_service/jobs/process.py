@@ -57,7 +57,8 @@ def run_consumer(settings: Settings) -> None:
     jobs finish)."""
     from ..components import start_components
 
-    components = start_components(settings, with_converter=False)  # LibreOffice at the first batch
+    # LibreOffice starts when the first batch entry needs it
+    components = start_components(settings, with_converter=False, lazy_converter=True)
     try:
         _report_to_metrics(components.jobs.huey)
         consumer = _consumer(components)

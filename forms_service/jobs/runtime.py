@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,6 @@ class JobRuntime:
     def __init__(self, components: Components, jobs: ServiceJobs):
         self.components = components
         self.jobs = jobs
-        self._converter_lock = threading.Lock()
 
     def now(self) -> datetime:
         return self.components.clock.now()
@@ -49,7 +47,7 @@ class JobRuntime:
 
     def file_entry(self, batch: Batch, entry: BatchEntry, record_id: str) -> str:
         """Produce and file one entry as its submitter, under ``record_id`` — or find it filed."""
-        service = self._with_converter()
+        service = self.components  # its converter starts with the first document, in the jobs process
         catalog = service.require_archive()[1]
         actor = batches.actor_of(batch)
         if catalog.get_record(record_id) is not None:
@@ -60,11 +58,6 @@ class JobRuntime:
         with contextlib.suppress(Conflict):
             service.filing.file(actor, batch.form_id, entry.input, record_id=record_id)
         return record_id
-
-    def _with_converter(self) -> Components:
-        with self._converter_lock:
-            self.components.ensure_converter()
-        return self.components
 
     def batch_finished(self, batch: Batch) -> None:
         catalog = self.components.require_archive()[1]

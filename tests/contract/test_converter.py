@@ -1,4 +1,5 @@
-"""The Converter contract, on the fake converter of the unit tests and on the warm LibreOffice pool."""
+"""The Converter contract, on the fake converter of the unit tests, the lazily started one of the jobs
+process, and the warm LibreOffice pool."""
 
 from __future__ import annotations
 
@@ -11,13 +12,17 @@ import zipfile
 import pytest
 
 from forms_service.convert import Converter, LibreOfficePool
+from forms_service.convert.lazy import LazyConverter
 from forms_service.errors import ConversionFailed, InputError
 
 
-@pytest.fixture(params=["fake", pytest.param("libreoffice-pool", marks=pytest.mark.integration)])
+@pytest.fixture(params=["fake", "lazy", pytest.param("libreoffice-pool", marks=pytest.mark.integration)])
 def converter(request) -> Converter:
     if request.param == "fake":
         return request.getfixturevalue("fake_converter")
+    if request.param == "lazy":  # the jobs process's: the converter it wraps started at the first document
+        fake = request.getfixturevalue("fake_converter")
+        return LazyConverter(lambda: fake)
     return request.getfixturevalue("components").converter
 
 

@@ -98,13 +98,12 @@ def test_an_absent_token_is_a_clear_error(softhsm_token):
 
 
 def test_readyz_names_the_signer_when_its_token_is_absent(softhsm_token, fake_components):
-    import dataclasses
 
     from forms_service.web import create_app
 
     token = softhsm_token
     absent = Pkcs11Provider(module=token.module, token_label="not-inserted", key_label="agency", pin=token.pin)
-    components = dataclasses.replace(fake_components, signer=absent)
+    components = fake_components.sharing(signer=absent)
     response = create_app(components.settings, components=components).test_client().get("/readyz")
     assert response.status_code == 503 and response.json["error"]["message"] == "not ready: signer"
     assert "not-inserted" in response.json["error"]["checks"]["signer"]["error"]

@@ -25,7 +25,7 @@ ENDPOINTS: dict[str, Action] = {
     "ui.export_results": A.READ_RECORDS,
     "api.post_legal_hold": A.HOLD_AND_RETAIN, "api.post_retention": A.HOLD_AND_RETAIN,
     # filing
-    "ui.forms": A.USE_SERVICE,
+    "ui.forms": A.FILE_FORMS,
     "api.create_record": A.FILE_FORMS, "api.create_batch": A.FILE_FORMS, "api.cancel_batch": A.FILE_FORMS,
     "ui.new_form": A.FILE_FORMS, "ui.post_form": A.FILE_FORMS, "ui.drafts": A.FILE_FORMS,
     "ui.draft_json": A.FILE_FORMS, "ui.delete_draft": A.FILE_FORMS, "ui.cancel_batch_page": A.FILE_FORMS,

@@ -47,7 +47,7 @@ def csrf_token() -> str:
 def check_csrf() -> None:
     sent = request.form.get("csrf", "") or request.headers.get("X-CSRF-Token", "")
     if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
-        abort(400, description="表單已過期，請重新整理後再試 (CSRF token missing or wrong)")
+        abort(400, description="表單已過期，請重新整理頁面後再送出一次")
 
 
 def session_actor() -> Actor | None:
@@ -165,7 +165,7 @@ def _require_sign_in() -> Response | None:
     if actor.role is Role.QUERIER and request.endpoint == "ui.records":
         return redirect(url_for("ui.my_queries"))  # where signing in lands: his own page instead
     if request.method == "POST":
-        check_csrf()  # every form a page posts carries its token (the views check it again)
+        check_csrf()  # every form a page posts carries its token: checked here, before the view
     action = action_of(request.endpoint)
     if action is not None:
         require(actor, action)  # the authorisation table (access/policy.py)

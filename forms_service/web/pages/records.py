@@ -22,7 +22,7 @@ from ...taiwan import InvalidValue, normalize, roc_year, taipei_day_range
 from ..access import attachment, document_file_name, page_preview, pdf_download, visible_record
 from ..auth import reader_of, source_ip
 from ..context import catalog, components
-from . import bp, check_csrf, signed_in
+from . import bp, signed_in
 from .sign import record_warnings
 
 LATEST = 10  # records listed on the search page before any search
@@ -123,7 +123,6 @@ def verification(record_id: str) -> Response | str:
 def export_evidence(record_id: str) -> Response:
     """The record's evidence package (every version's PDF, its verification report and a signed
     manifest) as a ZIP named for what it holds; audited like a download."""
-    check_csrf()
     if (back := _back_to_state_a_purpose()) is not None:
         return back
     actor = signed_in()
@@ -142,7 +141,6 @@ EXPORTED_AT_MOST = 200  # a search's page of results, as one evidence package
 @bp.post("/records/export")
 def export_results() -> Response:
     """The evidence package of a search's results (each record the person may see), one ZIP."""
-    check_csrf()
     if (back := _back_to_state_a_purpose()) is not None:
         return back
     actor = signed_in()

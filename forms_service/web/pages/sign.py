@@ -37,7 +37,7 @@ from ..access import visible_record
 from ..auth import source_ip
 from ..context import catalog, components
 from ..preview import render_page
-from . import bp, check_csrf, signed_in
+from . import bp, signed_in
 
 PREVIEW_PAGES = 6
 
@@ -182,7 +182,6 @@ def begin_signing() -> Response:
     """The page's first step with a card (JSON, from ``sign.js``): the document prepared for the
     card's certificate; the answer carries the bytes the card signs."""
     g.json_errors = True  # sign.js shows the sentence beside the card's step
-    check_csrf()
     actor = signed_in()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -202,7 +201,6 @@ def begin_signing() -> Response:
 @bp.post("/sign/complete")
 def complete_signing() -> Response:
     """The card's signature: the record filed (or its next version); the confirmation is its page."""
-    check_csrf()
     actor = signed_in()
     filed = components().signing_sessions.complete(actor, request.form.get("session", ""),
                                                    request.form.get("signature", ""), source_ip=source_ip())
@@ -217,7 +215,6 @@ def _confirmed(record_id: str, signed: tuple[str, ...]) -> Response:
 
 @bp.post("/sign/drafts/<draft_id>/agency-key")
 def sign_draft_with_agency_key(draft_id: str) -> Response:
-    check_csrf()
     actor = signed_in()
     draft = _draft(actor, draft_id)
     filing: FilingService = components().filing
@@ -229,7 +226,6 @@ def sign_draft_with_agency_key(draft_id: str) -> Response:
 
 @bp.post("/records/<record_id>/sign/agency-key")
 def sign_record_with_agency_key(record_id: str) -> Response:
-    check_csrf()
     actor = signed_in()
     record = visible_record(actor, record_id)
     filed = components().filing.sign_next_with_key(actor, record, source_ip=source_ip())
@@ -240,7 +236,6 @@ def sign_record_with_agency_key(record_id: str) -> Response:
 
 @bp.post("/sign/drafts/<draft_id>/return")
 def return_draft_page(draft_id: str) -> Response:
-    check_csrf()
     actor = signed_in()
     draft = _draft(actor, draft_id)
     return_draft(catalog(), actor, draft, reason=request.form.get("reason", ""), now=components().clock.now(),
@@ -250,7 +245,6 @@ def return_draft_page(draft_id: str) -> Response:
 
 @bp.post("/records/<record_id>/return")
 def return_record_page(record_id: str) -> Response:
-    check_csrf()
     actor = signed_in()
     record = visible_record(actor, record_id)
     return_record(catalog(), actor, record, reason=request.form.get("reason", ""), source_ip=source_ip())

@@ -60,6 +60,7 @@ if TYPE_CHECKING:  # imported where used: a one-shot `render` needs neither the 
     from .archive.evidence import EvidenceExporter
     from .archive.reading import RecordReading
     from .audit.seals import Sealer
+    from .connections.oversight import ProviderOversight
     from .filing.service import FilingService
     from .filing.sessions import SigningSessions
     from .querylog.duty import QueryLogDuty
@@ -395,6 +396,23 @@ class Components:
                 names[incident.agency] = str(profile.data.get("name", "") or incident.agency)
         return retry_reports(catalog, send=send, unit_names=names, provider_name=self.settings.provider_name,
                              now=self.clock.now())
+
+    @cached_property
+    def oversight(self) -> ProviderOversight:
+        """The provider's oversight (``connections/oversight.py``): audits worked through by both sides,
+        connections stopped by the provider, incidents acknowledged — for the API and the pages."""
+        from .connections.oversight import ProviderOversight
+
+        store, catalog = self.require_archive()
+        provider = self.settings.provider_name
+
+        def file_by_provider(actor: Actor, form_id: str, data: dict[str, Any], reason: str, source_ip: str) -> str:
+            return self.filing.file(actor, form_id, data, source_ip=source_ip, by_provider=True,
+                                    reason=f"{provider}{reason}").record_id
+
+        return ProviderOversight(catalog=catalog, store=store, file_by_provider=file_by_provider,
+                                 notify=self.notifier, provider_name=provider, lock_mode=self.settings.lock_mode,
+                                 evidence_retention_years=self.settings.retention_years_logs, clock=self.clock)
 
     @cached_property
     def query_log_duty(self) -> QueryLogDuty:

@@ -4,21 +4,49 @@ worked through by the agency and the team, its findings, and incident reports.""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import FileStorage
 
+from ..access import Actor
 from ..catalog import NewAuditEvent
 from ..connections import audit_work
-from ..connections.evidence_files import MAX_REQUEST_BYTES
+from ..connections.evidence_files import MAX_FILE_BYTES, MAX_REQUEST_BYTES
 from ..connections.inspections import answers_due_on, answers_late
+from ..connections.oversight import ProviderOversight
 from ..connections.values import Incident, Inspection, InspectionFinding, InspectionItem
+from ..errors import InputError
 from ..notify.audit_notice import schedule_and_notify
-from . import oversight_steps as steps
 from .api import bp
 from .auth import require_actor, source_ip
 from .body import json_object
 from .context import catalog, components
+
+
+def oversight() -> ProviderOversight:
+    found: ProviderOversight = components().oversight
+    return found
+
+
+def _audit(actor: Actor, inspection_id: str) -> Inspection:
+    return oversight().inspection_of(actor, inspection_id)
+
+
+def uploaded(upload: FileStorage | None, *, field: str) -> dict[str, Any]:
+    """A file sent in the multipart field ``file``, as the oversight's upload takes it."""
+    if upload is None or not upload.filename:
+        raise InputError("請選擇要上傳的檔案", details={"field": field})
+    return {"filename": upload.filename, "content_type": upload.mimetype or "",
+            "data": upload.stream.read(MAX_FILE_BYTES + 1)}
+
+
+def evidence_download(actor: Actor, inspection: Inspection, sha256: str) -> Response:
+    """An evidence file as a download, under the name it was uploaded with."""
+    data, name, content_type = oversight().evidence_file(actor, inspection, sha256, source_ip=source_ip())
+    return Response(data, mimetype=content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "X-Content-Type-Options": "nosniff"})
 
 
 def inspection_json(inspection: Inspection) -> dict[str, Any]:
@@ -75,7 +103,7 @@ def list_inspections() -> ResponseReturnValue:
 def get_inspection(inspection_id: str) -> ResponseReturnValue:
     """One audit: its checklist prepared from the agency's 附件3 (both columns so far) and its findings."""
     actor = require_actor()
-    inspection = steps.inspection_of(actor, inspection_id)
+    inspection = _audit(actor, inspection_id)
     lines, from_requirements = audit_work.checklist(catalog(), inspection)
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="inspection.read",
                                   source_ip=source_ip(), detail={"inspection": inspection_id}))
@@ -89,7 +117,7 @@ def get_inspection(inspection_id: str) -> ResponseReturnValue:
 def put_inspection_answer(inspection_id: str, item: str) -> ResponseReturnValue:
     """(the audited agency) ``{self_result: conform|nonconform|na, note, evidence: [record ids]}``."""
     actor = require_actor()
-    saved = steps.answer(actor, steps.inspection_of(actor, inspection_id), item, json_object())
+    saved = oversight().answer(actor, _audit(actor, inspection_id), item, json_object())
     return jsonify(_item_json(saved))
 
 
@@ -99,7 +127,8 @@ def post_inspection_file(inspection_id: str, item: str) -> ResponseReturnValue:
     retention until the audit day plus the log retention years, cited in the item's evidence."""
     request.max_content_length = MAX_REQUEST_BYTES  # files are larger than any form's JSON (8 MiB)
     actor = require_actor()
-    saved = steps.upload(actor, steps.inspection_of(actor, inspection_id), item, request.files.get("file"))
+    saved = oversight().upload(actor, _audit(actor, inspection_id), item,
+                               **uploaded(request.files.get("file"), field=f"item-{item}-file"))
     return jsonify(_item_json(saved)), 201
 
 
@@ -107,14 +136,14 @@ def post_inspection_file(inspection_id: str, item: str) -> ResponseReturnValue:
 def get_inspection_file(inspection_id: str, sha256: str) -> ResponseReturnValue:
     """An evidence file of the audit, as uploaded (audited as ``inspection.evidence-read``)."""
     actor = require_actor()
-    return steps.evidence_file(actor, steps.inspection_of(actor, inspection_id), sha256)
+    return evidence_download(actor, _audit(actor, inspection_id), sha256)
 
 
 @bp.post("/inspections/<inspection_id>/answers")
 def post_inspection_answers(inspection_id: str) -> ResponseReturnValue:
     """(the audited agency) Send the answers: ``{filled_by, filled_title}``; every item answered, in time."""
     actor = require_actor()
-    sent = steps.send_answers(actor, steps.inspection_of(actor, inspection_id), json_object())
+    sent = oversight().send_answers(actor, _audit(actor, inspection_id), json_object())
     return jsonify(inspection_json(sent))
 
 
@@ -122,7 +151,7 @@ def post_inspection_answers(inspection_id: str) -> ResponseReturnValue:
 def put_inspection_result(inspection_id: str, item: str) -> ResponseReturnValue:
     """(the team, from the audit day) ``{result: conform|nonconform|na, note}``."""
     actor = require_actor()
-    saved = steps.judge(actor, steps.inspection_of(actor, inspection_id), item, json_object())
+    saved = oversight().judge(actor, _audit(actor, inspection_id), item, json_object())
     return jsonify(_item_json(saved))
 
 
@@ -130,7 +159,7 @@ def put_inspection_result(inspection_id: str, item: str) -> ResponseReturnValue:
 def post_inspection_finding(inspection_id: str) -> ResponseReturnValue:
     """(the team) ``{item?, issue, action, due}``: a finding with its deadline."""
     actor = require_actor()
-    finding = steps.add_finding(actor, steps.inspection_of(actor, inspection_id), json_object())
+    finding = oversight().add_finding(actor, _audit(actor, inspection_id), json_object())
     return jsonify(_finding_json(finding)), 201
 
 
@@ -138,7 +167,7 @@ def post_inspection_finding(inspection_id: str) -> ResponseReturnValue:
 def post_inspection_finish(inspection_id: str) -> ResponseReturnValue:
     """(the team) File the final 附件4, signed by the team, archived; the audit names its record."""
     actor = require_actor()
-    done = steps.finish(actor, steps.inspection_of(actor, inspection_id))
+    done = oversight().finish(actor, _audit(actor, inspection_id), source_ip=source_ip())
     return jsonify(inspection_json(done)), 201
 
 
@@ -146,7 +175,7 @@ def post_inspection_finish(inspection_id: str) -> ResponseReturnValue:
 def post_finding_reply(inspection_id: str, number: str) -> ResponseReturnValue:
     """(the audited agency) ``{reply}``: its reply (函復) to a finding."""
     actor = require_actor()
-    found = steps.reply(actor, steps.inspection_of(actor, inspection_id), number, json_object())
+    found = oversight().reply(actor, _audit(actor, inspection_id), number, json_object())
     return jsonify(_finding_json(found))
 
 
@@ -154,7 +183,7 @@ def post_finding_reply(inspection_id: str, number: str) -> ResponseReturnValue:
 def post_finding_close(inspection_id: str, number: str) -> ResponseReturnValue:
     """(the team) Close a replied finding."""
     actor = require_actor()
-    return jsonify(_finding_json(steps.close(actor, steps.inspection_of(actor, inspection_id), number)))
+    return jsonify(_finding_json(oversight().close(actor, _audit(actor, inspection_id), number)))
 
 
 @bp.post("/connections/<connection_id>/termination")
@@ -162,7 +191,7 @@ def post_connection_termination(connection_id: str) -> ResponseReturnValue:
     """(provider) Stop a connection by the provider's letter: ``{letter, letter_date, effective_on, reason}``;
     filed as its 終止 附件1, signed by the provider."""
     actor = require_actor()
-    record_id = steps.stop_connection(actor, connection_id, json_object())
+    record_id = oversight().stop_connection(actor, connection_id, json_object(), source_ip=source_ip())
     return jsonify({"record_id": record_id, "connection_id": connection_id}), 201
 
 
@@ -177,4 +206,4 @@ def list_incidents() -> ResponseReturnValue:
 def post_incident_acknowledge(record_id: str) -> ResponseReturnValue:
     """(provider) The report is read (已收悉): its time recorded unless a mail reached the provider first."""
     actor = require_actor()
-    return jsonify(_incident_json(steps.acknowledge(actor, record_id)))
+    return jsonify(_incident_json(oversight().acknowledge(actor, record_id)))

@@ -19,9 +19,9 @@ from ...notify.audit_notice import schedule_and_notify
 from ...notify.due import test_interval
 from ...notify.reminders import KIND_NAMES as DUE_NAMES
 from ...taiwan import normalize_agency_code
-from .. import oversight_steps
 from ..auth import source_ip
 from ..context import catalog, components
+from ..oversight_api import oversight
 from . import bp, signed_in
 
 
@@ -66,7 +66,7 @@ def connection_stop(connection_id: str) -> Response:
     # The page first: an unknown connection is the plain error page, not this one without its values.
     g.connection_page = _connection_page(connection_id, values=dict(request.form))
     g.error_page = "connection.html"
-    oversight_steps.stop_connection(actor, connection_id, dict(request.form))
+    oversight().stop_connection(actor, connection_id, dict(request.form), source_ip=source_ip())
     return redirect(url_for("ui.connection_page", connection_id=connection_id, done="stopped"), code=303)
 
 

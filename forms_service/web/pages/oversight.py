@@ -19,14 +19,15 @@ from ...connections.timeline import today_in_taipei
 from ...connections.values import Inspection
 from ...forms.annex4_audit_checklist import RESULTS, STANDARD_ITEMS
 from ...forms.incident_report import LEVELS
-from .. import oversight_steps as steps
+from ..auth import source_ip
 from ..context import catalog, components
+from ..oversight_api import evidence_download, oversight, uploaded
 from . import bp, signed_in
 
 
 def _page(inspection_id: str, **extra: Any) -> dict[str, Any]:
     actor = signed_in()
-    inspection = steps.inspection_of(actor, inspection_id)
+    inspection = oversight().inspection_of(actor, inspection_id)
     lines, from_requirements = audit_work.checklist(catalog(), inspection)
     today = today_in_taipei(components().clock.now())
     due = answers_due_on(inspection)
@@ -65,18 +66,18 @@ def inspection_answers(inspection_id: str) -> Response:
     request.max_content_length = MAX_REQUEST_BYTES  # the items' files: larger than any form (8 MiB)
     actor = signed_in()
     _on_error(inspection_id)
-    inspection = steps.inspection_of(actor, inspection_id)
+    inspection = oversight().inspection_of(actor, inspection_id)
     for no in STANDARD_ITEMS:
         result = request.form.get(f"item-{no}-result", "")
         note = request.form.get(f"item-{no}-note", "")
         evidence = request.form.get(f"item-{no}-evidence", "")
         if result or note.strip() or evidence.strip():
-            steps.answer(actor, inspection, no, {"self_result": result, "note": note, "evidence": [evidence]})
+            oversight().answer(actor, inspection, no, {"self_result": result, "note": note, "evidence": [evidence]})
         upload = request.files.get(f"item-{no}-file")
         if upload is not None and upload.filename:
-            steps.upload(actor, inspection, no, upload)
+            oversight().upload(actor, inspection, no, **uploaded(upload, field=f"item-{no}-file"))
     if request.form.get("action") == "send":
-        steps.send_answers(actor, inspection, dict(request.form))
+        oversight().send_answers(actor, inspection, dict(request.form))
         return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="sent"), code=303)
     return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="saved"), code=303)
 
@@ -86,14 +87,14 @@ def inspection_results(inspection_id: str) -> Response:
     """The team's column; ``finish`` also files the signed 附件4."""
     actor = signed_in()
     _on_error(inspection_id)
-    inspection = steps.inspection_of(actor, inspection_id)
+    inspection = oversight().inspection_of(actor, inspection_id)
     for no in STANDARD_ITEMS:
         result = request.form.get(f"item-{no}-verdict", "")
         if result:
             note = request.form.get(f"item-{no}-verdict-note", "")
-            steps.judge(actor, inspection, no, {"result": result, "note": note})
+            oversight().judge(actor, inspection, no, {"result": result, "note": note})
     if request.form.get("action") == "finish":
-        steps.finish(actor, steps.inspection_of(actor, inspection_id))
+        oversight().finish(actor, oversight().inspection_of(actor, inspection_id), source_ip=source_ip())
         return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="finished"), code=303)
     return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="judged"), code=303)
 
@@ -102,7 +103,7 @@ def inspection_results(inspection_id: str) -> Response:
 def inspection_finding(inspection_id: str) -> Response:
     actor = signed_in()
     _on_error(inspection_id)
-    steps.add_finding(actor, steps.inspection_of(actor, inspection_id), {
+    oversight().add_finding(actor, oversight().inspection_of(actor, inspection_id), {
         "item": request.form.get("finding-item", ""), "issue": request.form.get("finding-issue", ""),
         "action": request.form.get("finding-action", ""), "due": request.form.get("finding-due", "")})
     return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="finding"), code=303)
@@ -112,7 +113,7 @@ def inspection_finding(inspection_id: str) -> Response:
 def inspection_finding_reply(inspection_id: str, number: int) -> Response:
     actor = signed_in()
     _on_error(inspection_id)
-    steps.reply(actor, steps.inspection_of(actor, inspection_id), number,
+    oversight().reply(actor, oversight().inspection_of(actor, inspection_id), number,
                 {"reply": request.form.get(f"finding-{number}-reply", "")})
     return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="replied"), code=303)
 
@@ -121,14 +122,14 @@ def inspection_finding_reply(inspection_id: str, number: int) -> Response:
 def inspection_finding_close(inspection_id: str, number: int) -> Response:
     actor = signed_in()
     _on_error(inspection_id)
-    steps.close(actor, steps.inspection_of(actor, inspection_id), number)
+    oversight().close(actor, oversight().inspection_of(actor, inspection_id), number)
     return redirect(url_for("ui.inspection_page", inspection_id=inspection_id, done="closed"), code=303)
 
 
 @bp.get("/inspections/<inspection_id>/files/<sha256>")
 def inspection_file(inspection_id: str, sha256: str) -> Response:
     actor = signed_in()
-    return steps.evidence_file(actor, steps.inspection_of(actor, inspection_id), sha256)
+    return evidence_download(actor, oversight().inspection_of(actor, inspection_id), sha256)
 
 
 # --- incidents -------------------------------------------------------------------------------------
@@ -142,7 +143,7 @@ def incidents_page() -> str:
 @bp.post("/incidents/<record_id>/acknowledge")
 def incident_acknowledge(record_id: str) -> Response:
     actor = signed_in()
-    steps.acknowledge(actor, record_id)
+    oversight().acknowledge(actor, record_id)
     return redirect(url_for("ui.incidents_page"), code=303)
 
 

@@ -50,9 +50,10 @@ def _described_schema(spec: dict, method: str, url: str, status: int) -> dict:
     raise AssertionError(f"{method.upper()} {path} is not described")
 
 
-def test_real_responses_are_what_the_description_says(client, catalog, staff_token, example):
-    """A day of calls — filing, reading, searching, verifying, what is due, connections, audits,
-    and the refusals (422, 403, 404) — each body validated against its described schema."""
+def test_real_responses_are_what_the_description_says(client, catalog, staff_token, example, clock):
+    """A day of calls — filing, reading, searching, verifying, what is due, connections, an audit
+    scheduled and read, a batch, a hold, and the refusals (422, 403, 404) — each body validated
+    against its described schema (the answers' schemas are their models': web/responses.py)."""
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
@@ -88,6 +89,15 @@ def test_real_responses_are_what_the_description_says(client, catalog, staff_tok
         call("get", f"/connections/{connections['connections'][0]['id']}", staff)
     call("get", "/inspections", staff)
     call("get", "/incidents", admin)
+    provider = {"Authorization": f"Bearer {create_token(catalog, agency='A15000000E', role='provider')}"}
+    audit_on = f"{clock.now().year - 1911 + 1}/03/15"  # next year's spring: over a month ahead
+    audit = call("post", "/inspections", provider, {"agency": "379000000A", "audit_on": audit_on, "team": "王稽核"})
+    call("get", f"/inspections/{audit['id']}", staff)
+    batch = call("post", "/batches", staff, {"form": "annex2-agreement",
+                                             "inputs": [example("annex2-agreement"), {"party": 5}]})
+    call("get", f"/batches/{batch['id']}", staff)
+    call("post", f"/records/{record_id}/legal-hold", admin, {"hold": True, "reason": "訴訟保全"})
+    assert [status for _, _, status in checked][-5:] == [201, 200, 202, 200, 200], checked[-5:]
     call("post", "/forms/annex2-agreement/records", staff, {**example("annex2-agreement"), "signed_on": "115/02/30"})
     call("post", f"/records/{record_id}/legal-hold", staff, {"hold": True, "reason": "x"})
     call("get", "/records/rec_00000000000000000000000000000000", staff)

@@ -26,6 +26,7 @@ from ..querylog.month import connection_of
 from ..querylog.review import reviewed_flags
 from ..querylog.values import QueryFlagReview
 from ..taiwan import InvalidValue, normalize, normalize_agency_code, parse_date, taipei_day_range
+from . import responses
 from .access import pdf_download, visible_record
 from .auth import reader_of, require_actor, retrieval_purpose, source_ip
 from .body import int_arg, json_body, json_object
@@ -90,14 +91,15 @@ def create_record(form_id: str) -> ResponseReturnValue:
 def filed_json(filed: Filed) -> dict[str, Any]:
     """A record filed (or its next version signed): where it is, and its signing order's state."""
     stored = filed.stored
-    return {
-        "record_id": stored.record_id, "version": stored.number, "version_id": stored.object_version,
-        "sha256": stored.sha256, "size": stored.size,
-        "signing": {"order": list(filed.signing_order), "signed": list(filed.signed), "next": filed.next_block},
-        **({"warnings": list(filed.warnings)} if filed.warnings else {}),
-        "links": {"self": url_for("api.get_record", record_id=stored.record_id),
-                  "pdf": url_for("api.get_pdf", record_id=stored.record_id, version=stored.number)},
-    }
+    return responses.Filed(
+        record_id=stored.record_id, version=stored.number, version_id=stored.object_version, sha256=stored.sha256,
+        size=stored.size, signing=responses.Signing(order=list(filed.signing_order), signed=list(filed.signed),
+                                                    next=filed.next_block),
+        warnings=[dict(w) for w in filed.warnings] or None,
+        links=responses.FiledLinks.model_validate({
+            "self": url_for("api.get_record", record_id=stored.record_id),
+            "pdf": url_for("api.get_pdf", record_id=stored.record_id, version=stored.number)}),
+    ).body()
 
 
 def _idempotent_replay(actor: Actor, key: str, form_id: str, data: Any) -> Response | None:
@@ -299,7 +301,7 @@ def search_records() -> ResponseReturnValue:
     # Scoped to the caller's agency; asking for another one finds nothing (and is logged as refused).
     records = components().reading.search(reader_of(actor, retrieval_purpose()), query, asked=dict(args.items()))
     return jsonify({"records": [
-        {k: v for k, v in _record_json(r).items() if k not in ("input",)} for r in records
+        responses.RecordSummary(**_record_fields(r)).body() for r in records
     ], "limit": query.limit, "offset": query.offset})
 
 
@@ -307,7 +309,8 @@ def search_records() -> ResponseReturnValue:
 def get_record(record_id: str) -> ResponseReturnValue:
     actor = require_actor()
     record = components().reading.record(reader_of(actor, retrieval_purpose()), record_id)
-    return jsonify({**_record_json(record), "connection_id": connection_id_of(record)})
+    return jsonify(responses.RecordDetail(**_record_fields(record), input=record.input,
+                                          connection_id=connection_id_of(record)).body())
 
 
 @bp.get("/records/<record_id>/verification")
@@ -407,30 +410,22 @@ def _version_number(requested: str | None) -> int | None:
         raise InputError("version must be a version number (1, 2, …)", details={"field": "version"}) from None
 
 
-def _record_json(record: Record) -> dict[str, Any]:
+def _record_fields(record: Record) -> dict[str, Any]:
+    """A record's answer's fields (``responses.RecordSummary`` and the models built on it)."""
     return {
-        "record_id": record.id,
-        "form_id": record.form_id,
-        "title": record.title,
-        "agency": {"name": record.agency_name, "code": record.agency_code},
-        "user_unit": record.user_unit_name,
-        "status": record.status,
-        "period": {"start": record.period_start.isoformat() if record.period_start else None,
-                   "end": record.period_end.isoformat() if record.period_end else None},
-        "created_at": record.created_at.isoformat(),
-        "created_by": record.created_by,
-        "input": record.input,
-        "versions": [
-            {
-                "version": v.number, "version_id": v.object_version, "sha256": v.sha256, "size": v.size,
-                "pages": v.pages, "signatures": v.signatures, "created_at": v.created_at.isoformat(),
-                "retention": {"mode": v.retention_mode,
-                              "retain_until": v.retain_until.isoformat() if v.retain_until else None},
-                "legal_hold": v.legal_hold,
-                "pdfa": v.pdfa,
-                "signature_report": v.signature_report,
-                "pdf": url_for("api.get_pdf", record_id=record.id, version=v.number),
-            }
-            for v in record.versions
-        ],
+        "record_id": record.id, "form_id": record.form_id, "title": record.title,
+        "agency": responses.Party(name=record.agency_name, code=record.agency_code),
+        "user_unit": record.user_unit_name, "status": record.status,
+        "period": responses.Period(start=record.period_start, end=record.period_end),
+        "created_at": record.created_at, "created_by": record.created_by,
+        "versions": [responses.RecordVersion(
+            version=v.number, version_id=v.object_version, sha256=v.sha256, size=v.size, pages=v.pages,
+            signatures=v.signatures, created_at=v.created_at,
+            retention=responses.Retention(mode=v.retention_mode, retain_until=v.retain_until),
+            legal_hold=v.legal_hold, pdfa=v.pdfa, signature_report=v.signature_report,
+            pdf=url_for("api.get_pdf", record_id=record.id, version=v.number)) for v in record.versions],
     }
+
+
+def _record_json(record: Record) -> dict[str, Any]:
+    return responses.RecordAnswer(**_record_fields(record), input=record.input).body()

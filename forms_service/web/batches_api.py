@@ -16,6 +16,7 @@ from ..errors import InputError
 from ..forms import get_form
 from ..jobs import batches, webhooks
 from ..jobs.values import BatchEntry
+from . import responses
 from .api import bp
 from .auth import require_actor, source_ip
 from .body import int_arg, json_object
@@ -59,9 +60,8 @@ def create_batch() -> ResponseReturnValue:
     else:
         catalog().finish_batch(batch.id, now=service.clock.now())
     found = batches.progress(catalog(), batch.id, agency=None)
-    answer = _batch_json(found, now=service.clock.now())
-    if batch.webhook_secret:
-        answer["webhook_secret"] = batch.webhook_secret  # told once: the receiver checks signatures with it
+    # the webhook's secret told once: the receiver checks signatures with it
+    answer = _batch_json(found, now=service.clock.now(), secret=batch.webhook_secret or None)
     response = jsonify(answer)
     response.status_code = 202
     response.headers["Location"] = answer["links"]["self"]
@@ -97,7 +97,8 @@ def cancel_batch(batch_id: str) -> ResponseReturnValue:
     return jsonify(_batch_json(found, now=now))
 
 
-def _batch_json(found: batches.Progress, *, now: datetime, window: bool = False) -> dict[str, Any]:
+def _batch_json(found: batches.Progress, *, now: datetime, window: bool = False,
+                secret: str | None = None) -> dict[str, Any]:
     batch = found.batch
     total = found.total
     links = {"self": url_for("api.get_batch", batch_id=batch.id),
@@ -105,24 +106,19 @@ def _batch_json(found: batches.Progress, *, now: datetime, window: bool = False)
     if window and found.entries and found.entries[-1].number < total:
         start: dict[str, Any] = {"from": found.entries[-1].number + 1}  # a keyword Python reserves
         links["next"] = url_for("api.get_batch", batch_id=batch.id, limit=len(found.entries), **start)
-    return {
-        "id": batch.id, "form": batch.form_id, "state": found.state, "created_at": batch.created_at.isoformat(),
-        "cancelled_at": batch.cancelled_at.isoformat() if batch.cancelled_at else None,
-        "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
-        "total": total, "counts": found.counts, "progress": round(found.ended / total, 4) if total else 1.0,
-        "paused": found.paused(now),
-        "webhook": batch.webhook_url or None,
-        "entries": [_entry_json(e) for e in found.entries],
-        "links": links,
-    }
+    return responses.BatchAnswer(
+        id=batch.id, form=batch.form_id, state=found.state, created_at=batch.created_at,
+        cancelled_at=batch.cancelled_at, finished_at=batch.finished_at, total=total, counts=found.counts,
+        progress=round(found.ended / total, 4) if total else 1.0, paused=found.paused(now),
+        webhook=batch.webhook_url or None, webhook_secret=secret, entries=[_entry(e) for e in found.entries],
+        links=responses.BatchLinks.model_validate(links),
+    ).body()
 
 
-def _entry_json(entry: BatchEntry) -> dict[str, Any]:
-    answer: dict[str, Any] = {"number": entry.number, "state": entry.state}
+def _entry(entry: BatchEntry) -> responses.BatchEntryAnswer:
+    links = None
     if entry.record_id:
-        answer["record_id"] = entry.record_id
-        answer["links"] = {"record": url_for("api.get_record", record_id=entry.record_id),
-                           "pdf": url_for("api.get_pdf", record_id=entry.record_id, version=1)}
-    if entry.problem:
-        answer["problem"] = entry.problem
-    return answer
+        links = responses.EntryLinks(record=url_for("api.get_record", record_id=entry.record_id),
+                                     pdf=url_for("api.get_pdf", record_id=entry.record_id, version=1))
+    return responses.BatchEntryAnswer(number=entry.number, state=entry.state, record_id=entry.record_id or None,
+                                      links=links, problem=entry.problem or None)

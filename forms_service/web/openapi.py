@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from ..forms import all_forms
+from . import responses
+from .responses import ref
 
 bp = Blueprint("openapi", __name__)
 
@@ -49,29 +50,10 @@ CONNECTION = {"type": "object", "properties": {
     "records": {"type": "array", "items": {"type": "object", "properties": {
         "record_id": {"type": "string"}, "form_id": {"type": "string"}, "kind": {"type": "string"},
         "created_at": {"type": "string"}, "title": {"type": "string"}, "countersigned": {"type": "boolean"}}}}}}
-INSPECTION: dict[str, Any] = {"type": "object", "properties": {
-    "id": {"type": "string"}, "agency": {"type": "string"}, "audit_on": {"type": "string", "format": "date"},
-    "team": {"type": "string"}, "connection_id": {"type": ["string", "null"]},
-    "answers_due_on": {"type": "string", "format": "date"},
-    "answered_at": {"type": ["string", "null"]}, "filled_by": {"type": ["string", "null"]},
-    "record_id": {"type": ["string", "null"], "description": "the final 附件4, signed by the team"},
-    "finished_at": {"type": ["string", "null"]},
-    "notified": {"type": "array", "items": {"type": "string"}}}}
-CHECKLIST_ITEM = {"type": "object", "properties": {
-    "item": {"type": "integer"}, "self_result": {"type": ["string", "null"]}, "note": {"type": "string"},
-    "evidence": {"type": "array", "items": {"type": "string"}}, "result": {"type": ["string", "null"]},
-    "result_note": {"type": "string"}, "text": {"type": "string"}, "source": {"type": "string"},
-    "basis": {"type": ["string", "null"], "description": "what the agency's 附件3 says on the item"}}}
-FINDING = {"type": "object", "properties": {
-    "number": {"type": "integer"}, "item": {"type": ["integer", "null"]}, "issue": {"type": "string"},
-    "action": {"type": "string"}, "due": {"type": "string", "format": "date"},
-    "reply": {"type": ["string", "null"]}, "replied_at": {"type": ["string", "null"]},
-    "closed_at": {"type": ["string", "null"]}}}
-INCIDENT = {"type": "object", "properties": {
-    "record_id": {"type": "string"}, "agency": {"type": "string"}, "system": {"type": "string"},
-    "related_record": {"type": ["string", "null"]}, "discovered_at": {"type": "string"},
-    "level": {"type": "integer"}, "recorded_at": {"type": "string"}, "reported_at": {"type": ["string", "null"]},
-    "reported_how": {"type": ["string", "null"]}}}
+INSPECTION = ref(responses.InspectionAnswer)
+CHECKLIST_ITEM = ref(responses.ChecklistItemAnswer)
+FINDING = ref(responses.FindingAnswer)
+INCIDENT = ref(responses.IncidentAnswer)
 RESULT_VALUES = {"type": "string", "enum": ["conform", "nonconform", "na"]}
 QUERY_LOG_PARAMETERS = [
     {"name": "system", "in": "path", "required": True, "schema": {"type": "string"}},
@@ -111,9 +93,7 @@ def describe() -> dict:
                "properties": {"order": {"type": "array", "items": {"type": "string"}},
                               "signed": {"type": "array", "items": {"type": "string"}},
                               "next": {"type": ["string", "null"]}}}
-    created = {"type": "object", "properties": {
-        "record_id": {"type": "string"}, "version": {"type": "integer"}, "version_id": {"type": "string"},
-        "sha256": {"type": "string"}, "size": {"type": "integer"}, "signing": signing, "links": {"type": "object"}}}
+    created = ref(responses.Filed)
     waiting = {"type": "object", "description": "its first block is a person's: kept as a draft for his card",
                "properties": {"draft_id": {"type": "string"}, "signing": signing,
                               "links": {"type": "object", "properties": {"sign": {"type": "string"}}}}}
@@ -126,12 +106,6 @@ def describe() -> dict:
         "expires_at": {"type": "string", "format": "date-time"}, "block": {"type": "string"},
         "block_label": {"type": "string"}, "signer": {"type": "string"}, "form_id": {"type": "string"},
         "record_id": {"type": "string"}, "links": {"type": "object"}}}
-    record = {"type": "object", "description": "a record with its versions (see GET /records/{record_id})",
-              "properties": {"record_id": {"type": "string"}, "form_id": {"type": "string"},
-                             "title": {"type": "string"}, "agency": {"type": "object"},
-                             "status": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
-                             "versions": {"type": "array", "items": {"type": "object"}}},
-              "required": ["record_id", "form_id", "title", "agency", "status", "created_at"]}
     paths = {
         "/forms": {"get": {"summary": "The forms this service fills", "security": [], "operationId": "listForms",
                            "responses": {"200": _json({"type": "object"}, "form ids, 附件 and titles")}}},
@@ -183,12 +157,13 @@ def describe() -> dict:
                 {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                 *PURPOSE_HEADERS],
             "responses": {"200": _json({"type": "object", "properties": {
-                "records": {"type": "array", "items": record}, "limit": {"type": "integer"},
+                "records": {"type": "array", "items": ref(responses.RecordSummary)}, "limit": {"type": "integer"},
                 "offset": {"type": "integer"}}}, "one page of records"), **_errors(400, 401, 403, 429, 503)}}},
         "/records/{record_id}": {"get": {
             "summary": "A record, its versions and their signature reports", "operationId": "getRecord",
             "parameters": [RECORD_ID, *PURPOSE_HEADERS],
-            "responses": {"200": _json(record, "the record"), **_errors(400, 401, 403, 404, 429, 503)}}},
+            "responses": {"200": _json(ref(responses.RecordDetail), "the record"),
+                          **_errors(400, 401, 403, 404, 429, 503)}}},
         "/records/{record_id}/pdf": {"get": {
             "summary": "Download a version's PDF (sha256 checked on read)", "operationId": "getPdf",
             "parameters": [RECORD_ID, VERSION, *PURPOSE_HEADERS],
@@ -210,14 +185,16 @@ def describe() -> dict:
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["hold", "reason"],
                 "properties": {"hold": {"type": "boolean"}, "reason": {"type": "string"}}}}}},
-            "responses": {"200": _json(record, "the record"), **_errors(400, 401, 403, 404, 429, 503)}}},
+            "responses": {"200": _json(ref(responses.RecordAnswer), "the record"),
+                          **_errors(400, 401, 403, 404, 429, 503)}}},
         "/records/{record_id}/retention": {"post": {
             "summary": "Extend retention, never shorten (admin)", "operationId": "extendRetention",
             "parameters": [RECORD_ID],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["until", "reason"],
                 "properties": {"until": {"type": "string"}, "reason": {"type": "string"}}}}}},
-            "responses": {"200": _json(record, "the record"), **_errors(400, 401, 403, 404, 429, 503)}}},
+            "responses": {"200": _json(ref(responses.RecordAnswer), "the record"),
+                          **_errors(400, 401, 403, 404, 429, 503)}}},
         "/exports": {"post": {
             "summary": "An evidence ZIP: PDFs, validation reports, a signed manifest", "operationId": "createExport",
             "parameters": PURPOSE_HEADERS,
@@ -383,7 +360,8 @@ def describe() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "a token from `forms-service tokens create`"}},
             "responses": {"Error": _json({"$ref": "#/components/schemas/Error"}, "an error with a stable code")},
-            "schemas": {"Error": error_schema, "QueryEvent": _query_event_schema(), **schemas},
+            "schemas": {"Error": error_schema, "QueryEvent": _query_event_schema(), **schemas,
+                        **responses.schemas()},
         },
     }
 
@@ -391,29 +369,7 @@ def describe() -> dict:
 def _batch_paths() -> dict:
     """Batches: many inputs of one form, produced by the background workers."""
     batch_id = [{"name": "batch_id", "in": "path", "required": True, "schema": {"type": "string"}}]
-    entry = {"type": "object", "properties": {
-        "number": {"type": "integer"},
-        "state": {"type": "string", "enum": ["queued", "running", "done", "refused", "failed", "cancelled"]},
-        "record_id": {"type": "string"},
-        "links": {"type": "object", "properties": {"record": {"type": "string"}, "pdf": {"type": "string"}}},
-        "problem": {"type": "object", "description": "code, message and (for bad input) field and errors"}}}
-    batch = {"type": "object", "properties": {
-        "id": {"type": "string"}, "form": {"type": "string"},
-        "state": {"type": "string", "enum": ["queued", "running", "cancelling", "finished", "cancelled"]},
-        "created_at": {"type": "string"}, "cancelled_at": {"type": ["string", "null"]},
-        "finished_at": {"type": ["string", "null"]}, "total": {"type": "integer"},
-        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-        "progress": {"type": "number", "description": "the share of entries ended, 0–1"},
-        "paused": {"type": ["object", "null"], "description": "while a fault (the store or the TSA down) holds "
-                                                              "the batch: until (when workers try again), code, "
-                                                              "message"},
-        "webhook": {"type": ["string", "null"]},
-        "webhook_secret": {"type": "string", "description": "in the 202 answer only, when a webhook was given: "
-                                                            "the HMAC-SHA256 key of X-Forms-Signature"},
-        "entries": {"type": "array", "items": entry},
-        "links": {"type": "object", "properties": {
-            "self": {"type": "string"}, "cancel": {"type": "string"},
-            "next": {"type": "string", "description": "with limit, while entries follow: the next window"}}}}}
+    batch = ref(responses.BatchAnswer)
     return {
         "/batches": {"post": {
             "summary": "Many inputs of one form, produced and filed in the background (202 + Location)",
@@ -467,10 +423,7 @@ def _oversight_paths() -> dict:
         "/inspections/{inspection_id}": {"get": {
             "summary": "One audit: the checklist prepared from the agency's 附件3, both columns, the findings",
             "operationId": "getInspection", "parameters": audit,
-            "responses": {"200": _json({**INSPECTION, "properties": {
-                **INSPECTION["properties"], "prepared_from_requirements": {"type": "boolean"},
-                "items": {"type": "array", "items": CHECKLIST_ITEM},
-                "findings": {"type": "array", "items": FINDING}}}, "the audit"),
+            "responses": {"200": _json(ref(responses.InspectionDetail), "the audit"),
                 **_errors(401, 403, 404, 429, 503)}}},
         "/inspections/{inspection_id}/items/{item}/answer": step(
             "(the audited agency) Its answer to one item, with archived records as evidence, before the deadline",

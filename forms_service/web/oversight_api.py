@@ -19,6 +19,7 @@ from ..connections.oversight import ProviderOversight
 from ..connections.values import Incident, Inspection, InspectionFinding, InspectionItem
 from ..errors import InputError
 from ..notify.audit_notice import schedule_and_notify
+from . import responses
 from .api import bp
 from .auth import require_actor, source_ip
 from .body import json_object
@@ -49,36 +50,45 @@ def evidence_download(actor: Actor, inspection: Inspection, sha256: str) -> Resp
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "X-Content-Type-Options": "nosniff"})
 
 
-def inspection_json(inspection: Inspection) -> dict[str, Any]:
-    return {"id": inspection.id, "agency": inspection.agency, "audit_on": inspection.audit_on.isoformat(),
+def _inspection(inspection: Inspection) -> dict[str, Any]:
+    """An audit's answer's fields (``responses.InspectionAnswer`` and the models built on it)."""
+    return {"id": inspection.id, "agency": inspection.agency, "audit_on": inspection.audit_on,
             "team": inspection.team, "connection_id": inspection.connection_id or None,
-            "answers_due_on": answers_due_on(inspection).isoformat(),
-            "answered_at": _iso(inspection.answered_at), "answers_late": answers_late(inspection),
-            "filled_by": inspection.filled_by or None,
-            "record_id": inspection.record_id or None, "finished_at": _iso(inspection.finished_at)}
+            "answers_due_on": answers_due_on(inspection), "answered_at": inspection.answered_at,
+            "answers_late": answers_late(inspection), "filled_by": inspection.filled_by or None,
+            "record_id": inspection.record_id or None, "finished_at": inspection.finished_at}
+
+
+def inspection_json(inspection: Inspection, *, notified: list[str] | None = None) -> dict[str, Any]:
+    return responses.InspectionAnswer(**_inspection(inspection), notified=notified).body()
+
+
+def _item(item: InspectionItem) -> dict[str, Any]:
+    return {"item": item.item, "self_result": item.self_result or None, "note": item.self_note,
+            "evidence": list(item.evidence), "answered_at": item.answered_at, "result": item.result or None,
+            "result_note": item.result_note, "judged_at": item.judged_at}
 
 
 def _item_json(item: InspectionItem) -> dict[str, Any]:
-    return {"item": item.item, "self_result": item.self_result or None, "note": item.self_note,
-            "evidence": list(item.evidence), "answered_at": _iso(item.answered_at),
-            "result": item.result or None, "result_note": item.result_note, "judged_at": _iso(item.judged_at)}
+    return responses.ChecklistItemAnswer(**_item(item)).body()
+
+
+def _finding(finding: InspectionFinding) -> responses.FindingAnswer:
+    return responses.FindingAnswer(number=finding.number, item=finding.item, issue=finding.issue,
+                                   action=finding.action, due=finding.due_on, reply=finding.reply or None,
+                                   replied_at=finding.replied_at, closed_at=finding.closed_at)
 
 
 def _finding_json(finding: InspectionFinding) -> dict[str, Any]:
-    return {"number": finding.number, "item": finding.item, "issue": finding.issue, "action": finding.action,
-            "due": finding.due_on.isoformat(), "reply": finding.reply or None, "replied_at": _iso(finding.replied_at),
-            "closed_at": _iso(finding.closed_at)}
+    return _finding(finding).body()
 
 
 def _incident_json(incident: Incident) -> dict[str, Any]:
-    return {"record_id": incident.record_id, "agency": incident.agency, "system": incident.system,
-            "related_record": incident.related_record or None, "discovered_at": incident.discovered_at.isoformat(),
-            "level": incident.level, "recorded_at": incident.recorded_at.isoformat(),
-            "reported_at": _iso(incident.reported_at), "reported_how": incident.reported_how or None}
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+    return responses.IncidentAnswer(
+        record_id=incident.record_id, agency=incident.agency, system=incident.system,
+        related_record=incident.related_record or None, discovered_at=incident.discovered_at, level=incident.level,
+        recorded_at=incident.recorded_at, reported_at=incident.reported_at,
+        reported_how=incident.reported_how or None).body()
 
 
 @bp.post("/inspections")
@@ -89,7 +99,7 @@ def post_inspection() -> ResponseReturnValue:
     inspection, notified = schedule_and_notify(catalog(), components().mailer, actor, json_object(),
                                              provider_name=components().settings.provider_name,
                                              clock=components().clock)
-    return jsonify({**inspection_json(inspection), "notified": notified}), 201
+    return jsonify(inspection_json(inspection, notified=list(notified))), 201
 
 
 @bp.get("/inspections")
@@ -107,10 +117,11 @@ def get_inspection(inspection_id: str) -> ResponseReturnValue:
     lines, from_requirements = audit_work.checklist(catalog(), inspection)
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="inspection.read",
                                   source_ip=source_ip(), detail={"inspection": inspection_id}))
-    return jsonify({**inspection_json(inspection), "prepared_from_requirements": from_requirements,
-                    "items": [{**_item_json(line.work), "text": line.text, "source": line.source,
-                               "basis": line.basis or None} for line in lines],
-                    "findings": [_finding_json(f) for f in catalog().inspection_findings(inspection_id=inspection_id)]})
+    return jsonify(responses.InspectionDetail(
+        **_inspection(inspection), prepared_from_requirements=from_requirements,
+        items=[responses.ChecklistLineAnswer(**_item(line.work), text=line.text, source=line.source,
+                                             basis=line.basis or None) for line in lines],
+        findings=[_finding(f) for f in catalog().inspection_findings(inspection_id=inspection_id)]).body())
 
 
 @bp.put("/inspections/<inspection_id>/items/<item>/answer")

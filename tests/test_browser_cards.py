@@ -117,6 +117,9 @@ def test_three_signers_sign_a_application_with_their_cards_in_turn(page: Page, c
 
     # 單位主管, with hers; 機關首長（或授權人）, with the agency's 機關憑證 card.
     for username in ("card-lin", "card-chen"):
+        # Off the record page first: a request of it still in flight (its preview) would answer with
+        # the session's cookie after the clearing, and the sign-in page would find him signed in.
+        page.goto("about:blank")
         page.context.clear_cookies()
         sign_in(page, url, username)
         page.goto(f"{url}/records/{record_id}")

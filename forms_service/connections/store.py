@@ -6,7 +6,7 @@ database errors."""
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, Index, Integer, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -215,7 +215,3 @@ def _inspection_finding(row: InspectionFindingRow) -> InspectionFinding:
 
 def _incident(row: IncidentRow) -> Incident:
     return Incident(**{f.name: getattr(row, f.name) for f in fields(Incident)})
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import fields
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, func, or_, select, update
@@ -189,7 +189,3 @@ def _batch(row: BatchRow) -> Batch:
 
 def _batch_entry(row: BatchEntryRow) -> BatchEntry:
     return BatchEntry(**{f.name: getattr(row, f.name) for f in fields(BatchEntry)})
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -4,7 +4,7 @@ and topic, across processes and instances) and ``SqlMailClaims``, its repository
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from sqlalchemy import Integer, String, UniqueConstraint, delete
@@ -60,7 +60,3 @@ class SqlMailClaims(Repository):
         with self._writing() as s:
             s.execute(delete(MailSentRow).where(MailSentRow.day == day, MailSentRow.recipient == recipient,
                                                 MailSentRow.topic == topic))
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

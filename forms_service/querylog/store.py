@@ -5,7 +5,7 @@ database errors."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint, select, update
@@ -275,7 +275,3 @@ def _query_flag_review(row: QueryFlagReviewRow) -> QueryFlagReview:
         requested_by=row.requested_by, requested_at=row.requested_at, answer=row.answer, answered_by=row.answered_by,
         answered_at=row.answered_at, decision_note=row.decision_note, decided_by=row.decided_by,
         decided_at=row.decided_at)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

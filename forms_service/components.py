@@ -16,6 +16,7 @@ import dataclasses
 import fcntl
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -77,6 +78,9 @@ class Running:
 
     closers: list[Callable[[], None]] = field(default_factory=list)
     lent_converters: Callable[[], list[Converter]] = list
+    # Held while a part that keeps state (the signer registry, the jobs) is made: the first requests
+    # of a web process come at once, and from Python 3.12 on cached_property makes each caller build.
+    making: threading.RLock = field(default_factory=threading.RLock)
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,11 @@ class Components:
         """The keys each party signs with here (``signers/``): one registry per components, which
         keeps each key it opened; in demo mode an agency gets its DEMO 機關憑證 card on its first
         document."""
+        with self.running.making:
+            made: SignerRegistry | None = self.__dict__.get("signers")
+            return made if made is not None else self._make_signers()
+
+    def _make_signers(self) -> SignerRegistry:
         catalog = self.require_catalog()
         from .signers.registry import SignerRegistry
         from .signers.store import SqlSigners
@@ -447,10 +456,14 @@ class Components:
         from .jobs.runtime import JobRuntime
         from .jobs.tasks import ServiceJobs
 
-        runtime: list[JobRuntime] = []
-        jobs = ServiceJobs(make_huey(self.settings), runtime=lambda: runtime[0])
-        runtime.append(JobRuntime(self, jobs))
-        return jobs
+        with self.running.making:
+            made = self.__dict__.get("jobs")
+            if made is not None:
+                return made
+            runtime: list[JobRuntime] = []
+            jobs = ServiceJobs(make_huey(self.settings), runtime=lambda: runtime[0])
+            runtime.append(JobRuntime(self, jobs))
+            return jobs
 
     def require_catalog(self) -> Catalog:
         if self.catalog is None:

@@ -3,6 +3,7 @@ documents that come at once, and a clear error after the service stopped it."""
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -54,7 +55,9 @@ def test_the_jobs_process_starts_with_a_converter_that_is_not_running_yet(tmp_pa
     from forms_service.components import start_components
     from forms_service.settings import Settings
 
-    settings = Settings.load(environ={}, data_dir=tmp_path / "data")
+    # the run's choice of libraries kept: start-up installs the replacements unless it says stock
+    keep = {k: v for k, v in os.environ.items() if k == "FORMS_STOCK_LIBRARIES"}
+    settings = Settings.load(environ=keep, data_dir=tmp_path / "data")
     with start_components(settings, with_archive=False, with_converter=False, lazy_converter=True) as components:
         assert isinstance(components.converter, LazyConverter) and not components.converter.started
         assert components.producer is not None  # a producer can be made; LibreOffice waits for its first document

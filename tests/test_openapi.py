@@ -98,6 +98,14 @@ def test_real_responses_are_what_the_description_says(client, catalog, staff_tok
     call("get", f"/batches/{batch['id']}", staff)
     call("post", f"/records/{record_id}/legal-hold", admin, {"hold": True, "reason": "訴訟保全"})
     assert [status for _, _, status in checked][-5:] == [201, 200, 202, 200, 200], checked[-5:]
+    system = {"Authorization": "Bearer " + create_token(catalog, agency="379000000A", role="system",
+                                                        system="稅務系統", connection_id="rec_unknown")}
+    events = [{"event_id": f"ev-{n}", "at": f"2026-11-0{n}T22:15:00+08:00", "system": "稅務系統",
+               "user": {"name": "王小明", "account": "tp-wang"}, "subject": {"business_id": "22099131"},
+               "purpose": "營業稅籍查核", "case_no": f"北市稽字第1153{n:06d}號"} for n in (1, 2)]
+    call("post", "/query-events", system, [*events, {"event_id": "bad"}])
+    call("get", "/query-logs/稅務系統/2026-11", staff)
+    assert [status for _, _, status in checked][-2:] == [200, 200], checked[-2:]
     call("post", "/forms/annex2-agreement/records", staff, {**example("annex2-agreement"), "signed_on": "115/02/30"})
     call("post", f"/records/{record_id}/legal-hold", staff, {"hold": True, "reason": "x"})
     call("get", "/records/rec_00000000000000000000000000000000", staff)

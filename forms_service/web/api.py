@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
@@ -17,7 +18,7 @@ from ..archive.report_text import verification_text
 from ..archive.signatures import countersign
 from ..catalog import NewAuditEvent, Record, RecordFilter
 from ..connections.parties import acknowledge
-from ..connections.timeline import connection, connection_id_of, connections, today_in_taipei
+from ..connections.timeline import Connection, connection, connection_id_of, connections, today_in_taipei
 from ..errors import Conflict, Forbidden, InputError, NotFound
 from ..filing.service import Filed, Waiting
 from ..forms import all_forms, get_form
@@ -37,11 +38,10 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/forms")
 def list_forms() -> ResponseReturnValue:
-    return jsonify({"forms": [
-        {"id": s.form_id, "annex": s.annex, "title": s.title,
-         "schema": url_for("api.form_schema", form_id=s.form_id)}
-        for s in all_forms()
-    ]})
+    return jsonify(responses.FormList(forms=[
+        responses.FormListed.model_validate({"id": s.form_id, "annex": s.annex, "title": s.title,
+                                             "schema": url_for("api.form_schema", form_id=s.form_id)})
+        for s in all_forms()]).body())
 
 
 @bp.get("/forms/<form_id>/schema")
@@ -71,12 +71,11 @@ def create_record(form_id: str) -> ResponseReturnValue:
             catalog().release_idempotency_key(actor.id, key)
         raise
     if isinstance(outcome, Waiting):  # its first block is a person's: it waits for his card
-        body: dict[str, Any] = {
-            "draft_id": outcome.draft.id,
-            "signing": {"order": list(outcome.signing_order), "signed": [], "next": outcome.next_block},
-            "warnings": list(outcome.warnings),
-            "links": {"sign": url_for("ui.sign_draft", draft_id=outcome.draft.id)},
-        }
+        body = responses.Waiting(
+            draft_id=outcome.draft.id,
+            signing=responses.Signing(order=list(outcome.signing_order), signed=[], next=outcome.next_block),
+            warnings=[dict(w) for w in outcome.warnings],
+            links=responses.WaitingLinks(sign=url_for("ui.sign_draft", draft_id=outcome.draft.id))).body()
         status = 202
     else:
         body, status = filed_json(outcome), 201
@@ -137,7 +136,7 @@ def post_query_events() -> ResponseReturnValue:
                                   source_ip=source_ip(), detail={"system": actor.system, **{
                                       "accepted": len(result.accepted), "duplicates": len(result.duplicates),
                                       "refused": len(result.refused)}}))
-    return jsonify(result.as_dict())
+    return jsonify(responses.QueryEventsTaken.model_validate(result.as_dict()).body())
 
 
 @bp.get("/query-logs/<system>/<month>")
@@ -149,8 +148,9 @@ def get_query_log(system: str, month: str) -> ResponseReturnValue:
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="query-log.read",
                                   source_ip=source_ip(), detail={"agency": agency, "system": system, "month": month}))
     reviewer = catalog().query_reviewer(agency=agency, system=system)
-    return jsonify({**found.as_dict(), "reviewer": reviewer.username if reviewer else None,
-                    "flags": [f.as_dict() for f in reviewed_flags(catalog(), found)]})
+    return jsonify(responses.QueryMonthAnswer.model_validate({
+        **found.as_dict(), "reviewer": reviewer.username if reviewer else None,
+        "flags": [f.as_dict() for f in reviewed_flags(catalog(), found)]}).body())
 
 
 def _query_log_agency(actor: Actor) -> str:
@@ -165,8 +165,8 @@ def post_close_query_log(system: str, month: str) -> ResponseReturnValue:
     """Close a finished month: its events sealed into the store, signed; no more events for it."""
     actor = require_actor()
     closed = components().query_log_duty.close(actor, _query_log_agency(actor), system, month)
-    return jsonify({"month": closed.month, "count": closed.count, "object_key": closed.object_key,
-                    "sha256": closed.sha256}), 201
+    return jsonify(responses.ClosedMonth(month=closed.month, count=closed.count, object_key=closed.object_key,
+                                         sha256=closed.sha256).body()), 201
 
 
 @bp.put("/query-logs/<system>/reviewer")
@@ -176,8 +176,8 @@ def put_query_log_reviewer(system: str) -> ResponseReturnValue:
     body = json_object()
     duty = components().query_log_duty
     assigned, warning = duty.assign(actor, _query_log_agency(actor), system, str(body.get("username", "")))
-    return jsonify({"agency": assigned.agency, "system": assigned.system, "username": assigned.username,
-                    **({"warning": warning} if warning else {})})
+    return jsonify(responses.ReviewerAssigned(agency=assigned.agency, system=assigned.system,
+                                              username=assigned.username, warning=warning or None).body())
 
 
 @bp.post("/query-logs/<system>/<month>/flags/<event_id>/<kind>/request")
@@ -217,7 +217,7 @@ def list_connections() -> ResponseReturnValue:
     agency = (normalize_agency_code(request.args.get("agency", "")) or None) if actor.sees_all_agencies \
         else actor.agency
     today = today_in_taipei(components().clock.now())
-    return jsonify({"connections": [c.as_dict(today) for c in connections(catalog(), agency=agency)]})
+    return jsonify({"connections": [_connection(c, today) for c in connections(catalog(), agency=agency)]})
 
 
 @bp.get("/connections/<connection_id>")
@@ -229,7 +229,7 @@ def get_connection(connection_id: str) -> ResponseReturnValue:
         raise NotFound(f"no connection {connection_id} that you may see", details={"connection_id": connection_id})
     catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="connection.read",
                                   source_ip=source_ip(), detail={"connection": connection_id}))
-    return jsonify(found.as_dict(today_in_taipei(components().clock.now())))
+    return jsonify(_connection(found, today_in_taipei(components().clock.now())))
 
 
 @bp.post("/connections/<connection_id>/acknowledge")
@@ -240,7 +240,7 @@ def acknowledge_connection(connection_id: str) -> ResponseReturnValue:
     service = components()
     found = acknowledge(catalog(), actor, connection_id, now=service.clock.now(), notify=service.notifier,
                         source_ip=source_ip())
-    return jsonify(found.as_dict(today_in_taipei(components().clock.now())))
+    return jsonify(_connection(found, today_in_taipei(components().clock.now())))
 
 
 @bp.get("/due")
@@ -255,7 +255,7 @@ def get_due() -> ResponseReturnValue:
     if within and not (within.isdigit() and int(within) <= 3660):
         raise InputError("within: a number of days, 0–3660", details={"field": "within"})
     items = components().due_items(agency=agency, within=int(within) if within else None)
-    return jsonify({"items": [i.as_dict() for i in items]})
+    return jsonify({"items": [responses.DueItemAnswer.model_validate(i.as_dict()).body() for i in items]})
 
 
 @bp.get("/my-queries")
@@ -266,9 +266,14 @@ def get_my_queries() -> ResponseReturnValue:
 
 
 def _flag_review(review: QueryFlagReview) -> dict[str, Any]:
-    return {"system": review.system, "month": review.month, "event_id": review.event_id, "kind": review.kind,
-            "sentence": review.sentence, "querier": review.querier_account, "state": review.state,
-            "request": review.request_note, "answer": review.answer, "decision": review.decision_note}
+    return responses.FlagReviewAnswer(
+        system=review.system, month=review.month, event_id=review.event_id, kind=review.kind,
+        sentence=review.sentence, querier=review.querier_account, state=review.state, request=review.request_note,
+        answer=review.answer, decision=review.decision_note).body()
+
+
+def _connection(found: Connection, today: date) -> dict[str, Any]:
+    return responses.ConnectionAnswer.model_validate(found.as_dict(today)).body()
 
 
 @bp.post("/query-logs/<system>/<month>/review")

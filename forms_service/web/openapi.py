@@ -1,8 +1,10 @@
-"""``GET /api/v1/openapi.json``: the API described in OpenAPI 3.1, built from the forms' models.
+"""``GET /api/v1/openapi.json``: the API described in OpenAPI 3.1, built from the forms' models and
+the answers' models.
 
-Each form's request body is its pydantic model's JSON Schema (the contract of docs/forms.md); the
-shared definitions are hoisted into ``components/schemas``.  ``tests/test_openapi.py`` checks that
-the description is valid and names every route of the API blueprint, so it cannot drift.
+Each form's request body is its pydantic model's JSON Schema (the contract of docs/forms.md); each
+answer's schema is its model's in ``responses.py``, the model the view answers with; the shared
+definitions are hoisted into ``components/schemas``.  ``tests/test_openapi.py`` checks that the
+description is valid, names every route of the API blueprint, and describes real answers.
 """
 
 from __future__ import annotations
@@ -32,24 +34,8 @@ PURPOSE_HEADERS = [
 ]
 
 
-FLAG_REVIEW = {"type": "object", "properties": {name: {"type": "string"} for name in (
-    "system", "month", "event_id", "kind", "sentence", "querier", "state", "request", "answer", "decision")}}
-CONNECTION = {"type": "object", "properties": {
-    "id": {"type": "string"}, "system": {"type": "string"},
-    "applicant": {"type": "object"}, "user_unit": {"type": "object"},
-    "period": {"type": "object", "properties": {"start": {"type": ["string", "null"]},
-                                                "end": {"type": ["string", "null"]}}},
-    "terminated_on": {"type": ["string", "null"]}, "current_application": {"type": "string"},
-    "state": {"type": "string", "enum": ["applied", "active", "expired", "terminated", "purged"]},
-    "approved": {"type": "boolean", "description": "the data provider countersigned its 附件2"},
-    "user_unit_took_part": {"type": "boolean",
-                            "description": "the 資料使用單位 applied, filed a record of it, or acknowledged it"},
-    "agreed": {"type": "boolean", "description": "both: only then does it govern the system's query log"},
-    "purge_due_on": {"type": ["string", "null"], "format": "date"},
-    "late": {"type": "array", "items": {"type": "string"}, "description": "what was done after its deadline"},
-    "records": {"type": "array", "items": {"type": "object", "properties": {
-        "record_id": {"type": "string"}, "form_id": {"type": "string"}, "kind": {"type": "string"},
-        "created_at": {"type": "string"}, "title": {"type": "string"}, "countersigned": {"type": "boolean"}}}}}}
+FLAG_REVIEW = ref(responses.FlagReviewAnswer)
+CONNECTION = ref(responses.ConnectionAnswer)
 INSPECTION = ref(responses.InspectionAnswer)
 CHECKLIST_ITEM = ref(responses.ChecklistItemAnswer)
 FINDING = ref(responses.FindingAnswer)
@@ -89,14 +75,8 @@ def _form_schemas() -> tuple[dict, dict]:
 @lru_cache(maxsize=1)
 def describe() -> dict:
     bodies, schemas = _form_schemas()
-    signing = {"type": "object", "description": "the document's signature blocks: in order, signed, the next",
-               "properties": {"order": {"type": "array", "items": {"type": "string"}},
-                              "signed": {"type": "array", "items": {"type": "string"}},
-                              "next": {"type": ["string", "null"]}}}
     created = ref(responses.Filed)
-    waiting = {"type": "object", "description": "its first block is a person's: kept as a draft for his card",
-               "properties": {"draft_id": {"type": "string"}, "signing": signing,
-                              "links": {"type": "object", "properties": {"sign": {"type": "string"}}}}}
+    waiting = ref(responses.Waiting)
     session = {"type": "object", "properties": {
         "id": {"type": "string"},
         "to_be_signed": {"type": "string", "contentEncoding": "base64",
@@ -108,7 +88,7 @@ def describe() -> dict:
         "record_id": {"type": "string"}, "links": {"type": "object"}}}
     paths = {
         "/forms": {"get": {"summary": "The forms this service fills", "security": [], "operationId": "listForms",
-                           "responses": {"200": _json({"type": "object"}, "form ids, 附件 and titles")}}},
+                           "responses": {"200": _json(ref(responses.FormList), "form ids, 附件 and titles")}}},
         "/forms/{form_id}/schema": {"get": {
             "summary": "A form's JSON Schema", "security": [], "operationId": "formSchema",
             "parameters": [{"name": "form_id", "in": "path", "required": True,
@@ -214,11 +194,7 @@ def describe() -> dict:
                                                 "items": {"$ref": "#/components/schemas/QueryEvent"}}},
                 "application/x-ndjson": {"schema": {"type": "string",
                                                     "description": "one QueryEvent JSON object a line"}}}},
-            "responses": {"200": _json({"type": "object", "properties": {
-                "accepted": {"type": "integer"}, "duplicates": {"type": "array", "items": {"type": "string"}},
-                "refused": {"type": "array", "items": {"type": "object", "properties": {
-                    "index": {"type": "integer"}, "event_id": {"type": "string"},
-                    "errors": {"type": "array", "items": {"type": "object"}}}}}}},
+            "responses": {"200": _json(ref(responses.QueryEventsTaken),
                 "what was stored, what was already there, what was refused and why"),
                 **_errors(400, 401, 403, 429, 503)}}},
         "/query-logs/{system}/{month}": {"get": {
@@ -229,25 +205,15 @@ def describe() -> dict:
                             "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
                            {"name": "agency", "in": "query", "schema": {"type": "string"},
                             "description": "the agency's 機關代碼 (provider and admin; others see their own)"}],
-            "responses": {"200": _json({"type": "object", "properties": {
-                "state": {"type": "string"}, "count": {"type": "integer"},
-                "connection": {"type": ["string", "null"], "description": "the 附件1 whose rules apply"},
-                "flags": {"type": "array", "items": {"type": "object", "properties": {
-                    "event_id": {"type": "string"}, "kind": {"type": "string", "enum": [
-                        "off-hours", "unapproved-user", "outside-period", "volume", "repeat", "no-case"]},
-                    "sentence": {"type": "string"}, "querier": {"type": "string"},
-                    "state": {"type": "string", "enum": ["open", "requested", "answered", "explained", "violation"]},
-                    "request": {"type": "string"}, "answer": {"type": "string"}, "decision": {"type": "string"}}}},
-                "reviewer": {"type": ["string", "null"], "description": "the assigned 查核人員's user name"}}},
+            "responses": {"200": _json(ref(responses.QueryMonthAnswer),
                 "the month"), **_errors(400, 401, 403, 429, 503)}}},
         "/query-logs/{system}/reviewer": {"put": {
             "summary": "Assign the system's 查核人員 (admin); never one of its unsigned months' queriers",
             "operationId": "assignQueryLogReviewer", "parameters": QUERY_LOG_PARAMETERS[:1] + QUERY_LOG_PARAMETERS[2:],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["username"], "properties": {"username": {"type": "string"}}}}}},
-            "responses": {"200": _json({"type": "object", "properties": {
-                "agency": {"type": "string"}, "system": {"type": "string"}, "username": {"type": "string"}}},
-                "the assignment"), **_errors(400, 401, 403, 429, 503)}}},
+            "responses": {"200": _json(ref(responses.ReviewerAssigned), "the assignment"),
+                          **_errors(400, 401, 403, 429, 503)}}},
         **{f"/query-logs/{{system}}/{{month}}/flags/{{event_id}}/{{kind}}/{step}": {"post": {
             "summary": summary, "operationId": operation,
             "parameters": QUERY_LOG_PARAMETERS + [
@@ -307,15 +273,8 @@ def describe() -> dict:
                             "description": "the agency's 機關代碼 (provider and admin; others see their own)"},
                            {"name": "within", "in": "query", "schema": {"type": "integer", "minimum": 0},
                             "description": "only what is due within this many days (overdue items always)"}],
-            "responses": {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": {
-                "type": "object", "properties": {
-                    "kind": {"type": "string", "enum": ["monthly-review", "explanation", "no-events", "renewal",
-                                                        "yearly-review", "audit-answers", "finding-reply",
-                                                        "purge", "incident-report", "signature",
-                                                        "security-test", "returned"]},
-                    "connection_id": {"type": ["string", "null"]}, "record_id": {"type": ["string", "null"]},
-                    "due_on": {"type": "string", "format": "date"}, "title": {"type": "string"},
-                    "agency": {"type": "string"}, "system": {"type": "string"}, "month": {"type": "string"}}}}}},
+            "responses": {"200": _json({"type": "object", "properties": {"items": {
+                "type": "array", "items": ref(responses.DueItemAnswer)}}},
                 "the due items"), **_errors(400, 401, 403, 429, 503)}}},
         "/my-queries": {"get": {
             "summary": "The requests for a 查調者說明 about the caller's own queries (a person's token)",
@@ -326,9 +285,8 @@ def describe() -> dict:
         "/query-logs/{system}/{month}/close": {"post": {
             "summary": "Close a finished month: its events sealed and signed into the store (staff, admin)",
             "operationId": "closeQueryLog", "parameters": QUERY_LOG_PARAMETERS,
-            "responses": {"201": _json({"type": "object", "properties": {
-                "month": {"type": "string"}, "count": {"type": "integer"}, "object_key": {"type": "string"},
-                "sha256": {"type": "string"}}}, "the sealed month"), **_errors(400, 401, 403, 409, 429, 503)}}},
+            "responses": {"201": _json(ref(responses.ClosedMonth), "the sealed month"),
+                          **_errors(400, 401, 403, 409, 429, 503)}}},
         "/query-logs/{system}/{month}/review": {"post": {
             "summary": "The 查核人員's sign-off of a closed month: its 附件5, signed and archived",
             "description": "By the system's assigned 查核人員 (a person's token), once every flag has its verdict. "

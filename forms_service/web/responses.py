@@ -75,6 +75,30 @@ class Filed(Answer):
     links: FiledLinks
 
 
+class WaitingLinks(Answer):
+    sign: str = Field(description="the page where the first signer signs it with his card")
+
+
+class Waiting(Answer):
+    """A form whose first signature block is a person's: kept as a draft until his card signs it."""
+
+    draft_id: str
+    signing: Signing
+    warnings: list[dict[str, Any]]
+    links: WaitingLinks
+
+
+class FormListed(Answer):
+    id: str
+    annex: str
+    title: str
+    schema_: str = Field(alias="schema", description="where its JSON Schema is")
+
+
+class FormList(Answer):
+    forms: list[FormListed]
+
+
 class Party(Answer):
     name: str
     code: str
@@ -245,9 +269,131 @@ class IncidentAnswer(Answer):
     reported_how: str | None
 
 
+# --- connections and the query log's review ------------------------------------------------------
+
+class ConnectionRecordAnswer(Answer):
+    record_id: str
+    form_id: str
+    kind: str
+    created_at: Time
+    title: str
+    countersigned: bool
+
+
+class ConnectionAnswer(Answer):
+    """A connection (介接案) as its records make it: its parties, period, state and what was late."""
+
+    id: str = Field(description="the record id of its first 附件1")
+    applicant: dict[str, str]
+    user_unit: dict[str, str]
+    system: str
+    period: Period
+    terminated_on: Day | None
+    state: Annotated[str, WithJsonSchema({"type": "string", "enum": [
+        "applied", "active", "expired", "terminated", "purged"]})]
+    approved: bool = Field(description="the data provider countersigned its 附件2")
+    user_unit_took_part: bool = Field(description="the 資料使用單位 applied, filed a record of it, or acknowledged it")
+    agreed: bool = Field(description="both: only then does it govern the system's query log")
+    current_application: str
+    purge_due_on: Day | None
+    late: list[str] = Field(description="what was done after its deadline")
+    records: list[ConnectionRecordAnswer]
+
+
+class DueItemAnswer(Answer):
+    """Something a duty of the regulation (or a signing order) asks for, by when."""
+
+    kind: Annotated[str, WithJsonSchema({"type": "string", "enum": [
+        "monthly-review", "explanation", "no-events", "renewal", "yearly-review", "audit-answers", "finding-reply",
+        "purge", "incident-report", "signature", "security-test", "returned"]})]
+    connection_id: str | None
+    record_id: str | None
+    draft_id: str | None = Field(description="a filing waiting, as a draft, for its first signer's card")
+    due_on: Day
+    title: str
+    agency: str
+    system: str
+    month: str
+
+
+class RefusedEvent(Answer):
+    index: int = Field(description="its place in the batch, from 0 (JSON Lines: its line number - 1)")
+    event_id: str
+    errors: list[dict[str, Any]]
+
+
+class QueryEventsTaken(Answer):
+    """What became of a batch of query events."""
+
+    accepted: int = Field(description="how many were stored")
+    duplicates: list[str] = Field(description="the event ids stored before: kept once")
+    refused: list[RefusedEvent]
+
+
+FLAG_KINDS = ["off-hours", "unapproved-user", "outside-period", "volume", "repeat", "no-case"]
+FLAG_STATES = ["open", "requested", "answered", "explained", "violation"]
+
+
+class MonthFlag(Answer):
+    OMITTED_WHEN_EMPTY = frozenset({"request", "answer", "decision"})
+    event_id: str
+    kind: Annotated[str, WithJsonSchema({"type": "string", "enum": FLAG_KINDS})]
+    sentence: str
+    querier: str
+    state: Annotated[str, WithJsonSchema({"type": "string", "enum": FLAG_STATES})]
+    request: str | None = None
+    answer: str | None = None
+    decision: str | None = None
+
+
+class QueryMonthAnswer(Answer):
+    """A month of a system's query events: how many, and the flags for the 查核人員."""
+
+    agency: str
+    system: str
+    month: str
+    state: str
+    count: int
+    connection: str | None = Field(description="the 附件1 whose rules apply")
+    flags: list[MonthFlag]
+    reviewer: str | None = Field(description="the assigned 查核人員's user name")
+
+
+class ClosedMonth(Answer):
+    month: str
+    count: int
+    object_key: str
+    sha256: str
+
+
+class ReviewerAssigned(Answer):
+    OMITTED_WHEN_EMPTY = frozenset({"warning"})
+    agency: str
+    system: str
+    username: str
+    warning: str | None = Field(default=None, description="why the assignment deserves a second look")
+
+
+class FlagReviewAnswer(Answer):
+    """One flag of a month under review, as the 查核人員 and the querier see it."""
+
+    system: str
+    month: str
+    event_id: str
+    kind: str
+    sentence: str
+    querier: str
+    state: str
+    request: str
+    answer: str
+    decision: str
+
+
 MODELS: tuple[type[Answer], ...] = (
-    Filed, RecordSummary, RecordAnswer, RecordDetail, BatchAnswer, InspectionAnswer, InspectionDetail,
-    ChecklistItemAnswer, ChecklistLineAnswer, FindingAnswer, IncidentAnswer)
+    Filed, Waiting, FormList, RecordSummary, RecordAnswer, RecordDetail, BatchAnswer,
+    InspectionAnswer, InspectionDetail, ChecklistItemAnswer, ChecklistLineAnswer, FindingAnswer, IncidentAnswer,
+    ConnectionAnswer, DueItemAnswer, QueryEventsTaken, QueryMonthAnswer, ClosedMonth, ReviewerAssigned,
+    FlagReviewAnswer)
 
 
 def schemas() -> dict[str, Any]:

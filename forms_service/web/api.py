@@ -405,7 +405,6 @@ def post_export() -> ResponseReturnValue:
     })
 
 
-
 def _version_number(requested: str | None) -> int | None:
     if requested is None:
         return None

@@ -52,7 +52,6 @@ class ProfilePage:
         return page_parts(SCHEMA, self.values, problems, extra_rows=self.extra_rows)
 
 
-
 def _code(text: str) -> str:
     code = normalize_agency_code(text or "")
     if not is_valid_agency_code(code):
@@ -62,7 +61,6 @@ def _code(text: str) -> str:
 
 @bp.get("/admin/agencies")
 def agencies() -> Response | str:
-    signed_in()
     if request.args.get("code"):
         return redirect(url_for("ui.agency", code=_code(request.args["code"])))
     return render_template("agencies.html", profiles=catalog().agency_profiles())
@@ -70,7 +68,6 @@ def agencies() -> Response | str:
 
 @bp.get("/admin/agencies/<code>")
 def agency(code: str) -> str:
-    signed_in()
     code = _code(code)
     profile = catalog().agency_profile(code)
     g.profile_page = ProfilePage(code, profile.data if profile else {}, saved=bool(request.args.get("saved")))
@@ -112,7 +109,6 @@ def _audit(actor: Actor, action: str, **detail: Any) -> None:
 
 @bp.get("/admin/users")
 def users() -> str:
-    signed_in()
     now = components().clock.now()
     return render_template("users.html", users=catalog().users(), roles=PEOPLE_ROLES, now=now)
 
@@ -162,7 +158,6 @@ def user_change() -> str | Response:
 
 @bp.get("/admin/tokens")
 def tokens() -> str:
-    signed_in()
     return render_template("tokens.html", tokens=catalog().tokens(), roles=ROLES, now=components().clock.now())
 
 
@@ -202,7 +197,6 @@ def token_change() -> str:
 
 @bp.get("/admin/query-reviewers")
 def query_reviewers() -> str:
-    signed_in()
     return render_template("query_reviewers.html", assignments=catalog().query_reviewers(),
                            people=[u for u in catalog().users() if u.role in REVIEWER_ROLES])
 
@@ -236,7 +230,6 @@ def _signers_page(**extra: Any) -> dict[str, Any]:
 
 @bp.get("/admin/signers")
 def signers() -> str:
-    signed_in()
     return render_template("signers.html", **_signers_page())
 
 

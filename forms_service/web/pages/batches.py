@@ -21,7 +21,6 @@ STATE_NAMES = {"queued": "等待中", "running": "製作中", "done": "已歸檔
                "cancelled": "已取消", "cancelling": "取消中", "finished": "已完成"}
 
 
-
 @bp.get("/batches")
 def batches_page() -> str:
     actor = signed_in()

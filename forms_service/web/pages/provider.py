@@ -25,7 +25,6 @@ COUNTERSIGNED = "annex2-agreement"
 LISTED = 500  # the newest agreements looked at for the list
 
 
-
 def returned_reason(record_id: str) -> str:
     """Why the record was returned ('' if it was not): by the provider, or by a signer of its order."""
     returned = returned_of(catalog(), record_id)

@@ -86,8 +86,9 @@ def naive_runs(components, work: Path, count: int) -> tuple[list[float], list[fl
     return stock, in_process
 
 
-def tree_rss_mib(pids: list[int]) -> float:
-    """Resident memory (PSS where available) of these processes and all their descendants."""
+def tree_rss_mib(pids: list[int], *, leave_out: str = "") -> float:
+    """Resident memory (PSS where available) of these processes and all their descendants, but for
+    the processes (and theirs) whose command line holds ``leave_out``."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -102,6 +103,12 @@ def tree_rss_mib(pids: list[int]) -> float:
         if pid in seen:
             continue
         seen.add(pid)
+        if leave_out:
+            try:
+                if leave_out in (Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")).decode():
+                    continue
+            except OSError:
+                continue
         stack.extend(children.get(pid, []))
         try:
             rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()

@@ -20,7 +20,7 @@ from ..audit.chain import GENESIS, row_hash
 from ..audit.store import AuditEventRow, AuditHeadRow, AuditSealRow, audit_row, chain_entries
 from ..db.database import Database
 from ..db.guard import does, translating_database_errors
-from ..db.repository import Repository
+from ..db.repository import Repository, shallow
 from . import mapping
 from .groups import GroupCommitter
 from .models import (
@@ -116,7 +116,7 @@ class SqlRecords(Repository):
         with self._writing() as s:
             known = {(r.key, r.version_id) for r in s.scalars(select(SetAsideObjectRow).where(
                 SetAsideObjectRow.record_id.in_({o.record_id for o in objects})))}
-            s.add_all(SetAsideObjectRow(**mapping.shallow(o)) for o in objects if (o.key, o.version_id) not in known)
+            s.add_all(SetAsideObjectRow(**shallow(o)) for o in objects if (o.key, o.version_id) not in known)
             s.add(audit_row(s, event))
 
     @does("list the objects set aside")
@@ -239,7 +239,7 @@ class SqlRecords(Repository):
     def add_connection_ack(self, ack: ConnectionAck, event: NewAuditEvent) -> bool:
         try:
             with self._writing() as s:
-                s.add(ConnectionAckRow(**mapping.shallow(ack)))
+                s.add(ConnectionAckRow(**shallow(ack)))
                 s.add(audit_row(s, event))
             return True
         except IntegrityError:

@@ -14,6 +14,7 @@ runs the rest in under a minute.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -26,13 +27,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from forms_service.access import LOCAL_OPERATOR
+from forms_service.access import LOCAL_OPERATOR, users
 from forms_service.access.tokens import create_token
 from forms_service.clock import FixedClock
 from forms_service.components import Components, start_components
-from forms_service.convert.fake import FakeConverter
+from forms_service.convert.fake import FakeConverter, docx_text
 from forms_service.convert.fonts import font_file
-from forms_service.forms import RenderOptions, example_input, get_form
+from forms_service.forms import RenderOptions, all_forms, example_input, get_form
 from forms_service.produce.render import render_docx
 from forms_service.produce.templates import TemplateSource, packaged_template
 from forms_service.repositories import SqlCatalog
@@ -94,9 +95,30 @@ def demo_keys(tmp_path_factory) -> Any:
     return export_keys(ensure_demo_pki(tmp_path_factory.mktemp("demo-pki")))
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashes(request, monkeypatch) -> None:
+    """Passwords hashed with scrypt at 2**10 instead of the service's 2**14, as Django's tests swap in
+    a fast hasher: the suite hashes and checks ~400 passwords, 40 ms each at the real cost.  A hash
+    names its cost, so checking works alike; ``@pytest.mark.real_password_cost`` keeps the real one."""
+    if request.node.get_closest_marker("real_password_cost") is None:
+        monkeypatch.setattr(users, "SCRYPT_COST", 10)
+
+
 @pytest.fixture(scope="session")
 def fake_converter() -> FakeConverter:
-    return FakeConverter()
+    # Its font subset starts with every character of the forms' examples, filled — what most tests
+    # convert — instead of being built again each time a document brings new ones (~1 s each).
+    return FakeConverter(expected=examples_text())
+
+
+@functools.cache
+def examples_text() -> str:
+    """The text of every form's example, filled."""
+    texts = []
+    for spec in all_forms():
+        context = spec.render_context(spec.validate(example_input(spec.form_id)), RenderOptions("經濟部商業發展署"))
+        texts += docx_text(render_docx(packaged_template(spec.template), context))
+    return "".join(texts)
 
 
 @pytest.fixture(scope="session")
@@ -144,9 +166,17 @@ def agency_keys(demo_keys, tmp_path_factory):
     return software_key_issuer(demo_keys.directory, tmp_path_factory.mktemp("agency-keys"))
 
 
+@pytest.fixture(scope="session")
+def demo_signers(demo_keys) -> tuple[Pkcs12Provider, Pkcs12Provider]:
+    """The demo key files' providers (the service's and the provider's), opened once per test
+    process: reading a PKCS#12 file costs 13 ms, and the providers hold nothing a test changes."""
+    return (Pkcs12Provider(demo_keys.signer_p12, password=demo_keys.password),
+            Pkcs12Provider(demo_keys.provider_p12, password=demo_keys.password))
+
+
 @pytest.fixture
-def fake_components(request, tmp_path, demo_keys, agency_keys, fake_converter, stamp_font, memory_store, catalog,
-                    clock) -> Components:
+def fake_components(request, tmp_path, demo_keys, demo_signers, agency_keys, fake_converter, stamp_font,
+                    memory_store, catalog, clock) -> Components:
     """Everything a request needs, without a server: fast."""
     # the demo PKI's issuing CA issues the people's stand-in cards too (tests/agency_keys.py)
     # a test changes a setting with @pytest.mark.settings(name=value, …)
@@ -157,8 +187,7 @@ def fake_components(request, tmp_path, demo_keys, agency_keys, fake_converter, s
     roots = load_trust_roots([str(demo_keys.root_pem)])
     return Components(
         settings, converter=fake_converter, trust_roots=roots, templates=TemplateSource(),
-        signer=Pkcs12Provider(demo_keys.signer_p12, password=demo_keys.password),
-        provider_signer=Pkcs12Provider(demo_keys.provider_p12, password=demo_keys.password),
+        signer=demo_signers[0], provider_signer=demo_signers[1],
         signing=SigningContext(trust_roots=tuple(roots), stamp_font=stamp_font), level=Level.B_B,
         store=memory_store, catalog=catalog, clock=clock, demo_key_issuer=agency_keys,
     )

@@ -212,7 +212,7 @@ class Receiver(BaseHTTPRequestHandler):
 def test_the_completion_call_is_signed_and_tried_again_until_it_is_taken(fake_components, staff_token, example,
                                                                          catalog, monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     Receiver.calls, Receiver.answers = [], [503]
     monkeypatch.setattr(webhooks, "next_wait", lambda attempt, first: 0.2 if attempt < 3 else None)
     url = f"http://127.0.0.1:{server.server_address[1]}/hook"
@@ -293,7 +293,7 @@ def test_render_batch_submits_to_a_running_service_and_downloads_each_pdf(app, f
     (source / "wrong.json").write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
     (source / "broken.json").write_text("{not json", encoding="utf-8")
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         with consumer(fake_components):
             result = runner("render", "annex2-agreement", "--batch", str(source), "-o", str(tmp_path / "out"),

@@ -86,7 +86,7 @@ def test_a_webhook_that_redirects_to_a_second_local_port_never_reaches_it():
     first = ThreadingHTTPServer(("127.0.0.1", 0), handler(
         "first", 302, f"http://127.0.0.1:{second.server_address[1]}/latest/meta-data/"))
     for server in (first, second):
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     allow = OutboundAllow.parse(f"127.0.0.1:{first.server_address[1]}, 127.0.0.1:{second.server_address[1]}")
     try:
         delivery = webhooks.deliver(f"http://127.0.0.1:{first.server_address[1]}/hook", "secret", {"x": 1},

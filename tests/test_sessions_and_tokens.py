@@ -6,6 +6,8 @@ tokens never expired and could not be revoked.  Unknown and known names answered
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from datetime import timedelta
 
@@ -75,15 +77,31 @@ def test_many_wrong_passwords_lock_the_account_end_its_sessions_and_only_the_rig
 
 
 def test_an_unknown_name_costs_the_same_password_work_as_a_known_one(monkeypatch, catalog, alice, clock):
-    import hashlib
-
     calls = []
     real = hashlib.scrypt
-    monkeypatch.setattr(hashlib, "scrypt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(hashlib, "scrypt", lambda *a, **k: calls.append(k["n"]) or real(*a, **k))
     for name in ("alice", "mallory"):
         with pytest.raises(users.Unauthorized, match="帳號或密碼錯誤"):
             users.sign_in(catalog, name, "wrong password!!", now=clock.now())
-    assert calls == [1, 1]
+    assert len(calls) == 2 and calls[0] == calls[1]  # one scrypt each, at the same cost
+
+
+@pytest.mark.real_password_cost
+def test_a_hash_names_its_scrypt_cost_so_hashes_of_another_cost_still_check(catalog, clock, monkeypatch):
+    create_user(catalog, username="bob", password=PASSWORD, agency="379000000A", role="clerk")
+    assert catalog.user("bob").password_hash.startswith("scrypt:14$")  # the service's cost
+    assert users.sign_in(catalog, "bob", PASSWORD, now=clock.now()).id == "user:bob"
+    monkeypatch.setattr(users, "SCRYPT_COST", 12)
+    cheaper = users.hash_password(PASSWORD)
+    monkeypatch.undo()
+    assert cheaper.startswith("scrypt:12$") and users.check_password(PASSWORD, cheaper)
+    # a hash from before costs were named was made at 2**14
+    salt = bytes(range(16))
+    digest = hashlib.scrypt(PASSWORD.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    unnamed = f"scrypt${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+    assert users.check_password(PASSWORD, unnamed) and not users.check_password("another password", unnamed)
+    # a damaged cost is refused, not worked through
+    assert not users.check_password(PASSWORD, unnamed.replace("scrypt$", "scrypt:40$", 1))
 
 
 def test_a_session_ends_when_idle_too_long_and_after_its_hours(client, alice, clock, fake_components):

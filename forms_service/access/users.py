@@ -27,24 +27,42 @@ LOCK_AFTER = 50  # wrong passwords in a row, from anywhere: far beyond a person'
 LOCK_UNTIL_UNLOCKED = timedelta(days=365 * 100)
 MIN_PASSWORD = 12
 WRONG = "帳號或密碼錯誤 (wrong username or password)"
-_N, _R, _P = 2**14, 8, 1
-# Checked against when the name is unknown, so that it costs the same scrypt work as a real one.
-_DUMMY_HASH = "scrypt$" + base64.b64encode(b"\0" * 16).decode() + "$" + base64.b64encode(b"\0" * 32).decode()
+# scrypt's cost as log2 of N (r = 8, p = 1): 2**14, the interactive setting of the scrypt paper
+# and Django's.  Each hash names the cost it was made with, so raising it leaves older hashes
+# readable; a hash that names none is from before costs were named, made at 2**14.
+SCRYPT_COST = 14
+_UNNAMED_COST = 14
+_COSTS = range(10, 18)  # a stored cost outside is a damaged hash, not 2**30 rounds of work
+_R, _P = 8, 1
 
 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+    digest = _scrypt(password, salt, SCRYPT_COST)
+    return f"scrypt:{SCRYPT_COST}$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
 
 
 def check_password(password: str, stored: str) -> bool:
     try:
-        _, salt, digest = stored.split("$")
-        candidate = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=_N, r=_R, p=_P, dklen=32)
+        scheme, salt, digest = stored.split("$")
+        cost = _UNNAMED_COST if scheme == "scrypt" else int(scheme.removeprefix("scrypt:"))
+        if cost not in _COSTS:
+            return False
+        candidate = _scrypt(password, base64.b64decode(salt), cost)
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(candidate, base64.b64decode(digest))
+
+
+def _scrypt(password: str, salt: bytes, cost: int) -> bytes:
+    n = 2**cost
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=_R, p=_P, dklen=32, maxmem=2 * 128 * _R * n)
+
+
+def _dummy_hash() -> str:
+    """Checked against when the name is unknown, so that it costs the same scrypt work as a real one."""
+    zeros = base64.b64encode(b"\0" * 16).decode() + "$" + base64.b64encode(b"\0" * 32).decode()
+    return f"scrypt:{SCRYPT_COST}${zeros}"
 
 
 def create_user(catalog: AccessCatalog, *, username: str, password: str, agency: str, role: Role | str,
@@ -80,7 +98,7 @@ def set_details(catalog: AccessCatalog, username: str, *, full_name: str, email:
 def sign_in(catalog: AccessCatalog, username: str, password: str, *, now: datetime) -> Actor:
     """The actor for a correct password; ``Unauthorized`` otherwise, alike for every wrong case."""
     user = catalog.user(username)
-    right = check_password(password, user.password_hash if user is not None else _DUMMY_HASH)
+    right = check_password(password, user.password_hash if user is not None else _dummy_hash())
     if user is None or not right:
         if user is not None:
             catalog.record_login(username, ok=False, lock_after=LOCK_AFTER, lock_for=LOCK_UNTIL_UNLOCKED)

@@ -45,11 +45,13 @@ _TEXT_OR_BREAK = re.compile(r"<w:t(?: [^>]*)?>(.*?)</w:t>|<w:br w:type=\"page\"/
 PAGE_BREAK = "\f"
 
 class FakeConverter:
-    def __init__(self, font_path: str | None = None):
+    def __init__(self, font_path: str | None = None, *, expected: str = ""):
+        """``expected``: text the documents will hold, whose characters the first font subset holds
+        too (each new character later builds the subset again)."""
         path = font_path or font_file("TW-Kai")
         if path is None:
             raise ConfigError("the fake converter sets text in TW-Kai: install fonts-cns11643-kai")
-        self._font = StampFont(path, font_size=FONT_SIZE)
+        self._font = StampFont(path, font_size=FONT_SIZE, expected=expected)
         self._lock = threading.Lock()
         # The output depends on the text alone, and tests convert the same examples again and again.
         self._made: OrderedDict[str, bytes] = OrderedDict()

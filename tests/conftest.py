@@ -204,6 +204,14 @@ def client(app):
 
 
 @pytest.fixture
+def described(client):
+    """The API's description, to check real answers against (``tests/described.py``)."""
+    from tests.described import Described
+
+    return Described(client)
+
+
+@pytest.fixture
 def staff_token(catalog) -> str:
     return create_token(catalog, agency="379000000A", role="staff", label="test")
 

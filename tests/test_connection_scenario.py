@@ -27,7 +27,7 @@ def bearer(catalog, agency: str, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {create_token(catalog, agency=agency, role=role)}"}
 
 
-def test_two_years_of_one_connection(client, catalog, clock, memory_store):
+def test_two_years_of_one_connection(client, catalog, clock, memory_store, described):
     applicant = bearer(catalog, "379000000A", "staff")  # 臺北市政府財政局
     unit = bearer(catalog, "379010000A", "staff")  # 臺北市稅捐稽徵處, the 資料使用單位
     provider = bearer(catalog, "A15000000E", "provider")
@@ -46,7 +46,8 @@ def test_two_years_of_one_connection(client, catalog, clock, memory_store):
     assert due() == []
     clock.at = at("2026-01-10")
     agreement = post("annex2-agreement", {**load_example("annex2-agreement"), "related_record": root}, applicant)
-    assert client.post(f"/api/v1/records/{agreement}/countersign", headers=provider).status_code == 201
+    countersigned = client.post(f"/api/v1/records/{agreement}/countersign", headers=provider)
+    assert described.check("post", f"/records/{agreement}/countersign", countersigned)["version"] == 2
     requirements = post("annex3-requirements", {**load_example("annex3-requirements"), "related_record": root},
                         applicant)
     # Countersigned, but the 資料使用單位 has not taken part yet: not in use.

@@ -61,7 +61,7 @@ def _independence_refused(catalog, clock) -> None:
 RULE = "依本機關之設定「附件5 之查核人員不得為當月之查詢人員」"
 
 
-def test_the_review_from_flag_to_signed_register_through_the_api(client, catalog, example, clock):
+def test_the_review_from_flag_to_signed_register_through_the_api(client, catalog, example, clock, described):
     application, system = _month_of_events(client, catalog, example, clock)
     as_ = _people(catalog)
     base = f"/api/v1/query-logs/{system}"
@@ -85,7 +85,7 @@ def test_the_review_from_flag_to_signed_register_through_the_api(client, catalog
     asked = client.post(f"{flag}/request", json={"note": "請說明 11/04 查詢之業務依據。"}, headers=as_["mei"])
     assert asked.status_code == 200 and asked.json["state"] == "requested" and asked.json["querier"] == "tp-lee"
     # The querier sees his own request and nothing else; another querier sees none; neither reads the month.
-    mine = client.get("/api/v1/my-queries", headers=as_["lee"]).json["requests"]
+    mine = described.check("get", "/my-queries", client.get("/api/v1/my-queries", headers=as_["lee"]))["requests"]
     assert [(r["event_id"], r["state"]) for r in mine] == [("e2", "requested")]
     assert client.get("/api/v1/my-queries", headers=as_["wang"]).json["requests"] == []
     assert client.get(f"{base}/2026-11", headers=as_["lee"]).status_code == 403
@@ -111,6 +111,7 @@ def test_the_review_from_flag_to_signed_register_through_the_api(client, catalog
         "result": "abnormal", "explanation": "李小華非核准使用者，已停權並補申請。", "reviewed_on": "115/12/02",
         "reviewer": {"name": "冒名者", "title": "政風室專員"}})
     assert signed.status_code == 201 and signed.json["entries"] == 3, signed.json
+    described.check("post", f"{base}/2026-11/review", signed)
     record = client.get(f"/api/v1/records/{signed.json['record_id']}", headers=as_["mei"]).json
     entries = record["input"]["entries"]
     assert [e["user"]["account"] for e in entries] == ["tp-wang", "tp-lin", "tp-lee"]  # every event once

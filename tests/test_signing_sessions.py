@@ -55,7 +55,8 @@ def _sign(client, person, started, key, *, tamper: bool = False):
                        json={"signature": base64.b64encode(signature).decode()})
 
 
-def test_three_signers_sign_a_annex1_in_turn_each_in_his_block(client, fake_components, office, agency_keys):
+def test_three_signers_sign_a_annex1_in_turn_each_in_his_block(client, fake_components, office, agency_keys,
+                                                               described):
     wang, lin, chen = office["wang"], office["lin"], office["chen"]
     data = load_example("annex1-interface")
     # Filed through the API, it waits as a draft for its first signer: 承辦人 with his own card.
@@ -68,8 +69,10 @@ def test_three_signers_sign_a_annex1_in_turn_each_in_his_block(client, fake_comp
     begun = _begin(client, wang, wang["certificate"], draft=draft_id)
     assert begun.status_code == 201, begun.json
     assert begun.json["block"] == "officer" and begun.json["hash_algorithm"] == "SHA256"
+    described.check("post", "/signing-sessions", begun)
     filed = _sign(client, wang, begun.json, wang["key"])
     assert filed.status_code == 201, filed.json
+    described.check("post", begun.json["links"]["signature"], filed)
     record_id = filed.json["record_id"]
     assert filed.json["signing"] == {"order": ["officer", "supervisor", "head"], "signed": ["officer"],
                                      "next": "supervisor"}

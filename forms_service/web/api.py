@@ -217,7 +217,8 @@ def list_connections() -> ResponseReturnValue:
     agency = (normalize_agency_code(request.args.get("agency", "")) or None) if actor.sees_all_agencies \
         else actor.agency
     today = today_in_taipei(components().clock.now())
-    return jsonify({"connections": [_connection(c, today) for c in connections(catalog(), agency=agency)]})
+    return jsonify(responses.ConnectionList.model_validate(
+        {"connections": [c.as_dict(today) for c in connections(catalog(), agency=agency)]}).body())
 
 
 @bp.get("/connections/<connection_id>")
@@ -255,21 +256,26 @@ def get_due() -> ResponseReturnValue:
     if within and not (within.isdigit() and int(within) <= 3660):
         raise InputError("within: a number of days, 0–3660", details={"field": "within"})
     items = components().due_items(agency=agency, within=int(within) if within else None)
-    return jsonify({"items": [responses.DueItemAnswer.model_validate(i.as_dict()).body() for i in items]})
+    return jsonify(responses.DueList.model_validate({"items": [i.as_dict() for i in items]}).body())
 
 
 @bp.get("/my-queries")
 def get_my_queries() -> ResponseReturnValue:
     """The requests for a 查調者說明 about the caller's own queries (a person's token)."""
     actor = require_actor()
-    return jsonify({"requests": [_flag_review(r) for r in components().query_log_duty.my_requests(actor)]})
+    requests = [_flag_review_answer(r) for r in components().query_log_duty.my_requests(actor)]
+    return jsonify(responses.ExplanationRequests(requests=requests).body())
 
 
 def _flag_review(review: QueryFlagReview) -> dict[str, Any]:
+    return _flag_review_answer(review).body()
+
+
+def _flag_review_answer(review: QueryFlagReview) -> responses.FlagReviewAnswer:
     return responses.FlagReviewAnswer(
         system=review.system, month=review.month, event_id=review.event_id, kind=review.kind,
         sentence=review.sentence, querier=review.querier_account, state=review.state, request=review.request_note,
-        answer=review.answer, decision=review.decision_note).body()
+        answer=review.answer, decision=review.decision_note)
 
 
 def _connection(found: Connection, today: date) -> dict[str, Any]:
@@ -283,8 +289,8 @@ def post_review_query_log(system: str, month: str) -> ResponseReturnValue:
     agency = _query_log_agency(actor)
     record_id, entries = components().query_log_duty.sign_off(actor, agency, system, month, json_object(),
                                                              source_ip=source_ip())
-    return jsonify({"record_id": record_id, "entries": entries,
-                    "links": {"self": url_for("api.get_record", record_id=record_id)}}), 201
+    links = responses.RecordLinks.model_validate({"self": url_for("api.get_record", record_id=record_id)})
+    return jsonify(responses.MonthSignedOff(record_id=record_id, entries=entries, links=links).body()), 201
 
 
 @bp.get("/records")
@@ -305,9 +311,8 @@ def search_records() -> ResponseReturnValue:
     )
     # Scoped to the caller's agency; asking for another one finds nothing (and is logged as refused).
     records = components().reading.search(reader_of(actor, retrieval_purpose()), query, asked=dict(args.items()))
-    return jsonify({"records": [
-        responses.RecordSummary(**_record_fields(r)).body() for r in records
-    ], "limit": query.limit, "offset": query.offset})
+    return jsonify(responses.RecordPage(records=[responses.RecordSummary(**_record_fields(r)) for r in records],
+                                        limit=query.limit, offset=query.offset).body())
 
 
 @bp.get("/records/<record_id>")
@@ -326,7 +331,7 @@ def get_verification(record_id: str) -> ResponseReturnValue:
     result = reading.verification(reader, record, version)
     if request.args.get("format") == "text":
         return Response(verification_text(result.as_dict()), mimetype="text/plain; charset=utf-8")
-    return jsonify(result.as_dict())
+    return jsonify(responses.VerificationReport.model_validate(result.as_dict()).body())
 
 
 @bp.post("/records/<record_id>/countersign")
@@ -336,12 +341,12 @@ def post_countersign(record_id: str) -> ResponseReturnValue:
     service = components()
     stored = countersign(service.archive, service.countersigner, record_id, actor,
                          provider_name=service.settings.provider_name, source_ip=source_ip())
-    response = jsonify({
-        "record_id": stored.record_id, "version": stored.number, "version_id": stored.object_version,
-        "sha256": stored.sha256, "size": stored.size,
-    })
-    response.status_code = 201
-    return response
+    links = responses.FiledLinks.model_validate({
+        "self": url_for("api.get_record", record_id=stored.record_id),
+        "pdf": url_for("api.get_pdf", record_id=stored.record_id, version=stored.number)})
+    return jsonify(responses.NewVersion(record_id=stored.record_id, version=stored.number,
+                                        version_id=stored.object_version, sha256=stored.sha256, size=stored.size,
+                                        links=links).body()), 201
 
 
 @bp.post("/records/<record_id>/legal-hold")

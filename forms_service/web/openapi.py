@@ -77,15 +77,6 @@ def describe() -> dict:
     bodies, schemas = _form_schemas()
     created = ref(responses.Filed)
     waiting = ref(responses.Waiting)
-    session = {"type": "object", "properties": {
-        "id": {"type": "string"},
-        "to_be_signed": {"type": "string", "contentEncoding": "base64",
-                         "description": "DER of the CMS signed attributes: what the card signs"},
-        "hash_algorithm": {"type": "string", "enum": ["SHA256"]},
-        "signature_type": {"type": "string", "enum": ["PKCS1"]},
-        "expires_at": {"type": "string", "format": "date-time"}, "block": {"type": "string"},
-        "block_label": {"type": "string"}, "signer": {"type": "string"}, "form_id": {"type": "string"},
-        "record_id": {"type": "string"}, "links": {"type": "object"}}}
     paths = {
         "/forms": {"get": {"summary": "The forms this service fills", "security": [], "operationId": "listForms",
                            "responses": {"200": _json(ref(responses.FormList), "form ids, 附件 and titles")}}},
@@ -113,7 +104,8 @@ def describe() -> dict:
                     "certificate": {"type": "string", "description": "the card's certificate: base64 DER or PEM"},
                     "form": {"type": "string"}, "input": {"type": "object"}, "draft": {"type": "string"},
                     "record": {"type": "string"}, "block": {"type": "string"}}}}}},
-            "responses": {"201": _json(session, "the session: what the card signs, until when"),
+            "responses": {"201": _json(ref(responses.SigningSessionAnswer),
+                                       "the session: what the card signs, until when"),
                           **_errors(400, 401, 403, 404, 409, 422, 429, 503)}}},
         "/signing-sessions/{session_id}/signature": {"post": {
             "summary": "Complete signing with the card's raw signature: the record filed or its next version",
@@ -136,9 +128,8 @@ def describe() -> dict:
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
                 {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                 *PURPOSE_HEADERS],
-            "responses": {"200": _json({"type": "object", "properties": {
-                "records": {"type": "array", "items": ref(responses.RecordSummary)}, "limit": {"type": "integer"},
-                "offset": {"type": "integer"}}}, "one page of records"), **_errors(400, 401, 403, 429, 503)}}},
+            "responses": {"200": _json(ref(responses.RecordPage), "one page of records"),
+                          **_errors(400, 401, 403, 429, 503)}}},
         "/records/{record_id}": {"get": {
             "summary": "A record, its versions and their signature reports", "operationId": "getRecord",
             "parameters": [RECORD_ID, *PURPOSE_HEADERS],
@@ -154,12 +145,15 @@ def describe() -> dict:
         "/records/{record_id}/verification": {"get": {
             "summary": "Validate a version's signatures now", "operationId": "getVerification",
             "parameters": [RECORD_ID, VERSION, {"name": "format", "in": "query", "schema": {"enum": ["json", "text"]}}],
-            "responses": {"200": _json({"type": "object"}, "the verification report"),
+            "responses": {"200": {"description": "the verification report (format=text: as plain text)", "content": {
+                "application/json": {"schema": ref(responses.VerificationReport)},
+                "text/plain": {"schema": {"type": "string"}}}},
                           **_errors(400, 401, 403, 404, 429, 503)}}},
         "/records/{record_id}/countersign": {"post": {
             "summary": "The data provider's countersignature on a 附件2 (role provider)", "operationId": "countersign",
             "parameters": [RECORD_ID],
-            "responses": {"201": _json(created, "the new version"), **_errors(400, 401, 403, 404, 429, 503)}}},
+            "responses": {"201": _json(ref(responses.NewVersion), "the new version"),
+                          **_errors(400, 401, 403, 404, 429, 503)}}},
         "/records/{record_id}/legal-hold": {"post": {
             "summary": "Place or lift a legal hold (admin)", "operationId": "setLegalHold", "parameters": [RECORD_ID],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -235,8 +229,8 @@ def describe() -> dict:
             "operationId": "listConnections",
             "parameters": [{"name": "agency", "in": "query", "schema": {"type": "string"},
                             "description": "the agency's 機關代碼 (provider and admin; others see their own)"}],
-            "responses": {"200": _json({"type": "object", "properties": {"connections": {
-                "type": "array", "items": CONNECTION}}}, "the connections"), **_errors(401, 403, 429, 503)}}},
+            "responses": {"200": _json(ref(responses.ConnectionList), "the connections"),
+                          **_errors(401, 403, 429, 503)}}},
         "/connections/{connection_id}": {"get": {
             "summary": "One connection: parties, 使用期限, state, and its records oldest first",
             "operationId": "getConnection",
@@ -262,8 +256,8 @@ def describe() -> dict:
             "get": {
                 "summary": "Scheduled audits of the caller's agency (provider, admin: all)",
                 "operationId": "listInspections",
-                "responses": {"200": _json({"type": "object", "properties": {"inspections": {
-                    "type": "array", "items": INSPECTION}}}, "the audits"), **_errors(401, 403, 429, 503)}}},
+                "responses": {"200": _json(ref(responses.InspectionList), "the audits"),
+                              **_errors(401, 403, 429, 503)}}},
         **_oversight_paths(),
         **_batch_paths(),
         "/due": {"get": {
@@ -273,15 +267,13 @@ def describe() -> dict:
                             "description": "the agency's 機關代碼 (provider and admin; others see their own)"},
                            {"name": "within", "in": "query", "schema": {"type": "integer", "minimum": 0},
                             "description": "only what is due within this many days (overdue items always)"}],
-            "responses": {"200": _json({"type": "object", "properties": {"items": {
-                "type": "array", "items": ref(responses.DueItemAnswer)}}},
-                "the due items"), **_errors(400, 401, 403, 429, 503)}}},
+            "responses": {"200": _json(ref(responses.DueList), "the due items"),
+                          **_errors(400, 401, 403, 429, 503)}}},
         "/my-queries": {"get": {
             "summary": "The requests for a 查調者說明 about the caller's own queries (a person's token)",
             "operationId": "myQueries",
-            "responses": {"200": _json({"type": "object", "properties": {
-                "requests": {"type": "array", "items": FLAG_REVIEW}}}, "the requests"),
-                **_errors(401, 403, 429, 503)}}},
+            "responses": {"200": _json(ref(responses.ExplanationRequests), "the requests"),
+                          **_errors(401, 403, 429, 503)}}},
         "/query-logs/{system}/{month}/close": {"post": {
             "summary": "Close a finished month: its events sealed and signed into the store (staff, admin)",
             "operationId": "closeQueryLog", "parameters": QUERY_LOG_PARAMETERS,
@@ -295,9 +287,8 @@ def describe() -> dict:
             "operationId": "reviewQueryLog", "parameters": QUERY_LOG_PARAMETERS,
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "$ref": "#/components/schemas/Review"}}}},
-            "responses": {"201": _json({"type": "object", "properties": {
-                "record_id": {"type": "string"}, "entries": {"type": "integer"}}}, "the 附件5 record"),
-                **_errors(400, 401, 403, 404, 422, 429, 503)}}},
+            "responses": {"201": _json(ref(responses.MonthSignedOff), "the 附件5 record"),
+                          **_errors(400, 401, 403, 404, 422, 429, 503)}}},
         "/openapi.json": {"get": {"summary": "This description", "security": [], "operationId": "openapi",
                                   "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")}}},
     }
@@ -432,8 +423,8 @@ def _oversight_paths() -> dict:
         "/incidents": {"get": {
             "summary": "Incidents reported (the caller's agency's; provider and admin: all), newest first",
             "operationId": "listIncidents",
-            "responses": {"200": _json({"type": "object", "properties": {"incidents": {
-                "type": "array", "items": INCIDENT}}}, "the incidents"), **_errors(401, 403, 429, 503)}}},
+            "responses": {"200": _json(ref(responses.IncidentList), "the incidents"),
+                          **_errors(401, 403, 429, 503)}}},
         "/incidents/{record_id}/acknowledge": step(
             "(provider) The report is read (已收悉): its time recorded unless a mail reached the provider first",
             "acknowledgeIncident", [{"name": "record_id", "in": "path", "required": True,

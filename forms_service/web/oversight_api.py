@@ -106,7 +106,8 @@ def post_inspection() -> ResponseReturnValue:
 def list_inspections() -> ResponseReturnValue:
     """Scheduled audits: the caller's agency's (provider, admin: every agency's)."""
     actor = require_actor()
-    return jsonify({"inspections": [inspection_json(i) for i in catalog().inspections(agency=actor.scope)]})
+    found = [inspection_json(i) for i in catalog().inspections(agency=actor.scope)]
+    return jsonify(responses.InspectionList.model_validate({"inspections": found}).body())
 
 
 @bp.get("/inspections/<inspection_id>")
@@ -210,7 +211,8 @@ def post_connection_termination(connection_id: str) -> ResponseReturnValue:
 def list_incidents() -> ResponseReturnValue:
     """Incidents reported (the caller's agency's; provider and admin: every agency's), newest first."""
     actor = require_actor()
-    return jsonify({"incidents": [_incident_json(i) for i in catalog().incidents(agency=actor.scope)]})
+    found = [_incident_json(i) for i in catalog().incidents(agency=actor.scope)]
+    return jsonify(responses.IncidentList.model_validate({"incidents": found}).body())
 
 
 @bp.post("/incidents/<record_id>/acknowledge")

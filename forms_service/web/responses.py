@@ -27,6 +27,7 @@ Time = Annotated[datetime, PlainSerializer(lambda v: v.isoformat(), return_type=
 Day = Annotated[date, PlainSerializer(lambda v: v.isoformat(), return_type=str),
                 WithJsonSchema({"type": "string", "format": "date"})]
 Result = Annotated[str, WithJsonSchema({"type": "string", "enum": ["conform", "nonconform", "na"]})]
+TimeText = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]  # already written out
 
 
 class Answer(BaseModel):
@@ -72,6 +73,17 @@ class Filed(Answer):
     signing: Signing
     warnings: list[dict[str, Any]] | None = Field(
         default=None, description="its parties' rules it breaks where they only warn")
+    links: FiledLinks
+
+
+class NewVersion(Answer):
+    """A version added to a record by someone else's signature (the data provider's countersignature)."""
+
+    record_id: str
+    version: int
+    version_id: str
+    sha256: str
+    size: int
     links: FiledLinks
 
 
@@ -154,6 +166,70 @@ class RecordDetail(RecordAnswer):
     """A record as ``GET /records/{record_id}`` answers it: with its connection."""
 
     connection_id: str | None = Field(description="the connection (介接案) it belongs to, if any")
+
+
+class RecordPage(Answer):
+    """One page of a search, newest first."""
+
+    records: list[RecordSummary]
+    limit: int
+    offset: int
+
+
+class SignatureCheck(Answer):
+    """One signature or document timestamp of a version, checked now."""
+
+    field: str
+    kind: Annotated[str, WithJsonSchema({"type": "string", "enum": ["signature", "document timestamp"]})]
+    signer: str
+    block: str = Field(description="the form's signature block it signs (承辦人, 資料提供機關…); empty for a timestamp")
+    signing_time: TimeText | None
+    timestamp: TimeText | None
+    level: str
+    intact: bool = Field(description="the signed bytes are unchanged")
+    valid: bool = Field(description="the signature verifies with the signer's key")
+    trusted: bool = Field(description="the certificate chains to a trusted root and was not revoked")
+    revocation: str
+    coverage: str
+    modification_level: str
+    problem: str
+    ok: bool
+
+
+class VerificationReport(Answer):
+    """A version's signatures checked now, and what the archive adds (a cut-back or a signature less)."""
+
+    record_id: str
+    version: int
+    ok: bool
+    signatures: list[SignatureCheck]
+    problems: list[str]
+    report_at_signing: list[dict[str, Any]] = Field(
+        description="the signatures' reports as recorded when the version was stored")
+
+
+# --- signing with a card -------------------------------------------------------------------------
+
+class SessionLinks(Answer):
+    signature: str = Field(description="where the card's signature is posted")
+
+
+class SigningSessionAnswer(Answer):
+    """A signing session begun: what the signer's card signs, and until when."""
+
+    OMITTED_WHEN_EMPTY = frozenset({"links"})
+    id: str
+    to_be_signed: Annotated[str, WithJsonSchema({"type": "string", "contentEncoding": "base64"})] = Field(
+        description="DER of the CMS signed attributes: what the card signs")
+    hash_algorithm: Annotated[str, WithJsonSchema({"type": "string", "enum": ["SHA256"]})]
+    signature_type: Annotated[str, WithJsonSchema({"type": "string", "enum": ["PKCS1"]})]
+    expires_at: TimeText
+    block: str
+    block_label: str
+    signer: str = Field(description="as the card's certificate names him")
+    form_id: str
+    record_id: str = Field(description="the record whose next block he signs; empty for a new filing")
+    links: SessionLinks | None = None
 
 
 # --- batches -------------------------------------------------------------------------------------
@@ -359,6 +435,18 @@ class QueryMonthAnswer(Answer):
     reviewer: str | None = Field(description="the assigned 查核人員's user name")
 
 
+class RecordLinks(Answer):
+    self_: str = Field(alias="self")
+
+
+class MonthSignedOff(Answer):
+    """A month signed off: its 附件5, signed and archived."""
+
+    record_id: str
+    entries: int = Field(description="the query events the register lists")
+    links: RecordLinks
+
+
 class ClosedMonth(Answer):
     month: str
     count: int
@@ -389,11 +477,38 @@ class FlagReviewAnswer(Answer):
     decision: str
 
 
+# --- lists ---------------------------------------------------------------------------------------
+
+class ConnectionList(Answer):
+    connections: list[ConnectionAnswer]
+
+
+class InspectionList(Answer):
+    inspections: list[InspectionAnswer]
+
+
+class IncidentList(Answer):
+    incidents: list[IncidentAnswer]
+
+
+class DueList(Answer):
+    """What is due, overdue first."""
+
+    items: list[DueItemAnswer]
+
+
+class ExplanationRequests(Answer):
+    """The requests for a 查調者說明 about the caller's own queries."""
+
+    requests: list[FlagReviewAnswer]
+
+
 MODELS: tuple[type[Answer], ...] = (
-    Filed, Waiting, FormList, RecordSummary, RecordAnswer, RecordDetail, BatchAnswer,
-    InspectionAnswer, InspectionDetail, ChecklistItemAnswer, ChecklistLineAnswer, FindingAnswer, IncidentAnswer,
-    ConnectionAnswer, DueItemAnswer, QueryEventsTaken, QueryMonthAnswer, ClosedMonth, ReviewerAssigned,
-    FlagReviewAnswer)
+    Filed, NewVersion, Waiting, FormList, RecordSummary, RecordAnswer, RecordDetail, RecordPage,
+    VerificationReport, SigningSessionAnswer, BatchAnswer, InspectionAnswer, InspectionDetail, InspectionList,
+    ChecklistItemAnswer, ChecklistLineAnswer, FindingAnswer, IncidentAnswer, IncidentList, ConnectionAnswer,
+    ConnectionList, DueItemAnswer, DueList, QueryEventsTaken, QueryMonthAnswer, ClosedMonth, MonthSignedOff,
+    ReviewerAssigned, FlagReviewAnswer, ExplanationRequests)
 
 
 def schemas() -> dict[str, Any]:

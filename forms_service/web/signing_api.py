@@ -16,6 +16,7 @@ from flask import jsonify, url_for
 from flask.typing import ResponseReturnValue
 
 from ..errors import InputError
+from . import responses
 from .api import bp, filed_json
 from .auth import require_actor, source_ip
 from .body import json_object
@@ -31,11 +32,8 @@ def begin_signing_session() -> ResponseReturnValue:
         actor, certificate=certificate, form_id=str(body.get("form") or ""), data=body.get("input"),
         draft_id=str(body.get("draft") or ""), record_id=str(body.get("record") or ""),
         block_id=str(body.get("block") or ""), source_ip=source_ip())
-    answer = started.as_dict()
-    answer["links"] = {"signature": url_for("api.complete_signing_session", session_id=started.session.id)}
-    response = jsonify(answer)
-    response.status_code = 201
-    return response
+    links = {"signature": url_for("api.complete_signing_session", session_id=started.session.id)}
+    return jsonify(responses.SigningSessionAnswer.model_validate({**started.as_dict(), "links": links}).body()), 201
 
 
 @bp.post("/signing-sessions/<session_id>/signature")

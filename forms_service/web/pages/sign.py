@@ -33,6 +33,7 @@ from ...filing.turns import named_account, return_draft, return_record, signer_r
 from ...forms import get_form
 from ...forms.signatures import SIGNER_NAMES, Block, block
 from ...produce.producer import page_count
+from .. import responses
 from ..access import visible_record
 from ..auth import source_ip
 from ..context import catalog, components
@@ -195,7 +196,7 @@ def begin_signing() -> Response:
     started = components().signing_sessions.begin(
         actor, certificate=certificate, draft_id=str(body.get("draft") or ""), record_id=str(body.get("record") or ""),
         block_id=str(body.get("block") or ""), source_ip=source_ip())
-    return jsonify(started.as_dict())
+    return jsonify(responses.SigningSessionAnswer.model_validate(started.as_dict()).body())
 
 
 @bp.post("/sign/complete")

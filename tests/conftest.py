@@ -34,6 +34,7 @@ from forms_service.components import Components, start_components
 from forms_service.convert.fake import FakeConverter, docx_text
 from forms_service.convert.fonts import font_file
 from forms_service.forms import RenderOptions, all_forms, example_input, get_form
+from forms_service.forms.signatures import stamp_labels
 from forms_service.produce.render import render_docx
 from forms_service.produce.templates import TemplateSource, packaged_template
 from forms_service.repositories import SqlCatalog
@@ -124,7 +125,7 @@ def examples_text() -> str:
 @pytest.fixture(scope="session")
 def stamp_font() -> StampFont | None:
     kai = font_file("TW-Kai")
-    return StampFont(kai) if kai else None
+    return StampFont(kai, expected=stamp_labels()) if kai else None
 
 
 @pytest.fixture

@@ -45,7 +45,11 @@ def consumer(components, workers: int = 1):
     try:
         yield running
     finally:
-        running.stop(graceful=True)
+        # The workers finish their job and stop; the scheduler, asleep up to its one-second interval,
+        # stops when it wakes — without reading the schedule again — so the test need not wait for it.
+        running.stop()
+        for _, worker in running.worker_threads:
+            worker.join()
 
 
 def wait_paused(catalog, href: str, timeout: float = 30) -> None:
@@ -281,6 +285,7 @@ def test_render_batch_submits_to_a_running_service_and_downloads_each_pdf(app, f
     from forms_service.cli import submit
 
     monkeypatch.setattr(submit, "WINDOW", window)  # the window follows the first entry not ended yet
+    monkeypatch.setattr(submit, "POLL_SECONDS", 0.05)
     from werkzeug.serving import make_server
 
     source = tmp_path / "items"

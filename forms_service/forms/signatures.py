@@ -57,6 +57,11 @@ BLOCKS: dict[str, tuple[Block, ...]] = {
 SIGNER_NAMES = {"person": "人員（自然人憑證）", "agency": "機關（機關憑證）", "provider": "資料提供機關"}
 
 
+def stamp_labels() -> str:
+    """Every block's label: a stamp's first line names one, so the stamps' font is made with them."""
+    return "".join(sorted({c for blocks in BLOCKS.values() for b in blocks for c in b.label}))
+
+
 def blocks_of(form_id: str) -> tuple[Block, ...]:
     return BLOCKS.get(form_id, ())
 

@@ -48,9 +48,9 @@ from .convert import Converter, LibreOfficePool
 from .convert.lazy import LazyConverter
 from .errors import ConfigError, ConversionFailed, StorageFailed
 from .forms import all_forms
-from .forms.signatures import stamp_labels
 from .produce import DocumentSigner, Producer
 from .produce.glyphs import coverage, font_file, template_faces
+from .produce.stamp import likely_characters
 from .produce.template_check import check_agency_templates
 from .produce.templates import TemplateSource
 from .settings import Settings
@@ -610,7 +610,7 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
         # One event loop, HTTP session and revocation cache for every signature of this process.
         loop = SigningLoop()
         closers.append(loop.close)
-        stamp_font = StampFont(kai, work_dir=settings.run_dir, expected=stamp_labels()) if kai else None
+        stamp_font = StampFont(kai, work_dir=settings.run_dir, expected=likely_characters()) if kai else None
         if stamp_font is not None:
             closers.append(stamp_font.close)
         revocation = RevocationCache(folder=settings.data_dir / "cache" / "revocation")  # shared by this machine

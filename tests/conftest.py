@@ -34,8 +34,8 @@ from forms_service.components import Components, start_components
 from forms_service.convert.fake import FakeConverter, docx_text
 from forms_service.convert.fonts import font_file
 from forms_service.forms import RenderOptions, all_forms, example_input, get_form
-from forms_service.forms.signatures import stamp_labels
 from forms_service.produce.render import render_docx
+from forms_service.produce.stamp import likely_characters
 from forms_service.produce.templates import TemplateSource, packaged_template
 from forms_service.repositories import SqlCatalog
 from forms_service.settings import Settings
@@ -107,25 +107,27 @@ def quick_password_hashes(request, monkeypatch) -> None:
 
 @pytest.fixture(scope="session")
 def fake_converter() -> FakeConverter:
-    # Its font subset starts with every character of the forms' examples, filled — what most tests
-    # convert — instead of being built again each time a document brings new ones (~1 s each).
-    return FakeConverter(expected=examples_text())
+    return FakeConverter(expected=documents_text())
 
 
 @functools.cache
-def examples_text() -> str:
-    """The text of every form's example, filled."""
+def documents_text() -> str:
+    """The characters the tests' documents hold, so that the fake converter's font subset is made
+    once instead of again each time a document brings new ones (~1 s each): every form's example,
+    filled, and the text of the tests themselves (the names and notes they fill in)."""
     texts = []
     for spec in all_forms():
         context = spec.render_context(spec.validate(example_input(spec.form_id)), RenderOptions("經濟部商業發展署"))
         texts += docx_text(render_docx(packaged_template(spec.template), context))
+    for source in (ROOT / "tests").rglob("*.py"):
+        texts += [c for c in set(source.read_text()) if c.isprintable()]
     return "".join(texts)
 
 
 @pytest.fixture(scope="session")
 def stamp_font() -> StampFont | None:
     kai = font_file("TW-Kai")
-    return StampFont(kai, expected=stamp_labels()) if kai else None
+    return StampFont(kai, expected=likely_characters()) if kai else None
 
 
 @pytest.fixture

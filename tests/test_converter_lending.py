@@ -21,7 +21,7 @@ from forms_service.forms import RenderOptions, get_form
 from forms_service.produce.chunked import produce_chunked
 from forms_service.produce.render import render_docx
 from forms_service.produce.templates import packaged_template
-from tests.conftest import examples_text, load_example, pdftotext
+from tests.conftest import documents_text, load_example, pdftotext
 
 
 class Counting:
@@ -47,12 +47,12 @@ class Counting:
 def fake():
     """The borrower's converter.  The lender has its own: the fake is made for one caller at a time
     (its font subset is rewritten as new characters come), and the two convert at once here."""
-    return FakeConverter(expected=examples_text())
+    return FakeConverter(expected=documents_text())
 
 
 @pytest.fixture(scope="module")
 def lenders_fake():
-    return FakeConverter(expected=examples_text())
+    return FakeConverter(expected=documents_text())
 
 
 @pytest.fixture

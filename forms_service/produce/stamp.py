@@ -6,15 +6,24 @@ Taipei time whatever the server's zone, so the text is made here from the inject
 
 from __future__ import annotations
 
+import string
 from datetime import datetime
 
 from signing import Stamp
 
+from ..forms.signatures import stamp_labels
 from ..taiwan import TAIPEI
 
 # Where the stamps go on the last page (PDF points): the agency's on the right, the provider's left.
 SIGNER_BOX = (330, 60, 560, 130)
 COUNTERSIGNER_BOX = (60, 60, 290, 130)
+
+
+def likely_characters() -> str:
+    """What stamps print besides the signers' own names, for the stamps' font to be made with:
+    every block's label (a stamp's first line) and Latin letters (certificates often name their
+    holder or agency in them)."""
+    return stamp_labels() + string.ascii_letters
 
 
 def stamp(role: str, signer: str, agency: str, at: datetime, *,

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from ..audit import request_ids
 from ..components import Components, start_components
 from ..settings import Settings
+from .routing import LazilyBuiltRule
 from . import api, batches_api, errors, health, local, openapi, oversight_api, pages, signing_api  # noqa: F401  (*_api add to api.bp)
 
 
@@ -22,7 +23,7 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     """Build the app.  Pass ``components`` to share running ones (the CLI and tests do);
     without them the app starts its own from ``settings`` and stops them at exit."""
     settings = settings or (components.settings if components else Settings.load())
-    app = Flask(__name__)
+    app = _App(__name__)
     app.config.from_mapping(
         # a form's JSON: a 附件5 of its most entries (10,000, ~270 bytes each) with room for long notes
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
@@ -64,6 +65,10 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     if settings.tls_certificate:
         app.config.update(SESSION_COOKIE_SECURE=True)
     return app
+
+
+class _App(Flask):
+    url_rule_class = LazilyBuiltRule  # its static files' rule too, made as Flask starts
 
 
 def _generated_secret(settings: Settings) -> str:

@@ -58,6 +58,14 @@ class ProviderOversight:
         """The audit, if ``actor`` may see it (his agency's, or any for the provider)."""
         return audit_work.get_inspection(self.catalog, inspection_id, agency=actor.scope)
 
+    def read_inspection(self, actor: Actor, inspection_id: str, *, source_ip: str = "", via: str = "") -> Inspection:
+        """The audit, as ``inspection_of`` finds it; the reading is audited."""
+        found = self.inspection_of(actor, inspection_id)
+        self.catalog.audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="inspection.read",
+                                         source_ip=source_ip,
+                                         detail={"inspection": inspection_id, **({"via": via} if via else {})}))
+        return found
+
     # --- the agency's column ----------------------------------------------------------------------
 
     def answer(self, actor: Actor, inspection: Inspection, item: Any, fields: Mapping[str, Any]) -> InspectionItem:

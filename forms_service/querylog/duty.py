@@ -16,7 +16,7 @@ from storage import ObjectStore
 
 from ..access import Actor, Role
 from ..access.policy import Action, may, require
-from ..catalog import AuditLog, RecordCatalog
+from ..catalog import AuditLog, NewAuditEvent, RecordCatalog
 from ..clock import Clock
 from ..errors import InputError
 from ..taiwan import TAIPEI
@@ -51,6 +51,16 @@ class QueryLogDuty:
         """The month's events with their flags."""
         return month_of_queries(self.catalog, self.catalog, agency=agency, system=system, month=month,
                                 thresholds=self.thresholds)
+
+    def read(self, actor: Actor, agency: str, system: str, month: str, *, source_ip: str = "",
+             via: str = "") -> MonthOfQueries:
+        """The month, for a reader of the agency's query logs; the reading is audited."""
+        require(actor, Action.READ_QUERY_LOGS)
+        found = self.month(agency, system, month)
+        self.catalog.audit(NewAuditEvent(
+            actor=actor.id, agency=actor.agency, action="query-log.read", source_ip=source_ip,
+            detail={"agency": agency, "system": system, "month": month, **({"via": via} if via else {})}))
+        return found
 
     def close(self, actor: Actor, agency: str, system: str, month: str) -> QueryMonth:
         """Seal a finished month of one of the agency's systems."""

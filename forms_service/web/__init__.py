@@ -14,8 +14,8 @@ from werkzeug.wrappers import Response
 from ..audit import request_ids
 from ..components import Components, start_components
 from ..settings import Settings
-from .routing import LazilyBuiltRule
 from . import api, batches_api, errors, health, local, openapi, oversight_api, pages, signing_api  # noqa: F401  (*_api add to api.bp)
+from .routing import LazilyBuiltRule
 
 
 def create_app(settings: Settings | None = None, *, components: Components | None = None,

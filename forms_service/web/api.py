@@ -18,8 +18,9 @@ from ..archive.report_text import verification_text
 from ..archive.signatures import countersign
 from ..catalog import NewAuditEvent, Record, RecordFilter
 from ..connections.parties import acknowledge
-from ..connections.timeline import Connection, connection, connection_id_of, connections, today_in_taipei
-from ..errors import Conflict, Forbidden, InputError, NotFound
+from ..connections.reading import read_connection
+from ..connections.timeline import Connection, connection_id_of, connections, today_in_taipei
+from ..errors import Conflict, Forbidden, InputError
 from ..filing.service import Filed, Waiting
 from ..forms import all_forms, get_form
 from ..querylog.events import ingest, parse_batch
@@ -144,9 +145,7 @@ def get_query_log(system: str, month: str) -> ResponseReturnValue:
     """One month of a system's query events: how many, and the flags for the 查核人員 (open month)."""
     actor = require_actor()
     agency = _query_log_agency(actor)
-    found = components().query_log_duty.month(agency, system, month)
-    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="query-log.read",
-                                  source_ip=source_ip(), detail={"agency": agency, "system": system, "month": month}))
+    found = components().query_log_duty.read(actor, agency, system, month, source_ip=source_ip())
     reviewer = catalog().query_reviewer(agency=agency, system=system)
     return jsonify(responses.QueryMonthAnswer.model_validate({
         **found.as_dict(), "reviewer": reviewer.username if reviewer else None,
@@ -224,12 +223,7 @@ def list_connections() -> ResponseReturnValue:
 @bp.get("/connections/<connection_id>")
 def get_connection(connection_id: str) -> ResponseReturnValue:
     """One connection: its parties, 使用期限, state and every record of it, oldest first."""
-    actor = require_actor()
-    found = connection(catalog(), connection_id, agency=actor.scope)
-    if found is None:
-        raise NotFound(f"no connection {connection_id} that you may see", details={"connection_id": connection_id})
-    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="connection.read",
-                                  source_ip=source_ip(), detail={"connection": connection_id}))
+    found = read_connection(catalog(), require_actor(), connection_id, source_ip=source_ip())
     return jsonify(_connection(found, today_in_taipei(components().clock.now())))
 
 

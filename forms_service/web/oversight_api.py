@@ -11,7 +11,6 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
 from ..access import Actor
-from ..catalog import NewAuditEvent
 from ..connections import audit_work
 from ..connections.evidence_files import MAX_FILE_BYTES, MAX_REQUEST_BYTES
 from ..connections.inspections import answers_due_on, answers_late
@@ -113,11 +112,8 @@ def list_inspections() -> ResponseReturnValue:
 @bp.get("/inspections/<inspection_id>")
 def get_inspection(inspection_id: str) -> ResponseReturnValue:
     """One audit: its checklist prepared from the agency's 附件3 (both columns so far) and its findings."""
-    actor = require_actor()
-    inspection = _audit(actor, inspection_id)
+    inspection = oversight().read_inspection(require_actor(), inspection_id, source_ip=source_ip())
     lines, from_requirements = audit_work.checklist(catalog(), inspection)
-    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="inspection.read",
-                                  source_ip=source_ip(), detail={"inspection": inspection_id}))
     return jsonify(responses.InspectionDetail(
         **_inspection(inspection), prepared_from_requirements=from_requirements,
         items=[responses.ChecklistLineAnswer(**_item(line.work), text=line.text, source=line.source,

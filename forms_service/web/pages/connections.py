@@ -9,10 +9,10 @@ from datetime import timedelta
 from flask import g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ...catalog import NewAuditEvent
 from ...connections.due import due_of
 from ...connections.inspections import answers_due_on
 from ...connections.parties import acknowledge
+from ...connections.reading import read_connection
 from ...connections.timeline import KIND_NAMES, STATE_NAMES, connection, connections, today_in_taipei
 from ...errors import NotFound
 from ...notify.audit_notice import schedule_and_notify
@@ -37,12 +37,7 @@ def connections_page() -> str:
 
 @bp.get("/connections/<connection_id>")
 def connection_page(connection_id: str) -> str:
-    actor = signed_in()
-    found = connection(catalog(), connection_id, agency=actor.scope)
-    if found is None:
-        raise NotFound(f"找不到此介接案，或您無權檢視 (no connection {connection_id} that you may see)")
-    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="connection.read",
-                                  source_ip=source_ip(), detail={"connection": connection_id, "via": "web"}))
+    read_connection(catalog(), signed_in(), connection_id, source_ip=source_ip(), via="web")
     return render_template("connection.html", page=_connection_page(connection_id, done=request.args.get("done")))
 
 

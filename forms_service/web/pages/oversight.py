@@ -57,6 +57,7 @@ def _on_error(inspection_id: str) -> None:
 
 @bp.get("/inspections/<inspection_id>")
 def inspection_page(inspection_id: str) -> str:
+    oversight().read_inspection(signed_in(), inspection_id, source_ip=source_ip(), via="web")
     return _show(inspection_id, done=request.args.get("done", ""))
 
 

@@ -16,12 +16,12 @@ from werkzeug.wrappers import Response
 
 from ...access import Actor, Role
 from ...access.policy import Action, require
-from ...catalog import NewAuditEvent
 from ...errors import FieldProblem, InputError
 from ...forms import get_form
 from ...querylog import review as reviewing
 from ...querylog.anomalies import KIND_NAMES
 from ...querylog.duty import QueryLogDuty
+from ...querylog.month import MonthOfQueries
 from ...querylog.review import DECIDED, STATE_NAMES, VERDICTS
 from ...taiwan import TAIPEI, InvalidValue, format_roc_short, normalize_agency_code, parse_month
 from ..auth import source_ip
@@ -62,8 +62,9 @@ def query_logs() -> Response | str:
     return render_template("query_logs.html", assignments=assignments, last_month=f"{last_month:%Y-%m}")
 
 
-def _page(actor: Actor, agency: str, system: str, month: str, **extra: Any) -> dict[str, Any]:
-    found = _duty().month(agency, system, month)
+def _page(actor: Actor, agency: str, system: str, month: str, *, found: MonthOfQueries | None = None,
+          **extra: Any) -> dict[str, Any]:
+    found = found or _duty().month(agency, system, month)
     term = request.args.get("q", "").strip()
     show = request.args.get("show", "").strip()
     flags = reviewing.reviewed_flags(catalog(), found)
@@ -104,9 +105,8 @@ def _describe(problem: dict[str, str]) -> str:
 def query_log(system: str, month: str) -> str:
     actor = signed_in()
     agency = _agency(actor)
-    catalog().audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="query-log.read", source_ip=source_ip(),
-                                  detail={"agency": agency, "system": system, "month": month, "via": "web"}))
-    return render_template("query_log.html", page=_page(actor, agency, system, month))
+    found = _duty().read(actor, agency, system, month, source_ip=source_ip(), via="web")
+    return render_template("query_log.html", page=_page(actor, agency, system, month, found=found))
 
 
 @bp.post("/query-logs/<system>/<month>")

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, g, request
+from jinja2.bccache import Bucket, BytecodeCache
 from werkzeug.wrappers import Response
 
 from ..audit import request_ids
@@ -67,8 +68,26 @@ def create_app(settings: Settings | None = None, *, components: Components | Non
     return app
 
 
+class _CompiledOnce(BytecodeCache):
+    """The pages' templates compiled once per process, for every app of it (Jinja keeps a compiled
+    template per app; the tests make hundreds of apps).  A template whose source changed is compiled
+    again: Jinja checks each entry's checksum."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        compiled = self._compiled.get(bucket.key)
+        if compiled is not None:
+            bucket.bytecode_from_string(compiled)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
 class _App(Flask):
     url_rule_class = LazilyBuiltRule  # its static files' rule too, made as Flask starts
+    jinja_options = {"bytecode_cache": _CompiledOnce()}
 
 
 def _generated_secret(settings: Settings) -> str:

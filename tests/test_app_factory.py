@@ -1,5 +1,7 @@
-"""``LazilyBuiltRule`` (``web/routing.py``) builds every route's URL as werkzeug's own rule does:
-with each argument's value, with unknown arguments (the query string), the first time and after."""
+"""What making an app costs, kept small without changing what it does: ``LazilyBuiltRule``
+(``web/routing.py``) builds every route's URL as werkzeug's own rule does — with each argument's
+value, with unknown arguments (the query string), the first time and after — and the pages'
+templates are compiled once per process, again only when their source changes."""
 
 from __future__ import annotations
 
@@ -43,3 +45,37 @@ def test_a_rule_compiles_its_builder_only_when_first_asked(app):
     assert app.url_map.bind("forms.example").build("api.get_record", {"record_id": "rec_1"}) == "/api/v1/records/rec_1"
     assert rule._build_unknown.__name__ != "build_when_first_used"  # compiled once, kept
     assert rule._build.__name__ == "build_when_first_used"  # the other, never asked for
+
+
+def test_a_second_app_renders_the_pages_from_the_templates_the_first_compiled(app, fake_components, monkeypatch):
+    from jinja2 import Environment
+
+    from forms_service.web import create_app
+
+    compiled = []
+    real = Environment._compile
+    monkeypatch.setattr(Environment, "_compile", lambda env, source, filename: compiled.append(filename)
+                        or real(env, source, filename))
+    first = app.test_client().get("/login")
+    second = create_app(fake_components.settings, components=fake_components, test_config={"TESTING": True})
+    compiled.clear()
+    again = second.test_client().get("/login")
+    assert again.status_code == first.status_code == 200 and "登入" in again.data.decode()
+    assert compiled == []  # rendered from what the first app compiled
+
+
+
+def test_a_template_whose_source_changed_is_compiled_again():
+    from jinja2 import DictLoader, Environment
+
+    from forms_service.web import _CompiledOnce
+
+    compiled_once = _CompiledOnce()
+    sources = {"page.html": "{{ 1 + 1 }}"}
+
+    def rendered() -> str:
+        return Environment(loader=DictLoader(sources), bytecode_cache=compiled_once).get_template("page.html").render()
+
+    assert rendered() == "2"
+    sources["page.html"] = "{{ 2 + 2 }}"
+    assert rendered() == "4"

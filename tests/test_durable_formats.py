@@ -9,7 +9,8 @@ what was written years ago can still be read).  A deliberate change of a format 
 - the audit chain's hashes (``audit/chain.py``) and a sealed day (``audit/seals.py``),
 - the archive entry beside each stored PDF (``archive/entry.py``),
 - a closed month of query events (``querylog/close.py``),
-- an evidence export's manifest (``archive/evidence.py``), read back by ``evidence_check``.
+- an evidence export's manifest (``archive/evidence.py``), read back by ``evidence_check``,
+- a person's password hash (``access/users.py``), in both its forms.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import json
 import zipfile
 from datetime import date, datetime, timezone
 from pathlib import Path
+
+import pytest
 
 from forms_service.archive.entry import read_entry, write_entry
 from forms_service.archive.evidence import MANIFEST, SIGNATURE, write_manifest
@@ -190,3 +193,16 @@ def test_a_v1_export_is_read_back_by_the_checker(fake_components):
     result = check(files)
     assert result.ok, result.problems
     assert not check({**files, "records/rec_x/v1.pdf": b"%PDF-1.7 changed\n"}).ok
+
+
+@pytest.mark.real_password_cost
+def test_password_hashes_are_written_and_read_as_their_samples(monkeypatch):
+    from forms_service.access import users
+
+    sample = json.loads((V1 / "password-hashes.json").read_text(encoding="utf-8"))
+    for stored in sample["hashes"].values():
+        assert users.check_password(sample["password"], stored)
+        assert not users.check_password(sample["password"] + "!", stored)
+    salt = bytes(range(16))  # the samples' salt
+    monkeypatch.setattr(users.secrets, "token_bytes", lambda size: salt[:size])
+    assert users.hash_password(sample["password"]) == sample["hashes"]["with its cost"]

@@ -7,7 +7,7 @@ builds the URLs of a few rules only, and the tests make an app per test (~220 in
 expressions) is untouched.  Set on the app as Flask's documented ``url_rule_class``.
 
 It overrides werkzeug's ``Rule._compile_builder`` (werkzeug 3.1, pinned ``<3.2``): should a later
-version stop calling it, rules are built as werkzeug builds them; ``tests/test_routing.py`` checks
+version stop calling it, rules are built as werkzeug builds them; ``tests/test_app_factory.py`` checks
 every route builds the same URL either way.
 """
 

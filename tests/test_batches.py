@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from huey import signals
 
 from forms_service.access import LOCAL_OPERATOR
 from forms_service.access.tokens import create_token
@@ -50,6 +51,14 @@ def consumer(components, workers: int = 1):
         running.stop()
         for _, worker in running.worker_threads:
             worker.join()
+
+
+def jobs_ended(components) -> list[str]:
+    """The names of the components' jobs that end from now on (done or failed), as huey signals them."""
+    ended: list[str] = []
+    components.jobs.huey.signal(signals.SIGNAL_COMPLETE, signals.SIGNAL_ERROR)(
+        lambda signal, task, *args: ended.append(task.name))
+    return ended
 
 
 def wait_paused(catalog, href: str, timeout: float = 30) -> None:
@@ -155,11 +164,11 @@ def test_a_cancelled_batch_produces_nothing_more(client, fake_components, staff_
     cancelled = client.post(href + "/cancel", headers=auth(staff_token))
     assert cancelled.status_code == 200 and cancelled.json["state"] == "cancelled"
     assert cancelled.json["counts"]["cancelled"] == 3
-    with consumer(fake_components):
+    with consumer(fake_components):  # its queued jobs run and find nothing to take
         deadline = time.monotonic() + 30
         while fake_components.jobs.queue_depth() and time.monotonic() < deadline:
             time.sleep(0.05)
-        time.sleep(0.3)  # its queued jobs run and find nothing to take
+    # (the consumer's stop waited for the job in hand)
     assert fake_components.jobs.queue_depth() == 0
     assert catalog.find_records(RecordFilter()) == []
     assert "batch.cancel" in [e.action for e in catalog.audit_events()]
@@ -458,12 +467,13 @@ def test_a_fault_pauses_the_batch_instead_of_spending_every_entry_on_it(client, 
     href = client.post("/api/v1/batches", headers=auth(staff_token),
                        json={"form": "annex2-agreement", "inputs": inputs}).headers["Location"]
     batch_id = href.rsplit("/", 1)[1]
+    ended = jobs_ended(fake_components)
     with consumer(fake_components):
         wait_paused(catalog, href)
         deadline = time.monotonic() + 10
-        while fake_components.jobs.queue_depth() and time.monotonic() < deadline:
+        while len(ended) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)  # the batch's other two worker jobs run and find it paused
-        time.sleep(0.3)
+        assert ended == ["batch.work"] * 3, ended
         states = [(e.state, e.attempts) for e in catalog.batch_entries(batch_id)]
         assert states == [("running", 1), ("queued", 0), ("queued", 0)], states
         paused = client.get(href, headers=auth(staff_token)).json["paused"]

@@ -43,11 +43,12 @@ class Counting:
         """Nothing to close."""
 
 
-@pytest.fixture(scope="module")
-def fake():
-    """The borrower's converter.  The lender has its own: the fake is made for one caller at a time
-    (its font subset is rewritten as new characters come), and the two convert at once here."""
-    return FakeConverter(expected=documents_text())
+@pytest.fixture
+def fake(fake_converter):
+    """The borrower's converter: the tests' own.  The lender has its own: the fake is made for one
+    caller at a time (its font subset is rewritten as new characters come), and the two convert at
+    once here."""
+    return fake_converter
 
 
 @pytest.fixture(scope="module")

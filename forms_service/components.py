@@ -610,7 +610,8 @@ def _start_components(settings: Settings, *, with_archive: bool, with_converter:
         # One event loop, HTTP session and revocation cache for every signature of this process.
         loop = SigningLoop()
         closers.append(loop.close)
-        stamp_font = StampFont(kai, work_dir=settings.run_dir, expected=likely_characters()) if kai else None
+        stamp_font = StampFont(kai, work_dir=settings.run_dir, expected=likely_characters(),
+                               cache_dir=settings.data_dir / "cache" / "fonts") if kai else None
         if stamp_font is not None:
             closers.append(stamp_font.close)
         revocation = RevocationCache(folder=settings.data_dir / "cache" / "revocation")  # shared by this machine

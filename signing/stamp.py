@@ -14,7 +14,9 @@ differ only in digits — share one program, compiled once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import io
 import os
 import shutil
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import fontTools
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.scaleUpem import scale_upem
@@ -39,6 +42,9 @@ from pyhanko.stamp import TextStampStyle
 
 # Characters every stamp uses, so that most new texts need no rebuild.
 # (Kept small: pyHanko parses and subsets the cached font again for every stamp.)
+# A font cache's entries; its form changes when how subsets are made (the options, the scaling) does.
+KEPT = 64
+SUBSET_FORM = "subset 1: layout features, .notdef outline, names kept, FFTM dropped, 1000 units per em"
 BASE_CHARS = set("0123456789:：/-()（）年月日時分秒中華民國簽署人機關時間審核經濟部商業司發展署 .")
 
 
@@ -58,12 +64,15 @@ class Stamp:
 
 class StampFont:
     def __init__(self, font_path: str | Path, *, font_size: int = 9, work_dir: Path | None = None,
-                 expected: str = ""):
+                 expected: str = "", cache_dir: Path | None = None):
         """``work_dir``: where the font subsets are written (a folder of this process inside it,
         removed when the font is collected or the process exits); the system's temporary directory
         without it.  ``expected``: text whose characters the first subset holds too — each new
-        character later costs a subset built again (~1 s for a few hundred characters)."""
+        character later costs a subset built again (~1 s for a few hundred characters).
+        ``cache_dir``: where subsets are kept instead, by the font and the characters they hold, for
+        other processes and later runs to take (the ``KEPT`` used last)."""
         self.font_path = Path(font_path)
+        self._cache_dir = cache_dir
         self.font_size = font_size
         self._chars: set[str] = set(expected) - set(string.whitespace)
         self._subset_path: Path | None = None
@@ -94,10 +103,34 @@ class StampFont:
             return self._subset_path
 
     def _build(self, chars: set[str]) -> Path:
+        """The subset in this process's folder (a copy of the cache's: the cache may remove its own)."""
+        if self._cache_dir is None:
+            path = self._dir / f"stamp-{len(chars)}.ttf"
+            path.write_bytes(self._made(chars))
+            return path
+        key = self._cache_key(chars)
+        kept, own = self._cache_dir / f"{key}.ttf", self._dir / f"{key}.ttf"
+        try:
+            own.write_bytes(kept.read_bytes())
+            os.utime(kept)  # used now: kept longer
+        except OSError:  # not kept (or just removed): made here, and kept for the others
+            data = self._made(chars)
+            own.write_bytes(data)
+            _keep(kept, data)
+        return own
+
+    def _made(self, chars: set[str]) -> bytes:
         with TTFont(self.font_path, lazy=True) as font:  # closed: a lazy font keeps its file open
             return self._subset(font, chars)
 
-    def _subset(self, font: TTFont, chars: set[str]) -> Path:
+    def _cache_key(self, chars: set[str]) -> str:
+        """What a subset is made from: the font file as it is, fontTools, how it is subset, the characters."""
+        found = self.font_path.stat()
+        made_from = "\n".join([SUBSET_FORM, str(self.font_path.resolve()), str(found.st_size), str(found.st_mtime_ns),
+                               fontTools.version, "".join(sorted(chars))])
+        return hashlib.sha256(made_from.encode()).hexdigest()[:40]
+
+    def _subset(self, font: TTFont, chars: set[str]) -> bytes:
         options = subset.Options()
         options.layout_features = ["*"]
         options.notdef_outline = True
@@ -112,9 +145,34 @@ class StampFont:
             scale_upem(font, 1000)
         buffer = io.BytesIO()
         font.save(buffer)
-        path = self._dir / f"stamp-{len(chars)}.ttf"
-        path.write_bytes(buffer.getvalue())
-        return path
+        return buffer.getvalue()
+
+
+def _keep(path: Path, data: bytes) -> None:
+    """``data`` written whole under ``path`` (another process may read it at once); the folder holds
+    the ``KEPT`` subsets used last.  A cache that cannot be written is only slower."""
+    part = ""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", suffix=".part", delete=False) as file:
+            part = file.name
+            file.write(data)
+        os.replace(part, path)
+    except OSError:
+        if part:
+            with contextlib.suppress(OSError):
+                os.unlink(part)
+        return
+    for old in sorted(path.parent.glob("*.ttf"), key=_last_used)[:-KEPT]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
+def _last_used(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:  # removed by another process meanwhile
+        return 0
 
 
 class FontPrograms:

@@ -46,6 +46,9 @@ from signing.validation import load_trust_roots
 from storage.memory import MemoryObjectStore
 
 ROOT = Path(__file__).resolve().parent.parent
+# The fake converter's and the stamps' font subsets, kept from one test run to the next (~1.5 s each
+# to make): by the font and the characters they hold, so a changed font or fontTools makes new ones.
+FONT_CACHE = ROOT / "var" / "test-cache" / "fonts"
 
 # The PKCS#11 module reads SOFTHSM2_CONF once per process: every SoftHSM2 token of this test run —
 # the demo cards, the signer-provider contract's token — is in one directory (and its pool), as the
@@ -107,7 +110,7 @@ def quick_password_hashes(request, monkeypatch) -> None:
 
 @pytest.fixture(scope="session")
 def fake_converter() -> FakeConverter:
-    return FakeConverter(expected=documents_text())
+    return FakeConverter(expected=documents_text(), cache_dir=FONT_CACHE)
 
 
 @functools.cache
@@ -127,7 +130,7 @@ def documents_text() -> str:
 @pytest.fixture(scope="session")
 def stamp_font() -> StampFont | None:
     kai = font_file("TW-Kai")
-    return StampFont(kai, expected=likely_characters()) if kai else None
+    return StampFont(kai, expected=likely_characters(), cache_dir=FONT_CACHE) if kai else None
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import threading
 import zipfile
 from collections import OrderedDict
 from html import unescape
+from pathlib import Path
 
 import pikepdf
 from fontTools.ttLib import TTFont
@@ -45,13 +46,14 @@ _TEXT_OR_BREAK = re.compile(r"<w:t(?: [^>]*)?>(.*?)</w:t>|<w:br w:type=\"page\"/
 PAGE_BREAK = "\f"
 
 class FakeConverter:
-    def __init__(self, font_path: str | None = None, *, expected: str = ""):
+    def __init__(self, font_path: str | None = None, *, expected: str = "", cache_dir: Path | None = None):
         """``expected``: text the documents will hold, whose characters the first font subset holds
-        too (each new character later builds the subset again)."""
+        too (each new character later builds the subset again); ``cache_dir``: where font subsets
+        are kept for later runs (``StampFont``)."""
         path = font_path or font_file("TW-Kai")
         if path is None:
             raise ConfigError("the fake converter sets text in TW-Kai: install fonts-cns11643-kai")
-        self._font = StampFont(path, font_size=FONT_SIZE, expected=expected)
+        self._font = StampFont(path, font_size=FONT_SIZE, expected=expected, cache_dir=cache_dir)
         self._lock = threading.Lock()
         # The output depends on the text alone, and tests convert the same examples again and again.
         self._made: OrderedDict[str, bytes] = OrderedDict()

@@ -1,0 +1,73 @@
+"""``StampFont``'s cache of font subsets (``signing/stamp.py``): made once by whichever process first
+needs one, taken by the others and by later runs; made again when the font changes; the subsets
+used last kept; a cache that cannot be written only slower."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from fontTools.ttLib import TTFont
+
+from forms_service.convert.fonts import font_file
+from signing import stamp
+from signing.stamp import StampFont
+
+KAI = font_file("TW-Kai")
+pytestmark = pytest.mark.skipif(KAI is None, reason="TW-Kai is not installed")
+
+
+@pytest.fixture(scope="module")
+def small_font(tmp_path_factory):
+    """A TW-Kai subset of a few characters: a real font, quick to subset again."""
+    folder = tmp_path_factory.mktemp("font")
+    maker = StampFont(KAI, work_dir=folder)  # its folder goes with it
+    kept = folder / "small.ttf"
+    kept.write_bytes(maker.subset_for(set("中華民國經濟部王小明林森")).read_bytes())
+    return kept
+
+
+def not_made_here(self, chars):
+    raise AssertionError("made again, not taken from the cache")
+
+
+def test_a_subset_is_made_once_and_taken_by_another_process(tmp_path, small_font, monkeypatch):
+    cache = tmp_path / "fonts"
+    one = StampFont(small_font, work_dir=tmp_path / "one", cache_dir=cache)
+    first = one.subset_for(set("王小明"))
+    assert len(list(cache.glob("*.ttf"))) == 1
+    monkeypatch.setattr(StampFont, "_made", not_made_here)
+    two = StampFont(small_font, work_dir=tmp_path / "two", cache_dir=cache)
+    second = two.subset_for(set("王小明"))
+    assert second != first and second.read_bytes() == first.read_bytes()  # each process its own copy
+    assert {ord(c) for c in "王小明"} <= set(TTFont(second).getBestCmap())
+
+
+def test_a_changed_font_makes_new_subsets(tmp_path, small_font):
+    cache, font = tmp_path / "fonts", tmp_path / "font.ttf"
+    font.write_bytes(small_font.read_bytes())
+    StampFont(font, work_dir=tmp_path, cache_dir=cache).subset_for(set("林森"))
+    os.utime(font, ns=(1, 1))  # the same name, another file
+    StampFont(font, work_dir=tmp_path, cache_dir=cache).subset_for(set("林森"))
+    assert len(list(cache.glob("*.ttf"))) == 2
+
+
+def test_the_subsets_used_last_are_kept_and_a_process_keeps_its_own_copy(tmp_path, small_font, monkeypatch):
+    monkeypatch.setattr(stamp, "KEPT", 2)
+    cache = tmp_path / "fonts"
+    font = StampFont(small_font, work_dir=tmp_path, cache_dir=cache)
+    oldest = font.subset_for(set("王"))
+    os.utime(next(cache.glob("*.ttf")), ns=(1, 1))
+    for chars in ("小", "明"):
+        font.subset_for(set(chars))
+    assert len(list(cache.glob("*.ttf"))) == 2
+    assert oldest.exists() and font.subset_for(set("王")).exists()  # in use here: still readable
+
+
+def test_a_cache_that_cannot_be_written_is_only_slower(tmp_path, small_font):
+    blocked = tmp_path / "fonts"
+    blocked.write_text("a file where the folder would be")
+    font = StampFont(small_font, work_dir=tmp_path, cache_dir=blocked)
+    made = font.subset_for(set("王小明"))
+    assert {ord(c) for c in "王小明"} <= set(TTFont(made).getBestCmap())
+    assert list(tmp_path.glob(".*.part")) == []

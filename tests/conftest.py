@@ -8,8 +8,8 @@
   test's own catalog, and ``real_app``/``real_client`` the app on them.
 
 A test that uses a real component's fixture is marked ``integration`` here automatically; tests
-that start server processes are marked in their modules.  ``./dev test -m "not integration"``
-runs the rest in under a minute.
+that start server processes are marked in their modules.  ``./dev test -n 2 -m "not integration"``
+runs the rest on both cores in about a minute.
 """
 
 from __future__ import annotations

@@ -13,13 +13,13 @@ from forms_service.convert.fonts import font_file
 from signing import stamp
 from signing.stamp import StampFont
 
-KAI = font_file("TW-Kai")
-pytestmark = pytest.mark.skipif(KAI is None, reason="TW-Kai is not installed")
+KAI = font_file("TW-Kai")  # fonts-cns11643-kai, which ./dev installs
 
 
 @pytest.fixture(scope="module")
 def small_font(tmp_path_factory):
     """A TW-Kai subset of a few characters: a real font, quick to subset again."""
+    assert KAI is not None, "TW-Kai is not installed: run ./dev setup"
     folder = tmp_path_factory.mktemp("font")
     maker = StampFont(KAI, work_dir=folder)  # its folder goes with it
     kept = folder / "small.ttf"

@@ -16,14 +16,20 @@ class ConnectionReadCatalog(ConnectionRecords, AuditLog, Protocol):
     """What reading a connection asks: its records, and the audit log."""
 
 
-def read_connection(records: ConnectionReadCatalog, actor: Actor, connection_id: str, *, source_ip: str = "",
-                    via: str = "") -> Connection:
+def visible_connection(records: ConnectionRecords, actor: Actor, connection_id: str) -> Connection:
     """The connection, if ``actor`` may see it; ``NotFound`` alike when it does not exist or is another's."""
     require(actor, Action.READ_CONNECTIONS)
     found = connection(records, connection_id, agency=actor.scope)
     if found is None:
         raise NotFound(f"找不到此介接案，或您無權檢視 (no connection {connection_id} that you may see)",
                        details={"connection_id": connection_id})
+    return found
+
+
+def read_connection(records: ConnectionReadCatalog, actor: Actor, connection_id: str, *, source_ip: str = "",
+                    via: str = "") -> Connection:
+    """``visible_connection``, its reading audited."""
+    found = visible_connection(records, actor, connection_id)
     records.audit(NewAuditEvent(actor=actor.id, agency=actor.agency, action="connection.read", source_ip=source_ip,
                                 detail={"connection": connection_id, **({"via": via} if via else {})}))
     return found

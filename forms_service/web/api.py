@@ -186,7 +186,7 @@ def post_query_flag_request(system: str, month: str, event_id: str, kind: str) -
     body = json_object()
     saved = components().query_log_duty.request_explanation(actor, _query_log_agency(actor), system, month, event_id,
                                                             kind, str(body.get("note", "")))
-    return jsonify(_flag_review(saved))
+    return jsonify(_flag_review(saved).body())
 
 
 @bp.post("/query-logs/<system>/<month>/flags/<event_id>/<kind>/answer")
@@ -196,7 +196,7 @@ def post_query_flag_answer(system: str, month: str, event_id: str, kind: str) ->
     body = json_object()
     saved = components().query_log_duty.answer(actor, actor.agency, system, month, event_id, kind,
                                                str(body.get("answer", "")))
-    return jsonify(_flag_review(saved))
+    return jsonify(_flag_review(saved).body())
 
 
 @bp.post("/query-logs/<system>/<month>/flags/<event_id>/<kind>/decide")
@@ -206,7 +206,7 @@ def post_query_flag_decision(system: str, month: str, event_id: str, kind: str) 
     body = json_object()
     saved = components().query_log_duty.decide(actor, _query_log_agency(actor), system, month, event_id, kind,
                                                str(body.get("verdict", "")), str(body.get("note", "")))
-    return jsonify(_flag_review(saved))
+    return jsonify(_flag_review(saved).body())
 
 
 @bp.get("/connections")
@@ -257,15 +257,11 @@ def get_due() -> ResponseReturnValue:
 def get_my_queries() -> ResponseReturnValue:
     """The requests for a 查調者說明 about the caller's own queries (a person's token)."""
     actor = require_actor()
-    requests = [_flag_review_answer(r) for r in components().query_log_duty.my_requests(actor)]
+    requests = [_flag_review(r) for r in components().query_log_duty.my_requests(actor)]
     return jsonify(responses.ExplanationRequests(requests=requests).body())
 
 
-def _flag_review(review: QueryFlagReview) -> dict[str, Any]:
-    return _flag_review_answer(review).body()
-
-
-def _flag_review_answer(review: QueryFlagReview) -> responses.FlagReviewAnswer:
+def _flag_review(review: QueryFlagReview) -> responses.FlagReviewAnswer:
     return responses.FlagReviewAnswer(
         system=review.system, month=review.month, event_id=review.event_id, kind=review.kind,
         sentence=review.sentence, querier=review.querier_account, state=review.state, request=review.request_note,

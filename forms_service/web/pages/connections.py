@@ -12,9 +12,8 @@ from werkzeug.wrappers import Response
 from ...connections.due import due_of
 from ...connections.inspections import answers_due_on
 from ...connections.parties import acknowledge
-from ...connections.reading import read_connection
-from ...connections.timeline import KIND_NAMES, STATE_NAMES, connection, connections, today_in_taipei
-from ...errors import NotFound
+from ...connections.reading import read_connection, visible_connection
+from ...connections.timeline import KIND_NAMES, STATE_NAMES, Connection, connections, today_in_taipei
 from ...notify.audit_notice import schedule_and_notify
 from ...notify.due import test_interval
 from ...notify.reminders import KIND_NAMES as DUE_NAMES
@@ -37,15 +36,13 @@ def connections_page() -> str:
 
 @bp.get("/connections/<connection_id>")
 def connection_page(connection_id: str) -> str:
-    read_connection(catalog(), signed_in(), connection_id, source_ip=source_ip(), via="web")
-    return render_template("connection.html", page=_connection_page(connection_id, done=request.args.get("done")))
+    found = read_connection(catalog(), signed_in(), connection_id, source_ip=source_ip(), via="web")
+    page = _connection_page(connection_id, found=found, done=request.args.get("done"))
+    return render_template("connection.html", page=page)
 
 
-def _connection_page(connection_id: str, **extra: object) -> dict[str, object]:
-    actor = signed_in()
-    found = connection(catalog(), connection_id, agency=actor.scope)
-    if found is None:
-        raise NotFound(f"找不到此介接案，或您無權檢視 (no connection {connection_id} that you may see)")
+def _connection_page(connection_id: str, *, found: Connection | None = None, **extra: object) -> dict[str, object]:
+    found = found or visible_connection(catalog(), signed_in(), connection_id)
     today = today_in_taipei(components().clock.now())
     interval = test_interval(catalog(), found.user_unit.get("code", ""))
     last_month = today.replace(day=1) - timedelta(days=1)  # the month whose queries are checked now

@@ -25,9 +25,9 @@ from ..oversight_api import evidence_download, oversight, uploaded
 from . import bp, signed_in
 
 
-def _page(inspection_id: str, **extra: Any) -> dict[str, Any]:
+def _page(inspection_id: str, *, inspection: Inspection | None = None, **extra: Any) -> dict[str, Any]:
     actor = signed_in()
-    inspection = oversight().inspection_of(actor, inspection_id)
+    inspection = inspection or oversight().inspection_of(actor, inspection_id)
     lines, from_requirements = audit_work.checklist(catalog(), inspection)
     today = today_in_taipei(components().clock.now())
     due = answers_due_on(inspection)
@@ -57,8 +57,8 @@ def _on_error(inspection_id: str) -> None:
 
 @bp.get("/inspections/<inspection_id>")
 def inspection_page(inspection_id: str) -> str:
-    oversight().read_inspection(signed_in(), inspection_id, source_ip=source_ip(), via="web")
-    return _show(inspection_id, done=request.args.get("done", ""))
+    found = oversight().read_inspection(signed_in(), inspection_id, source_ip=source_ip(), via="web")
+    return _show(inspection_id, inspection=found, done=request.args.get("done", ""))
 
 
 @bp.post("/inspections/<inspection_id>/answers")

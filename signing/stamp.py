@@ -103,32 +103,55 @@ class StampFont:
             return self._subset_path
 
     def _build(self, chars: set[str]) -> Path:
-        """The subset in this process's folder (a copy of the cache's: the cache may remove its own)."""
+        """The subset in this process's folder (a copy of the cache's: the cache may remove its own).
+        A kept subset made from this font holding every character asked for serves too (the one of
+        fewest characters): a process started again takes what the last one grew to."""
         if self._cache_dir is None:
             path = self._dir / f"stamp-{len(chars)}.ttf"
             path.write_bytes(self._made(chars))
             return path
-        key = self._cache_key(chars)
-        kept, own = self._cache_dir / f"{key}.ttf", self._dir / f"{key}.ttf"
-        try:
-            own.write_bytes(kept.read_bytes())
-            os.utime(kept)  # used now: kept longer
-        except OSError:  # not kept (or just removed): made here, and kept for the others
-            data = self._made(chars)
-            own.write_bytes(data)
-            _keep(kept, data)
+        made_from = self._made_from()
+        for kept, holds in self._kept_holding(made_from, chars):
+            own = self._dir / kept.name
+            try:
+                own.write_bytes(kept.read_bytes())
+            except OSError:  # removed by another process meanwhile
+                continue
+            with contextlib.suppress(OSError):
+                os.utime(kept)  # used now: kept longer
+            self._chars = holds
+            return own
+        name = f"{made_from}-{hashlib.sha256(''.join(sorted(chars)).encode()).hexdigest()[:24]}"
+        data = self._made(chars)
+        own = self._dir / f"{name}.ttf"
+        own.write_bytes(data)
+        _keep(self._cache_dir / name, data, chars)
         return own
 
     def _made(self, chars: set[str]) -> bytes:
         with TTFont(self.font_path, lazy=True) as font:  # closed: a lazy font keeps its file open
             return self._subset(font, chars)
 
-    def _cache_key(self, chars: set[str]) -> str:
-        """What a subset is made from: the font file as it is, fontTools, how it is subset, the characters."""
+    def _made_from(self) -> str:
+        """What a subset is made from but its characters: the font file as it is, fontTools, how it
+        is subset."""
         found = self.font_path.stat()
-        made_from = "\n".join([SUBSET_FORM, str(self.font_path.resolve()), str(found.st_size), str(found.st_mtime_ns),
-                               fontTools.version, "".join(sorted(chars))])
-        return hashlib.sha256(made_from.encode()).hexdigest()[:40]
+        made_from = "\n".join([SUBSET_FORM, str(self.font_path.resolve()), str(found.st_size),
+                               str(found.st_mtime_ns), fontTools.version])
+        return hashlib.sha256(made_from.encode()).hexdigest()[:16]
+
+    def _kept_holding(self, made_from: str, chars: set[str]) -> list[tuple[Path, set[str]]]:
+        """The kept subsets made from this font that hold every one of ``chars``, fewest first."""
+        assert self._cache_dir is not None
+        found = []
+        for listed in self._cache_dir.glob(f"{made_from}-*.chars"):
+            try:
+                holds = set(listed.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue
+            if chars <= holds:
+                found.append((listed.with_suffix(".ttf"), holds))
+        return sorted(found, key=lambda kept: len(kept[1]))
 
     def _subset(self, font: TTFont, chars: set[str]) -> bytes:
         options = subset.Options()
@@ -148,12 +171,26 @@ class StampFont:
         return buffer.getvalue()
 
 
-def _keep(path: Path, data: bytes) -> None:
-    """``data`` written whole under ``path`` (another process may read it at once); the folder holds
-    the ``KEPT`` subsets used last.  A cache that cannot be written is only slower."""
+def _keep(name: Path, data: bytes, chars: set[str]) -> None:
+    """The subset ``data`` kept as ``name``.ttf, the characters it holds listed in ``name``.chars,
+    each written whole (another process may read them at once) and the list first, so that a kept
+    subset always has its list; the folder holds the ``KEPT`` subsets used last.  A cache that cannot
+    be written is only slower."""
+    try:
+        name.parent.mkdir(parents=True, exist_ok=True)
+        _write_whole(name.with_suffix(".chars"), "".join(sorted(chars)).encode("utf-8"))
+        _write_whole(name.with_suffix(".ttf"), data)
+    except OSError:
+        return
+    for old in sorted(name.parent.glob("*.ttf"), key=_last_used)[:-KEPT]:
+        for path in (old, old.with_suffix(".chars")):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _write_whole(path: Path, data: bytes) -> None:
     part = ""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", suffix=".part", delete=False) as file:
             part = file.name
             file.write(data)
@@ -162,10 +199,7 @@ def _keep(path: Path, data: bytes) -> None:
         if part:
             with contextlib.suppress(OSError):
                 os.unlink(part)
-        return
-    for old in sorted(path.parent.glob("*.ttf"), key=_last_used)[:-KEPT]:
-        with contextlib.suppress(OSError):
-            old.unlink()
+        raise
 
 
 def _last_used(path: Path) -> int:

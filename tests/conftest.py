@@ -8,19 +8,22 @@
   test's own catalog, and ``real_app``/``real_client`` the app on them.
 
 A test that uses a real component's fixture is marked ``integration`` here automatically; tests
-that start server processes are marked in their modules.  ``./dev test -n 2 -m "not integration"``
-runs the rest on both cores in about a minute.
+that start server processes are marked in their modules.  ``./dev test -m "not integration"``
+runs the rest on every core in about a minute.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +43,8 @@ from forms_service.produce.templates import TemplateSource, packaged_template
 from forms_service.repositories import SqlCatalog
 from forms_service.settings import Settings
 from forms_service.web import create_app
-from signing import Level, Pkcs12Provider, SigningContext, StampFont
-from signing.demo_pki import ensure_demo_pki, export_keys
+from signing import Level, Pkcs12Provider, SigningContext, StampFont, demo_pki
+from signing.demo_pki import DemoPkiFiles, ensure_demo_pki, export_keys
 from signing.validation import load_trust_roots
 from storage.memory import MemoryObjectStore
 
@@ -49,6 +52,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # The fake converter's and the stamps' font subsets, kept from one test run to the next (~1.5 s each
 # to make): by the font and the characters they hold, so a changed font or fontTools makes new ones.
 FONT_CACHE = ROOT / "var" / "test-cache" / "fonts"
+# The demo PKI's keys and certificates, kept for the day (~1 s a test process to make six RSA keys
+# and their certificates): by the day and the text of ``signing/demo_pki.py``.
+PKI_CACHE = ROOT / "var" / "test-cache" / "demo-pki"
 
 # The PKCS#11 module reads SOFTHSM2_CONF once per process: every SoftHSM2 token of this test run —
 # the demo cards, the signer-provider contract's token — is in one directory (and its pool), as the
@@ -95,8 +101,34 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def demo_keys(tmp_path_factory) -> Any:
-    """The demo PKI's keys (no TSA, OCSP or CRL served): signatures at B-B."""
-    return export_keys(ensure_demo_pki(tmp_path_factory.mktemp("demo-pki")))
+    """The demo PKI's keys (no TSA, OCSP or CRL served): signatures at B-B.  A copy of the day's
+    kept PKI, so what a test writes beside it stays in its process."""
+    directory = tmp_path_factory.mktemp("demo-pki")
+    shutil.copytree(_todays_demo_pki(), directory, dirs_exist_ok=True)
+    return DemoPkiFiles(directory)
+
+
+def _todays_demo_pki() -> Path:
+    """The day's demo PKI in the tests' cache, made by the first process that asks: each process
+    makes its own aside and the first to rename it into place wins, so none sees a half-made one."""
+    made_by = hashlib.sha256(Path(demo_pki.__file__).read_bytes()).hexdigest()[:12]
+    today = date.today()
+    kept = PKI_CACHE / f"{today.isoformat()}-{made_by}"
+    if kept.is_dir():
+        return kept
+    PKI_CACHE.mkdir(parents=True, exist_ok=True)
+    making = Path(tempfile.mkdtemp(dir=PKI_CACHE, prefix=".making-"))
+    export_keys(ensure_demo_pki(making))
+    try:
+        making.rename(kept)
+    except OSError:  # another process kept the day's first
+        shutil.rmtree(making)
+    for old in PKI_CACHE.iterdir():  # no process of this run reads them any more
+        left_making = old.name.startswith(".making-") and time.time() - old.stat().st_mtime > 3600
+        stale = old.name[0].isdigit() and old.name[:10] < (today - timedelta(days=1)).isoformat()
+        if left_making or stale:
+            shutil.rmtree(old, ignore_errors=True)
+    return kept
 
 
 @pytest.fixture(autouse=True)

@@ -71,3 +71,32 @@ def test_a_cache_that_cannot_be_written_is_only_slower(tmp_path, small_font):
     made = font.subset_for(set("王小明"))
     assert {ord(c) for c in "王小明"} <= set(TTFont(made).getBestCmap())
     assert list(tmp_path.glob(".*.part")) == []
+
+
+def test_a_kept_subset_holding_every_character_asked_for_serves_the_one_of_fewest_first(tmp_path, small_font,
+                                                                                      monkeypatch):
+    cache = tmp_path / "fonts"
+    StampFont(small_font, work_dir=tmp_path, cache_dir=cache).subset_for(set("王小明"))
+    StampFont(small_font, work_dir=tmp_path, cache_dir=cache).subset_for(set("王林"))  # 林: not held, made
+    assert len(list(cache.glob("*.ttf"))) == 2
+    made = StampFont._made
+    monkeypatch.setattr(StampFont, "_made", not_made_here)
+    restarted = StampFont(small_font, work_dir=tmp_path, cache_dir=cache)
+    fewest = restarted.subset_for(set("王"))
+    assert {ord(c) for c in "王林"} <= set(TTFont(fewest).getBestCmap())
+    assert ord("明") not in TTFont(fewest).getBestCmap()
+    assert restarted.subset_for(set("林")) == fewest  # already held: the same file
+    another = StampFont(small_font, work_dir=tmp_path, cache_dir=cache)
+    assert {ord(c) for c in "王小明"} <= set(TTFont(another.subset_for(set("小"))).getBestCmap())
+    monkeypatch.setattr(StampFont, "_made", made)
+    grown = restarted.subset_for(set("森"))  # held by none: made, holding what the one in use held too
+    assert {ord(c) for c in "森王林"} <= set(TTFont(grown).getBestCmap())
+    assert len(list(cache.glob("*.ttf"))) == 3 and len(list(cache.glob("*.chars"))) == 3
+
+
+def test_a_subset_whose_file_went_is_made_again(tmp_path, small_font):
+    cache = tmp_path / "fonts"
+    StampFont(small_font, work_dir=tmp_path, cache_dir=cache).subset_for(set("王小明"))
+    next(cache.glob("*.ttf")).unlink()  # another process's eviction, between its list and its font
+    font = StampFont(small_font, work_dir=tmp_path, cache_dir=cache)
+    assert ord("王") in TTFont(font.subset_for(set("王"))).getBestCmap()

@@ -40,11 +40,14 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.stamp import TextStampStyle
 
-# Characters every stamp uses, so that most new texts need no rebuild.
-# (Kept small: pyHanko parses and subsets the cached font again for every stamp.)
-# A font cache's entries; its form changes when how subsets are made (the options, the scaling) does.
+# A font cache's subsets; its form changes when how subsets are made (the options, the scaling) does.
 KEPT = 64
 SUBSET_FORM = "subset 1: layout features, .notdef outline, names kept, FFTM dropped, 1000 units per em"
+# The cache's compiled programs, and how ``StampGlyphs`` compiles one (changed with it).
+KEPT_PROGRAMS = 256
+PROGRAM_FORM = "program 1: glyph ids kept, GPOS GDEF GSUB dropped, no layout closure, zlib"
+# Characters every stamp uses, so that most new texts need no rebuild.
+# (Kept small: pyHanko parses and subsets the cached font again for every stamp.)
 BASE_CHARS = set("0123456789:：/-()（）年月日時分秒中華民國簽署人機關時間審核經濟部商業司發展署 .")
 
 
@@ -82,7 +85,7 @@ class StampFont:
         self._dir = Path(tempfile.mkdtemp(prefix=prefix, dir=work_dir))
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
         self._lock = threading.Lock()
-        self._programs = FontPrograms()
+        self._programs = FontPrograms(cache_dir=cache_dir / "programs" if cache_dir is not None else None)
 
     def close(self) -> None:
         """Remove the subsets written (the font is not used after)."""
@@ -210,11 +213,17 @@ def _last_used(path: Path) -> int:
 
 
 class FontPrograms:
-    """Compiled, compressed font programs by (font file, glyph ids kept); the last ``size`` used."""
+    """Compiled, compressed font programs by (font file, glyph ids kept); the last ``size`` used.
 
-    def __init__(self, size: int = 64):
+    With ``cache_dir``, the programs of glyph sets are also kept there (the ``KEPT_PROGRAMS`` used
+    last), by the font file's bytes, the glyph ids, fontTools and how programs are made: a process
+    started again compiles none it compiled before (~70 ms each, one for each signer's name)."""
+
+    def __init__(self, size: int = 64, *, cache_dir: Path | None = None):
         self._size = size
+        self._cache_dir = cache_dir
         self._programs: OrderedDict[tuple[str, frozenset[int] | None], bytes] = OrderedDict()
+        self._digests: dict[tuple[str, int, int], str] = {}
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, frozenset[int] | None]) -> bytes | None:
@@ -222,16 +231,58 @@ class FontPrograms:
             program = self._programs.get(key)
             if program is not None:
                 self._programs.move_to_end(key)
-            return program
+                return program
+        kept = self._kept(key)
+        if kept is None:
+            return None
+        try:
+            program = kept.read_bytes()
+        except OSError:  # not kept, or removed by another process meanwhile
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(kept)  # used now: kept longer
+        self._remember(key, program)
+        return program
 
     def put(self, key: tuple[str, frozenset[int] | None], program: bytes) -> None:
+        self._remember(key, program)
+        kept = self._kept(key)
+        if kept is None:
+            return
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            _write_whole(kept, program)
+        except OSError:  # a cache that cannot be written is only slower
+            return
+        for old in sorted(kept.parent.glob("*.program"), key=_last_used)[:-KEPT_PROGRAMS]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+    def __len__(self) -> int:
+        return len(self._programs)
+
+    def _remember(self, key: tuple[str, frozenset[int] | None], program: bytes) -> None:
         with self._lock:
             self._programs[key] = program
             while len(self._programs) > self._size:
                 self._programs.popitem(last=False)
 
-    def __len__(self) -> int:
-        return len(self._programs)
+    def _kept(self, key: tuple[str, frozenset[int] | None]) -> Path | None:
+        """Where the program of ``key`` is kept; None without a cache, for a whole font (compressing
+        the file is quick) and for a font file that cannot be read."""
+        font_file, glyph_ids = key
+        if self._cache_dir is None or glyph_ids is None:
+            return None
+        try:
+            found = os.stat(font_file)
+            digest = self._digests.get((font_file, found.st_size, found.st_mtime_ns))
+            if digest is None:
+                digest = hashlib.sha256(Path(font_file).read_bytes()).hexdigest()
+                self._digests[(font_file, found.st_size, found.st_mtime_ns)] = digest
+        except OSError:
+            return None
+        made_from = "\n".join([PROGRAM_FORM, fontTools.version, digest, ",".join(map(str, sorted(glyph_ids)))])
+        return self._cache_dir / f"{hashlib.sha256(made_from.encode()).hexdigest()[:40]}.program"
 
 
 class StampGlyphs(GlyphAccumulator):

@@ -100,3 +100,36 @@ def test_a_subset_whose_file_went_is_made_again(tmp_path, small_font):
     next(cache.glob("*.ttf")).unlink()  # another process's eviction, between its list and its font
     font = StampFont(small_font, work_dir=tmp_path, cache_dir=cache)
     assert ord("王") in TTFont(font.subset_for(set("王"))).getBestCmap()
+
+
+def test_a_compiled_program_is_kept_for_another_process_until_its_font_changes(tmp_path, small_font):
+    from signing.stamp import FontPrograms
+
+    cache, font = tmp_path / "programs", tmp_path / "font.ttf"
+    font.write_bytes(small_font.read_bytes())
+    glyphs = frozenset({1, 5, 9})
+    FontPrograms(cache_dir=cache).put((str(font), glyphs), b"compiled")
+    another = FontPrograms(cache_dir=cache)
+    assert another.get((str(font), glyphs)) == b"compiled"
+    assert another.get((str(font), frozenset({1, 5}))) is None  # other glyphs, another program
+    moved = tmp_path / "moved.ttf"
+    moved.write_bytes(font.read_bytes())
+    assert FontPrograms(cache_dir=cache).get((str(moved), glyphs)) == b"compiled"  # by the bytes, not the name
+    font.write_bytes(small_font.read_bytes() + b"\0")  # another font under the same name
+    assert FontPrograms(cache_dir=cache).get((str(font), glyphs)) is None
+    assert FontPrograms(cache_dir=cache).get((str(font), None)) is None  # a whole font is not kept
+
+
+def test_the_programs_used_last_are_kept(tmp_path, small_font, monkeypatch):
+    from signing.stamp import FontPrograms
+
+    monkeypatch.setattr(stamp, "KEPT_PROGRAMS", 2)
+    cache = tmp_path / "programs"
+    programs = FontPrograms(cache_dir=cache)
+    for n in range(3):
+        programs.put((str(small_font), frozenset({n})), b"%d" % n)
+        os.utime(sorted(cache.glob("*.program"), key=os.path.getmtime)[-1], ns=(n + 1, n + 1))
+    programs.put((str(small_font), frozenset({0})), b"0")  # used again: newest
+    assert len(list(cache.glob("*.program"))) == 2
+    assert FontPrograms(cache_dir=cache).get((str(small_font), frozenset({0}))) == b"0"
+    assert FontPrograms(cache_dir=cache).get((str(small_font), frozenset({1}))) is None

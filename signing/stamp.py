@@ -114,12 +114,15 @@ class StampFont:
             path.write_bytes(self._made(chars))
             return path
         made_from = self._made_from()
-        for kept, holds in self._kept_holding(made_from, chars):
-            own = self._dir / kept.name
+        for kept, digest, holds in self._kept_holding(made_from, chars):
             try:
-                own.write_bytes(kept.read_bytes())
+                data = kept.read_bytes()
             except OSError:  # removed by another process meanwhile
                 continue
+            if hashlib.sha256(data).hexdigest() != digest:  # damaged on disk: never stamped with
+                continue
+            own = self._dir / kept.name
+            own.write_bytes(data)
             with contextlib.suppress(OSError):
                 os.utime(kept)  # used now: kept longer
             self._chars = holds
@@ -143,18 +146,20 @@ class StampFont:
                                str(found.st_mtime_ns), fontTools.version])
         return hashlib.sha256(made_from.encode()).hexdigest()[:16]
 
-    def _kept_holding(self, made_from: str, chars: set[str]) -> list[tuple[Path, set[str]]]:
-        """The kept subsets made from this font that hold every one of ``chars``, fewest first."""
+    def _kept_holding(self, made_from: str, chars: set[str]) -> list[tuple[Path, str, set[str]]]:
+        """The kept subsets made from this font that hold every one of ``chars``, fewest first: each
+        with the SHA-256 its bytes must have."""
         assert self._cache_dir is not None
         found = []
         for listed in self._cache_dir.glob(f"{made_from}-*.chars"):
             try:
-                holds = set(listed.read_text(encoding="utf-8"))
+                digest, _, holding = listed.read_text(encoding="utf-8").partition("\n")
             except (OSError, UnicodeDecodeError):
                 continue
-            if chars <= holds:
-                found.append((listed.with_suffix(".ttf"), holds))
-        return sorted(found, key=lambda kept: len(kept[1]))
+            holds = set(holding)
+            if len(digest) == 64 and chars <= holds:
+                found.append((listed.with_suffix(".ttf"), digest, holds))
+        return sorted(found, key=lambda kept: len(kept[2]))
 
     def _subset(self, font: TTFont, chars: set[str]) -> bytes:
         options = subset.Options()
@@ -175,13 +180,14 @@ class StampFont:
 
 
 def _keep(name: Path, data: bytes, chars: set[str]) -> None:
-    """The subset ``data`` kept as ``name``.ttf, the characters it holds listed in ``name``.chars,
-    each written whole (another process may read them at once) and the list first, so that a kept
-    subset always has its list; the folder holds the ``KEPT`` subsets used last.  A cache that cannot
-    be written is only slower."""
+    """The subset ``data`` kept as ``name``.ttf, its SHA-256 and the characters it holds listed in
+    ``name``.chars, each written whole (another process may read them at once) and the list first,
+    so that a kept subset always has its list; the folder holds the ``KEPT`` subsets used last.  A
+    cache that cannot be written is only slower."""
     try:
         name.parent.mkdir(parents=True, exist_ok=True)
-        _write_whole(name.with_suffix(".chars"), "".join(sorted(chars)).encode("utf-8"))
+        listed = hashlib.sha256(data).hexdigest() + "\n" + "".join(sorted(chars))
+        _write_whole(name.with_suffix(".chars"), listed.encode("utf-8"))
         _write_whole(name.with_suffix(".ttf"), data)
     except OSError:
         return
@@ -216,8 +222,9 @@ class FontPrograms:
     """Compiled, compressed font programs by (font file, glyph ids kept); the last ``size`` used.
 
     With ``cache_dir``, the programs of glyph sets are also kept there (the ``KEPT_PROGRAMS`` used
-    last), by the font file's bytes, the glyph ids, fontTools and how programs are made: a process
-    started again compiles none it compiled before (~70 ms each, one for each signer's name)."""
+    last, each after its SHA-256), by the font file's bytes, the glyph ids, fontTools and how
+    programs are made: a process started again compiles none it compiled before (~70 ms each, one
+    for each signer's name).  A kept program whose bytes do not match is compiled again."""
 
     def __init__(self, size: int = 64, *, cache_dir: Path | None = None):
         self._size = size
@@ -236,8 +243,10 @@ class FontPrograms:
         if kept is None:
             return None
         try:
-            program = kept.read_bytes()
+            digest, _, program = kept.read_bytes().partition(b"\n")
         except OSError:  # not kept, or removed by another process meanwhile
+            return None
+        if hashlib.sha256(program).hexdigest().encode() != digest:  # damaged on disk: compiled again
             return None
         with contextlib.suppress(OSError):
             os.utime(kept)  # used now: kept longer
@@ -251,7 +260,7 @@ class FontPrograms:
             return
         try:
             kept.parent.mkdir(parents=True, exist_ok=True)
-            _write_whole(kept, program)
+            _write_whole(kept, hashlib.sha256(program).hexdigest().encode() + b"\n" + program)
         except OSError:  # a cache that cannot be written is only slower
             return
         for old in sorted(kept.parent.glob("*.program"), key=_last_used)[:-KEPT_PROGRAMS]:

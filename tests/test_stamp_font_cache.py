@@ -133,3 +133,21 @@ def test_the_programs_used_last_are_kept(tmp_path, small_font, monkeypatch):
     assert len(list(cache.glob("*.program"))) == 2
     assert FontPrograms(cache_dir=cache).get((str(small_font), frozenset({0}))) == b"0"
     assert FontPrograms(cache_dir=cache).get((str(small_font), frozenset({1}))) is None
+
+
+def test_a_kept_subset_or_program_damaged_on_disk_is_made_again(tmp_path, small_font):
+    from signing.stamp import FontPrograms
+
+    cache = tmp_path / "fonts"
+    StampFont(small_font, work_dir=tmp_path, cache_dir=cache).subset_for(set("王小明"))
+    kept = next(cache.glob("*.ttf"))
+    kept.write_bytes(kept.read_bytes()[:-1] + b"\x01")
+    font = StampFont(small_font, work_dir=tmp_path, cache_dir=cache)
+    made = font.subset_for(set("王"))
+    assert ord("王") in TTFont(made).getBestCmap() and made.read_bytes() != kept.read_bytes()
+
+    glyphs = (str(small_font), frozenset({1, 2}))
+    FontPrograms(cache_dir=tmp_path / "programs").put(glyphs, b"compiled")
+    program = next((tmp_path / "programs").glob("*.program"))
+    program.write_bytes(program.read_bytes().replace(b"compiled", b"compilex"))
+    assert FontPrograms(cache_dir=tmp_path / "programs").get(glyphs) is None

@@ -73,7 +73,8 @@ class StampFont:
         without it.  ``expected``: text whose characters the first subset holds too — each new
         character later costs a subset built again (~1 s for a few hundred characters).
         ``cache_dir``: where subsets are kept instead, by the font and the characters they hold, for
-        other processes and later runs to take (the ``KEPT`` used last)."""
+        other processes and later runs to take (the ``KEPT`` used last); a folder for one use, since
+        any kept subset holding the characters asked for serves, and a stamp parses its whole font."""
         self.font_path = Path(font_path)
         self._cache_dir = cache_dir
         self.font_size = font_size

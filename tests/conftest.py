@@ -52,6 +52,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # The fake converter's and the stamps' font subsets, kept from one test run to the next (~1.5 s each
 # to make): by the font and the characters they hold, so a changed font or fontTools makes new ones.
 FONT_CACHE = ROOT / "var" / "test-cache" / "fonts"
+# One folder per use: a kept subset holding what is asked serves, and the fake converter's holds
+# every character of the tests (~1 MB), which each stamp would then parse.
+CONVERTER_FONTS, STAMP_FONTS = FONT_CACHE / "converter", FONT_CACHE / "stamps"
 # The demo PKI's keys and certificates, kept for the day (~1 s a test process to make six RSA keys
 # and their certificates): by the day and the text of ``signing/demo_pki.py``.
 PKI_CACHE = ROOT / "var" / "test-cache" / "demo-pki"
@@ -142,7 +145,7 @@ def quick_password_hashes(request, monkeypatch) -> None:
 
 @pytest.fixture(scope="session")
 def fake_converter() -> FakeConverter:
-    return FakeConverter(expected=documents_text(), cache_dir=FONT_CACHE)
+    return FakeConverter(expected=documents_text(), cache_dir=CONVERTER_FONTS)
 
 
 @functools.cache
@@ -162,7 +165,7 @@ def documents_text() -> str:
 @pytest.fixture(scope="session")
 def stamp_font() -> StampFont | None:
     kai = font_file("TW-Kai")
-    return StampFont(kai, expected=likely_characters(), cache_dir=FONT_CACHE) if kai else None
+    return StampFont(kai, expected=likely_characters(), cache_dir=STAMP_FONTS) if kai else None
 
 
 @pytest.fixture

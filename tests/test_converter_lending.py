@@ -21,7 +21,7 @@ from forms_service.forms import RenderOptions, get_form
 from forms_service.produce.chunked import produce_chunked
 from forms_service.produce.render import render_docx
 from forms_service.produce.templates import packaged_template
-from tests.conftest import FONT_CACHE, documents_text, load_example, pdftotext
+from tests.conftest import CONVERTER_FONTS, documents_text, load_example, pdftotext
 
 
 class Counting:
@@ -53,7 +53,7 @@ def fake(fake_converter):
 
 @pytest.fixture(scope="module")
 def lenders_fake():
-    return FakeConverter(expected=documents_text(), cache_dir=FONT_CACHE)
+    return FakeConverter(expected=documents_text(), cache_dir=CONVERTER_FONTS)
 
 
 @pytest.fixture

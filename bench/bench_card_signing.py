@@ -24,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from forms_service.observe.console import hide_library_warnings  # noqa: E402
+
+hide_library_warnings()  # the bench's console shows its own lines, as the service's does
 
 from asn1crypto import x509 as asn1_x509  # noqa: E402
 

@@ -29,6 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from forms_service.observe.console import hide_library_warnings  # noqa: E402
+
+hide_library_warnings()  # the bench's console shows its own lines, as the service's does
 
 from bench.bench_retrieval import wait_for  # noqa: E402
 from bench.connections import system_token  # noqa: E402

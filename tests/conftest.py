@@ -127,7 +127,10 @@ def _todays_demo_pki() -> Path:
     except OSError:  # another process kept the day's first
         shutil.rmtree(making)
     for old in PKI_CACHE.iterdir():  # no process of this run reads them any more
-        left_making = old.name.startswith(".making-") and time.time() - old.stat().st_mtime > 3600
+        try:
+            left_making = old.name.startswith(".making-") and time.time() - old.stat().st_mtime > 3600
+        except OSError:  # removed by another process meanwhile
+            continue
         stale = old.name[0].isdigit() and old.name[:10] < (today - timedelta(days=1)).isoformat()
         if left_making or stale:
             shutil.rmtree(old, ignore_errors=True)

@@ -192,10 +192,7 @@ def _keep(name: Path, data: bytes, chars: set[str]) -> None:
         _write_whole(name.with_suffix(".ttf"), data)
     except OSError:
         return
-    for old in sorted(name.parent.glob("*.ttf"), key=_last_used)[:-KEPT]:
-        for path in (old, old.with_suffix(".chars")):
-            with contextlib.suppress(OSError):
-                path.unlink()
+    _drop_least_used(name.parent, ".ttf", KEPT, besides=".chars")
 
 
 def _write_whole(path: Path, data: bytes) -> None:
@@ -210,6 +207,15 @@ def _write_whole(path: Path, data: bytes) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(part)
         raise
+
+
+def _drop_least_used(folder: Path, suffix: str, kept: int, *, besides: str = "") -> None:
+    """Keep the ``kept`` files of ``suffix`` in ``folder`` used last (and the file of suffix
+    ``besides`` that goes with each); another process may be removing them too."""
+    for old in sorted(folder.glob(f"*{suffix}"), key=_last_used)[:-kept]:
+        for path in (old, old.with_suffix(besides)) if besides else (old,):
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def _last_used(path: Path) -> int:
@@ -264,9 +270,7 @@ class FontPrograms:
             _write_whole(kept, hashlib.sha256(program).hexdigest().encode() + b"\n" + program)
         except OSError:  # a cache that cannot be written is only slower
             return
-        for old in sorted(kept.parent.glob("*.program"), key=_last_used)[:-KEPT_PROGRAMS]:
-            with contextlib.suppress(OSError):
-                old.unlink()
+        _drop_least_used(kept.parent, ".program", KEPT_PROGRAMS)
 
     def __len__(self) -> int:
         return len(self._programs)
